@@ -95,8 +95,15 @@ async function ensureKafkaJars(): Promise<void> {
   log(`downloading Apache Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)`);
   rmSync(kafkaLibs, { recursive: true, force: true });
   await run('mvn', [
-    '-B', '-q', '-Dstyle.color=never', '-f', 'stack/pom.xml', 'dependency:copy-dependencies',
-    `-Dkafka.version=${KAFKA_VERSION}`, `-DoutputDirectory=${kafkaLibs}`, '-DincludeScope=runtime',
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    'stack/pom.xml',
+    'dependency:copy-dependencies',
+    `-Dkafka.version=${KAFKA_VERSION}`,
+    `-DoutputDirectory=${kafkaLibs}`,
+    '-DincludeScope=runtime',
   ]);
 }
 
@@ -109,7 +116,14 @@ async function ensureApicurio(): Promise<void> {
   // project build would insist on reading it. Standalone, Maven fetches just the artifact.
   await run(
     'mvn',
-    ['-B', '-q', '-Dstyle.color=never', 'dependency:copy', `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`, `-DoutputDirectory=${apicurioDir}`],
+    [
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      'dependency:copy',
+      `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
+      `-DoutputDirectory=${apicurioDir}`,
+    ],
     { cwd: apicurioDir },
   );
   const archive = path.join(apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
@@ -129,7 +143,7 @@ async function ensureDatabases(): Promise<void> {
   } catch (err) {
     throw new ScriptError(
       `PostgreSQL is not reachable at ${admin.host} (${(err as Error).message}).\n` +
-        '  Start the machine\'s server (Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start),\n' +
+        "  Start the machine's server (Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start),\n" +
         '  or install PostgreSQL 15+ (apt-get install postgresql), or point DATABASE_URL at a server you run.',
     );
   }
@@ -185,7 +199,10 @@ async function kafkaReady(): Promise<boolean> {
 }
 
 function kafkaClasspath(): string {
-  return readdirSync(kafkaLibs).filter((f) => f.endsWith('.jar')).map((f) => path.join(kafkaLibs, f)).join(path.delimiter);
+  return readdirSync(kafkaLibs)
+    .filter((f) => f.endsWith('.jar'))
+    .map((f) => path.join(kafkaLibs, f))
+    .join(path.delimiter);
 }
 
 async function startKafka(): Promise<void> {
@@ -214,7 +231,12 @@ async function startKafka(): Promise<void> {
       .replaceAll('${CONTROLLER_PORT}', String(broker.port + 1)),
   );
   const cp = kafkaClasspath();
-  const jvm = ['-cp', cp, `-Dkafka.logs.dir=${logsDir}`, `-Dlog4j.configuration=file:${path.join(root, 'stack', 'kafka', 'log4j.properties')}`];
+  const jvm = [
+    '-cp',
+    cp,
+    `-Dkafka.logs.dir=${logsDir}`,
+    `-Dlog4j.configuration=file:${path.join(root, 'stack', 'kafka', 'log4j.properties')}`,
+  ];
   if (!existsSync(path.join(kafkaDataDir, 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url');
     log(`kafka: formatting storage (cluster id ${clusterId})`);
@@ -223,7 +245,13 @@ async function startKafka(): Promise<void> {
     });
   }
   const heap = process.env['KAFKA_HEAP_OPTS'] ?? '-Xms256m -Xmx1g';
-  const pid = spawnDetached('kafka', 'java', [...heap.split(' '), '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', configFile], kafkaStdout, process.env);
+  const pid = spawnDetached(
+    'kafka',
+    'java',
+    [...heap.split(' '), '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', configFile],
+    kafkaStdout,
+    process.env,
+  );
   log(`kafka: starting (pid ${pid}), waiting for a metadata response on ${stackEnv.kafkaBrokers}`);
   const ok = await waitUntil(async () => isAlive(pid) && (await kafkaReady()), 90_000, 1000);
   if (!ok) {
@@ -265,7 +293,8 @@ async function startRegistry(): Promise<void> {
     }
     throw new ScriptError(`port ${port} is taken by something that is not a schema registry; free it or set SCHEMA_REGISTRY_URL`);
   }
-  if (!local) throw new ScriptError(`no schema registry answers at ${stackEnv.schemaRegistryUrl} (SCHEMA_REGISTRY_URL), and it is not local`);
+  if (!local)
+    throw new ScriptError(`no schema registry answers at ${stackEnv.schemaRegistryUrl} (SCHEMA_REGISTRY_URL), and it is not local`);
   await ensureApicurio();
   const db = new URL(stackEnv.databaseUrl);
   const env: NodeJS.ProcessEnv = {
@@ -327,7 +356,11 @@ async function status(): Promise<boolean> {
   const registry = await state('registry', 'apicurio-registry-app', registryReady);
   const pgState = await postgresState();
   const describe = (s: { state: State; ready: boolean; pid?: number }): string =>
-    s.state === 'running' ? `running (pid ${s.pid ?? '?'}), ${s.ready ? 'ready' : 'NOT ready'}` : s.state === 'external' ? 'ready (not started by stack:up)' : 'stopped';
+    s.state === 'running'
+      ? `running (pid ${s.pid ?? '?'}), ${s.ready ? 'ready' : 'NOT ready'}`
+      : s.state === 'external'
+        ? 'ready (not started by stack:up)'
+        : 'stopped';
   process.stdout.write(
     [
       `kafka      ${stackEnv.kafkaBrokers.padEnd(45)} ${describe(kafka)}`,

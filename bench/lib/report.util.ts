@@ -1,0 +1,70 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Measurement {
+  /** What was measured, e.g. "kafkajs produce (1 KiB, batches of 1,000)". */
+  name: string;
+  value: number;
+  unit: string;
+  /** Other figures of the same run (MB/s, p99 ...). */
+  extra?: Record<string, number | string>;
+}
+
+export interface BenchReport {
+  bench: string;
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  parameters: Record<string, number | string>;
+  measurements: Measurement[];
+  /** Ratios of a measurement to its baseline of the same run (noise-resistant across machines). */
+  ratios: Record<string, number>;
+}
+
+const resultsDir = path.resolve(__dirname, '..', '..', '..', 'bench', 'results');
+
+export function machine(): BenchReport['machine'] {
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()}-${os.arch()}`,
+  };
+}
+
+/** Writes the report as JSON (a timestamped file and `<bench>.latest.json`) and prints it as a table. */
+export function writeReport(report: BenchReport): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const file = path.join(resultsDir, `${report.bench}.${stamp}.json`);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(file, json);
+  writeFileSync(path.join(resultsDir, `${report.bench}.latest.json`), json);
+  const rows = report.measurements.map((m) => {
+    const extra = Object.entries(m.extra ?? {})
+      .map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`)
+      .join(' ');
+    return `  ${m.name.padEnd(52)} ${String(round(m.value)).padStart(12)} ${m.unit.padEnd(10)} ${extra}`;
+  });
+  const ratios = Object.entries(report.ratios).map(([k, v]) => `  ${k.padEnd(52)} ${round(v).toFixed(2).padStart(12)} x`);
+  process.stdout.write(
+    [
+      `\n${report.bench} (${report.machine.cpus} cores, ${report.machine.node})`,
+      ...rows,
+      ...(ratios.length > 0 ? ['  ratios:', ...ratios] : []),
+      `  -> ${path.relative(process.cwd(), file)}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+export function round(value: number): number {
+  return Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
+}
+
+/** Seconds since `start` (a process.hrtime.bigint() reading). */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}

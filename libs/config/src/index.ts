@@ -1,0 +1,4 @@
+export * from './config.exception';
+export * from './config.loader';
+export * from './config.module';
+export * from './config.schema';

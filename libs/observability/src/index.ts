@@ -1,0 +1,5 @@
+export * from './app.bootstrap';
+export * from './health.indicator';
+export * from './logger.factory';
+export * from './metrics.service';
+export * from './observability.module';

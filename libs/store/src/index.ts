@@ -1,0 +1,3 @@
+export * from './database.module';
+export * from './postgres.health';
+export * from './store.tokens';

@@ -1,0 +1,2 @@
+export * from './stack.env';
+export * from './wait.util';

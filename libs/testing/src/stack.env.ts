@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { createConnection } from 'node:net';
+
+/** Addresses of the real services the integration tests use (same variables and defaults as the apps). */
+export const testEnv = {
+  kafkaBrokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((s) => s.trim()),
+  schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+  databaseUrl: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_test',
+};
+
+/** A name no other test (or earlier run) uses: each test gets its own topics, groups and subjects. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+function reachable(hostPort: string, timeoutMs: number): Promise<boolean> {
+  const idx = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, idx).replace(/^\[|\]$/g, '');
+  const port = Number(hostPort.slice(idx + 1));
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(timeoutMs);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Fails fast, with the command to run, when a service the test needs is down. */
+export async function requireStack(
+  services: readonly ('kafka' | 'registry' | 'postgres')[] = ['kafka', 'registry', 'postgres'],
+): Promise<void> {
+  const down: string[] = [];
+  for (const service of services) {
+    switch (service) {
+      case 'kafka': {
+        const first = testEnv.kafkaBrokers[0] ?? '127.0.0.1:9092';
+        if (!(await reachable(first, 1000))) down.push(`Kafka (${first})`);
+        break;
+      }
+      case 'registry': {
+        const url = new URL(testEnv.schemaRegistryUrl);
+        if (!(await reachable(`${url.hostname}:${url.port || 80}`, 1000))) down.push(`the schema registry (${testEnv.schemaRegistryUrl})`);
+        break;
+      }
+      case 'postgres': {
+        const url = new URL(testEnv.databaseUrl);
+        if (!(await reachable(`${url.hostname}:${url.port || 5432}`, 1000))) down.push(`PostgreSQL (${url.host})`);
+        break;
+      }
+    }
+  }
+  if (down.length > 0) {
+    throw new Error(
+      `${down.join(', ')} not reachable. Start the local stack with \`npm run stack:up\` (or run \`npm test\`, which starts it).`,
+    );
+  }
+}

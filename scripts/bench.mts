@@ -1,0 +1,25 @@
+// `npm run bench [-- name ...]`: build, bring the stack up, run every benchmark (or the named ones)
+// one after another, each writing JSON to bench/results/ and printing a table.
+import { globSync } from 'node:fs';
+import path from 'node:path';
+import { build } from './lib/build.mts';
+import { log, root, run, ScriptError } from './lib/proc.mts';
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  await build();
+  await run(process.execPath, ['scripts/stack.mts', 'up']);
+  const benches = globSync('dist/bench/*.bench.js', { cwd: root })
+    .sort()
+    .filter((file) => wanted.length === 0 || wanted.some((w) => path.basename(file).startsWith(w)));
+  if (benches.length === 0) throw new ScriptError(`no benchmark matches ${wanted.join(', ')}`);
+  for (const file of benches) {
+    log(`bench ${path.basename(file, '.bench.js')}`);
+    await run(process.execPath, ['--enable-source-maps', file], { env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' } });
+  }
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof ScriptError ? err.message : String(err));
+  process.exitCode = 1;
+});

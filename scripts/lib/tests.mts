@@ -1,0 +1,17 @@
+// Runs compiled test files with Node's built-in test runner.
+import { globSync } from 'node:fs';
+import { log, root, run, ScriptError } from './proc.mts';
+
+export type Suite = 'unit' | 'integration';
+
+const patterns: Record<Suite, string[]> = {
+  unit: ['dist/**/*.spec.js'],
+  integration: ['dist/**/*.int-spec.js', 'dist/**/*.e2e-spec.js'],
+};
+
+export async function runTests(suites: readonly Suite[], extraArgs: readonly string[] = []): Promise<void> {
+  const files = suites.flatMap((suite) => patterns[suite].flatMap((p) => globSync(p, { cwd: root }))).sort();
+  if (files.length === 0) throw new ScriptError(`no test files found for ${suites.join(' + ')}; did the build run?`);
+  log(`running ${files.length} test files (${suites.join(' + ')})`);
+  await run(process.execPath, ['--test', '--test-timeout=300000', '--enable-source-maps', ...extraArgs, ...files]);
+}

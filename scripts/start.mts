@@ -1,0 +1,100 @@
+// `npm start`: on a fresh clone, installs what is missing (scripts/with-node.sh: Node 24 and npm
+// packages; the stack: Kafka and registry jars), brings the stack up, applies topics, schemas and
+// migrations when those commands exist, starts every app, and prints the endpoints. Ctrl-C stops the
+// apps cleanly (SIGTERM, they drain), and leaves the stack running (`npm run stack:down` stops it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from './lib/build.mts';
+import { stackEnv } from './lib/env.mts';
+import { log, root, run, ScriptError } from './lib/proc.mts';
+
+interface NestProject {
+  type: 'application' | 'library';
+  root: string;
+  entryFile?: string;
+}
+
+/** Apps that run as long-lived services, with the port each listens on by default. */
+const servicePorts: Record<string, number> = {
+  'query-api': 4000,
+  materializer: 4100,
+  'connector-splunk': 4201,
+  'connector-http': 4202,
+  'connector-datadog': 4203,
+  'connector-sentinel': 4204,
+  'connector-elasticsearch': 4205,
+  'ingest-gateway': 4300,
+};
+
+function services(): { name: string; main: string; port: number }[] {
+  const nest = JSON.parse(readFileSync(path.join(root, 'nest-cli.json'), 'utf8')) as { projects: Record<string, NestProject> };
+  return Object.entries(nest.projects)
+    .filter(([name, p]) => p.type === 'application' && name in servicePorts)
+    .map(([name, p]) => ({
+      name,
+      main: path.join(root, 'dist', p.root, 'src', `${p.entryFile ?? 'main'}.js`),
+      port: servicePorts[name] ?? 0,
+    }))
+    .filter((s) => existsSync(s.main));
+}
+
+async function prepare(): Promise<void> {
+  const cli = path.join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
+  if (!existsSync(cli)) return;
+  for (const step of [
+    ['topics', 'apply'],
+    ['schemas', 'apply'],
+    ['migrations', 'apply'],
+  ]) {
+    await run(process.execPath, [cli, ...step]);
+  }
+}
+
+async function main(): Promise<void> {
+  await build();
+  await run(process.execPath, ['scripts/stack.mts', 'up']);
+  await prepare();
+  const apps = services();
+  const children: ChildProcess[] = [];
+  for (const app of apps) {
+    const child = spawn(process.execPath, ['--enable-source-maps', app.main], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, PORT: process.env[`${app.name.toUpperCase().replaceAll('-', '_')}_PORT`] ?? String(app.port) },
+    });
+    child.on('exit', (code, signal) => log(`${app.name} exited (${signal ?? `code ${String(code)}`})`));
+    children.push(child);
+  }
+  const lines = [
+    '',
+    'Vigil is running.',
+    `  Kafka            ${stackEnv.kafkaBrokers}`,
+    `  Schema registry  ${stackEnv.schemaRegistryUrl}`,
+    `  PostgreSQL       ${new URL(stackEnv.databaseUrl).host}${new URL(stackEnv.databaseUrl).pathname}`,
+    ...apps.map((a) => `  ${a.name.padEnd(16)} http://127.0.0.1:${a.port}  (/health, /metrics)`),
+    ...(apps.length === 0 ? ['  (no service apps are built yet; the stack is up)'] : []),
+    '  CLI              npm run vigil -- --help',
+    '',
+    'Ctrl-C stops the apps; `npm run stack:down` stops Kafka and the registry.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  const stop = (): void => {
+    log('stopping apps');
+    for (const child of children) child.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (children.length === 0) {
+    // Nothing to supervise: stay in the foreground like the apps would, until Ctrl-C.
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    return;
+  }
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof ScriptError ? err.message : String(err));
+  process.exitCode = 1;
+});
