@@ -173,7 +173,7 @@ function generate(): Map<string, string> {
     topicSchemas[category.name] = schema;
     files.set(`avro/generated/audit.${category.name}-value.avsc`, `${JSON.stringify(schema, null, 2)}\n`);
     writer.categoryLiterals.set(`${pascal(category.name)}Event`, category.name);
-    const typeName = writer.tsType(schema as Schema, 'dev.vigil.audit');
+    const typeName = writer.tsType(schema, 'dev.vigil.audit');
     eventTypes.push(typeName);
   }
 

@@ -6,8 +6,8 @@ import { log, root, run } from './proc.mts';
 
 const bin = (name: string): string => path.join(root, 'node_modules', '.bin', name);
 
-export async function build(): Promise<void> {
-  log('building (tsc)');
+export async function build(options: { quiet?: boolean } = {}): Promise<void> {
+  if (options.quiet !== true) log('building (tsc)');
   await run(bin('tsc'), ['-p', 'tsconfig.json']);
   await run(bin('tsc-alias'), ['-p', 'tsconfig.json']);
 }

@@ -4,3 +4,4 @@ export * from './kafka.module';
 export * from './kafka.tokens';
 export * from './schema-registry.client';
 export * from './schema-registry.health';
+export * from './registry-http.client';

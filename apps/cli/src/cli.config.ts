@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { databaseEnv, defineConfig, kafkaEnv, loadConfig, logEnv, registryEnv } from '@vigil/config';
+
+export const cliConfigSchema = defineConfig({
+  ...kafkaEnv,
+  ...registryEnv,
+  ...databaseEnv,
+  ...logEnv,
+  /** Days the store keeps events; topics keep them this long plus the replay margin. */
+  VIGIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Extra days topics keep events beyond the store, so a replay or rebuild always has the whole window. */
+  VIGIL_REPLAY_MARGIN_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  VIGIL_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  VIGIL_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+});
+
+export type CliConfig = z.infer<typeof cliConfigSchema>;
+
+export function cliConfig(): CliConfig {
+  return loadConfig(cliConfigSchema);
+}

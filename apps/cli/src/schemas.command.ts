@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { CATEGORIES, subjectFor, TOPIC_SCHEMAS } from '@vigil/events';
+import type { CompatibilityLevel, RegistryHttpClient } from '@vigil/kafka';
+import { cliConfig } from './cli.config';
+import { CliError, printTable, type Output } from './cli.util';
+import { cliRegistry } from './kafka-admin.factory';
+
+/**
+ * Every subject evolves under FULL_TRANSITIVE: each version must be readable by every older and every
+ * newer one. Kafka keeps weeks of history that replays and rebuilds read with today's consumers
+ * (backward), and connectors deployed last month must read events from producers deployed today
+ * (forward). In practice: add or remove only fields that have defaults. See docs/schemas.md.
+ */
+export const COMPATIBILITY: CompatibilityLevel = 'FULL_TRANSITIVE';
+
+export interface SubjectResult {
+  subject: string;
+  id: number;
+  versions: number;
+  compatibility: string;
+}
+
+/** Sets the compatibility level, refuses an incompatible schema with a clear error, and registers it. */
+export async function applySchema(registry: RegistryHttpClient, subject: string, schema: object): Promise<SubjectResult> {
+  if ((await registry.getCompatibility(subject)) !== COMPATIBILITY) await registry.setCompatibility(subject, COMPATIBILITY);
+  if (!(await registry.isCompatible(subject, schema))) {
+    throw new CliError(
+      `the schema of ${subject} is not ${COMPATIBILITY}-compatible with its registered versions; only add or remove fields with defaults (docs/schemas.md)`,
+    );
+  }
+  const id = await registry.register(subject, schema);
+  return { subject, id, versions: (await registry.versions(subject)).length, compatibility: COMPATIBILITY };
+}
+
+export function schemasCommand(out: Output): Command {
+  const schemas = new Command('schemas').description('Avro schemas of the audit topics in the schema registry');
+  schemas
+    .command('apply')
+    .description(`register this build's schemas (subjects audit.<category>-value, ${COMPATIBILITY})`)
+    .action(async () => {
+      const registry = cliRegistry(cliConfig());
+      const results: SubjectResult[] = [];
+      for (const category of CATEGORIES)
+        results.push(await applySchema(registry, subjectFor(category), TOPIC_SCHEMAS[category]));
+      printTable(out, results as unknown as Record<string, string | number>[], results);
+    });
+  schemas
+    .command('check')
+    .description("check that this build's schemas are compatible with the registered ones, without registering")
+    .action(async () => {
+      const registry = cliRegistry(cliConfig());
+      const rows: { subject: string; compatible: boolean }[] = [];
+      for (const category of CATEGORIES)
+        rows.push({
+          subject: subjectFor(category),
+          compatible: await registry.isCompatible(subjectFor(category), TOPIC_SCHEMAS[category]),
+        });
+      printTable(out, rows);
+      if (rows.some((r) => !r.compatible)) throw new CliError('incompatible schemas; see the table above');
+    });
+  return schemas;
+}

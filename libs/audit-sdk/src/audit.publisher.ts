@@ -1,0 +1,239 @@
+import { hostname } from 'node:os';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import pino, { type Logger } from 'pino';
+import { EventCodec, EventValidationException, topicFor, validateEvent, type AuditEvent } from '@vigil/events';
+import { createKafka, RegistryHttpClient } from '@vigil/kafka';
+import type { AuditEventInput, UntypedAuditEventInput } from './audit-event.input';
+import { PublishErrorCode, PublishException } from './audit-sdk.exception';
+import { completeEvent, type ServiceIdentity } from './event.normalizer';
+
+export interface AuditPublisherOptions {
+  kafka: { brokers: readonly string[]; clientId?: string } | { client: Kafka };
+  schemaRegistry: { url: string; username?: string; password?: string } | { client: RegistryHttpClient };
+  /** The emitting service; host defaults to the machine's hostname. */
+  service: { name: string; version?: string | null; host?: string | null };
+  batch?: {
+    /** Events per produce request (default 1,000). */
+    maxEvents?: number;
+    /** How long a lone event waits for company before it is sent (default 5 ms). */
+    lingerMs?: number;
+    /** Events queued at most; publish() waits for room beyond this (default 10,000). */
+    maxQueued?: number;
+  };
+  /** kafkajs retry policy for transient broker errors (default: 8 retries, up to 30 s apart). */
+  retry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
+  compression?: 'none' | 'gzip';
+  logger?: Logger;
+}
+
+interface Pending {
+  event: AuditEvent;
+  message: Message;
+  topic: string;
+  resolve: (event: AuditEvent) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Publishes audit events to Kafka: validated against the Avro schema and the catalog before anything
+ * is sent, coalesced into batched produce requests (acks=-1, idempotent producer), and resolved only
+ * once Kafka acknowledged them. A full queue makes publish() wait (backpressure); nothing is dropped.
+ */
+export class AuditPublisher {
+  private readonly codec: EventCodec;
+  private readonly producer: Producer;
+  private readonly service: ServiceIdentity;
+  private readonly logger: Logger;
+  private readonly maxEvents: number;
+  private readonly lingerMs: number;
+  private readonly maxQueued: number;
+  private readonly compression: CompressionTypes;
+  private queue: Pending[] = [];
+  private sending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private connected: Promise<void> | undefined;
+  private closed = false;
+  private roomWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: AuditPublisherOptions) {
+    this.logger = options.logger ?? pino({ level: 'warn' });
+    const kafka =
+      'client' in options.kafka
+        ? options.kafka.client
+        : createKafka(
+            {
+              brokers: options.kafka.brokers,
+              clientId: options.kafka.clientId ?? options.service.name,
+              overrides: { retry: options.retry ?? {} },
+            },
+            this.logger,
+          );
+    const registry = 'client' in options.schemaRegistry ? options.schemaRegistry.client : new RegistryHttpClient(options.schemaRegistry);
+    this.codec = new EventCodec(registry, { schemaIds: 'register' });
+    this.producer = kafka.producer({
+      idempotent: true,
+      // One request in flight per broker keeps each tenant's events in order across retries.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: {
+        retries: options.retry?.retries ?? 8,
+        initialRetryTime: options.retry?.initialRetryTime ?? 300,
+        maxRetryTime: options.retry?.maxRetryTime ?? 30_000,
+      },
+    });
+    this.service = { name: options.service.name, version: options.service.version ?? null, host: options.service.host ?? hostname() };
+    this.maxEvents = options.batch?.maxEvents ?? 1000;
+    this.lingerMs = options.batch?.lingerMs ?? 5;
+    this.maxQueued = Math.max(options.batch?.maxQueued ?? 10_000, this.maxEvents);
+    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  }
+
+  /** Connects the producer (publish() also connects on first use). */
+  connect(): Promise<void> {
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw new PublishException(PublishErrorCode.KAFKA_UNAVAILABLE, `cannot connect to Kafka: ${(err as Error).message}`, { cause: err });
+    });
+    return this.connected;
+  }
+
+  /**
+   * Validates, completes and publishes one event; resolves with the event as stored once Kafka
+   * acknowledged it (acks=-1). Rejects with EventValidationException (nothing sent) or PublishException.
+   */
+  async publish(input: AuditEventInput | UntypedAuditEventInput): Promise<AuditEvent> {
+    const event = this.prepare(input);
+    return this.enqueue(event, await this.encode(event));
+  }
+
+  /** Publishes several events, all validated first: if any is invalid, none is sent. */
+  async publishMany(inputs: readonly (AuditEventInput | UntypedAuditEventInput)[]): Promise<AuditEvent[]> {
+    const events = inputs.map((input, index) => {
+      try {
+        return this.prepare(input);
+      } catch (err) {
+        if (err instanceof EventValidationException) {
+          throw new EventValidationException(err.issues.map((i) => ({ path: `[${index}].${i.path}`, rule: i.rule })));
+        }
+        throw err;
+      }
+    });
+    const encoded = await Promise.all(events.map((e) => this.encode(e)));
+    return Promise.all(events.map((e, i) => this.enqueue(e, encoded[i] as Buffer)));
+  }
+
+  /** Resolves once every event published so far was acknowledged or rejected. */
+  async flush(): Promise<void> {
+    if (this.queue.length === 0 && !this.sending) return;
+    this.scheduleSend(0);
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Delivers everything queued, then disconnects. Later publish() calls reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.connected !== undefined) await this.producer.disconnect();
+    this.connected = undefined;
+  }
+
+  /** The complete, validated event for an input (throws EventValidationException). */
+  prepare(input: AuditEventInput | UntypedAuditEventInput): AuditEvent {
+    if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
+    const event = completeEvent(input, this.service);
+    const issues = validateEvent(event);
+    if (issues.length > 0) throw new EventValidationException(issues);
+    return event;
+  }
+
+  private async encode(event: AuditEvent): Promise<Buffer> {
+    let schemaId: number;
+    try {
+      schemaId = await this.codec.schemaId(event.category);
+    } catch (err) {
+      throw new PublishException(PublishErrorCode.REGISTRY_UNAVAILABLE, (err as Error).message, { cause: err });
+    }
+    return this.codec.encodeWithId(schemaId, event);
+  }
+
+  private async enqueue(event: AuditEvent, value: Buffer): Promise<AuditEvent> {
+    while (this.queue.length >= this.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return new Promise<AuditEvent>((resolve, reject) => {
+      const topic = topicFor(event.category);
+      this.queue.push({ event, topic, message: { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } }, resolve, reject });
+      this.scheduleSend(this.queue.length >= this.maxEvents ? 0 : this.lingerMs);
+    });
+  }
+
+  private scheduleSend(delayMs: number): void {
+    if (this.sending) return; // the running loop picks the queue up when its request returns
+    if (this.timer !== undefined) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.sendLoop();
+    }, delayMs);
+  }
+
+  private async sendLoop(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxEvents);
+        this.wakeRoomWaiters();
+        await this.sendBatch(batch);
+      }
+    } finally {
+      this.sending = false;
+      if (this.queue.length > 0) this.scheduleSend(0);
+      else this.wakeIdleWaiters();
+    }
+  }
+
+  private async sendBatch(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(p.message);
+      byTopic.set(p.topic, list);
+    }
+    try {
+      await this.connect();
+      await this.producer.sendBatch({
+        acks: -1,
+        compression: this.compression,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      for (const p of batch) p.resolve(p.event);
+    } catch (err) {
+      const failure =
+        err instanceof PublishException
+          ? err
+          : new PublishException(
+              PublishErrorCode.KAFKA_UNAVAILABLE,
+              `Kafka did not acknowledge ${batch.length} event(s): ${(err as Error).message}`,
+              {
+                cause: err,
+              },
+            );
+      this.logger.error({ err: failure.message, events: batch.length }, 'audit publish failed');
+      for (const p of batch) p.reject(failure);
+    }
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -1,0 +1,63 @@
+import avsc from 'avsc';
+import { TOPIC_SCHEMAS } from './generated/schemas';
+import type { AttributeValue, AuditEvent, Category } from './generated/event.types';
+
+/** Avro's wrapped form of an attribute value (the attributes union is ambiguous for plain JS numbers). */
+export type WrappedAttribute = { string: string } | { long: number } | { double: number } | { boolean: boolean } | { array: string[] };
+
+/** An event as Avro encodes it: the same as AuditEvent except for wrapped attribute values. */
+export type AvroEvent = Omit<AuditEvent, 'attributes'> & { attributes: Record<string, WrappedAttribute> };
+
+const readerTypes = new Map<Category, avsc.Type>();
+
+/** The Avro type of a category's topic schema (the schema this build reads and writes). */
+export function readerType(category: Category): avsc.Type {
+  let type = readerTypes.get(category);
+  if (type === undefined) {
+    type = avsc.Type.forSchema(TOPIC_SCHEMAS[category] as avsc.Schema);
+    readerTypes.set(category, type);
+  }
+  return type;
+}
+
+/** Wraps one plain attribute value; undefined when the value is not a supported attribute type. */
+export function wrapAttribute(value: unknown): WrappedAttribute | undefined {
+  switch (typeof value) {
+    case 'string':
+      return { string: value };
+    case 'boolean':
+      return { boolean: value };
+    case 'number':
+      if (!Number.isFinite(value)) return undefined;
+      return Number.isSafeInteger(value) ? { long: value } : { double: value };
+    case 'object':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? { array: value } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function unwrapAttribute(value: WrappedAttribute): AttributeValue {
+  if ('string' in value) return value.string;
+  if ('long' in value) return value.long;
+  if ('double' in value) return value.double;
+  if ('boolean' in value) return value.boolean;
+  return value.array;
+}
+
+export function toAvro(event: AuditEvent): AvroEvent {
+  const attributes: Record<string, WrappedAttribute> = {};
+  for (const [key, value] of Object.entries(event.attributes)) {
+    const wrapped = wrapAttribute(value);
+    if (wrapped === undefined) throw new TypeError(`attributes.${key}: unsupported value`);
+    attributes[key] = wrapped;
+  }
+  return { ...event, attributes };
+}
+
+export function fromAvro(record: AvroEvent): AuditEvent {
+  const attributes: Record<string, AttributeValue> = {};
+  for (const [key, value] of Object.entries(record.attributes)) attributes[key] = unwrapAttribute(value);
+  // Avro records decode as class instances; a plain object serialises and compares like any other.
+  return JSON.parse(JSON.stringify({ ...record, attributes })) as AuditEvent;
+}

@@ -1,0 +1,138 @@
+import avsc from 'avsc';
+import type { RegistryHttpClient } from '@vigil/kafka';
+import { fromAvro, readerType, toAvro, type AvroEvent } from './avro.codec';
+import { categoryOfTopic, subjectFor } from './event-catalog.service';
+import { EventDecodeException, SchemaRegistryException } from './event.exception';
+import { TOPIC_SCHEMAS } from './generated/schemas';
+import type { AuditEvent, Category } from './generated/event.types';
+
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface EventCodecOptions {
+  /**
+   * `register`: register this build's schema on first use (producers, CLI `schemas apply`).
+   * `lookup`: only look its id up; a subject that lacks the schema is an error (locked-down registries).
+   */
+  schemaIds: 'register' | 'lookup';
+}
+
+/**
+ * Avro in Confluent framing (magic byte, 4-byte schema id, body) for audit events, with schema ids
+ * and writer schemas cached after their first registry round trip. Decoding resolves the writer's
+ * schema to this build's reader schema, so old and new producers and consumers interoperate.
+ */
+export class EventCodec {
+  private readonly ids = new Map<Category, Promise<number>>();
+  private readonly writers = new Map<number, Promise<avsc.Type>>();
+  private readonly resolvers = new Map<string, avsc.Resolver>();
+
+  constructor(
+    private readonly registry: RegistryHttpClient,
+    private readonly options: EventCodecOptions = { schemaIds: 'register' },
+  ) {}
+
+  /** The registry id of this build's schema for a category (cached; concurrent callers share one request). */
+  schemaId(category: Category): Promise<number> {
+    let id = this.ids.get(category);
+    if (id === undefined) {
+      id = this.resolveId(category);
+      this.ids.set(category, id);
+      id.catch(() => this.ids.delete(category)); // retry on the next call instead of caching a failure
+    }
+    return id;
+  }
+
+  /** Encodes a valid event (see validateEvent) of any category. */
+  async encode(event: AuditEvent): Promise<Buffer> {
+    return this.encodeWithId(await this.schemaId(event.category), event);
+  }
+
+  encodeWithId(schemaId: number, event: AuditEvent): Buffer {
+    const body = readerType(event.category).toBuffer(toAvro(event));
+    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeInt32BE(schemaId, 1);
+    body.copy(out, HEADER_BYTES);
+    return out;
+  }
+
+  /**
+   * Decodes a message of an `audit.<category>` topic. Throws EventDecodeException naming why the
+   * message cannot be an event: framing, an unknown schema id, undecodable Avro, or envelope rules.
+   */
+  async decode(value: Buffer | null, topic: string): Promise<AuditEvent> {
+    const category = categoryOfTopic(topic);
+    if (category === undefined) throw new EventDecodeException(`topic ${topic} is not an audit category topic`, 'envelope');
+    if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC_BYTE) {
+      throw new EventDecodeException('message is not in Confluent wire format (magic byte 0 + schema id)', 'framing');
+    }
+    const schemaId = value.readInt32BE(1);
+    const resolver = await this.resolver(schemaId, category);
+    let record: AvroEvent;
+    try {
+      record = readerType(category).fromBuffer(value.subarray(HEADER_BYTES), resolver) as AvroEvent;
+    } catch (err) {
+      throw new EventDecodeException(`undecodable Avro for schema id ${schemaId}: ${(err as Error).message}`, 'avro');
+    }
+    const event = fromAvro(record);
+    if (event.category !== category) throw new EventDecodeException(`event category "${event.category}" on topic ${topic}`, 'envelope');
+    if (!UUID.test(event.id)) throw new EventDecodeException(`event id "${event.id.slice(0, 64)}" is not a UUID`, 'envelope');
+    if (event.tenantId === '') throw new EventDecodeException('event has an empty tenantId', 'envelope');
+    return event;
+  }
+
+  private async resolveId(category: Category): Promise<number> {
+    const subject = subjectFor(category);
+    const schema = TOPIC_SCHEMAS[category];
+    try {
+      if (this.options.schemaIds === 'register') return await this.registry.register(subject, schema);
+      const id = await this.registry.lookup(subject, schema);
+      if (id === undefined)
+        throw new SchemaRegistryException(`subject ${subject} does not hold this build's schema; run \`npm run vigil -- schemas apply\``);
+      return id;
+    } catch (err) {
+      if (err instanceof SchemaRegistryException) throw err;
+      throw new SchemaRegistryException(
+        `cannot get the schema id of ${subject}: ${(err as Error).message}`,
+        (err as { status?: number }).status,
+      );
+    }
+  }
+
+  private async resolver(schemaId: number, category: Category): Promise<avsc.Resolver> {
+    const key = `${schemaId}:${category}`;
+    const cached = this.resolvers.get(key);
+    if (cached !== undefined) return cached;
+    const writer = await this.writer(schemaId);
+    let resolver: avsc.Resolver;
+    try {
+      resolver = readerType(category).createResolver(writer);
+    } catch (err) {
+      throw new EventDecodeException(`schema id ${schemaId} cannot be read as a ${category} event: ${(err as Error).message}`, 'avro');
+    }
+    this.resolvers.set(key, resolver);
+    return resolver;
+  }
+
+  private writer(schemaId: number): Promise<avsc.Type> {
+    let writer = this.writers.get(schemaId);
+    if (writer === undefined) {
+      writer = this.registry.schemaById(schemaId).then(
+        (schema) => avsc.Type.forSchema(schema as avsc.Schema),
+        (err: unknown) => {
+          const status = (err as { status?: number }).status;
+          if (status === 404) throw new EventDecodeException(`schema id ${schemaId} is not in the registry`, 'unknown-schema');
+          throw new SchemaRegistryException(`cannot fetch schema id ${schemaId}: ${(err as Error).message}`, status);
+        },
+      );
+      this.writers.set(schemaId, writer);
+      // Only a definite answer is cached; a registry outage is retried on the next message.
+      writer.catch((err: unknown) => {
+        if (!(err instanceof EventDecodeException)) this.writers.delete(schemaId);
+      });
+    }
+    return writer;
+  }
+}

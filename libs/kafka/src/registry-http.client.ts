@@ -1,0 +1,140 @@
+/** Compatibility levels of the Confluent Schema Registry API. */
+export type CompatibilityLevel =
+  'NONE' | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
+
+export class RegistryHttpError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly errorCode: number | undefined,
+  ) {
+    super(message);
+    this.name = 'RegistryHttpError';
+  }
+}
+
+export interface RegistryHttpOptions {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  timeoutMs?: number;
+}
+
+const contentType = 'application/vnd.schemaregistry.v1+json';
+
+/**
+ * A small client of the Confluent Schema Registry REST API (Apicurio's ccompat/v7 locally) for what
+ * Vigil needs beyond serialisation: registering with an explicit compatibility level, compatibility
+ * checks before registering, and raw schemas by id (decoded with Vigil's own Avro options).
+ */
+export class RegistryHttpClient {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(options: RegistryHttpOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.headers = { Accept: contentType, 'Content-Type': contentType };
+    if (options.username !== undefined) {
+      this.headers['Authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+    }
+  }
+
+  /** Registers a schema under a subject (idempotent: the same schema returns its existing id). */
+  async register(subject: string, schema: object): Promise<number> {
+    const body = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, {
+      schema: JSON.stringify(schema),
+    });
+    return body.id;
+  }
+
+  /** The id of a schema already registered under the subject, or undefined when it is not. */
+  async lookup(subject: string, schema: object): Promise<number | undefined> {
+    try {
+      const body = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}`, {
+        schema: JSON.stringify(schema),
+      });
+      return body.id;
+    } catch (err) {
+      if (err instanceof RegistryHttpError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Whether the schema is compatible with the subject's versions under its compatibility level (true for a new subject). */
+  async isCompatible(subject: string, schema: object): Promise<boolean> {
+    try {
+      const body = await this.request<{ is_compatible: boolean }>(
+        'POST',
+        `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`,
+        { schema: JSON.stringify(schema) },
+      );
+      return body.is_compatible;
+    } catch (err) {
+      if (err instanceof RegistryHttpError && err.status === 404) return true;
+      if (err instanceof RegistryHttpError && err.status === 409) return false;
+      throw err;
+    }
+  }
+
+  async setCompatibility(subject: string, level: CompatibilityLevel): Promise<void> {
+    await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  /** The subject's own compatibility level, or undefined when it inherits the global one. */
+  async getCompatibility(subject: string): Promise<CompatibilityLevel | undefined> {
+    try {
+      const body = await this.request<{ compatibilityLevel?: CompatibilityLevel; compatibility?: CompatibilityLevel }>(
+        'GET',
+        `/config/${encodeURIComponent(subject)}`,
+      );
+      return body.compatibilityLevel ?? body.compatibility;
+    } catch (err) {
+      if (err instanceof RegistryHttpError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** The writer schema of a registered id (as JSON). */
+  async schemaById(id: number): Promise<object> {
+    const body = await this.request<{ schema: string }>('GET', `/schemas/ids/${id}`);
+    return JSON.parse(body.schema) as object;
+  }
+
+  async subjects(): Promise<string[]> {
+    return this.request<string[]>('GET', '/subjects');
+  }
+
+  async versions(subject: string): Promise<number[]> {
+    return this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers: this.headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new RegistryHttpError(`schema registry at ${this.base} is not reachable: ${(err as Error).message}`, undefined, undefined);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = text.slice(0, 300);
+      let errorCode: number | undefined;
+      try {
+        const parsed = JSON.parse(text) as { message?: string; error_code?: number };
+        detail = parsed.message ?? detail;
+        errorCode = parsed.error_code;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new RegistryHttpError(`schema registry ${method} ${path} failed with HTTP ${res.status}: ${detail}`, res.status, errorCode);
+    }
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+}
