@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './lib/build.mts';
 import { stackEnv } from './lib/env.mts';
+import { prepareStack } from './lib/prepare.mts';
 import { log, root, run, ScriptError } from './lib/proc.mts';
 
 interface NestProject {
@@ -39,22 +40,10 @@ function services(): { name: string; main: string; port: number }[] {
     .filter((s) => existsSync(s.main));
 }
 
-async function prepare(): Promise<void> {
-  const cli = path.join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
-  if (!existsSync(cli)) return;
-  for (const step of [
-    ['topics', 'apply'],
-    ['schemas', 'apply'],
-    ['migrations', 'apply'],
-  ]) {
-    await run(process.execPath, [cli, ...step]);
-  }
-}
-
 async function main(): Promise<void> {
   await build();
   await run(process.execPath, ['scripts/stack.mts', 'up']);
-  await prepare();
+  await prepareStack();
   const apps = services();
   const children: ChildProcess[] = [];
   for (const app of apps) {

@@ -3,11 +3,13 @@
 // Arguments are passed to `node --test` (for example `npm test -- --test-name-pattern=replay`).
 import { build } from './lib/build.mts';
 import { log, run, ScriptError } from './lib/proc.mts';
+import { prepareStack } from './lib/prepare.mts';
 import { runTests } from './lib/tests.mts';
 
 async function main(): Promise<void> {
   await build();
   await run(process.execPath, ['scripts/stack.mts', 'up']);
+  await prepareStack();
   await runTests(['unit', 'integration'], process.argv.slice(2));
 }
 

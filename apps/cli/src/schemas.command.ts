@@ -1,17 +1,11 @@
 import { Command } from 'commander';
-import { CATEGORIES, subjectFor, TOPIC_SCHEMAS } from '@vigil/events';
-import type { CompatibilityLevel, RegistryHttpClient } from '@vigil/kafka';
+import { CATEGORIES, SCHEMA_COMPATIBILITY, subjectFor, TOPIC_SCHEMAS } from '@vigil/events';
+import type { RegistryHttpClient } from '@vigil/kafka';
 import { cliConfig } from './cli.config';
 import { CliError, printTable, type Output } from './cli.util';
 import { cliRegistry } from './kafka-admin.factory';
 
-/**
- * Every subject evolves under FULL_TRANSITIVE: each version must be readable by every older and every
- * newer one. Kafka keeps weeks of history that replays and rebuilds read with today's consumers
- * (backward), and connectors deployed last month must read events from producers deployed today
- * (forward). In practice: add or remove only fields that have defaults. See docs/schemas.md.
- */
-export const COMPATIBILITY: CompatibilityLevel = 'FULL_TRANSITIVE';
+const COMPATIBILITY = SCHEMA_COMPATIBILITY;
 
 export interface SubjectResult {
   subject: string;
@@ -40,8 +34,7 @@ export function schemasCommand(out: Output): Command {
     .action(async () => {
       const registry = cliRegistry(cliConfig());
       const results: SubjectResult[] = [];
-      for (const category of CATEGORIES)
-        results.push(await applySchema(registry, subjectFor(category), TOPIC_SCHEMAS[category]));
+      for (const category of CATEGORIES) results.push(await applySchema(registry, subjectFor(category), TOPIC_SCHEMAS[category]));
       printTable(out, results as unknown as Record<string, string | number>[], results);
     });
   schemas

@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
-import { catalogEntry, type AuditEvent } from '@vigil/events';
+import { catalogEntry, completePayload, isCategory, type AuditEvent } from '@vigil/events';
 import type { UntypedAuditEventInput } from './audit-event.input';
 
 export interface ServiceIdentity {
@@ -27,6 +27,7 @@ export function toMicros(time: Date | string | number): number {
  */
 export function completeEvent(input: UntypedAuditEventInput, service: ServiceIdentity, nowMicros = Date.now() * 1000): AuditEvent {
   const entry = catalogEntry(input.action);
+  const category = input.category ?? entry?.category;
   const span = trace.getActiveSpan()?.spanContext();
   const spanValid = span !== undefined && trace.isSpanContextValid(span);
   const event = {
@@ -34,7 +35,7 @@ export function completeEvent(input: UntypedAuditEventInput, service: ServiceIde
     time: input.time !== undefined ? toMicros(input.time) : nowMicros,
     observedTime: nowMicros,
     tenantId: input.tenantId,
-    category: input.category ?? entry?.category,
+    category,
     action: input.action,
     outcome: input.outcome ?? entry?.outcome ?? 'UNKNOWN',
     severity: input.severity ?? entry?.severity ?? 'INFO',
@@ -61,7 +62,10 @@ export function completeEvent(input: UntypedAuditEventInput, service: ServiceIde
     traceId: input.traceId ?? (spanValid ? span.traceId : null),
     spanId: input.spanId ?? (spanValid ? span.spanId : null),
     description: input.description ?? entry?.description ?? null,
-    payload: input.payload ?? null,
+    payload:
+      category !== undefined && isCategory(category)
+        ? completePayload(category, input.payload)
+        : (input.payload ?? null),
     attributes: input.attributes ?? {},
   };
   // Not yet validated: validateEvent reports every missing or malformed field by path.

@@ -29,7 +29,8 @@ export function wrapAttribute(value: unknown): WrappedAttribute | undefined {
       return { boolean: value };
     case 'number':
       if (!Number.isFinite(value)) return undefined;
-      return Number.isSafeInteger(value) ? { long: value } : { double: value };
+      // avsc longs stop short of MAX_SAFE_INTEGER itself; integers beyond travel as double.
+      return Number.isInteger(value) && Math.abs(value) < Number.MAX_SAFE_INTEGER ? { long: value } : { double: value };
     case 'object':
       return Array.isArray(value) && value.every((v) => typeof v === 'string') ? { array: value } : undefined;
     default:
@@ -60,4 +61,20 @@ export function fromAvro(record: AvroEvent): AuditEvent {
   for (const [key, value] of Object.entries(record.attributes)) attributes[key] = unwrapAttribute(value);
   // Avro records decode as class instances; a plain object serialises and compares like any other.
   return JSON.parse(JSON.stringify({ ...record, attributes })) as AuditEvent;
+}
+
+/**
+ * The payload with every field of the category's payload record present (defaults for the missing
+ * ones), so an event a producer holds is identical to the event consumers decode.
+ */
+export function completePayload(category: Category, payload: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+  if (payload === null || payload === undefined || typeof payload !== 'object') return payload ?? null;
+  const union = (readerType(category) as avsc.types.RecordType).field('payload')?.type as avsc.types.UnwrappedUnionType | undefined;
+  const record = union?.types.find((t) => t.typeName === 'record') as avsc.types.RecordType | undefined;
+  if (record === undefined) return payload;
+  const complete: Record<string, unknown> = { ...payload };
+  for (const field of record.fields) {
+    if (complete[field.name] === undefined) complete[field.name] = field.defaultValue() as unknown;
+  }
+  return complete;
 }

@@ -65,6 +65,11 @@ export class EventCodec {
   async decode(value: Buffer | null, topic: string): Promise<AuditEvent> {
     const category = categoryOfTopic(topic);
     if (category === undefined) throw new EventDecodeException(`topic ${topic} is not an audit category topic`, 'envelope');
+    return this.decodeAs(value, category);
+  }
+
+  /** Decodes a message as an event of the given category, whatever topic it came from. */
+  async decodeAs(value: Buffer | null, category: Category): Promise<AuditEvent> {
     if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC_BYTE) {
       throw new EventDecodeException('message is not in Confluent wire format (magic byte 0 + schema id)', 'framing');
     }
@@ -77,7 +82,7 @@ export class EventCodec {
       throw new EventDecodeException(`undecodable Avro for schema id ${schemaId}: ${(err as Error).message}`, 'avro');
     }
     const event = fromAvro(record);
-    if (event.category !== category) throw new EventDecodeException(`event category "${event.category}" on topic ${topic}`, 'envelope');
+    if (event.category !== category) throw new EventDecodeException(`event category "${event.category}" read as ${category}`, 'envelope');
     if (!UUID.test(event.id)) throw new EventDecodeException(`event id "${event.id.slice(0, 64)}" is not a UUID`, 'envelope');
     if (event.tenantId === '') throw new EventDecodeException('event has an empty tenantId', 'envelope');
     return event;

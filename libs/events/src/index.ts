@@ -6,3 +6,4 @@ export * from './event-catalog.service';
 export * from './event.codec';
 export * from './event.exception';
 export * from './event.validator';
+export * from './schema.constants';

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kafka, ProducerBatch } from 'kafkajs';
+import { EventValidationException } from '@vigil/events';
+import { RegistryHttpClient } from '@vigil/kafka';
+import { PublishErrorCode, PublishException } from './audit-sdk.exception';
+import { AuditPublisher } from './audit.publisher';
+
+/** A producer whose sendBatch the test controls: each call waits for `release()` or fails on demand. */
+class FakeProducer {
+  batches: ProducerBatch[] = [];
+  failWith: Error | undefined;
+  private gate: Promise<void> = Promise.resolve();
+  private open: () => void = () => undefined;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open();
+  }
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+  disconnect(): Promise<void> {
+    return Promise.resolve();
+  }
+  async sendBatch(batch: ProducerBatch): Promise<unknown[]> {
+    this.batches.push(batch);
+    await this.gate;
+    if (this.failWith !== undefined) throw this.failWith;
+    return [];
+  }
+  events(): number {
+    return this.batches.reduce((n, b) => n + (b.topicMessages ?? []).reduce((m, t) => m + t.messages.length, 0), 0);
+  }
+}
+
+class FakeRegistry extends RegistryHttpClient {
+  registrations = 0;
+  constructor() {
+    super({ url: 'http://registry.invalid' });
+  }
+  override register(): Promise<number> {
+    this.registrations++;
+    return Promise.resolve(42);
+  }
+}
+
+function publisherWith(producer: FakeProducer, registry = new FakeRegistry(), batch = {}): AuditPublisher {
+  // The fake implements only the producer calls the publisher makes.
+  const kafka = { producer: () => producer } as unknown as Kafka;
+  return new AuditPublisher({ kafka: { client: kafka }, schemaRegistry: { client: registry }, service: { name: 'svc', host: 'h' }, batch });
+}
+
+const input = (i: number) => ({ action: 'user.login.failed' as const, tenantId: `t${i % 3}`, actor: { id: `u${i}` } });
+
+describe(AuditPublisher.name, () => {
+  it('coalesces concurrent publishes into batched produce requests and resolves each after the ack', async () => {
+    const producer = new FakeProducer();
+    const registry = new FakeRegistry();
+    const publisher = publisherWith(producer, registry, { maxEvents: 500, lingerMs: 5 });
+    const events = await Promise.all(Array.from({ length: 2000 }, (_, i) => publisher.publish(input(i))));
+    assert.equal(events.length, 2000);
+    assert.equal(producer.events(), 2000);
+    assert.ok(producer.batches.length <= 5, `expected at most 5 requests, got ${producer.batches.length}`);
+    assert.equal(registry.registrations, 1, 'the schema id is cached after the first registration');
+    const first = producer.batches[0]?.topicMessages?.[0];
+    assert.equal(first?.topic, 'audit.authentication');
+    assert.equal(producer.batches[0]?.acks, -1);
+  });
+
+  it('does not resolve before Kafka acknowledged', async () => {
+    const producer = new FakeProducer();
+    producer.hold();
+    const publisher = publisherWith(producer);
+    let resolved = false;
+    const pending = publisher.publish(input(1)).then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(resolved, false);
+    producer.release();
+    await pending;
+    assert.equal(resolved, true);
+  });
+
+  it('makes publish wait when the queue is full instead of growing memory', async () => {
+    const producer = new FakeProducer();
+    producer.hold();
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 10, maxQueued: 20, lingerMs: 0 });
+    let accepted = 0;
+    const all = Array.from({ length: 100 }, (_, i) => publisher.publish(input(i)).then(() => accepted++));
+    await new Promise((r) => setTimeout(r, 50));
+    // One batch of 10 in flight, at most 20 queued; the rest wait in publish().
+    const queuedOrSent = producer.events() + 20;
+    assert.ok(queuedOrSent <= 30, `at most 30 events taken, saw ${queuedOrSent}`);
+    assert.equal(accepted, 0);
+    producer.release();
+    await Promise.all(all);
+    assert.equal(accepted, 100);
+    assert.equal(producer.events(), 100);
+  });
+
+  it('rejects every event of a batch Kafka did not acknowledge, with the reason', async () => {
+    const producer = new FakeProducer();
+    producer.failWith = new Error('NOT_ENOUGH_REPLICAS');
+    const publisher = publisherWith(producer);
+    await assert.rejects(publisher.publish(input(1)), (err: unknown) => {
+      assert.ok(err instanceof PublishException);
+      assert.equal(err.code, PublishErrorCode.KAFKA_UNAVAILABLE);
+      assert.match(err.message, /NOT_ENOUGH_REPLICAS/);
+      return true;
+    });
+  });
+
+  it('refuses an invalid event before anything is sent', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer);
+    await assert.rejects(publisher.publish({ action: 'user.logn', tenantId: 'acme', actor: { id: 'u' } }), (err: unknown) => {
+      assert.ok(err instanceof EventValidationException);
+      assert.match(err.message, /action: unknown action "user.logn"; did you mean "user.login/);
+      return true;
+    });
+    await assert.rejects(
+      publisher.publishMany([input(1), { action: 'user.login.failed', tenantId: 'acme', actor: { id: '' } }]),
+      /\[1\]\.actor\.id: must not be empty/,
+    );
+    assert.equal(producer.batches.length, 0);
+  });
+
+  it('delivers everything queued on close and refuses publishing afterwards', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 1000 });
+    const pending = Promise.all([publisher.publish(input(1)), publisher.publish(input(2))]);
+    await new Promise((r) => setTimeout(r, 10));
+    await publisher.close();
+    assert.equal(producer.events(), 2);
+    await pending;
+    await assert.rejects(
+      publisher.publish(input(3)),
+      (err: unknown) => err instanceof PublishException && err.code === PublishErrorCode.CLOSED,
+    );
+  });
+
+  it('fills id, times, catalog defaults and the service', async () => {
+    const publisher = publisherWith(new FakeProducer());
+    const before = Date.now() * 1000;
+    const event = await publisher.publish(input(1));
+    assert.match(event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    assert.ok(event.time >= before && event.observedTime >= event.time);
+    assert.equal(event.category, 'authentication');
+    assert.equal(event.outcome, 'FAILURE');
+    assert.deepEqual(event.service, { name: 'svc', version: null, host: 'h' });
+  });
+});
