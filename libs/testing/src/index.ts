@@ -1,2 +1,4 @@
 export * from './stack.env';
 export * from './wait.util';
+export * from './audit-event.factory';
+export * from './kafka-collector.util';
