@@ -13,8 +13,10 @@ export interface AuditPublisherOptions {
   /** The emitting service; host defaults to the machine's hostname. */
   service: { name: string; version?: string | null; host?: string | null };
   batch?: {
-    /** Events per produce request (default 1,000). */
+    /** Events per produce request (default 5,000). */
     maxEvents?: number;
+    /** Bytes per produce request (default 900 KiB, under the broker's 1 MiB message.max.bytes even if one partition gets them all). */
+    maxBytes?: number;
     /** How long a lone event waits for company before it is sent (default 5 ms). */
     lingerMs?: number;
     /** Events queued at most; publish() waits for room beyond this (default 10,000). */
@@ -45,6 +47,8 @@ export class AuditPublisher {
   private readonly service: ServiceIdentity;
   private readonly logger: Logger;
   private readonly maxEvents: number;
+  private readonly maxBytes: number;
+  private queuedBytes = 0;
   private readonly lingerMs: number;
   private readonly maxQueued: number;
   private readonly compression: CompressionTypes;
@@ -83,7 +87,8 @@ export class AuditPublisher {
       },
     });
     this.service = { name: options.service.name, version: options.service.version ?? null, host: options.service.host ?? hostname() };
-    this.maxEvents = options.batch?.maxEvents ?? 1000;
+    this.maxEvents = options.batch?.maxEvents ?? 5000;
+    this.maxBytes = options.batch?.maxBytes ?? 900 * 1024;
     this.lingerMs = options.batch?.lingerMs ?? 5;
     this.maxQueued = Math.max(options.batch?.maxQueued ?? 10_000, this.maxEvents);
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
@@ -162,7 +167,8 @@ export class AuditPublisher {
     return new Promise<AuditEvent>((resolve, reject) => {
       const topic = topicFor(event.category);
       this.queue.push({ event, topic, message: { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } }, resolve, reject });
-      this.scheduleSend(this.queue.length >= this.maxEvents ? 0 : this.lingerMs);
+      this.queuedBytes += value.length;
+      this.scheduleSend(this.queue.length >= this.maxEvents || this.queuedBytes >= this.maxBytes ? 0 : this.lingerMs);
     });
   }
 
@@ -183,7 +189,7 @@ export class AuditPublisher {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxEvents);
+        const batch = this.takeBatch();
         this.wakeRoomWaiters();
         await this.sendBatch(batch);
       }
@@ -192,6 +198,20 @@ export class AuditPublisher {
       if (this.queue.length > 0) this.scheduleSend(0);
       else this.wakeIdleWaiters();
     }
+  }
+
+  /** The oldest queued events up to maxEvents and maxBytes (at least one, whatever its size). */
+  private takeBatch(): Pending[] {
+    let count = 0;
+    let bytes = 0;
+    for (const p of this.queue) {
+      const size = p.message.value?.length ?? 0;
+      if (count > 0 && (count >= this.maxEvents || bytes + size > this.maxBytes)) break;
+      count++;
+      bytes += size;
+    }
+    this.queuedBytes -= bytes;
+    return this.queue.splice(0, count);
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
