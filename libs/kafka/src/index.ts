@@ -5,3 +5,4 @@ export * from './kafka.tokens';
 export * from './schema-registry.client';
 export * from './schema-registry.health';
 export * from './registry-http.client';
+export * from './batch.consumer';

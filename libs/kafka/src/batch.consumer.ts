@@ -1,0 +1,147 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: readonly KafkaMessage[];
+  /** Keeps the group membership alive during long work; call it between slow steps. */
+  heartbeat(): Promise<void>;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group without committed offsets starts (default: the earliest retained offset). */
+  fromBeginning?: boolean;
+  /** Partitions processed at once (default 3). */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  /** Backoff between attempts of a batch whose handler failed (default 500 ms doubling to 30 s). */
+  retry?: { initialMs?: number; maxMs?: number };
+}
+
+/** Thrown by a handler to say the failure is not transient: logged, and the batch is retried all the same. */
+export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
+
+/**
+ * A kafkajs consumer that hands whole partition batches to a handler and commits the batch's offsets
+ * only after the handler resolved: at-least-once, never ahead of the work. A failing handler is
+ * retried in place with exponential backoff (heartbeats keep flowing, the partition keeps its
+ * position and order) until it succeeds, the group rebalances, or the consumer stops. Handlers that
+ * must not block a partition on a bad message handle it themselves (dead-letter, skip) and resolve.
+ */
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private running = false;
+  private stopping = false;
+  private readonly pausedTopics = new Set<string>();
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: BatchConsumerOptions,
+    private readonly handler: BatchHandler,
+    private readonly logger: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10 },
+    });
+  }
+
+  get events(): Consumer['events'] {
+    return this.consumer.events;
+  }
+
+  /** The underlying consumer's instrumentation, for lag and health reporting. */
+  on: Consumer['on'] = (...args) => this.consumer.on(...args);
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+  }
+
+  /** Finishes or abandons the batch in progress (its offsets stay uncommitted) and leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.stopping = true;
+    await this.consumer.disconnect();
+    this.running = false;
+  }
+
+  /** Stops fetching (memory stays bounded while a sink is down); the group membership stays. */
+  pause(): void {
+    for (const topic of this.options.topics) this.pausedTopics.add(topic);
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.pausedTopics.clear();
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  get paused(): boolean {
+    return this.pausedTopics.size > 0;
+  }
+
+  /** Moves a partition's position (used by replay hand-over and by tests). */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
+  private async processBatch({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const last = batch.messages[batch.messages.length - 1];
+    if (last === undefined) return;
+    const initial = this.options.retry?.initialMs ?? 500;
+    const max = this.options.retry?.maxMs ?? 30_000;
+    for (let attempt = 0; ; attempt++) {
+      if (!isRunning() || isStale() || this.stopping) return; // not committed: re-delivered to whoever owns it next
+      try {
+        await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat });
+        break;
+      } catch (err) {
+        const delay = Math.min(max, initial * 2 ** Math.min(attempt, 16));
+        this.logger.warn(
+          { topic: batch.topic, partition: batch.partition, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },
+          'batch failed; retrying it in place',
+        );
+        await this.sleepWithHeartbeat(delay, heartbeat, isRunning);
+      }
+    }
+    payload.resolveOffset(last.offset);
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+    });
+    await heartbeat();
+  }
+
+  private async sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && isRunning() && !this.stopping) {
+      await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+      await heartbeat().catch(() => undefined);
+    }
+  }
+}
