@@ -103,14 +103,11 @@ export class BatchConsumer {
     this.consumer.seek({ topic, partition, offset });
   }
 
-  private async processBatch({
-    batch,
-    heartbeat,
-    isRunning,
-    isStale,
-    resolveOffset,
-    commitOffsetsIfNecessary,
-  }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const isRunning = (): boolean => payload.isRunning();
+    const isStale = (): boolean => payload.isStale();
     if (batch.messages.length === 0) return;
     const last = batch.messages[batch.messages.length - 1];
     if (last === undefined) return;
