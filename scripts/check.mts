@@ -11,6 +11,8 @@ async function main(): Promise<void> {
   await run(bin('prettier'), ['--check', '--log-level=warn', '.']);
   log('lint (eslint)');
   await run(bin('eslint'), ['--max-warnings', '0', '--cache', '--cache-location', 'node_modules/.cache/eslint', '.']);
+  log('generated code is up to date');
+  await run(process.execPath, ['scripts/codegen.mts', '--check']);
   log('type-check scripts');
   await run(bin('tsc'), ['-p', 'scripts/tsconfig.json']);
   await build();

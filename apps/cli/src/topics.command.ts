@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
 import { allTopics } from '@vigil/events';
+import { DEAD_LETTER_TOPIC } from '@vigil/kafka';
 import { withKafkaAdmin } from './kafka-admin.factory';
 import { cliConfig, type CliConfig } from './cli.config';
 import { printTable, type Output } from './cli.util';
 
-export const DLQ_TOPIC = 'audit.dlq';
 const DAY_MS = 24 * 3600 * 1000;
 
 interface TopicSpec {
@@ -34,7 +34,7 @@ export function topicSpecs(config: CliConfig): TopicSpec[] {
       config: common,
     })),
     // Dead letters are kept as long as the events they stand for, so they can be redriven.
-    { topic: DLQ_TOPIC, partitions: 3, replicationFactor: config.VIGIL_TOPIC_REPLICATION_FACTOR, config: common },
+    { topic: DEAD_LETTER_TOPIC, partitions: 3, replicationFactor: config.VIGIL_TOPIC_REPLICATION_FACTOR, config: common },
   ];
 }
 

@@ -6,3 +6,4 @@ export * from './schema-registry.client';
 export * from './schema-registry.health';
 export * from './registry-http.client';
 export * from './batch.consumer';
+export * from './dead-letter.producer';
