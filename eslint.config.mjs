@@ -88,7 +88,8 @@ export default tseslint.config(
   },
   {
     files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
-    ignores: ['**/index.ts', '**/main.ts'],
+    // Migrations follow TypeORM's <timestamp>-<PascalCaseName>.ts convention (STYLE rule 10).
+    ignores: ['**/index.ts', '**/main.ts', '**/migrations/*.ts'],
     plugins: { 'check-file': checkFile },
     rules: { 'check-file/filename-naming-convention': ['error', { '**/*.ts': fileName }] },
   },

@@ -152,3 +152,31 @@ describe(AuditPublisher.name, () => {
     assert.deepEqual(event.service, { name: 'svc', version: null, host: 'h' });
   });
 });
+
+describe(`${AuditPublisher.name} ordering and complete events`, () => {
+  it('rejects what is queued behind a failed batch instead of sending it ahead of the retry', async () => {
+    const producer = new FakeProducer();
+    producer.hold();
+    producer.failWith = new Error('broker gone');
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 1, lingerMs: 0 });
+    const results = Promise.allSettled(Array.from({ length: 5 }, (_, i) => publisher.publish(input(i))));
+    await new Promise((r) => setTimeout(r, 20));
+    producer.release();
+    const settled = await results;
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['rejected', 'rejected', 'rejected', 'rejected', 'rejected'],
+    );
+    assert.equal(producer.batches.length, 1, 'nothing after the failed batch was sent');
+  });
+
+  it('publishes a complete event exactly as it is, observedTime included', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer);
+    const original = await publisher.publish(input(1));
+    const again = { ...original, observedTime: original.observedTime - 5_000_000 };
+    const [sent] = await publisher.publishComplete([again]);
+    assert.deepEqual(sent, again);
+    await assert.rejects(publisher.publishComplete([{ ...again, tenantId: '' }]), /\[0\]\.tenantId/);
+  });
+});

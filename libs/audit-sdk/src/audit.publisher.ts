@@ -128,6 +128,20 @@ export class AuditPublisher {
     return Promise.all(events.map((e, i) => this.enqueue(e, encoded[i] as Buffer)));
   }
 
+  /**
+   * Publishes events that are already complete (an outbox row, a redriven dead letter) exactly as
+   * they are, ids and times included, after validating them. All are validated before any is sent.
+   */
+  async publishComplete(events: readonly AuditEvent[]): Promise<AuditEvent[]> {
+    if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
+    events.forEach((event, index) => {
+      const issues = validateEvent(event);
+      if (issues.length > 0) throw new EventValidationException(issues.map((i) => ({ path: `[${index}].${i.path}`, rule: i.rule })));
+    });
+    const encoded = await Promise.all(events.map((e) => this.encode(e)));
+    return Promise.all(events.map((e, i) => this.enqueue(e, encoded[i] as Buffer)));
+  }
+
   /** Resolves once every event published so far was acknowledged or rejected. */
   async flush(): Promise<void> {
     if (this.queue.length === 0 && !this.sending) return;
@@ -240,8 +254,13 @@ export class AuditPublisher {
                 cause: err,
               },
             );
-      this.logger.error({ err: failure.message, events: batch.length }, 'audit publish failed');
-      for (const p of batch) p.reject(failure);
+      // Everything queued behind the failed batch is rejected too: sending it now could put a tenant's
+      // later events on Kafka before the earlier ones its caller is about to retry.
+      const behind = this.queue.splice(0, this.queue.length);
+      this.queuedBytes = 0;
+      this.wakeRoomWaiters();
+      this.logger.error({ err: failure.message, events: batch.length + behind.length }, 'audit publish failed');
+      for (const p of [...batch, ...behind]) p.reject(failure);
     }
   }
 

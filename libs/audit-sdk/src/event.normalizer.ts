@@ -62,10 +62,7 @@ export function completeEvent(input: UntypedAuditEventInput, service: ServiceIde
     traceId: input.traceId ?? (spanValid ? span.traceId : null),
     spanId: input.spanId ?? (spanValid ? span.spanId : null),
     description: input.description ?? entry?.description ?? null,
-    payload:
-      category !== undefined && isCategory(category)
-        ? completePayload(category, input.payload)
-        : (input.payload ?? null),
+    payload: category !== undefined && isCategory(category) ? completePayload(category, input.payload) : (input.payload ?? null),
     attributes: input.attributes ?? {},
   };
   // Not yet validated: validateEvent reports every missing or malformed field by path.
