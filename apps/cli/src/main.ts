@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigException } from '@vigil/config';
 import { CliError, isCommanderExit, type Output } from './cli.util';
+import { migrationsCommand } from './migrations.command';
 import { publishCommand } from './publish.command';
 import { schemasCommand } from './schemas.command';
 import { topicsCommand } from './topics.command';
@@ -16,6 +17,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(topicsCommand(out).exitOverride());
   program.addCommand(schemasCommand(out).exitOverride());
   program.addCommand(publishCommand(out).exitOverride());
+  program.addCommand(migrationsCommand(out).exitOverride());
   await program.parseAsync(argv);
 }
 

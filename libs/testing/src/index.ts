@@ -2,3 +2,5 @@ export * from './stack.env';
 export * from './wait.util';
 export * from './audit-event.factory';
 export * from './kafka-collector.util';
+export * from './tcp-proxy.util';
+export * from './app-process.util';

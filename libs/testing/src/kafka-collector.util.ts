@@ -54,3 +54,31 @@ export async function collectFrom(
     await consumer.disconnect();
   }
 }
+
+/**
+ * Points a fresh consumer group at the current end of the topics, so it sees only what the test
+ * produces next. (kafkajs' admin.setOffsets runs a consumer per topic and waits for a fetch: 5 s each.)
+ * One member joins, commits the high watermarks of all partitions at once, and leaves.
+ */
+export async function startGroupAtEnd(kafka: Kafka, admin: Admin, groupId: string, topics: readonly string[]): Promise<void> {
+  const ends = await Promise.all(
+    topics.map(async (topic) => ({
+      topic,
+      partitions: (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+    })),
+  );
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.subscribe({ topics: [...topics], fromBeginning: false });
+    await consumer.run({ autoCommit: false, eachBatch: () => new Promise<void>(() => undefined) });
+    consumer.pause(topics.map((topic) => ({ topic })));
+    await joined;
+    await consumer.commitOffsets(
+      ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.offset }))),
+    );
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@vigil/config';
+import { KafkaHealthIndicator, KafkaModule, SchemaRegistryHealthIndicator } from '@vigil/kafka';
+import { ObservabilityModule } from '@vigil/observability';
+import { DatabaseModule, PostgresHealthIndicator, StoreModule } from '@vigil/store';
+import { materializerConfigSchema } from './materializer.config';
+import { MaterializerConsumer } from './materializer.consumer';
+import { MaterializerMetrics } from './materializer-metrics.service';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot(materializerConfigSchema),
+    ObservabilityModule.forRoot({
+      name: 'materializer',
+      readiness: [KafkaHealthIndicator, SchemaRegistryHealthIndicator, PostgresHealthIndicator],
+    }),
+    KafkaModule,
+    DatabaseModule,
+    StoreModule.forRoot({ partitionScheduler: true }),
+  ],
+  providers: [MaterializerMetrics, MaterializerConsumer],
+})
+export class MaterializerModule {}

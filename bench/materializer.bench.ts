@@ -1,0 +1,202 @@
+// Materializer throughput and latency (issue 4), with a raw PostgreSQL COPY of the same rows as the
+// same-run baseline.
+//  1. BENCH_EVENTS (default 1,000,000) events are produced to audit.authentication (pre-encoded
+//     Avro, so producing is not what is measured), then the materializer app is started on them and
+//     timed from its first stored row to the last: events/s end to end (decode, map, COPY + INSERT
+//     ... ON CONFLICT, commit, offsets).
+//  2. The same rows are COPYed straight into an empty audit_event: the ceiling PostgreSQL allows here.
+//  3. Latency: a steady BENCH_RATE (default 1,000) events/s through the SDK for BENCH_LATENCY_SECONDS
+//     (default 20); each event is timed from publish() resolving to the row being visible to a query.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Partitioners } from 'kafkajs';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import pino from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { AuditPublisher } from '@vigil/audit-sdk';
+import { allTopics, EventCodec, type AuditEvent } from '@vigil/events';
+import { createKafka, RegistryHttpClient } from '@vigil/kafka';
+import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
+import { AppProcess, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
+import { machine, round, secondsSince, writeReport } from './lib/report.util';
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
+const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
+const logger = pino({ level: 'warn' });
+
+function event(i: number, tenantId: string, nowMicros: number): AuditEvent {
+  return {
+    id: uuidv7(),
+    time: nowMicros - (EVENTS - i) * 10,
+    observedTime: nowMicros,
+    tenantId,
+    category: 'authentication',
+    action: i % 3 === 0 ? 'user.login.succeeded' : 'user.login.failed',
+    outcome: i % 3 === 0 ? 'SUCCESS' : 'FAILURE',
+    severity: 'MEDIUM',
+    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, type: 'USER', roles: ['analyst'] },
+    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
+    targets: [{ type: 'session', id: `s-${i}`, name: null }],
+    http: { method: 'POST', url: '/api/login', operation: null, statusCode: i % 3 === 0 ? 200 : 401 },
+    service: { name: 'auth', version: '2.4.1', host: 'auth-1' },
+    correlationId: `req-${i}`,
+    traceId: null,
+    spanId: null,
+    description: 'login attempt',
+    payload: null,
+    attributes: { attempt: (i % 5) + 1, region: 'eu-west-1' },
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function storedCount(app: AppProcess): Promise<number> {
+  const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^vigil_materializer_events_total\{result="(stored|duplicate)",topic="audit\.authentication"\} (\d+)/gm))
+    total += Number(m[2]);
+  return total;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  const db = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 4 });
+  const schema = uniqueName('bench_mat').replace(/-/g, '_');
+  const rawSchema = `${schema}_raw`;
+  await runMigrations(testEnv.databaseUrl, { schema });
+  await runMigrations(testEnv.databaseUrl, { schema: rawSchema });
+  const url = new URL(testEnv.databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const groupId = uniqueName('bench-materializer');
+  await startGroupAtEnd(kafka, admin, groupId, allTopics());
+  const tenant = uniqueName('bench');
+
+  // 1. Produce pre-encoded events.
+  const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }));
+  const schemaId = await codec.schemaId('authentication');
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const nowMicros = Date.now() * 1000;
+  const rows: string[] = [];
+  for (let i = 0; i < EVENTS; i += 5000) {
+    const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) => event(i + j, `${tenant}-${(i + j) % 50}`, nowMicros));
+    for (const e of chunk) rows.push(copyLine(toRow(e, { topic: 'audit.authentication', partition: 0, offset: String(rows.length) })));
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [
+        { topic: 'audit.authentication', messages: chunk.map((e) => ({ key: e.tenantId, value: codec.encodeWithId(schemaId, e) })) },
+      ],
+    });
+  }
+  await producer.disconnect();
+
+  // 2. The materializer on them.
+  const app = await new AppProcess('materializer', { DATABASE_URL: url.toString(), MATERIALIZER_GROUP_ID: groupId }).start(120_000);
+  let firstAt: bigint | undefined;
+  for (;;) {
+    const n = await storedCount(app);
+    if (n > 0) firstAt ??= process.hrtime.bigint();
+    if (n >= EVENTS) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const materializerSeconds = firstAt === undefined ? Number.NaN : secondsSince(firstAt);
+
+  // 3. Raw COPY of the same rows into an empty audit_event.
+  const client = await db.connect();
+  await client.query(`SET search_path = ${rawSchema}`);
+  const copyStart = process.hrtime.bigint();
+  await pipeline(Readable.from(rows), client.query(copyFrom(`COPY audit_event (${AUDIT_EVENT_INSERT_COLUMNS.join(', ')}) FROM STDIN`)));
+  const copySeconds = secondsSince(copyStart);
+  client.release();
+
+  // 4. Latency at a steady rate, publish() resolved -> row visible.
+  const latencyTenant = uniqueName('bench-latency');
+  const publisher = new AuditPublisher({
+    kafka: { client: kafka },
+    schemaRegistry: { url: testEnv.schemaRegistryUrl },
+    service: { name: 'bench' },
+    logger,
+  });
+  await publisher.publish({ action: 'user.login.failed', tenantId: `${latencyTenant}-warmup`, actor: { id: 'w' } });
+  const acked = new Map<string, number>();
+  const visible = new Map<string, number>();
+  let polling = true;
+  let lastAck = performance.now();
+  const poller = (async () => {
+    while (polling || visible.size < acked.size) {
+      const res = await db.query<{ id: string }>(
+        `SELECT id FROM ${schema}.audit_event WHERE tenant_id = $1 AND ingested_at > now() - interval '30 seconds'`,
+        [latencyTenant],
+      );
+      const now = performance.now();
+      for (const { id } of res.rows) if (!visible.has(id)) visible.set(id, now);
+      await new Promise((r) => setTimeout(r, 10));
+      if (!polling && performance.now() - lastAck > 30_000) break;
+    }
+  })();
+  const total = RATE * LATENCY_SECONDS;
+  const begin = performance.now();
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = begin + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    sends.push(
+      publisher.publish({ action: 'user.login.failed', tenantId: latencyTenant, actor: { id: `l-${i}` } }).then((e) => {
+        lastAck = performance.now();
+        acked.set(e.id, lastAck);
+      }),
+    );
+  }
+  await Promise.all(sends);
+  polling = false;
+  await poller;
+  await publisher.close();
+  const latencies = [...acked]
+    .map(([id, at]) => (visible.get(id) ?? Number.NaN) - at)
+    .filter((v) => !Number.isNaN(v))
+    .sort((a, b) => a - b);
+
+  await app.stop();
+  await db.query(`DROP SCHEMA ${schema} CASCADE`);
+  await db.query(`DROP SCHEMA ${rawSchema} CASCADE`);
+  await db.end();
+  await admin.disconnect();
+
+  const matRate = EVENTS / materializerSeconds;
+  const copyRate = EVENTS / copySeconds;
+  writeReport({
+    bench: 'materializer',
+    startedAt,
+    machine: machine(),
+    parameters: { events: EVENTS, latencyRate: RATE, latencySeconds: LATENCY_SECONDS, partitions: 6 },
+    measurements: [
+      { name: 'materializer end to end (Kafka -> PostgreSQL)', value: matRate, unit: 'events/s', extra: { seconds: materializerSeconds } },
+      { name: 'raw COPY of the same rows', value: copyRate, unit: 'rows/s', extra: { seconds: copySeconds } },
+      {
+        name: `latency publish -> visible at ${RATE}/s`,
+        value: percentile(latencies, 50),
+        unit: 'ms p50',
+        extra: {
+          p99: round(percentile(latencies, 99)),
+          max: round(latencies[latencies.length - 1] ?? Number.NaN),
+          seen: latencies.length,
+          published: acked.size,
+        },
+      },
+    ],
+    ratios: { 'materializer / raw COPY': matRate / copyRate },
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

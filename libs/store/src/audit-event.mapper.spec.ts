@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeEvent, makeOrigin } from './audit-event.factory';
+import { INVALID_CLIENT_IP_ATTRIBUTE, microsToTimestamp, storableText, toInet, toRow } from './audit-event.mapper';
+import { StoreErrorCode, StoreException } from './store.exception';
+
+const origin = { topic: 'audit.authentication', partition: 2, offset: '9007199254740993' };
+
+function rejects(fn: () => unknown, field: string): void {
+  assert.throws(fn, (err: unknown) => err instanceof StoreException && err.code === StoreErrorCode.INVALID_EVENT && err.field === field);
+}
+
+describe('microsToTimestamp', () => {
+  it('keeps all six fractional digits', () => {
+    assert.equal(microsToTimestamp(1_795_304_807_518_123), '2026-11-21T23:46:47.518123Z');
+    assert.equal(microsToTimestamp(1_795_304_807_000_001), '2026-11-21T23:46:47.000001Z');
+  });
+
+  it('is exact at the largest safe integer and before the epoch', () => {
+    assert.match(microsToTimestamp(Number.MAX_SAFE_INTEGER), /\.740991Z$/);
+    assert.equal(microsToTimestamp(-1), '1969-12-31T23:59:59.999999Z');
+  });
+
+  it('rejects a time that is not an integer number of microseconds, naming the field', () => {
+    rejects(() => microsToTimestamp(1.5, 'observedTime'), 'observedTime');
+    rejects(() => microsToTimestamp(Number.MAX_SAFE_INTEGER + 2), 'time');
+  });
+});
+
+describe('toRow', () => {
+  it('maps every envelope field and the Kafka origin', () => {
+    const event = makeEvent({ time: 1_795_304_807_518_123 });
+    const row = toRow(event, origin);
+    assert.equal(row.time, '2026-11-21T23:46:47.518123Z');
+    assert.equal(row.observedTime, '2026-11-21T23:46:47.519623Z');
+    assert.deepEqual(
+      [row.tenantId, row.id, row.category, row.action, row.outcome, row.severity],
+      [event.tenantId, event.id, 'authentication', 'user.login.failed', 'FAILURE', 'MEDIUM'],
+    );
+    assert.deepEqual([row.actorId, row.actorName, row.actorType, row.actorRoles], ['user-1', event.actor.name, 'USER', event.actor.roles]);
+    assert.deepEqual([row.clientIp, row.userAgent], ['203.0.113.7', 'Mozilla/5.0']);
+    assert.deepEqual([row.serviceName, row.serviceVersion, row.serviceHost], ['auth', '1.4.2', 'auth-7f9c']);
+    assert.deepEqual([row.httpMethod, row.httpUrl, row.httpOperation, row.httpStatus], ['POST', '/api/login?next=%2F', 'login', 401]);
+    assert.deepEqual(
+      [row.correlationId, row.traceId, row.spanId, row.description],
+      ['corr-1', event.traceId, event.spanId, event.description],
+    );
+    assert.deepEqual(JSON.parse(row.targets), event.targets);
+    assert.deepEqual(JSON.parse(row.payload ?? 'null'), event.payload);
+    assert.deepEqual(JSON.parse(row.attributes), event.attributes);
+    assert.deepEqual([row.kafkaTopic, row.kafkaPartition, row.kafkaOffset], [origin.topic, 2, '9007199254740993']);
+  });
+
+  it('stores absent client, http and payload as nulls', () => {
+    const row = toRow(makeEvent({ client: null, http: null, payload: null }), makeOrigin());
+    assert.deepEqual([row.clientIp, row.userAgent, row.httpMethod, row.httpStatus, row.payload], [null, null, null, null, null]);
+  });
+
+  it('keeps an address inet cannot hold in attributes and stores a null client_ip', () => {
+    const row = toRow(makeEvent({ client: { ip: 'not-an-ip', userAgent: null } }), makeOrigin());
+    assert.equal(row.clientIp, null);
+    assert.equal((JSON.parse(row.attributes) as Record<string, unknown>)[INVALID_CLIENT_IP_ATTRIBUTE], 'not-an-ip');
+  });
+
+  it('never overwrites a producer attribute of the same name', () => {
+    const event = makeEvent({ client: { ip: '1.2.3.4/24', userAgent: null }, attributes: { [INVALID_CLIENT_IP_ATTRIBUTE]: 'mine' } });
+    assert.equal((JSON.parse(toRow(event, makeOrigin()).attributes) as Record<string, unknown>)[INVALID_CLIENT_IP_ATTRIBUTE], 'mine');
+  });
+
+  it('removes NUL and unpaired surrogates, which PostgreSQL would reject for the whole batch', () => {
+    const row = toRow(makeEvent({ description: 'a\u0000b\uD800c', attributes: { 'k\u0000': 'v\u0000', emoji: '😀' } }), makeOrigin());
+    assert.equal(row.description, 'ab\uFFFDc');
+    assert.deepEqual(JSON.parse(row.attributes), { k: 'v', emoji: '😀' });
+  });
+
+  it('rejects what no column can hold, naming the field', () => {
+    rejects(() => toRow(makeEvent({ id: 'not-a-uuid' }), makeOrigin()), 'id');
+    rejects(() => toRow(makeEvent({ time: 1.5 }), makeOrigin()), 'time');
+    rejects(() => toRow(makeEvent(), { ...origin, offset: '-1' }), 'kafka.offset');
+    rejects(
+      () => toRow(makeEvent({ http: { method: null, url: null, operation: null, statusCode: 2 ** 40 } }), makeOrigin()),
+      'http.statusCode',
+    );
+  });
+});
+
+describe('toInet', () => {
+  it('accepts IPv4 and IPv6, drops a zone id, refuses the rest', () => {
+    assert.equal(toInet('2001:db8::1'), '2001:db8::1');
+    assert.equal(toInet('::ffff:10.0.0.1'), '::ffff:10.0.0.1');
+    assert.equal(toInet('fe80::1%eth0'), 'fe80::1');
+    assert.equal(toInet('10.0.0.0/8'), null);
+    assert.equal(toInet('010.0.0.1'), null);
+    assert.equal(toInet(null), null);
+  });
+});
+
+describe('storableText', () => {
+  it('returns clean text unchanged and keeps surrogate pairs', () => {
+    const clean = 'plain ✓ 😀';
+    assert.equal(storableText(clean), clean);
+  });
+});

@@ -1,0 +1,71 @@
+import { DataSource } from 'typeorm';
+import type { PoolConfig } from 'pg';
+import { AuditEventEntity } from './audit-event.entity';
+import { CreateAuditEvent1795304800000 } from './migrations/1795304800000-CreateAuditEvent';
+
+/** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
+export const STORE_MIGRATIONS = [CreateAuditEvent1795304800000];
+
+export const STORE_MIGRATIONS_TABLE = 'store_migrations';
+
+export interface StoreDataSourceOptions {
+  databaseUrl: string;
+  /** Schema holding the store; default the server's search_path (public). A rebuild or a test uses its own. */
+  schema?: string;
+  poolSize?: number;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkedSchema(schema: string | undefined): string | undefined {
+  if (schema !== undefined && !IDENTIFIER.test(schema)) {
+    throw new Error(`schema "${schema}" must be a lowercase SQL identifier (a-z, 0-9, _; at most 63 characters)`);
+  }
+  return schema;
+}
+
+/** pg connection settings whose sessions resolve unqualified names (audit_event) in `schema`. */
+export function storePoolConfig(databaseUrl: string, schema?: string, max = 10): PoolConfig {
+  const checked = checkedSchema(schema);
+  return { connectionString: databaseUrl, max, ...(checked ? { options: `-c search_path=${checked}` } : {}) };
+}
+
+/** A TypeORM data source for the store. Never synchronises: the schema changes only through migrations. */
+export function createStoreDataSource(options: StoreDataSourceOptions): DataSource {
+  const schema = checkedSchema(options.schema);
+  return new DataSource({
+    type: 'postgres',
+    url: options.databaseUrl,
+    ...(schema ? { schema } : {}),
+    entities: [AuditEventEntity],
+    migrations: STORE_MIGRATIONS,
+    migrationsTableName: STORE_MIGRATIONS_TABLE,
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+    // Two connections at least: one holds the migration lock while the other migrates.
+    extra: { max: Math.max(2, options.poolSize ?? 2), ...(schema ? { options: `-c search_path=${schema}` } : {}) },
+  });
+}
+
+/**
+ * Applies pending store migrations and returns the names applied (none when up to date). Safe to call
+ * from several instances at once: an advisory lock lets one migrate while the others wait, then find nothing to do.
+ */
+export async function runMigrations(databaseUrl: string, options: { schema?: string } = {}): Promise<string[]> {
+  const dataSource = createStoreDataSource({ databaseUrl, ...options });
+  await dataSource.initialize();
+  const lockRunner = dataSource.createQueryRunner();
+  const lockKey = `vigil.store.migrations:${options.schema ?? 'default'}`;
+  try {
+    await lockRunner.connect();
+    await lockRunner.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+    if (options.schema) await lockRunner.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await lockRunner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+    await lockRunner.release();
+    await dataSource.destroy();
+  }
+}

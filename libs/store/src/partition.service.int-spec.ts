@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Pool } from 'pg';
+import { requireStack } from '@vigil/testing';
+import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
+import { toRow } from './audit-event.mapper';
+import { AuditEventRepository } from './audit-event.repository';
+import { ManualClock } from './clock.service';
+import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.service';
+import { DEFAULT_STORE_OPTIONS } from './store.config';
+import { createScratchStore, type ScratchStore } from './store-test.util';
+
+const DAY = 86_400_000;
+const repository = new AuditEventRepository();
+
+/** Records every statement the pool's clients send: the proof that retention never deletes rows. */
+function recordStatements(pool: Pool): string[] {
+  const statements: string[] = [];
+  pool.on('connect', (client) => {
+    const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((text: unknown, ...rest: unknown[]) => {
+      statements.push(typeof text === 'string' ? text : JSON.stringify(text));
+      return original(text, ...rest);
+    }) as typeof client.query;
+  });
+  return statements;
+}
+
+async function insertAt(store: ScratchStore, at: Date, count = 1, tenantId = 'tenant-p'): Promise<string[]> {
+  const events = Array.from({ length: count }, (_, i) => makeEvent({ tenantId, time: microsOf(at, i) }));
+  await store.insert(events.map((e) => toRow(e, makeOrigin())));
+  return events.map((e) => e.id);
+}
+
+async function partitionOf(store: ScratchStore, id: string): Promise<string | undefined> {
+  const { rows } = await store.pool.query<{ p: string }>(`SELECT tableoid::regclass::text AS p FROM audit_event WHERE id = $1`, [id]);
+  return rows[0]?.p;
+}
+
+describe(PartitionManager.name, () => {
+  const stores: ScratchStore[] = [];
+  const today = startOfUtcDay(new Date());
+  const scratch = async (): Promise<ScratchStore> => {
+    const store = await createScratchStore();
+    stores.push(store);
+    return store;
+  };
+
+  before(() => requireStack(['postgres']));
+  after(() => Promise.all(stores.map((s) => s.close())));
+
+  it('creates one partition per day from the retention start to the days ahead, and nothing more on a second run', async () => {
+    const store = await scratch();
+    const manager = new PartitionManager(store.pool, new ManualClock(new Date(today.getTime() + 5 * 3_600_000)), DEFAULT_STORE_OPTIONS);
+    const first = await manager.maintain();
+    assert.equal(first.created.length, 30 + 1 + 7);
+    const partitions = await manager.listPartitions();
+    assert.equal(partitions[0]?.name, partitionName(new Date(today.getTime() - 30 * DAY)));
+    assert.equal(partitions.at(-1)?.name, partitionName(new Date(today.getTime() + 7 * DAY)));
+    assert.deepEqual(await manager.maintain(), { created: [], dropped: [], movedFromDefault: 0, deferred: [] });
+  });
+
+  it('drops whole expired partitions with their rows, creates the new window, and issues no DELETE', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).maintain();
+    await insertAt(store, new Date(today.getTime() - 20 * DAY), 5);
+    await insertAt(store, new Date(today.getTime() + 3_600_000), 5);
+
+    clock.advanceDays(40);
+    const spied = store.newPool();
+    const statements = recordStatements(spied);
+    const manager = new PartitionManager(spied, clock, DEFAULT_STORE_OPTIONS);
+    const result = await manager.maintain();
+
+    assert.equal(result.dropped.length, 38, 'every partition of the old window expired');
+    assert.deepEqual(await manager.listPartitions().then((ps) => ps.map((p) => p.name)), result.created);
+    assert.equal(result.created[0], partitionName(new Date(today.getTime() + 10 * DAY)));
+    assert.equal(result.created.at(-1), partitionName(new Date(today.getTime() + 47 * DAY)));
+    const { rows } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event`);
+    assert.equal(rows[0]?.n, '0', 'the expired rows went with their partitions');
+    assert.ok(statements.some((s) => /DETACH PARTITION/.test(s)) && statements.some((s) => /DROP TABLE/.test(s)));
+    assert.deepEqual(
+      statements.filter((s) => /\b(DELETE|TRUNCATE)\b/i.test(s)),
+      [],
+    );
+  });
+
+  it('defers the drop of a partition a long query holds, and still creates the new ones', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).maintain();
+    const reader = await store.pool.connect();
+    try {
+      await reader.query('BEGIN');
+      // An analyst reading the oldest day: its lock on the parent blocks DETACH, not ATTACH.
+      await reader.query('SELECT count(*) FROM audit_event WHERE time >= $1 AND time < $2', [
+        new Date(today.getTime() - 30 * DAY),
+        new Date(today.getTime() - 29 * DAY),
+      ]);
+      clock.advanceDays(1);
+      const result = await new PartitionManager(store.pool, clock, { ...DEFAULT_STORE_OPTIONS, lockTimeoutMs: 200 }).maintain();
+      assert.deepEqual(result.created, [partitionName(new Date(today.getTime() + 8 * DAY))]);
+      assert.deepEqual(result.deferred, [partitionName(new Date(today.getTime() - 30 * DAY))]);
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+    }
+    const next = await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).maintain();
+    assert.deepEqual(next.dropped, [partitionName(new Date(today.getTime() - 30 * DAY))]);
+  });
+
+  it('moves an event waiting in the default partition into its day when that partition is created', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    const manager = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS);
+    await manager.maintain();
+    const [id] = await insertAt(store, new Date(today.getTime() + 20 * DAY + 1234), 1, 'tenant-move');
+    assert.equal(await partitionOf(store, id ?? ''), DEFAULT_PARTITION);
+    clock.advanceDays(15);
+    const result = await manager.maintain();
+    assert.equal(result.movedFromDefault, 1);
+    assert.equal(await partitionOf(store, id ?? ''), partitionName(new Date(today.getTime() + 20 * DAY)));
+    assert.equal(
+      (await repository.findById(store.pool, 'tenant-move', id ?? ''))?.event.time,
+      microsOf(new Date(today.getTime() + 20 * DAY + 1234)),
+    );
+  });
+
+  it('is safe when two instances maintain the same store at once', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    const results = await Promise.all(
+      [store.pool, store.newPool()].map((pool) => new PartitionManager(pool, clock, DEFAULT_STORE_OPTIONS).maintain()),
+    );
+    assert.equal(results.flatMap((r) => r.created).length, 38);
+    assert.equal((await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).listPartitions()).length, 38);
+  });
+
+  it('tells the consumer which events are already out of retention', () => {
+    const clock = new ManualClock(new Date(today.getTime() + 13 * 3_600_000));
+    const manager = new PartitionManager(null as unknown as Pool, clock, { retentionDays: 30, partitionsAheadDays: 7 });
+    const start = microsOf(new Date(today.getTime() - 30 * DAY));
+    assert.equal(manager.retentionStart().getTime(), today.getTime() - 30 * DAY);
+    assert.equal(manager.isWithinRetention(start), true);
+    assert.equal(manager.isWithinRetention(start - 1), false);
+    clock.advanceDays(1);
+    assert.equal(manager.isWithinRetention(start), false, 'a day later the same event has expired');
+  });
+});

@@ -1,0 +1,201 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from 'pino';
+import { Clock } from './clock.service';
+import type { StoreOptions } from './store.config';
+
+const DAY_MS = 86_400_000;
+const PARENT = 'audit_event';
+/** Catches what has no daily partition: events beyond the window created ahead (and, if a consumer let them through, too-old ones). */
+export const DEFAULT_PARTITION = 'audit_event_default';
+const DAILY = /^audit_event_p(\d{4})(\d{2})(\d{2})$/;
+const LOCK_KEY = '.audit_event.partitions';
+/** DDL waits this long for a lock (an analyst query, an insert batch) before giving up until the next run. */
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+export interface PartitionInfo {
+  name: string;
+  from: Date;
+  to: Date;
+}
+
+export interface PartitionMaintenanceResult {
+  created: string[];
+  dropped: string[];
+  /** Rows moved out of the default partition into a partition created for their day. */
+  movedFromDefault: number;
+  /** Partitions to create or drop left for the next run because a lock was not granted in time. */
+  deferred: string[];
+}
+
+export function startOfUtcDay(instant: Date): Date {
+  return new Date(Math.floor(instant.getTime() / DAY_MS) * DAY_MS);
+}
+
+/** `audit_event_pYYYYMMDD`, the partition holding the UTC day that starts at `day`. */
+export function partitionName(day: Date): string {
+  return `${PARENT}_p${day.toISOString().slice(0, 10).replace(/-/g, '')}`;
+}
+
+function dayOf(name: string): Date | null {
+  const match = DAILY.exec(name);
+  return match ? new Date(`${match[1]}-${match[2]}-${match[3]}T00:00:00.000Z`) : null;
+}
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * Keeps one `audit_event` partition per UTC day from the retention start to N days ahead, and drops whole
+ * partitions once they fall out of retention (detach, then drop: never a row-by-row DELETE). Idempotent, and
+ * serialised across instances by an advisory lock per schema.
+ */
+export class PartitionManager {
+  constructor(
+    private readonly pool: Pool,
+    private readonly clock: Clock,
+    private readonly options: StoreOptions & { lockTimeoutMs?: number },
+    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
+  ) {}
+
+  /** The first instant kept: midnight UTC `retentionDays` before today. */
+  retentionStart(): Date {
+    return new Date(startOfUtcDay(this.clock.now()).getTime() - this.options.retentionDays * DAY_MS);
+  }
+
+  /** False for an event whose day is already out of retention: the consumer counts, logs and skips it. */
+  isWithinRetention(timeMicros: number): boolean {
+    return timeMicros >= this.retentionStart().getTime() * 1000;
+  }
+
+  /** The days that should have a partition now, oldest first. */
+  wantedDays(): Date[] {
+    const first = this.retentionStart().getTime();
+    const last = startOfUtcDay(this.clock.now()).getTime() + this.options.partitionsAheadDays * DAY_MS;
+    const days: Date[] = [];
+    for (let t = first; t <= last; t += DAY_MS) days.push(new Date(t));
+    return days;
+  }
+
+  /** Daily partitions of `audit_event` in the current schema, oldest first (the default partition is not listed). */
+  async listPartitions(db: Pick<PoolClient, 'query'> = this.pool): Promise<PartitionInfo[]> {
+    const { rows } = await db.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)`,
+      [PARENT],
+    );
+    return rows
+      .map(({ name }) => ({ name, day: dayOf(name) }))
+      .filter((p): p is { name: string; day: Date } => p.day !== null)
+      .map(({ name, day }) => ({ name, from: day, to: new Date(day.getTime() + DAY_MS) }))
+      .sort((a, b) => a.from.getTime() - b.from.getTime());
+  }
+
+  /** Creates the missing partitions, then drops the expired ones. Run at start-up and hourly. */
+  async maintain(): Promise<PartitionMaintenanceResult> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(`SELECT pg_advisory_lock(hashtext(current_schema() || $1))`, [LOCK_KEY]);
+      try {
+        return await this.maintainLocked(client);
+      } finally {
+        await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || $1))`, [LOCK_KEY]);
+      }
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      // A client that failed is discarded, which also ends its session and so its advisory lock.
+      client.release(broken);
+    }
+  }
+
+  private async maintainLocked(client: PoolClient): Promise<PartitionMaintenanceResult> {
+    const result: PartitionMaintenanceResult = { created: [], dropped: [], movedFromDefault: 0, deferred: [] };
+    const existing = new Set((await this.listPartitions(client)).map((p) => p.name));
+    for (const day of this.wantedDays()) {
+      const name = partitionName(day);
+      if (existing.has(name)) continue;
+      const moved = await this.unlessLockTimeout(name, () => this.create(client, day));
+      if (moved === undefined) {
+        result.deferred.push(name);
+        continue;
+      }
+      result.created.push(name);
+      result.movedFromDefault += moved;
+    }
+    const cutoff = this.retentionStart().getTime();
+    for (const partition of await this.listPartitions(client)) {
+      if (partition.to.getTime() > cutoff) continue;
+      const dropped = await this.unlessLockTimeout(partition.name, () => this.drop(client, partition.name));
+      (dropped ? result.dropped : result.deferred).push(partition.name);
+    }
+    if (result.created.length + result.dropped.length + result.deferred.length > 0)
+      this.logger?.info(result, 'audit_event partitions maintained');
+    return result;
+  }
+
+  /**
+   * Creates the day's table and attaches it (ATTACH needs a weaker lock on the parent than CREATE ... PARTITION OF).
+   * Rows of that day already in the default partition move into it, in the same transaction, so none is lost.
+   */
+  private async create(client: PoolClient, day: Date): Promise<number> {
+    const name = partitionName(day);
+    const from = day.toISOString();
+    const to = new Date(day.getTime() + DAY_MS).toISOString();
+    return this.inTransaction(client, async () => {
+      // Locked first so no event for this day slips into the default partition between the move and the attach.
+      await client.query(`LOCK TABLE ${DEFAULT_PARTITION} IN ACCESS EXCLUSIVE MODE`);
+      await client.query(`CREATE TABLE ${name} (LIKE ${PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      const moved = await this.moveFromDefault(client, name, from, to);
+      await client.query(`ALTER TABLE ${PARENT} ATTACH PARTITION ${name} FOR VALUES FROM ('${from}') TO ('${to}')`);
+      return moved;
+    });
+  }
+
+  /** The only DELETE in the store, and it moves rows rather than removing them; issued only when there is a row to move. */
+  private async moveFromDefault(client: PoolClient, name: string, from: string, to: string): Promise<number> {
+    const range = [from, to];
+    const { rows } = await client.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${DEFAULT_PARTITION} WHERE time >= $1 AND time < $2) AS found`,
+      range,
+    );
+    if (!rows[0]?.found) return 0;
+    const moved = await client.query(
+      `WITH moved AS (DELETE FROM ${DEFAULT_PARTITION} WHERE time >= $1 AND time < $2 RETURNING *) INSERT INTO ${name} SELECT * FROM moved`,
+      range,
+    );
+    return moved.rowCount ?? 0;
+  }
+
+  /** Detaches then drops a whole partition. */
+  private async drop(client: PoolClient, name: string): Promise<true> {
+    await this.inTransaction(client, async () => {
+      await client.query(`ALTER TABLE ${PARENT} DETACH PARTITION ${name}`);
+      await client.query(`DROP TABLE ${name}`);
+    });
+    return true;
+  }
+
+  /** Undefined when a lock was not granted in time: a long query holds the table, and the next run retries. */
+  private async unlessLockTimeout<T>(partition: string, work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      this.logger?.warn({ partition }, 'partition change deferred: lock not granted in time');
+      return undefined;
+    }
+  }
+
+  private async inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL lock_timeout = ${Math.trunc(this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)}`);
+      const value = await work();
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}

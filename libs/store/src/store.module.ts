@@ -1,0 +1,45 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import type { Pool } from 'pg';
+import { APP_CONFIG } from '@vigil/config';
+import { AuditEventRepository } from './audit-event.repository';
+import { Clock } from './clock.service';
+import { PartitionScheduler } from './partition.scheduler';
+import { PartitionManager } from './partition.service';
+import { storeOptionsFrom, type StoreEnvConfig, type StoreOptions } from './store.config';
+import { PG_POOL, STORE_OPTIONS } from './store.tokens';
+
+const providers: Provider[] = [
+  Clock,
+  AuditEventRepository,
+  { provide: STORE_OPTIONS, inject: [APP_CONFIG], useFactory: (config: StoreEnvConfig) => storeOptionsFrom(config) },
+  {
+    provide: PartitionManager,
+    inject: [PG_POOL, Clock, STORE_OPTIONS, PinoLogger],
+    useFactory: (pool: Pool, clock: Clock, options: StoreOptions, logger: PinoLogger) =>
+      new PartitionManager(pool, clock, options, logger.logger.child({ context: PartitionManager.name })),
+  },
+];
+
+/** The audit store on DatabaseModule's pool; the app's config must include `storeEnv`. */
+@Module({})
+export class StoreModule {
+  /** `partitionScheduler`: maintain partitions at start-up and hourly (the materializer; readers leave it off). */
+  static forRoot(options: { partitionScheduler?: boolean } = {}): DynamicModule {
+    const scheduler: Provider[] = options.partitionScheduler
+      ? [
+          {
+            provide: PartitionScheduler,
+            inject: [PartitionManager, PinoLogger],
+            useFactory: (manager: PartitionManager, logger: PinoLogger) =>
+              new PartitionScheduler(manager, logger.logger.child({ context: PartitionScheduler.name })),
+          },
+        ]
+      : [];
+    return {
+      module: StoreModule,
+      providers: [...providers, ...scheduler],
+      exports: [Clock, AuditEventRepository, PartitionManager, STORE_OPTIONS],
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { waitFor } from './wait.util';
+
+/** The repository root, from a compiled file under dist/libs/testing/src. */
+export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+/**
+ * One of Vigil's apps as a real OS process (compiled dist/apps/<app>/src/main.js), for tests that
+ * kill it with SIGKILL mid-work and start it again, as a crash would.
+ */
+export class AppProcess {
+  private child: ChildProcess | undefined;
+  readonly output: string[] = [];
+  port = 0;
+
+  constructor(
+    private readonly app: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the app and waits until /health/ready answers 200. */
+  async start(timeoutMs = 60_000): Promise<this> {
+    this.port = await freePort();
+    const main = path.join(repoRoot, 'dist', 'apps', this.app, 'src', 'main.js');
+    this.child = spawn(process.execPath, [main], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env, HOST: '127.0.0.1', PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer): void => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 200) this.output.shift();
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    await waitFor(
+      async () => {
+        if (this.child?.exitCode !== null)
+          throw new Error(`${this.app} exited (${String(this.child?.exitCode)}): ${this.output.join('').slice(-2000)}`);
+        const res = await fetch(`${this.baseUrl}/health/ready`);
+        return res.status;
+      },
+      (status) => status === 200,
+      `${this.app} to become ready`,
+      timeoutMs,
+    );
+    return this;
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed or committed. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** SIGTERM: the graceful path. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+}
