@@ -11,3 +11,4 @@ export * from './store.config';
 export * from './store.exception';
 export * from './store.module';
 export * from './store.tokens';
+export * from './batch-materializer.service';
