@@ -4,6 +4,7 @@ import { ConfigException } from '@vigil/config';
 import { CliError, isCommanderExit, type Output } from './cli.util';
 import { migrationsCommand } from './migrations.command';
 import { publishCommand } from './publish.command';
+import { rebuildCommand } from './rebuild.command';
 import { schemasCommand } from './schemas.command';
 import { topicsCommand } from './topics.command';
 
@@ -18,6 +19,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(schemasCommand(out).exitOverride());
   program.addCommand(publishCommand(out).exitOverride());
   program.addCommand(migrationsCommand(out).exitOverride());
+  program.addCommand(rebuildCommand(out).exitOverride());
   await program.parseAsync(argv);
 }
 

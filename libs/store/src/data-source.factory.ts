@@ -2,9 +2,10 @@ import { DataSource } from 'typeorm';
 import type { PoolConfig } from 'pg';
 import { AuditEventEntity } from './audit-event.entity';
 import { CreateAuditEvent1795304800000 } from './migrations/1795304800000-CreateAuditEvent';
+import { CreateApiKey1795400000000 } from './migrations/1795400000000-CreateApiKey';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
-export const STORE_MIGRATIONS = [CreateAuditEvent1795304800000];
+export const STORE_MIGRATIONS = [CreateAuditEvent1795304800000, CreateApiKey1795400000000];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';
 
@@ -24,10 +25,21 @@ function checkedSchema(schema: string | undefined): string | undefined {
   return schema;
 }
 
+/**
+ * The URL without its own startup `options` when another schema is wanted: node-postgres lets the
+ * connection string win over the config object, so a search_path in the URL would hide `schema`.
+ */
+function urlFor(databaseUrl: string, schema: string | undefined): string {
+  if (schema === undefined) return databaseUrl;
+  const url = new URL(databaseUrl);
+  url.searchParams.delete('options');
+  return url.toString();
+}
+
 /** pg connection settings whose sessions resolve unqualified names (audit_event) in `schema`. */
 export function storePoolConfig(databaseUrl: string, schema?: string, max = 10): PoolConfig {
   const checked = checkedSchema(schema);
-  return { connectionString: databaseUrl, max, ...(checked ? { options: `-c search_path=${checked}` } : {}) };
+  return { connectionString: urlFor(databaseUrl, checked), max, ...(checked ? { options: `-c search_path=${checked}` } : {}) };
 }
 
 /** A TypeORM data source for the store. Never synchronises: the schema changes only through migrations. */
@@ -35,7 +47,7 @@ export function createStoreDataSource(options: StoreDataSourceOptions): DataSour
   const schema = checkedSchema(options.schema);
   return new DataSource({
     type: 'postgres',
-    url: options.databaseUrl,
+    url: urlFor(options.databaseUrl, schema),
     ...(schema ? { schema } : {}),
     entities: [AuditEventEntity],
     migrations: STORE_MIGRATIONS,

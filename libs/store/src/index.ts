@@ -1,3 +1,4 @@
+export * from './api-key.repository';
 export * from './audit-event.entity';
 export * from './audit-event.mapper';
 export * from './audit-event.repository';
