@@ -44,7 +44,14 @@ async function main(): Promise<void> {
   await build();
   await run(process.execPath, ['scripts/stack.mts', 'up']);
   await prepareStack();
-  const apps = services();
+  const connectorsFile = path.resolve(root, process.env['VIGIL_CONFIG'] ?? 'vigil.config.yaml');
+  const haveConnectors = existsSync(connectorsFile);
+  const apps = services().filter((app) => haveConnectors || !app.name.startsWith('connector-'));
+  if (!haveConnectors) {
+    log(
+      `no ${path.relative(root, connectorsFile)}: the connector apps are not started (copy vigil.config.example.yaml; docs/connectors.md)`,
+    );
+  }
   const children: ChildProcess[] = [];
   for (const app of apps) {
     const child = spawn(process.execPath, ['--enable-source-maps', app.main], {

@@ -119,6 +119,8 @@ export class BatchConsumer {
         await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat });
         break;
       } catch (err) {
+        // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
+        if (!isRunning() || isStale() || this.stopping) return;
         const delay = Math.min(max, initial * 2 ** Math.min(attempt, 16));
         this.logger.warn(
           { topic: batch.topic, partition: batch.partition, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { CATEGORIES, SEVERITIES, type Category, type Severity } from '@vigil/events';
+import { OUTPUT_FORMATS, type ExtraFieldsOptions, type OutputFormat } from '@vigil/formats';
+import type { SecretSchema } from './secret.util';
+
+/** Every SIEM type a connector can be; each app runs the connectors of one type. */
+export const CONNECTOR_TYPES = ['splunk', 'http', 'datadog', 'sentinel', 'elasticsearch'] as const;
+export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
+
+export type StartFrom = 'earliest' | 'latest';
+
+/** A validated connector: the common settings the runner uses, plus the settings of its type. */
+export interface ConnectorDefinition<Settings = unknown> {
+  name: string;
+  type: ConnectorType;
+  enabled: boolean;
+  categories: Category[];
+  actions: { include: string[]; exclude: string[] };
+  minSeverity: Severity;
+  format: OutputFormat;
+  extraFields?: ExtraFieldsOptions | undefined;
+  batch: { maxEvents: number; maxBytes: number; lingerMs: number };
+  retry: { initialBackoffMs: number; maxBackoffMs: number };
+  /** Where a connector with no committed offsets starts: everything retained, or only new events. */
+  startFrom: StartFrom;
+  settings: Settings;
+}
+
+/** What an app contributes for its connector type: the formats it can send and the schema of its settings block. */
+export interface ConnectorTypeSpec<Settings> {
+  type: ConnectorType;
+  formats: readonly OutputFormat[];
+  defaultFormat: OutputFormat;
+  /** The schema of the block named after the type (`splunk:`, `http:`); secrets are referenced by env var name. */
+  settings(secret: SecretSchema): z.ZodType<Settings>;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const ACTION_PATTERN = /^[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$/;
+
+const int = (min: number, max: number) =>
+  z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+
+const pattern = z.string().regex(ACTION_PATTERN, 'must be a dotted action pattern such as user.login.* or *');
+
+const typeBlocks = Object.fromEntries(CONNECTOR_TYPES.map((type) => [type, z.unknown().optional()])) as Record<
+  ConnectorType,
+  z.ZodOptional<z.ZodUnknown>
+>;
+
+export const connectorCommonSchema = z.strictObject({
+  name: z
+    .string({ error: 'is required' })
+    .regex(NAME, 'must be lowercase letters, digits and dashes (at most 63), starting with a letter or digit'),
+  type: z.enum(CONNECTOR_TYPES, { error: `must be one of ${CONNECTOR_TYPES.join(', ')}` }),
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  categories: z
+    .array(z.enum(CATEGORIES, { error: `must be one of ${CATEGORIES.join(', ')}` }))
+    .min(1, 'must list at least one category (leave it out for all)')
+    .default([...CATEGORIES]),
+  actions: z.strictObject({ include: z.array(pattern).default(['*']), exclude: z.array(pattern).default([]) }).prefault({}),
+  minSeverity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }).default('INFO'),
+  format: z.enum(OUTPUT_FORMATS, { error: `must be one of ${OUTPUT_FORMATS.join(', ')}` }).optional(),
+  extraFields: z.strictObject({ paths: z.array(z.string()), prefix: z.string().optional() }).optional(),
+  batch: z
+    .strictObject({
+      maxEvents: int(1, 10_000).default(500),
+      maxBytes: int(1024, 50_000_000).default(900_000),
+      lingerMs: int(0, 60_000).default(200),
+    })
+    .prefault({}),
+  retry: z
+    .strictObject({
+      initialBackoffMs: int(10, 600_000).default(500),
+      maxBackoffMs: int(10, 3_600_000).default(60_000),
+    })
+    .prefault({})
+    .refine((r) => r.maxBackoffMs >= r.initialBackoffMs, { message: 'maxBackoffMs must be >= initialBackoffMs' }),
+  startFrom: z.enum(['earliest', 'latest'], { error: 'must be earliest or latest' }).default('earliest'),
+  ...typeBlocks,
+});
+
+export const connectorsFileSchema = z.object({
+  connectors: z.array(z.unknown(), { error: 'must be a list of connectors' }),
+});

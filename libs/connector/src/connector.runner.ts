@@ -1,0 +1,266 @@
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { EventDecodeException, topicFor, type AuditEvent, type EventCodec } from '@vigil/events';
+import { BatchConsumer, type DeadLetter, type PartitionBatch } from '@vigil/kafka';
+import { BatchDelivery, toDeadLetter, type DeadLetterSender, type PendingRecord } from './batch-delivery.service';
+import type { ConnectorDefinition } from './connector-config.schema';
+import type { ConnectorControl, ConnectorStatusService } from './connector-status.service';
+import { ConnectorErrorCode, ConnectorException } from './connector.exception';
+import { eventFilter } from './event-filter.util';
+import { LingerBatcher } from './linger-batcher.util';
+import type { Sink } from './sink.types';
+
+export interface ConnectorRunnerDeps {
+  kafka: Kafka;
+  codec: EventCodec;
+  sink: Sink;
+  deadLetters: DeadLetterSender;
+  status: ConnectorStatusService;
+  logger: Logger;
+  /** How often lag is measured (default 10 s). */
+  lagIntervalMs?: number;
+}
+
+/** Where partitions start on the first join, e.g. the offsets a replay computed for a timestamp. */
+export type StartOffsets = ReadonlyMap<string, ReadonlyMap<number, string>>;
+
+interface Ticket {
+  remaining: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Partition batches handled at once; each holds at most one fetch (1 MB) in memory while the SIEM is down. */
+const PARTITIONS_CONCURRENTLY = 8;
+
+/**
+ * Runs one connector: its own consumer group on its categories' topics, decode (undecodable → audit.dlq), filter,
+ * map, batch by count/bytes/linger, and deliver through its sink one batch at a time (so each partition stays in
+ * order). A partition batch is committed only when every event of it was accepted by the SIEM or dead-lettered.
+ */
+export class ConnectorRunner implements ConnectorControl {
+  readonly groupId: string;
+  private readonly consumer: BatchConsumer;
+  private readonly delivery: BatchDelivery;
+  private readonly batcher: LingerBatcher<PendingRecord>;
+  private readonly accepts: (event: AuditEvent) => boolean;
+  private readonly topics: string[];
+  private readonly tickets = new Set<Ticket>();
+  private readonly queue: PendingRecord[][] = [];
+  private abort = new AbortController();
+  private draining = false;
+  private operatorPaused = false;
+  private admin: Admin | undefined;
+  private adminConnected: Promise<void> | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly definition: ConnectorDefinition,
+    private readonly deps: ConnectorRunnerDeps,
+  ) {
+    const { name, batch, actions, minSeverity, categories, retry } = definition;
+    this.groupId = `vigil-connector-${name}`;
+    this.topics = categories.map(topicFor);
+    this.accepts = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
+    this.consumer = new BatchConsumer(
+      deps.kafka,
+      {
+        groupId: this.groupId,
+        topics: this.topics,
+        fromBeginning: definition.startFrom === 'earliest',
+        partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
+        retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
+      },
+      (b) => this.handle(b),
+      deps.logger,
+    );
+    this.delivery = new BatchDelivery({
+      connector: name,
+      sink: deps.sink,
+      deadLetters: deps.deadLetters,
+      status: deps.status,
+      retry,
+      logger: deps.logger,
+      hooks: { stall: (state, reason) => this.stall(state, reason), recover: () => this.recover() },
+    });
+    deps.status.register(name, definition.type, this);
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /** Probes the SIEM, joins the group and starts consuming; `from` moves partitions once, after the first join. */
+  async start(options: { from?: StartOffsets } = {}): Promise<void> {
+    this.abort = new AbortController();
+    const problem = await this.deps.sink.probe?.(this.abort.signal);
+    if (problem !== undefined) {
+      this.deps.logger.warn({ connector: this.name, problem }, 'SIEM health probe failed; starting anyway, deliveries will retry');
+      this.deps.status.recordFailure(this.name, 'probe', problem, false);
+    }
+    const joined = new Promise<void>((resolve) => {
+      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    await this.consumer.start();
+    await joined;
+    for (const [topic, partitions] of options.from ?? []) {
+      for (const [partition, offset] of partitions) this.consumer.seek(topic, partition, offset);
+    }
+    this.admin = this.deps.kafka.admin();
+    this.lagTimer = setInterval(() => void this.measureLag(), this.deps.lagIntervalMs ?? 10_000);
+    this.lagTimer.unref();
+    void this.measureLag();
+    this.deps.logger.info({ connector: this.name, groupId: this.groupId, topics: this.topics }, 'connector started');
+  }
+
+  /** Abandons what is in flight (uncommitted, so re-delivered after a restart) and leaves the group. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearInterval(this.lagTimer);
+    this.batcher.clear();
+    this.queue.length = 0;
+    const stopping = new ConnectorException(ConnectorErrorCode.STOPPING, 'connector stopping; batch left uncommitted');
+    for (const ticket of this.tickets) ticket.reject(stopping);
+    this.tickets.clear();
+    await this.consumer.stop();
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+    this.adminConnected = undefined;
+    await this.deps.sink.close?.();
+    this.deps.logger.info({ connector: this.name }, 'connector stopped');
+  }
+
+  pause(): void {
+    this.operatorPaused = true;
+    this.consumer.pause();
+    this.deps.status.setState(this.name, 'paused', 'paused by an operator');
+  }
+
+  resume(): void {
+    this.operatorPaused = false;
+    this.consumer.resume();
+    this.deps.status.setState(this.name, 'running');
+  }
+
+  private stall(state: 'backing_off' | 'failing', reason: string): void {
+    this.consumer.pause();
+    if (!this.operatorPaused) this.deps.status.setState(this.name, state, reason);
+  }
+
+  private recover(): void {
+    if (this.operatorPaused) return;
+    this.consumer.resume();
+    this.deps.status.setState(this.name, 'running');
+  }
+
+  /** Resolves once every event of the partition batch was delivered, filtered out or dead-lettered. */
+  private async handle(batch: PartitionBatch): Promise<void> {
+    const letters: DeadLetter[] = [];
+    const records: Omit<PendingRecord, 'settle'>[] = [];
+    for (const message of batch.messages) {
+      const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value };
+      const record = await this.prepare(message, origin, letters);
+      if (record !== undefined) records.push(record);
+    }
+    if (letters.length > 0) {
+      await this.deps.deadLetters.send(letters);
+      this.deps.status.recordDeadLettered(this.name, letters.length);
+      this.deps.logger.warn({ connector: this.name, count: letters.length, topic: batch.topic }, 'dead-lettered undecodable messages');
+    }
+    if (records.length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const ticket: Ticket = { remaining: records.length, resolve, reject };
+      this.tickets.add(ticket);
+      const settle = (): void => {
+        if (--ticket.remaining > 0) return;
+        this.tickets.delete(ticket);
+        resolve();
+      };
+      this.batcher.add(records.map((r) => ({ ...r, settle })));
+    });
+  }
+
+  private async prepare(
+    message: KafkaMessage,
+    origin: PendingRecord['origin'],
+    letters: DeadLetter[],
+  ): Promise<Omit<PendingRecord, 'settle'> | undefined> {
+    let event: AuditEvent;
+    try {
+      event = await this.deps.codec.decode(message.value, origin.topic);
+    } catch (err) {
+      // A registry outage is not the message's fault: fail the batch, it is retried in place.
+      if (!(err instanceof EventDecodeException)) throw err;
+      letters.push(toDeadLetter({ origin }, err.reason, err.message));
+      return undefined;
+    }
+    if (!this.accepts(event)) return undefined;
+    try {
+      return { event, json: this.deps.sink.encode(event), origin };
+    } catch (err) {
+      letters.push(toDeadLetter({ origin, event }, 'unmappable', `cannot map to ${this.definition.format}: ${(err as Error).message}`));
+      return undefined;
+    }
+  }
+
+  private enqueue(records: PendingRecord[]): void {
+    this.queue.push(records);
+    void this.drain();
+  }
+
+  /** One batch in flight at a time: ordering per partition holds across retries and splits. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        try {
+          await this.delivery.deliver(next, this.abort.signal);
+        } catch (err) {
+          this.failTickets(err as Error);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A dead letter could not be written (Kafka down): the partition batches in hand fail and are retried whole. */
+  private failTickets(err: Error): void {
+    if (!(err instanceof ConnectorException)) {
+      this.deps.logger.error({ connector: this.name, err: err.message }, 'delivery failed; the partition batches are retried');
+      this.deps.status.recordFailure(this.name, 'internal', err.message, true);
+    }
+    for (const ticket of this.tickets) ticket.reject(err);
+    this.tickets.clear();
+    this.batcher.clear();
+    this.queue.length = 0;
+  }
+
+  private async measureLag(): Promise<void> {
+    const admin = this.admin;
+    if (admin === undefined) return;
+    try {
+      this.adminConnected ??= admin.connect();
+      await this.adminConnected;
+      const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: this.topics });
+      let lag = 0;
+      for (const { topic, partitions } of committed) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        for (const end of ends) {
+          const offset = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          const from = offset === '-1' ? (this.definition.startFrom === 'earliest' ? end.low : end.high) : offset;
+          lag += Math.max(0, Number(end.high) - Number(from));
+        }
+      }
+      this.deps.status.setLag(this.name, lag);
+    } catch (err) {
+      this.adminConnected = undefined;
+      this.deps.logger.debug({ connector: this.name, err: (err as Error).message }, 'lag not measured');
+    }
+  }
+}

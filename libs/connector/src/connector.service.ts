@@ -1,0 +1,49 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import { EventCodec } from '@vigil/events';
+import { DeadLetterProducer, KAFKA, RegistryHttpClient, SCHEMA_REGISTRY_OPTIONS, type SchemaRegistryOptions } from '@vigil/kafka';
+import type { ConnectorDefinition, ConnectorTypeSpec } from './connector-config.schema';
+import { ConnectorStatusService } from './connector-status.service';
+import { ConnectorRunner } from './connector.runner';
+import { CONNECTOR_DEFINITIONS, CONNECTOR_MODULE_OPTIONS } from './connector.tokens';
+import type { SinkFactory } from './sink.types';
+
+export interface ConnectorModuleOptions<Settings> {
+  spec: ConnectorTypeSpec<Settings>;
+  createSink: SinkFactory<Settings>;
+}
+
+/** Starts a runner per configured connector of the app's type once the app is up, and stops them on shutdown. */
+@Injectable()
+export class ConnectorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly runners: ConnectorRunner[] = [];
+  private readonly deadLetters: DeadLetterProducer[] = [];
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(SCHEMA_REGISTRY_OPTIONS) private readonly registry: SchemaRegistryOptions,
+    @Inject(CONNECTOR_DEFINITIONS) private readonly definitions: readonly ConnectorDefinition[],
+    @Inject(CONNECTOR_MODULE_OPTIONS) private readonly options: ConnectorModuleOptions<unknown>,
+    private readonly status: ConnectorStatusService,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const codec = new EventCodec(new RegistryHttpClient(this.registry), { schemaIds: 'lookup' });
+    if (this.definitions.length === 0) this.logger.logger.warn(`no enabled ${this.options.spec.type} connector in the connectors file`);
+    for (const definition of this.definitions) {
+      const logger = this.logger.logger.child({ context: ConnectorRunner.name });
+      const deadLetters = new DeadLetterProducer(this.kafka, `vigil-connector-${definition.name}`);
+      this.deadLetters.push(deadLetters);
+      const sink = this.options.createSink(definition, logger);
+      this.runners.push(new ConnectorRunner(definition, { kafka: this.kafka, codec, sink, deadLetters, status: this.status, logger }));
+    }
+    await Promise.all(this.runners.map((runner) => runner.start()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.stop()));
+    await Promise.all(this.deadLetters.map((d) => d.close()));
+  }
+}

@@ -1,0 +1,39 @@
+import type { AuditEvent } from '@vigil/events';
+import type { ConnectorDefinition } from './connector-config.schema';
+import type { Logger } from 'pino';
+
+/** One event as a sink sends it: the event and its record in the connector's format, serialised once. */
+export interface SinkRecord {
+  event: AuditEvent;
+  /** JSON text of the event's record (`FormatMapper.toRecord`), used for byte accounting and framing. */
+  json: string;
+}
+
+/** What the SIEM made of a batch. */
+export type DeliveryResult =
+  /** Every event accepted (and acknowledged, where the SIEM acknowledges). */
+  | { kind: 'ok' }
+  /** Nothing (or nothing known) accepted, try again later: network error, timeout, 408, 429, 5xx, busy. */
+  | { kind: 'retryable'; reason: string; retryAfterMs?: number | undefined }
+  /** The SIEM refuses our credentials or configuration (401/403, missing channel): an operator must act. */
+  | { kind: 'auth-failed'; reason: string }
+  /**
+   * Permanently refused. `rejected` are indexes of events refused on their own (they go to the dead-letter topic);
+   * `delivered` are indexes accepted anyway; any other event is resent. An empty `rejected` means the batch as a
+   * whole was refused (malformed, too large) without naming an event: the runner splits it to isolate the bad ones.
+   */
+  | { kind: 'rejected'; reason: string; rejected: readonly number[]; delivered: readonly number[] };
+
+/** One SIEM vendor. Config comes through the constructor; the runner knows nothing vendor-specific. */
+export interface Sink {
+  /** Checks the SIEM answers before the connector starts consuming; returns a problem or undefined. */
+  probe?(signal: AbortSignal): Promise<string | undefined>;
+  /** The event's record in the connector's format, as JSON text. */
+  encode(event: AuditEvent): string;
+  /** Sends one batch (records in partition order); must not throw for SIEM answers, only return them. */
+  deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult>;
+  close?(): Promise<void>;
+}
+
+/** Builds the sink of one connector (an app provides one for its type). */
+export type SinkFactory<Settings> = (connector: ConnectorDefinition<Settings>, logger: Logger) => Sink;
