@@ -1,16 +1,23 @@
 // `npm run bench [-- name ...]`: build, bring the stack up, run every benchmark (or the named ones)
 // one after another, each writing JSON to bench/results/ and printing a table.
+// `npm run bench:seed -- --events N [...]`: fill a store with realistic data for the query benchmark.
 import { globSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './lib/build.mts';
 import { log, root, run, ScriptError } from './lib/proc.mts';
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
   await build();
   await run(process.execPath, ['scripts/stack.mts', 'up']);
+  if (args[0] === '--seed') {
+    await run(process.execPath, ['--enable-source-maps', 'dist/bench/query-seed.bench.js', ...args.slice(1)]);
+    return;
+  }
+  const wanted = args;
   const benches = globSync('dist/bench/*.bench.js', { cwd: root })
     .sort()
+    .filter((file) => !file.endsWith('query-seed.bench.js'))
     .filter((file) => wanted.length === 0 || wanted.some((w) => path.basename(file).startsWith(w)));
   if (benches.length === 0) throw new ScriptError(`no benchmark matches ${wanted.join(', ')}`);
   for (const file of benches) {

@@ -12,6 +12,8 @@ export const cliConfigSchema = defineConfig({
   VIGIL_REPLAY_MARGIN_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   VIGIL_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
   VIGIL_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  /** The connectors file (the same one the connector apps read), for replay, connectors and dlq. */
+  VIGIL_CONFIG: z.string().trim().min(1).default('vigil.config.yaml'),
 });
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;

@@ -1,6 +1,7 @@
 // `npm run vigil -- <command>`: Vigil's operations CLI.
 import { Command } from 'commander';
 import { ConfigException } from '@vigil/config';
+import { apikeysCommand } from './apikeys.command';
 import { CliError, isCommanderExit, type Output } from './cli.util';
 import { migrationsCommand } from './migrations.command';
 import { publishCommand } from './publish.command';
@@ -19,6 +20,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(schemasCommand(out).exitOverride());
   program.addCommand(publishCommand(out).exitOverride());
   program.addCommand(migrationsCommand(out).exitOverride());
+  program.addCommand(apikeysCommand(out).exitOverride());
   program.addCommand(rebuildCommand(out).exitOverride());
   await program.parseAsync(argv);
 }

@@ -1,6 +1,15 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { ClientBase } from 'pg';
+import { z } from 'zod';
+
+/**
+ * The pepper of API key hashes, for the config schema of every app that creates or checks keys (the query
+ * API and the CLI must agree). The default only suits development: set a secret in production.
+ */
+export const apiKeyEnv = {
+  VIGIL_API_KEY_PEPPER: z.string().min(16, 'must be at least 16 characters').default('vigil-development-pepper'),
+};
 
 export const API_KEY_ROLES = ['analyst', 'ops', 'admin'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];

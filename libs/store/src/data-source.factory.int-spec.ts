@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { requireStack, testEnv } from '@vigil/testing';
-import { createStoreDataSource, runMigrations, STORE_MIGRATIONS_TABLE } from './data-source.factory';
+import { createStoreDataSource, runMigrations, STORE_MIGRATIONS, STORE_MIGRATIONS_TABLE } from './data-source.factory';
 import { dropSchema, scratchSchemaName } from './store-test.util';
 
 async function catalog<T>(schema: string, sql: string): Promise<T[]> {
@@ -23,12 +23,13 @@ describe(runMigrations.name, () => {
     return schema;
   };
 
+  const ALL_MIGRATIONS = STORE_MIGRATIONS.map((m) => m.name);
   before(() => requireStack(['postgres']));
   after(() => Promise.all(schemas.map(dropSchema)));
 
   it('creates the partitioned audit_event with its default partition, then has nothing left to apply', async () => {
     const schema = fresh();
-    assert.deepEqual(await runMigrations(testEnv.databaseUrl, { schema }), ['CreateAuditEvent1795304800000']);
+    assert.deepEqual(await runMigrations(testEnv.databaseUrl, { schema }), ALL_MIGRATIONS);
     assert.deepEqual(await runMigrations(testEnv.databaseUrl, { schema }), []);
     const [table] = await catalog<{ strategy: string; partitions: string[] }>(
       schema,
@@ -41,14 +42,14 @@ describe(runMigrations.name, () => {
     const tables = await catalog<{ tablename: string }>(schema, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1`);
     assert.deepEqual(
       tables.map((t) => t.tablename),
-      ['audit_event', 'audit_event_default', STORE_MIGRATIONS_TABLE],
+      ['api_key', 'audit_event', 'audit_event_default', STORE_MIGRATIONS_TABLE],
     );
   });
 
   it('lets concurrent instances migrate the same schema: one applies, the others find nothing to do', async () => {
     const schema = fresh();
     const results = await Promise.all([1, 2, 3].map(() => runMigrations(testEnv.databaseUrl, { schema })));
-    assert.deepEqual(results.flat(), ['CreateAuditEvent1795304800000']);
+    assert.deepEqual(results.flat(), ALL_MIGRATIONS);
   });
 
   it('leaves a table whose columns and named indexes match the entity', async () => {

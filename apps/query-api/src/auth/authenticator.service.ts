@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { APP_CONFIG } from '@vigil/config';
+import { ApiKeyRepository, looksLikeApiKey, PG_POOL } from '@vigil/store';
+import { QueryErrorCode, QueryException } from '../query.exception';
+import type { QueryApiConfig } from '../query-api.config';
+import { JwtVerifier } from './jwt-verifier.service';
+import type { Principal } from './principal.types';
+
+export type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The credential of a request: `Authorization: Bearer <api key or JWT>`, or `X-API-Key: <api key>`. */
+export function credentialOf(headers: Headers): string | undefined {
+  const authorization = header(headers, 'authorization');
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match?.[1]) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, 'the Authorization header must be "Bearer <api key or JWT>"');
+    return match[1];
+  }
+  const apiKey = header(headers, 'x-api-key')?.trim();
+  return apiKey ? apiKey : undefined;
+}
+
+/** Turns a request's credential into a Principal (API key from the store, or a verified JWT), or refuses it. */
+@Injectable()
+export class Authenticator {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
+    private readonly apiKeys: ApiKeyRepository,
+    private readonly jwt: JwtVerifier,
+  ) {}
+
+  async authenticate(headers: Headers): Promise<Principal> {
+    const credential = credentialOf(headers);
+    if (credential === undefined)
+      throw new QueryException(QueryErrorCode.UNAUTHENTICATED, 'send an API key or a JWT: Authorization: Bearer <credential>');
+    if (!looksLikeApiKey(credential)) return this.jwt.verify(credential);
+    const key = await this.apiKeys.verify(this.pool, credential, this.config.VIGIL_API_KEY_PEPPER);
+    if (!key) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
+    return { tenantId: key.tenantId, role: key.role, subject: `key:${key.id}` };
+  }
+}

@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
+import { APP_CONFIG } from '@vigil/config';
+import { fromRecord, PG_POOL, type AuditEventRecord, type StoredAuditEvent } from '@vigil/store';
+import { QueryErrorCode, QueryException } from '../query.exception';
+import type { QueryApiConfig } from '../query-api.config';
+import type { Bucket, EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
+import { buildEventWhere, groupColumn, orderBy } from './event-sql.mapper';
+import { TenantScope } from './tenant-scope.types';
+
+const SELECT = `SELECT *, (extract(epoch FROM time) * 1000000)::bigint::text AS time_us,
+  (extract(epoch FROM observed_time) * 1000000)::bigint::text AS observed_time_us FROM audit_event`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Rows an aggregation may return (buckets x groups); beyond it the answer says `truncated`. */
+export const MAX_COUNT_ROWS = 20_000;
+const EXPORT_BATCH = 1000;
+
+export interface CountRow {
+  bucket: Date;
+  key: string | null;
+  count: number;
+}
+
+export interface TopRow {
+  key: string | null;
+  count: number;
+}
+
+const QUERY_CANCELED = '57014';
+
+function isTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === QUERY_CANCELED;
+}
+
+/**
+ * Reads `audit_event` for the API. Every method takes a TenantScope and builds its WHERE through
+ * `buildEventWhere`, so no query runs without the tenant predicate. Each runs in a read-only transaction
+ * with `SET LOCAL statement_timeout`; a cancelled statement becomes TIMEOUT.
+ */
+@Injectable()
+export class EventQueryRepository {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
+  ) {}
+
+  /** One page in (time, id) order; asks for `first + 1` rows so the caller knows whether there is a next page. */
+  async page(scope: TenantScope, filter: EventFilter, first: number, order: EventOrder, after?: Keyset): Promise<StoredAuditEvent[]> {
+    const where = buildEventWhere(scope, filter, after, order);
+    const sql = `${SELECT} WHERE ${where.sql} ORDER BY ${orderBy(order)} LIMIT ${first + 1}`;
+    const rows = await this.read<AuditEventRecord>(sql, where.params);
+    return rows.map(fromRecord);
+  }
+
+  async findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
+    if (!UUID.test(id)) return null;
+    const tenant = scope.tenantId === null ? '' : ' AND tenant_id = $2';
+    const params = scope.tenantId === null ? [id] : [id, scope.tenantId];
+    const [row] = await this.read<AuditEventRecord>(`${SELECT} WHERE id = $1${tenant} LIMIT 1`, params);
+    return row ? fromRecord(row) : null;
+  }
+
+  /** Counts per time bucket (UTC) and optional group key, oldest bucket first. */
+  async counts(scope: TenantScope, filter: EventFilter, bucket: Bucket, groupBy?: GroupBy): Promise<CountRow[]> {
+    const where = buildEventWhere(scope, filter);
+    const unit = bucket.toLowerCase();
+    const key = groupBy ? groupColumn(groupBy) : 'NULL::text';
+    const sql = `SELECT date_trunc('${unit}', time) AS bucket, ${key} AS key, count(*)::int AS count
+      FROM audit_event WHERE ${where.sql} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2 LIMIT ${MAX_COUNT_ROWS + 1}`;
+    return this.read<CountRow>(sql, where.params);
+  }
+
+  /** The `limit` most frequent values of a key (nulls left out), most frequent first. */
+  async top(scope: TenantScope, filter: EventFilter, by: GroupBy, limit: number): Promise<TopRow[]> {
+    const where = buildEventWhere(scope, filter);
+    const key = groupColumn(by);
+    const notNull = by === 'CLIENT_IP' ? ' AND client_ip IS NOT NULL' : '';
+    const sql = `SELECT ${key} AS key, count(*)::int AS count FROM audit_event WHERE ${where.sql}${notNull}
+      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${limit}`;
+    return this.read<TopRow>(sql, where.params);
+  }
+
+  /**
+   * Every matching event in order, read through a server-side cursor EXPORT_BATCH rows at a time: memory
+   * stays constant however many rows match, and the next batch is read only when the consumer pulls
+   * (backpressure). Ending the iteration early (client gone) closes the cursor and releases the connection.
+   */
+  async *stream(scope: TenantScope, filter: EventFilter, order: EventOrder): AsyncGenerator<StoredAuditEvent> {
+    const where = buildEventWhere(scope, filter);
+    const client = await this.pool.connect();
+    let cursor: Cursor<AuditEventRecord> | undefined;
+    let committed = false;
+    try {
+      await this.begin(client, this.config.QUERY_API_EXPORT_TIMEOUT_MS);
+      cursor = client.query(new Cursor<AuditEventRecord>(`${SELECT} WHERE ${where.sql} ORDER BY ${orderBy(order)}`, where.params));
+      for (;;) {
+        let rows: AuditEventRecord[];
+        try {
+          rows = await cursor.read(EXPORT_BATCH);
+        } catch (err) {
+          throw this.translate(err);
+        }
+        if (rows.length === 0) break;
+        for (const row of rows) yield fromRecord(row);
+      }
+      await cursor.close();
+      cursor = undefined;
+      await client.query('COMMIT');
+      committed = true;
+    } finally {
+      if (cursor) await cursor.close().catch(() => undefined);
+      if (!committed) await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  private async read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    const client = await this.pool.connect();
+    try {
+      await this.begin(client, this.config.QUERY_API_STATEMENT_TIMEOUT_MS);
+      const result = await client.query(sql, params);
+      await client.query('COMMIT');
+      return result.rows as T[];
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw this.translate(err);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async begin(client: PoolClient, timeoutMs: number): Promise<void> {
+    await client.query('BEGIN READ ONLY');
+    // SET LOCAL through set_config, so the value is a bind parameter; UTC so date_trunc buckets are UTC days.
+    await client.query(`SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', 'UTC', true)`, [String(timeoutMs)]);
+  }
+
+  private translate(err: unknown): unknown {
+    if (isTimeout(err))
+      return new QueryException(
+        QueryErrorCode.TIMEOUT,
+        'the query took longer than the statement timeout; narrow the time range or the filter',
+      );
+    return err;
+  }
+}

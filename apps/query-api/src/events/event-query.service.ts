@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '@vigil/config';
+import type { StoredAuditEvent } from '@vigil/store';
+import { QueryException } from '../query.exception';
+import type { QueryApiConfig } from '../query-api.config';
+import { CursorCodec } from './cursor.codec';
+import { BUCKET_MICROS, type Bucket, type EventFilter, type EventOrder, type GroupBy } from './event-filter.types';
+import { validateFilter, type EventFilterFields } from './event-filter.validator';
+import { EventQueryRepository, MAX_COUNT_ROWS, type CountRow, type TopRow } from './event-query.repository';
+import type { TenantScope } from './tenant-scope.types';
+
+export const DEFAULT_PAGE_SIZE = 100;
+/** Most buckets one count query may span (a week of minutes). */
+export const MAX_BUCKETS = 10_080;
+export const MAX_TOP = 100;
+
+export interface EventPage {
+  events: { cursor: string; event: StoredAuditEvent }[];
+  hasNextPage: boolean;
+}
+
+/** The use cases behind the resolvers and the export: validate, bound, page with signed cursors, aggregate. */
+@Injectable()
+export class EventQueryService {
+  private readonly cursors: CursorCodec;
+
+  constructor(
+    private readonly repository: EventQueryRepository,
+    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
+  ) {
+    this.cursors = new CursorCodec(config.QUERY_API_CURSOR_SECRET ?? randomBytes(32).toString('base64url'));
+  }
+
+  filter(input: EventFilterFields): EventFilter {
+    return validateFilter(input, { maxSpanDays: this.config.QUERY_API_MAX_SPAN_DAYS }, Date.now() * 1000);
+  }
+
+  async page(
+    scope: TenantScope,
+    input: EventFilterFields,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    order: EventOrder,
+  ): Promise<EventPage> {
+    const size = first ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(size) || size < 1 || size > this.config.QUERY_API_MAX_PAGE_SIZE) {
+      throw QueryException.badInput('first', `must be 1 to ${this.config.QUERY_API_MAX_PAGE_SIZE}`);
+    }
+    let filter = this.filter(input);
+    const position = after != null ? this.cursors.decode(after, scope, filter, order) : undefined;
+    if (position && !filter.toGiven) filter = { ...filter, toMicros: position.toMicros };
+    const rows = await this.repository.page(scope, filter, size, order, position?.after);
+    const events = rows.slice(0, size).map((row) => ({
+      event: row,
+      cursor: this.cursors.encode({ timeMicros: String(row.event.time), id: row.event.id }, filter.toMicros, scope, filter, order),
+    }));
+    return { events, hasNextPage: rows.length > size };
+  }
+
+  async counts(
+    scope: TenantScope,
+    input: EventFilterFields,
+    bucket: Bucket,
+    groupBy?: GroupBy | null,
+  ): Promise<{ rows: CountRow[]; truncated: boolean }> {
+    const filter = this.filter(input);
+    if ((filter.toMicros - filter.fromMicros) / BUCKET_MICROS[bucket] > MAX_BUCKETS) {
+      throw QueryException.badInput(
+        'bucket',
+        `the range holds more than ${MAX_BUCKETS} ${bucket.toLowerCase()} buckets; use a wider bucket`,
+      );
+    }
+    const rows = await this.repository.counts(scope, filter, bucket, groupBy ?? undefined);
+    return { rows: rows.slice(0, MAX_COUNT_ROWS), truncated: rows.length > MAX_COUNT_ROWS };
+  }
+
+  async top(scope: TenantScope, input: EventFilterFields, by: GroupBy, limit: number | null | undefined): Promise<TopRow[]> {
+    const n = limit ?? 10;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_TOP) throw QueryException.badInput('limit', `must be 1 to ${MAX_TOP}`);
+    return this.repository.top(scope, this.filter(input), by, n);
+  }
+
+  findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
+    return this.repository.findById(scope, id);
+  }
+
+  stream(scope: TenantScope, filter: EventFilter, order: EventOrder): AsyncGenerator<StoredAuditEvent> {
+    return this.repository.stream(scope, filter, order);
+  }
+}

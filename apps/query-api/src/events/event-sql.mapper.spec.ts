@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildEventWhere, escapeLike } from './event-sql.mapper';
+import type { EventFilter } from './event-filter.types';
+import { TenantScope } from './tenant-scope.types';
+
+const range: EventFilter = { fromMicros: 1_763_942_400_000_000, toMicros: 1_764_028_800_000_000, toGiven: true };
+
+describe(buildEventWhere.name, () => {
+  it('always starts with the tenant predicate and the time range, values as parameters', () => {
+    const where = buildEventWhere(TenantScope.tenant("t'1"), range);
+    assert.equal(where.sql, 'tenant_id = $1 AND time >= $2::timestamptz AND time < $3::timestamptz');
+    assert.deepEqual(where.params, ["t'1", '2025-11-24T00:00:00.000000Z', '2025-11-25T00:00:00.000000Z']);
+  });
+
+  it('has no tenant predicate only for the explicit all-tenants scope', () => {
+    assert.ok(!buildEventWhere(TenantScope.all(), range).sql.includes('tenant_id'));
+    assert.throws(() => buildEventWhere({ tenantId: null } as unknown as TenantScope, range), /TenantScope/);
+  });
+
+  it('maps every filter to its predicate', () => {
+    const where = buildEventWhere(TenantScope.tenant('t'), {
+      ...range,
+      categories: ['authentication'],
+      actions: ['user.login.failed'],
+      actionPrefixes: ['role.'],
+      outcome: 'FAILURE',
+      actorId: 'u1',
+      actorName: 'Ada',
+      targetType: 'user',
+      targetId: 'u2',
+      clientIp: '10.0.0.0/8',
+      clientIpIsNetwork: true,
+      service: 'auth',
+      correlationId: 'c',
+      traceId: 'tr',
+      text: '50%_off',
+    });
+    assert.equal(
+      where.sql,
+      'tenant_id = $1 AND time >= $2::timestamptz AND time < $3::timestamptz AND category = ANY($4::text[]) AND (action = ANY($5::text[]) OR action LIKE $6) AND outcome = $7 AND actor_id = $8 AND actor_name = $9 AND targets @> $10::jsonb AND client_ip <<= $11::inet AND service_name = $12 AND correlation_id = $13 AND trace_id = $14 AND (description ILIKE $15 OR attributes::text ILIKE $15)',
+    );
+    assert.equal(where.params[5], 'role.%');
+    assert.equal(where.params[9], '[{"type":"user","id":"u2"}]');
+    assert.equal(where.params[14], '%50\\%\\_off%');
+  });
+
+  it('adds the keyset predicate in the order of the page', () => {
+    const after = { timeMicros: '1763942400000001', id: '0190f5c2-0000-7000-8000-000000000001' };
+    assert.match(
+      buildEventWhere(TenantScope.tenant('t'), range, after, 'NEWEST_FIRST').sql,
+      /\(time, id\) < \(\$4::timestamptz, \$5::uuid\)$/,
+    );
+    assert.match(buildEventWhere(TenantScope.tenant('t'), range, after, 'OLDEST_FIRST').sql, /\(time, id\) > /);
+  });
+
+  it('escapes LIKE metacharacters', () => {
+    assert.equal(escapeLike('a%b_c\\d'), 'a\\%b\\_c\\\\d');
+  });
+});

@@ -1,0 +1,86 @@
+import { microsToTimestamp } from '@vigil/store';
+import type { EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
+import { TenantScope } from './tenant-scope.types';
+
+/** A WHERE clause and its bind parameters ($1 ... $n, in order). */
+export interface SqlWhere {
+  sql: string;
+  params: unknown[];
+}
+
+/** `%`, `_` and the escape character itself match literally in LIKE/ILIKE (backslash is PostgreSQL's default escape). */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+const GROUP_COLUMNS: Record<GroupBy, string> = {
+  ACTION: 'action',
+  CATEGORY: 'category',
+  OUTCOME: 'outcome',
+  ACTOR: 'actor_id',
+  CLIENT_IP: 'host(client_ip)',
+  SERVICE: 'service_name',
+};
+
+/** The SQL expression a group key is read from (fixed strings, never user input). */
+export function groupColumn(by: GroupBy): string {
+  return GROUP_COLUMNS[by];
+}
+
+class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * The WHERE clause of every event query: the tenant predicate first (from the required scope), then the
+ * time range (which prunes the daily partitions), then each filter. Values are always bind parameters.
+ */
+export function buildEventWhere(scope: TenantScope, filter: EventFilter, after?: Keyset, order: EventOrder = 'NEWEST_FIRST'): SqlWhere {
+  if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
+  const p = new Params();
+  const clauses: string[] = [];
+  if (scope.tenantId !== null) clauses.push(`tenant_id = ${p.add(scope.tenantId)}`);
+  clauses.push(`time >= ${p.add(microsToTimestamp(filter.fromMicros))}::timestamptz`);
+  clauses.push(`time < ${p.add(microsToTimestamp(filter.toMicros))}::timestamptz`);
+  if (filter.categories?.length) clauses.push(`category = ANY(${p.add(filter.categories)}::text[])`);
+  const actionClauses = [
+    ...(filter.actions?.length ? [`action = ANY(${p.add(filter.actions)}::text[])`] : []),
+    ...(filter.actionPrefixes ?? []).map((prefix) => `action LIKE ${p.add(`${escapeLike(prefix)}%`)}`),
+  ];
+  if (actionClauses.length === 1) clauses.push(actionClauses[0] ?? '');
+  else if (actionClauses.length > 1) clauses.push(`(${actionClauses.join(' OR ')})`);
+  if (filter.outcome) clauses.push(`outcome = ${p.add(filter.outcome)}`);
+  if (filter.actorId !== undefined) clauses.push(`actor_id = ${p.add(filter.actorId)}`);
+  if (filter.actorName !== undefined) clauses.push(`actor_name = ${p.add(filter.actorName)}`);
+  if (filter.targetType !== undefined || filter.targetId !== undefined) {
+    const target = {
+      ...(filter.targetType !== undefined ? { type: filter.targetType } : {}),
+      ...(filter.targetId !== undefined ? { id: filter.targetId } : {}),
+    };
+    clauses.push(`targets @> ${p.add(JSON.stringify([target]))}::jsonb`);
+  }
+  if (filter.clientIp !== undefined) clauses.push(`client_ip ${filter.clientIpIsNetwork ? '<<=' : '='} ${p.add(filter.clientIp)}::inet`);
+  if (filter.service !== undefined) clauses.push(`service_name = ${p.add(filter.service)}`);
+  if (filter.correlationId !== undefined) clauses.push(`correlation_id = ${p.add(filter.correlationId)}`);
+  if (filter.traceId !== undefined) clauses.push(`trace_id = ${p.add(filter.traceId)}`);
+  if (filter.text !== undefined) {
+    const pattern = p.add(`%${escapeLike(filter.text)}%`);
+    clauses.push(`(description ILIKE ${pattern} OR attributes::text ILIKE ${pattern})`);
+  }
+  if (after) {
+    const op = order === 'NEWEST_FIRST' ? '<' : '>';
+    const t = p.add(microsToTimestamp(Number(after.timeMicros)));
+    clauses.push(`(time, id) ${op} (${t}::timestamptz, ${p.add(after.id)}::uuid)`);
+  }
+  return { sql: clauses.join(' AND '), params: p.values };
+}
+
+/** ORDER BY of a page: (time, id) in the index's order, so pages are keyset scans at any depth. */
+export function orderBy(order: EventOrder): string {
+  return order === 'NEWEST_FIRST' ? 'time DESC, id DESC' : 'time ASC, id ASC';
+}

@@ -1,0 +1,96 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
+import { CurrentPrincipal } from '../auth/principal.decorator';
+import type { Principal } from '../auth/principal.types';
+import { scopeFor } from '../auth/tenant-scope.factory';
+import type { EventFilterFields } from '../events/event-filter.validator';
+import { EventQueryService } from '../events/event-query.service';
+import { QueryException } from '../query.exception';
+import { CSV_HEADER, csvLine, ndjsonLine } from './event-csv.mapper';
+
+type QueryValue = string | string[] | undefined;
+
+function single(query: Record<string, QueryValue>, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw QueryException.badInput(name, 'may be given once');
+  return value === '' ? undefined : value;
+}
+
+/** A list parameter: repeated (`actions=a&actions=b`) or comma-separated (`actions=a,b`). */
+function many(query: Record<string, QueryValue>, name: string): string[] | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).filter((v) => v !== '');
+}
+
+function filterFields(query: Record<string, QueryValue>): EventFilterFields {
+  const names = [
+    'from',
+    'to',
+    'outcome',
+    'actorId',
+    'actorName',
+    'targetType',
+    'targetId',
+    'clientIp',
+    'service',
+    'correlationId',
+    'traceId',
+    'text',
+  ] as const;
+  const fields: EventFilterFields = Object.fromEntries(names.map((name) => [name, single(query, name)]));
+  return { ...fields, categories: many(query, 'categories') ?? null, actions: many(query, 'actions') ?? null };
+}
+
+/**
+ * `GET /v1/events/export?format=ndjson|csv&from=...`: every matching event for compliance pulls, with the
+ * GraphQL filters and auth. Rows stream from a server-side cursor into the response, pulled only as
+ * fast as the client reads (pipeline), so a month of events needs no more memory than a batch.
+ */
+@Controller('v1/events')
+export class EventsExportController {
+  constructor(
+    private readonly events: EventQueryService,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext(EventsExportController.name);
+  }
+
+  @Get('export')
+  async export(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, QueryValue>, @Res() res: Response): Promise<void> {
+    const format = single(query, 'format') ?? 'ndjson';
+    if (format !== 'ndjson' && format !== 'csv') throw QueryException.badInput('format', 'must be ndjson or csv');
+    const order = single(query, 'order') ?? 'OLDEST_FIRST';
+    if (order !== 'NEWEST_FIRST' && order !== 'OLDEST_FIRST')
+      throw QueryException.badInput('order', 'must be NEWEST_FIRST or OLDEST_FIRST');
+    const allTenants = single(query, 'allTenants');
+    if (allTenants !== undefined && allTenants !== 'true' && allTenants !== 'false')
+      throw QueryException.badInput('allTenants', 'must be true or false');
+    const scope = scopeFor(principal, allTenants === 'true');
+    const filter = this.events.filter(filterFields(query));
+    const rows = this.events.stream(scope, filter, order);
+    // The first batch is read before the headers go out, so a refused or timed-out query still gets its status.
+    const first = await rows.next();
+    res.status(200);
+    res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="vigil-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    const line = format === 'csv' ? csvLine : ndjsonLine;
+    async function* body(): AsyncGenerator<string> {
+      if (format === 'csv') yield CSV_HEADER;
+      if (first.done) return;
+      yield line(first.value);
+      for await (const row of rows) yield line(row);
+    }
+    try {
+      await pipeline(Readable.from(body()), res);
+    } catch (err) {
+      // Headers are gone: a failure now can only cut the response short, which the client sees as an incomplete body.
+      this.logger.warn({ tenantId: principal.tenantId, reason: (err as Error).message }, 'export ended early');
+      res.destroy();
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { Args, InputType, OmitType, Resolver, Subscription } from '@nestjs/graphql';
+import { CurrentPrincipal } from '../auth/principal.decorator';
+import type { Principal } from '../auth/principal.types';
+import { scopeFor } from '../auth/tenant-scope.factory';
+import { EventFilterInput } from '../events/event-filter.input';
+import { validateCriteria } from '../events/event-filter.validator';
+import { toEventModel } from '../events/event-model.mapper';
+import { AuditEventModel } from '../events/event.model';
+import { LiveEventsService } from './live-events.service';
+
+@InputType('LiveEventFilter', { description: 'The events filter without a time range: the live tail starts now' })
+export class LiveEventFilterInput extends OmitType(EventFilterInput, ['from', 'to'] as const, InputType) {}
+
+/** The live tail over graphql-ws, with the same auth, tenant scoping and filters as the queries. */
+@Resolver(() => AuditEventModel)
+export class LiveEventsResolver {
+  constructor(private readonly live: LiveEventsService) {}
+
+  @Subscription(() => AuditEventModel, {
+    description: 'Events as they arrive in Kafka (not yet necessarily in the store) that match the filter',
+    resolve: (event: AuditEventModel) => event,
+  })
+  eventAdded(
+    @CurrentPrincipal() principal: Principal,
+    @Args('filter', { type: () => LiveEventFilterInput, nullable: true }) filter: LiveEventFilterInput | null,
+  ): AsyncIterableIterator<AuditEventModel> {
+    const scope = scopeFor(principal, filter?.allTenants);
+    const events = this.live.subscribe(scope, validateCriteria(filter ?? {}));
+    const models: AsyncIterableIterator<AuditEventModel> = {
+      next: async () => {
+        const result = await events.next();
+        return result.done ? { done: true, value: undefined } : { done: false, value: toEventModel(result.value) };
+      },
+      return: async () => {
+        await events.return?.();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]: () => models,
+    };
+    return models;
+  }
+}

@@ -1,0 +1,142 @@
+// Query API latency (issue 5): p50/p95/p99 of typical analyst queries through GraphQL over HTTP, over a
+// store seeded with BENCH_EVENTS (default 1,000,000; the issue's figure is 10,000,000) events of 50 tenants
+// over 30 days. BENCH_SCHEMA reuses an already seeded schema of the test database (kept afterwards).
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import { ApiKeyRepository } from '@vigil/store';
+import { testEnv, uniqueName } from '@vigil/testing';
+import { QueryApiModule } from '../apps/query-api/src/query-api.module';
+import { seedQueryStore, tenantName } from './lib/query-seed.util';
+import { machine, writeReport, type Measurement } from './lib/report.util';
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 50);
+const PEPPER = 'bench-pepper-0123456789abcdef';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+const DAY = 86_400_000;
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const reuse = process.env['BENCH_SCHEMA'];
+  const schema = reuse ?? uniqueName('qbench').replace(/-/g, '_');
+  const url = new URL(testEnv.databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  let seedSeconds = 0;
+  if (!reuse) {
+    seedSeconds = await seedQueryStore({ databaseUrl: testEnv.databaseUrl, schema, events: EVENTS });
+    process.stdout.write(`seeded ${EVENTS} events in ${seedSeconds.toFixed(1)} s\n`);
+  }
+  const tenant = tenantName(0);
+  const { key } = await new ApiKeyRepository().create(pool, { tenantId: tenant, role: 'analyst', name: 'bench' }, PEPPER);
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      QueryApiModule.forRoot({
+        DATABASE_URL: url.toString(),
+        QUERY_API_LIVE: 'false',
+        QUERY_API_SCHEMA_FILE: 'false',
+        VIGIL_API_KEY_PEPPER: PEPPER,
+        QUERY_API_RATE_PER_SECOND: '100000',
+        QUERY_API_RATE_BURST: '100000',
+        LOG_LEVEL: 'silent',
+      }),
+    ],
+  }).compile();
+  const app: INestApplication = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer() as import('node:http').Server).address() as { port: number };
+  const gql = async (query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const res = await fetch(`http://127.0.0.1:${port.port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data ?? {};
+  };
+  const page = `query ($filter: EventFilter!, $first: Int, $after: String) { events(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { id time action outcome actor { id name } client { ip } targets { type id } attributes } } pageInfo { hasNextPage endCursor } } }`;
+  try {
+    const last24h = { from: iso(DAY), to: iso(0) };
+    const count24h = (
+      await pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event WHERE tenant_id = $1 AND time >= now() - interval '1 day'`, [
+        tenant,
+      ])
+    ).rows[0]?.n;
+    const pageSize = Math.max(1, Math.min(100, Math.floor(Number(count24h) / 100)));
+    let cursor99: string | null = null;
+    for (let i = 0; i < 99; i++) {
+      const data = (await gql(page, { filter: last24h, first: pageSize, after: cursor99 })) as {
+        events: { pageInfo: { endCursor: string | null } };
+      };
+      cursor99 = data.events.pageInfo.endCursor;
+    }
+    const busiestActor = (
+      await pool.query<{ actor_id: string }>(
+        `SELECT actor_id FROM audit_event WHERE tenant_id = $1 AND time >= now() - interval '1 day' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
+        [tenant],
+      )
+    ).rows[0]?.actor_id;
+    const cases: [string, string, Record<string, unknown>][] = [
+      ['first page, tenant’s last 24 h (100 events)', page, { filter: last24h, first: 100 }],
+      [`100th page, tenant’s last 24 h (${pageSize} per page)`, page, { filter: last24h, first: pageSize, after: cursor99 }],
+      ['actor history over 30 days (first 100)', page, { filter: { from: iso(30 * DAY), actorId: busiestActor }, first: 100 }],
+      [
+        'failed logins per hour over 7 days',
+        `query ($filter: EventFilter!) { eventCounts(filter: $filter, bucket: HOUR) { counts { bucket count } truncated } }`,
+        { filter: { from: iso(7 * DAY), actions: ['user.login.failed'] } },
+      ],
+      [
+        'top 10 client ips over 30 days',
+        `query ($filter: EventFilter!) { topN(filter: $filter, by: CLIENT_IP, limit: 10) { key count } }`,
+        { filter: { from: iso(30 * DAY) } },
+      ],
+      [
+        'top 10 actors with failed logins over 30 days',
+        `query ($filter: EventFilter!) { topN(filter: $filter, by: ACTOR, limit: 10) { key count } }`,
+        { filter: { from: iso(30 * DAY), actions: ['user.login.failed'], outcome: 'FAILURE' } },
+      ],
+    ];
+    const measurements: Measurement[] = [];
+    for (const [name, query, variables] of cases) {
+      for (let i = 0; i < 3; i++) await gql(query, variables);
+      const times: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const t0 = process.hrtime.bigint();
+        await gql(query, variables);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      times.sort((a, b) => a - b);
+      measurements.push({
+        name,
+        value: percentile(times, 99),
+        unit: 'ms p99',
+        extra: { p50: percentile(times, 50), p95: percentile(times, 95), rounds: ROUNDS },
+      });
+    }
+    writeReport({
+      bench: 'query-api',
+      startedAt,
+      machine: machine(),
+      parameters: { events: EVENTS, tenants: 50, days: 30, rounds: ROUNDS, seedSeconds, tenantEventsLast24h: Number(count24h) },
+      measurements,
+      ratios: {},
+    });
+  } finally {
+    await app.close();
+    if (!reuse && process.env['BENCH_KEEP'] !== 'true') await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

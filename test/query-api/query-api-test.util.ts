@@ -1,0 +1,140 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import type { AuditEvent } from '@vigil/events';
+import { ApiKeyRepository, AuditEventRepository, runMigrations, toRow, type ApiKeyRole } from '@vigil/store';
+import { anAuditEvent, testEnv, uniqueName } from '@vigil/testing';
+import { QueryApiModule } from '../../apps/query-api/src/query-api.module';
+
+export const PEPPER = 'query-api-test-pepper-0123456789';
+export const JWT_SECRET = 'query-api-test-jwt-secret-0123456789abcdef';
+
+/** A migrated store in a schema of its own, with helpers to add events and API keys. */
+export class QueryTestStore {
+  readonly schema = uniqueName('qa').replace(/-/g, '_');
+  readonly pool = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 3, options: `-c search_path=${this.schema}` });
+  private offset = 0;
+
+  databaseUrl(): string {
+    const url = new URL(testEnv.databaseUrl);
+    url.searchParams.set('options', `-c search_path=${this.schema}`);
+    return url.toString();
+  }
+
+  async create(): Promise<this> {
+    await runMigrations(testEnv.databaseUrl, { schema: this.schema });
+    return this;
+  }
+
+  async insert(events: readonly AuditEvent[]): Promise<void> {
+    const rows = events.map((e) => toRow(e, { topic: `audit.${e.category}`, partition: 0, offset: String(this.offset++) }));
+    const client = await this.pool.connect();
+    try {
+      await new AuditEventRepository().insertBatch(client, rows);
+    } finally {
+      client.release();
+    }
+  }
+
+  async apiKey(tenantId: string, role: ApiKeyRole = 'analyst'): Promise<string> {
+    return (await new ApiKeyRepository().create(this.pool, { tenantId, role, name: 'test' }, PEPPER)).key;
+  }
+
+  async drop(): Promise<void> {
+    await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    await this.pool.end();
+  }
+}
+
+/** `count` events of a tenant spread over the last `spanMinutes` minutes (newest first), each overridable. */
+export function eventsOf(
+  tenantId: string,
+  count: number,
+  overrides: (i: number) => Partial<AuditEvent> = () => ({}),
+  spanMinutes = 60,
+): AuditEvent[] {
+  const now = Date.now() * 1000;
+  return Array.from({ length: count }, (_, i) => {
+    const time = now - Math.floor(((i + 1) * spanMinutes * 60e6) / (count + 1));
+    return { ...anAuditEvent({ tenantId, time, observedTime: time + 10 }), ...overrides(i) } as AuditEvent;
+  });
+}
+
+/** The query API in-process on a free port, against the test store. */
+export class QueryApiHarness {
+  app!: INestApplication;
+  baseUrl = '';
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  async start(): Promise<this> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        QueryApiModule.forRoot({
+          QUERY_API_LIVE: 'false',
+          QUERY_API_SCHEMA_FILE: 'false',
+          VIGIL_API_KEY_PEPPER: PEPPER,
+          QUERY_API_JWT_SECRET: JWT_SECRET,
+          LOG_LEVEL: 'silent',
+          KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+          SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+          ...this.env,
+        }),
+      ],
+    }).compile();
+    this.app = moduleRef.createNestApplication({ logger: false });
+    this.app.enableShutdownHooks();
+    await this.app.listen(0, '127.0.0.1');
+    const server = this.app.getHttpServer() as import('node:http').Server;
+    const address = server.address() as { port: number };
+    this.baseUrl = `http://127.0.0.1:${address.port}`;
+    return this;
+  }
+
+  async gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown>, credential?: string): Promise<GqlResult<T>> {
+    const res = await fetch(`${this.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(credential ? { authorization: `Bearer ${credential}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as GqlResult<T>;
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}
+
+export interface GqlError {
+  message: string;
+  extensions?: { code?: string; field?: string; stacktrace?: unknown };
+}
+
+export interface GqlResult<T> {
+  data?: T | null;
+  errors?: GqlError[];
+}
+
+/** The `extensions.code` of the first error (undefined when the request succeeded). */
+export function codeOf(result: GqlResult<unknown>): string | undefined {
+  return result.errors?.[0]?.extensions?.code;
+}
+
+export const EVENTS_QUERY = `query Events($filter: EventFilter!, $first: Int, $after: String, $order: EventOrder) {
+  events(filter: $filter, first: $first, after: $after, order: $order) {
+    edges { cursor node { id time tenantId action outcome actor { id name } client { ip } attributes description } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export interface EventsData {
+  events: {
+    edges: { cursor: string; node: { id: string; time: string; tenantId: string; action: string; outcome: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+
+/** An ISO instant `minutes` ago. */
+export function minutesAgo(minutes: number): string {
+  return new Date(Date.now() - minutes * 60_000).toISOString();
+}
