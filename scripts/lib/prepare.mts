@@ -10,6 +10,7 @@ const cli = path.join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
 const steps = [
   ['topics', 'apply'],
   ['schemas', 'apply'],
+  ['migrations', 'apply'],
 ] as const;
 
 export async function prepareStack(env: NodeJS.ProcessEnv = process.env): Promise<void> {
