@@ -34,6 +34,9 @@ export function createKafka(options: KafkaClientOptions, logger: Logger): Kafka 
       () =>
       ({ namespace, level, log }: LogEntry) => {
         const { message, ...extra } = log;
+        // Vigil bounds producer retries on purpose (a publish must reject with its reason, and events carry
+        // ids for deduplication), so kafkajs' warning about it on every producer creation is noise.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         logger[levels[level]]({ kafkajs: namespace, ...extra }, message);
       },
   });
