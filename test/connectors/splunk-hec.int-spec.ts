@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConnectorHealthIndicator } from '@vigil/connector';
+import { SplunkHecConnector, splunkHecSpec } from '@vigil/sinks';
 import { requireStack, uniqueName, waitFor } from '@vigil/testing';
-import { SplunkHecConnector } from '../../apps/connector-splunk/src/splunk-hec.connector';
-import { splunkHecSpec } from '../../apps/connector-splunk/src/splunk-hec.schema';
 import { SplunkHecDouble } from '../doubles/splunk-hec.double';
 import { ConnectorHarness, idsOf, logger } from './connector-test.util';
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WebhookConnector, webhookSpec } from '@vigil/sinks';
 import { requireStack, uniqueName, waitFor } from '@vigil/testing';
-import { WebhookConnector } from '../../apps/connector-http/src/webhook.connector';
-import { webhookSpec } from '../../apps/connector-http/src/webhook.schema';
 import { WebhookDouble } from '../doubles/webhook.double';
 import { ConnectorHarness, idsOf, logger } from './connector-test.util';
 

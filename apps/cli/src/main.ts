@@ -3,9 +3,12 @@ import { Command } from 'commander';
 import { ConfigException } from '@vigil/config';
 import { apikeysCommand } from './apikeys.command';
 import { CliError, isCommanderExit, type Output } from './cli.util';
+import { connectorsCommand } from './connectors.command';
+import { dlqCommand } from './dlq.command';
 import { migrationsCommand } from './migrations.command';
 import { publishCommand } from './publish.command';
 import { rebuildCommand } from './rebuild.command';
+import { replayCommand } from './replay.command';
 import { schemasCommand } from './schemas.command';
 import { topicsCommand } from './topics.command';
 
@@ -22,6 +25,9 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(migrationsCommand(out).exitOverride());
   program.addCommand(apikeysCommand(out).exitOverride());
   program.addCommand(rebuildCommand(out).exitOverride());
+  program.addCommand(replayCommand(out).exitOverride());
+  program.addCommand(connectorsCommand(out).exitOverride());
+  program.addCommand(dlqCommand(out).exitOverride());
   await program.parseAsync(argv);
 }
 

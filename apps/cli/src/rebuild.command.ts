@@ -8,6 +8,7 @@ import { AuditEventRepository, BatchMaterializer, Clock, PartitionManager, runMi
 import { cliConfig, type CliConfig } from './cli.config';
 import { CliError, type Output } from './cli.util';
 import { cliKafka, cliRegistry, withKafkaAdmin } from './kafka-admin.factory';
+import { Interruption } from './interruption.util';
 import { Progress } from './progress.util';
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -40,28 +41,6 @@ async function positions(admin: Admin, groupId: string): Promise<Targets> {
  * Consumes every audit topic with the rebuild group into `pool` until each partition reached its
  * target offset. Offsets are committed after each stored batch, so an interrupted pass resumes.
  */
-/** Ctrl-C during a rebuild: stop after the batch in hand, leave the checkpoint, say how to resume. */
-class Interruption {
-  private readonly controller = new AbortController();
-  readonly promise: Promise<never>;
-
-  constructor() {
-    this.promise = new Promise<never>((_, reject) => {
-      this.controller.signal.addEventListener('abort', () => reject(Interruption.error()));
-    });
-    this.promise.catch(() => undefined); // observed by whoever races it
-    process.once('SIGINT', () => this.controller.abort());
-  }
-
-  static error(): CliError {
-    return new CliError('interrupted; run the same command again to resume from the last stored batch', 130);
-  }
-
-  check(): void {
-    if (this.controller.signal.aborted) throw Interruption.error();
-  }
-}
-
 async function catchUp(
   interruption: Interruption,
   kafka: Kafka,
@@ -110,7 +89,7 @@ async function catchUp(
 }
 
 async function rebuild(config: CliConfig, options: { restart: boolean }, out: Output): Promise<void> {
-  const interruption = new Interruption();
+  const interruption = new Interruption('interrupted; run the same command again to resume from the last stored batch');
   const main = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   try {
     const target = (await main.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';

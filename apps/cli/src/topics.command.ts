@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { ConfigResourceTypes, type Admin, type ITopicConfig } from 'kafkajs';
 import { allTopics } from '@vigil/events';
+import { CONNECTOR_CONTROL_TOPIC, CONNECTOR_STATUS_TOPIC } from '@vigil/connector';
 import { DEAD_LETTER_TOPIC } from '@vigil/kafka';
 import { withKafkaAdmin } from './kafka-admin.factory';
 import { cliConfig, type CliConfig } from './cli.config';
 import { printTable, type Output } from './cli.util';
+import { REPLAY_CHECKPOINT_TOPIC } from './replay-checkpoint.repository';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -35,6 +37,18 @@ export function topicSpecs(config: CliConfig): TopicSpec[] {
     })),
     // Dead letters are kept as long as the events they stand for, so they can be redriven.
     { topic: DEAD_LETTER_TOPIC, partitions: 3, replicationFactor: config.VIGIL_TOPIC_REPLICATION_FACTOR, config: common },
+    // Operations state keyed by connector (replay checkpoints, status snapshots, pause/resume): only the latest per key matters.
+    ...[REPLAY_CHECKPOINT_TOPIC, CONNECTOR_STATUS_TOPIC, CONNECTOR_CONTROL_TOPIC].map((topic) => ({
+      topic,
+      partitions: 1,
+      replicationFactor: config.VIGIL_TOPIC_REPLICATION_FACTOR,
+      config: {
+        'cleanup.policy': 'compact',
+        'min.insync.replicas': common['min.insync.replicas'],
+        'unclean.leader.election.enable': 'false',
+        'segment.ms': String(DAY_MS),
+      },
+    })),
   ];
 }
 
@@ -79,7 +93,7 @@ export async function applyTopics(
     topic: s.topic,
     change: 'created',
     partitions: s.partitions,
-    details: `retention ${Number(s.config['retention.ms']) / DAY_MS} d`,
+    details: s.config['cleanup.policy'] === 'compact' ? 'compacted' : `retention ${Number(s.config['retention.ms']) / DAY_MS} d`,
   }));
   for (const spec of present) {
     const details: string[] = [];
@@ -114,7 +128,9 @@ export async function applyTopics(
 }
 
 export function topicsCommand(out: Output): Command {
-  const topics = new Command('topics').description('Kafka topics: one per audit category, plus the dead-letter topic audit.dlq');
+  const topics = new Command('topics').description(
+    'Kafka topics: one per audit category, the dead-letter topic audit.dlq, and the compacted vigil.* operations topics',
+  );
   topics
     .command('apply')
     .description('create or update the topics (idempotent; never deletes or shrinks)')

@@ -3,9 +3,8 @@ import { ConfigModule } from '@vigil/config';
 import { ConnectorHealthIndicator, ConnectorModule } from '@vigil/connector';
 import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule } from '@vigil/observability';
+import { WebhookConnector, webhookSpec } from '@vigil/sinks';
 import { connectorHttpConfig } from './connector-http.config';
-import { WebhookConnector } from './webhook.connector';
-import { webhookSpec } from './webhook.schema';
 
 @Module({
   imports: [

@@ -3,9 +3,8 @@ import { ConfigModule } from '@vigil/config';
 import { ConnectorHealthIndicator, ConnectorModule } from '@vigil/connector';
 import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule } from '@vigil/observability';
+import { SplunkHecConnector, splunkHecSpec } from '@vigil/sinks';
 import { connectorSplunkConfig } from './connector-splunk.config';
-import { SplunkHecConnector } from './splunk-hec.connector';
-import { splunkHecSpec } from './splunk-hec.schema';
 
 @Module({
   imports: [

@@ -19,6 +19,20 @@ export interface ConnectorRunnerDeps {
   logger: Logger;
   /** How often lag is measured (default 10 s). */
   lagIntervalMs?: number;
+  /** Set for a replay: a bounded range read with its own group instead of the live stream. */
+  range?: ReplayRange;
+}
+
+/** A bounded run of a connector (replay, redrive): its own group, fixed end offsets, an event-time floor, progress. */
+export interface ReplayRange {
+  groupId: string;
+  /** Exclusive end offset per topic and partition; messages at or past it, or of partitions not listed, are skipped. */
+  until: StartOffsets;
+  /** Events whose time (epoch microseconds) is before this are skipped. */
+  fromTimeMicros?: number;
+  sessionTimeoutMs?: number;
+  /** Called once a partition batch is settled, before its offsets are committed, with how many messages of the range it held. */
+  onBatch?(progress: { topic: string; partition: number; inRange: number; nextOffset: bigint }): void;
 }
 
 /** Where partitions start on the first join, e.g. the offsets a replay computed for a timestamp. */
@@ -53,15 +67,20 @@ export class ConnectorRunner implements ConnectorControl {
   private admin: Admin | undefined;
   private adminConnected: Promise<void> | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
+  private lagRun: Promise<void> | undefined;
+  private readonly range: ReplayRange | undefined;
 
   constructor(
     private readonly definition: ConnectorDefinition,
     private readonly deps: ConnectorRunnerDeps,
   ) {
     const { name, batch, actions, minSeverity, categories, retry } = definition;
-    this.groupId = `vigil-connector-${name}`;
+    this.range = deps.range;
+    this.groupId = deps.range?.groupId ?? `vigil-connector-${name}`;
     this.topics = categories.map(topicFor);
-    this.accepts = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    const selected = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    const floor = deps.range?.fromTimeMicros;
+    this.accepts = floor === undefined ? selected : (event) => event.time >= floor && selected(event);
     this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
     this.consumer = new BatchConsumer(
       deps.kafka,
@@ -70,6 +89,7 @@ export class ConnectorRunner implements ConnectorControl {
         topics: this.topics,
         fromBeginning: definition.startFrom === 'earliest',
         partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
+        ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
       },
       (b) => this.handle(b),
@@ -110,10 +130,11 @@ export class ConnectorRunner implements ConnectorControl {
     for (const [topic, partitions] of options.from ?? []) {
       for (const [partition, offset] of partitions) this.consumer.seek(topic, partition, offset);
     }
+    if (this.range !== undefined) return; // a replay reports progress, not lag
     this.admin = this.deps.kafka.admin();
-    this.lagTimer = setInterval(() => void this.measureLag(), this.deps.lagIntervalMs ?? 10_000);
+    this.lagTimer = setInterval(() => this.startLagMeasure(), this.deps.lagIntervalMs ?? 10_000);
     this.lagTimer.unref();
-    void this.measureLag();
+    this.startLagMeasure();
     this.deps.logger.info({ connector: this.name, groupId: this.groupId, topics: this.topics }, 'connector started');
   }
 
@@ -121,6 +142,8 @@ export class ConnectorRunner implements ConnectorControl {
   async stop(): Promise<void> {
     this.abort.abort();
     clearInterval(this.lagTimer);
+    // A measurement in flight would connect the admin again after the disconnect below and keep a socket open.
+    await this.lagRun;
     this.batcher.clear();
     this.queue.length = 0;
     const stopping = new ConnectorException(ConnectorErrorCode.STOPPING, 'connector stopping; batch left uncommitted');
@@ -159,6 +182,28 @@ export class ConnectorRunner implements ConnectorControl {
 
   /** Resolves once every event of the partition batch was delivered, filtered out or dead-lettered. */
   private async handle(batch: PartitionBatch): Promise<void> {
+    const messages = this.inRange(batch);
+    await this.deliverAll({ ...batch, messages });
+    const last = batch.messages[batch.messages.length - 1];
+    if (last !== undefined)
+      this.range?.onBatch?.({
+        topic: batch.topic,
+        partition: batch.partition,
+        inRange: messages.length,
+        nextOffset: BigInt(last.offset) + 1n,
+      });
+  }
+
+  /** The batch's messages inside the replay range (all of them for the live stream). */
+  private inRange(batch: PartitionBatch): readonly KafkaMessage[] {
+    if (this.range === undefined) return batch.messages;
+    const end = this.range.until.get(batch.topic)?.get(batch.partition);
+    if (end === undefined) return [];
+    const limit = BigInt(end);
+    return batch.messages.filter((m) => BigInt(m.offset) < limit);
+  }
+
+  private async deliverAll(batch: PartitionBatch): Promise<void> {
     const letters: DeadLetter[] = [];
     const records: Omit<PendingRecord, 'settle'>[] = [];
     for (const message of batch.messages) {
@@ -239,6 +284,11 @@ export class ConnectorRunner implements ConnectorControl {
     this.tickets.clear();
     this.batcher.clear();
     this.queue.length = 0;
+  }
+
+  /** At most one lag measurement at a time; stop() waits for it. */
+  private startLagMeasure(): void {
+    this.lagRun ??= this.measureLag().finally(() => (this.lagRun = undefined));
   }
 
   private async measureLag(): Promise<void> {

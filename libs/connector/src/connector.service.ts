@@ -1,9 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
+import { APP_CONFIG } from '@vigil/config';
 import { EventCodec } from '@vigil/events';
 import { DeadLetterProducer, KAFKA, RegistryHttpClient, SCHEMA_REGISTRY_OPTIONS, type SchemaRegistryOptions } from '@vigil/kafka';
 import type { ConnectorDefinition, ConnectorTypeSpec } from './connector-config.schema';
+import { ConnectorControlConsumer } from './connector-control.consumer';
+import { ConnectorStatusPublisher } from './connector-status.publisher';
 import { ConnectorStatusService } from './connector-status.service';
 import { ConnectorRunner } from './connector.runner';
 import { CONNECTOR_DEFINITIONS, CONNECTOR_MODULE_OPTIONS } from './connector.tokens';
@@ -19,6 +22,8 @@ export interface ConnectorModuleOptions<Settings> {
 export class ConnectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly runners: ConnectorRunner[] = [];
   private readonly deadLetters: DeadLetterProducer[] = [];
+  private publisher: ConnectorStatusPublisher | undefined;
+  private control: ConnectorControlConsumer | undefined;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -27,6 +32,7 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
     @Inject(CONNECTOR_MODULE_OPTIONS) private readonly options: ConnectorModuleOptions<unknown>,
     private readonly status: ConnectorStatusService,
     private readonly logger: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: { VIGIL_STATUS_INTERVAL_MS?: number },
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,10 +46,19 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
       this.runners.push(new ConnectorRunner(definition, { kafka: this.kafka, codec, sink, deadLetters, status: this.status, logger }));
     }
     await Promise.all(this.runners.map((runner) => runner.start()));
+    if (this.runners.length === 0) return;
+    const logger = this.logger.logger.child({ context: ConnectorService.name });
+    const publisher = new ConnectorStatusPublisher(this.kafka, this.status, this.config.VIGIL_STATUS_INTERVAL_MS ?? 5000, logger);
+    this.publisher = publisher;
+    this.control = new ConnectorControlConsumer(this.kafka, this.status, () => void publisher.publish(), logger);
+    publisher.start();
+    void this.control.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.control?.stop();
     await Promise.all(this.runners.map((runner) => runner.stop()));
     await Promise.all(this.deadLetters.map((d) => d.close()));
+    await this.publisher?.stop();
   }
 }

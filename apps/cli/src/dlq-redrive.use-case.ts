@@ -1,0 +1,69 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { BatchDelivery, ConnectorStatusService, type ConnectorDefinition, type PendingRecord } from '@vigil/connector';
+import { EventDecodeException, type EventCodec } from '@vigil/events';
+import { DeadLetterProducer } from '@vigil/kafka';
+import { MetricsService } from '@vigil/observability';
+import { createSink } from '@vigil/sinks';
+import type { DeadLetterEntry } from './dead-letter.repository';
+
+export interface RedriveResult {
+  connector: string;
+  sent: number;
+  deadLetteredAgain: number;
+  /** Letters that still cannot be decoded (their schema or framing is the problem, not the SIEM). */
+  undecodable: { ref: string; reason: string }[];
+}
+
+/**
+ * Sends dead letters back to their connector through its sink and delivery rules (batching, retries, dead letters):
+ * once the cause is fixed they are delivered; refused again, they are dead-lettered again with the new answer.
+ */
+export class DlqRedriveUseCase {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly codec: EventCodec,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(definition: ConnectorDefinition, letters: readonly DeadLetterEntry[], signal: AbortSignal): Promise<RedriveResult> {
+    const status = new ConnectorStatusService(new MetricsService());
+    status.register(definition.name, definition.type);
+    const sink = createSink(definition, this.logger);
+    const deadLetters = new DeadLetterProducer(this.kafka, `vigil-connector-${definition.name}`);
+    const delivery = new BatchDelivery({
+      connector: definition.name,
+      sink,
+      deadLetters,
+      status,
+      retry: definition.retry,
+      logger: this.logger,
+      hooks: {
+        stall: (state, reason) => process.stderr.write(`${definition.name}: ${state}: ${reason} (retrying)\n`),
+        recover: () => undefined,
+      },
+    });
+    const undecodable: RedriveResult['undecodable'] = [];
+    const records: PendingRecord[] = [];
+    for (const letter of letters) {
+      try {
+        const event = await this.codec.decode(letter.value, letter.origin.topic);
+        const origin = { ...letter.origin, key: letter.key, value: letter.value };
+        records.push({ event, json: sink.encode(event), origin, settle: () => undefined });
+      } catch (err) {
+        if (!(err instanceof EventDecodeException)) throw err;
+        undecodable.push({ ref: letter.ref, reason: `${err.reason}: ${err.message}` });
+      }
+    }
+    try {
+      for (let i = 0; i < records.length; i += definition.batch.maxEvents) {
+        await delivery.deliver(records.slice(i, i + definition.batch.maxEvents), signal);
+      }
+    } finally {
+      await deadLetters.close();
+      await sink.close?.();
+    }
+    const final = status.get(definition.name);
+    return { connector: definition.name, sent: final?.eventsSent ?? 0, deadLetteredAgain: final?.deadLettered ?? 0, undecodable };
+  }
+}

@@ -1,0 +1,214 @@
+// Replay throughput (issue 7), with a raw kafkajs consume of the same range as the same-run baseline.
+//  1. BENCH_EVENTS (default 1,000,000) pre-encoded events are produced to audit.authentication.
+//  2. `vigil replay` (the compiled CLI, as an operator runs it; --rate unset) sends them to a new Splunk connector
+//     whose HEC is a minimal fast HTTP sink in this process: timed from the first event the sink accepts to the last,
+//     and as the whole command (planning, group joins, hand-over included).
+//  3. A fresh kafkajs consumer reads the same offset range (from the replay's dry run) without decoding or sending.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Partitioners, type Kafka } from 'kafkajs';
+import pino from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { commitGroupOffsets } from '@vigil/connector';
+import { EventCodec, type AuditEvent } from '@vigil/events';
+import { createKafka, RegistryHttpClient } from '@vigil/kafka';
+import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
+import { machine, secondsSince, writeReport } from './lib/report.util';
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+const TOPIC = 'audit.authentication';
+const logger = pino({ level: 'warn' });
+
+interface Range {
+  topic: string;
+  partition: number;
+  start: string;
+  end: string;
+}
+
+function event(i: number, tenant: string, nowMicros: number): AuditEvent {
+  return {
+    id: uuidv7(),
+    time: nowMicros + i,
+    observedTime: nowMicros,
+    tenantId: `${tenant}-${i % 50}`,
+    category: 'authentication',
+    action: i % 3 === 0 ? 'user.login.succeeded' : 'user.login.failed',
+    outcome: i % 3 === 0 ? 'SUCCESS' : 'FAILURE',
+    severity: 'MEDIUM',
+    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, type: 'USER', roles: ['analyst'] },
+    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
+    targets: [{ type: 'session', id: `s-${i}`, name: null }],
+    http: { method: 'POST', url: '/api/login', operation: null, statusCode: i % 3 === 0 ? 200 : 401 },
+    service: { name: 'auth', version: '2.4.1', host: 'auth-1' },
+    correlationId: `req-${i}`,
+    traceId: null,
+    spanId: null,
+    description: 'login attempt',
+    payload: null,
+    attributes: { attempt: (i % 5) + 1, region: 'eu-west-1' },
+  };
+}
+
+/** A HEC that accepts everything and only counts: the replay, not the SIEM, is what is measured. */
+async function fastHec(): Promise<{
+  url: string;
+  received: () => number;
+  firstAt: () => bigint | undefined;
+  lastAt: () => bigint | undefined;
+  close: () => void;
+}> {
+  let received = 0;
+  let firstAt: bigint | undefined;
+  let lastAt: bigint | undefined;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      if (req.url?.startsWith('/services/collector/event') === true) {
+        firstAt ??= process.hrtime.bigint();
+        received += body.split('{"time":').length - 1;
+        lastAt = process.hrtime.bigint();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received: () => received,
+    firstAt: () => firstAt,
+    lastAt: () => lastAt,
+    close: () => server.close(),
+  };
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/cli/src/main.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function produce(kafka: Kafka, tenant: string): Promise<void> {
+  const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }));
+  const schemaId = await codec.schemaId('authentication');
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const nowMicros = Date.now() * 1000;
+  for (let i = 0; i < EVENTS; i += 5000) {
+    const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) => event(i + j, tenant, nowMicros));
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [{ topic: TOPIC, messages: chunk.map((e) => ({ key: e.tenantId, value: codec.encodeWithId(schemaId, e) })) }],
+    });
+  }
+  await producer.disconnect();
+}
+
+/** Raw kafkajs: a fresh group reads the same offsets, counting messages, nothing else. */
+async function rawConsume(kafka: Kafka, ranges: readonly Range[]): Promise<{ messages: number; seconds: number }> {
+  const groupId = uniqueName('bench-replay-raw');
+  const ends = new Map(ranges.filter((r) => BigInt(r.end) > BigInt(r.start)).map((r) => [r.partition, BigInt(r.end)]));
+  await commitGroupOffsets(kafka, groupId, new Map([[TOPIC, new Map(ranges.map((r) => [r.partition, r.start]))]]));
+  const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [TOPIC] });
+  let messages = 0;
+  let started: bigint | undefined;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        started ??= process.hrtime.bigint();
+        const end = ends.get(batch.partition);
+        if (end === undefined) return Promise.resolve();
+        messages += batch.messages.filter((m) => BigInt(m.offset) < end).length;
+        const last = batch.messages[batch.messages.length - 1];
+        if (last !== undefined && BigInt(last.offset) + 1n >= end && ends.delete(batch.partition) && ends.size === 0) resolve();
+        return Promise.resolve();
+      },
+    });
+  });
+  await done;
+  const seconds = started === undefined ? Number.NaN : secondsSince(started);
+  await consumer.disconnect();
+  return { messages, seconds };
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
+  const tenant = uniqueName('bench-replay');
+  const from = new Date().toISOString();
+  await produce(kafka, tenant);
+
+  const hec = await fastHec();
+  const name = uniqueName('bench-replay');
+  const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-replay-')), 'vigil.config.yaml');
+  writeFileSync(
+    config,
+    `connectors:\n  - name: ${name}\n    type: splunk\n    categories: [authentication]\n    batch: { maxEvents: 2000, maxBytes: 5000000, lingerMs: 50 }\n    splunk: { url: '${hec.url}', tokenEnv: BENCH_HEC_TOKEN }\n`,
+  );
+  const env = {
+    VIGIL_CONFIG: config,
+    BENCH_HEC_TOKEN: 'bench',
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+  };
+  const dry = await runCli(['replay', '--connector', name, '--from', from, '--dry-run', '--json'], env);
+  if (dry.code !== 0) throw new Error(`dry run failed: ${dry.stderr}`);
+  const plan = JSON.parse(dry.stdout) as { total: number; partitions: Range[] };
+
+  const commandStarted = process.hrtime.bigint();
+  const run = await runCli(['replay', '--connector', name, '--from', from, '--json'], env);
+  const commandSeconds = secondsSince(commandStarted);
+  hec.close();
+  if (run.code !== 0) throw new Error(`replay failed: ${run.stderr}`);
+  const summary = JSON.parse(run.stdout) as { read: number; sent: number };
+  const first = hec.firstAt();
+  const last = hec.lastAt();
+  const deliverySeconds = first === undefined || last === undefined ? Number.NaN : Number(last - first) / 1e9;
+  const replayRate = hec.received() / deliverySeconds;
+
+  const raw = await rawConsume(kafka, plan.partitions);
+  const rawRate = raw.messages / raw.seconds;
+  writeReport({
+    bench: 'replay',
+    startedAt,
+    machine: machine(),
+    parameters: { events: EVENTS, topic: TOPIC, batchMaxEvents: 2000, partitions: plan.partitions.length, rate: 'unset' },
+    measurements: [
+      {
+        name: 'vigil replay -> fast HEC (first to last event)',
+        value: replayRate,
+        unit: 'events/s',
+        extra: { sent: hec.received(), read: summary.read, seconds: deliverySeconds },
+      },
+      { name: 'vigil replay, whole command', value: summary.read / commandSeconds, unit: 'events/s', extra: { seconds: commandSeconds } },
+      {
+        name: 'raw kafkajs consume of the same range',
+        value: rawRate,
+        unit: 'msg/s',
+        extra: { messages: raw.messages, seconds: raw.seconds },
+      },
+    ],
+    ratios: { 'replay / raw kafkajs consume': replayRate / rawRate },
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { ConnectorDefinition, ConnectorType, ConnectorTypeSpec, Sink } from '@vigil/connector';
+import { SplunkHecConnector } from './splunk-hec.connector';
+import { splunkHecSpec, type SplunkHecSettings } from './splunk-hec.schema';
+import { WebhookConnector } from './webhook.connector';
+import { webhookSpec, type WebhookSettings } from './webhook.schema';
+
+/** Every connector type Vigil can send to: the schema of its settings block and how its sink is built. */
+export const SINK_SPECS: readonly ConnectorTypeSpec<unknown>[] = [splunkHecSpec, webhookSpec];
+
+/** The sink of a validated connector of any supported type (replay and redrive send through it like the live app). */
+export function createSink(connector: ConnectorDefinition, logger: Logger): Sink {
+  switch (connector.type) {
+    case 'splunk':
+      return new SplunkHecConnector(connector as ConnectorDefinition<SplunkHecSettings>, logger);
+    case 'http':
+      return new WebhookConnector(connector as ConnectorDefinition<WebhookSettings>, logger);
+    case 'datadog':
+    case 'sentinel':
+    case 'elasticsearch':
+      throw new Error(`connectors of type ${connector.type} are not implemented yet`);
+  }
+}
+
+/** True when Vigil ships a sink for the type. */
+export function hasSink(type: ConnectorType): boolean {
+  return SINK_SPECS.some((spec) => spec.type === type);
+}
