@@ -13,42 +13,18 @@ import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import { allTopics, EventCodec, type AuditEvent } from '@vigil/events';
 import { createKafka, RegistryHttpClient } from '@vigil/kafka';
 import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
 import { AppProcess, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
+import { benchEvent } from './lib/bench-event.factory';
 import { machine, round, secondsSince, writeReport } from './lib/report.util';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
 const logger = pino({ level: 'warn' });
-
-function event(i: number, tenantId: string, nowMicros: number): AuditEvent {
-  return {
-    id: uuidv7(),
-    time: nowMicros - (EVENTS - i) * 10,
-    observedTime: nowMicros,
-    tenantId,
-    category: 'authentication',
-    action: i % 3 === 0 ? 'user.login.succeeded' : 'user.login.failed',
-    outcome: i % 3 === 0 ? 'SUCCESS' : 'FAILURE',
-    severity: 'MEDIUM',
-    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, type: 'USER', roles: ['analyst'] },
-    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
-    targets: [{ type: 'session', id: `s-${i}`, name: null }],
-    http: { method: 'POST', url: '/api/login', operation: null, statusCode: i % 3 === 0 ? 200 : 401 },
-    service: { name: 'auth', version: '2.4.1', host: 'auth-1' },
-    correlationId: `req-${i}`,
-    traceId: null,
-    spanId: null,
-    description: 'login attempt',
-    payload: null,
-    attributes: { attempt: (i % 5) + 1, region: 'eu-west-1' },
-  };
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -86,7 +62,9 @@ async function main(): Promise<void> {
   const nowMicros = Date.now() * 1000;
   const rows: string[] = [];
   for (let i = 0; i < EVENTS; i += 5000) {
-    const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) => event(i + j, `${tenant}-${(i + j) % 50}`, nowMicros));
+    const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) =>
+      benchEvent(i + j, tenant, nowMicros - (EVENTS - (i + j)) * 10, nowMicros),
+    );
     for (const e of chunk) rows.push(copyLine(toRow(e, { topic: 'audit.authentication', partition: 0, offset: String(rows.length) })));
     await producer.sendBatch({
       acks: -1,

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Partitioners, type Kafka } from 'kafkajs';
 import pino from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import { commitGroupOffsets } from '@vigil/connector';
 import { EventCodec, type AuditEvent } from '@vigil/events';
 import { createKafka, RegistryHttpClient } from '@vigil/kafka';
 import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
+import { benchEvent } from './lib/bench-event.factory';
 import { machine, secondsSince, writeReport } from './lib/report.util';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
@@ -28,30 +28,6 @@ interface Range {
   partition: number;
   start: string;
   end: string;
-}
-
-function event(i: number, tenant: string, nowMicros: number): AuditEvent {
-  return {
-    id: uuidv7(),
-    time: nowMicros + i,
-    observedTime: nowMicros,
-    tenantId: `${tenant}-${i % 50}`,
-    category: 'authentication',
-    action: i % 3 === 0 ? 'user.login.succeeded' : 'user.login.failed',
-    outcome: i % 3 === 0 ? 'SUCCESS' : 'FAILURE',
-    severity: 'MEDIUM',
-    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, type: 'USER', roles: ['analyst'] },
-    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
-    targets: [{ type: 'session', id: `s-${i}`, name: null }],
-    http: { method: 'POST', url: '/api/login', operation: null, statusCode: i % 3 === 0 ? 200 : 401 },
-    service: { name: 'auth', version: '2.4.1', host: 'auth-1' },
-    correlationId: `req-${i}`,
-    traceId: null,
-    spanId: null,
-    description: 'login attempt',
-    payload: null,
-    attributes: { attempt: (i % 5) + 1, region: 'eu-west-1' },
-  };
 }
 
 /** A HEC that accepts everything and only counts: the replay, not the SIEM, is what is measured. */
@@ -108,7 +84,7 @@ async function produce(kafka: Kafka, tenant: string): Promise<void> {
   await producer.connect();
   const nowMicros = Date.now() * 1000;
   for (let i = 0; i < EVENTS; i += 5000) {
-    const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) => event(i + j, tenant, nowMicros));
+    const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) => benchEvent(i + j, tenant, nowMicros + i + j, nowMicros));
     await producer.sendBatch({
       acks: -1,
       topicMessages: [{ topic: TOPIC, messages: chunk.map((e) => ({ key: e.tenantId, value: codec.encodeWithId(schemaId, e) })) }],

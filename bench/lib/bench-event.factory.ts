@@ -1,0 +1,31 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { AuditEvent } from '@vigil/events';
+
+/**
+ * The i-th event of a benchmark: a realistic failed or successful login spread over 50 tenants of
+ * `tenant` and 5,000 users, at `timeMicros`. Pre-built events let a benchmark measure the consumer
+ * side without the producer's cost.
+ */
+export function benchEvent(i: number, tenant: string, timeMicros: number, observedMicros = timeMicros): AuditEvent {
+  return {
+    id: uuidv7(),
+    time: timeMicros,
+    observedTime: observedMicros,
+    tenantId: `${tenant}-${i % 50}`,
+    category: 'authentication',
+    action: i % 3 === 0 ? 'user.login.succeeded' : 'user.login.failed',
+    outcome: i % 3 === 0 ? 'SUCCESS' : 'FAILURE',
+    severity: 'MEDIUM',
+    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, type: 'USER', roles: ['analyst'] },
+    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
+    targets: [{ type: 'session', id: `s-${i}`, name: null }],
+    http: { method: 'POST', url: '/api/login', operation: null, statusCode: i % 3 === 0 ? 200 : 401 },
+    service: { name: 'auth', version: '2.4.1', host: 'auth-1' },
+    correlationId: `req-${i}`,
+    traceId: null,
+    spanId: null,
+    description: 'login attempt',
+    payload: null,
+    attributes: { attempt: (i % 5) + 1, region: 'eu-west-1' },
+  };
+}
