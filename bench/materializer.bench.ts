@@ -14,7 +14,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
-import { allTopics, EventCodec, type AuditEvent } from '@vigil/events';
+import { allTopics, EventCodec } from '@vigil/events';
 import { createKafka, RegistryHttpClient } from '@vigil/kafka';
 import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
 import { AppProcess, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Partitioners, type Kafka } from 'kafkajs';
 import pino from 'pino';
 import { commitGroupOffsets } from '@vigil/connector';
-import { EventCodec, type AuditEvent } from '@vigil/events';
+import { EventCodec } from '@vigil/events';
 import { createKafka, RegistryHttpClient } from '@vigil/kafka';
 import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
