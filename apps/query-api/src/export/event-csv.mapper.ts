@@ -34,10 +34,15 @@ const COLUMNS: readonly [string, (e: AuditEvent) => Cell][] = [
   ['payload', (e) => (e.payload === null ? null : JSON.stringify(e.payload))],
 ];
 
-/** RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. Null is an empty cell. */
-function cell(value: Cell): string {
+/**
+ * RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. Null is an empty cell.
+ * Producers control most text fields, and a spreadsheet runs a cell that starts with =, +, -, @, tab or
+ * carriage return as a formula (CSV injection), so such a cell is prefixed with an apostrophe.
+ */
+export function cell(value: Cell): string {
   if (value == null) return '';
-  const text = String(value);
+  const raw = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
