@@ -238,7 +238,9 @@ async function startKafka(): Promise<void> {
     `-Dlog4j.configuration=file:${path.join(root, 'stack', 'kafka', 'log4j.properties')}`,
   ];
   if (!existsSync(path.join(kafkaDataDir, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
+    // Kafka's cluster ids are 16 random bytes in base64url; one starting with '-' would be read as an option.
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     log(`kafka: formatting storage (cluster id ${clusterId})`);
     await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted'], {
       stdio: ['ignore', 'ignore', 'inherit'],
