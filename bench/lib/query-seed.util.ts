@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { v7 as uuidv7 } from 'uuid';
 import {
   AUDIT_EVENT_INSERT_COLUMNS,
+  BACKFILL_ROLLUPS_SQL,
   Clock,
   copyLine,
   microsToTimestamp,
@@ -167,8 +168,10 @@ export async function seedQueryStore(options: SeedOptions): Promise<number> {
         }
       }),
     );
+    // The raw COPY bypassed insertBatch, which maintains the rollups: compute them from the events.
+    for (const sql of BACKFILL_ROLLUPS_SQL) await pool.query(sql);
     // VACUUM, not just ANALYZE: freshly COPYed pages are not all-visible yet, and index-only scans (top-N) need that.
-    await pool.query('VACUUM (ANALYZE) audit_event');
+    await pool.query('VACUUM (ANALYZE) audit_event, audit_event_hourly, audit_event_daily');
   } finally {
     await pool.end();
   }

@@ -4,7 +4,16 @@ import pg from 'pg';
 import { allTopics, EventCodec } from '@vigil/events';
 import { BatchConsumer } from '@vigil/kafka';
 import { createLogger } from '@vigil/observability';
-import { AuditEventRepository, BatchMaterializer, Clock, PartitionManager, runMigrations, storePoolConfig } from '@vigil/store';
+import {
+  AuditEventRepository,
+  BatchMaterializer,
+  Clock,
+  DAILY_ROLLUP_TABLE,
+  HOURLY_ROLLUP_TABLE,
+  PartitionManager,
+  runMigrations,
+  storePoolConfig,
+} from '@vigil/store';
 import { cliConfig, type CliConfig } from './cli.config';
 import { CliError, type Output } from './cli.util';
 import { cliKafka, cliRegistry, withKafkaAdmin } from './kafka-admin.factory';
@@ -154,6 +163,11 @@ async function switchOver(pool: pg.Pool, staging: string, target: string): Promi
     await client.query(`DROP TABLE IF EXISTS ${target}.audit_event CASCADE`);
     await client.query(`ALTER TABLE ${staging}.audit_event SET SCHEMA ${target}`);
     for (const { name } of parts.rows) await client.query(`ALTER TABLE ${staging}.${name} SET SCHEMA ${target}`);
+    // The rollups were filled by the same insertBatch in the staging schema: they move with the events.
+    for (const rollup of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE]) {
+      await client.query(`DROP TABLE IF EXISTS ${target}.${rollup}`);
+      await client.query(`ALTER TABLE ${staging}.${rollup} SET SCHEMA ${target}`);
+    }
     await client.query('COMMIT');
     return parts.rows.length;
   } catch (err) {

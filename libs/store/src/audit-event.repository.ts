@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
+import { insertWithRollupsSql } from './audit-event-rollup.util';
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
 
 /** Where the store's reads run: a pg pool or client, or a TypeORM entity manager. */
@@ -70,7 +71,10 @@ const names = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
 export const STAGE_TABLE = 'audit_event_stage';
 const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
 const COPY_SQL = `COPY ${STAGE_TABLE} (${names}) FROM STDIN`;
-const INSERT_SQL = `INSERT INTO audit_event (${names}) SELECT ${names} FROM ${STAGE_TABLE} ON CONFLICT (time, id) DO NOTHING`;
+/** The insert, which also adds the rows it really inserted to the hourly and daily rollups (audit-event-rollup.util.ts). */
+const INSERT_SQL = insertWithRollupsSql(
+  `INSERT INTO audit_event (${names}) SELECT ${names} FROM ${STAGE_TABLE} ON CONFLICT (time, id) DO NOTHING`,
+);
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -108,7 +112,8 @@ async function sessionOf(db: ClientBase | EntityManager): Promise<ClientBase> {
 export class AuditEventRepository {
   /**
    * Inserts the rows and returns how many were new: COPY into the session's staging table, then one
-   * `INSERT ... SELECT ... ON CONFLICT (time, id) DO NOTHING` (measured faster than unnest; docs/store.md).
+   * `INSERT ... SELECT ... ON CONFLICT (time, id) DO NOTHING` (measured faster than unnest; docs/store.md), whose
+   * RETURNING rows are added to `audit_event_hourly` and `audit_event_daily` in the same statement.
    * Idempotent: rows already stored, and duplicates within the batch, are skipped. Run it in the transaction
    * after which the Kafka offsets are committed; outside one it is still correct, just not atomic.
    */
@@ -119,8 +124,8 @@ export class AuditEventRepository {
     // TRUNCATE rather than ON COMMIT DELETE ROWS: outside a transaction the staged rows must survive until the INSERT.
     await client.query(`TRUNCATE ${STAGE_TABLE}`);
     await pipeline(Readable.from(rows.map(copyLine)), client.query(copyFrom(COPY_SQL)));
-    const result = await client.query(INSERT_SQL);
-    return result.rowCount ?? 0;
+    const result = await client.query<{ inserted: number }>(INSERT_SQL);
+    return result.rows[0]?.inserted ?? 0;
   }
 
   /** One tenant's event by id, with every field and its Kafka origin; null when absent or another tenant's. */

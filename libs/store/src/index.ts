@@ -2,6 +2,7 @@ export * from './api-key.repository';
 export * from './audit-event.entity';
 export * from './audit-event.mapper';
 export * from './audit-event.repository';
+export * from './audit-event-rollup.util';
 export * from './clock.service';
 export * from './data-source.factory';
 export * from './database.module';

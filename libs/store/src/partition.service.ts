@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.util';
 import { Clock } from './clock.service';
 import type { StoreOptions } from './store.config';
 
@@ -128,6 +129,8 @@ export class PartitionManager {
       const dropped = await this.unlessLockTimeout(partition.name, () => this.drop(client, partition.name));
       (dropped ? result.dropped : result.deferred).push(partition.name);
     }
+    const expiredRollupRows = await this.expireRollups(client, new Date(cutoff));
+    if (expiredRollupRows > 0) this.logger?.info({ expiredRollupRows }, 'expired rollup rows deleted');
     if (result.created.length + result.dropped.length + result.deferred.length > 0)
       this.logger?.info(result, 'audit_event partitions maintained');
     return result;
@@ -151,7 +154,7 @@ export class PartitionManager {
     });
   }
 
-  /** The only DELETE in the store, and it moves rows rather than removing them; issued only when there is a row to move. */
+  /** The only DELETE of events in the store, and it moves rows rather than removing them; issued only when there is a row to move. */
   private async moveFromDefault(client: PoolClient, name: string, from: string, to: string): Promise<number> {
     const range = [from, to];
     const { rows } = await client.query<{ found: boolean }>(
@@ -164,6 +167,16 @@ export class PartitionManager {
       range,
     );
     return moved.rowCount ?? 0;
+  }
+
+  /**
+   * Deletes the rollup rows older than the retention start (midnight, so whole hours and days). A DELETE rather
+   * than dropped partitions: the rollups are small derived tables, and this runs hourly on a day's rows at most.
+   */
+  private async expireRollups(client: PoolClient, cutoff: Date): Promise<number> {
+    const hourly = await client.query(`DELETE FROM ${HOURLY_ROLLUP_TABLE} WHERE hour < $1`, [cutoff]);
+    const daily = await client.query(`DELETE FROM ${DAILY_ROLLUP_TABLE} WHERE day < $1`, [cutoff]);
+    return (hourly.rowCount ?? 0) + (daily.rowCount ?? 0);
   }
 
   /** Detaches then drops a whole partition. */

@@ -6,7 +6,7 @@ import { fromRecord, PG_POOL, type AuditEventRecord, type StoredAuditEvent } fro
 import { QueryErrorCode, QueryException } from '../query.exception';
 import type { QueryApiConfig } from '../query-api.config';
 import type { Bucket, EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
-import { buildEventWhere, groupColumn, orderBy } from './event-sql.mapper';
+import { buildEventWhere, buildRollupTop, groupColumn, orderBy, rollupRange } from './event-sql.mapper';
 import { TenantScope } from './tenant-scope.types';
 
 const SELECT = `SELECT *, (extract(epoch FROM time) * 1000000)::bigint::text AS time_us,
@@ -71,8 +71,22 @@ export class EventQueryRepository {
     return this.read<CountRow>(sql, where.params);
   }
 
-  /** The `limit` most frequent values of a key (nulls left out), most frequent first. */
+  /**
+   * The `limit` most frequent values of a key (nulls left out), most frequent first. Read from the hourly and
+   * daily rollups when they can answer the filter (`rollupRange`: time range and `outcome: FAILURE` only, whole
+   * hours or at least 24 h), else from `audit_event`.
+   */
   async top(scope: TenantScope, filter: EventFilter, by: GroupBy, limit: number): Promise<TopRow[]> {
+    const range = rollupRange(filter);
+    if (range) {
+      const rollup = buildRollupTop(scope, range, by, filter.outcome === 'FAILURE', limit);
+      return this.read<TopRow>(rollup.sql, rollup.params);
+    }
+    return this.topFromEvents(scope, filter, by, limit);
+  }
+
+  /** `top` over `audit_event` itself, whatever the filter. */
+  async topFromEvents(scope: TenantScope, filter: EventFilter, by: GroupBy, limit: number): Promise<TopRow[]> {
     const where = buildEventWhere(scope, filter);
     const key = groupColumn(by);
     const notNull = by === 'CLIENT_IP' ? ' AND client_ip IS NOT NULL' : '';

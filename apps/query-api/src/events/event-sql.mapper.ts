@@ -1,4 +1,4 @@
-import { microsToTimestamp } from '@vigil/store';
+import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, microsToTimestamp, type RollupDimension } from '@vigil/store';
 import type { EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
 import { TenantScope } from './tenant-scope.types';
 
@@ -83,4 +83,77 @@ export function buildEventWhere(scope: TenantScope, filter: EventFilter, after?:
 /** ORDER BY of a page: (time, id) in the index's order, so pages are keyset scans at any depth. */
 export function orderBy(order: EventOrder): string {
   return order === 'NEWEST_FIRST' ? 'time DESC, id DESC' : 'time ASC, id ASC';
+}
+
+const HOUR_MICROS = 3600e6;
+const DAY_MICROS = 86_400e6;
+const ROLLUP_DIMENSION: Record<GroupBy, RollupDimension> = {
+  ACTION: 'action',
+  CATEGORY: 'category',
+  OUTCOME: 'outcome',
+  ACTOR: 'actor',
+  CLIENT_IP: 'client_ip',
+  SERVICE: 'service',
+};
+/** Filter fields the rollups can answer: the time range, and `outcome: FAILURE` (their `failures` column). */
+const ROLLUP_FIELDS = new Set(['fromMicros', 'toMicros', 'toGiven', 'outcome']);
+
+/**
+ * The range a rollup query reads, in whole UTC hours, or null when the rollups cannot answer the filter: any
+ * criterion but the time range and `outcome: FAILURE`, or a range shorter than 24 h not aligned to whole hours.
+ * A range of 24 h or more is widened to whole hours (`from` down, `to` up): at most an hour more on each edge.
+ */
+export function rollupRange(filter: EventFilter): { fromMicros: number; toMicros: number } | null {
+  for (const [field, value] of Object.entries(filter)) {
+    if (ROLLUP_FIELDS.has(field) || value === undefined || (Array.isArray(value) && value.length === 0)) continue;
+    return null;
+  }
+  if (filter.outcome !== undefined && filter.outcome !== 'FAILURE') return null;
+  const aligned = filter.fromMicros % HOUR_MICROS === 0 && filter.toMicros % HOUR_MICROS === 0;
+  if (!aligned && filter.toMicros - filter.fromMicros < DAY_MICROS) return null;
+  return {
+    fromMicros: Math.floor(filter.fromMicros / HOUR_MICROS) * HOUR_MICROS,
+    toMicros: Math.ceil(filter.toMicros / HOUR_MICROS) * HOUR_MICROS,
+  };
+}
+
+/**
+ * Top-N over the rollups for a range from `rollupRange`: the whole UTC days inside it from `audit_event_daily`,
+ * the hours at its edges from `audit_event_hourly`. The tenant predicate comes from the scope, as in
+ * `buildEventWhere`; the key and ordering match the query over `audit_event` (nulls are never rolled up).
+ */
+export function buildRollupTop(
+  scope: TenantScope,
+  range: { fromMicros: number; toMicros: number },
+  by: GroupBy,
+  failuresOnly: boolean,
+  limit: number,
+): SqlWhere {
+  if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
+  const p = new Params();
+  const tenant = scope.tenantId !== null ? `tenant_id = ${p.add(scope.tenantId)} AND ` : '';
+  const dimension = `dimension = ${p.add(ROLLUP_DIMENSION[by])}`;
+  const column = failuresOnly ? 'failures' : 'events';
+  const at = (micros: number) => `${p.add(microsToTimestamp(micros))}::timestamptz`;
+  const dayFrom = Math.ceil(range.fromMicros / DAY_MICROS) * DAY_MICROS;
+  const dayTo = Math.floor(range.toMicros / DAY_MICROS) * DAY_MICROS;
+  const parts: string[] = [];
+  const hours = (from: number, to: number) => {
+    if (from < to)
+      parts.push(
+        `SELECT value, ${column} AS n FROM ${HOURLY_ROLLUP_TABLE} WHERE ${tenant}${dimension} AND hour >= ${at(from)} AND hour < ${at(to)}`,
+      );
+  };
+  if (dayFrom < dayTo) {
+    hours(range.fromMicros, dayFrom);
+    parts.push(
+      `SELECT value, ${column} AS n FROM ${DAILY_ROLLUP_TABLE} WHERE ${tenant}${dimension} AND day >= ${at(dayFrom)} AND day < ${at(dayTo)}`,
+    );
+    hours(dayTo, range.toMicros);
+  } else {
+    hours(range.fromMicros, range.toMicros);
+  }
+  const sql = `SELECT value AS key, sum(n)::int AS count FROM (${parts.join(' UNION ALL ')}) r
+    GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT ${limit}`;
+  return { sql, params: p.values };
 }
