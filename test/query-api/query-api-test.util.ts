@@ -28,12 +28,7 @@ export class QueryTestStore {
 
   async insert(events: readonly AuditEvent[]): Promise<void> {
     const rows = events.map((e) => toRow(e, { topic: `audit.${e.category}`, partition: 0, offset: String(this.offset++) }));
-    const client = await this.pool.connect();
-    try {
-      await new AuditEventRepository().insertBatch(client, rows);
-    } finally {
-      client.release();
-    }
+    await new AuditEventRepository().insertBatchInTransaction(this.pool, rows);
   }
 
   async apiKey(tenantId: string, role: ApiKeyRole = 'analyst'): Promise<string> {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import type { ClientBase } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { insertWithRollupsSql } from './audit-event-rollup.util';
@@ -126,6 +126,26 @@ export class AuditEventRepository {
     await pipeline(Readable.from(rows.map(copyLine)), client.query(copyFrom(COPY_SQL)));
     const result = await client.query<{ inserted: number }>(INSERT_SQL);
     return result.rows[0]?.inserted ?? 0;
+  }
+
+  /**
+   * `insertBatch` in a transaction of its own on a pooled connection: the unit after which a consumer may
+   * commit its Kafka offsets. Rolled back whole on any error.
+   */
+  async insertBatchInTransaction(pool: Pool, rows: readonly AuditEventRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const inserted = await this.insertBatch(client, rows);
+      await client.query('COMMIT');
+      return inserted;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   /** One tenant's event by id, with every field and its Kafka origin; null when absent or another tenant's. */

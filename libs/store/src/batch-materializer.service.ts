@@ -60,23 +60,7 @@ export class BatchMaterializer {
     }
     // Dead letters first: once the rows commit, the offsets move past the poison messages too.
     if (letters.length > 0 && this.deadLetters !== undefined) await this.deadLetters.send(letters);
-    const stored = await this.insert(pool, rows);
+    const stored = await this.repository.insertBatchInTransaction(pool, rows);
     return { stored, duplicates: rows.length - stored, deadLettered: letters, expired };
-  }
-
-  private async insert(pool: Pool, rows: readonly AuditEventRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const inserted = await this.repository.insertBatch(client, rows);
-      await client.query('COMMIT');
-      return inserted;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 }

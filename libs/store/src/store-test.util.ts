@@ -48,20 +48,7 @@ export async function createScratchStore(options: { migrate?: boolean } = {}): P
   };
   const pool = newPool();
   const repository = new AuditEventRepository();
-  const insert = async (rows: readonly AuditEventRow[]): Promise<number> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const inserted = await repository.insertBatch(client, rows);
-      await client.query('COMMIT');
-      return inserted;
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
+  const insert = (rows: readonly AuditEventRow[]): Promise<number> => repository.insertBatchInTransaction(pool, rows);
   return {
     schema,
     pool,
