@@ -1,29 +1,19 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import pg from 'pg';
 import type { AuditEvent } from '@vigil/events';
-import { ApiKeyRepository, AuditEventRepository, runMigrations, toRow, type ApiKeyRole } from '@vigil/store';
-import { anAuditEvent, testEnv, uniqueName } from '@vigil/testing';
+import { ApiKeyRepository, AuditEventRepository, toRow, type ApiKeyRole } from '@vigil/store';
+import { anAuditEvent, SchemaStore, testEnv } from '@vigil/testing';
 import { QueryApiModule } from '../../apps/query-api/src/query-api.module';
 
 export const PEPPER = 'query-api-test-pepper-0123456789';
 export const JWT_SECRET = 'query-api-test-jwt-secret-0123456789abcdef';
 
 /** A migrated store in a schema of its own, with helpers to add events and API keys. */
-export class QueryTestStore {
-  readonly schema = uniqueName('qa').replace(/-/g, '_');
-  readonly pool = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 3, options: `-c search_path=${this.schema}` });
+export class QueryTestStore extends SchemaStore {
   private offset = 0;
 
-  databaseUrl(): string {
-    const url = new URL(testEnv.databaseUrl);
-    url.searchParams.set('options', `-c search_path=${this.schema}`);
-    return url.toString();
-  }
-
-  async create(): Promise<this> {
-    await runMigrations(testEnv.databaseUrl, { schema: this.schema });
-    return this;
+  constructor() {
+    super('qa', 3);
   }
 
   async insert(events: readonly AuditEvent[]): Promise<void> {
@@ -33,11 +23,6 @@ export class QueryTestStore {
 
   async apiKey(tenantId: string, role: ApiKeyRole = 'analyst'): Promise<string> {
     return (await new ApiKeyRepository().create(this.pool, { tenantId, role, name: 'test' }, PEPPER)).key;
-  }
-
-  async drop(): Promise<void> {
-    await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
-    await this.pool.end();
   }
 }
 

@@ -4,3 +4,4 @@ export * from './audit-event.factory';
 export * from './kafka-collector.util';
 export * from './tcp-proxy.util';
 export * from './app-process.util';
+export * from './schema-store.util';
