@@ -1,3 +1,4 @@
+import { Clock } from '@vigil/common';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -6,7 +7,6 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   AUDIT_EVENT_INSERT_COLUMNS,
   BACKFILL_ROLLUPS_SQL,
-  Clock,
   copyLine,
   microsToTimestamp,
   PartitionManager,

@@ -3,11 +3,11 @@ import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
 import { allTopics, EventCodec } from '@vigil/events';
 import { BatchConsumer } from '@vigil/kafka';
+import { Clock } from '@vigil/common';
 import { createLogger } from '@vigil/observability';
 import {
   AuditEventRepository,
   BatchMaterializer,
-  Clock,
   DAILY_ROLLUP_TABLE,
   HOURLY_ROLLUP_TABLE,
   PartitionManager,

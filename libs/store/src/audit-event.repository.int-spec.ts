@@ -4,7 +4,7 @@ import { requireStack, testEnv } from '@vigil/testing';
 import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
-import { Clock } from './clock.service';
+import { Clock } from '@vigil/common';
 import { createStoreDataSource } from './data-source.factory';
 import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.service';
 import { DEFAULT_STORE_OPTIONS } from './store.config';

@@ -3,7 +3,6 @@ export * from './audit-event.entity';
 export * from './audit-event.mapper';
 export * from './audit-event.repository';
 export * from './audit-event-rollup.util';
-export * from './clock.service';
 export * from './data-source.factory';
 export * from './database.module';
 export * from './partition.scheduler';

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.util';
-import { Clock } from './clock.service';
+import { Clock } from '@vigil/common';
 import type { StoreOptions } from './store.config';
 
 const DAY_MS = 86_400_000;

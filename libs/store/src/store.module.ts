@@ -3,7 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import type { Pool } from 'pg';
 import { APP_CONFIG } from '@vigil/config';
 import { AuditEventRepository } from './audit-event.repository';
-import { Clock } from './clock.service';
+import { Clock } from '@vigil/common';
 import { PartitionScheduler } from './partition.scheduler';
 import { PartitionManager } from './partition.service';
 import { storeOptionsFrom, type StoreEnvConfig, type StoreOptions } from './store.config';

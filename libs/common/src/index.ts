@@ -1,0 +1,2 @@
+export * from './clock.service';
+export * from './clock.module';
