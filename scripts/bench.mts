@@ -4,12 +4,16 @@
 import { globSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './lib/build.mts';
+import { stackEnv } from './lib/env.mts';
+import { prepareStack } from './lib/prepare.mts';
 import { log, root, run, ScriptError } from './lib/proc.mts';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   await build();
   await run(process.execPath, ['scripts/stack.mts', 'up']);
+  // Benchmarks run against the test database, on topics and schemas that must exist (a fresh stack has none).
+  await prepareStack({ ...process.env, DATABASE_URL: stackEnv.testDatabaseUrl });
   if (args[0] === '--seed') {
     await run(process.execPath, ['--enable-source-maps', 'dist/bench/query-seed.bench.js', ...args.slice(1)]);
     return;
