@@ -14,6 +14,7 @@ const roles = [
   'input',
   'consumer',
   'connector',
+  'sink',
   'client',
   'mapper',
   'use-case',

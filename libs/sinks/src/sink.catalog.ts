@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ConnectorDefinition, ConnectorType, ConnectorTypeSpec, Sink } from '@vigil/connector';
-import { SplunkHecConnector } from './splunk-hec.connector';
+import { SplunkHecConnector } from './splunk-hec.sink';
 import { splunkHecSpec, type SplunkHecSettings } from './splunk-hec.schema';
-import { WebhookConnector } from './webhook.connector';
+import { WebhookConnector } from './webhook.sink';
 import { webhookSpec, type WebhookSettings } from './webhook.schema';
 
 /** Every connector type Vigil can send to: the schema of its settings block and how its sink is built. */

@@ -12,7 +12,7 @@ import {
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
-import { HecMapper } from '@vigil/formats';
+import { mapperFor, type FormatMapper } from '@vigil/formats';
 import type { SplunkHecSettings } from './splunk-hec.schema';
 
 interface HecReply {
@@ -34,7 +34,7 @@ const BUSY = 9;
  * batch counts as delivered only once its ackId reports true).
  */
 export class SplunkHecConnector implements Sink {
-  private readonly mapper: HecMapper;
+  private readonly mapper: FormatMapper;
   private readonly base: string;
   private readonly channel: string | undefined;
 
@@ -43,11 +43,12 @@ export class SplunkHecConnector implements Sink {
     private readonly logger: Logger,
     private readonly http = new SinkHttpClient(),
   ) {
-    const { settings } = connector;
-    this.mapper = new HecMapper(
-      { host: settings.host, source: settings.source, sourcetype: settings.sourcetype, index: settings.index },
-      undefined,
-    );
+    const { settings, extraFields } = connector;
+    // The connector's extraFields go into each event's native document, as the webhook sink puts them in its documents.
+    this.mapper = mapperFor('hec', {
+      extraFields,
+      hec: { host: settings.host, source: settings.source, sourcetype: settings.sourcetype, index: settings.index },
+    });
     this.base = settings.url.replace(/\/+$/, '');
     this.channel = settings.ack.enabled ? (settings.ack.channel ?? randomUUID()) : undefined;
   }
