@@ -100,15 +100,29 @@ const libPatterns = (lib, extra = []) => {
   ];
 };
 const restrict = (files, patterns, ignores = []) => ({ files, ignores, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+const appNames = readdirSync(`${import.meta.dirname}/apps`, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? [d.name] : []));
 // One Splunk sink never imports the webhook's files (or the reverse): each sink stands alone, as one novu provider.
 const sinkNames = readdirSync(`${import.meta.dirname}/libs/sinks/src`).flatMap((file) => /^(.+)\.sink\.ts$/.exec(file)?.[1] ?? []);
 // Later entries override earlier ones for the files they match, so each entry carries the full list of patterns.
 const boundaries = [
-  restrict(
-    ['apps/**/*.ts'],
-    [{ group: ['@vigil/testing'], message: 'Test helpers are for tests (*.spec.ts).' }, kafkajsOnlyInLibsKafka, noRelativeLibs],
-  ),
-  restrict(specFiles('apps'), [kafkajsOnlyInLibsKafka, noRelativeLibs]),
+  ...appNames.flatMap((app) => {
+    const otherApps = {
+      regex: `^(\\.\\./)+(apps/)?(${appNames.filter((other) => other !== app).join('|')})/`,
+      message: 'An app never imports another app: move what both need into a lib.',
+    };
+    return [
+      restrict(
+        [`apps/${app}/**/*.ts`],
+        [
+          { group: ['@vigil/testing'], message: 'Test helpers are for tests (*.spec.ts).' },
+          kafkajsOnlyInLibsKafka,
+          noRelativeLibs,
+          otherApps,
+        ],
+      ),
+      restrict(specFiles(`apps/${app}`), [kafkajsOnlyInLibsKafka, noRelativeLibs, otherApps]),
+    ];
+  }),
   // A new lib imports no other until it has its line in libLayers.
   restrict(
     ['libs/**/*.ts'],

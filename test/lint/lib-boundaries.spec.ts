@@ -101,6 +101,12 @@ describe('lib boundaries (eslint.config.mjs)', () => {
     );
   });
 
+  it('refuses an app importing another app', async () => {
+    const found = await problems('apps/cli/src/x.command.ts', "import { M } from '../../materializer/src/materializer.module';", use('M'));
+    assert.match(found[0] ?? '', /An app never imports another app/);
+    assert.deepEqual(await problems('apps/cli/src/sub/x.command.ts', "import { CliError } from '../cli.util';", use('CliError')), []);
+  });
+
   it('refuses a sink importing another sink, not its own files', async () => {
     const found = await problems(
       'libs/sinks/src/splunk-hec.sink.ts',
