@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import type { ConnectorDefinition, ConnectorType, ConnectorTypeSpec, Sink } from '@vigil/connector';
+import {
+  ConnectorErrorCode,
+  ConnectorException,
+  type ConnectorDefinition,
+  type ConnectorType,
+  type ConnectorTypeSpec,
+  type Sink,
+} from '@vigil/connector';
 import { SplunkHecConnector } from './splunk-hec.sink';
 import { splunkHecSpec, type SplunkHecSettings } from './splunk-hec.schema';
 import { WebhookConnector } from './webhook.sink';
@@ -18,7 +25,7 @@ export function createSink(connector: ConnectorDefinition, logger: Logger): Sink
     case 'datadog':
     case 'sentinel':
     case 'elasticsearch':
-      throw new Error(`connectors of type ${connector.type} are not implemented yet`);
+      throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED, `connectors of type ${connector.type} are not implemented yet`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Clock } from '@vigil/common';
 import {
   classifyHttpAnswer,
   describeNetworkError,
@@ -42,6 +43,7 @@ export class SplunkHecConnector implements Sink {
     private readonly connector: ConnectorDefinition<SplunkHecSettings>,
     private readonly logger: Logger,
     private readonly http = new SinkHttpClient(),
+    private readonly clock = new Clock(),
   ) {
     const { settings, extraFields } = connector;
     // The connector's extraFields go into each event's native document, as the webhook sink puts them in its documents.
@@ -95,8 +97,8 @@ export class SplunkHecConnector implements Sink {
   /** Polls the ack endpoint until the batch is indexed; not acknowledged in time means resend (duplicates possible). */
   private async awaitAck(ackId: number, signal: AbortSignal): Promise<DeliveryResult> {
     const { ack, timeoutMs } = this.connector.settings;
-    const deadline = Date.now() + ack.timeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = this.clock.now().getTime() + ack.timeoutMs;
+    while (this.clock.now().getTime() < deadline) {
       await sleep(ack.pollIntervalMs, signal);
       if (signal.aborted) return { kind: 'retryable', reason: 'stopping before the batch was acknowledged' };
       let answer: HttpAnswer;
