@@ -1,4 +1,5 @@
 // Type-aware lint. `npm run check` runs it with --max-warnings 0.
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import checkFile from 'eslint-plugin-check-file';
 import tseslint from 'typescript-eslint';
@@ -14,6 +15,7 @@ const roles = [
   'input',
   'consumer',
   'connector',
+  'sink',
   'client',
   'mapper',
   'use-case',
@@ -55,6 +57,105 @@ const roles = [
 ];
 const fileName = `+([a-z0-9])*(-+([a-z0-9])).@(${roles.join('|')})?(.@(spec|int-spec|e2e-spec))`;
 
+// Lib boundaries (docs/architecture.md): which @vigil lib each lib may import. A DAG, lowest layer first; a lib
+// outside its list is a lint error, so a new dependency is a decision made here, not a habit. @vigil/testing is
+// open to every lib's tests (specs) only.
+const libLayers = {
+  common: [],
+  config: [],
+  observability: ['config', 'common'],
+  events: ['common'],
+  formats: ['common', 'events'],
+  kafka: ['config', 'common', 'observability'],
+  store: ['config', 'common', 'events', 'observability'],
+  'audit-sdk': ['config', 'common', 'observability', 'events', 'kafka'],
+  connector: ['config', 'common', 'observability', 'events', 'formats', 'kafka'],
+  sinks: ['config', 'common', 'observability', 'events', 'formats', 'connector'],
+  operations: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
+  testing: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks', 'operations', 'audit-sdk'],
+};
+const specFiles = (dir) => [`${dir}/**/*.spec.ts`, `${dir}/**/*.int-spec.ts`, `${dir}/**/*.e2e-spec.ts`];
+const kafkajsOnlyInLibsKafka = {
+  regex: '^kafkajs(/|$)',
+  message: 'kafkajs is wrapped by libs/kafka: use what @vigil/kafka exports (or add it there).',
+};
+const noRelativeApps = {
+  regex: '^(\\.\\./)+apps/',
+  message: 'Nothing imports an app: move what is shared into a lib and import it as @vigil/<lib>.',
+};
+const noRelativeLibs = {
+  regex: `^(\\.\\./)+(libs/|(${Object.keys(libLayers).join('|')})/src(/|$))`,
+  message: 'Import a lib through its alias (@vigil/<lib>), never by relative path.',
+};
+const libPatterns = (lib, extra = []) => {
+  const allowed = [...libLayers[lib], ...extra];
+  return [
+    {
+      group: ['@vigil/*', ...allowed.map((name) => `!@vigil/${name}`)],
+      message: `libs/${lib} may import only ${allowed.map((name) => `@vigil/${name}`).join(', ') || 'no @vigil lib'} (libLayers in eslint.config.mjs).`,
+    },
+    ...(lib === 'kafka' ? [] : [kafkajsOnlyInLibsKafka]),
+    noRelativeApps,
+    noRelativeLibs,
+  ];
+};
+const restrict = (files, patterns, ignores = []) => ({ files, ignores, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+const appNames = readdirSync(`${import.meta.dirname}/apps`, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? [d.name] : []));
+// One Splunk sink never imports the webhook's files (or the reverse): each sink stands alone, as one novu provider.
+const sinkNames = readdirSync(`${import.meta.dirname}/libs/sinks/src`).flatMap((file) => /^(.+)\.sink\.ts$/.exec(file)?.[1] ?? []);
+// Later entries override earlier ones for the files they match, so each entry carries the full list of patterns.
+const boundaries = [
+  ...appNames.flatMap((app) => {
+    const otherApps = {
+      regex: `^(\\.\\./)+(apps/)?(${appNames.filter((other) => other !== app).join('|')})/`,
+      message: 'An app never imports another app: move what both need into a lib.',
+    };
+    return [
+      restrict(
+        [`apps/${app}/**/*.ts`],
+        [
+          { group: ['@vigil/testing'], message: 'Test helpers are for tests (*.spec.ts).' },
+          kafkajsOnlyInLibsKafka,
+          noRelativeLibs,
+          otherApps,
+        ],
+      ),
+      restrict(specFiles(`apps/${app}`), [kafkajsOnlyInLibsKafka, noRelativeLibs, otherApps]),
+    ];
+  }),
+  // A new lib imports no other until it has its line in libLayers.
+  restrict(
+    ['libs/**/*.ts'],
+    [{ group: ['@vigil/*'], message: 'Give this lib its line in libLayers (eslint.config.mjs).' }, kafkajsOnlyInLibsKafka, noRelativeApps],
+  ),
+  ...Object.keys(libLayers).map((lib) => restrict([`libs/${lib}/**/*.ts`], libPatterns(lib))),
+  ...sinkNames.map((name) =>
+    restrict(
+      [`libs/sinks/src/${name}.*.ts`],
+      [
+        ...libPatterns('sinks'),
+        {
+          regex: `^\\./(${sinkNames.filter((other) => other !== name).join('|')})\\.`,
+          message: 'A sink never imports another sink.',
+        },
+      ],
+      specFiles('libs/sinks'),
+    ),
+  ),
+  ...Object.keys(libLayers).map((lib) => restrict(specFiles(`libs/${lib}`), libPatterns(lib, ['testing']))),
+  restrict(['test/**/*.ts', 'bench/**/*.ts'], [kafkajsOnlyInLibsKafka, noRelativeApps, noRelativeLibs]),
+  {
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['libs/config/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read the environment through @vigil/config (a schema and loadConfig).' },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.cache/', '.stack/', '**/generated/', 'bench/results/'] },
   js.configs.recommended,
@@ -93,6 +194,7 @@ export default tseslint.config(
     plugins: { 'check-file': checkFile },
     rules: { 'check-file/filename-naming-convention': ['error', { '**/*.ts': fileName }] },
   },
+  ...boundaries,
   {
     files: ['scripts/**/*.mts'],
     rules: { 'no-console': 'off' },

@@ -37,7 +37,8 @@ describe(SplunkHecConnector.name, () => {
   it('delivers exactly the published events to each of two Splunk connectors (one splitting batches its HEC finds too large)', async () => {
     const [eu, us] = [await aHec(), await aHec({ maxContentLength: 20_000 })];
     const from = await harness.endOffsets();
-    const [a, b] = [splunkConnector(eu, { index: 'audit', gzip: true }), splunkConnector(us)];
+    const extraFields = { paths: ['actor.id', 'description'], prefix: 'claims' };
+    const [a, b] = [splunkConnector(eu, { index: 'audit', gzip: true }, { extraFields }), splunkConnector(us)];
     await harness.start(a, new SplunkHecConnector(a, logger), from);
     await harness.start(b, new SplunkHecConnector(b, logger), from);
     const events = await harness.publish(uniqueName('tenant'), 120);
@@ -56,6 +57,9 @@ describe(SplunkHecConnector.name, () => {
     const first = eu.events().find((e) => (e.event as { id: string }).id === events[0]?.id);
     assert.equal(first?.index, 'audit');
     assert.equal(first?.sourcetype, '_json');
+    assert.deepEqual((first?.event as { claims?: unknown }).claims, { 'actor.id': 'user-0', description: 'event 0' }, 'extraFields');
+    const plain = us.events().find((e) => (e.event as { id: string }).id === events[0]?.id);
+    assert.equal((plain?.event as { claims?: unknown }).claims, undefined, 'no extraFields, no claims');
     assert.ok(typeof first?.time === 'number' && Math.abs(first.time - Date.now() / 1000) < 600, 'time in epoch seconds');
     await waitFor(
       () => harness.status.get(a.name)?.eventsSent ?? 0,

@@ -2,3 +2,4 @@ export * from './config.exception';
 export * from './config.loader';
 export * from './config.module';
 export * from './config.schema';
+export * from './environment.util';

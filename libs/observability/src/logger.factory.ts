@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { defineConfig, loadConfig, logEnv } from '@vigil/config';
 
 /** Paths pino replaces with "[redacted]" in every log line: credentials must never reach a log. */
 export const REDACT_PATHS = [
@@ -26,7 +27,12 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
   };
 }
 
-/** A JSON logger for code outside Nest's DI (CLI commands, scripts). Writes to stderr so stdout stays for results. */
-export function createLogger(name: string, level = process.env['LOG_LEVEL'] ?? 'info'): Logger {
+const logConfigSchema = defineConfig(logEnv);
+
+/**
+ * A JSON logger for code outside Nest's DI (CLI commands, scripts). Writes to stderr so stdout stays for results. The
+ * level defaults to LOG_LEVEL, validated like the apps validate it.
+ */
+export function createLogger(name: string, level: string = loadConfig(logConfigSchema).LOG_LEVEL): Logger {
   return pino(loggerOptions(level, name), pino.destination(2));
 }

@@ -1,5 +1,5 @@
 export * from './sink.catalog';
-export * from './splunk-hec.connector';
+export * from './splunk-hec.sink';
 export * from './splunk-hec.schema';
-export * from './webhook.connector';
+export * from './webhook.sink';
 export * from './webhook.schema';

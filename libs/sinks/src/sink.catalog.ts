@@ -1,8 +1,15 @@
 import type { Logger } from 'pino';
-import type { ConnectorDefinition, ConnectorType, ConnectorTypeSpec, Sink } from '@vigil/connector';
-import { SplunkHecConnector } from './splunk-hec.connector';
+import {
+  ConnectorErrorCode,
+  ConnectorException,
+  type ConnectorDefinition,
+  type ConnectorType,
+  type ConnectorTypeSpec,
+  type Sink,
+} from '@vigil/connector';
+import { SplunkHecConnector } from './splunk-hec.sink';
 import { splunkHecSpec, type SplunkHecSettings } from './splunk-hec.schema';
-import { WebhookConnector } from './webhook.connector';
+import { WebhookConnector } from './webhook.sink';
 import { webhookSpec, type WebhookSettings } from './webhook.schema';
 
 /** Every connector type Vigil can send to: the schema of its settings block and how its sink is built. */
@@ -18,7 +25,7 @@ export function createSink(connector: ConnectorDefinition, logger: Logger): Sink
     case 'datadog':
     case 'sentinel':
     case 'elasticsearch':
-      throw new Error(`connectors of type ${connector.type} are not implemented yet`);
+      throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED, `connectors of type ${connector.type} are not implemented yet`);
   }
 }
 

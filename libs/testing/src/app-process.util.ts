@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { inheritedEnvironment } from '@vigil/config';
 import { waitFor } from './wait.util';
 
 /** The repository root, from a compiled file under dist/libs/testing/src. */
@@ -37,7 +38,7 @@ export class AppProcess {
     this.port = await freePort();
     const main = path.join(repoRoot, 'dist', 'apps', this.app, 'src', 'main.js');
     this.child = spawn(process.execPath, [main], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...this.env, HOST: '127.0.0.1', PORT: String(this.port) },
+      env: { ...inheritedEnvironment(), LOG_LEVEL: 'warn', ...this.env, HOST: '127.0.0.1', PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer): void => {

@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createConnection } from 'node:net';
+import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
+
+/** The variables the integration tests read: the apps' own Kafka and registry variables, and the test database. */
+export const testStackEnvSchema = defineConfig({
+  KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS,
+  SCHEMA_REGISTRY_URL: registryEnv.SCHEMA_REGISTRY_URL,
+  TEST_DATABASE_URL: databaseEnv.DATABASE_URL.unwrap().default('postgres://postgres@127.0.0.1:5432/vigil_test'),
+});
+
+const stack = loadConfig(testStackEnvSchema);
 
 /** Addresses of the real services the integration tests use (same variables and defaults as the apps). */
 export const testEnv = {
-  kafkaBrokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((s) => s.trim()),
-  schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
-  databaseUrl: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_test',
+  kafkaBrokers: stack.KAFKA_BROKERS,
+  schemaRegistryUrl: stack.SCHEMA_REGISTRY_URL,
+  databaseUrl: stack.TEST_DATABASE_URL,
 };
 
 /** A name no other test (or earlier run) uses: each test gets its own topics, groups and subjects. */

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Clock } from '@vigil/common';
 import {
   classifyHttpAnswer,
   SinkHttpClient,
@@ -34,7 +35,7 @@ export class WebhookConnector implements Sink {
     private readonly connector: ConnectorDefinition<WebhookSettings>,
     private readonly logger: Logger,
     private readonly http = new SinkHttpClient(),
-    private readonly now: () => number = Date.now,
+    private readonly clock = new Clock(),
   ) {
     const { settings, format, extraFields } = connector;
     this.mapper = mapperFor(format, { extraFields, framing: settings.framing });
@@ -80,7 +81,7 @@ export class WebhookConnector implements Sink {
     const out: Record<string, string> = { ...headers, 'content-type': this.mapper.contentType };
     for (const [name, secret] of Object.entries(secretHeaders)) out[name] = secret.reveal();
     if (signingSecret !== undefined) {
-      const timestamp = Math.floor(this.now() / 1000);
+      const timestamp = Math.floor(this.clock.now().getTime() / 1000);
       out[SIGNATURE_TIMESTAMP_HEADER] = String(timestamp);
       out[SIGNATURE_HEADER] = webhookSignature(signingSecret.reveal(), timestamp, body);
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Clock } from '@vigil/common';
 import {
   classifyHttpAnswer,
   describeNetworkError,
@@ -12,7 +13,7 @@ import {
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
-import { HecMapper } from '@vigil/formats';
+import { mapperFor, type FormatMapper } from '@vigil/formats';
 import type { SplunkHecSettings } from './splunk-hec.schema';
 
 interface HecReply {
@@ -34,7 +35,7 @@ const BUSY = 9;
  * batch counts as delivered only once its ackId reports true).
  */
 export class SplunkHecConnector implements Sink {
-  private readonly mapper: HecMapper;
+  private readonly mapper: FormatMapper;
   private readonly base: string;
   private readonly channel: string | undefined;
 
@@ -42,12 +43,14 @@ export class SplunkHecConnector implements Sink {
     private readonly connector: ConnectorDefinition<SplunkHecSettings>,
     private readonly logger: Logger,
     private readonly http = new SinkHttpClient(),
+    private readonly clock = new Clock(),
   ) {
-    const { settings } = connector;
-    this.mapper = new HecMapper(
-      { host: settings.host, source: settings.source, sourcetype: settings.sourcetype, index: settings.index },
-      undefined,
-    );
+    const { settings, extraFields } = connector;
+    // The connector's extraFields go into each event's native document, as the webhook sink puts them in its documents.
+    this.mapper = mapperFor('hec', {
+      extraFields,
+      hec: { host: settings.host, source: settings.source, sourcetype: settings.sourcetype, index: settings.index },
+    });
     this.base = settings.url.replace(/\/+$/, '');
     this.channel = settings.ack.enabled ? (settings.ack.channel ?? randomUUID()) : undefined;
   }
@@ -94,8 +97,8 @@ export class SplunkHecConnector implements Sink {
   /** Polls the ack endpoint until the batch is indexed; not acknowledged in time means resend (duplicates possible). */
   private async awaitAck(ackId: number, signal: AbortSignal): Promise<DeliveryResult> {
     const { ack, timeoutMs } = this.connector.settings;
-    const deadline = Date.now() + ack.timeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = this.clock.now().getTime() + ack.timeoutMs;
+    while (this.clock.now().getTime() < deadline) {
       await sleep(ack.pollIntervalMs, signal);
       if (signal.aborted) return { kind: 'retryable', reason: 'stopping before the batch was acknowledged' };
       let answer: HttpAnswer;
