@@ -9,6 +9,8 @@ import { CliError, printTable, type Output } from './cli.util';
 import { exampleEvent } from './example.factory';
 
 const MAX_LINE_BYTES = 256 * 1024;
+/** Ids a person can still read on one line; --json has them all. */
+const SHOWN_IDS = 10;
 
 interface LineResult {
   line: number;
@@ -56,6 +58,14 @@ async function publishFile(publisher: AuditPublisher, file: string): Promise<Lin
   return Promise.all(results);
 }
 
+/** The ids of what was published, in file order: all of them when few, else the first few (--json prints every one). */
+function idsLine(ids: readonly string[]): string {
+  if (ids.length === 0) return '';
+  const shown = ids.slice(0, SHOWN_IDS);
+  const more = ids.length - shown.length;
+  return `ids: ${shown.join(' ')}${more > 0 ? ` ... and ${more} more (--json prints every id)` : ''}\n`;
+}
+
 export function publishCommand(out: Output): Command {
   return new Command('publish')
     .description('validate and publish audit events from an NDJSON file, or a realistic example event')
@@ -91,14 +101,15 @@ export function publishCommand(out: Output): Command {
           invalid: bad.filter((r) => r.status === 'invalid').length,
           failed: bad.filter((r) => r.status === 'failed').length,
         };
-        if (out.json) process.stdout.write(`${JSON.stringify({ ...summary, errors: bad }, null, 2)}\n`);
+        const ids = results.flatMap((r) => (r.id === undefined ? [] : [r.id]));
+        if (out.json) process.stdout.write(`${JSON.stringify({ ...summary, ids, errors: bad }, null, 2)}\n`);
         else {
           if (bad.length > 0)
             printTable(
               out,
               bad.map((r) => ({ line: r.line, status: r.status, error: r.error ?? '' })),
             );
-          process.stdout.write(`${summary.published} published, ${summary.invalid} invalid, ${summary.failed} failed\n`);
+          process.stdout.write(`${summary.published} published, ${summary.invalid} invalid, ${summary.failed} failed\n${idsLine(ids)}`);
         }
         if (bad.length > 0) process.exitCode = 1;
       } catch (err) {
