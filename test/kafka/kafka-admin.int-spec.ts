@@ -34,7 +34,6 @@ after(async () => {
 });
 
 describe(KafkaAdminService.name, () => {
-
   it('creates a topic with its settings, then reports its partitions, configs and watermarks', async () => {
     const topic = await aTopic(2, { 'cleanup.policy': 'compact' });
     assert.ok((await admin.listTopics()).includes(topic));
