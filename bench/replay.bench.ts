@@ -10,11 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Partitioners, type Kafka } from 'kafkajs';
 import pino from 'pino';
-import { commitGroupOffsets } from '@vigil/connector';
 import { EventCodec } from '@vigil/events';
-import { createKafka, RegistryHttpClient } from '@vigil/kafka';
+import { createKafka, KafkaAdminService, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
 import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { machine, secondsSince, writeReport } from './lib/report.util';
@@ -77,10 +75,11 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function produce(kafka: Kafka, tenant: string): Promise<void> {
+async function produce(kafka: KafkaClient, tenant: string): Promise<void> {
   const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }));
   const schemaId = await codec.schemaId('authentication');
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  // kafkajs' default partitioner (murmur2 on the key, as the SDK's) places the events as the SDK would.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const nowMicros = Date.now() * 1000;
   for (let i = 0; i < EVENTS; i += 5000) {
@@ -94,10 +93,11 @@ async function produce(kafka: Kafka, tenant: string): Promise<void> {
 }
 
 /** Raw kafkajs: a fresh group reads the same offsets, counting messages, nothing else. */
-async function rawConsume(kafka: Kafka, ranges: readonly Range[]): Promise<{ messages: number; seconds: number }> {
+async function rawConsume(kafka: KafkaClient, ranges: readonly Range[]): Promise<{ messages: number; seconds: number }> {
   const groupId = uniqueName('bench-replay-raw');
   const ends = new Map(ranges.filter((r) => BigInt(r.end) > BigInt(r.start)).map((r) => [r.partition, BigInt(r.end)]));
-  await commitGroupOffsets(kafka, groupId, new Map([[TOPIC, new Map(ranges.map((r) => [r.partition, r.start]))]]));
+  const admin = new KafkaAdminService(kafka, { brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' });
+  await admin.commitGroupOffsets(groupId, new Map([[TOPIC, new Map(ranges.map((r) => [r.partition, r.start]))]]));
   const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topics: [TOPIC] });

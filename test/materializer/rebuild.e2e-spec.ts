@@ -19,7 +19,13 @@ interface Run {
 
 function rebuild(store: TestStore, ...args: string[]): Run {
   const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'apps', 'cli', 'src', 'main.js'), 'rebuild', ...args], {
-    env: { ...process.env, DATABASE_URL: store.databaseUrl(), LOG_LEVEL: 'error' },
+    // Exactly the stack's addresses (libs/testing), not the shell's environment.
+    env: {
+      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+      DATABASE_URL: store.databaseUrl(),
+      LOG_LEVEL: 'error',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -2,12 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
 import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
 
-export const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 const CLI = join(repoRoot, 'dist', 'apps', 'cli', 'src', 'main.js');
 export const HEC_TOKEN_ENV = 'REPLAY_IT_HEC_TOKEN';
 export const HEC_TOKEN = 'replay-it-token';
@@ -54,9 +52,12 @@ export function cliEnv(configPath: string): Record<string, string> {
   };
 }
 
-/** The CLI as an operator runs it (compiled main.js), not yet awaited. */
+/**
+ * The CLI as an operator runs it (compiled main.js), not yet awaited. Its environment is exactly `env` (built from the
+ * stack's addresses by cliEnv), so a variable of the shell running the tests never changes what the CLI does.
+ */
 export function spawnCli(args: readonly string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, logEnv, registryEnv } from '@vigil/config';
+import type { OperationsOptions } from '@vigil/operations';
 
 export const cliConfigSchema = defineConfig({
   ...kafkaEnv,
@@ -20,4 +21,26 @@ export type CliConfig = z.infer<typeof cliConfigSchema>;
 
 export function cliConfig(): CliConfig {
   return loadConfig(cliConfigSchema);
+}
+
+/**
+ * A connector's secrets are variables the connectors file names (`tokenEnv: SPLUNK_EU_TOKEN`), so the schema that
+ * reads them is made from those names: the values still come through the validated config, never `process.env`.
+ */
+export function connectorSecrets(names: readonly string[]): Readonly<Record<string, string | undefined>> {
+  return loadConfig(defineConfig(Object.fromEntries(names.map((name) => [name, z.string().optional()]))));
+}
+
+/** The operations library's settings from the CLI's configuration. */
+export function operationsOptions(config: CliConfig): OperationsOptions {
+  return {
+    kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
+    registry: { url: config.SCHEMA_REGISTRY_URL, username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD },
+    databaseUrl: config.DATABASE_URL,
+    retentionDays: config.VIGIL_RETENTION_DAYS,
+    connectorsFile: config.VIGIL_CONFIG,
+    secrets: connectorSecrets,
+    // The CLI's stderr is for people: library logs only when asked for more than the default.
+    logLevel: config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL,
+  };
 }

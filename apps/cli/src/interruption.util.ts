@@ -1,29 +1,11 @@
-import { CliError } from './cli.util';
-
-/** Ctrl-C (or SIGTERM) during a long command: a promise that rejects with a message saying how to resume. */
-export class Interruption {
-  readonly promise: Promise<never>;
-  private fired = false;
-
-  constructor(private readonly message: string) {
-    this.promise = new Promise<never>((_, reject) => {
-      const fire = (): void => {
-        if (this.fired) return;
-        this.fired = true;
-        reject(new CliError(message, 130));
-      };
-      process.once('SIGINT', fire);
-      process.once('SIGTERM', fire);
-    });
-    this.promise.catch(() => undefined); // observed by whoever races it
-  }
-
-  get interrupted(): boolean {
-    return this.fired;
-  }
-
-  /** Throws the interruption between steps of a command, when Ctrl-C came while no step was racing it. */
-  check(): void {
-    if (this.fired) throw new CliError(this.message, 130);
-  }
+/**
+ * Ctrl-C (or SIGTERM) during a long command: a signal the operation watches. The operation then fails with
+ * INTERRUPTED and a message that says how to resume, after its own cleanup (consumers leave, offsets stay committed).
+ */
+export function interruptionSignal(): AbortSignal {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return controller.signal;
 }

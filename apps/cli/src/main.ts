@@ -1,8 +1,9 @@
-// `npm run vigil -- <command>`: Vigil's operations CLI.
+// `npm run vigil -- <command>`: Vigil's operations CLI. Each command runs its use-case in a Nest application context.
+import 'reflect-metadata';
 import { Command } from 'commander';
-import { ConfigException } from '@vigil/config';
 import { apikeysCommand } from './apikeys.command';
-import { CliError, isCommanderExit, type Output } from './cli.util';
+import { failureOf } from './cli-error.mapper';
+import type { Output } from './cli.util';
 import { connectorsCommand } from './connectors.command';
 import { dlqCommand } from './dlq.command';
 import { migrationsCommand } from './migrations.command';
@@ -32,18 +33,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv).catch((err: unknown) => {
-  if (isCommanderExit(err)) {
-    process.exitCode = err.exitCode;
-    return;
-  }
-  if (err instanceof CliError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else if (err instanceof ConfigException) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  }
+  const { message, exitCode } = failureOf(err);
+  if (message !== null) process.stderr.write(`error: ${message}\n`);
+  process.exitCode = exitCode;
 });

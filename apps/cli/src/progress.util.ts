@@ -1,4 +1,6 @@
-import { SingleBar, Presets } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Clock } from '@vigil/common';
+import type { OperationObserver } from '@vigil/operations';
 import type { Output } from './cli.util';
 
 /**
@@ -8,14 +10,16 @@ import type { Output } from './cli.util';
 export class Progress {
   private readonly bar: SingleBar | undefined;
   private done = 0;
-  private readonly started = Date.now();
+  private readonly started: number;
   private lastLine = 0;
 
   constructor(
     private readonly label: string,
     private readonly total: number,
     private readonly out: Output,
+    private readonly clock: Clock,
   ) {
+    this.started = clock.now().getTime();
     if (!out.json && process.stderr.isTTY) {
       this.bar = new SingleBar(
         {
@@ -31,11 +35,12 @@ export class Progress {
 
   increment(n: number): void {
     this.done += n;
-    const rate = Math.round(this.done / Math.max(0.001, (Date.now() - this.started) / 1000));
+    const now = this.clock.now().getTime();
+    const rate = Math.round(this.done / Math.max(0.001, (now - this.started) / 1000));
     if (this.bar !== undefined) {
       this.bar.update(this.done, { rate });
-    } else if (!this.out.json && Date.now() - this.lastLine >= 5000) {
-      this.lastLine = Date.now();
+    } else if (!this.out.json && now - this.lastLine >= 5000) {
+      this.lastLine = now;
       const eta = rate > 0 ? Math.round((this.total - this.done) / rate) : 0;
       process.stderr.write(`${this.label}: ${this.done}/${this.total} events, ${rate}/s, ETA ${eta}s\n`);
     }
@@ -45,4 +50,20 @@ export class Progress {
     this.bar?.stop();
     if (this.bar === undefined && !this.out.json) process.stderr.write(`${this.label}: ${this.done}/${this.total} events\n`);
   }
+}
+
+/** Renders an operation's reports on stderr: phases as progress, warnings always, narration unless --json. */
+export function cliObserver(out: Output, clock: Clock): OperationObserver {
+  let progress: Progress | undefined;
+  return {
+    begin: (label, total) => (progress = new Progress(label, total, out, clock)),
+    advance: (n) => progress?.increment(n),
+    end: () => {
+      progress?.stop();
+      progress = undefined;
+    },
+    notice: (level, message) => {
+      if (level === 'warning' || !out.json) process.stderr.write(`${message}\n`);
+    },
+  };
 }

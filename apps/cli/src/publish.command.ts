@@ -4,11 +4,13 @@ import { Command } from 'commander';
 import { AuditPublisher, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
 import { EventValidationException } from '@vigil/events';
 import { createLogger } from '@vigil/observability';
-import { cliConfig } from './cli.config';
+import { cliConfig, type CliConfig } from './cli.config';
 import { CliError, printTable, type Output } from './cli.util';
 import { exampleEvent } from './example.factory';
 
 const MAX_LINE_BYTES = 256 * 1024;
+/** Ids a person can still read on one line; --json has them all. */
+const SHOWN_IDS = 10;
 
 interface LineResult {
   line: number;
@@ -56,6 +58,50 @@ async function publishFile(publisher: AuditPublisher, file: string): Promise<Lin
   return Promise.all(results);
 }
 
+/** The ids of what was published, in file order: all of them when few, else the first few (--json prints every one). */
+function idsLine(ids: readonly string[]): string {
+  if (ids.length === 0) return '';
+  const shown = ids.slice(0, SHOWN_IDS);
+  const more = ids.length - shown.length;
+  return `ids: ${shown.join(' ')}${more > 0 ? ` ... and ${more} more (--json prints every id)` : ''}\n`;
+}
+
+function newPublisher(config: CliConfig): AuditPublisher {
+  return new AuditPublisher({
+    kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
+    schemaRegistry: {
+      url: config.SCHEMA_REGISTRY_URL,
+      username: config.SCHEMA_REGISTRY_USERNAME,
+      password: config.SCHEMA_REGISTRY_PASSWORD,
+    },
+    service: { name: 'vigil-cli' },
+    retry: { retries: 3 },
+    logger: createLogger('vigil-cli', 'fatal'),
+  });
+}
+
+/** The file's outcome: bad lines with their reason, the counts, and the ids of what was published (every id with --json). */
+function printFileResults(out: Output, results: readonly LineResult[]): void {
+  const bad = results.filter((r) => r.status !== 'published');
+  const summary = {
+    published: results.length - bad.length,
+    invalid: bad.filter((r) => r.status === 'invalid').length,
+    failed: bad.filter((r) => r.status === 'failed').length,
+  };
+  const ids = results.flatMap((r) => (r.id === undefined ? [] : [r.id]));
+  if (out.json) {
+    process.stdout.write(`${JSON.stringify({ ...summary, ids, errors: bad }, null, 2)}\n`);
+  } else {
+    if (bad.length > 0)
+      printTable(
+        out,
+        bad.map((r) => ({ line: r.line, status: r.status, error: r.error ?? '' })),
+      );
+    process.stdout.write(`${summary.published} published, ${summary.invalid} invalid, ${summary.failed} failed\n${idsLine(ids)}`);
+  }
+  if (bad.length > 0) process.exitCode = 1;
+}
+
 export function publishCommand(out: Output): Command {
   return new Command('publish')
     .description('validate and publish audit events from an NDJSON file, or a realistic example event')
@@ -65,42 +111,13 @@ export function publishCommand(out: Output): Command {
     .action(async (options: { file?: string; example?: string; tenant: string }) => {
       if ((options.file === undefined) === (options.example === undefined))
         throw new CliError('give exactly one of --file <path> or --example <action>', 2);
-      const config = cliConfig();
-      const publisher = new AuditPublisher({
-        kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
-        schemaRegistry: {
-          url: config.SCHEMA_REGISTRY_URL,
-          username: config.SCHEMA_REGISTRY_USERNAME,
-          password: config.SCHEMA_REGISTRY_PASSWORD,
-        },
-        service: { name: 'vigil-cli' },
-        retry: { retries: 3 },
-        logger: createLogger('vigil-cli', 'fatal'),
-      });
+      const publisher = newPublisher(cliConfig());
       try {
-        if (options.example !== undefined) {
-          const event = await publisher.publish(exampleEvent(options.example, options.tenant));
-          if (out.json) process.stdout.write(`${JSON.stringify(event, null, 2)}\n`);
-          else process.stdout.write(`published ${event.action} ${event.id} to audit.${event.category}\n`);
-          return;
-        }
-        const results = await publishFile(publisher, options.file ?? '');
-        const bad = results.filter((r) => r.status !== 'published');
-        const summary = {
-          published: results.length - bad.length,
-          invalid: bad.filter((r) => r.status === 'invalid').length,
-          failed: bad.filter((r) => r.status === 'failed').length,
-        };
-        if (out.json) process.stdout.write(`${JSON.stringify({ ...summary, errors: bad }, null, 2)}\n`);
-        else {
-          if (bad.length > 0)
-            printTable(
-              out,
-              bad.map((r) => ({ line: r.line, status: r.status, error: r.error ?? '' })),
-            );
-          process.stdout.write(`${summary.published} published, ${summary.invalid} invalid, ${summary.failed} failed\n`);
-        }
-        if (bad.length > 0) process.exitCode = 1;
+        if (options.file !== undefined) return printFileResults(out, await publishFile(publisher, options.file));
+        const event = await publisher.publish(exampleEvent(options.example ?? '', options.tenant));
+        process.stdout.write(
+          out.json ? `${JSON.stringify(event, null, 2)}\n` : `published ${event.action} ${event.id} to audit.${event.category}\n`,
+        );
       } catch (err) {
         if (err instanceof EventValidationException || err instanceof PublishException) throw new CliError(err.message);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`no such file: ${options.file ?? ''}`);

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { CATEGORIES, SCHEMA_COMPATIBILITY, subjectFor, TOPIC_SCHEMAS } from '@vigil/events';
-import type { RegistryHttpClient } from '@vigil/kafka';
-import { cliConfig } from './cli.config';
+import { RegistryHttpClient } from '@vigil/kafka';
 import { CliError, printTable, type Output } from './cli.util';
-import { cliRegistry } from './kafka-admin.factory';
+import { withOperations } from './cli.module';
 
 const COMPATIBILITY = SCHEMA_COMPATIBILITY;
 
@@ -32,22 +31,28 @@ export function schemasCommand(out: Output): Command {
     .command('apply')
     .description(`register this build's schemas (subjects audit.<category>-value, ${COMPATIBILITY})`)
     .action(async () => {
-      const registry = cliRegistry(cliConfig());
-      const results: SubjectResult[] = [];
-      for (const category of CATEGORIES) results.push(await applySchema(registry, subjectFor(category), TOPIC_SCHEMAS[category]));
+      const results = await withOperations(async (app) => {
+        const registry = app.get(RegistryHttpClient);
+        const applied: SubjectResult[] = [];
+        for (const category of CATEGORIES) applied.push(await applySchema(registry, subjectFor(category), TOPIC_SCHEMAS[category]));
+        return applied;
+      });
       printTable(out, results as unknown as Record<string, string | number>[], results);
     });
   schemas
     .command('check')
     .description("check that this build's schemas are compatible with the registered ones, without registering")
     .action(async () => {
-      const registry = cliRegistry(cliConfig());
-      const rows: { subject: string; compatible: boolean }[] = [];
-      for (const category of CATEGORIES)
-        rows.push({
-          subject: subjectFor(category),
-          compatible: await registry.isCompatible(subjectFor(category), TOPIC_SCHEMAS[category]),
-        });
+      const rows = await withOperations(async (app) => {
+        const registry = app.get(RegistryHttpClient);
+        const checked: { subject: string; compatible: boolean }[] = [];
+        for (const category of CATEGORIES)
+          checked.push({
+            subject: subjectFor(category),
+            compatible: await registry.isCompatible(subjectFor(category), TOPIC_SCHEMAS[category]),
+          });
+        return checked;
+      });
       printTable(out, rows);
       if (rows.some((r) => !r.compatible)) throw new CliError('incompatible schemas; see the table above');
     });

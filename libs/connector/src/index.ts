@@ -14,7 +14,6 @@ export * from './connector.runner';
 export * from './connector.service';
 export * from './connector.tokens';
 export * from './event-filter.util';
-export * from './group-offsets.util';
 export * from './linger-batcher.util';
 export * from './rate-limit.util';
 export * from './record-batch.util';

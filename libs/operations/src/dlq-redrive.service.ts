@@ -1,11 +1,12 @@
-import type { Kafka } from 'kafkajs';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BatchDelivery, ConnectorStatusService, type ConnectorDefinition, type PendingRecord } from '@vigil/connector';
-import { EventDecodeException, type EventCodec } from '@vigil/events';
-import { DeadLetterProducer } from '@vigil/kafka';
+import { EventCodec, EventDecodeException } from '@vigil/events';
+import { ConsumerGroups, DeadLetterProducer, KAFKA, type KafkaClient } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
 import { createSink } from '@vigil/sinks';
 import type { DeadLetterEntry } from './dead-letter.repository';
+import { OPERATIONS_LOGGER, type OperationObserver } from './operations.types';
 
 export interface RedriveResult {
   connector: string;
@@ -19,18 +20,24 @@ export interface RedriveResult {
  * Sends dead letters back to their connector through its sink and delivery rules (batching, retries, dead letters):
  * once the cause is fixed they are delivered; refused again, they are dead-lettered again with the new answer.
  */
-export class DlqRedriveUseCase {
+@Injectable()
+export class DlqRedriveService {
   constructor(
-    private readonly kafka: Kafka,
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
     private readonly codec: EventCodec,
-    private readonly logger: Logger,
+    @Inject(OPERATIONS_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async execute(definition: ConnectorDefinition, letters: readonly DeadLetterEntry[], signal: AbortSignal): Promise<RedriveResult> {
+  async redrive(
+    definition: ConnectorDefinition,
+    letters: readonly DeadLetterEntry[],
+    observer: OperationObserver,
+    signal: AbortSignal,
+  ): Promise<RedriveResult> {
     const status = new ConnectorStatusService(new MetricsService());
     status.register(definition.name, definition.type);
     const sink = createSink(definition, this.logger);
-    const deadLetters = new DeadLetterProducer(this.kafka, `vigil-connector-${definition.name}`);
+    const deadLetters = new DeadLetterProducer(this.kafka, ConsumerGroups.connector(definition.name));
     const delivery = new BatchDelivery({
       connector: definition.name,
       sink,
@@ -39,7 +46,7 @@ export class DlqRedriveUseCase {
       retry: definition.retry,
       logger: this.logger,
       hooks: {
-        stall: (state, reason) => process.stderr.write(`${definition.name}: ${state}: ${reason} (retrying)\n`),
+        stall: (state, reason) => observer.notice?.('warning', `${definition.name}: ${state}: ${reason} (retrying)`),
         recover: () => undefined,
       },
     });

@@ -1,20 +1,12 @@
-import type { Kafka } from 'kafkajs';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import {
-  commitGroupOffsets,
-  ConnectorRunner,
-  ConnectorStatusService,
-  RateLimitedSink,
-  type ConnectorDefinition,
-  type ConnectorState,
-  type OffsetMap,
-} from '@vigil/connector';
-import type { EventCodec } from '@vigil/events';
-import { DeadLetterProducer } from '@vigil/kafka';
+import { ConnectorRunner, ConnectorStatusService, RateLimitedSink, type ConnectorDefinition, type ConnectorState } from '@vigil/connector';
+import { EventCodec } from '@vigil/events';
+import { ConsumerGroups, DeadLetterProducer, KAFKA, KafkaAdminService, type KafkaClient, type OffsetMap } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
 import { createSink } from '@vigil/sinks';
-import type { Output } from './cli.util';
-import { Progress } from './progress.util';
+import { untilAborted } from './interruption.util';
+import { OPERATIONS_LOGGER, type OperationObserver } from './operations.types';
 import type { ReplayPlan } from './replay-plan.util';
 
 export interface ReplayRun {
@@ -25,6 +17,8 @@ export interface ReplayRun {
   fromTimeMicros: number;
   rate: number | undefined;
   label: string;
+  /** Said when the run is interrupted. */
+  interruptedMessage: string;
 }
 
 export interface ReplayResult {
@@ -34,41 +28,45 @@ export interface ReplayResult {
   deadLettered: number;
 }
 
-/** The consumer group whose committed offsets are a replay's checkpoint. */
-export const replayGroupId = (connector: string): string => `vigil-replay-${connector}`;
+/** Messages left per "topic:partition" (exclusive end offsets) and their total. */
+function remainingOf(plan: ReplayPlan, position: OffsetMap): { remaining: Map<string, bigint>; total: number } {
+  const remaining = new Map<string, bigint>();
+  let total = 0;
+  for (const [topic, ends] of plan.end) {
+    for (const [partition, end] of ends) {
+      const at = BigInt(position.get(topic)?.get(partition) ?? end);
+      if (at < BigInt(end)) remaining.set(`${topic}:${partition}`, BigInt(end));
+      total += Math.max(0, Number(BigInt(end) - at));
+    }
+  }
+  return { remaining, total };
+}
 
 /**
  * Sends a fixed range through the connector's own runner (decode, filters, mapping, batching, retries, dead letters)
  * with the group `vigil-replay-<name>`: every settled partition batch is committed, so an interrupted run resumes.
  */
+@Injectable()
 export class ReplayRunner {
   constructor(
-    private readonly kafka: Kafka,
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
+    private readonly admin: KafkaAdminService,
     private readonly codec: EventCodec,
-    private readonly logger: Logger,
-    private readonly out: Output,
+    @Inject(OPERATIONS_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async run(replay: ReplayRun, interrupted: Promise<never>): Promise<ReplayResult> {
+  async run(replay: ReplayRun, observer: OperationObserver, signal: AbortSignal): Promise<ReplayResult> {
     const { definition, plan, position } = replay;
-    const groupId = replayGroupId(definition.name);
-    const remaining = new Map<string, bigint>();
-    let total = 0;
-    for (const [topic, ends] of plan.end) {
-      for (const [partition, end] of ends) {
-        const at = BigInt(position.get(topic)?.get(partition) ?? end);
-        if (at < BigInt(end)) remaining.set(`${topic}:${partition}`, BigInt(end));
-        total += Math.max(0, Number(BigInt(end) - at));
-      }
-    }
+    const groupId = ConsumerGroups.replay(definition.name);
+    const { remaining, total } = remainingOf(plan, position);
     if (remaining.size === 0) return { read: 0, sent: 0, deadLettered: 0 };
-    await commitGroupOffsets(this.kafka, groupId, position);
+    await this.admin.commitGroupOffsets(groupId, position);
 
     const status = new ConnectorStatusService(new MetricsService());
     const deadLetters = new DeadLetterProducer(this.kafka, groupId);
     const base = createSink(definition, this.logger);
     const sink = replay.rate === undefined ? base : new RateLimitedSink(base, replay.rate);
-    const progress = new Progress(replay.label, total, this.out);
+    observer.begin?.(replay.label, total);
     let read = 0;
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -86,39 +84,39 @@ export class ReplayRunner {
         sessionTimeoutMs: 10_000,
         onBatch: ({ topic, partition, inRange, nextOffset }) => {
           read += inRange;
-          progress.increment(inRange);
+          observer.advance?.(inRange);
           const end = remaining.get(`${topic}:${partition}`);
           if (end !== undefined && nextOffset >= end && remaining.delete(`${topic}:${partition}`) && remaining.size === 0) finish();
         },
       },
     });
-    const watcher = this.watchState(status, definition.name);
+    const watcher = this.watchState(status, definition.name, observer);
     try {
-      await Promise.race([runner.start(), interrupted]);
-      await Promise.race([finished, interrupted]);
+      await untilAborted(signal, runner.start(), replay.interruptedMessage);
+      await untilAborted(signal, finished, replay.interruptedMessage);
     } finally {
       clearInterval(watcher);
       await runner.stop();
       await deadLetters.close();
-      progress.stop();
+      observer.end?.();
     }
     const final = status.get(definition.name);
     return { read, sent: final?.eventsSent ?? 0, deadLettered: final?.deadLettered ?? 0 };
   }
 
-  /** Says on stderr when the SIEM makes the replay wait (backing off, refusing credentials) and when it recovers. */
-  private watchState(status: ConnectorStatusService, name: string): NodeJS.Timeout {
+  /** Says when the SIEM makes the replay wait (backing off, refusing credentials) and when it recovers. */
+  private watchState(status: ConnectorStatusService, name: string, observer: OperationObserver): NodeJS.Timeout {
     let last: ConnectorState = 'running';
     return setInterval(() => {
       const s = status.get(name);
       if (s === undefined || s.state === last) return;
       last = s.state;
-      if (!this.out.json)
-        process.stderr.write(
-          s.state === 'running'
-            ? `\n${name}: the SIEM accepts events again\n`
-            : `\n${name}: ${s.state}: ${s.reason ?? ''} (nothing is skipped; retrying)\n`,
-        );
+      observer.notice?.(
+        'info',
+        s.state === 'running'
+          ? `\n${name}: the SIEM accepts events again`
+          : `\n${name}: ${s.state}: ${s.reason ?? ''} (nothing is skipped; retrying)`,
+      );
     }, 1000);
   }
 }

@@ -1,7 +1,6 @@
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
-import type { OffsetMap } from '@vigil/connector';
+import { Injectable } from '@nestjs/common';
+import { KeyedRecordProducer, TopicReader, type OffsetMap } from '@vigil/kafka';
 import type { ReplayArgs, ReplayPlan } from './replay-plan.util';
-import { latestByKey } from './topic-reader.util';
 
 /**
  * Compacted topic, keyed by connector: the unfinished replay of each connector (its arguments and fixed range). The
@@ -30,38 +29,36 @@ const toJson = (offsets: OffsetMap): Json =>
 const fromJson = (json: Json): OffsetMap =>
   new Map(Object.entries(json).map(([topic, partitions]) => [topic, new Map(Object.entries(partitions).map(([p, o]) => [Number(p), o]))]));
 
+/** The checkpoint as the topic stores it (offset maps as JSON objects). */
+export function encodeCheckpoint(checkpoint: ReplayCheckpoint): string {
+  const { plan } = checkpoint;
+  return JSON.stringify({ ...checkpoint, plan: { topics: plan.topics, start: toJson(plan.start), end: toJson(plan.end) } });
+}
+
+export function decodeCheckpoint(value: string): ReplayCheckpoint {
+  const raw = JSON.parse(value) as Omit<ReplayCheckpoint, 'plan'> & { plan: { topics: string[]; start: Json; end: Json } };
+  return { ...raw, plan: { topics: raw.plan.topics, start: fromJson(raw.plan.start), end: fromJson(raw.plan.end) } };
+}
+
 /** Reads and writes replay checkpoints (acks=all: a checkpoint must survive a broker restart). */
+@Injectable()
 export class ReplayCheckpointRepository {
   constructor(
-    private readonly kafka: Kafka,
-    private readonly admin: Admin,
+    private readonly reader: TopicReader,
+    private readonly producer: KeyedRecordProducer,
   ) {}
 
   async find(connector: string): Promise<ReplayCheckpoint | undefined> {
-    const value = (await latestByKey(this.kafka, this.admin, REPLAY_CHECKPOINT_TOPIC)).get(connector);
-    if (value === undefined) return undefined;
-    const raw = JSON.parse(value.toString()) as Omit<ReplayCheckpoint, 'plan'> & { plan: { topics: string[]; start: Json; end: Json } };
-    return { ...raw, plan: { topics: raw.plan.topics, start: fromJson(raw.plan.start), end: fromJson(raw.plan.end) } };
+    const value = (await this.reader.latestByKey(REPLAY_CHECKPOINT_TOPIC)).get(connector);
+    return value === undefined ? undefined : decodeCheckpoint(value.toString());
   }
 
   async save(checkpoint: ReplayCheckpoint): Promise<void> {
-    const { plan } = checkpoint;
-    const value = JSON.stringify({ ...checkpoint, plan: { topics: plan.topics, start: toJson(plan.start), end: toJson(plan.end) } });
-    await this.write(checkpoint.args.connector, value);
+    await this.producer.send(REPLAY_CHECKPOINT_TOPIC, checkpoint.args.connector, encodeCheckpoint(checkpoint));
   }
 
   /** A tombstone: the replay finished or was discarded; compaction forgets it. */
   async remove(connector: string): Promise<void> {
-    await this.write(connector, null);
-  }
-
-  private async write(connector: string, value: string | null): Promise<void> {
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    try {
-      await producer.send({ topic: REPLAY_CHECKPOINT_TOPIC, acks: -1, messages: [{ key: connector, value }] });
-    } finally {
-      await producer.disconnect();
-    }
+    await this.producer.send(REPLAY_CHECKPOINT_TOPIC, connector, null);
   }
 }

@@ -1,0 +1,178 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { KafkaClientOptions } from './kafka.client';
+import type { KafkaClient, OffsetMap, PartitionWatermarks, TopicSpec } from './kafka-client.types';
+import { KafkaAdminErrorCode, KafkaAdminException } from './kafka-admin.exception';
+import { topicLag, type StartFrom } from './kafka-offsets.util';
+import { KAFKA, KAFKA_CLIENT_OPTIONS } from './kafka.tokens';
+
+/**
+ * The one Kafka admin of an operations process: topics, watermarks, offsets for a time, group offsets, lag. It
+ * connects on first use, so commands that never touch Kafka never wait for it, and an unreachable broker becomes
+ * one error that says what to do.
+ */
+@Injectable()
+export class KafkaAdminService implements OnApplicationShutdown {
+  private connected: Promise<Admin> | undefined;
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
+    @Inject(KAFKA_CLIENT_OPTIONS) private readonly options: KafkaClientOptions,
+  ) {}
+
+  async listTopics(): Promise<string[]> {
+    return (await this.admin()).listTopics();
+  }
+
+  /** Fails with TOPIC_MISSING, naming the command that creates it, when the topic does not exist. */
+  async requireTopic(topic: string): Promise<void> {
+    if (!(await this.listTopics()).includes(topic))
+      throw new KafkaAdminException(
+        KafkaAdminErrorCode.TOPIC_MISSING,
+        `topic ${topic} does not exist; create it with \`npm run vigil -- topics apply\``,
+      );
+  }
+
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    await (
+      await this.admin()
+    ).createTopics({
+      waitForLeaders: true,
+      topics: specs.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  /** Partition count per topic (0 for a topic the broker does not know). */
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    if (topics.length === 0) return new Map();
+    const { topics: meta } = await (await this.admin()).fetchTopicMetadata({ topics: [...topics] });
+    return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
+  }
+
+  async createPartitions(topic: string, count: number): Promise<void> {
+    await (await this.admin()).createPartitions({ topicPartitions: [{ topic, count }] });
+  }
+
+  /** The current configuration of each topic, entry by entry. */
+  async topicConfigs(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    if (topics.length === 0) return new Map();
+    const described = await (
+      await this.admin()
+    ).describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    });
+    return new Map(
+      described.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue]))]),
+    );
+  }
+
+  async alterTopicConfig(topic: string, config: Record<string, string>): Promise<void> {
+    await (
+      await this.admin()
+    ).alterConfigs({
+      validateOnly: false,
+      resources: [
+        { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) },
+      ],
+    });
+  }
+
+  async watermarks(topic: string): Promise<PartitionWatermarks[]> {
+    return (await (await this.admin()).fetchTopicOffsets(topic)).map(({ partition, low, high }) => ({ partition, low, high }));
+  }
+
+  /** Per partition, the earliest offset whose record Kafka received at or after `timeMs` (the high watermark if none). */
+  async offsetsAt(topic: string, timeMs: number): Promise<Map<number, string>> {
+    return new Map((await (await this.admin()).fetchTopicOffsetsByTimestamp(topic, timeMs)).map((o) => [o.partition, o.offset]));
+  }
+
+  /** The group's committed offsets of the topics; partitions it never committed are absent. */
+  async committedOffsets(groupId: string, topics: readonly string[]): Promise<OffsetMap> {
+    const result: OffsetMap = new Map();
+    if (topics.length === 0) return result;
+    for (const { topic, partitions } of await (await this.admin()).fetchOffsets({ groupId, topics: [...topics] })) {
+      result.set(topic, new Map(partitions.filter((p) => p.offset !== '-1').map((p) => [p.partition, p.offset] as const)));
+    }
+    return result;
+  }
+
+  /** True when the group has committed nothing on any partition of the topics. */
+  async neverCommitted(groupId: string, topics: readonly string[]): Promise<boolean> {
+    return [...(await this.committedOffsets(groupId, topics)).values()].every((partitions) => partitions.size === 0);
+  }
+
+  /** Messages per topic the group has not committed yet (a partition it never committed starts at `startFrom`). */
+  async lag(groupId: string, topics: readonly string[], startFrom: StartFrom): Promise<Record<string, number>> {
+    const committed = await this.committedOffsets(groupId, topics);
+    const lag: Record<string, number> = {};
+    for (const topic of topics) lag[topic] = topicLag(await this.watermarks(topic), committed.get(topic), startFrom);
+    return lag;
+  }
+
+  /** True when no member is in the group (nobody consumes with it right now). */
+  async groupIsIdle(groupId: string): Promise<boolean> {
+    const { groups } = await (await this.admin()).describeGroups([groupId]);
+    const state = groups[0]?.state ?? 'Dead';
+    return state === 'Empty' || state === 'Dead';
+  }
+
+  /** Deletes the group and its offsets; a group that does not exist (or still has members) is left as it is. */
+  async deleteGroup(groupId: string): Promise<void> {
+    await (await this.admin()).deleteGroups([groupId]).catch(() => undefined);
+  }
+
+  /**
+   * Commits offsets for a group that nobody consumes with: one member joins, commits every partition at once, and
+   * leaves. (kafkajs' admin.setOffsets runs a consumer per topic and waits for a fetch each time: seconds per topic.)
+   */
+  async commitGroupOffsets(groupId: string, offsets: ReadonlyMap<string, ReadonlyMap<number, string>>): Promise<void> {
+    const topics = [...offsets.keys()];
+    if (topics.length === 0) return;
+    const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    try {
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() });
+      consumer.pause(topics.map((topic) => ({ topic })));
+      await joined;
+      await consumer.commitOffsets(
+        [...offsets].flatMap(([topic, partitions]) => [...partitions].map(([partition, offset]) => ({ topic, partition, offset }))),
+      );
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const admin = await this.connected?.catch(() => undefined);
+    this.connected = undefined;
+    await admin?.disconnect();
+  }
+
+  private admin(): Promise<Admin> {
+    this.connected ??= this.connect();
+    return this.connected;
+  }
+
+  private async connect(): Promise<Admin> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      return admin;
+    } catch (err) {
+      this.connected = undefined;
+      throw new KafkaAdminException(
+        KafkaAdminErrorCode.BROKER_UNREACHABLE,
+        `Kafka is not reachable at ${this.options.brokers.join(',')} (${(err as Error).message}). Start it with \`npm run stack:up\` or set KAFKA_BROKERS.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { Clock } from '@vigil/common';
+import { allTopics, EventCodec } from '@vigil/events';
+import { BatchConsumer, ConsumerGroups, KAFKA, KafkaAdminService, positionOf, type KafkaClient } from '@vigil/kafka';
+import { AuditEventRepository, BatchMaterializer, PartitionManager, runMigrations, storePoolConfig } from '@vigil/store';
+import { throwIfAborted, untilAborted } from './interruption.util';
+import { OperationsErrorCode, OperationsException } from './operations.exception';
+import { OPERATIONS_LOGGER, OPERATIONS_OPTIONS, type OperationObserver, type OperationsOptions } from './operations.types';
+import { StoreSwitchOverRepository } from './store-switch-over.repository';
+
+export interface RebuildSummary {
+  schema: string;
+  /** Events stored into the rebuilt table. */
+  stored: number;
+  /** Events the live materializer stored in the old table while the rebuild ran, read again after the switch. */
+  caughtUp: number;
+  /** Partitions of the table switched over. */
+  partitions: number;
+}
+
+/** "topic:partition" -> offset to reach (exclusive). */
+type Targets = Map<string, bigint>;
+
+const INTERRUPTED = 'interrupted; run the same command again to resume from the last stored batch';
+
+/** Rebuilds the store from the Kafka topics into a staging schema, then switches the live table over (resumable). */
+@Injectable()
+export class RebuildUseCase {
+  constructor(
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
+    private readonly admin: KafkaAdminService,
+    private readonly codec: EventCodec,
+    private readonly clock: Clock,
+    @Inject(OPERATIONS_OPTIONS) private readonly options: OperationsOptions,
+    @Inject(OPERATIONS_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async execute(request: { restart: boolean }, observer: OperationObserver, signal: AbortSignal): Promise<RebuildSummary> {
+    const main = new pg.Pool({ connectionString: this.options.databaseUrl, max: 2 });
+    const store = new StoreSwitchOverRepository(main);
+    try {
+      const { target, staging } = await store.schemas();
+      if (staging === undefined)
+        throw new OperationsException(
+          OperationsErrorCode.REBUILD_UNSUPPORTED_SCHEMA,
+          `cannot rebuild schema "${target}": only lower-case identifiers are supported`,
+        );
+      const summary = await this.rebuild(store, main, { target, staging }, request.restart, observer, signal);
+      await store.drop(staging);
+      return summary;
+    } finally {
+      await main.end();
+    }
+  }
+
+  private async rebuild(
+    store: StoreSwitchOverRepository,
+    main: pg.Pool,
+    schemas: { target: string; staging: string },
+    restart: boolean,
+    observer: OperationObserver,
+    signal: AbortSignal,
+  ): Promise<RebuildSummary> {
+    const { target, staging } = schemas;
+    const groupId = ConsumerGroups.rebuild(target);
+    if (restart) {
+      await store.drop(staging);
+      await this.admin.deleteGroup(groupId);
+    }
+    const resuming = await store.exists(staging);
+    await runMigrations(this.options.databaseUrl, { schema: staging });
+    const pool = new pg.Pool(storePoolConfig(this.options.databaseUrl, staging, 4));
+    try {
+      const partitions = new PartitionManager(pool, this.clock, { retentionDays: this.options.retentionDays, partitionsAheadDays: 7 });
+      await partitions.maintain();
+      const materializer = new BatchMaterializer(this.codec, new AuditEventRepository(), (t) => partitions.isWithinRetention(t), undefined);
+      observer.notice?.('info', `${resuming ? 'resuming the' : 'starting a'} rebuild of ${target}.audit_event in ${staging}`);
+      const targets = await this.highWatermarks();
+      throwIfAborted(signal, INTERRUPTED);
+      const stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
+      throwIfAborted(signal, INTERRUPTED);
+      const switched = await store.switchOver(schemas);
+      // Events the live materializer stored in the old table after the targets were fixed: read them again.
+      const caughtUp = await this.catchUp(groupId, main, materializer, await this.highWatermarks(), 'catch-up', observer, signal);
+      await this.admin.deleteGroup(groupId);
+      return { schema: target, stored, caughtUp, partitions: switched };
+    } finally {
+      await pool.end();
+    }
+  }
+
+  private async highWatermarks(): Promise<Targets> {
+    const targets: Targets = new Map();
+    for (const topic of allTopics()) {
+      for (const p of await this.admin.watermarks(topic)) targets.set(`${topic}:${p.partition}`, BigInt(p.high));
+    }
+    return targets;
+  }
+
+  /** Where the group stands on each partition (its committed offset, else the earliest retained one). */
+  private async positions(groupId: string): Promise<Targets> {
+    const result: Targets = new Map();
+    const committed = await this.admin.committedOffsets(groupId, allTopics());
+    for (const topic of allTopics()) {
+      for (const { partition, low } of await this.admin.watermarks(topic)) {
+        result.set(`${topic}:${partition}`, BigInt(positionOf(committed.get(topic)?.get(partition), low)));
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Consumes every audit topic with the rebuild group into `pool` until each partition reached its
+   * target offset. Offsets are committed after each stored batch, so an interrupted pass resumes.
+   */
+  private async catchUp(
+    groupId: string,
+    pool: pg.Pool,
+    materializer: BatchMaterializer,
+    targets: Targets,
+    label: string,
+    observer: OperationObserver,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const position = await this.positions(groupId);
+    let total = 0n;
+    for (const [key, target] of targets) total += target > (position.get(key) ?? 0n) ? target - (position.get(key) ?? 0n) : 0n;
+    const remaining = new Set([...targets].filter(([key, target]) => (position.get(key) ?? 0n) < target).map(([key]) => key));
+    if (remaining.size === 0) return 0;
+    observer.begin?.(label, Number(total));
+    let stored = 0;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const consumer = new BatchConsumer(
+      this.kafka,
+      { groupId, topics: allTopics(), fromBeginning: true, partitionsConsumedConcurrently: 3, maxBytesPerPartition: 4 * 1024 * 1024 },
+      async (batch) => {
+        const key = `${batch.topic}:${batch.partition}`;
+        const target = targets.get(key) ?? 0n;
+        // Messages past the target are stored too: the batch's offsets are committed whole, and the
+        // next pass starts from there, so nothing may be skipped.
+        const result = await materializer.process(pool, batch.topic, batch.partition, batch.messages);
+        stored += result.stored;
+        observer.advance?.(batch.messages.filter((m) => BigInt(m.offset) < target).length);
+        const last = batch.messages[batch.messages.length - 1];
+        if (last !== undefined && BigInt(last.offset) + 1n >= target && remaining.delete(key) && remaining.size === 0) finish();
+      },
+      this.logger,
+    );
+    await consumer.start();
+    try {
+      await untilAborted(signal, finished, INTERRUPTED);
+    } finally {
+      await consumer.stop();
+      observer.end?.();
+    }
+    return stored;
+  }
+}
