@@ -6,7 +6,7 @@ import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { Clock } from '@vigil/common';
 import { createStoreDataSource } from './data-source.factory';
-import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.service';
+import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { createScratchStore, type ScratchStore } from './store-test.util';
 

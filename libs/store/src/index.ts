@@ -6,7 +6,7 @@ export * from './audit-event-rollup.util';
 export * from './data-source.factory';
 export * from './database.module';
 export * from './partition.scheduler';
-export * from './partition.service';
+export * from './partition.manager';
 export * from './postgres.health';
 export * from './store.config';
 export * from './store.exception';

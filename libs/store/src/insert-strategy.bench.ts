@@ -10,7 +10,7 @@ import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { AUDIT_EVENT_INSERT_COLUMNS, AUDIT_EVENT_INSERT_TYPES, AuditEventRepository, copyLine, rowValues } from './audit-event.repository';
 import { Clock } from '@vigil/common';
-import { PartitionManager } from './partition.service';
+import { PartitionManager } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { createScratchStore, type ScratchStore } from './store-test.util';
 

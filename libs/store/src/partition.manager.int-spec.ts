@@ -6,7 +6,7 @@ import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { ManualClock } from '@vigil/common';
-import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.service';
+import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { createScratchStore, type ScratchStore } from './store-test.util';
 
