@@ -40,7 +40,6 @@ async function main(): Promise<void> {
       QueryApiModule.forRoot({
         DATABASE_URL: url.toString(),
         QUERY_API_LIVE: 'false',
-        QUERY_API_SCHEMA_FILE: 'false',
         VIGIL_API_KEY_PEPPER: PEPPER,
         QUERY_API_RATE_PER_SECOND: '100000',
         QUERY_API_RATE_BURST: '100000',

@@ -6,11 +6,13 @@
 // Outputs (committed, never edited by hand):
 //   avro/generated/audit.<cat>-value.avsc
 //   libs/events/src/generated/{event.types,schemas,catalog}.ts
+//   apps/query-api/schema.gql    the GraphQL schema, printed by the compiled code-first models (so it builds first)
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import avsc from 'avsc';
 import { parse } from 'yaml';
-import { log, root } from './lib/proc.mts';
+import { build } from './lib/build.mts';
+import { capture, log, root } from './lib/proc.mts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Schema = string | Schema[] | { [key: string]: Json };
@@ -218,6 +220,22 @@ function generate(): Map<string, string> {
   return files;
 }
 
+/** Writes `content` to `file` unless it is already there; in check mode only notes the file as stale. */
+function put(file: string, content: string, check: boolean, stale: string[]): void {
+  const target = path.join(root, file);
+  const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+  if (current === content) return;
+  if (check) {
+    stale.push(file);
+    return;
+  }
+  mkdirSync(path.dirname(target), { recursive: true });
+  writeFileSync(target, content);
+  log(`wrote ${file}`);
+}
+
+const GRAPHQL_SCHEMA = 'apps/query-api/schema.gql';
+
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const files = generate();
@@ -226,18 +244,11 @@ async function main(): Promise<void> {
   const options = (await prettier.resolveConfig(path.join(root, 'package.json'))) ?? {};
   const stale: string[] = [];
   for (const [file, raw] of files) {
-    const content = await prettier.format(raw, { ...options, filepath: path.join(root, file) });
-    const target = path.join(root, file);
-    const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-    if (current === content) continue;
-    if (check) {
-      stale.push(file);
-      continue;
-    }
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, content);
-    log(`wrote ${file}`);
+    put(file, await prettier.format(raw, { ...options, filepath: path.join(root, file) }), check, stale);
   }
+  // The schema is Nest's own print of the decorated models (which use the files above): compile, then print.
+  await build({ quiet: true });
+  put(GRAPHQL_SCHEMA, capture(process.execPath, ['dist/apps/query-api/src/schema.generator.js']), check, stale);
   if (check && stale.length > 0) {
     log(`generated files are stale; run \`npm run codegen\` and commit:\n  ${stale.join('\n  ')}`);
     process.exitCode = 1;

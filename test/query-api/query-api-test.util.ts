@@ -52,7 +52,6 @@ export class QueryApiHarness {
       imports: [
         QueryApiModule.forRoot({
           QUERY_API_LIVE: 'false',
-          QUERY_API_SCHEMA_FILE: 'false',
           VIGIL_API_KEY_PEPPER: PEPPER,
           QUERY_API_JWT_SECRET: JWT_SECRET,
           LOG_LEVEL: 'silent',

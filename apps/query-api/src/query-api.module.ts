@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
@@ -7,16 +6,23 @@ import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
+import { ClockModule } from '@vigil/common';
 import { APP_CONFIG, ConfigModule } from '@vigil/config';
 import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
-import { ApiKeyRepository, DatabaseModule, PostgresHealthIndicator } from '@vigil/store';
+import {
+  ApiKeyRepository,
+  AuditEventQueryRepository,
+  DatabaseModule,
+  EVENT_QUERY_OPTIONS,
+  PostgresHealthIndicator,
+  type EventQueryOptions,
+} from '@vigil/store';
 import { ExpressApolloDriver } from './apollo-express.strategy';
 import { AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator.service';
 import { JwtVerifier } from './auth/jwt-verifier.service';
 import { RateLimiter } from './auth/rate-limiter.service';
-import { EventQueryRepository } from './events/event-query.repository';
 import { EventQueryService } from './events/event-query.service';
 import { EventsResolver } from './events/events.resolver';
 import { EventsExportController } from './export/events-export.controller';
@@ -52,7 +58,8 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
   inject: [APP_CONFIG],
   useFactory: (config: QueryApiConfig): ApolloDriverConfig => ({
     path: '/graphql',
-    autoSchemaFile: config.QUERY_API_SCHEMA_FILE === 'false' ? true : path.resolve(config.QUERY_API_SCHEMA_FILE),
+    // In memory only: a running service never writes into its checkout (codegen writes schema.gql, schema.generator.ts).
+    autoSchemaFile: true,
     sortSchema: true,
     playground: false,
     introspection: true,
@@ -76,6 +83,7 @@ export class QueryApiModule {
       imports: [
         ConfigModule.forRoot(queryApiConfigSchema, env),
         ObservabilityModule.forRoot({ name: 'query-api', readiness }),
+        ClockModule,
         DatabaseModule,
         ...(live ? [KafkaModule] : []),
         graphql,
@@ -88,7 +96,15 @@ export class QueryApiModule {
         Authenticator,
         JwtVerifier,
         RateLimiter,
-        EventQueryRepository,
+        AuditEventQueryRepository,
+        {
+          provide: EVENT_QUERY_OPTIONS,
+          inject: [APP_CONFIG],
+          useFactory: (config: QueryApiConfig): EventQueryOptions => ({
+            statementTimeoutMs: config.QUERY_API_STATEMENT_TIMEOUT_MS,
+            exportTimeoutMs: config.QUERY_API_EXPORT_TIMEOUT_MS,
+          }),
+        },
         EventQueryService,
         EventsResolver,
         ...(live ? [LiveEventsService, LiveEventsConsumer, LiveEventsResolver] : []),

@@ -62,6 +62,12 @@ export function rowValues(row: AuditEventRow): Value[] {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be an event id (a lookup by anything else finds nothing, without asking PostgreSQL). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
 const names = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
 
 /**
@@ -89,7 +95,8 @@ export function copyLine(row: AuditEventRow): string {
   return `${rowValues(row).map(copyField).join('\t')}\n`;
 }
 
-const SELECT_SQL = `
+/** Every column of `audit_event`, with the times as epoch-microsecond text (`AuditEventRecord`, read by `fromRecord`). */
+export const AUDIT_EVENT_SELECT_SQL = `
   SELECT *, (extract(epoch FROM time) * 1000000)::bigint::text AS time_us,
          (extract(epoch FROM observed_time) * 1000000)::bigint::text AS observed_time_us
   FROM audit_event`;
@@ -151,7 +158,10 @@ export class AuditEventRepository {
   /** One tenant's event by id, with every field and its Kafka origin; null when absent or another tenant's. */
   async findById(db: StoreExecutor, tenantId: string, id: string): Promise<StoredAuditEvent | null> {
     if (!UUID.test(id)) return null;
-    const [record] = await queryRows<AuditEventRecord>(db, `${SELECT_SQL} WHERE tenant_id = $1 AND id = $2 LIMIT 1`, [tenantId, id]);
+    const [record] = await queryRows<AuditEventRecord>(db, `${AUDIT_EVENT_SELECT_SQL} WHERE tenant_id = $1 AND id = $2 LIMIT 1`, [
+      tenantId,
+      id,
+    ]);
     return record ? fromRecord(record) : null;
   }
 }

@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { OUTCOMES } from '@vigil/events';
-import { BUCKETS, GROUP_BY } from './event-filter.types';
+import { BUCKETS, GROUP_BY } from '@vigil/store';
 
 function literal(node: ValueNode): unknown {
   switch (node.kind) {
