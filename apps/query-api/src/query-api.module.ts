@@ -7,7 +7,7 @@ import type { ServerOptions } from 'graphql-ws';
 import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
 import { ClockModule } from '@vigil/common';
-import { APP_CONFIG, ConfigModule } from '@vigil/config';
+import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
 import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
 import {
@@ -74,9 +74,12 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
 
 @Module({})
 export class QueryApiModule {
-  /** The app; `env` overrides the process environment (tests). The live tail (Kafka) is on unless QUERY_API_LIVE=false. */
-  static forRoot(env: Readonly<Record<string, string | undefined>> = process.env): DynamicModule {
-    const live = env['QUERY_API_LIVE'] !== 'false' && env['QUERY_API_LIVE'] !== '0' && env['QUERY_API_LIVE'] !== 'no';
+  /**
+   * The app; `env` overrides the process environment (tests). The live tail (Kafka) is on unless QUERY_API_LIVE is
+   * false: the module's shape follows the validated config, read through libs/config like every other setting.
+   */
+  static forRoot(env?: Readonly<Record<string, string | undefined>>): DynamicModule {
+    const live = loadConfig(queryApiConfigSchema, env).QUERY_API_LIVE;
     const readiness: Type<ReadinessIndicator>[] = live ? [PostgresHealthIndicator, KafkaHealthIndicator] : [PostgresHealthIndicator];
     return {
       module: QueryApiModule,
