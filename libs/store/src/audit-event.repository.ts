@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { insertWithRollupsSql } from './audit-event-rollup.util';
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
+import { ENVELOPE_COLUMNS } from './generated/audit-event.columns';
 
 /** Where the store's reads run: a pg pool or client, or a TypeORM entity manager. */
 export type StoreExecutor = Pick<ClientBase, 'query'> | EntityManager;
@@ -18,35 +19,16 @@ function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
+/** The envelope's columns (generated from avro/envelope.avsc), then where the event came from in Kafka. */
 const COLUMNS: readonly Column[] = [
-  ['tenant_id', 'text', (r) => r.tenantId],
-  ['time', 'timestamptz', (r) => r.time],
-  ['id', 'uuid', (r) => r.id],
-  ['observed_time', 'timestamptz', (r) => r.observedTime],
-  ['category', 'text', (r) => r.category],
-  ['action', 'text', (r) => r.action],
-  ['outcome', 'text', (r) => r.outcome],
-  ['severity', 'text', (r) => r.severity],
-  ['actor_id', 'text', (r) => r.actorId],
-  ['actor_name', 'text', (r) => r.actorName],
-  ['actor_type', 'text', (r) => r.actorType],
-  ['actor_roles', 'text[]', (r) => arrayLiteral(r.actorRoles)],
-  ['client_ip', 'inet', (r) => r.clientIp],
-  ['user_agent', 'text', (r) => r.userAgent],
-  ['service_name', 'text', (r) => r.serviceName],
-  ['service_version', 'text', (r) => r.serviceVersion],
-  ['service_host', 'text', (r) => r.serviceHost],
-  ['http_method', 'text', (r) => r.httpMethod],
-  ['http_url', 'text', (r) => r.httpUrl],
-  ['http_operation', 'text', (r) => r.httpOperation],
-  ['http_status', 'integer', (r) => r.httpStatus],
-  ['correlation_id', 'text', (r) => r.correlationId],
-  ['trace_id', 'text', (r) => r.traceId],
-  ['span_id', 'text', (r) => r.spanId],
-  ['description', 'text', (r) => r.description],
-  ['targets', 'jsonb', (r) => r.targets],
-  ['payload', 'jsonb', (r) => r.payload],
-  ['attributes', 'jsonb', (r) => r.attributes],
+  ...ENVELOPE_COLUMNS.map(({ column, sqlType, rowKey }): Column => [
+    column,
+    sqlType,
+    (r) => {
+      const value = r[rowKey];
+      return Array.isArray(value) ? arrayLiteral(value) : value;
+    },
+  ]),
   ['kafka_topic', 'text', (r) => r.kafkaTopic],
   ['kafka_partition', 'integer', (r) => r.kafkaPartition],
   ['kafka_offset', 'bigint', (r) => r.kafkaOffset],
