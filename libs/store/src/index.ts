@@ -16,5 +16,6 @@ export * from './tenant-scope.types';
 export * from './store.config';
 export * from './store.exception';
 export * from './store.module';
+export * from './store-rebuild.repository';
 export * from './store.tokens';
 export * from './batch-materializer.service';

@@ -3,6 +3,8 @@ export enum StoreErrorCode {
   INVALID_EVENT = 'INVALID_EVENT',
   /** A read ran longer than its statement timeout (the caller should narrow the time range or the filter). */
   QUERY_TIMEOUT = 'QUERY_TIMEOUT',
+  /** A schema name that is not a plain lowercase SQL identifier (it would be spliced into DDL). */
+  INVALID_SCHEMA = 'INVALID_SCHEMA',
 }
 
 /** A store-side rejection that names the field (or setting) and the rule it broke. */
