@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '@vigil/events';
 import { requireStack } from '@vigil/testing';
-import { AuditEventQueryRepository, GROUP_BY, rollupRange, TenantScope, type EventFilter } from '@vigil/store';
+import { AuditEventQueryRepository, AuditEventRepository, GROUP_BY, rollupRange, TenantScope, type EventFilter } from '@vigil/store';
 import { eventsOf, QueryTestStore } from './query-api-test.util';
 
 const HOUR = 3600e6;
@@ -40,7 +40,11 @@ describe('query-api rollups (audit_event_hourly, audit_event_daily)', () => {
     await store.insert(a);
     await store.insert(b);
     await store.insert(b);
-    repository = new AuditEventQueryRepository(store.pool, { statementTimeoutMs: 10_000, exportTimeoutMs: 10_000 });
+    repository = new AuditEventQueryRepository(
+      store.pool,
+      { statementTimeoutMs: 10_000, exportTimeoutMs: 10_000 },
+      new AuditEventRepository(),
+    );
   });
   after(() => store.drop());
 

@@ -13,6 +13,7 @@ import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observabili
 import {
   ApiKeyRepository,
   AuditEventQueryRepository,
+  AuditEventRepository,
   DatabaseModule,
   EVENT_QUERY_OPTIONS,
   PostgresHealthIndicator,
@@ -99,6 +100,7 @@ export class QueryApiModule {
         Authenticator,
         JwtVerifier,
         RateLimiter,
+        AuditEventRepository,
         AuditEventQueryRepository,
         {
           provide: EVENT_QUERY_OPTIONS,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { fromRecord, type AuditEventRecord, type StoredAuditEvent } from './audit-event.mapper';
-import { AUDIT_EVENT_SELECT_SQL as SELECT, isUuid } from './audit-event.repository';
+import { AUDIT_EVENT_SELECT_SQL as SELECT, AuditEventRepository } from './audit-event.repository';
 import type { Bucket, EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
 import { buildEventWhere, buildRollupTop, groupColumn, orderBy, rollupRange } from './event-sql.mapper';
 import { StoreErrorCode, StoreException } from './store.exception';
@@ -47,6 +47,7 @@ export class AuditEventQueryRepository {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EVENT_QUERY_OPTIONS) private readonly options: EventQueryOptions,
+    private readonly events: AuditEventRepository,
   ) {}
 
   /** One page in (time, id) order; asks for `first + 1` rows so the caller knows whether there is a next page. */
@@ -57,12 +58,8 @@ export class AuditEventQueryRepository {
     return rows.map(fromRecord);
   }
 
-  async findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
-    if (!isUuid(id)) return null;
-    const tenant = scope.tenantId === null ? '' : ' AND tenant_id = $2';
-    const params = scope.tenantId === null ? [id] : [id, scope.tenantId];
-    const [row] = await this.read<AuditEventRecord>(`${SELECT} WHERE id = $1${tenant} LIMIT 1`, params);
-    return row ? fromRecord(row) : null;
+  findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
+    return this.readOnly((client) => this.events.findById(client, scope, id));
   }
 
   /** Counts per time bucket (UTC) and optional group key, oldest bucket first. */
@@ -133,13 +130,17 @@ export class AuditEventQueryRepository {
     }
   }
 
-  private async read<T>(sql: string, params: unknown[]): Promise<T[]> {
+  private read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.readOnly(async (client) => (await client.query(sql, params)).rows as T[]);
+  }
+
+  private async readOnly<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await this.begin(client, this.options.statementTimeoutMs);
-      const result = await client.query(sql, params);
+      const result = await work(client);
       await client.query('COMMIT');
-      return result.rows as T[];
+      return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw this.translate(err);

@@ -7,6 +7,7 @@ import { EntityManager } from 'typeorm';
 import { insertWithRollupsSql } from './audit-event-rollup.util';
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
 import { ENVELOPE_COLUMNS } from './generated/audit-event.columns';
+import { TenantScope } from './tenant-scope.types';
 
 /** Where the store's reads run: a pg pool or client, or a TypeORM entity manager. */
 export type StoreExecutor = Pick<ClientBase, 'query'> | EntityManager;
@@ -44,11 +45,6 @@ export function rowValues(row: AuditEventRow): Value[] {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` can be an event id (a lookup by anything else finds nothing, without asking PostgreSQL). */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
-}
 
 const names = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
 
@@ -137,13 +133,16 @@ export class AuditEventRepository {
     }
   }
 
-  /** One tenant's event by id, with every field and its Kafka origin; null when absent or another tenant's. */
-  async findById(db: StoreExecutor, tenantId: string, id: string): Promise<StoredAuditEvent | null> {
+  /**
+   * An event by id within the scope, with every field and its Kafka origin; null when absent or outside it.
+   * The one lookup by id: the query API's runs it in its read-only transaction.
+   */
+  async findById(db: StoreExecutor, scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
+    if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
     if (!UUID.test(id)) return null;
-    const [record] = await queryRows<AuditEventRecord>(db, `${AUDIT_EVENT_SELECT_SQL} WHERE tenant_id = $1 AND id = $2 LIMIT 1`, [
-      tenantId,
-      id,
-    ]);
+    const tenant = scope.tenantId === null ? '' : ' AND tenant_id = $2';
+    const params = scope.tenantId === null ? [id] : [id, scope.tenantId];
+    const [record] = await queryRows<AuditEventRecord>(db, `${AUDIT_EVENT_SELECT_SQL} WHERE id = $1${tenant} LIMIT 1`, params);
     return record ? fromRecord(record) : null;
   }
 }
