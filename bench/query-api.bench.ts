@@ -2,7 +2,7 @@
 // store seeded with BENCH_EVENTS (default 1,000,000; the issue's figure is 10,000,000) events of 50 tenants
 // over 30 days. BENCH_SCHEMA reuses an already seeded schema of the test database (kept afterwards).
 import pg from 'pg';
-import { ApiKeyRepository } from '@vigil/store';
+import { ApiKeyRepository, AuditEventQueryRepository, AuditEventRepository, TenantScope } from '@vigil/store';
 import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
 import { machine, writeReport, type Measurement } from './lib/report.util';
@@ -56,11 +56,15 @@ async function main(): Promise<void> {
     edges { cursor node { id time action outcome actor { id name } client { ip } targets { type id } attributes } } pageInfo { hasNextPage endCursor } } }`;
   try {
     const last24h = { from: iso(DAY), to: iso(0) };
-    const count24h = (
-      await pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event WHERE tenant_id = $1 AND time >= now() - interval '1 day'`, [
-        tenant,
-      ])
-    ).rows[0]?.n;
+    // Through the store's query repository: libs/store owns the SQL on audit_event.
+    const store = new AuditEventQueryRepository(
+      pool,
+      { statementTimeoutMs: 600_000, exportTimeoutMs: 600_000 },
+      new AuditEventRepository(),
+    );
+    const nowMicros = Date.now() * 1000;
+    const day = { fromMicros: nowMicros - DAY * 1000, toMicros: nowMicros, toGiven: true };
+    const count24h = (await store.counts(TenantScope.tenant(tenant), day, 'DAY')).reduce((n, row) => n + row.count, 0);
     const pageSize = Math.max(1, Math.min(100, Math.floor(Number(count24h) / 100)));
     let cursor99: string | null = null;
     for (let i = 0; i < 99; i++) {
