@@ -51,6 +51,7 @@ const roles = [
   'normalizer',
   'interceptor',
   'migration',
+  'manager',
   'spec',
   'int-spec',
   'e2e-spec',

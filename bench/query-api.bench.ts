@@ -1,17 +1,15 @@
 // Query API latency (issue 5): p50/p95/p99 of typical analyst queries through GraphQL over HTTP, over a
 // store seeded with BENCH_EVENTS (default 1,000,000; the issue's figure is 10,000,000) events of 50 tenants
 // over 30 days. BENCH_SCHEMA reuses an already seeded schema of the test database (kept afterwards).
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import pg from 'pg';
-import { ApiKeyRepository } from '@vigil/store';
-import { testEnv, uniqueName } from '@vigil/testing';
-import { QueryApiModule } from '../apps/query-api/src/query-api.module';
+import { ApiKeyRepository, AuditEventQueryRepository, AuditEventRepository, TenantScope } from '@vigil/store';
+import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
 import { machine, writeReport, type Measurement } from './lib/report.util';
 
-const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 50);
+const env = benchEnv();
+const EVENTS = env.BENCH_EVENTS;
+const ROUNDS = env.BENCH_ROUNDS ?? 50;
 const PEPPER = 'bench-pepper-0123456789abcdef';
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -23,7 +21,7 @@ const DAY = 86_400_000;
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
-  const reuse = process.env['BENCH_SCHEMA'];
+  const reuse = env.BENCH_SCHEMA;
   const schema = reuse ?? uniqueName('qbench').replace(/-/g, '_');
   const url = new URL(testEnv.databaseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
@@ -35,24 +33,17 @@ async function main(): Promise<void> {
   }
   const tenant = tenantName(0);
   const { key } = await new ApiKeyRepository().create(pool, { tenantId: tenant, role: 'analyst', name: 'bench' }, PEPPER);
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      QueryApiModule.forRoot({
-        DATABASE_URL: url.toString(),
-        QUERY_API_LIVE: 'false',
-        QUERY_API_SCHEMA_FILE: 'false',
-        VIGIL_API_KEY_PEPPER: PEPPER,
-        QUERY_API_RATE_PER_SECOND: '100000',
-        QUERY_API_RATE_BURST: '100000',
-        LOG_LEVEL: 'silent',
-      }),
-    ],
-  }).compile();
-  const app: INestApplication = moduleRef.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  const port = (app.getHttpServer() as import('node:http').Server).address() as { port: number };
+  // The compiled app as its own process, as operators run it (and without reaching into its internals).
+  const app = await new AppProcess('query-api', {
+    DATABASE_URL: url.toString(),
+    QUERY_API_LIVE: 'false',
+    VIGIL_API_KEY_PEPPER: PEPPER,
+    QUERY_API_RATE_PER_SECOND: '100000',
+    QUERY_API_RATE_BURST: '100000',
+    LOG_LEVEL: 'silent',
+  }).start();
   const gql = async (query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const res = await fetch(`http://127.0.0.1:${port.port}/graphql`, {
+    const res = await fetch(`${app.baseUrl}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query, variables }),
@@ -65,11 +56,15 @@ async function main(): Promise<void> {
     edges { cursor node { id time action outcome actor { id name } client { ip } targets { type id } attributes } } pageInfo { hasNextPage endCursor } } }`;
   try {
     const last24h = { from: iso(DAY), to: iso(0) };
-    const count24h = (
-      await pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event WHERE tenant_id = $1 AND time >= now() - interval '1 day'`, [
-        tenant,
-      ])
-    ).rows[0]?.n;
+    // Through the store's query repository: libs/store owns the SQL on audit_event.
+    const store = new AuditEventQueryRepository(
+      pool,
+      { statementTimeoutMs: 600_000, exportTimeoutMs: 600_000 },
+      new AuditEventRepository(),
+    );
+    const nowMicros = Date.now() * 1000;
+    const day = { fromMicros: nowMicros - DAY * 1000, toMicros: nowMicros, toGiven: true };
+    const count24h = (await store.counts(TenantScope.tenant(tenant), day, 'DAY')).reduce((n, row) => n + row.count, 0);
     const pageSize = Math.max(1, Math.min(100, Math.floor(Number(count24h) / 100)));
     let cursor99: string | null = null;
     for (let i = 0; i < 99; i++) {
@@ -130,8 +125,8 @@ async function main(): Promise<void> {
       ratios: {},
     });
   } finally {
-    await app.close();
-    if (!reuse && process.env['BENCH_KEEP'] !== 'true') await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await app.stop();
+    if (!reuse && !env.BENCH_KEEP) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await pool.end();
   }
 }

@@ -2,6 +2,7 @@
 // or --schema <name> in it) with realistic multi-tenant audit events over the last 30 days, with COPY.
 // Run without --events (as `npm run bench` does with every file here) it prints its usage and does nothing.
 import { parseArgs } from 'node:util';
+import { benchEnv } from '@vigil/testing';
 import { seedQueryStore } from './lib/query-seed.util';
 
 async function main(): Promise<void> {
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   }
   const events = Number(values.events);
   if (!Number.isInteger(events) || events < 1) throw new Error('--events must be a positive integer');
-  const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil';
+  const databaseUrl = benchEnv().DATABASE_URL;
   const seconds = await seedQueryStore({
     databaseUrl,
     ...(values.schema ? { schema: values.schema } : {}),

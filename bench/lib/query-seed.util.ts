@@ -8,11 +8,13 @@ import {
   AUDIT_EVENT_INSERT_COLUMNS,
   BACKFILL_ROLLUPS_SQL,
   copyLine,
-  microsToTimestamp,
   PartitionManager,
   runMigrations,
+  toRow,
   type AuditEventRow,
 } from '@vigil/store';
+import type { AuditEvent } from '@vigil/events';
+import { anAuditEvent } from '@vigil/testing';
 
 export interface SeedOptions {
   databaseUrl: string;
@@ -88,40 +90,30 @@ function row(rnd: () => number, tenant: number, timeMicros: number, offset: numb
   const failed = rnd() < failureRate;
   const actor = Math.floor(rnd() ** 2 * 2000); // some actors far busier than others
   const ip = `10.${tenant % 250}.${Math.floor(rnd() * 64)}.${Math.floor(rnd() * 250)}`;
-  const time = microsToTimestamp(timeMicros);
-  return {
-    tenantId: tenantName(tenant),
-    time,
+  // Through the store's own mapper, from the test factory's event: a new envelope field needs no change here.
+  const event = {
+    ...anAuditEvent(),
     id: uuidv7({ msecs: Math.floor(timeMicros / 1000) }),
-    observedTime: time,
+    time: timeMicros,
+    observedTime: timeMicros,
+    tenantId: tenantName(tenant),
     category,
     action,
     outcome: failed ? 'FAILURE' : 'SUCCESS',
     severity: failed ? 'MEDIUM' : 'INFO',
-    actorId: `user-${actor}`,
-    actorName: `user${actor}@tenant${tenant}.example.com`,
-    actorType: 'USER',
-    actorRoles: ['member'],
-    clientIp: ip,
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0',
-    serviceName: SERVICES[actor % SERVICES.length] ?? 'auth-service',
-    serviceVersion: '1.0.0',
-    serviceHost: 'host-1',
-    httpMethod: 'POST',
-    httpUrl: '/api/v1/x',
-    httpOperation: null,
-    httpStatus: failed ? 401 : 200,
+    actor: { id: `user-${actor}`, name: `user${actor}@tenant${tenant}.example.com`, type: 'USER', roles: ['member'] },
+    client: { ip, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
+    service: { name: SERVICES[actor % SERVICES.length] ?? 'auth-service', version: '1.0.0', host: 'host-1' },
+    http: { method: 'POST', url: '/api/v1/x', operation: null, statusCode: failed ? 401 : 200 },
     correlationId: `req-${offset}`,
     traceId: null,
     spanId: null,
     description: failed ? 'request refused: invalid credentials' : 'request completed',
-    targets: JSON.stringify([{ type: 'user', id: `user-${(actor * 7) % 2000}`, name: null }]),
+    targets: [{ type: 'user', id: `user-${(actor * 7) % 2000}`, name: null }],
     payload: null,
-    attributes: JSON.stringify({ region: 'eu-west-1', attempt: 1 + (offset % 3) }),
-    kafkaTopic: `audit.${category}`,
-    kafkaPartition: tenant % 6,
-    kafkaOffset: String(offset),
-  };
+    attributes: { region: 'eu-west-1', attempt: 1 + (offset % 3) },
+  } as AuditEvent;
+  return toRow(event, { topic: `audit.${category}`, partition: tenant % 6, offset: String(offset) });
 }
 
 /**

@@ -1,9 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import type { AuditEvent } from '@vigil/events';
 import { ApiKeyRepository, AuditEventRepository, toRow, type ApiKeyRole } from '@vigil/store';
-import { anAuditEvent, SchemaStore, testEnv } from '@vigil/testing';
-import { QueryApiModule } from '../../apps/query-api/src/query-api.module';
+import { anAuditEvent, AppProcess, SchemaStore, testEnv } from '@vigil/testing';
 
 export const PEPPER = 'query-api-test-pepper-0123456789';
 export const JWT_SECRET = 'query-api-test-jwt-secret-0123456789abcdef';
@@ -40,34 +37,31 @@ export function eventsOf(
   });
 }
 
-/** The query API in-process on a free port, against the test store. */
+/**
+ * The query API as a real process (the compiled app, as operators run it) on a free port, against the test store.
+ * A process rather than the app's module in-process, so tests use the API only through its edges, not its internals.
+ */
 export class QueryApiHarness {
-  app!: INestApplication;
-  baseUrl = '';
+  private readonly process: AppProcess;
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(env: Record<string, string>) {
+    this.process = new AppProcess('query-api', {
+      QUERY_API_LIVE: 'false',
+      VIGIL_API_KEY_PEPPER: PEPPER,
+      QUERY_API_JWT_SECRET: JWT_SECRET,
+      LOG_LEVEL: 'silent',
+      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+      ...env,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.process.baseUrl;
+  }
 
   async start(): Promise<this> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        QueryApiModule.forRoot({
-          QUERY_API_LIVE: 'false',
-          QUERY_API_SCHEMA_FILE: 'false',
-          VIGIL_API_KEY_PEPPER: PEPPER,
-          QUERY_API_JWT_SECRET: JWT_SECRET,
-          LOG_LEVEL: 'silent',
-          KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-          SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
-          ...this.env,
-        }),
-      ],
-    }).compile();
-    this.app = moduleRef.createNestApplication({ logger: false });
-    this.app.enableShutdownHooks();
-    await this.app.listen(0, '127.0.0.1');
-    const server = this.app.getHttpServer() as import('node:http').Server;
-    const address = server.address() as { port: number };
-    this.baseUrl = `http://127.0.0.1:${address.port}`;
+    await this.process.start();
     return this;
   }
 
@@ -81,7 +75,7 @@ export class QueryApiHarness {
   }
 
   async stop(): Promise<void> {
-    await this.app.close();
+    await this.process.stop();
   }
 }
 

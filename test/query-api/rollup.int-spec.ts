@@ -2,11 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '@vigil/events';
 import { requireStack } from '@vigil/testing';
-import { GROUP_BY, type EventFilter } from '../../apps/query-api/src/events/event-filter.types';
-import { EventQueryRepository } from '../../apps/query-api/src/events/event-query.repository';
-import { rollupRange } from '../../apps/query-api/src/events/event-sql.mapper';
-import { TenantScope } from '../../apps/query-api/src/events/tenant-scope.types';
-import type { QueryApiConfig } from '../../apps/query-api/src/query-api.config';
+import { AuditEventQueryRepository, AuditEventRepository, GROUP_BY, rollupRange, TenantScope, type EventFilter } from '@vigil/store';
 import { eventsOf, QueryTestStore } from './query-api-test.util';
 
 const HOUR = 3600e6;
@@ -31,7 +27,7 @@ function varied(tenantId: string, n: number, count: number): AuditEvent[] {
 
 describe('query-api rollups (audit_event_hourly, audit_event_daily)', () => {
   const store = new QueryTestStore();
-  let repository: EventQueryRepository;
+  let repository: AuditEventQueryRepository;
   const a = varied('tenant-a', 1, 600);
   const b = varied('tenant-b', 2, 300);
 
@@ -44,7 +40,11 @@ describe('query-api rollups (audit_event_hourly, audit_event_daily)', () => {
     await store.insert(a);
     await store.insert(b);
     await store.insert(b);
-    repository = new EventQueryRepository(store.pool, { QUERY_API_STATEMENT_TIMEOUT_MS: 10_000 } as QueryApiConfig);
+    repository = new AuditEventQueryRepository(
+      store.pool,
+      { statementTimeoutMs: 10_000, exportTimeoutMs: 10_000 },
+      new AuditEventRepository(),
+    );
   });
   after(() => store.drop());
 

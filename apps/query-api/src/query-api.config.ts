@@ -32,8 +32,6 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_RATE_BURST: positiveInt(100_000).default(60),
   /** The live tail (subscription eventAdded), fed from Kafka; needs Kafka and the registry. */
   QUERY_API_LIVE: envBoolean.default(true),
-  /** Where the generated schema is written at boot (relative to the working directory); `false` keeps it in memory. */
-  QUERY_API_SCHEMA_FILE: z.string().min(1).default('apps/query-api/schema.gql'),
 });
 
 export type QueryApiConfig = z.infer<typeof queryApiConfigSchema>;

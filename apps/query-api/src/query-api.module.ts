@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
@@ -7,16 +6,24 @@ import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
-import { APP_CONFIG, ConfigModule } from '@vigil/config';
+import { ClockModule } from '@vigil/common';
+import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
 import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
-import { ApiKeyRepository, DatabaseModule, PostgresHealthIndicator } from '@vigil/store';
+import {
+  ApiKeyRepository,
+  AuditEventQueryRepository,
+  AuditEventRepository,
+  DatabaseModule,
+  EVENT_QUERY_OPTIONS,
+  PostgresHealthIndicator,
+  type EventQueryOptions,
+} from '@vigil/store';
 import { ExpressApolloDriver } from './apollo-express.strategy';
 import { AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator.service';
 import { JwtVerifier } from './auth/jwt-verifier.service';
 import { RateLimiter } from './auth/rate-limiter.service';
-import { EventQueryRepository } from './events/event-query.repository';
 import { EventQueryService } from './events/event-query.service';
 import { EventsResolver } from './events/events.resolver';
 import { EventsExportController } from './export/events-export.controller';
@@ -52,7 +59,8 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
   inject: [APP_CONFIG],
   useFactory: (config: QueryApiConfig): ApolloDriverConfig => ({
     path: '/graphql',
-    autoSchemaFile: config.QUERY_API_SCHEMA_FILE === 'false' ? true : path.resolve(config.QUERY_API_SCHEMA_FILE),
+    // In memory only: a running service never writes into its checkout (codegen writes schema.gql, schema.generator.ts).
+    autoSchemaFile: true,
     sortSchema: true,
     playground: false,
     introspection: true,
@@ -67,15 +75,19 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
 
 @Module({})
 export class QueryApiModule {
-  /** The app; `env` overrides the process environment (tests). The live tail (Kafka) is on unless QUERY_API_LIVE=false. */
-  static forRoot(env: Readonly<Record<string, string | undefined>> = process.env): DynamicModule {
-    const live = env['QUERY_API_LIVE'] !== 'false' && env['QUERY_API_LIVE'] !== '0' && env['QUERY_API_LIVE'] !== 'no';
+  /**
+   * The app; `env` overrides the process environment (tests). The live tail (Kafka) is on unless QUERY_API_LIVE is
+   * false: the module's shape follows the validated config, read through libs/config like every other setting.
+   */
+  static forRoot(env?: Readonly<Record<string, string | undefined>>): DynamicModule {
+    const live = loadConfig(queryApiConfigSchema, env).QUERY_API_LIVE;
     const readiness: Type<ReadinessIndicator>[] = live ? [PostgresHealthIndicator, KafkaHealthIndicator] : [PostgresHealthIndicator];
     return {
       module: QueryApiModule,
       imports: [
         ConfigModule.forRoot(queryApiConfigSchema, env),
         ObservabilityModule.forRoot({ name: 'query-api', readiness }),
+        ClockModule,
         DatabaseModule,
         ...(live ? [KafkaModule] : []),
         graphql,
@@ -88,7 +100,16 @@ export class QueryApiModule {
         Authenticator,
         JwtVerifier,
         RateLimiter,
-        EventQueryRepository,
+        AuditEventRepository,
+        AuditEventQueryRepository,
+        {
+          provide: EVENT_QUERY_OPTIONS,
+          inject: [APP_CONFIG],
+          useFactory: (config: QueryApiConfig): EventQueryOptions => ({
+            statementTimeoutMs: config.QUERY_API_STATEMENT_TIMEOUT_MS,
+            exportTimeoutMs: config.QUERY_API_EXPORT_TIMEOUT_MS,
+          }),
+        },
         EventQueryService,
         EventsResolver,
         ...(live ? [LiveEventsService, LiveEventsConsumer, LiveEventsResolver] : []),

@@ -1,5 +1,11 @@
 import { isIP } from 'node:net';
-import type { AttributeValue, AuditEvent, Target } from '@vigil/events';
+import type { AttributeValue, AuditEvent } from '@vigil/events';
+import {
+  envelopeFromRecord,
+  envelopeRow,
+  type AuditEventEnvelopeRecord,
+  type AuditEventEnvelopeRow,
+} from './generated/audit-event.columns';
 import { StoreErrorCode, StoreException } from './store.exception';
 
 /** Where a Kafka record came from; offsets are decimal strings as kafkajs gives them. */
@@ -9,36 +15,11 @@ export interface KafkaOrigin {
   offset: string;
 }
 
-/** One `audit_event` row as the repository binds it: times as ISO strings with microseconds, jsonb as JSON text. */
-export interface AuditEventRow {
-  tenantId: string;
-  time: string;
-  id: string;
-  observedTime: string;
-  category: string;
-  action: string;
-  outcome: string;
-  severity: string;
-  actorId: string;
-  actorName: string | null;
-  actorType: string;
-  actorRoles: string[];
-  clientIp: string | null;
-  userAgent: string | null;
-  serviceName: string;
-  serviceVersion: string | null;
-  serviceHost: string | null;
-  httpMethod: string | null;
-  httpUrl: string | null;
-  httpOperation: string | null;
-  httpStatus: number | null;
-  correlationId: string | null;
-  traceId: string | null;
-  spanId: string | null;
-  description: string | null;
-  targets: string;
-  payload: string | null;
-  attributes: string;
+/**
+ * One `audit_event` row as the repository binds it: the envelope's columns (generated from avro/envelope.avsc:
+ * times as ISO strings with microseconds, jsonb as JSON text), and where the event came from in Kafka.
+ */
+export interface AuditEventRow extends AuditEventEnvelopeRow {
   kafkaTopic: string;
   kafkaPartition: number;
   kafkaOffset: string;
@@ -85,7 +66,6 @@ function storableJson(value: unknown): unknown {
   return value;
 }
 
-const text = (value: string | null | undefined): string | null => (value == null ? null : storableText(value));
 const json = (value: unknown): string => JSON.stringify(storableJson(value));
 
 /** An address inet accepts, or null. A zone id (fe80::1%eth0) is dropped: it only means something on the sender's host. */
@@ -108,33 +88,9 @@ export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
   const rawIp = event.client?.ip;
   if (rawIp != null && clientIp === null && !(INVALID_CLIENT_IP_ATTRIBUTE in attributes)) attributes[INVALID_CLIENT_IP_ATTRIBUTE] = rawIp;
   return {
-    tenantId: storableText(event.tenantId),
-    time: microsToTimestamp(event.time, 'time'),
+    ...envelopeRow(event, { text: storableText, timestamp: microsToTimestamp, json }),
     id: event.id.toLowerCase(),
-    observedTime: microsToTimestamp(event.observedTime, 'observedTime'),
-    category: storableText(event.category),
-    action: storableText(event.action),
-    outcome: event.outcome,
-    severity: event.severity,
-    actorId: storableText(event.actor.id),
-    actorName: text(event.actor.name),
-    actorType: event.actor.type,
-    actorRoles: event.actor.roles.map(storableText),
     clientIp,
-    userAgent: text(event.client?.userAgent),
-    serviceName: storableText(event.service.name),
-    serviceVersion: text(event.service.version),
-    serviceHost: text(event.service.host),
-    httpMethod: text(event.http?.method),
-    httpUrl: text(event.http?.url),
-    httpOperation: text(event.http?.operation),
-    httpStatus: status,
-    correlationId: text(event.correlationId),
-    traceId: text(event.traceId),
-    spanId: text(event.spanId),
-    description: text(event.description),
-    targets: json(event.targets),
-    payload: event.payload === null ? null : json(event.payload),
     attributes: json(attributes),
     kafkaTopic: origin.topic,
     kafkaPartition: origin.partition,
@@ -142,36 +98,8 @@ export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
   };
 }
 
-/** A row as `AuditEventRepository` selects it: times as epoch-microsecond strings, bigint as string. */
-export interface AuditEventRecord {
-  tenant_id: string;
-  time_us: string;
-  id: string;
-  observed_time_us: string;
-  category: string;
-  action: string;
-  outcome: string;
-  severity: string;
-  actor_id: string;
-  actor_name: string | null;
-  actor_type: string;
-  actor_roles: string[];
-  client_ip: string | null;
-  user_agent: string | null;
-  service_name: string;
-  service_version: string | null;
-  service_host: string | null;
-  http_method: string | null;
-  http_url: string | null;
-  http_operation: string | null;
-  http_status: number | null;
-  correlation_id: string | null;
-  trace_id: string | null;
-  span_id: string | null;
-  description: string | null;
-  targets: Target[];
-  payload: Record<string, unknown> | null;
-  attributes: Record<string, AttributeValue>;
+/** A row as `AuditEventRepository` selects it: the envelope's columns (times as epoch-microsecond text), and the store's. */
+export interface AuditEventRecord extends AuditEventEnvelopeRecord {
   kafka_topic: string;
   kafka_partition: number;
   kafka_offset: string;
@@ -187,29 +115,7 @@ export interface StoredAuditEvent {
 
 /** The inverse of `toRow`. A client or http object whose fields are all null reads back as null. */
 export function fromRecord(r: AuditEventRecord): StoredAuditEvent {
-  const hasClient = r.client_ip !== null || r.user_agent !== null;
-  const hasHttp = r.http_method !== null || r.http_url !== null || r.http_operation !== null || r.http_status !== null;
   // The row holds what the Avro decoder produced; category and payload were checked together before storing.
-  const event = {
-    id: r.id,
-    time: Number(r.time_us),
-    observedTime: Number(r.observed_time_us),
-    tenantId: r.tenant_id,
-    category: r.category,
-    action: r.action,
-    outcome: r.outcome,
-    severity: r.severity,
-    actor: { id: r.actor_id, name: r.actor_name, type: r.actor_type, roles: r.actor_roles },
-    client: hasClient ? { ip: r.client_ip, userAgent: r.user_agent } : null,
-    targets: r.targets,
-    http: hasHttp ? { method: r.http_method, url: r.http_url, operation: r.http_operation, statusCode: r.http_status } : null,
-    service: { name: r.service_name, version: r.service_version, host: r.service_host },
-    correlationId: r.correlation_id,
-    traceId: r.trace_id,
-    spanId: r.span_id,
-    description: r.description,
-    payload: r.payload,
-    attributes: r.attributes,
-  } as unknown as AuditEvent;
+  const event = envelopeFromRecord(r) as unknown as AuditEvent;
   return { event, origin: { topic: r.kafka_topic, partition: r.kafka_partition, offset: r.kafka_offset }, ingestedAt: r.ingested_at };
 }

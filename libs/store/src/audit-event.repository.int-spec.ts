@@ -6,9 +6,10 @@ import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { Clock } from '@vigil/common';
 import { createStoreDataSource } from './data-source.factory';
-import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.service';
+import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { createScratchStore, type ScratchStore } from './store-test.util';
+import { TenantScope } from './tenant-scope.types';
 
 const rowsFor = (count: number, at: Date, tenantId = 'tenant-a'): AuditEventRow[] =>
   Array.from({ length: count }, (_, i) => toRow(makeEvent({ tenantId, time: microsOf(at, i) }), makeOrigin()));
@@ -49,7 +50,7 @@ describe(AuditEventRepository.name, () => {
     });
     const origin = { topic: 'audit.authentication', partition: 7, offset: '9007199254740993' };
     assert.equal(await store.insert([toRow(event, origin)]), 1);
-    const stored = await repository.findById(store.pool, 'tenant-rt', event.id);
+    const stored = await repository.findById(store.pool, TenantScope.tenant('tenant-rt'), event.id);
     assert.ok(stored);
     assert.deepEqual(stored.event, event);
     assert.deepEqual(stored.origin, origin);
@@ -59,8 +60,8 @@ describe(AuditEventRepository.name, () => {
   it('does not show one tenant an event of another', async () => {
     const event = makeEvent({ tenantId: 'tenant-owner' });
     await store.insert([toRow(event, makeOrigin())]);
-    assert.equal(await repository.findById(store.pool, 'tenant-other', event.id), null);
-    assert.equal(await repository.findById(store.pool, 'tenant-owner', 'not-a-uuid'), null);
+    assert.equal(await repository.findById(store.pool, TenantScope.tenant('tenant-other'), event.id), null);
+    assert.equal(await repository.findById(store.pool, TenantScope.tenant('tenant-owner'), 'not-a-uuid'), null);
   });
 
   it("writes inside the caller's transaction: a rollback leaves nothing behind", async () => {
@@ -109,7 +110,7 @@ describe(AuditEventRepository.name, () => {
       [future.id],
     );
     assert.deepEqual(rows, [{ partition: DEFAULT_PARTITION }]);
-    assert.equal((await repository.findById(store.pool, 'tenant-future', future.id))?.event.time, future.time);
+    assert.equal((await repository.findById(store.pool, TenantScope.tenant('tenant-future'), future.id))?.event.time, future.time);
   });
 
   it("serves a tenant's keyset page from the tenant+time index", async () => {

@@ -6,6 +6,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { insertWithRollupsSql } from './audit-event-rollup.util';
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
+import { ENVELOPE_COLUMNS } from './generated/audit-event.columns';
+import { TenantScope } from './tenant-scope.types';
 
 /** Where the store's reads run: a pg pool or client, or a TypeORM entity manager. */
 export type StoreExecutor = Pick<ClientBase, 'query'> | EntityManager;
@@ -18,35 +20,16 @@ function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
+/** The envelope's columns (generated from avro/envelope.avsc), then where the event came from in Kafka. */
 const COLUMNS: readonly Column[] = [
-  ['tenant_id', 'text', (r) => r.tenantId],
-  ['time', 'timestamptz', (r) => r.time],
-  ['id', 'uuid', (r) => r.id],
-  ['observed_time', 'timestamptz', (r) => r.observedTime],
-  ['category', 'text', (r) => r.category],
-  ['action', 'text', (r) => r.action],
-  ['outcome', 'text', (r) => r.outcome],
-  ['severity', 'text', (r) => r.severity],
-  ['actor_id', 'text', (r) => r.actorId],
-  ['actor_name', 'text', (r) => r.actorName],
-  ['actor_type', 'text', (r) => r.actorType],
-  ['actor_roles', 'text[]', (r) => arrayLiteral(r.actorRoles)],
-  ['client_ip', 'inet', (r) => r.clientIp],
-  ['user_agent', 'text', (r) => r.userAgent],
-  ['service_name', 'text', (r) => r.serviceName],
-  ['service_version', 'text', (r) => r.serviceVersion],
-  ['service_host', 'text', (r) => r.serviceHost],
-  ['http_method', 'text', (r) => r.httpMethod],
-  ['http_url', 'text', (r) => r.httpUrl],
-  ['http_operation', 'text', (r) => r.httpOperation],
-  ['http_status', 'integer', (r) => r.httpStatus],
-  ['correlation_id', 'text', (r) => r.correlationId],
-  ['trace_id', 'text', (r) => r.traceId],
-  ['span_id', 'text', (r) => r.spanId],
-  ['description', 'text', (r) => r.description],
-  ['targets', 'jsonb', (r) => r.targets],
-  ['payload', 'jsonb', (r) => r.payload],
-  ['attributes', 'jsonb', (r) => r.attributes],
+  ...ENVELOPE_COLUMNS.map(({ column, sqlType, rowKey }): Column => [
+    column,
+    sqlType,
+    (r) => {
+      const value = r[rowKey];
+      return Array.isArray(value) ? arrayLiteral(value) : value;
+    },
+  ]),
   ['kafka_topic', 'text', (r) => r.kafkaTopic],
   ['kafka_partition', 'integer', (r) => r.kafkaPartition],
   ['kafka_offset', 'bigint', (r) => r.kafkaOffset],
@@ -62,6 +45,7 @@ export function rowValues(row: AuditEventRow): Value[] {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const names = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
 
 /**
@@ -89,7 +73,8 @@ export function copyLine(row: AuditEventRow): string {
   return `${rowValues(row).map(copyField).join('\t')}\n`;
 }
 
-const SELECT_SQL = `
+/** Every column of `audit_event`, with the times as epoch-microsecond text (`AuditEventRecord`, read by `fromRecord`). */
+export const AUDIT_EVENT_SELECT_SQL = `
   SELECT *, (extract(epoch FROM time) * 1000000)::bigint::text AS time_us,
          (extract(epoch FROM observed_time) * 1000000)::bigint::text AS observed_time_us
   FROM audit_event`;
@@ -148,10 +133,16 @@ export class AuditEventRepository {
     }
   }
 
-  /** One tenant's event by id, with every field and its Kafka origin; null when absent or another tenant's. */
-  async findById(db: StoreExecutor, tenantId: string, id: string): Promise<StoredAuditEvent | null> {
+  /**
+   * An event by id within the scope, with every field and its Kafka origin; null when absent or outside it.
+   * The one lookup by id: the query API's runs it in its read-only transaction.
+   */
+  async findById(db: StoreExecutor, scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
+    if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
     if (!UUID.test(id)) return null;
-    const [record] = await queryRows<AuditEventRecord>(db, `${SELECT_SQL} WHERE tenant_id = $1 AND id = $2 LIMIT 1`, [tenantId, id]);
+    const tenant = scope.tenantId === null ? '' : ' AND tenant_id = $2';
+    const params = scope.tenantId === null ? [id] : [id, scope.tenantId];
+    const [record] = await queryRows<AuditEventRecord>(db, `${AUDIT_EVENT_SELECT_SQL} WHERE id = $1${tenant} LIMIT 1`, params);
     return record ? fromRecord(record) : null;
   }
 }

@@ -10,12 +10,14 @@ import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { AUDIT_EVENT_INSERT_COLUMNS, AUDIT_EVENT_INSERT_TYPES, AuditEventRepository, copyLine, rowValues } from './audit-event.repository';
 import { Clock } from '@vigil/common';
-import { PartitionManager } from './partition.service';
+import { benchEnv } from '@vigil/testing';
+import { PartitionManager } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { createScratchStore, type ScratchStore } from './store-test.util';
 
-const ROWS = Number(process.env['BENCH_ROWS'] ?? 10_000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const env = benchEnv();
+const ROWS = env.BENCH_ROWS;
+const ROUNDS = env.BENCH_ROUNDS ?? 5;
 const columns = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
 
 /** The alternative measured against: one INSERT ... SELECT FROM unnest($1::text[], ...) with a parameter per column. */

@@ -1,6 +1,6 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { PartitionManager } from './partition.service';
+import type { PartitionManager } from './partition.manager';
 
 export const PARTITION_MAINTENANCE_INTERVAL_MS = 3_600_000;
 

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '@vigil/config';
 import { AuditEventRepository } from './audit-event.repository';
 import { Clock } from '@vigil/common';
 import { PartitionScheduler } from './partition.scheduler';
-import { PartitionManager } from './partition.service';
+import { PartitionManager } from './partition.manager';
 import { storeOptionsFrom, type StoreEnvConfig, type StoreOptions } from './store.config';
 import { PG_POOL, STORE_OPTIONS } from './store.tokens';
 

@@ -5,3 +5,4 @@ export * from './kafka-collector.util';
 export * from './tcp-proxy.util';
 export * from './app-process.util';
 export * from './schema-store.util';
+export * from './bench.env';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { Clock } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
 import { API_KEY_ROLES } from '@vigil/store';
 import { QueryErrorCode, QueryException } from '../query.exception';
@@ -15,7 +16,10 @@ function unauthenticated(message: string): QueryException {
 export class JwtVerifier {
   private readonly key: JWTVerifyGetKey | Uint8Array | undefined;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: QueryApiConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
+    private readonly clock: Clock,
+  ) {
     if (config.QUERY_API_JWKS_URL) this.key = createRemoteJWKSet(new URL(config.QUERY_API_JWKS_URL));
     else if (config.QUERY_API_JWT_SECRET) this.key = new TextEncoder().encode(config.QUERY_API_JWT_SECRET);
   }
@@ -23,7 +27,9 @@ export class JwtVerifier {
   async verify(token: string): Promise<Principal> {
     if (this.key === undefined) throw unauthenticated('JWTs are not accepted here (no JWKS or secret configured); use an API key');
     let payload: JWTPayload;
+    // Expiry and not-before are judged by the injected clock, like every other time decision.
     const options = {
+      currentDate: this.clock.now(),
       ...(this.config.QUERY_API_JWT_ISSUER ? { issuer: this.config.QUERY_API_JWT_ISSUER } : {}),
       ...(this.config.QUERY_API_JWT_AUDIENCE ? { audience: this.config.QUERY_API_JWT_AUDIENCE } : {}),
     };

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
 import type { QueryApiConfig } from '../query-api.config';
 
@@ -22,7 +23,7 @@ export class TokenBuckets {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: NowMs = Date.now,
+    private readonly now: NowMs,
   ) {}
 
   take(key: string): number {
@@ -48,7 +49,7 @@ export class TokenBuckets {
 /** The API's per-key request rate (QUERY_API_RATE_PER_SECOND, QUERY_API_RATE_BURST). */
 @Injectable()
 export class RateLimiter extends TokenBuckets {
-  constructor(@Inject(APP_CONFIG) config: QueryApiConfig) {
-    super(config.QUERY_API_RATE_PER_SECOND, config.QUERY_API_RATE_BURST);
+  constructor(@Inject(APP_CONFIG) config: QueryApiConfig, clock: Clock) {
+    super(config.QUERY_API_RATE_PER_SECOND, config.QUERY_API_RATE_BURST, () => clock.now().getTime());
   }
 }

@@ -1,5 +1,5 @@
 import { QueryErrorCode, QueryException } from '../query.exception';
-import { TenantScope } from '../events/tenant-scope.types';
+import { TenantScope } from '@vigil/store';
 import type { Principal } from './principal.types';
 
 /**

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QueryException } from '../query.exception';
 import { CursorCodec } from './cursor.codec';
-import type { EventFilter } from './event-filter.types';
-import { TenantScope } from './tenant-scope.types';
+import { TenantScope, type EventFilter } from '@vigil/store';
 
 const filter: EventFilter = { fromMicros: 1_000, toMicros: 9_000_000, toGiven: false, outcome: 'FAILURE' };
 const last = { timeMicros: '1764000000123456', id: '0190f5c2-0000-7000-8000-000000000001' };

@@ -1,7 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { QueryException } from '../query.exception';
-import type { EventFilter, EventOrder, Keyset } from './event-filter.types';
-import type { TenantScope } from './tenant-scope.types';
+import type { EventFilter, EventOrder, Keyset, TenantScope } from '@vigil/store';
 
 /** What a cursor holds: the last row's key, the pinned upper bound, and digests of what it was issued for. */
 interface CursorBody {

@@ -1,6 +1,6 @@
 import { Field, InputType } from '@nestjs/graphql';
 import type { EventFilterFields } from './event-filter.validator';
-import { OutcomeEnum } from './event.model';
+import { OutcomeEnum } from './event-scalars.model';
 
 @InputType('EventFilter', { description: 'Which events: a time range (at most QUERY_API_MAX_SPAN_DAYS) and optional filters, all ANDed' })
 export class EventFilterInput implements EventFilterFields {

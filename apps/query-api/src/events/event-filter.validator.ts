@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { CATEGORIES, OUTCOMES, type Outcome } from '@vigil/events';
 import { QueryException } from '../query.exception';
-import type { EventFilter } from './event-filter.types';
+import type { EventCriteria, EventFilter } from '@vigil/store';
 
 /** The filter as a caller sends it (GraphQL input or export query string), before validation. */
 export interface EventFilterFields {
@@ -62,9 +62,6 @@ function clientIp(value: string | undefined): Pick<EventFilter, 'clientIp' | 'cl
     throw QueryException.badInput('filter.clientIp', 'must be an IP address or a CIDR network such as 10.0.0.0/8');
   }
 }
-
-/** The criteria of a filter without its time range (the live tail has none), validated. */
-export type EventCriteria = Omit<EventFilter, 'fromMicros' | 'toMicros' | 'toGiven'>;
 
 /** Validates a caller's filter; every refusal is BAD_USER_INPUT naming the field and the rule. */
 export function validateFilter(input: EventFilterFields, limits: FilterLimits, nowMicros: number): EventFilter {

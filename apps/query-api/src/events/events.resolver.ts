@@ -2,7 +2,7 @@ import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
-import type { Bucket, EventOrder, GroupBy } from './event-filter.types';
+import type { Bucket, EventOrder, GroupBy } from '@vigil/store';
 import { EventFilterInput } from './event-filter.input';
 import { toEventModel } from './event-model.mapper';
 import { EventQueryService } from './event-query.service';

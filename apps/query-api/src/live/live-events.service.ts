@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEvent } from '@vigil/events';
-import type { EventCriteria } from '../events/event-filter.validator';
-import type { TenantScope } from '../events/tenant-scope.types';
-import { eventMatches } from './event-match.util';
+import { eventMatches, type EventCriteria, type TenantScope } from '@vigil/store';
 
 /** Events a slow subscriber may have queued before it is dropped (it reconnects; Kafka is not held back for it). */
 export const MAX_QUEUED = 1000;

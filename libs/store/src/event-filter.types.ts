@@ -1,6 +1,10 @@
 import type { Outcome } from '@vigil/events';
 
-/** A validated event filter; times in epoch microseconds, `to` exclusive. */
+/**
+ * A validated event filter; times in epoch microseconds, `to` exclusive. The one filter of the store: the SQL
+ * builder (`buildEventWhere`, event-sql.mapper.ts) and the in-memory matcher (`eventMatches`, event-match.util.ts)
+ * both read it, and both are tested against the same table of cases (event-filter-cases.util.ts).
+ */
 export interface EventFilter {
   fromMicros: number;
   toMicros: number;
@@ -24,6 +28,9 @@ export interface EventFilter {
   traceId?: string;
   text?: string;
 }
+
+/** The criteria of a filter without its time range (the live tail has none). */
+export type EventCriteria = Omit<EventFilter, 'fromMicros' | 'toMicros' | 'toGiven'>;
 
 export type EventOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 

@@ -1,4 +1,5 @@
-import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, microsToTimestamp, type RollupDimension } from '@vigil/store';
+import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, type RollupDimension } from './audit-event-rollup.util';
+import { microsToTimestamp } from './audit-event.mapper';
 import type { EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
 import { TenantScope } from './tenant-scope.types';
 
@@ -37,6 +38,17 @@ class Params {
 }
 
 /**
+ * Whether an attribute key, or a value (each element of an array value), contains the pattern. Keys and values,
+ * not the map's JSON text, so that `eventMatches` can say the same of a decoded event: jsonb's text form
+ * (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's.
+ */
+function attributeTextMatch(pattern: string): string {
+  return `EXISTS (SELECT 1 FROM jsonb_each(attributes) a WHERE a.key ILIKE ${pattern} OR CASE jsonb_typeof(a.value)
+    WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(a.value) v WHERE v ILIKE ${pattern})
+    ELSE a.value #>> '{}' ILIKE ${pattern} END)`;
+}
+
+/**
  * The WHERE clause of every event query: the tenant predicate first (from the required scope), then the
  * time range (which prunes the daily partitions), then each filter. Values are always bind parameters.
  */
@@ -70,7 +82,7 @@ export function buildEventWhere(scope: TenantScope, filter: EventFilter, after?:
   if (filter.traceId !== undefined) clauses.push(`trace_id = ${p.add(filter.traceId)}`);
   if (filter.text !== undefined) {
     const pattern = p.add(`%${escapeLike(filter.text)}%`);
-    clauses.push(`(description ILIKE ${pattern} OR attributes::text ILIKE ${pattern})`);
+    clauses.push(`(description ILIKE ${pattern} OR ${attributeTextMatch(pattern)})`);
   }
   if (after) {
     const op = order === 'NEWEST_FIRST' ? '<' : '>';

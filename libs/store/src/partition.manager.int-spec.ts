@@ -6,9 +6,10 @@ import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { ManualClock } from '@vigil/common';
-import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.service';
+import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { createScratchStore, type ScratchStore } from './store-test.util';
+import { TenantScope } from './tenant-scope.types';
 
 const DAY = 86_400_000;
 const repository = new AuditEventRepository();
@@ -123,7 +124,7 @@ describe(PartitionManager.name, () => {
     assert.equal(result.movedFromDefault, 1);
     assert.equal(await partitionOf(store, id ?? ''), partitionName(new Date(today.getTime() + 20 * DAY)));
     assert.equal(
-      (await repository.findById(store.pool, 'tenant-move', id ?? ''))?.event.time,
+      (await repository.findById(store.pool, TenantScope.tenant('tenant-move'), id ?? ''))?.event.time,
       microsOf(new Date(today.getTime() + 20 * DAY + 1234)),
     );
   });

@@ -36,10 +36,13 @@ describe(buildEventWhere.name, () => {
       traceId: 'tr',
       text: '50%_off',
     });
+    const [head, textClause] = where.sql.split(' AND (description ILIKE ');
     assert.equal(
-      where.sql,
-      'tenant_id = $1 AND time >= $2::timestamptz AND time < $3::timestamptz AND category = ANY($4::text[]) AND (action = ANY($5::text[]) OR action LIKE $6) AND outcome = $7 AND actor_id = $8 AND actor_name = $9 AND targets @> $10::jsonb AND client_ip <<= $11::inet AND service_name = $12 AND correlation_id = $13 AND trace_id = $14 AND (description ILIKE $15 OR attributes::text ILIKE $15)',
+      head,
+      'tenant_id = $1 AND time >= $2::timestamptz AND time < $3::timestamptz AND category = ANY($4::text[]) AND (action = ANY($5::text[]) OR action LIKE $6) AND outcome = $7 AND actor_id = $8 AND actor_name = $9 AND targets @> $10::jsonb AND client_ip <<= $11::inet AND service_name = $12 AND correlation_id = $13 AND trace_id = $14',
     );
+    // The text predicate's semantics (attribute keys and values) are proven against PostgreSQL in event-filter.int-spec.ts.
+    assert.match(textClause ?? '', /^\$15 OR EXISTS \(SELECT 1 FROM jsonb_each\(attributes\) a WHERE a\.key ILIKE \$15 /);
     assert.equal(where.params[5], 'role.%');
     assert.equal(where.params[9], '[{"type":"user","id":"u2"}]');
     assert.equal(where.params[14], '%50\\%\\_off%');

@@ -1,17 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { APP_CONFIG } from '@vigil/config';
-import { fromRecord, PG_POOL, type AuditEventRecord, type StoredAuditEvent } from '@vigil/store';
-import { QueryErrorCode, QueryException } from '../query.exception';
-import type { QueryApiConfig } from '../query-api.config';
+import { fromRecord, type AuditEventRecord, type StoredAuditEvent } from './audit-event.mapper';
+import { AUDIT_EVENT_SELECT_SQL as SELECT, AuditEventRepository } from './audit-event.repository';
 import type { Bucket, EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
 import { buildEventWhere, buildRollupTop, groupColumn, orderBy, rollupRange } from './event-sql.mapper';
+import { StoreErrorCode, StoreException } from './store.exception';
+import { EVENT_QUERY_OPTIONS, PG_POOL } from './store.tokens';
 import { TenantScope } from './tenant-scope.types';
 
-const SELECT = `SELECT *, (extract(epoch FROM time) * 1000000)::bigint::text AS time_us,
-  (extract(epoch FROM observed_time) * 1000000)::bigint::text AS observed_time_us FROM audit_event`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The statement timeouts of the reads (PostgreSQL `statement_timeout`, milliseconds). */
+export interface EventQueryOptions {
+  statementTimeoutMs: number;
+  /** For `stream`, which may read a month of events. */
+  exportTimeoutMs: number;
+}
 /** Rows an aggregation may return (buckets x groups); beyond it the answer says `truncated`. */
 export const MAX_COUNT_ROWS = 20_000;
 const EXPORT_BATCH = 1000;
@@ -34,15 +37,17 @@ function isTimeout(err: unknown): boolean {
 }
 
 /**
- * Reads `audit_event` for the API. Every method takes a TenantScope and builds its WHERE through
- * `buildEventWhere`, so no query runs without the tenant predicate. Each runs in a read-only transaction
- * with `SET LOCAL statement_timeout`; a cancelled statement becomes TIMEOUT.
+ * Reads `audit_event` and its rollups for the query API. Every method takes a TenantScope and builds its WHERE
+ * through `buildEventWhere` (or `buildRollupTop`), so no query runs without the tenant predicate. Each runs in a
+ * read-only transaction with `SET LOCAL statement_timeout`; a cancelled statement becomes StoreException
+ * QUERY_TIMEOUT.
  */
 @Injectable()
-export class EventQueryRepository {
+export class AuditEventQueryRepository {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
+    @Inject(EVENT_QUERY_OPTIONS) private readonly options: EventQueryOptions,
+    private readonly events: AuditEventRepository,
   ) {}
 
   /** One page in (time, id) order; asks for `first + 1` rows so the caller knows whether there is a next page. */
@@ -53,12 +58,8 @@ export class EventQueryRepository {
     return rows.map(fromRecord);
   }
 
-  async findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
-    if (!UUID.test(id)) return null;
-    const tenant = scope.tenantId === null ? '' : ' AND tenant_id = $2';
-    const params = scope.tenantId === null ? [id] : [id, scope.tenantId];
-    const [row] = await this.read<AuditEventRecord>(`${SELECT} WHERE id = $1${tenant} LIMIT 1`, params);
-    return row ? fromRecord(row) : null;
+  findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
+    return this.readOnly((client) => this.events.findById(client, scope, id));
   }
 
   /** Counts per time bucket (UTC) and optional group key, oldest bucket first. */
@@ -106,7 +107,7 @@ export class EventQueryRepository {
     let cursor: Cursor<AuditEventRecord> | undefined;
     let committed = false;
     try {
-      await this.begin(client, this.config.QUERY_API_EXPORT_TIMEOUT_MS);
+      await this.begin(client, this.options.exportTimeoutMs);
       cursor = client.query(new Cursor<AuditEventRecord>(`${SELECT} WHERE ${where.sql} ORDER BY ${orderBy(order)}`, where.params));
       for (;;) {
         let rows: AuditEventRecord[];
@@ -129,13 +130,17 @@ export class EventQueryRepository {
     }
   }
 
-  private async read<T>(sql: string, params: unknown[]): Promise<T[]> {
+  private read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.readOnly(async (client) => (await client.query(sql, params)).rows as T[]);
+  }
+
+  private async readOnly<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await this.begin(client, this.config.QUERY_API_STATEMENT_TIMEOUT_MS);
-      const result = await client.query(sql, params);
+      await this.begin(client, this.options.statementTimeoutMs);
+      const result = await work(client);
       await client.query('COMMIT');
-      return result.rows as T[];
+      return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw this.translate(err);
@@ -152,10 +157,7 @@ export class EventQueryRepository {
 
   private translate(err: unknown): unknown {
     if (isTimeout(err))
-      return new QueryException(
-        QueryErrorCode.TIMEOUT,
-        'the query took longer than the statement timeout; narrow the time range or the filter',
-      );
+      return new StoreException(StoreErrorCode.QUERY_TIMEOUT, 'statement_timeout', 'the query took longer than the statement timeout');
     return err;
   }
 }

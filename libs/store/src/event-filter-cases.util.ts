@@ -1,0 +1,89 @@
+import type { AuditEvent } from '@vigil/events';
+import { anAuditEvent } from '@vigil/testing';
+import type { EventCriteria } from './event-filter.types';
+
+/** The instant every case event happened at (any day works: the store's default partition takes it). */
+export const CASE_TIME_MICROS = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
+
+const base = (label: number, overrides: Partial<AuditEvent>): AuditEvent =>
+  ({
+    ...anAuditEvent({ tenantId: 't1', time: CASE_TIME_MICROS + label, observedTime: CASE_TIME_MICROS + label }),
+    id: `00000000-0000-7000-8000-${String(label).padStart(12, '0')}`,
+    ...overrides,
+  }) as AuditEvent;
+
+/** The events every case runs over, by name. */
+export const CASE_EVENTS = {
+  loginFailed: base(1, {}),
+  logout: base(2, {
+    action: 'user.logout.succeeded',
+    outcome: 'SUCCESS',
+    actor: { id: 'u2', name: null, type: 'SERVICE', roles: [] },
+    client: { ip: '2001:db8::1', userAgent: null },
+    targets: [{ type: 'role', id: 'r1', name: null }],
+    service: { name: 'billing', version: null, host: null },
+    correlationId: 'c-2',
+    traceId: null,
+    description: 'Signed out',
+    attributes: { tags: ['alpha', 'beta'], note: 'ünïcødé ✓', count: 42, flag: true },
+  }),
+  otherTenant: base(3, { tenantId: 't2' }),
+  mappedV6: base(4, { client: { ip: '::ffff:18.171.51.239', userAgent: null }, attributes: {} }),
+  discount: base(5, { client: null, description: '50%_off today', attributes: {} }),
+  lookalike: base(6, { client: { ip: 'not-an-ip', userAgent: null }, description: '50ab_off today', attributes: {} }),
+} satisfies Record<string, AuditEvent>;
+
+export type CaseEvent = keyof typeof CASE_EVENTS;
+
+export interface FilterCase {
+  name: string;
+  criteria: EventCriteria;
+  /** The tenant the case queries as; null is the explicit all-tenants scope. */
+  tenant: string | null;
+  matches: readonly CaseEvent[];
+}
+
+const T1: readonly CaseEvent[] = ['loginFailed', 'logout', 'mappedV6', 'discount', 'lookalike'];
+const t1 = (name: string, criteria: EventCriteria, matches: readonly CaseEvent[]): FilterCase => ({
+  name,
+  criteria,
+  tenant: 't1',
+  matches,
+});
+
+/**
+ * The filter's semantics as a table: `eventMatches` (unit test) and `buildEventWhere` over a real PostgreSQL
+ * (integration test) must both select exactly `matches` for each case.
+ */
+export const FILTER_CASES: readonly FilterCase[] = [
+  t1('no criteria: every event of the tenant', {}, T1),
+  { name: 'all tenants', criteria: {}, tenant: null, matches: [...T1, 'otherTenant'] },
+  { name: 'another tenant', criteria: { actions: ['user.logout.succeeded'] }, tenant: 't2', matches: [] },
+  t1('category', { categories: ['authentication'] }, T1),
+  t1('category not present', { categories: ['object-access'] }, []),
+  t1('exact action', { actions: ['user.logout.succeeded'] }, ['logout']),
+  t1('action prefix', { actionPrefixes: ['user.logout.'] }, ['logout']),
+  t1('action or prefix', { actions: ['user.logout.succeeded'], actionPrefixes: ['user.login.'] }, T1),
+  t1('outcome', { outcome: 'SUCCESS' }, ['logout']),
+  t1('actor id', { actorId: 'u2' }, ['logout']),
+  t1('actor name', { actorName: 'ada.lovelace@example.com' }, ['loginFailed', 'mappedV6', 'discount', 'lookalike']),
+  t1('target type', { targetType: 'role' }, ['logout']),
+  t1('target type and id', { targetType: 'role', targetId: 'nope' }, []),
+  t1('client address: an IPv4-mapped IPv6 address is another address', { clientIp: '18.171.51.239' }, ['loginFailed']),
+  t1('client network', { clientIp: '18.171.0.0/16', clientIpIsNetwork: true }, ['loginFailed']),
+  t1('IPv6 network', { clientIp: '2001:db8::/32', clientIpIsNetwork: true }, ['logout']),
+  t1('IPv6 address', { clientIp: '2001:db8::1' }, ['logout']),
+  t1('service', { service: 'billing' }, ['logout']),
+  t1('correlation id', { correlationId: 'c-2' }, ['logout']),
+  t1('trace id', { traceId: '1e47addff4d86322eb51230892ffa6e3' }, ['loginFailed', 'mappedV6', 'discount', 'lookalike']),
+  t1('text in the description, any case', { text: 'INCORRECT' }, ['loginFailed', 'mappedV6']),
+  t1('text in an attribute value', { text: 'web' }, ['loginFailed']),
+  t1('text in an attribute key', { text: 'risk.sc' }, ['loginFailed']),
+  t1('text in an array element', { text: 'bet' }, ['logout']),
+  t1('text in a number', { text: '0.75' }, ['loginFailed']),
+  t1('text in a boolean', { text: 'true' }, ['logout']),
+  t1('text in non-ASCII text', { text: 'ünïc' }, ['logout']),
+  t1('text never matches JSON syntax', { text: 'a", "b' }, []),
+  t1('LIKE metacharacters are literal', { text: '50%_' }, ['discount']),
+  t1('criteria are ANDed', { outcome: 'FAILURE', service: 'billing' }, []),
+];

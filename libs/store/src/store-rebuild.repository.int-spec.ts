@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { requireStack, SchemaStore } from '@vigil/testing';
+import { makeEvent, makeOrigin } from './audit-event.factory';
+import { toRow } from './audit-event.mapper';
+import { AuditEventRepository } from './audit-event.repository';
+import { StoreErrorCode } from './store.exception';
+import { StoreRebuildRepository } from './store-rebuild.repository';
+
+describe(StoreRebuildRepository.name, () => {
+  const live = new SchemaStore('rb_live');
+  const staging = new SchemaStore('rb_staging');
+  const rebuild = new StoreRebuildRepository();
+  const count = async (store: SchemaStore, table: string): Promise<number> =>
+    Number((await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${store.schema}.${table}`)).rows[0]?.n);
+
+  before(async () => {
+    await requireStack(['postgres']);
+    await Promise.all([live.create(), staging.create()]);
+    await new AuditEventRepository().insertBatchInTransaction(live.pool, [toRow(makeEvent(), makeOrigin())]);
+    const rebuilt = [makeEvent(), makeEvent(), makeEvent()].map((e, i) =>
+      toRow({ ...e, id: `0190f5c2-0000-7000-8000-00000000000${i}` }, makeOrigin()),
+    );
+    await new AuditEventRepository().insertBatchInTransaction(staging.pool, rebuilt);
+  });
+  after(() => Promise.all([live.drop(), staging.drop()]));
+
+  it('moves the rebuilt events, their partitions and rollups over the live ones in one step', async () => {
+    assert.equal(await rebuild.currentSchema(live.pool), live.schema);
+    assert.equal(await rebuild.schemaExists(live.pool, staging.schema), true);
+    const partitions = await rebuild.switchOver(live.pool, staging.schema, live.schema);
+    assert.ok(partitions >= 1, 'at least the default partition moved');
+    assert.equal(await count(live, 'audit_event'), 3);
+    assert.equal((await count(live, 'audit_event_hourly')) > 0, true);
+    const left = await live.pool.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'audit_event%'`, [staging.schema]);
+    assert.equal(left.rowCount, 0, 'no event or rollup table is left in the staging schema');
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await assert.rejects(rebuild.dropSchema(live.pool, 'x; DROP TABLE y'), { code: StoreErrorCode.INVALID_SCHEMA });
+  });
+});

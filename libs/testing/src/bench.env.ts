@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { databaseEnv, defineConfig, envBoolean, loadConfig } from '@vigil/config';
+
+const positive = z.coerce.number().int().min(1);
+
+/** The variables the benchmarks read, validated like an app's (a bad value is named, never guessed around). */
+export const benchConfigSchema = defineConfig({
+  ...databaseEnv,
+  /** Events to seed (query-api bench). */
+  BENCH_EVENTS: positive.default(1_000_000),
+  /** Rows per round (insert-strategy bench). */
+  BENCH_ROWS: positive.default(10_000),
+  /** Rounds to measure; each bench has its own default. */
+  BENCH_ROUNDS: positive.optional(),
+  /** An already seeded schema of the test database to reuse (and keep). */
+  BENCH_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL schema name (lowercase letters, digits, _)')
+    .optional(),
+  /** Keep the seeded schema after the run. */
+  BENCH_KEEP: envBoolean.default(false),
+});
+
+export type BenchConfig = z.infer<typeof benchConfigSchema>;
+
+/** The benchmarks' configuration from the process environment. */
+export function benchEnv(): BenchConfig {
+  return loadConfig(benchConfigSchema);
+}
