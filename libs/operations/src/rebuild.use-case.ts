@@ -4,11 +4,17 @@ import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import { allTopics, EventCodec } from '@vigil/events';
 import { BatchConsumer, ConsumerGroups, KAFKA, KafkaAdminService, positionOf, type KafkaClient } from '@vigil/kafka';
-import { AuditEventRepository, BatchMaterializer, PartitionManager, runMigrations, storePoolConfig } from '@vigil/store';
+import {
+  AuditEventRepository,
+  BatchMaterializer,
+  PartitionManager,
+  runMigrations,
+  StoreRebuildRepository,
+  storePoolConfig,
+} from '@vigil/store';
 import { throwIfAborted, untilAborted } from './interruption.util';
 import { OperationsErrorCode, OperationsException } from './operations.exception';
 import { OPERATIONS_LOGGER, OPERATIONS_OPTIONS, type OperationObserver, type OperationsOptions } from './operations.types';
-import { StoreSwitchOverRepository } from './store-switch-over.repository';
 
 export interface RebuildSummary {
   schema: string;
@@ -22,6 +28,9 @@ export interface RebuildSummary {
 
 /** "topic:partition" -> offset to reach (exclusive). */
 type Targets = Map<string, bigint>;
+
+/** The staging schema's name is spliced into DDL: only plain identifiers (the store checks it again). */
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const INTERRUPTED = 'interrupted; run the same command again to resume from the last stored batch';
 
@@ -39,16 +48,17 @@ export class RebuildUseCase {
 
   async execute(request: { restart: boolean }, observer: OperationObserver, signal: AbortSignal): Promise<RebuildSummary> {
     const main = new pg.Pool({ connectionString: this.options.databaseUrl, max: 2 });
-    const store = new StoreSwitchOverRepository(main);
+    const store = new StoreRebuildRepository();
     try {
-      const { target, staging } = await store.schemas();
-      if (staging === undefined)
+      const target = await store.currentSchema(main);
+      const staging = `${target}_rebuild`;
+      if (!IDENTIFIER.test(staging))
         throw new OperationsException(
           OperationsErrorCode.REBUILD_UNSUPPORTED_SCHEMA,
           `cannot rebuild schema "${target}": only lower-case identifiers are supported`,
         );
       const summary = await this.rebuild(store, main, { target, staging }, request.restart, observer, signal);
-      await store.drop(staging);
+      await store.dropSchema(main, staging);
       return summary;
     } finally {
       await main.end();
@@ -56,7 +66,7 @@ export class RebuildUseCase {
   }
 
   private async rebuild(
-    store: StoreSwitchOverRepository,
+    store: StoreRebuildRepository,
     main: pg.Pool,
     schemas: { target: string; staging: string },
     restart: boolean,
@@ -66,10 +76,10 @@ export class RebuildUseCase {
     const { target, staging } = schemas;
     const groupId = ConsumerGroups.rebuild(target);
     if (restart) {
-      await store.drop(staging);
+      await store.dropSchema(main, staging);
       await this.admin.deleteGroup(groupId);
     }
-    const resuming = await store.exists(staging);
+    const resuming = await store.schemaExists(main, staging);
     await runMigrations(this.options.databaseUrl, { schema: staging });
     const pool = new pg.Pool(storePoolConfig(this.options.databaseUrl, staging, 4));
     try {
@@ -81,7 +91,7 @@ export class RebuildUseCase {
       throwIfAborted(signal, INTERRUPTED);
       const stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
       throwIfAborted(signal, INTERRUPTED);
-      const switched = await store.switchOver(schemas);
+      const switched = await store.switchOver(main, staging, target);
       // Events the live materializer stored in the old table after the targets were fixed: read them again.
       const caughtUp = await this.catchUp(groupId, main, materializer, await this.highWatermarks(), 'catch-up', observer, signal);
       await this.admin.deleteGroup(groupId);
