@@ -99,7 +99,11 @@ describe('vigil replay', () => {
       (c) => [...c.values()].filter((n) => n > 0).length >= 1000,
       'the replay to be under way',
       60_000,
-    );
+    ).catch(async (err: unknown) => {
+      first.child.kill('SIGKILL');
+      const run = await first.done;
+      throw new Error(`${(err as Error).message}; the replay printed:\n${run.stderr}\n${run.stdout}`);
+    });
     first.child.kill('SIGINT');
     const interrupted = await first.done;
     assert.equal(interrupted.code, 130, interrupted.stderr);
