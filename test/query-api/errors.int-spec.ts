@@ -47,7 +47,7 @@ describe('query-api errors', () => {
   before(async () => {
     await requireStack(['postgres']);
     await store.create();
-    api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl() }).start();
+    api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl(), QUERY_API_INTROSPECTION: 'true' }).start();
     key = await store.apiKey('tenant-a');
     await store.insert(eventsOf('tenant-a', 20));
   });
@@ -61,6 +61,7 @@ describe('query-api errors', () => {
     const schema = await api.gql<{ __schema: { queryType: { fields: { name: string }[] } } }>(
       `{ __schema { queryType { fields { name } } } }`,
       {},
+      key, // introspection needs a credential: requests without one are refused before validation
     );
     const fields = schema.data?.__schema.queryType.fields.map((f) => f.name).sort();
     assert.deepEqual(fields, Object.keys(ROOT_FIELDS).sort());

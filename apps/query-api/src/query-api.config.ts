@@ -24,6 +24,10 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_MAX_SPAN_DAYS: positiveInt(3650).default(31),
   QUERY_API_MAX_DEPTH: positiveInt(50).default(8),
   QUERY_API_MAX_COMPLEXITY: positiveInt(100_000).default(2000),
+  /** graphql-js stops parsing a document past this many tokens, before any validation runs. */
+  QUERY_API_MAX_TOKENS: positiveInt(1_000_000).default(5000),
+  /** Schema introspection (`__schema`, `__type`): off unless set; when on it gets the same depth and cost limits. */
+  QUERY_API_INTROSPECTION: envBoolean.default(false),
   /** PostgreSQL statement_timeout of each API query (exports get QUERY_API_EXPORT_TIMEOUT_MS). */
   QUERY_API_STATEMENT_TIMEOUT_MS: positiveInt(600_000).default(5000),
   QUERY_API_EXPORT_TIMEOUT_MS: positiveInt(3_600_000).default(600_000),
