@@ -7,11 +7,14 @@ import {
   codeOf,
   EVENTS_QUERY,
   eventsOf,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
   JWT_SECRET,
   minutesAgo,
   PEPPER,
   QueryApiHarness,
   QueryTestStore,
+  testJwt as jwt,
   type EventsData,
   type GqlResult,
 } from './query-api-test.util';
@@ -25,14 +28,6 @@ const ROOT_FIELDS: Record<string, string> = {
   eventCounts: `{ eventCounts(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, bucket: HOUR) { truncated } }`,
   topN: `{ topN(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, by: ACTOR) { key } }`,
 };
-
-function jwt(claims: Record<string, unknown>, secret = JWT_SECRET): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('user-1')
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(secret));
-}
 
 function assertSafe(result: GqlResult<unknown>): void {
   const text = JSON.stringify(result.errors);
@@ -87,6 +82,19 @@ describe('query-api errors', () => {
       revoked.key,
       'vigil_nonsense',
       await jwt({ tenant: 'tenant-a', role: 'analyst' }, 'another-secret-of-at-least-32-characters!'),
+      // Never expires: refused although signed with the right key, issuer and audience.
+      await new SignJWT({ tenant: 'tenant-a', role: 'analyst' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(JWT_ISSUER)
+        .setAudience(JWT_AUDIENCE)
+        .sign(new TextEncoder().encode(JWT_SECRET)),
+      // Minted for another service.
+      await new SignJWT({ tenant: 'tenant-a', role: 'analyst' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(JWT_ISSUER)
+        .setAudience('another-service')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(JWT_SECRET)),
     ]) {
       const result = await api.gql(EVENTS_QUERY, { filter: FROM() }, credential);
       assert.equal(codeOf(result), 'UNAUTHENTICATED', credential);
