@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { requireStack } from '@vigil/testing';
 import {
   codeOf,
@@ -103,5 +105,59 @@ describe('query-api graphql limits', () => {
     );
     assert.equal(codeOf(deep), 'BAD_USER_INPUT');
     assert.match(deep.errors?.[0]?.message ?? '', /9 levels deep; at most 8/);
+  });
+});
+
+/** One operation over graphql-ws (the live tail's transport, validated outside Apollo): its result, or the error it ended with. */
+async function overWebSocket(baseUrl: string, credential: string, query: string): Promise<GqlResult<unknown>> {
+  const client = createClient({
+    url: `${baseUrl.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${credential}` },
+    retryAttempts: 0,
+  });
+  try {
+    return await new Promise<GqlResult<unknown>>((resolve) => {
+      let last: GqlResult<unknown> = {};
+      client.subscribe(
+        { query },
+        {
+          next: (result) => (last = result as GqlResult<unknown>),
+          error: (err) => resolve({ errors: Array.isArray(err) ? (err as GqlResult<unknown>['errors']) : [{ message: String(err) }] }),
+          complete: () => resolve(last),
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+describe('query-api graphql limits over graphql-ws', () => {
+  const store = new QueryTestStore();
+  let api: QueryApiHarness;
+  let key: string;
+
+  before(async () => {
+    await requireStack();
+    await store.create();
+    api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl(), QUERY_API_LIVE: 'true' }).start();
+    key = await store.apiKey('tenant-a');
+  });
+
+  after(async () => {
+    await api?.stop();
+    await store.drop();
+  });
+
+  it('refuses introspection when it is off, and the doubling fragment query for its cost', async () => {
+    const schema = await overWebSocket(api.baseUrl, key, '{ __schema { queryType { name } } }');
+    assert.equal(schema.data, undefined, JSON.stringify(schema));
+    // graphql-ws' validation errors carry no code, so formatQueryError reports them as "internal error" (to fix with the live tail).
+    assert.ok((schema.errors?.length ?? 0) > 0, JSON.stringify(schema));
+    const started = performance.now();
+    const doubled = await overWebSocket(api.baseUrl, key, doublingQuery(40));
+    assert.equal(codeOf(doubled), 'BAD_USER_INPUT', JSON.stringify(doubled));
+    assert.ok(performance.now() - started < 1000, 'refused without expanding the fragments');
   });
 });

@@ -5,7 +5,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import type { ServerOptions } from 'graphql-ws';
-import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
 import { APP_CONFIG, ConfigModule } from '@vigil/config';
 import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
@@ -51,6 +51,7 @@ function preCheckedRequest(req: Request, config: QueryApiConfig): { req: Request
 /** graphql-ws runs outside Apollo: it gets the same validation rules and error formatting here. */
 function liveOptions(config: QueryApiConfig): GraphQLWsSubscriptionsConfig {
   const rules = [...specifiedRules, queryLimitsRule(config.QUERY_API_MAX_DEPTH, config.QUERY_API_MAX_COMPLEXITY)];
+  if (!config.QUERY_API_INTROSPECTION) rules.push(NoSchemaIntrospectionCustomRule); // what Apollo does for HTTP
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => formatQueryError(e.toJSON(), e));
   const options: Partial<ServerOptions> = {
     validate: (schema, document) => validate(schema, document, rules),
