@@ -74,10 +74,10 @@ describe('connector-splunk app', () => {
     startFrom: latest
     batch: { maxEvents: 10, lingerMs: 5 }
     retry: { initialBackoffMs: 100, maxBackoffMs: 1000 }
-    splunk: { url: '${hec.url}', tokenEnv: IT_HEC_TOKEN }
+    splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: IT_HEC_TOKEN }
   - name: ${name}-other-type
     type: http
-    http: { url: 'http://127.0.0.1:1' }
+    http: { url: 'http://127.0.0.1:1', allowInsecureHttp: true }
 `,
     );
     const port = await freePort();

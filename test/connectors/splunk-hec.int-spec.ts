@@ -18,7 +18,7 @@ async function aHec(options: Parameters<typeof SplunkHecDouble.start>[0] = {}): 
 function splunkConnector(double: SplunkHecDouble, settings: Record<string, unknown> = {}, overrides = {}) {
   return harness.definition(
     splunkHecSpec,
-    { url: double.url, tokenEnv: 'HEC_TOKEN', ...settings },
+    { url: double.url, allowInsecureHttp: true, tokenEnv: 'HEC_TOKEN', ...settings },
     { HEC_TOKEN: 'right-token' },
     overrides,
   );

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebhookConnector, webhookSpec } from '@vigil/sinks';
 import { requireStack, uniqueName, waitFor } from '@vigil/testing';
+import { DoubleServer, readBody, sendJson } from '../doubles/http-double.util';
 import { WebhookDouble } from '../doubles/webhook.double';
 import { ConnectorHarness, idsOf, logger } from './connector-test.util';
 
 const harness = new ConnectorHarness();
-const doubles: WebhookDouble[] = [];
+const doubles: (WebhookDouble | DoubleServer)[] = [];
 
 async function aReceiver(): Promise<WebhookDouble> {
   const double = await WebhookDouble.start();
@@ -17,7 +18,7 @@ async function aReceiver(): Promise<WebhookDouble> {
 function webhookConnector(double: WebhookDouble, settings: Record<string, unknown> = {}, overrides = {}) {
   return harness.definition(
     webhookSpec,
-    { url: double.url, signingSecretEnv: 'HOOK_SECRET', ...settings },
+    { url: double.url, allowInsecureHttp: true, signingSecretEnv: 'HOOK_SECRET', ...settings },
     { HOOK_SECRET: double.secret, HOOK_AUTH: 'Bearer s3cr3t' },
     overrides,
   );
@@ -110,5 +111,40 @@ describe(WebhookConnector.name, () => {
     const [letter] = await harness.deadLettersOf(c, dlqFrom, 1);
     assert.equal(letter?.message.headers?.['vigil-dlq-event-id']?.toString(), events[0]?.id);
     assert.match(letter?.message.headers?.['vigil-dlq-detail']?.toString() ?? '', /HTTP 400/);
+  });
+
+  it('never follows a redirect: the batch is not re-posted elsewhere and its secret header never arrives there', async () => {
+    const elsewhere: { headers: Record<string, unknown>; body: string }[] = [];
+    const recorder = await DoubleServer.listen(async (req, res) => {
+      const body = await readBody(req, 10_000_000);
+      elsewhere.push({ headers: req.headers, body: body.ok ? body.body.toString() : '' });
+      sendJson(res, 200, { ok: true });
+    });
+    let redirected = 0;
+    const redirecting = await DoubleServer.listen(async (req, res) => {
+      await readBody(req, 10_000_000);
+      redirected += 1;
+      res.writeHead(307, { location: `${recorder.url}/collect` });
+      res.end();
+    });
+    doubles.push(recorder, redirecting);
+    const from = await harness.endOffsets();
+    const c = harness.definition(
+      webhookSpec,
+      // fetch drops Authorization on a cross-origin redirect by itself, but not a custom header such as X-Api-Key.
+      { url: redirecting.url, allowInsecureHttp: true, secretHeaders: { Authorization: 'HOOK_AUTH', 'X-Api-Key': 'HOOK_KEY' } },
+      { HOOK_AUTH: 'Bearer must-stay-home', HOOK_KEY: 'key-must-stay-home' },
+    );
+    await harness.start(c, new WebhookConnector(c, logger), from);
+    await harness.publish(uniqueName('tenant'), 5);
+    await waitFor(
+      () => harness.status.get(c.name)?.state,
+      (s) => s === 'failing',
+      'the connector to be failing on the redirect',
+    );
+    assert.match(harness.status.get(c.name)?.reason ?? '', /^HTTP 307: redirect to http:\/\/127\.0\.0\.1:\d+ refused/);
+    assert.ok(redirected >= 1);
+    assert.deepEqual(elsewhere, [], 'nothing, and no secret, reached the other server');
+    assert.deepEqual(await harness.committedPast(c, from), [], 'nothing committed: the events wait for a fixed url');
   });
 });

@@ -30,7 +30,6 @@ describe('README and docs shell examples', () => {
   const api = new AppProcess('query-api', {
     DATABASE_URL: testEnv.databaseUrl,
     QUERY_API_LIVE: 'false',
-    QUERY_API_SCHEMA_FILE: 'false',
   });
   const env = { ...inheritedEnvironment(), DATABASE_URL: testEnv.databaseUrl };
 

@@ -7,11 +7,14 @@ import {
   codeOf,
   EVENTS_QUERY,
   eventsOf,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
   JWT_SECRET,
   minutesAgo,
   PEPPER,
   QueryApiHarness,
   QueryTestStore,
+  testJwt as jwt,
   type EventsData,
   type GqlResult,
 } from './query-api-test.util';
@@ -26,14 +29,6 @@ const ROOT_FIELDS: Record<string, string> = {
   topN: `{ topN(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, by: ACTOR) { key } }`,
 };
 
-function jwt(claims: Record<string, unknown>, secret = JWT_SECRET): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('user-1')
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(secret));
-}
-
 function assertSafe(result: GqlResult<unknown>): void {
   const text = JSON.stringify(result.errors);
   assert.doesNotMatch(text, /stacktrace|SELECT|audit_event|\bat [\w.]+ \(/i);
@@ -47,7 +42,7 @@ describe('query-api errors', () => {
   before(async () => {
     await requireStack(['postgres']);
     await store.create();
-    api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl() }).start();
+    api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl(), QUERY_API_INTROSPECTION: 'true' }).start();
     key = await store.apiKey('tenant-a');
     await store.insert(eventsOf('tenant-a', 20));
   });
@@ -61,6 +56,7 @@ describe('query-api errors', () => {
     const schema = await api.gql<{ __schema: { queryType: { fields: { name: string }[] } } }>(
       `{ __schema { queryType { fields { name } } } }`,
       {},
+      key, // introspection needs a credential: requests without one are refused before validation
     );
     const fields = schema.data?.__schema.queryType.fields.map((f) => f.name).sort();
     assert.deepEqual(fields, Object.keys(ROOT_FIELDS).sort());
@@ -86,6 +82,19 @@ describe('query-api errors', () => {
       revoked.key,
       'vigil_nonsense',
       await jwt({ tenant: 'tenant-a', role: 'analyst' }, 'another-secret-of-at-least-32-characters!'),
+      // Never expires: refused although signed with the right key, issuer and audience.
+      await new SignJWT({ tenant: 'tenant-a', role: 'analyst' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(JWT_ISSUER)
+        .setAudience(JWT_AUDIENCE)
+        .sign(new TextEncoder().encode(JWT_SECRET)),
+      // Minted for another service.
+      await new SignJWT({ tenant: 'tenant-a', role: 'analyst' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(JWT_ISSUER)
+        .setAudience('another-service')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(JWT_SECRET)),
     ]) {
       const result = await api.gql(EVENTS_QUERY, { filter: FROM() }, credential);
       assert.equal(codeOf(result), 'UNAUTHENTICATED', credential);

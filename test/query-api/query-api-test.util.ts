@@ -1,9 +1,18 @@
+import { SignJWT, type JWTPayload } from 'jose';
 import type { AuditEvent } from '@vigil/events';
 import { ApiKeyRepository, AuditEventRepository, toRow, type ApiKeyRole } from '@vigil/store';
 import { anAuditEvent, AppProcess, SchemaStore, testEnv } from '@vigil/testing';
 
 export const PEPPER = 'query-api-test-pepper-0123456789';
 export const JWT_SECRET = 'query-api-test-jwt-secret-0123456789abcdef';
+export const JWT_ISSUER = 'https://idp.vigil.test';
+export const JWT_AUDIENCE = 'vigil-query-api';
+
+/** An HS256 JWT the harness accepts (issuer, audience, 5-minute expiry), with `claims` such as tenant and role. */
+export function testJwt(claims: JWTPayload, secret = JWT_SECRET): Promise<string> {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').setIssuer(JWT_ISSUER);
+  return jwt.setAudience(JWT_AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+}
 
 /** A migrated store in a schema of its own, with helpers to add events and API keys. */
 export class QueryTestStore extends SchemaStore {
@@ -49,6 +58,8 @@ export class QueryApiHarness {
       QUERY_API_LIVE: 'false',
       VIGIL_API_KEY_PEPPER: PEPPER,
       QUERY_API_JWT_SECRET: JWT_SECRET,
+      QUERY_API_JWT_ISSUER: JWT_ISSUER,
+      QUERY_API_JWT_AUDIENCE: JWT_AUDIENCE,
       LOG_LEVEL: 'silent',
       KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { requireStack } from '@vigil/testing';
-import { codeOf, EVENTS_QUERY, eventsOf, minutesAgo, QueryApiHarness, QueryTestStore, type EventsData } from './query-api-test.util';
+import {
+  codeOf,
+  EVENTS_QUERY,
+  eventsOf,
+  minutesAgo,
+  QueryApiHarness,
+  QueryTestStore,
+  testJwt,
+  type EventsData,
+} from './query-api-test.util';
 
 /** Both tenants' events share every value a filter can name, so only the tenant predicate tells them apart. */
 const shared = (i: number) => ({
@@ -112,10 +121,15 @@ describe('query-api tenant isolation', () => {
     assert.ok(lines.every((line) => (JSON.parse(line) as { tenantId: string }).tenantId === 'tenant-a'));
   });
 
-  it('only an admin who asks sees every tenant; an analyst who asks is FORBIDDEN', async () => {
+  it('only a platform admin who asks sees every tenant; a tenant admin or an analyst who asks is FORBIDDEN', async () => {
     const filter = { from: minutesAgo(120), allTenants: true };
-    const admin = await api.gql<EventsData>(EVENTS_QUERY, { filter, first: 1000 }, adminA);
-    assert.deepEqual([...new Set(admin.data?.events.edges.map((e) => e.node.tenantId))].sort(), ['tenant-a', 'tenant-b']);
+    const platform = await testJwt({ tenant: 'tenant-a', role: 'platform-admin' });
+    const all = await api.gql<EventsData>(EVENTS_QUERY, { filter, first: 1000 }, platform);
+    assert.deepEqual([...new Set(all.data?.events.edges.map((e) => e.node.tenantId))].sort(), ['tenant-a', 'tenant-b']);
+    const platformDefault = await api.gql<EventsData>(EVENTS_QUERY, { filter: { from: minutesAgo(120) }, first: 1000 }, platform);
+    assert.deepEqual([...new Set(platformDefault.data?.events.edges.map((e) => e.node.tenantId))], ['tenant-a']);
+    const admin = await api.gql<EventsData>(EVENTS_QUERY, { filter, first: 10 }, adminA);
+    assert.equal(codeOf(admin), 'FORBIDDEN', 'a tenant admin reads its own tenant only');
     const adminDefault = await api.gql<EventsData>(EVENTS_QUERY, { filter: { from: minutesAgo(120) }, first: 1000 }, adminA);
     assert.deepEqual([...new Set(adminDefault.data?.events.edges.map((e) => e.node.tenantId))], ['tenant-a']);
     const analyst = await api.gql<EventsData>(EVENTS_QUERY, { filter, first: 10 }, keyA);

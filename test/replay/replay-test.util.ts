@@ -36,7 +36,7 @@ export function writeConnectorsFile(
     startFrom: ${options.startFrom ?? 'earliest'}
     batch: { maxEvents: ${options.maxEvents ?? 500}, lingerMs: 20 }
     retry: { initialBackoffMs: 100, maxBackoffMs: 1000 }
-    splunk: { url: '${hecUrl}', tokenEnv: ${HEC_TOKEN_ENV} }
+    splunk: { url: '${hecUrl}', allowInsecureHttp: true, tokenEnv: ${HEC_TOKEN_ENV} }
 `,
   );
   return path;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiKeyEnv } from '@vigil/store';
+import { jwtAlgorithmsEnv, requireJwtSettings } from './auth/jwt-config.schema';
 import { databaseEnv, defineConfig, envBoolean, httpEnv, kafkaEnv, logEnv, registryEnv } from '@vigil/config';
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
@@ -13,17 +14,24 @@ export const queryApiConfigSchema = defineConfig({
   ...apiKeyEnv,
   /** Signs pagination cursors so a tampered or foreign cursor is rejected; random per process when unset. */
   QUERY_API_CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** JWTs: verified against a JWKS URL (RS/ES/EdDSA) or an HS256 secret; without either, only API keys are accepted. */
+  /** JWTs: verified against a JWKS URL (RS/ES/EdDSA) or an HS256 secret; without either, only API keys are accepted.
+   * With either, issuer and audience are required (requireJwtSettings) and every token must carry exp, iss and aud. */
   QUERY_API_JWKS_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
   QUERY_API_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   QUERY_API_JWT_ISSUER: z.string().min(1).optional(),
   QUERY_API_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The pinned JWS algorithms; default RS256,ES256,EdDSA with a JWKS, HS256 with a secret. */
+  QUERY_API_JWT_ALGORITHMS: jwtAlgorithmsEnv.optional(),
   QUERY_API_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
   QUERY_API_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
   QUERY_API_MAX_PAGE_SIZE: positiveInt(10_000).default(1000),
   QUERY_API_MAX_SPAN_DAYS: positiveInt(3650).default(31),
   QUERY_API_MAX_DEPTH: positiveInt(50).default(8),
   QUERY_API_MAX_COMPLEXITY: positiveInt(100_000).default(2000),
+  /** graphql-js stops parsing a document past this many tokens, before any validation runs. */
+  QUERY_API_MAX_TOKENS: positiveInt(1_000_000).default(5000),
+  /** Schema introspection (`__schema`, `__type`): off unless set; when on it gets the same depth and cost limits. */
+  QUERY_API_INTROSPECTION: envBoolean.default(false),
   /** PostgreSQL statement_timeout of each API query (exports get QUERY_API_EXPORT_TIMEOUT_MS). */
   QUERY_API_STATEMENT_TIMEOUT_MS: positiveInt(600_000).default(5000),
   QUERY_API_EXPORT_TIMEOUT_MS: positiveInt(3_600_000).default(600_000),
@@ -32,6 +40,6 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_RATE_BURST: positiveInt(100_000).default(60),
   /** The live tail (subscription eventAdded), fed from Kafka; needs Kafka and the registry. */
   QUERY_API_LIVE: envBoolean.default(true),
-});
+}).superRefine(requireJwtSettings);
 
 export type QueryApiConfig = z.infer<typeof queryApiConfigSchema>;

@@ -4,7 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import type { ServerOptions } from 'graphql-ws';
-import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
 import { ClockModule } from '@vigil/common';
 import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
@@ -21,7 +21,7 @@ import {
 } from '@vigil/store';
 import { ExpressApolloDriver } from './apollo-express.strategy';
 import { AuthGuard } from './auth/auth.guard';
-import { Authenticator } from './auth/authenticator.service';
+import { Authenticator, precheckCredential } from './auth/authenticator.service';
 import { JwtVerifier } from './auth/jwt-verifier.service';
 import { RateLimiter } from './auth/rate-limiter.service';
 import { EventQueryService } from './events/event-query.service';
@@ -32,7 +32,8 @@ import { LiveEventsConsumer } from './live/live-events.consumer';
 import { LiveEventsService } from './live/live-events.service';
 import { LiveEventsResolver } from './live/live-events.resolver';
 import { queryApiConfigSchema, type QueryApiConfig } from './query-api.config';
-import { formatQueryError, HttpQueryErrorMapper } from './query-error.mapper';
+import { formatQueryError, graphqlRefusal, HttpQueryErrorMapper } from './query-error.mapper';
+import { QueryException } from './query.exception';
 
 /** A subscription's context: its connectionParams stand in for the request headers (lowercased names). */
 function subscriptionRequest(connectionParams: Readonly<Record<string, unknown>> | undefined): { headers: Record<string, string> } {
@@ -41,9 +42,23 @@ function subscriptionRequest(connectionParams: Readonly<Record<string, unknown>>
   return { headers };
 }
 
+/**
+ * An HTTP request's context, made before Apollo parses or validates the document: a request without a
+ * credential of an acceptable shape is refused here (401), so an anonymous caller costs no validation CPU.
+ */
+function preCheckedRequest(req: Request, config: QueryApiConfig): { req: Request } {
+  try {
+    precheckCredential(req.headers, config.QUERY_API_JWKS_URL !== undefined || config.QUERY_API_JWT_SECRET !== undefined);
+  } catch (err) {
+    throw err instanceof QueryException ? graphqlRefusal(err) : err;
+  }
+  return { req };
+}
+
 /** graphql-ws runs outside Apollo: it gets the same validation rules and error formatting here. */
 function liveOptions(config: QueryApiConfig): GraphQLWsSubscriptionsConfig {
   const rules = [...specifiedRules, queryLimitsRule(config.QUERY_API_MAX_DEPTH, config.QUERY_API_MAX_COMPLEXITY)];
+  if (!config.QUERY_API_INTROSPECTION) rules.push(NoSchemaIntrospectionCustomRule); // what Apollo does for HTTP
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => formatQueryError(e.toJSON(), e));
   const options: Partial<ServerOptions> = {
     validate: (schema, document) => validate(schema, document, rules),
@@ -63,13 +78,14 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     autoSchemaFile: true,
     sortSchema: true,
     playground: false,
-    introspection: true,
+    introspection: config.QUERY_API_INTROSPECTION,
+    parseOptions: { maxTokens: config.QUERY_API_MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
     formatError: formatQueryError,
     validationRules: [queryLimitsRule(config.QUERY_API_MAX_DEPTH, config.QUERY_API_MAX_COMPLEXITY)],
     subscriptions: config.QUERY_API_LIVE ? { 'graphql-ws': liveOptions(config) } : undefined,
     context: (arg: { req?: Request; connectionParams?: Record<string, unknown> }) =>
-      arg.req ? { req: arg.req } : { req: subscriptionRequest(arg.connectionParams) },
+      arg.req ? preCheckedRequest(arg.req, config) : { req: subscriptionRequest(arg.connectionParams) },
   }),
 });
 

@@ -62,6 +62,14 @@ export function formatQueryError(formatted: GraphQLFormattedError, error: unknow
   return { message: 'internal error', ...path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
+/**
+ * A refusal raised before Apollo runs the document (the credential pre-check in the context function):
+ * Apollo answers with its HTTP status, and formatQueryError gives it the usual message and code.
+ */
+export function graphqlRefusal(err: QueryException): GraphQLError {
+  return new GraphQLError(err.message, { originalError: err, extensions: { http: { status: httpStatusOf(err.code) } } });
+}
+
 /** HTTP edge (the export): a QueryException becomes its status and `{ code, message, field? }`; GraphQL errors pass through. */
 @Catch(QueryException)
 export class HttpQueryErrorMapper implements ExceptionFilter<QueryException> {

@@ -4,7 +4,7 @@ import { backoffDelay, sleep, type BackoffOptions } from './backoff.util';
 import type { ConnectorStatusService } from './connector-status.service';
 import { ConnectorErrorCode, ConnectorException } from './connector.exception';
 import { halve } from './record-batch.util';
-import { describeNetworkError } from './sink-http.client';
+import { boundedReason, describeNetworkError } from './sink-http.client';
 import type { DeliveryResult, Sink, SinkRecord } from './sink.types';
 
 /** A record in flight: where it came from (for dead letters) and who waits for it (the partition handler). */
@@ -77,10 +77,12 @@ export class BatchDelivery {
 
   private async send(part: readonly PendingRecord[], signal: AbortSignal): Promise<DeliveryResult> {
     try {
-      return await this.options.sink.deliver(part, signal);
+      const result = await this.options.sink.deliver(part, signal);
+      // Every sink's reason is bounded here, before it reaches the logs, the status or a dead-letter header.
+      return result.kind === 'ok' ? result : { ...result, reason: boundedReason(result.reason) };
     } catch (err) {
       if (signal.aborted) throw new ConnectorException(ConnectorErrorCode.STOPPING, 'connector stopping; batch left uncommitted');
-      return { kind: 'retryable', reason: describeNetworkError(err) };
+      return { kind: 'retryable', reason: boundedReason(describeNetworkError(err)) };
     }
   }
 

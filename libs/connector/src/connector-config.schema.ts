@@ -80,6 +80,22 @@ export const connectorCommonSchema = z.strictObject({
   ...typeBlocks,
 });
 
+/** The switch every HTTP sink's settings block has: plain http only when a connector says so (a local collector, tests). */
+export const allowInsecureHttpField = z.boolean({ error: 'must be true or false' }).default(false);
+
+/**
+ * A settings block's `url` must be https unless the block sets `allowInsecureHttp: true`: over http the batch and
+ * the credentials in its headers travel in clear. Use as the block's superRefine; the issue lands on `url`.
+ */
+export function requireHttps(settings: { url: string; allowInsecureHttp: boolean }, ctx: z.RefinementCtx): void {
+  if (settings.allowInsecureHttp || !URL.canParse(settings.url) || new URL(settings.url).protocol === 'https:') return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['url'],
+    message: 'must be an https URL; set allowInsecureHttp: true in this block to send over plain http',
+  });
+}
+
 export const connectorsFileSchema = z.object({
   connectors: z.array(z.unknown(), { error: 'must be a list of connectors' }),
 });

@@ -5,10 +5,18 @@ import type { DeliveryResult } from './sink.types';
 
 const gzipAsync = promisify(gzip);
 
+/** Bytes of a SIEM's answer that are read: plenty for any error document; the rest is discarded unread. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Characters of a SIEM's error text kept in a reason (logs, status, `/health`, dead-letter headers). */
+export const MAX_REASON_CHARS = 512;
+
 export interface HttpAnswer {
   status: number;
+  /** The body as text, at most MAX_RESPONSE_BYTES of it; empty for a redirect. */
   text: string;
   retryAfterMs: number | undefined;
+  /** For a 3xx: the origin its Location pointed to (never followed). */
+  redirectedTo?: string | undefined;
 }
 
 export interface HttpPost {
@@ -20,7 +28,11 @@ export interface HttpPost {
   signal: AbortSignal;
 }
 
-/** The HTTP client sinks send through (node's fetch, keep-alive): one place for timeouts, gzip and aborts. */
+/**
+ * The HTTP client sinks send through (node's fetch, keep-alive): one place for timeouts, gzip and aborts, and for
+ * what a SIEM (or whoever answers at its URL) may do to us: redirects are never followed (following one would
+ * re-post the batch, with its secret headers, to another origin) and answers are read up to MAX_RESPONSE_BYTES.
+ */
 export class SinkHttpClient {
   /** Posts a body; resolves with any HTTP answer and rejects only when none came (network error, timeout, abort). */
   async post(request: HttpPost): Promise<HttpAnswer> {
@@ -38,10 +50,54 @@ export class SinkHttpClient {
   }
 
   private async send(url: string, init: RequestInit, timeoutMs: number, signal: AbortSignal): Promise<HttpAnswer> {
-    const response = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
-    const text = await response.text();
-    return { status: response.status, text, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
+    const response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    if (isRedirect(response.status)) {
+      await response.body?.cancel();
+      return { status: response.status, text: '', retryAfterMs, redirectedTo: originOf(response.headers.get('location'), url) };
+    }
+    return { status: response.status, text: await readCapped(response, MAX_RESPONSE_BYTES), retryAfterMs };
   }
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+/** Only the origin: a Location's path or query may carry tokens. */
+function originOf(location: string | null, base: string): string | undefined {
+  if (location === null || !URL.canParse(location, base)) return undefined;
+  return new URL(location, base).origin;
+}
+
+/** The first `max` bytes of the body as UTF-8 text; the stream is cancelled after them, so a huge answer costs nothing. */
+async function readCapped(response: Response, max: number): Promise<string> {
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Leaving the loop early cancels the stream: the rest of the body is never read.
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+    if (size >= max) break;
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
+}
+
+/**
+ * A SIEM's text made safe to keep: control characters (a CR/LF could forge log lines or headers) become spaces and
+ * the whole is cut to MAX_REASON_CHARS, before it is logged, shown in the status or put in a dead-letter header.
+ */
+export function boundedReason(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return clean.length <= MAX_REASON_CHARS ? clean : `${clean.slice(0, MAX_REASON_CHARS - 1)}…`;
+}
+
+/** Why a 3xx was not followed, in words that tell the operator what to change. */
+export function redirectReason(answer: HttpAnswer): string {
+  const where = answer.redirectedTo === undefined ? '' : ` to ${answer.redirectedTo}`;
+  return `HTTP ${answer.status}: redirect${where} refused; Vigil never follows redirects (the batch and its secret headers would go elsewhere): set the connector's url to the final endpoint`;
 }
 
 /** Why a request got no answer, in words for the status and logs (no URL query, no headers: no secrets). */
@@ -54,13 +110,16 @@ export function describeNetworkError(err: unknown): string {
 }
 
 /**
- * The meaning of a plain HTTP status for a JSON-over-HTTP SIEM: 2xx accepted; 401/403 credentials; 408, 425, 429 and
- * 5xx retryable (honouring Retry-After); other 4xx a refusal of the batch as a whole (the runner splits it).
+ * The meaning of a plain HTTP status for a JSON-over-HTTP SIEM: 2xx accepted; 3xx (never followed) and 401/403 need
+ * an operator; 408, 425, 429 and 5xx retryable (honouring Retry-After); other 4xx a refusal of the batch as a whole
+ * (the runner splits it).
  */
 export function classifyHttpAnswer(answer: HttpAnswer): DeliveryResult {
   const { status } = answer;
-  const detail = `HTTP ${status}${answer.text === '' ? '' : `: ${answer.text.slice(0, 300)}`}`;
+  const detail = boundedReason(`HTTP ${status}${answer.text === '' ? '' : `: ${answer.text}`}`);
   if (status >= 200 && status < 300) return { kind: 'ok' };
+  // A redirect is a configuration problem (the URL moved), not a refusal of the events: an operator must act.
+  if (isRedirect(status)) return { kind: 'auth-failed', reason: boundedReason(redirectReason(answer)) };
   if (status === 401 || status === 403) return { kind: 'auth-failed', reason: detail };
   if (status === 408 || status === 425 || status === 429 || status >= 500)
     return { kind: 'retryable', reason: detail, retryAfterMs: answer.retryAfterMs };

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import type { ConnectorTypeSpec, Secret } from '@vigil/connector';
+import { allowInsecureHttpField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SplunkHecSettings {
   /** Base URL of the HEC endpoint, e.g. https://splunk.example.com:8088 (the collector paths are appended). */
   url: string;
+  /** Plain http allowed for `url` (otherwise https is required). */
+  allowInsecureHttp: boolean;
   token: Secret;
   host?: string | undefined;
   source?: string | undefined;
@@ -29,7 +31,9 @@ export const splunkHecSpec: ConnectorTypeSpec<SplunkHecSettings> = {
     z
       .strictObject({
         url: httpUrl,
-        tokenEnv: secret(),
+        allowInsecureHttp: allowInsecureHttpField,
+        // Sent as `Authorization: Splunk <token>`.
+        tokenEnv: secret({ header: true }),
         host: z.string().min(1).optional(),
         source: z.string().min(1).optional(),
         sourcetype: z.string().min(1).optional(),
@@ -45,6 +49,7 @@ export const splunkHecSpec: ConnectorTypeSpec<SplunkHecSettings> = {
           })
           .prefault({}),
       })
+      .superRefine(requireHttps)
       .transform(({ tokenEnv, ...rest }) => ({ ...rest, token: tokenEnv })),
 };
 

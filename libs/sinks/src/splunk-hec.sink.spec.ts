@@ -35,7 +35,11 @@ function definition<S>(
 
 const splunk = (overrides: Partial<ConnectorDefinition<SplunkHecSettings>> = {}) =>
   new SplunkHecConnector(
-    definition<SplunkHecSettings>(splunkHecSpec, { url: 'http://127.0.0.1:1', tokenEnv: 'TOKEN', index: 'audit' }, overrides),
+    definition<SplunkHecSettings>(
+      splunkHecSpec,
+      { url: 'http://127.0.0.1:1', allowInsecureHttp: true, tokenEnv: 'TOKEN', index: 'audit' },
+      overrides,
+    ),
     logger,
   );
 
@@ -67,7 +71,7 @@ describe(SplunkHecConnector.name, () => {
     assert.equal(hec.index, 'audit', 'the HEC settings still apply');
 
     const webhook = new WebhookConnector(
-      definition<WebhookSettings>(webhookSpec, { url: 'http://127.0.0.1:1' }, { extraFields, format: 'native' }),
+      definition<WebhookSettings>(webhookSpec, { url: 'http://127.0.0.1:1', allowInsecureHttp: true }, { extraFields, format: 'native' }),
       logger,
     );
     const document = JSON.parse(webhook.encode(event)) as Record<string, unknown>;
@@ -87,7 +91,12 @@ describe(SplunkHecConnector.name, () => {
   it('gives up on an unacknowledged batch when the clock passes ack.timeoutMs, asking for a resend', async () => {
     const clock = new ManualClock(new Date('2026-11-26T12:00:00Z'));
     const http = new UnacknowledgingHec(clock);
-    const settings = { url: 'http://127.0.0.1:1', tokenEnv: 'TOKEN', ack: { enabled: true, pollIntervalMs: 10, timeoutMs: 60_000 } };
+    const settings = {
+      url: 'http://127.0.0.1:1',
+      allowInsecureHttp: true,
+      tokenEnv: 'TOKEN',
+      ack: { enabled: true, pollIntervalMs: 10, timeoutMs: 60_000 },
+    };
     const sink = new SplunkHecConnector(definition<SplunkHecSettings>(splunkHecSpec, settings), logger, http, clock);
     const event = anAuditEvent();
     const result = await sink.deliver([{ event, json: sink.encode(event) }], new AbortController().signal);

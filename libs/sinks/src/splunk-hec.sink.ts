@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import {
+  boundedReason,
   classifyHttpAnswer,
   describeNetworkError,
+  redirectReason,
   sleep,
   SinkHttpClient,
   type ConnectorDefinition,
@@ -62,7 +64,9 @@ export class SplunkHecConnector implements Sink {
   async probe(signal: AbortSignal): Promise<string | undefined> {
     try {
       const answer = await this.http.get(`${this.base}/services/collector/health`, {}, 5000, signal);
-      return answer.status === 200 ? undefined : `HEC health: HTTP ${answer.status} ${parseReply(answer).text ?? ''}`.trim();
+      if (answer.status === 200) return undefined;
+      if (answer.status >= 300 && answer.status < 400) return `HEC health: ${redirectReason(answer)}`;
+      return boundedReason(`HEC health: HTTP ${answer.status} ${parseReply(answer).text ?? ''}`.trim());
     } catch (err) {
       return `HEC health: ${describeNetworkError(err)}`;
     }
@@ -125,7 +129,7 @@ export class SplunkHecConnector implements Sink {
 /** A HEC answer by its code: busy retries, bad events are named by index, credentials and channels need an operator. */
 function interpret(answer: HttpAnswer, reply: HecReply, count: number): DeliveryResult {
   const code = reply.code;
-  const reason = `HEC ${answer.status} code ${code ?? '?'}: ${reply.text ?? answer.text.slice(0, 200)}`;
+  const reason = boundedReason(`HEC ${answer.status} code ${code ?? '?'}: ${reply.text ?? answer.text}`);
   if (code !== undefined && AUTH_CODES.has(code)) return { kind: 'auth-failed', reason };
   if (code !== undefined && CHANNEL_CODES.has(code)) return { kind: 'auth-failed', reason: `${reason} (check the ack settings)` };
   if (code === BUSY) return { kind: 'retryable', reason, retryAfterMs: answer.retryAfterMs };

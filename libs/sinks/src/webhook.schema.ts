@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import type { ConnectorTypeSpec, Secret } from '@vigil/connector';
+import { allowInsecureHttpField, isSafeHeaderValue, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
 
 export interface WebhookSettings {
   /** The endpoint; for the otlp format a collector's base URL gets `/v1/logs` appended when it has no path. */
   url: string;
+  /** Plain http allowed for `url` (otherwise https is required). */
+  allowInsecureHttp: boolean;
   /** Framing of native and ECS documents. */
   framing: 'json-array' | 'ndjson';
   /** Plain headers sent with every request. */
@@ -35,12 +37,16 @@ export const webhookSpec: ConnectorTypeSpec<WebhookSettings> = {
         url: z
           .string({ error: 'is required' })
           .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL'),
+        allowInsecureHttp: allowInsecureHttpField,
         framing: z.enum(['json-array', 'ndjson'], { error: 'must be json-array or ndjson' }).default('json-array'),
-        headers: z.record(headerName, z.string()).default({}),
-        secretHeaders: z.record(headerName, secret()).default({}),
+        headers: z
+          .record(headerName, z.string().refine(isSafeHeaderValue, 'must not contain control characters such as CR or LF'))
+          .default({}),
+        secretHeaders: z.record(headerName, secret({ header: true })).default({}),
         signingSecretEnv: secret().optional(),
         gzip: z.boolean().default(false),
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
       })
+      .superRefine(requireHttps)
       .transform(({ signingSecretEnv, ...rest }) => ({ ...rest, signingSecret: signingSecretEnv })),
 };

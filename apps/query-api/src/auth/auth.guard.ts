@@ -2,13 +2,13 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { QueryErrorCode, QueryException } from '../query.exception';
 import { Authenticator, type Headers } from './authenticator.service';
-import { PRINCIPAL, type Principal, type Role, type WithPrincipal } from './principal.types';
+import { PLATFORM_ADMIN_ROLE, PRINCIPAL, type Principal, type Role, type WithPrincipal } from './principal.types';
 import { RateLimiter } from './rate-limiter.service';
 
 /** Probes and scrapes, served by libs/observability: the only routes without a credential. */
 const PUBLIC_PATHS = /^\/(health|metrics)(\/|$)/;
-/** Roles that may read events; `ops` runs connectors and replays. */
-const READ_ROLES: readonly Role[] = ['analyst', 'admin'];
+/** Roles that may read events; `ops` runs connectors and replays. Only the platform admin reads across tenants (scopeFor). */
+const READ_ROLES: readonly Role[] = ['analyst', 'admin', PLATFORM_ADMIN_ROLE];
 
 export interface GuardedRequest extends WithPrincipal {
   headers: Headers;
@@ -45,7 +45,7 @@ export class AuthGuard implements CanActivate {
     if (request[PRINCIPAL]) return true; // already checked for this request (several guarded fields in one operation)
     const principal = await this.authenticator.authenticate(request.headers);
     if (!READ_ROLES.includes(principal.role)) {
-      throw new QueryException(QueryErrorCode.FORBIDDEN, `the ${principal.role} role cannot read events; analyst or admin can`);
+      throw new QueryException(QueryErrorCode.FORBIDDEN, `the ${principal.role} role cannot read events; ${READ_ROLES.join(', ')} can`);
     }
     const waitSeconds = this.limiter.take(principal.subject);
     if (waitSeconds > 0) {

@@ -26,6 +26,24 @@ export function credentialOf(headers: Headers): string | undefined {
   return apiKey ? apiKey : undefined;
 }
 
+const NO_CREDENTIAL = 'send an API key or a JWT: Authorization: Bearer <credential>';
+const JWT_NOT_ACCEPTED = 'JWTs are not accepted here (no JWKS or secret configured); use an API key';
+/** A compact JWS: three base64url parts. */
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/**
+ * The check the GraphQL transport runs before parsing and validating a document: a credential of an
+ * acceptable shape is present. It proves nothing (the guard authenticates), but a caller without one is
+ * refused before the document costs any CPU.
+ */
+export function precheckCredential(headers: Headers, jwtAccepted: boolean): void {
+  const credential = credentialOf(headers);
+  if (credential === undefined) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, NO_CREDENTIAL);
+  if (looksLikeApiKey(credential)) return;
+  if (!jwtAccepted) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, JWT_NOT_ACCEPTED);
+  if (!JWT_SHAPE.test(credential)) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, 'the token is invalid or expired');
+}
+
 /** Turns a request's credential into a Principal (API key from the store, or a verified JWT), or refuses it. */
 @Injectable()
 export class Authenticator {
@@ -38,8 +56,7 @@ export class Authenticator {
 
   async authenticate(headers: Headers): Promise<Principal> {
     const credential = credentialOf(headers);
-    if (credential === undefined)
-      throw new QueryException(QueryErrorCode.UNAUTHENTICATED, 'send an API key or a JWT: Authorization: Bearer <credential>');
+    if (credential === undefined) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, NO_CREDENTIAL);
     if (!looksLikeApiKey(credential)) return this.jwt.verify(credential);
     const key = await this.apiKeys.verify(this.pool, credential, this.config.VIGIL_API_KEY_PEPPER);
     if (!key) throw new QueryException(QueryErrorCode.UNAUTHENTICATED, 'the API key is unknown or revoked');
