@@ -8,7 +8,7 @@ import type { ServerOptions } from 'graphql-ws';
 import { specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
 import { APP_CONFIG, ConfigModule } from '@vigil/config';
-import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
+import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
 import { ApiKeyRepository, DatabaseModule, PostgresHealthIndicator } from '@vigil/store';
 import { ExpressApolloDriver } from './apollo-express.strategy';
@@ -77,7 +77,7 @@ export class QueryApiModule {
         ConfigModule.forRoot(queryApiConfigSchema, env),
         ObservabilityModule.forRoot({ name: 'query-api', readiness }),
         DatabaseModule,
-        ...(live ? [KafkaModule] : []),
+        ...(live ? [KafkaModule, ConsumerHostModule] : []),
         graphql,
       ],
       controllers: [EventsExportController],

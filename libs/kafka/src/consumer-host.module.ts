@@ -1,0 +1,46 @@
+import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { PinoLogger } from 'nestjs-pino';
+import { ClockModule } from '@vigil/common';
+import { EventCodec } from '@vigil/events';
+import { AuditBatchTransport } from './audit-batch.strategy';
+import { AUDIT_EVENT_CODEC, SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
+import { RegistryHttpClient } from './registry-http.client';
+import type { SchemaRegistryOptions } from './schema-registry.client';
+
+/**
+ * Runs the app's `@AuditBatchHandler` methods: starts the transport once the app listens, i.e. after every
+ * module's bootstrap hook (partition maintenance must not queue behind a flood of inserts), and stops its
+ * consumers before any module's shutdown hook (the handlers' pools and producers are still open then). An app
+ * without HTTP connects the transport instead: `app.connectMicroservice({ strategy })`. Needs KafkaModule.
+ */
+@Module({
+  imports: [DiscoveryModule, ClockModule],
+  providers: [
+    {
+      provide: AUDIT_EVENT_CODEC,
+      inject: [SCHEMA_REGISTRY_OPTIONS],
+      // Lookup only: decoding needs the writers' schemas by id, never a registration.
+      useFactory: (registry: SchemaRegistryOptions) => new EventCodec(new RegistryHttpClient(registry), { schemaIds: 'lookup' }),
+    },
+    AuditBatchTransport,
+  ],
+  exports: [AuditBatchTransport, AUDIT_EVENT_CODEC],
+})
+export class ConsumerHostModule implements OnModuleInit, BeforeApplicationShutdown {
+  constructor(
+    private readonly transport: AuditBatchTransport,
+    private readonly http: HttpAdapterHost,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  onModuleInit(): void {
+    this.http.listen$.subscribe(() => {
+      this.transport.start().catch((err: unknown) => this.logger.logger.error({ err }, 'consumer host failed to start'));
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.transport.close();
+  }
+}
