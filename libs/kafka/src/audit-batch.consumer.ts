@@ -129,6 +129,7 @@ export class AuditBatchConsumer {
     // A measurement in flight would connect the admin again after the disconnect below.
     await this.lagRun;
     await this.consumer.stop();
+    this.isJoined = false;
     if (this.options.deleteGroupOnStop === true) {
       try {
         await this.connectedAdmin().then((admin) => admin.deleteGroups([this.group]));

@@ -15,3 +15,4 @@ export * from './audit-batch.strategy';
 export * from './consumer-host.exception';
 export * from './consumer-host.module';
 export * from './raw-kafka.factory';
+export * from './kafka.producer';
