@@ -2,15 +2,8 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { PinoLogger } from 'nestjs-pino';
 import { Clock } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
-import { EventCodec } from '@vigil/events';
-import {
-  DeadLetterProducer,
-  KAFKA,
-  RegistryHttpClient,
-  SCHEMA_REGISTRY_OPTIONS,
-  type KafkaClient,
-  type SchemaRegistryOptions,
-} from '@vigil/kafka';
+import type { EventCodec } from '@vigil/events';
+import { AUDIT_EVENT_CODEC, DeadLetterProducer, KAFKA, type KafkaClient } from '@vigil/kafka';
 import type { ConnectorDefinition, ConnectorTypeSpec } from './connector-config.schema';
 import { ConnectorControlConsumer } from './connector-control.consumer';
 import { ConnectorStatusPublisher } from './connector-status.publisher';
@@ -34,7 +27,7 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     @Inject(KAFKA) private readonly kafka: KafkaClient,
-    @Inject(SCHEMA_REGISTRY_OPTIONS) private readonly registry: SchemaRegistryOptions,
+    @Inject(AUDIT_EVENT_CODEC) private readonly codec: EventCodec,
     @Inject(CONNECTOR_DEFINITIONS) private readonly definitions: readonly ConnectorDefinition[],
     @Inject(CONNECTOR_MODULE_OPTIONS) private readonly options: ConnectorModuleOptions<unknown>,
     private readonly status: ConnectorStatusService,
@@ -44,7 +37,6 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const codec = new EventCodec(new RegistryHttpClient(this.registry), { schemaIds: 'lookup' });
     if (this.definitions.length === 0) this.logger.logger.warn(`no enabled ${this.options.spec.type} connector in the connectors file`);
     for (const definition of this.definitions) {
       const logger = this.logger.logger.child({ context: ConnectorRunner.name });
@@ -52,7 +44,15 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
       this.deadLetters.push(deadLetters);
       const sink = this.options.createSink(definition, logger);
       this.runners.push(
-        new ConnectorRunner(definition, { kafka: this.kafka, codec, sink, deadLetters, status: this.status, logger, clock: this.clock }),
+        new ConnectorRunner(definition, {
+          kafka: this.kafka,
+          codec: this.codec,
+          sink,
+          deadLetters,
+          status: this.status,
+          logger,
+          clock: this.clock,
+        }),
       );
     }
     await Promise.all(this.runners.map((runner) => runner.start()));

@@ -53,7 +53,7 @@ export class AuditBatchTransport extends Server implements CustomTransportStrate
 
   async close(): Promise<void> {
     await Promise.all([...this.consumers.values()].map((c) => c.stop()));
-    await Promise.all(this.deadLetters.map((d) => d.close()));
+    await Promise.all(this.deadLetters.splice(0).map((d) => d.close()));
     this.consumers.clear();
     this.started = undefined;
   }
@@ -79,7 +79,8 @@ export class AuditBatchTransport extends Server implements CustomTransportStrate
     for (const { options, handler } of this.discover()) {
       if (this.consumers.has(options.group))
         throw new ConsumerHostException(ConsumerHostErrorCode.DUPLICATE_GROUP, `two handlers declare group ${options.group}`);
-      const deadLetters = options.undecodable === 'skip' ? undefined : new DeadLetterProducer(this.kafka, options.group);
+      const deadLetters =
+        options.undecodable === 'skip' ? undefined : new DeadLetterProducer(this.kafka, options.group, undefined, this.clock);
       if (deadLetters !== undefined) this.deadLetters.push(deadLetters);
       const logger = this.pino.logger.child({ context: AuditBatchConsumer.name, groupId: options.group });
       const consumer = new AuditBatchConsumer(options, handler, {

@@ -2,11 +2,7 @@ import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nest
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { PinoLogger } from 'nestjs-pino';
 import { ClockModule } from '@vigil/common';
-import { EventCodec } from '@vigil/events';
 import { AuditBatchTransport } from './audit-batch.strategy';
-import { AUDIT_EVENT_CODEC, SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
-import { RegistryHttpClient } from './registry-http.client';
-import type { SchemaRegistryOptions } from './schema-registry.client';
 
 /**
  * Runs the app's `@AuditBatchHandler` methods: starts the transport once the app listens, i.e. after every
@@ -16,16 +12,8 @@ import type { SchemaRegistryOptions } from './schema-registry.client';
  */
 @Module({
   imports: [DiscoveryModule, ClockModule],
-  providers: [
-    {
-      provide: AUDIT_EVENT_CODEC,
-      inject: [SCHEMA_REGISTRY_OPTIONS],
-      // Lookup only: decoding needs the writers' schemas by id, never a registration.
-      useFactory: (registry: SchemaRegistryOptions) => new EventCodec(new RegistryHttpClient(registry), { schemaIds: 'lookup' }),
-    },
-    AuditBatchTransport,
-  ],
-  exports: [AuditBatchTransport, AUDIT_EVENT_CODEC],
+  providers: [AuditBatchTransport],
+  exports: [AuditBatchTransport],
 })
 export class ConsumerHostModule implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
