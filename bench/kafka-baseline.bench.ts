@@ -2,14 +2,14 @@
 // 1 KiB messages in batches of 1,000. Later benchmarks report ratios against these figures
 // measured in the same run, because the machines are noisy.
 import pino from 'pino';
-import { createKafka } from '@vigil/kafka';
+import { createRawKafka } from '@vigil/kafka';
 import { testEnv, uniqueName } from '@vigil/testing';
 import { measureKafkaBaseline } from './lib/kafka-baseline.util';
 import { machine, writeReport } from './lib/report.util';
 
 async function main(): Promise<void> {
   const messages = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
-  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, pino({ level: 'warn' }));
+  const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, pino({ level: 'warn' }));
   const admin = kafka.admin();
   await admin.connect();
   const topic = uniqueName('bench-baseline');

@@ -9,13 +9,12 @@
 //     (default 20); each event is timed from publish() resolving to the row being visible to a query.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import { allTopics, EventCodec } from '@vigil/events';
-import { createKafka, RegistryHttpClient } from '@vigil/kafka';
+import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
 import { AppProcess, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
@@ -40,7 +39,7 @@ async function storedCount(app: AppProcess): Promise<number> {
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
-  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
+  const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
   const admin = kafka.admin();
   await admin.connect();
   const db = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 4 });
@@ -57,7 +56,7 @@ async function main(): Promise<void> {
   // 1. Produce pre-encoded events.
   const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }));
   const schemaId = await codec.schemaId('authentication');
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createRawProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const nowMicros = Date.now() * 1000;
   const rows: string[] = [];

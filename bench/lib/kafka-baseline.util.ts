@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka } from 'kafkajs';
+import { createRawProducer, type RawKafka as Kafka } from '@vigil/kafka';
 import { secondsSince, type Measurement } from './report.util';
 
 export interface BaselineOptions {
@@ -21,7 +21,7 @@ export async function measureKafkaBaseline(
 ): Promise<{ produce: Measurement; consume: Measurement }> {
   const { topic, messages, messageBytes, batchSize, concurrency } = options;
   const value = Buffer.alloc(messageBytes, 'x');
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createRawProducer(kafka, { idempotent: true, maxInFlightRequests: 5 });
   await producer.connect();
   const batches = Math.ceil(messages / batchSize);
   let next = 0;

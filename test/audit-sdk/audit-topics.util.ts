@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { RawAdmin as Admin } from '@vigil/kafka';
 import { allTopics } from '@vigil/events';
 
 /** Creates the audit topics a fresh broker lacks (auto-create is off); `vigil topics apply` does this for real. */

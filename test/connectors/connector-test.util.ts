@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import {
@@ -10,7 +9,7 @@ import {
   type Sink,
 } from '@vigil/connector';
 import { EventCodec, topicFor, type AuditEvent } from '@vigil/events';
-import { createKafka, DEAD_LETTER_TOPIC, DeadLetterProducer, RegistryHttpClient } from '@vigil/kafka';
+import { createRawKafka, DEAD_LETTER_TOPIC, DeadLetterProducer, RegistryHttpClient, type RawAdmin, type RawKafka } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
 import { collectFrom, endOffsets, testEnv, uniqueName, type Collected } from '@vigil/testing';
 
@@ -19,8 +18,8 @@ const TOPIC = topicFor('authentication');
 
 /** Kafka, the registry, a publisher and a status service shared by one test file; each test starts its own connectors. */
 export class ConnectorHarness {
-  readonly kafka: Kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'connector-int-spec' }, logger);
-  readonly admin: Admin = this.kafka.admin();
+  readonly kafka: RawKafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'connector-int-spec' }, logger);
+  readonly admin: RawAdmin = this.kafka.admin();
   readonly codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
   readonly status = new ConnectorStatusService(new MetricsService());
   readonly publisher = new AuditPublisher({

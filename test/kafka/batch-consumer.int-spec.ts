@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners } from 'kafkajs';
 import pino from 'pino';
-import { BatchConsumer, createKafka, type PartitionBatch } from '@vigil/kafka';
+import { BatchConsumer, createRawKafka, createRawProducer, type PartitionBatch } from '@vigil/kafka';
 import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
 
 const logger = pino({ level: 'silent' });
-const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'batch-consumer-int-spec' }, logger);
+const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'batch-consumer-int-spec' }, logger);
 const admin = kafka.admin();
 
 async function produce(topic: string, count: number, offset = 0): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createRawProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: 'k', value: String(offset + i) })) });
   await producer.disconnect();

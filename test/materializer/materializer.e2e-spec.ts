@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners } from 'kafkajs';
 import pino from 'pino';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
-import { createKafka, DEAD_LETTER_TOPIC, DLQ_HEADERS } from '@vigil/kafka';
+import { createRawKafka, createRawProducer, DEAD_LETTER_TOPIC, DLQ_HEADERS } from '@vigil/kafka';
 import {
   AppProcess,
   collectFrom,
@@ -22,7 +21,7 @@ import { allTopics } from '@vigil/events';
 import { TestStore } from './materializer-test.util';
 
 const logger = pino({ level: 'silent' });
-const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'materializer-e2e' }, logger);
+const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'materializer-e2e' }, logger);
 const admin = kafka.admin();
 let publisher: AuditPublisher;
 
@@ -81,7 +80,7 @@ describe('materializer (real Kafka, registry and PostgreSQL; the app as a proces
       const dlqFrom = await endOffsets(admin, [DEAD_LETTER_TOPIC]);
       const first = await publisher.publishMany(events(tenant, 200));
       // A message that is not Confluent-framed Avro, on the tenant's partition, between good events.
-      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      const producer = createRawProducer(kafka);
       await producer.connect();
       await producer.send({ topic: 'audit.authentication', acks: -1, messages: [{ key: tenant, value: Buffer.from('{"not":"avro"}') }] });
       await producer.disconnect();

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
-import { createKafka } from '@vigil/kafka';
+import { createRawKafka } from '@vigil/kafka';
 import { repoRoot, requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { TestStore } from './materializer-test.util';
 
 const logger = pino({ level: 'silent' });
-const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'rebuild-e2e' }, logger);
+const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'rebuild-e2e' }, logger);
 
 interface Run {
   code: Promise<number | null>;

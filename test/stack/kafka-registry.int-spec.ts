@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Partitioners } from 'kafkajs';
 import pino from 'pino';
-import { createKafka, createSchemaRegistry } from '@vigil/kafka';
+import { createRawKafka, createRawProducer, createSchemaRegistry } from '@vigil/kafka';
 import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
 
 const logger = pino({ level: 'warn' });
@@ -20,7 +19,7 @@ const schema = {
 };
 
 describe('the local stack (Kafka + schema registry)', () => {
-  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'stack-int-spec' }, logger);
+  const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'stack-int-spec' }, logger);
   const registry = createSchemaRegistry({ url: testEnv.schemaRegistryUrl });
   const admin = kafka.admin();
   const topic = uniqueName('stack-probe');
@@ -44,7 +43,7 @@ describe('the local stack (Kafka + schema registry)', () => {
     assert.equal(again.id, id);
 
     const record = { id: 'evt-1', count: 42, note: 'hello' };
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = createRawProducer(kafka, { idempotent: true, maxInFlightRequests: 5 });
     await producer.connect();
     const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: 'tenant-a', value: await registry.encode(id, record) }] });
     await producer.disconnect();

@@ -1,39 +1,25 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
+import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Pool } from 'pg';
 import { APP_CONFIG } from '@vigil/config';
-import { allTopics, EventCodec } from '@vigil/events';
-import {
-  BatchConsumer,
-  DeadLetterProducer,
-  KAFKA,
-  RegistryHttpClient,
-  SCHEMA_REGISTRY_OPTIONS,
-  type PartitionBatch,
-  type SchemaRegistryOptions,
-} from '@vigil/kafka';
+import { allTopics } from '@vigil/events';
+import { AuditBatchHandler, type BatchOutcome, type DecodedBatch, type DeadLetter } from '@vigil/kafka';
 import { AuditEventRepository, BatchMaterializer, PartitionManager, PG_POOL } from '@vigil/store';
 import type { MaterializerConfig } from './materializer.config';
 import { MaterializerMetrics } from './materializer-metrics.service';
 
 /**
- * Consumer group `vigil-materializer` on every audit topic. Each partition batch is decoded through
- * the registry, mapped, and written in one transaction (COPY + INSERT ... ON CONFLICT DO NOTHING);
- * the batch's offsets are committed only after that transaction committed. Poison messages go to
- * audit.dlq and the partition moves on; PostgreSQL or registry outages make the batch retry in
- * place until they are back.
+ * Consumer group `vigil-materializer` on every audit topic. The consumer host decodes each partition batch
+ * (undecodable messages go to audit.dlq) and commits it only after this handler resolved; the handler writes
+ * the batch in one transaction (COPY + INSERT ... ON CONFLICT DO NOTHING) and hands back what cannot be a row.
+ * PostgreSQL or registry outages make the batch retry in place until they are back.
  */
 @Injectable()
-export class MaterializerConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly consumer: BatchConsumer;
+export class MaterializerConsumer {
   private readonly materializer: BatchMaterializer;
-  private readonly deadLetters: DeadLetterProducer;
 
   constructor(
-    @Inject(KAFKA) kafka: Kafka,
-    @Inject(APP_CONFIG) config: MaterializerConfig,
-    @Inject(SCHEMA_REGISTRY_OPTIONS) registry: SchemaRegistryOptions,
+    @Inject(APP_CONFIG) readonly config: MaterializerConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
     repository: AuditEventRepository,
     partitions: PartitionManager,
@@ -41,41 +27,24 @@ export class MaterializerConsumer implements OnApplicationBootstrap, OnApplicati
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext(MaterializerConsumer.name);
-    // Lookup only: decoding needs the writers' schemas by id, never a registration.
-    const codec = new EventCodec(new RegistryHttpClient(registry), { schemaIds: 'lookup' });
-    this.deadLetters = new DeadLetterProducer(kafka, config.MATERIALIZER_GROUP_ID);
-    this.materializer = new BatchMaterializer(codec, repository, (time) => partitions.isWithinRetention(time), this.deadLetters);
-    this.consumer = new BatchConsumer(
-      kafka,
-      {
-        groupId: config.MATERIALIZER_GROUP_ID,
-        topics: allTopics(),
-        fromBeginning: true,
-        partitionsConsumedConcurrently: config.MATERIALIZER_CONCURRENCY,
-        maxBytesPerPartition: config.MATERIALIZER_MAX_BYTES_PER_PARTITION,
-        sessionTimeoutMs: config.MATERIALIZER_SESSION_TIMEOUT_MS,
-      },
-      (batch) => this.store(batch),
-      this.logger.logger.child({ context: BatchConsumer.name }),
-    );
+    this.materializer = new BatchMaterializer(repository, (time) => partitions.isWithinRetention(time));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.start();
-    this.logger.info({ topics: allTopics().length }, 'materializer consuming');
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer.stop();
-    await this.deadLetters.close();
-  }
-
-  private async store(batch: PartitionBatch): Promise<void> {
+  @AuditBatchHandler((self: MaterializerConsumer) => ({
+    group: self.config.MATERIALIZER_GROUP_ID,
+    topics: allTopics(),
+    fromBeginning: true,
+    concurrency: self.config.MATERIALIZER_CONCURRENCY,
+    maxBytesPerPartition: self.config.MATERIALIZER_MAX_BYTES_PER_PARTITION,
+    sessionTimeoutMs: self.config.MATERIALIZER_SESSION_TIMEOUT_MS,
+  }))
+  async store(batch: DecodedBatch): Promise<BatchOutcome> {
     const timer = this.metrics.batchSeconds.startTimer({ topic: batch.topic });
-    const result = await this.materializer.process(this.pool, batch.topic, batch.partition, batch.messages);
-    for (const letter of result.deadLettered) {
-      this.logger.warn({ origin: letter.origin, reason: letter.reason, detail: letter.detail }, 'message dead-lettered');
-    }
+    const result = await this.materializer.store(this.pool, batch.messages);
+    const deadLetters: DeadLetter[] = result.rejected.map(({ origin, event, reason, detail }) => {
+      const message = batch.messages.find((m) => m.origin.offset === origin.offset);
+      return { origin, key: message?.key ?? null, value: message?.value ?? null, reason, detail, eventId: event.id };
+    });
     for (const event of result.expired) {
       this.logger.info(
         { id: event.id, tenantId: event.tenantId, time: new Date(event.time / 1000).toISOString() },
@@ -83,11 +52,13 @@ export class MaterializerConsumer implements OnApplicationBootstrap, OnApplicati
       );
     }
     const topic = batch.topic;
+    const undecodable = batch.read - batch.messages.length;
     this.metrics.events.inc({ result: 'stored', topic }, result.stored);
     this.metrics.events.inc({ result: 'duplicate', topic }, result.duplicates);
-    this.metrics.events.inc({ result: 'dead_lettered', topic }, result.deadLettered.length);
+    this.metrics.events.inc({ result: 'dead_lettered', topic }, deadLetters.length + undecodable);
     this.metrics.events.inc({ result: 'expired', topic }, result.expired.length);
     this.metrics.lastCommit.setToCurrentTime();
     timer();
+    return { deadLetters };
   }
 }

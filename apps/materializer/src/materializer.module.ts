@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@vigil/config';
-import { KafkaHealthIndicator, KafkaModule, SchemaRegistryHealthIndicator } from '@vigil/kafka';
+import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule, SchemaRegistryHealthIndicator } from '@vigil/kafka';
 import { ObservabilityModule } from '@vigil/observability';
 import { DatabaseModule, PostgresHealthIndicator, StoreModule } from '@vigil/store';
 import { materializerConfigSchema } from './materializer.config';
@@ -15,6 +15,7 @@ import { MaterializerMetrics } from './materializer-metrics.service';
       readiness: [KafkaHealthIndicator, SchemaRegistryHealthIndicator, PostgresHealthIndicator],
     }),
     KafkaModule,
+    ConsumerHostModule,
     DatabaseModule,
     StoreModule.forRoot({ partitionScheduler: true }),
   ],

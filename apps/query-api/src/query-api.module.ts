@@ -8,7 +8,7 @@ import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQL
 import type { Request } from 'express';
 import { ClockModule } from '@vigil/common';
 import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
-import { KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
+import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
 import {
   ApiKeyRepository,
@@ -105,7 +105,7 @@ export class QueryApiModule {
         ObservabilityModule.forRoot({ name: 'query-api', readiness }),
         ClockModule,
         DatabaseModule,
-        ...(live ? [KafkaModule] : []),
+        ...(live ? [KafkaModule, ConsumerHostModule] : []),
         graphql,
       ],
       controllers: [EventsExportController],

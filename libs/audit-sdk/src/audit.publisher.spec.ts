@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Kafka, ProducerBatch } from 'kafkajs';
 import { EventValidationException } from '@vigil/events';
-import { RegistryHttpClient } from '@vigil/kafka';
+import { RegistryHttpClient, type KafkaClient, type RawProducerBatch } from '@vigil/kafka';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
 import { AuditPublisher } from './audit.publisher';
 
 /** A producer whose sendBatch the test controls: each call waits for `release()` or fails on demand. */
 class FakeProducer {
-  batches: ProducerBatch[] = [];
+  batches: RawProducerBatch[] = [];
   failWith: Error | undefined;
   private gate: Promise<void> = Promise.resolve();
   private open: () => void = () => undefined;
@@ -25,7 +24,7 @@ class FakeProducer {
   disconnect(): Promise<void> {
     return Promise.resolve();
   }
-  async sendBatch(batch: ProducerBatch): Promise<unknown[]> {
+  async sendBatch(batch: RawProducerBatch): Promise<unknown[]> {
     this.batches.push(batch);
     await this.gate;
     if (this.failWith !== undefined) throw this.failWith;
@@ -49,7 +48,7 @@ class FakeRegistry extends RegistryHttpClient {
 
 function publisherWith(producer: FakeProducer, registry = new FakeRegistry(), batch = {}): AuditPublisher {
   // The fake implements only the producer calls the publisher makes.
-  const kafka = { producer: () => producer } as unknown as Kafka;
+  const kafka = { producer: () => producer } as unknown as KafkaClient;
   return new AuditPublisher({ kafka: { client: kafka }, schemaRegistry: { client: registry }, service: { name: 'svc', host: 'h' }, batch });
 }
 

@@ -1,14 +1,19 @@
 import { hostname } from 'node:os';
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { EventCodec, EventValidationException, topicFor, validateEvent, type AuditEvent } from '@vigil/events';
-import { createKafka, RegistryHttpClient } from '@vigil/kafka';
+import { createKafka, KafkaProducer, RegistryHttpClient, type KafkaClient, type OutgoingMessage } from '@vigil/kafka';
 import type { AuditEventInput, UntypedAuditEventInput } from './audit-event.input';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
 import { completeEvent, type ServiceIdentity } from './event.normalizer';
 
+/**
+ * Where the publisher sends: brokers (it opens its own connection), or a client the app already holds
+ * (`KAFKA` from KafkaModule, or `createKafka`), so the SDK's types never name the Kafka client library.
+ */
+export type AuditKafkaOptions = { brokers: readonly string[]; clientId?: string } | { client: KafkaClient };
+
 export interface AuditPublisherOptions {
-  kafka: { brokers: readonly string[]; clientId?: string } | { client: Kafka };
+  kafka: AuditKafkaOptions;
   schemaRegistry: { url: string; username?: string; password?: string } | { client: RegistryHttpClient };
   /** The emitting service; host defaults to the machine's hostname. */
   service: { name: string; version?: string | null; host?: string | null };
@@ -30,7 +35,7 @@ export interface AuditPublisherOptions {
 
 interface Pending {
   event: AuditEvent;
-  message: Message;
+  message: OutgoingMessage;
   topic: string;
   resolve: (event: AuditEvent) => void;
   reject: (err: Error) => void;
@@ -43,7 +48,7 @@ interface Pending {
  */
 export class AuditPublisher {
   private readonly codec: EventCodec;
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private readonly service: ServiceIdentity;
   private readonly logger: Logger;
   private readonly maxEvents: number;
@@ -51,7 +56,7 @@ export class AuditPublisher {
   private queuedBytes = 0;
   private readonly lingerMs: number;
   private readonly maxQueued: number;
-  private readonly compression: CompressionTypes;
+  private readonly compression: 'none' | 'gzip';
   private queue: Pending[] = [];
   private sending = false;
   private timer: NodeJS.Timeout | undefined;
@@ -75,11 +80,10 @@ export class AuditPublisher {
           );
     const registry = 'client' in options.schemaRegistry ? options.schemaRegistry.client : new RegistryHttpClient(options.schemaRegistry);
     this.codec = new EventCodec(registry, { schemaIds: 'register' });
-    this.producer = kafka.producer({
+    this.producer = new KafkaProducer(kafka, {
       idempotent: true,
       // One request in flight per broker keeps each tenant's events in order across retries.
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
       retry: {
         retries: options.retry?.retries ?? 8,
         initialRetryTime: options.retry?.initialRetryTime ?? 300,
@@ -91,7 +95,7 @@ export class AuditPublisher {
     this.maxBytes = options.batch?.maxBytes ?? 900 * 1024;
     this.lingerMs = options.batch?.lingerMs ?? 5;
     this.maxQueued = Math.max(options.batch?.maxQueued ?? 10_000, this.maxEvents);
-    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.compression = options.compression ?? 'none';
   }
 
   /** Connects the producer (publish() also connects on first use). */
@@ -229,7 +233,7 @@ export class AuditPublisher {
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, OutgoingMessage[]>();
     for (const p of batch) {
       const list = byTopic.get(p.topic) ?? [];
       list.push(p.message);
@@ -237,11 +241,10 @@ export class AuditPublisher {
     }
     try {
       await this.connect();
-      await this.producer.sendBatch({
-        acks: -1,
-        compression: this.compression,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.producer.sendBatch(
+        [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        { acks: -1, compression: this.compression },
+      );
       for (const p of batch) p.resolve(p.event);
     } catch (err) {
       const failure =

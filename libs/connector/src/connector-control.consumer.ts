@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { BatchConsumer, type KafkaClient, type PartitionBatch } from '@vigil/kafka';
 import { CONNECTOR_CONTROL_TOPIC, parseControlCommand } from './connector-ops.types';
 import type { ConnectorStatusService } from './connector-status.service';
 
@@ -14,35 +14,35 @@ const RETRY_MS = 10_000;
  * which therefore also holds after a restart.
  */
 export class ConnectorControlConsumer {
-  private consumer: Consumer | undefined;
+  private consumer: BatchConsumer | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly status: ConnectorStatusService,
     private readonly onApplied: () => void,
     private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({
-      groupId: `vigil-connector-control-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-      maxWaitTimeInMs: 500,
-    });
+    const consumer = new BatchConsumer(
+      this.kafka,
+      {
+        groupId: `vigil-connector-control-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+        topics: [CONNECTOR_CONTROL_TOPIC],
+        fromBeginning: true,
+        partitionsConsumedConcurrently: 1,
+        commit: false,
+      },
+      (batch) => this.applyAll(batch),
+      this.logger,
+    );
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [CONNECTOR_CONTROL_TOPIC], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: ({ message }) => {
-          this.apply(message.key?.toString(), message.value);
-          return Promise.resolve();
-        },
-      });
+      await consumer.start();
       this.consumer = consumer;
     } catch (err) {
-      await consumer.disconnect().catch(() => undefined);
+      await consumer.stop().catch(() => undefined);
       this.logger.warn(
         { err: (err as Error).message, topic: CONNECTOR_CONTROL_TOPIC, retryInMs: RETRY_MS },
         'pause/resume unavailable until the control topic can be read (run `vigil topics apply`?)',
@@ -54,8 +54,13 @@ export class ConnectorControlConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
-    await this.consumer?.disconnect().catch(() => undefined);
+    await this.consumer?.stop().catch(() => undefined);
     this.consumer = undefined;
+  }
+
+  private applyAll(batch: PartitionBatch): Promise<void> {
+    for (const message of batch.messages) this.apply(message.key?.toString(), message.value);
+    return Promise.resolve();
   }
 
   private apply(name: string | undefined, value: Buffer | null): void {

@@ -1,23 +1,24 @@
 import { hostname } from 'node:os';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Clock } from '@vigil/common';
+import { KafkaProducer, type KafkaClient } from '@vigil/kafka';
 import { CONNECTOR_STATUS_TOPIC, type ConnectorStatusSnapshot } from './connector-ops.types';
 import type { ConnectorStatus, ConnectorStatusService } from './connector-status.service';
 
 /** Writes every connector's status to the compacted status topic, every interval and on demand (for `vigil connectors status`). */
 export class ConnectorStatusPublisher {
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private readonly instance = `${hostname()}:${process.pid}`;
-  private connected: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    kafka: Kafka,
+    kafka: KafkaClient,
     private readonly status: ConnectorStatusService,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 2 } });
+    this.producer = new KafkaProducer(kafka, { retry: { retries: 2 } });
   }
 
   start(): void {
@@ -31,15 +32,12 @@ export class ConnectorStatusPublisher {
     const statuses = this.status.list();
     if (statuses.length === 0) return;
     try {
-      this.connected ??= this.producer.connect();
-      await this.connected;
-      const publishedAt = new Date().toISOString();
-      await this.producer.send({
-        topic: CONNECTOR_STATUS_TOPIC,
-        messages: statuses.map((s) => ({ key: s.name, value: JSON.stringify(this.snapshot(s, publishedAt)) })),
-      });
+      const publishedAt = this.clock.now().toISOString();
+      await this.producer.send(
+        CONNECTOR_STATUS_TOPIC,
+        statuses.map((s) => ({ key: s.name, value: JSON.stringify(this.snapshot(s, publishedAt)) })),
+      );
     } catch (err) {
-      this.connected = undefined;
       this.logger.warn(
         { err: (err as Error).message, topic: CONNECTOR_STATUS_TOPIC },
         'connector status not published (run `vigil topics apply`?)',
@@ -50,8 +48,7 @@ export class ConnectorStatusPublisher {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.publish();
-    if (this.connected !== undefined) await this.producer.disconnect().catch(() => undefined);
-    this.connected = undefined;
+    await this.producer.disconnect().catch(() => undefined);
   }
 
   private snapshot(s: ConnectorStatus, publishedAt: string): ConnectorStatusSnapshot {

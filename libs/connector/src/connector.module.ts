@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ClockModule } from '@vigil/common';
 import { APP_CONFIG, ConfigErrorCode, ConfigException } from '@vigil/config';
 import { loadConnectorsOfType } from './connector-config.loader';
 import type { ConnectorDefinition } from './connector-config.schema';
@@ -15,6 +16,7 @@ export class ConnectorModule {
     return {
       module: ConnectorModule,
       global: true,
+      imports: [ClockModule],
       providers: [
         { provide: CONNECTOR_MODULE_OPTIONS, useValue: options },
         {

@@ -1,7 +1,15 @@
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { EventDecodeException, topicFor, type AuditEvent, type EventCodec } from '@vigil/events';
-import { BatchConsumer, type DeadLetter, type PartitionBatch } from '@vigil/kafka';
+import { Clock } from '@vigil/common';
+import { topicFor, type AuditEvent, type EventCodec } from '@vigil/events';
+import {
+  AuditBatchConsumer,
+  type BatchOutcome,
+  type DeadLetter,
+  type DecodedBatch,
+  type DecodedMessage,
+  type KafkaClient,
+  type ReadonlyOffsetMap,
+} from '@vigil/kafka';
 import { BatchDelivery, toDeadLetter, type DeadLetterSender, type PendingRecord } from './batch-delivery.service';
 import type { ConnectorDefinition } from './connector-config.schema';
 import type { ConnectorControl, ConnectorStatusService } from './connector-status.service';
@@ -11,12 +19,14 @@ import { LingerBatcher } from './linger-batcher.util';
 import type { Sink } from './sink.types';
 
 export interface ConnectorRunnerDeps {
-  kafka: Kafka;
-  codec: EventCodec;
+  kafka: KafkaClient;
+  codec: Pick<EventCodec, 'decode'>;
   sink: Sink;
   deadLetters: DeadLetterSender;
   status: ConnectorStatusService;
   logger: Logger;
+  /** Time of lag measurements (default: the wall clock). */
+  clock?: Clock;
   /** How often lag is measured (default 10 s). */
   lagIntervalMs?: number;
   /** Set for a replay: a bounded range read with its own group instead of the live stream. */
@@ -36,7 +46,7 @@ export interface ReplayRange {
 }
 
 /** Where partitions start on the first join, e.g. the offsets a replay computed for a timestamp. */
-export type StartOffsets = ReadonlyMap<string, ReadonlyMap<number, string>>;
+export type StartOffsets = ReadonlyOffsetMap;
 
 interface Ticket {
   remaining: number;
@@ -48,13 +58,14 @@ interface Ticket {
 const PARTITIONS_CONCURRENTLY = 8;
 
 /**
- * Runs one connector: its own consumer group on its categories' topics, decode (undecodable → audit.dlq), filter,
- * map, batch by count/bytes/linger, and deliver through its sink one batch at a time (so each partition stays in
- * order). A partition batch is committed only when every event of it was accepted by the SIEM or dead-lettered.
+ * Runs one connector: its own consumer group on its categories' topics, read through the consumer host (decode,
+ * undecodable → audit.dlq once, commit after the batch settled), then filter, map, batch by count/bytes/linger, and
+ * deliver through its sink one batch at a time (so each partition stays in order). A partition batch is committed
+ * only when every event of it was accepted by the SIEM or dead-lettered.
  */
 export class ConnectorRunner implements ConnectorControl {
   readonly groupId: string;
-  private readonly consumer: BatchConsumer;
+  private readonly consumer: AuditBatchConsumer;
   private readonly delivery: BatchDelivery;
   private readonly batcher: LingerBatcher<PendingRecord>;
   private readonly accepts: (event: AuditEvent) => boolean;
@@ -64,10 +75,6 @@ export class ConnectorRunner implements ConnectorControl {
   private abort = new AbortController();
   private draining = false;
   private operatorPaused = false;
-  private admin: Admin | undefined;
-  private adminConnected: Promise<void> | undefined;
-  private lagTimer: NodeJS.Timeout | undefined;
-  private lagRun: Promise<void> | undefined;
   private readonly range: ReplayRange | undefined;
 
   constructor(
@@ -82,19 +89,27 @@ export class ConnectorRunner implements ConnectorControl {
     const floor = deps.range?.fromTimeMicros;
     this.accepts = floor === undefined ? selected : (event) => event.time >= floor && selected(event);
     this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
-    this.consumer = new BatchConsumer(
-      deps.kafka,
+    this.consumer = new AuditBatchConsumer(
       {
-        groupId: this.groupId,
+        group: this.groupId,
         topics: this.topics,
         fromBeginning: definition.startFrom === 'earliest',
-        partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
+        concurrency: PARTITIONS_CONCURRENTLY,
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
+        // A replay reports progress, not lag.
+        ...(deps.range === undefined ? { lagIntervalMs: deps.lagIntervalMs ?? 10_000 } : { until: deps.range.until }),
       },
       (b) => this.handle(b),
-      deps.logger,
+      {
+        kafka: deps.kafka,
+        codec: deps.codec,
+        deadLetters: { send: (letters) => this.sendLetters(letters) },
+        clock: deps.clock ?? new Clock(),
+        logger: deps.logger,
+      },
     );
+    this.consumer.onLag((lag) => deps.status.setLag(name, lag.messages));
     this.delivery = new BatchDelivery({
       connector: name,
       sink: deps.sink,
@@ -119,40 +134,21 @@ export class ConnectorRunner implements ConnectorControl {
       this.deps.logger.warn({ connector: this.name, problem }, 'SIEM health probe failed; starting anyway, deliveries will retry');
       this.deps.status.recordFailure(this.name, 'probe', problem, false);
     }
-    const joined = new Promise<void>((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
-    await this.consumer.start();
-    await joined;
-    for (const [topic, partitions] of options.from ?? []) {
-      for (const [partition, offset] of partitions) this.consumer.seek(topic, partition, offset);
-    }
-    if (this.range !== undefined) return; // a replay reports progress, not lag
-    this.admin = this.deps.kafka.admin();
-    this.lagTimer = setInterval(() => this.startLagMeasure(), this.deps.lagIntervalMs ?? 10_000);
-    this.lagTimer.unref();
-    this.startLagMeasure();
+    await this.consumer.start(options.from === undefined ? {} : { from: options.from });
+    await this.consumer.whenJoined();
+    if (this.range !== undefined) return;
     this.deps.logger.info({ connector: this.name, groupId: this.groupId, topics: this.topics }, 'connector started');
   }
 
   /** Abandons what is in flight (uncommitted, so re-delivered after a restart) and leaves the group. */
   async stop(): Promise<void> {
     this.abort.abort();
-    clearInterval(this.lagTimer);
-    // A measurement in flight would connect the admin again after the disconnect below and keep a socket open.
-    await this.lagRun;
     this.batcher.clear();
     this.queue.length = 0;
     const stopping = new ConnectorException(ConnectorErrorCode.STOPPING, 'connector stopping; batch left uncommitted');
     for (const ticket of this.tickets) ticket.reject(stopping);
     this.tickets.clear();
     await this.consumer.stop();
-    await this.admin?.disconnect().catch(() => undefined);
-    this.admin = undefined;
-    this.adminConnected = undefined;
     await this.deps.sink.close?.();
     this.deps.logger.info({ connector: this.name }, 'connector stopped');
   }
@@ -181,42 +177,27 @@ export class ConnectorRunner implements ConnectorControl {
   }
 
   /** Resolves once every event of the partition batch was delivered, filtered out or dead-lettered. */
-  private async handle(batch: PartitionBatch): Promise<void> {
-    const messages = this.inRange(batch);
-    await this.deliverAll({ ...batch, messages });
-    const last = batch.messages[batch.messages.length - 1];
-    if (last !== undefined)
-      this.range?.onBatch?.({
-        topic: batch.topic,
-        partition: batch.partition,
-        inRange: messages.length,
-        nextOffset: BigInt(last.offset) + 1n,
-      });
+  private async handle(batch: DecodedBatch): Promise<BatchOutcome> {
+    const outcome = await this.deliverAll(batch);
+    this.range?.onBatch?.({ topic: batch.topic, partition: batch.partition, inRange: batch.read, nextOffset: batch.nextOffset });
+    return outcome;
   }
 
-  /** The batch's messages inside the replay range (all of them for the live stream). */
-  private inRange(batch: PartitionBatch): readonly KafkaMessage[] {
-    if (this.range === undefined) return batch.messages;
-    const end = this.range.until.get(batch.topic)?.get(batch.partition);
-    if (end === undefined) return [];
-    const limit = BigInt(end);
-    return batch.messages.filter((m) => BigInt(m.offset) < limit);
+  /** The host dead-letters through this (undecodable and unmappable events, once each); the status counts them. */
+  private async sendLetters(letters: readonly DeadLetter[]): Promise<void> {
+    await this.deps.deadLetters.send(letters);
+    this.deps.status.recordDeadLettered(this.name, letters.length);
   }
 
-  private async deliverAll(batch: PartitionBatch): Promise<void> {
+  private async deliverAll(batch: DecodedBatch): Promise<BatchOutcome> {
     const letters: DeadLetter[] = [];
     const records: Omit<PendingRecord, 'settle'>[] = [];
     for (const message of batch.messages) {
-      const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value };
-      const record = await this.prepare(message, origin, letters);
+      const record = this.prepare(message, letters);
       if (record !== undefined) records.push(record);
     }
-    if (letters.length > 0) {
-      await this.deps.deadLetters.send(letters);
-      this.deps.status.recordDeadLettered(this.name, letters.length);
-      this.deps.logger.warn({ connector: this.name, count: letters.length, topic: batch.topic }, 'dead-lettered undecodable messages');
-    }
-    if (records.length === 0) return;
+    // Unmappable events go to audit.dlq through the host, before the batch is committed.
+    if (records.length === 0) return { deadLetters: letters };
     await new Promise<void>((resolve, reject) => {
       const ticket: Ticket = { remaining: records.length, resolve, reject };
       this.tickets.add(ticket);
@@ -227,27 +208,18 @@ export class ConnectorRunner implements ConnectorControl {
       };
       this.batcher.add(records.map((r) => ({ ...r, settle })));
     });
+    return { deadLetters: letters };
   }
 
-  private async prepare(
-    message: KafkaMessage,
-    origin: PendingRecord['origin'],
-    letters: DeadLetter[],
-  ): Promise<Omit<PendingRecord, 'settle'> | undefined> {
-    let event: AuditEvent;
-    try {
-      event = await this.deps.codec.decode(message.value, origin.topic);
-    } catch (err) {
-      // A registry outage is not the message's fault: fail the batch, it is retried in place.
-      if (!(err instanceof EventDecodeException)) throw err;
-      letters.push(toDeadLetter({ origin }, err.reason, err.message));
-      return undefined;
-    }
+  private prepare({ event, origin, key, value }: DecodedMessage, letters: DeadLetter[]): Omit<PendingRecord, 'settle'> | undefined {
     if (!this.accepts(event)) return undefined;
+    const from = { ...origin, key, value };
     try {
-      return { event, json: this.deps.sink.encode(event), origin };
+      return { event, json: this.deps.sink.encode(event), origin: from };
     } catch (err) {
-      letters.push(toDeadLetter({ origin, event }, 'unmappable', `cannot map to ${this.definition.format}: ${(err as Error).message}`));
+      letters.push(
+        toDeadLetter({ origin: from, event }, 'unmappable', `cannot map to ${this.definition.format}: ${(err as Error).message}`),
+      );
       return undefined;
     }
   }
@@ -284,33 +256,5 @@ export class ConnectorRunner implements ConnectorControl {
     this.tickets.clear();
     this.batcher.clear();
     this.queue.length = 0;
-  }
-
-  /** At most one lag measurement at a time; stop() waits for it. */
-  private startLagMeasure(): void {
-    this.lagRun ??= this.measureLag().finally(() => (this.lagRun = undefined));
-  }
-
-  private async measureLag(): Promise<void> {
-    const admin = this.admin;
-    if (admin === undefined) return;
-    try {
-      this.adminConnected ??= admin.connect();
-      await this.adminConnected;
-      const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: this.topics });
-      let lag = 0;
-      for (const { topic, partitions } of committed) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        for (const end of ends) {
-          const offset = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          const from = offset === '-1' ? (this.definition.startFrom === 'earliest' ? end.low : end.high) : offset;
-          lag += Math.max(0, Number(end.high) - Number(from));
-        }
-      }
-      this.deps.status.setLag(this.name, lag);
-    } catch (err) {
-      this.adminConnected = undefined;
-      this.deps.logger.debug({ connector: this.name, err: (err as Error).message }, 'lag not measured');
-    }
   }
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
+import { Clock } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
-import { EventCodec } from '@vigil/events';
-import { DeadLetterProducer, KAFKA, RegistryHttpClient, SCHEMA_REGISTRY_OPTIONS, type SchemaRegistryOptions } from '@vigil/kafka';
+import type { EventCodec } from '@vigil/events';
+import { AUDIT_EVENT_CODEC, DeadLetterProducer, KAFKA, type KafkaClient } from '@vigil/kafka';
 import type { ConnectorDefinition, ConnectorTypeSpec } from './connector-config.schema';
 import { ConnectorControlConsumer } from './connector-control.consumer';
 import { ConnectorStatusPublisher } from './connector-status.publisher';
@@ -26,29 +26,45 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
   private control: ConnectorControlConsumer | undefined;
 
   constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(SCHEMA_REGISTRY_OPTIONS) private readonly registry: SchemaRegistryOptions,
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
+    @Inject(AUDIT_EVENT_CODEC) private readonly codec: EventCodec,
     @Inject(CONNECTOR_DEFINITIONS) private readonly definitions: readonly ConnectorDefinition[],
     @Inject(CONNECTOR_MODULE_OPTIONS) private readonly options: ConnectorModuleOptions<unknown>,
     private readonly status: ConnectorStatusService,
     private readonly logger: PinoLogger,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: { VIGIL_STATUS_INTERVAL_MS?: number },
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const codec = new EventCodec(new RegistryHttpClient(this.registry), { schemaIds: 'lookup' });
     if (this.definitions.length === 0) this.logger.logger.warn(`no enabled ${this.options.spec.type} connector in the connectors file`);
     for (const definition of this.definitions) {
       const logger = this.logger.logger.child({ context: ConnectorRunner.name });
       const deadLetters = new DeadLetterProducer(this.kafka, `vigil-connector-${definition.name}`);
       this.deadLetters.push(deadLetters);
       const sink = this.options.createSink(definition, logger);
-      this.runners.push(new ConnectorRunner(definition, { kafka: this.kafka, codec, sink, deadLetters, status: this.status, logger }));
+      this.runners.push(
+        new ConnectorRunner(definition, {
+          kafka: this.kafka,
+          codec: this.codec,
+          sink,
+          deadLetters,
+          status: this.status,
+          logger,
+          clock: this.clock,
+        }),
+      );
     }
     await Promise.all(this.runners.map((runner) => runner.start()));
     if (this.runners.length === 0) return;
     const logger = this.logger.logger.child({ context: ConnectorService.name });
-    const publisher = new ConnectorStatusPublisher(this.kafka, this.status, this.config.VIGIL_STATUS_INTERVAL_MS ?? 5000, logger);
+    const publisher = new ConnectorStatusPublisher(
+      this.kafka,
+      this.status,
+      this.config.VIGIL_STATUS_INTERVAL_MS ?? 5000,
+      logger,
+      this.clock,
+    );
     this.publisher = publisher;
     this.control = new ConnectorControlConsumer(this.kafka, this.status, () => void publisher.publish(), logger);
     publisher.start();

@@ -1,10 +1,19 @@
 import avsc from 'avsc';
-import type { RegistryHttpClient } from '@vigil/kafka';
 import { fromAvro, readerType, toAvro, type AvroEvent } from './avro.codec';
 import { categoryOfTopic, subjectFor } from './event-catalog.service';
 import { EventDecodeException, SchemaRegistryException } from './event.exception';
 import { TOPIC_SCHEMAS } from './generated/schemas';
 import type { AuditEvent, Category } from './generated/event.types';
+
+/**
+ * What the codec needs from a schema registry. Defined here, implemented by `RegistryHttpClient` in libs/kafka,
+ * so the event library never depends on the Kafka library.
+ */
+export interface SchemaRegistryPort {
+  register(subject: string, schema: object): Promise<number>;
+  lookup(subject: string, schema: object): Promise<number | undefined>;
+  schemaById(id: number): Promise<object>;
+}
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
@@ -29,7 +38,7 @@ export class EventCodec {
   private readonly resolvers = new Map<string, avsc.Resolver>();
 
   constructor(
-    private readonly registry: RegistryHttpClient,
+    private readonly registry: SchemaRegistryPort,
     private readonly options: EventCodecOptions = { schemaIds: 'register' },
   ) {}
 

@@ -1,4 +1,6 @@
-import type { CompatibilityLevel } from '@vigil/kafka';
+/** Compatibility levels of the Confluent Schema Registry API. */
+export type CompatibilityLevel =
+  'NONE' | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
 
 /**
  * Every audit subject evolves under FULL_TRANSITIVE: each version must be readable by every older and

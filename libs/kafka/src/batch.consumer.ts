@@ -20,6 +20,10 @@ export interface BatchConsumerOptions {
   maxBytesPerPartition?: number;
   /** Backoff between attempts of a batch whose handler failed (default 500 ms doubling to 30 s). */
   retry?: { initialMs?: number; maxMs?: number };
+  /** false: never commit (a per-process group that rereads its topic from the start on every run). Default true. */
+  commit?: boolean;
+  /** Called once a batch's offsets are committed, with the next offset of its partition (bounded reads end on it). */
+  onCommitted?: (topic: string, partition: number, nextOffset: bigint) => void;
 }
 
 /** Thrown by a handler to say the failure is not transient: logged, and the batch is retried all the same. */
@@ -130,9 +134,12 @@ export class BatchConsumer {
       }
     }
     payload.resolveOffset(last.offset);
+    const next = BigInt(last.offset) + 1n;
+    if (this.options.commit === false) return;
     await payload.commitOffsetsIfNecessary({
-      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
     });
+    this.options.onCommitted?.(batch.topic, batch.partition, next);
     await heartbeat();
   }
 

@@ -1,4 +1,5 @@
 import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { Clock } from '@vigil/common';
 
 export const DEAD_LETTER_TOPIC = 'audit.dlq';
 
@@ -36,6 +37,7 @@ export class DeadLetterProducer {
     /** The consumer writing the letters, e.g. `vigil-materializer` or `vigil-connector-splunk-eu`. */
     private readonly consumer: string,
     private readonly topic = DEAD_LETTER_TOPIC,
+    private readonly clock: Clock = new Clock(),
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
@@ -47,7 +49,7 @@ export class DeadLetterProducer {
       throw err;
     });
     await this.connected;
-    const now = new Date().toISOString();
+    const now = this.clock.now().toISOString();
     await this.producer.send({
       topic: this.topic,
       acks: -1,

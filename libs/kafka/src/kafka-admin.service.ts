@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { KafkaClientOptions } from './kafka.client';
-import type { KafkaClient, OffsetMap, PartitionWatermarks, TopicSpec } from './kafka-client.types';
+import type { KafkaClient } from './kafka.client';
+import type { OffsetMap, PartitionWatermarks, TopicSpec } from './kafka-client.types';
 import { KafkaAdminErrorCode, KafkaAdminException } from './kafka-admin.exception';
 import { topicLag, type StartFrom } from './kafka-offsets.util';
 import { KAFKA, KAFKA_CLIENT_OPTIONS } from './kafka.tokens';

@@ -1,11 +1,3 @@
-import type { Kafka } from 'kafkajs';
-
-/**
- * The client handed to the pieces that still take one (ConnectorRunner, BatchConsumer, DeadLetterProducer): code
- * outside libs/kafka names this alias, never kafkajs, so replacing the client stays a change to this library.
- */
-export type KafkaClient = Kafka;
-
 /** Offset per topic and partition (string offsets, as Kafka hands them out). */
 export type OffsetMap = Map<string, Map<number, string>>;
 

@@ -8,6 +8,12 @@ export interface KafkaClientOptions {
   overrides?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
 
+/**
+ * The client libs/kafka's classes are built from. Other libraries pass it along (from `KAFKA` or `createKafka`)
+ * without ever calling kafkajs themselves.
+ */
+export type KafkaClient = Kafka;
+
 const levels: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.NOTHING]: 'debug',
   [logLevel.ERROR]: 'error',
@@ -20,7 +26,7 @@ const levels: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
  * The one place Vigil creates a kafkajs client. kafkajs is unmaintained since 2.2.4, so nothing
  * outside libs/kafka imports it directly: replacing the client means changing this library only.
  */
-export function createKafka(options: KafkaClientOptions, logger: Logger): Kafka {
+export function createKafka(options: KafkaClientOptions, logger: Logger): KafkaClient {
   return new Kafka({
     connectionTimeout: 3000,
     requestTimeout: 30_000,

@@ -1,9 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG } from '@vigil/config';
+import { EventCodec } from '@vigil/events';
 import { createKafka, type KafkaClientOptions } from './kafka.client';
 import { KafkaHealthIndicator } from './kafka.health';
-import { KAFKA, KAFKA_CLIENT_OPTIONS, SCHEMA_REGISTRY, SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
+import { AUDIT_EVENT_CODEC, KAFKA, KAFKA_CLIENT_OPTIONS, SCHEMA_REGISTRY, SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
+import { RegistryHttpClient } from './registry-http.client';
 import { createSchemaRegistry, type SchemaRegistryOptions } from './schema-registry.client';
 import { SchemaRegistryHealthIndicator } from './schema-registry.health';
 
@@ -15,7 +17,7 @@ interface KafkaAppConfig {
   SCHEMA_REGISTRY_PASSWORD?: string | undefined;
 }
 
-/** The app's kafkajs client and schema registry client, built from the validated config. */
+/** The app's Kafka client, schema registry client and consumer-side event codec, built from the validated config. */
 @Global()
 @Module({
   providers: [
@@ -39,9 +41,23 @@ interface KafkaAppConfig {
       }),
     },
     { provide: SCHEMA_REGISTRY, inject: [SCHEMA_REGISTRY_OPTIONS], useFactory: createSchemaRegistry },
+    {
+      provide: AUDIT_EVENT_CODEC,
+      inject: [SCHEMA_REGISTRY_OPTIONS],
+      // Lookup only: consumers need the writers' schemas by id, never a registration.
+      useFactory: (registry: SchemaRegistryOptions) => new EventCodec(new RegistryHttpClient(registry), { schemaIds: 'lookup' }),
+    },
     KafkaHealthIndicator,
     SchemaRegistryHealthIndicator,
   ],
-  exports: [KAFKA, KAFKA_CLIENT_OPTIONS, SCHEMA_REGISTRY, SCHEMA_REGISTRY_OPTIONS, KafkaHealthIndicator, SchemaRegistryHealthIndicator],
+  exports: [
+    KAFKA,
+    KAFKA_CLIENT_OPTIONS,
+    SCHEMA_REGISTRY,
+    SCHEMA_REGISTRY_OPTIONS,
+    AUDIT_EVENT_CODEC,
+    KafkaHealthIndicator,
+    SchemaRegistryHealthIndicator,
+  ],
 })
 export class KafkaModule {}

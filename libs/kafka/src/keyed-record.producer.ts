@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Partitioners, type Producer } from 'kafkajs';
-import type { KafkaClient } from './kafka-client.types';
+import type { KafkaClient } from './kafka.client';
 import { KAFKA } from './kafka.tokens';
 
 /**

@@ -1,6 +1,6 @@
-/** Compatibility levels of the Confluent Schema Registry API. */
-export type CompatibilityLevel =
-  'NONE' | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
+import type { CompatibilityLevel, SchemaRegistryPort } from '@vigil/events';
+
+export type { CompatibilityLevel } from '@vigil/events';
 
 export class RegistryHttpError extends Error {
   constructor(
@@ -27,7 +27,7 @@ const contentType = 'application/vnd.schemaregistry.v1+json';
  * Vigil needs beyond serialisation: registering with an explicit compatibility level, compatibility
  * checks before registering, and raw schemas by id (decoded with Vigil's own Avro options).
  */
-export class RegistryHttpClient {
+export class RegistryHttpClient implements SchemaRegistryPort {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { KafkaMessage } from 'kafkajs';
 import { ConsumerGroups } from './consumer-group.constants';
 import { KafkaAdminService } from './kafka-admin.service';
-import type { KafkaClient } from './kafka-client.types';
+import type { KafkaClient } from './kafka.client';
 import { KAFKA } from './kafka.tokens';
 
 /** Compaction can remove a partition's last records, so the high watermark is never reached: a read stops when idle this long. */

@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { RawAdmin as Admin, RawConsumer as Consumer, RawKafka as Kafka, RawKafkaMessage as KafkaMessage } from '@vigil/kafka';
 import { uniqueName } from './stack.env';
 import { waitFor } from './wait.util';
 

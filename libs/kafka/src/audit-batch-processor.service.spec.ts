@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EventDecodeException, type AuditEvent } from '@vigil/events';
+import { anAuditEvent } from '@vigil/testing';
+import { AuditBatchProcessor } from './audit-batch-processor.service';
+import type { AuditBatchHandlerFn, DecodedBatch } from './audit-batch.types';
+import type { PartitionBatch } from './batch.consumer';
+import type { DeadLetter } from './dead-letter.producer';
+
+/** Values are either `event:<description>` (decodable), `bad` (undecodable) or `down` (registry unreachable). */
+const codec = {
+  decode: (value: Buffer | null): Promise<AuditEvent> => {
+    const text = value?.toString() ?? '';
+    if (text === 'down') return Promise.reject(new Error('registry unreachable'));
+    if (!text.startsWith('event:')) return Promise.reject(new EventDecodeException('no magic byte', 'framing'));
+    return Promise.resolve(anAuditEvent({ description: text.slice(6) }));
+  },
+};
+
+function batchOf(values: string[], firstOffset = 0, partition = 0): PartitionBatch {
+  return {
+    topic: 'audit.t',
+    partition,
+    messages: values.map((v, i) => ({
+      offset: String(firstOffset + i),
+      key: Buffer.from('k'),
+      value: Buffer.from(v),
+      timestamp: '0',
+      attributes: 0,
+      headers: {},
+    })),
+    heartbeat: () => Promise.resolve(),
+  };
+}
+
+function setup(handler: AuditBatchHandlerFn, until?: Map<string, Map<number, string>>) {
+  const sent: DeadLetter[][] = [];
+  const log: string[] = [];
+  const processor = new AuditBatchProcessor({
+    codec,
+    deadLetters: {
+      send: (letters) => {
+        sent.push([...letters]);
+        log.push(`dlq:${letters.map((l) => l.origin.offset).join(',')}`);
+        return Promise.resolve();
+      },
+    },
+    handler: async (batch) => {
+      log.push(`handler:${batch.messages.length}`);
+      return handler(batch);
+    },
+    until,
+  });
+  return { processor, sent, log };
+}
+
+describe(AuditBatchProcessor.name, () => {
+  it('hands the handler decoded events with their origin, and the offset to commit', async () => {
+    let seen: DecodedBatch | undefined;
+    const { processor } = setup((batch) => {
+      seen = batch;
+      return Promise.resolve();
+    });
+    const next = await processor.process(batchOf(['event:a', 'event:b'], 10));
+    assert.equal(next, 12n);
+    assert.deepEqual(
+      seen?.messages.map((m) => [m.event.description, m.origin.offset]),
+      [
+        ['a', '10'],
+        ['b', '11'],
+      ],
+    );
+    assert.equal(seen?.read, 2);
+  });
+
+  it('dead-letters an undecodable message with its coded reason once, although the handler fails and the batch is retried', async () => {
+    let attempts = 0;
+    const { processor, sent } = setup(() => (++attempts < 3 ? Promise.reject(new Error('database down')) : Promise.resolve()));
+    const batch = batchOf(['event:a', 'bad', 'event:c']);
+    await assert.rejects(processor.process(batch), /database down/);
+    await assert.rejects(processor.process(batch), /database down/);
+    await processor.process(batch);
+    assert.equal(sent.flat().length, 1);
+    assert.deepEqual(
+      sent.flat().map((l) => [l.origin.offset, l.reason, l.value?.toString()]),
+      [['1', 'framing', 'bad']],
+    );
+  });
+
+  it('does not resolve before the handler did, so nothing is committed ahead of the work', async () => {
+    let release: () => void = () => undefined;
+    const { processor } = setup(() => new Promise<void>((resolve) => (release = resolve)));
+    let done = false;
+    const processing = processor.process(batchOf(['event:a'])).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(done, false);
+    release();
+    await processing;
+    assert.equal(done, true);
+  });
+
+  it('dead-letters what the handler hands back after it resolved, once across retries', async () => {
+    const { processor, sent, log } = setup((batch) => {
+      const [first] = batch.messages;
+      assert.ok(first);
+      return Promise.resolve({
+        deadLetters: [{ origin: first.origin, key: first.key, value: first.value, reason: 'envelope', detail: 'too long' }],
+      });
+    });
+    const batch = batchOf(['event:a', 'event:b']);
+    await processor.process(batch);
+    await processor.process(batch);
+    assert.deepEqual(log, ['handler:2', 'dlq:0', 'handler:2']);
+    assert.equal(sent.flat().length, 1);
+  });
+
+  it('fails the batch without a dead letter when the registry is unreachable', async () => {
+    const { processor, sent } = setup(() => Promise.resolve());
+    await assert.rejects(processor.process(batchOf(['event:a', 'down'])), /registry unreachable/);
+    assert.equal(sent.length, 0);
+  });
+
+  it('on a bounded read, skips messages at or past the end and partitions without one', async () => {
+    const seen: string[] = [];
+    const until = new Map([['audit.t', new Map([[0, '2']])]]);
+    const { processor, sent } = setup((batch) => {
+      seen.push(...batch.messages.map((m) => `${batch.partition}:${m.origin.offset}`));
+      return Promise.resolve();
+    }, until);
+    assert.equal(await processor.process(batchOf(['event:a', 'event:b', 'bad', 'event:d'])), 4n);
+    await processor.process(batchOf(['event:x'], 0, 1));
+    assert.deepEqual(seen, ['0:0', '0:1']);
+    assert.equal(sent.length, 0, 'the undecodable message past the end is not this read’s to dead-letter');
+  });
+
+  it('forgets dead-lettered offsets once the partition moved past them', async () => {
+    const { processor, sent } = setup(() => Promise.resolve());
+    await processor.process(batchOf(['bad'], 0));
+    await processor.process(batchOf(['bad'], 1));
+    // A seek back (replay hand-over) reads offset 0 again: a new pass, a new letter.
+    await processor.process(batchOf(['bad'], 0));
+    assert.deepEqual(
+      sent.flat().map((l) => l.origin.offset),
+      ['0', '1', '0'],
+    );
+  });
+});

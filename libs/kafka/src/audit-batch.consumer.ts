@@ -1,0 +1,223 @@
+import type { Admin } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Clock } from '@vigil/common';
+import type { EventCodec } from '@vigil/events';
+import { AuditBatchProcessor } from './audit-batch-processor.service';
+import type { AuditBatchHandlerFn, AuditBatchHandlerOptions, DeadLetterSender, ReadonlyOffsetMap } from './audit-batch.types';
+import { BatchConsumer } from './batch.consumer';
+import type { DeadLetter } from './dead-letter.producer';
+import { ConsumerHostErrorCode, ConsumerHostException } from './consumer-host.exception';
+import type { KafkaClient } from './kafka.client';
+
+export interface AuditBatchConsumerDeps {
+  kafka: KafkaClient;
+  codec: Pick<EventCodec, 'decode'>;
+  /** Required unless the options say `undecodable: 'skip'`. */
+  deadLetters?: DeadLetterSender | undefined;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A group's lag: messages between its committed offsets and the topics' ends, and when that was measured. */
+export interface GroupLag {
+  messages: number;
+  measuredAt: Date;
+}
+
+/**
+ * The consumer host for one group: reads partition batches (BatchConsumer: commit only after the work, retry
+ * in place), decodes them into audit events, dead-letters undecodable ones once, hands the rest to the handler,
+ * and owns the group's lifecycle, pause/resume, lag and bounded reads. The Nest transport runs one per
+ * `@AuditBatchHandler`; one-off reads (replay, rebuild, redrive) construct one directly.
+ */
+export class AuditBatchConsumer {
+  /** Resolves once every partition of a bounded read was committed up to its end (never for an unbounded one). */
+  readonly finished: Promise<void>;
+  private readonly consumer: BatchConsumer;
+  private processor: AuditBatchProcessor | undefined;
+  private readonly remaining = new Map<string, bigint>();
+  private finish: () => void = () => undefined;
+  private isJoined = false;
+  private joinWaiters: (() => void)[] = [];
+  private admin: Admin | undefined;
+  private adminConnected: Promise<void> | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagRun: Promise<void> | undefined;
+  private lastLag: GroupLag | undefined;
+  private readonly lagListeners: ((lag: GroupLag) => void)[] = [];
+
+  constructor(
+    readonly options: AuditBatchHandlerOptions,
+    private readonly handler: AuditBatchHandlerFn,
+    private readonly deps: AuditBatchConsumerDeps,
+  ) {
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+    this.consumer = new BatchConsumer(
+      deps.kafka,
+      {
+        groupId: options.group,
+        topics: options.topics,
+        fromBeginning: options.fromBeginning ?? true,
+        partitionsConsumedConcurrently: options.concurrency ?? 3,
+        ...(options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: options.sessionTimeoutMs }),
+        ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
+        ...(options.retry !== undefined && { retry: options.retry }),
+        onCommitted: (topic, partition, next) => this.committed(topic, partition, next),
+      },
+      async (batch) => {
+        if (this.processor === undefined) throw new ConsumerHostException(ConsumerHostErrorCode.NOT_STARTED, 'consumer host not started');
+        await this.processor.process(batch);
+      },
+      deps.logger,
+    );
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.isJoined = true;
+      for (const resolve of this.joinWaiters.splice(0)) resolve();
+    });
+  }
+
+  get group(): string {
+    return this.options.group;
+  }
+
+  /** Whether the group has its partitions (events published from then on are read). */
+  get joined(): boolean {
+    return this.isJoined;
+  }
+
+  /** The last lag measured (undefined before the first measurement or without `lagIntervalMs`). */
+  get lag(): GroupLag | undefined {
+    return this.lastLag;
+  }
+
+  get paused(): boolean {
+    return this.consumer.paused;
+  }
+
+  onLag(listener: (lag: GroupLag) => void): void {
+    this.lagListeners.push(listener);
+  }
+
+  whenJoined(): Promise<void> {
+    return this.isJoined ? Promise.resolve() : new Promise((resolve) => this.joinWaiters.push(resolve));
+  }
+
+  /** Joins the group and starts reading; a bounded read fixes its ends first. `from` positions partitions once, after the first join. */
+  async start(options: { from?: ReadonlyOffsetMap } = {}): Promise<void> {
+    const until = await this.fixEnds(options.from);
+    const sender = this.options.undecodable === 'skip' ? undefined : this.deps.deadLetters;
+    const deadLetters = sender && { send: (letters: readonly DeadLetter[]) => this.sendLetters(sender, letters) };
+    if (this.options.undecodable !== 'skip' && sender === undefined)
+      throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
+    this.processor = new AuditBatchProcessor({ codec: this.deps.codec, deadLetters, handler: this.handler, until });
+    await this.consumer.start();
+    if (options.from !== undefined) {
+      await this.whenJoined();
+      for (const [topic, partitions] of options.from)
+        for (const [partition, offset] of partitions) this.consumer.seek(topic, partition, offset);
+    }
+    if (this.options.lagIntervalMs !== undefined) {
+      this.lagTimer = setInterval(() => this.startLagMeasure(), this.options.lagIntervalMs);
+      this.lagTimer.unref();
+      this.startLagMeasure();
+    }
+  }
+
+  /** Abandons the batch in flight (uncommitted, so re-delivered) and leaves the group. */
+  async stop(): Promise<void> {
+    clearInterval(this.lagTimer);
+    // A measurement in flight would connect the admin again after the disconnect below.
+    await this.lagRun;
+    await this.consumer.stop();
+    this.isJoined = false;
+    if (this.options.deleteGroupOnStop === true) {
+      try {
+        await this.connectedAdmin().then((admin) => admin.deleteGroups([this.group]));
+      } catch (err) {
+        this.deps.logger.warn({ groupId: this.group, reason: (err as Error).message }, 'could not delete the consumer group');
+      }
+    }
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+    this.adminConnected = undefined;
+  }
+
+  /** Stops fetching; the group membership stays. */
+  pause(): void {
+    this.consumer.pause();
+  }
+
+  resume(): void {
+    this.consumer.resume();
+  }
+
+  /** Measures the lag now (also what the interval does). */
+  async measureLag(): Promise<GroupLag> {
+    const admin = await this.connectedAdmin();
+    const committed = await admin.fetchOffsets({ groupId: this.group, topics: [...this.options.topics] });
+    let messages = 0;
+    for (const { topic, partitions } of committed) {
+      for (const end of await admin.fetchTopicOffsets(topic)) {
+        const offset = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        const from = offset === '-1' ? ((this.options.fromBeginning ?? true) ? end.low : end.high) : offset;
+        messages += Math.max(0, Number(end.high) - Number(from));
+      }
+    }
+    const lag = { messages, measuredAt: this.deps.clock.now() };
+    this.lastLag = lag;
+    for (const listener of this.lagListeners) listener(lag);
+    return lag;
+  }
+
+  private async sendLetters(sender: DeadLetterSender, letters: readonly DeadLetter[]): Promise<void> {
+    await sender.send(letters);
+    for (const { origin, reason, detail } of letters) this.deps.logger.warn({ origin, reason, detail }, 'message dead-lettered');
+  }
+
+  private startLagMeasure(): void {
+    this.lagRun ??= this.measureLag()
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        this.adminConnected = undefined;
+        this.deps.logger.debug({ groupId: this.group, err: (err as Error).message }, 'lag not measured');
+      })
+      .finally(() => (this.lagRun = undefined));
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    const admin = (this.admin ??= this.deps.kafka.admin());
+    this.adminConnected ??= admin.connect();
+    return this.adminConnected.then(() => admin);
+  }
+
+  /** The ends of a bounded read, and which partitions still have to reach them. */
+  private async fixEnds(from: ReadonlyOffsetMap | undefined): Promise<ReadonlyOffsetMap | undefined> {
+    const until = this.options.until;
+    if (until === undefined) return undefined;
+    const admin = await this.connectedAdmin();
+    const ends = new Map<string, Map<number, string>>();
+    const committed = await admin.fetchOffsets({ groupId: this.group, topics: [...this.options.topics] });
+    for (const topic of this.options.topics) {
+      const watermarks = await admin.fetchTopicOffsets(topic);
+      for (const { partition, low, high } of watermarks) {
+        const end = until === 'high-watermark' ? high : until.get(topic)?.get(partition);
+        if (end === undefined) continue;
+        if (!ends.has(topic)) ends.set(topic, new Map());
+        ends.get(topic)?.set(partition, end);
+        const own = committed.find((c) => c.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        const position = from?.get(topic)?.get(partition) ?? (own !== '-1' ? own : (this.options.fromBeginning ?? true) ? low : high);
+        if (BigInt(position) < BigInt(end)) this.remaining.set(`${topic}:${partition}`, BigInt(end));
+      }
+    }
+    if (this.remaining.size === 0) this.finish();
+    return ends;
+  }
+
+  private committed(topic: string, partition: number, next: bigint): void {
+    const key = `${topic}:${partition}`;
+    const end = this.remaining.get(key);
+    if (end === undefined || next < end) return;
+    this.remaining.delete(key);
+    if (this.remaining.size === 0) this.finish();
+  }
+}

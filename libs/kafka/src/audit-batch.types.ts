@@ -1,0 +1,75 @@
+import type { AuditEvent } from '@vigil/events';
+import type { DeadLetter } from './dead-letter.producer';
+
+/** Offsets per topic and partition, e.g. where a replay ends (exclusive) or starts. */
+/** Offset per topic and partition, read-only: what a handler is given to start from or stop at. */
+export type ReadonlyOffsetMap = ReadonlyMap<string, ReadonlyMap<number, string>>;
+
+/** Where a message was read from. */
+export interface MessageOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** One audit event as decoded by the host, with the bytes it came from (kept for dead letters and redrives). */
+export interface DecodedMessage {
+  event: AuditEvent;
+  origin: MessageOrigin;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** A partition batch after decoding: what a handler receives. */
+export interface DecodedBatch {
+  topic: string;
+  partition: number;
+  /** The decodable events inside the bound, in offset order; undecodable ones were dead-lettered (or skipped) already. */
+  messages: readonly DecodedMessage[];
+  /** Messages of the batch inside the bound, decodable or not (progress of bounded reads). */
+  read: number;
+  /** The offset the group commits once the handler resolved. */
+  nextOffset: bigint;
+  /** Keeps the group membership alive during long work. */
+  heartbeat(): Promise<void>;
+}
+
+/** What a handler may hand back: messages it could not use, dead-lettered by the host before the commit. */
+export interface BatchOutcome {
+  deadLetters?: readonly DeadLetter[];
+}
+
+export type AuditBatchHandlerFn = (batch: DecodedBatch) => Promise<BatchOutcome | void>;
+
+/** Where letters go; `DeadLetterProducer` in production, a fake in unit tests. */
+export interface DeadLetterSender {
+  send(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** How one consumer group of the host reads. */
+export interface AuditBatchHandlerOptions {
+  group: string;
+  topics: readonly string[];
+  /** Where a group without committed offsets starts (default: the earliest retained offset). */
+  fromBeginning?: boolean;
+  /** Partitions handled at once (default 3). */
+  concurrency?: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  retry?: { initialMs?: number; maxMs?: number };
+  /**
+   * Undecodable messages: `dead-letter` (default) writes each to audit.dlq once with its coded reason;
+   * `skip` drops them (a reader whose messages another group already dead-letters, e.g. the live tail).
+   */
+  undecodable?: 'dead-letter' | 'skip';
+  /**
+   * A bounded read: exclusive end offsets (messages at or past them, and partitions not listed, are skipped),
+   * or `high-watermark` to fix them at the topics' ends when the consumer starts. `finished` resolves once
+   * every partition was committed up to its end.
+   */
+  until?: ReadonlyOffsetMap | 'high-watermark';
+  /** Measure the group's lag every this many ms (off when unset). */
+  lagIntervalMs?: number;
+  /** Delete the consumer group when the consumer stops (per-process groups such as the live tail's). */
+  deleteGroupOnStop?: boolean;
+}
