@@ -67,7 +67,7 @@ const libLayers = {
   observability: ['config', 'common'],
   events: ['common'],
   formats: ['common', 'events'],
-  kafka: ['config', 'common', 'observability'],
+  kafka: ['config', 'common', 'observability', 'events'],
   store: ['config', 'common', 'events', 'observability'],
   'audit-sdk': ['config', 'common', 'observability', 'events', 'kafka'],
   connector: ['config', 'common', 'observability', 'events', 'formats', 'kafka'],

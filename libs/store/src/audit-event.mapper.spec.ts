@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeEvent, makeOrigin } from './audit-event.factory';
 import { INVALID_CLIENT_IP_ATTRIBUTE, microsToTimestamp, storableText, toInet, toRow } from './audit-event.mapper';
 import { StoreErrorCode, StoreException } from './store.exception';
+import { makeEvent, makeOrigin } from '@vigil/testing';
 
 const origin = { topic: 'audit.authentication', partition: 2, offset: '9007199254740993' };
 

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireStack, testEnv } from '@vigil/testing';
-import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
+import { createScratchStore, makeEvent, makeOrigin, microsOf, requireStack, type ScratchStore, testEnv } from '@vigil/testing';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { Clock } from '@vigil/common';
 import { createStoreDataSource } from './data-source.factory';
 import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
-import { createScratchStore, type ScratchStore } from './store-test.util';
 import { TenantScope } from './tenant-scope.types';
 
 const rowsFor = (count: number, at: Date, tenantId = 'tenant-a'): AuditEventRow[] =>

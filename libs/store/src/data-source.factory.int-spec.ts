@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { requireStack, testEnv } from '@vigil/testing';
+import { dropSchema, requireStack, scratchSchemaName, testEnv } from '@vigil/testing';
 import { createStoreDataSource, runMigrations, STORE_MIGRATIONS, STORE_MIGRATIONS_TABLE } from './data-source.factory';
-import { dropSchema, scratchSchemaName } from './store-test.util';
 
 async function catalog<T>(schema: string, sql: string): Promise<T[]> {
   const client = new Client({ connectionString: testEnv.databaseUrl });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireStack, SchemaStore } from '@vigil/testing';
+import { CASE_EVENTS, CASE_TIME_MICROS, type CaseEvent, FILTER_CASES, requireStack, SchemaStore } from '@vigil/testing';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
-import { CASE_EVENTS, CASE_TIME_MICROS, FILTER_CASES, type CaseEvent } from './event-filter-cases.util';
 import { buildEventWhere } from './event-sql.mapper';
 import { TenantScope } from './tenant-scope.types';
 

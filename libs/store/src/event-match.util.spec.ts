@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CASE_EVENTS, FILTER_CASES, type CaseEvent } from './event-filter-cases.util';
 import { eventMatches } from './event-match.util';
 import { TenantScope } from './tenant-scope.types';
+import { CASE_EVENTS, FILTER_CASES, type CaseEvent } from '@vigil/testing';
 
 describe(eventMatches.name, () => {
   for (const c of FILTER_CASES) {

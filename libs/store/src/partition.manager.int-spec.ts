@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { requireStack } from '@vigil/testing';
-import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
+import { createScratchStore, makeEvent, makeOrigin, microsOf, requireStack, type ScratchStore } from '@vigil/testing';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { ManualClock } from '@vigil/common';
 import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
-import { createScratchStore, type ScratchStore } from './store-test.util';
 import { TenantScope } from './tenant-scope.types';
 
 const DAY = 86_400_000;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireStack, SchemaStore } from '@vigil/testing';
-import { makeEvent, makeOrigin } from './audit-event.factory';
+import { makeEvent, makeOrigin, requireStack, SchemaStore } from '@vigil/testing';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { StoreErrorCode } from './store.exception';

@@ -6,3 +6,6 @@ export * from './tcp-proxy.util';
 export * from './app-process.util';
 export * from './schema-store.util';
 export * from './bench.env';
+export * from './store-event.factory';
+export * from './scratch-store.util';
+export * from './event-filter-cases.util';

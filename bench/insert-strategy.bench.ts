@@ -6,14 +6,19 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { makeEvent, makeOrigin, microsOf } from './audit-event.factory';
-import { toRow, type AuditEventRow } from './audit-event.mapper';
-import { AUDIT_EVENT_INSERT_COLUMNS, AUDIT_EVENT_INSERT_TYPES, AuditEventRepository, copyLine, rowValues } from './audit-event.repository';
 import { Clock } from '@vigil/common';
-import { benchEnv } from '@vigil/testing';
-import { PartitionManager } from './partition.manager';
-import { DEFAULT_STORE_OPTIONS } from './store.config';
-import { createScratchStore, type ScratchStore } from './store-test.util';
+import {
+  AUDIT_EVENT_INSERT_COLUMNS,
+  AUDIT_EVENT_INSERT_TYPES,
+  AuditEventRepository,
+  copyLine,
+  DEFAULT_STORE_OPTIONS,
+  PartitionManager,
+  rowValues,
+  toRow,
+  type AuditEventRow,
+} from '@vigil/store';
+import { benchEnv, createScratchStore, makeEvent, makeOrigin, microsOf, type ScratchStore } from '@vigil/testing';
 
 const env = benchEnv();
 const ROWS = env.BENCH_ROWS;

@@ -1,6 +1,6 @@
 import type { AuthenticationEvent } from '@vigil/events';
-import { anAuditEvent } from '@vigil/testing';
-import type { KafkaOrigin } from './audit-event.mapper';
+import type { KafkaOrigin } from '@vigil/store';
+import { anAuditEvent } from './audit-event.factory';
 
 /** Epoch microseconds of a Date, plus optional extra microseconds. */
 export function microsOf(instant: Date, extraMicros = 0): number {

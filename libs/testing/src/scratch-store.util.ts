@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
-import { testEnv } from '@vigil/testing';
-import type { AuditEventRow } from './audit-event.mapper';
-import { AuditEventRepository } from './audit-event.repository';
-import { runMigrations, storePoolConfig } from './data-source.factory';
+import { AuditEventRepository, runMigrations, storePoolConfig, type AuditEventRow } from '@vigil/store';
+import { testEnv } from './stack.env';
 
 /** A migrated store in a schema of its own, so test files running in parallel never meet. */
 export interface ScratchStore {

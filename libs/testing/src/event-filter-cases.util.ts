@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@vigil/events';
-import { anAuditEvent } from '@vigil/testing';
-import type { EventCriteria } from './event-filter.types';
+import type { EventCriteria } from '@vigil/store';
+import { anAuditEvent } from './audit-event.factory';
 
 /** The instant every case event happened at (any day works: the store's default partition takes it). */
 export const CASE_TIME_MICROS = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
