@@ -7,3 +7,4 @@ export * from './schema-registry.health';
 export * from './registry-http.client';
 export * from './batch.consumer';
 export * from './dead-letter.producer';
+export * from './raw-kafka.factory';
