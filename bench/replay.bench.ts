@@ -6,8 +6,6 @@
 //  3. A fresh kafkajs consumer reads the same offset range (from the replay's dry run) without decoding or sending.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -15,6 +13,7 @@ import { EventCodec } from '@vigil/events';
 import { createKafka, KafkaAdminService, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
 import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
+import { startFastHec } from './lib/fast-hec.util';
 import { machine, secondsSince, writeReport } from './lib/report.util';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
@@ -26,41 +25,6 @@ interface Range {
   partition: number;
   start: string;
   end: string;
-}
-
-/** A HEC that accepts everything and only counts: the replay, not the SIEM, is what is measured. */
-async function fastHec(): Promise<{
-  url: string;
-  received: () => number;
-  firstAt: () => bigint | undefined;
-  lastAt: () => bigint | undefined;
-  close: () => void;
-}> {
-  let received = 0;
-  let firstAt: bigint | undefined;
-  let lastAt: bigint | undefined;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      if (req.url?.startsWith('/services/collector/event') === true) {
-        firstAt ??= process.hrtime.bigint();
-        received += body.split('{"time":').length - 1;
-        lastAt = process.hrtime.bigint();
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received: () => received,
-    firstAt: () => firstAt,
-    lastAt: () => lastAt,
-    close: () => server.close(),
-  };
 }
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -130,7 +94,7 @@ async function main(): Promise<void> {
   const from = new Date().toISOString();
   await produce(kafka, tenant);
 
-  const hec = await fastHec();
+  const hec = await startFastHec();
   const name = uniqueName('bench-replay');
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-replay-')), 'vigil.config.yaml');
   writeFileSync(
@@ -150,7 +114,7 @@ async function main(): Promise<void> {
   const commandStarted = process.hrtime.bigint();
   const run = await runCli(['replay', '--connector', name, '--from', from, '--json'], env);
   const commandSeconds = secondsSince(commandStarted);
-  hec.close();
+  await hec.close();
   if (run.code !== 0) throw new Error(`replay failed: ${run.stderr}`);
   const summary = JSON.parse(run.stdout) as { read: number; sent: number };
   const first = hec.firstAt();

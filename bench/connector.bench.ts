@@ -1,0 +1,255 @@
+// Connector catch-up throughput (issue 10: the consumer host must not cost more than 5% of the connector rate), with a
+// raw kafkajs consume of the same offset range as the same-run baseline.
+//  1. The compiled Splunk connector app runs as a real process (startFrom: latest, a fresh connector name) against a
+//     minimal fast HEC in this process; a warm-up event proves it joined, resolved its offsets and delivers.
+//  2. `vigil connectors pause` (the compiled CLI, as an operator runs it), then BENCH_EVENTS (default 200,000)
+//     pre-encoded events are produced to audit.authentication; the topic's ends before and after bound the range.
+//  3. `vigil connectors resume`: timed from the resume command to the last event at the HEC, and first to last event.
+//  4. A fresh kafkajs consumer reads the same offset range without decoding or sending.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { z } from 'zod';
+import { defineConfig, inheritedEnvironment, loadConfig } from '@vigil/config';
+import { EventCodec } from '@vigil/events';
+import { createKafka, createRawProducer, KafkaAdminService, RegistryHttpClient } from '@vigil/kafka';
+import { AppProcess, repoRoot, testEnv, uniqueName, waitFor } from '@vigil/testing';
+import { benchEvent } from './lib/bench-event.factory';
+import { startFastHec, type FastHec } from './lib/fast-hec.util';
+import { machine, secondsSince, writeReport } from './lib/report.util';
+
+const { BENCH_EVENTS: EVENTS } = loadConfig(defineConfig({ BENCH_EVENTS: z.coerce.number().int().min(1).default(200_000) }));
+const TOPIC = 'audit.authentication';
+const BATCH = { maxEvents: 2000, maxBytes: 5_000_000, lingerMs: 50 };
+const logger = pino({ level: 'warn' });
+
+type Kafka = ReturnType<typeof createKafka>;
+/** End offset (next offset to be written) per partition. */
+type Ends = Map<number, bigint>;
+
+enum BenchFailureCode {
+  COMMAND_FAILED = 'COMMAND_FAILED',
+  NOT_CONFIRMED = 'NOT_CONFIRMED',
+  WRONG_COUNT = 'WRONG_COUNT',
+}
+
+/** Thrown when the run would not measure what it claims: a failed or unconfirmed command, a short or duplicated delivery. */
+class BenchFailure extends Error {
+  constructor(
+    readonly code: BenchFailureCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/cli/src/main.js'), ...args], {
+    env: { ...inheritedEnvironment(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** `vigil connectors pause|resume <name> --json`, failing unless the running app confirmed it. */
+async function control(action: 'pause' | 'resume', name: string, env: Record<string, string>): Promise<{ requestedAt: string }> {
+  const run = await runCli(['connectors', action, name, '--json'], env);
+  if (run.code !== 0)
+    throw new BenchFailure(BenchFailureCode.COMMAND_FAILED, `vigil connectors ${action} failed (${String(run.code)}): ${run.stderr}`);
+  const result = JSON.parse(run.stdout) as { confirmed: boolean; requestedAt: string };
+  if (!result.confirmed)
+    throw new BenchFailure(BenchFailureCode.NOT_CONFIRMED, `vigil connectors ${action}: the running app did not confirm it`);
+  return result;
+}
+
+async function topicEnds(kafka: Kafka): Promise<Ends> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(TOPIC)).map((p) => [p.partition, BigInt(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Events are encoded before the clock of any measurement starts, and sent in batches of 5,000 with acks=-1. */
+async function produce(kafka: Kafka, tenant: string, count: number): Promise<void> {
+  const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }));
+  const schemaId = await codec.schemaId('authentication');
+  const producer = createRawProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const nowMicros = Date.now() * 1000;
+    for (let i = 0; i < count; i += 5000) {
+      const chunk = Array.from({ length: Math.min(5000, count - i) }, (_, j) => benchEvent(i + j, tenant, nowMicros + i + j, nowMicros));
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [{ topic: TOPIC, messages: chunk.map((e) => ({ key: e.tenantId, value: codec.encodeWithId(schemaId, e) })) }],
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Raw kafkajs: a fresh group reads [starts, ends) of every partition, counting messages, nothing else. */
+async function rawConsume(kafka: Kafka, starts: Ends, ends: Ends): Promise<{ messages: number; seconds: number }> {
+  const groupId = uniqueName('bench-connector-raw');
+  const pending = new Map([...ends].filter(([partition, end]) => end > (starts.get(partition) ?? end)));
+  const admin = new KafkaAdminService(kafka, { brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' });
+  await admin.commitGroupOffsets(groupId, new Map([[TOPIC, new Map([...starts].map(([p, offset]) => [p, offset.toString()]))]]));
+  const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [TOPIC] });
+  let messages = 0;
+  let started: bigint | undefined;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        started ??= process.hrtime.bigint();
+        const end = pending.get(batch.partition);
+        if (end === undefined) return Promise.resolve();
+        messages += batch.messages.filter((m) => BigInt(m.offset) < end).length;
+        const last = batch.messages[batch.messages.length - 1];
+        if (last !== undefined && BigInt(last.offset) + 1n >= end && pending.delete(batch.partition) && pending.size === 0) resolve();
+        return Promise.resolve();
+      },
+    });
+  });
+  await done;
+  const seconds = started === undefined ? Number.NaN : secondsSince(started);
+  await consumer.disconnect();
+  return { messages, seconds };
+}
+
+/**
+ * Publishes one event at a time until an event reaches the HEC: the app has joined its group, resolved its offsets
+ * (so the pause below holds a position, not "latest") and delivers. Warm-up events are of another tenant than the
+ * marker, so they never count.
+ */
+async function warmUp(kafka: Kafka, hec: FastHec, app: AppProcess): Promise<void> {
+  const tenant = uniqueName('bench-connector-warmup');
+  await waitFor(
+    async () => {
+      await produce(kafka, tenant, 1);
+      return hec.received();
+    },
+    (arrived) => arrived > 0,
+    `the connector to deliver a warm-up event (app output: ${app.output.join('').slice(-500)})`,
+    60_000,
+  );
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
+  const tenant = uniqueName('bench-connector');
+  // Each bench event carries `<tenant>-<i % 50>`: this prefix counts exactly this run's events.
+  const hec = await startFastHec({ marker: `"tenant_id":"${tenant}-` });
+  const name = uniqueName('bench-connector');
+  const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-connector-')), 'vigil.config.yaml');
+  writeFileSync(
+    config,
+    `connectors:\n  - name: ${name}\n    type: splunk\n    categories: [authentication]\n    startFrom: latest\n` +
+      `    batch: { maxEvents: ${BATCH.maxEvents}, maxBytes: ${BATCH.maxBytes}, lingerMs: ${BATCH.lingerMs} }\n` +
+      `    splunk: { url: '${hec.url}', tokenEnv: BENCH_HEC_TOKEN }\n`,
+  );
+  const env = {
+    VIGIL_CONFIG: config,
+    BENCH_HEC_TOKEN: 'bench',
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+  };
+  const app = new AppProcess('connector-splunk', env);
+  try {
+    await app.start();
+    await warmUp(kafka, hec, app);
+    await control('pause', name, env);
+    hec.reset();
+    const starts = await topicEnds(kafka);
+    await produce(kafka, tenant, EVENTS);
+    const ends = await topicEnds(kafka);
+
+    const resumeStarted = process.hrtime.bigint();
+    const { requestedAt } = await control('resume', name, env);
+    await waitFor(
+      () => hec.marked(),
+      (n) => n >= EVENTS,
+      `${EVENTS} events at the HEC`,
+      Math.max(120_000, EVENTS * 2),
+    );
+    // A duplicate would arrive right behind the last event (a re-sent batch): give it a moment to show.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (hec.marked() !== EVENTS)
+      throw new BenchFailure(BenchFailureCode.WRONG_COUNT, `the HEC received ${hec.marked()} bench events, expected ${EVENTS}`);
+    const first = hec.firstAt();
+    const last = hec.lastAt();
+    const lastEpochMs = hec.lastAtEpochMs();
+    if (first === undefined || last === undefined || lastEpochMs === undefined)
+      throw new BenchFailure(BenchFailureCode.WRONG_COUNT, 'no arrival recorded');
+    const deliverySeconds = Number(last - first) / 1e9;
+    const fromResumeSeconds = Number(last - resumeStarted) / 1e9;
+    const fromCommandSeconds = (lastEpochMs - Date.parse(requestedAt)) / 1000;
+    const connectorRate = EVENTS / deliverySeconds;
+
+    const raw = await rawConsume(kafka, starts, ends);
+    const rawRate = raw.messages / raw.seconds;
+    writeReport({
+      bench: 'connector',
+      startedAt,
+      machine: machine(),
+      parameters: {
+        events: EVENTS,
+        topic: TOPIC,
+        batchMaxEvents: BATCH.maxEvents,
+        batchMaxBytes: BATCH.maxBytes,
+        lingerMs: BATCH.lingerMs,
+        partitions: ends.size,
+        startFrom: 'latest, paused while producing',
+      },
+      measurements: [
+        {
+          name: 'connector-splunk catch-up -> fast HEC (first to last)',
+          value: connectorRate,
+          unit: 'events/s',
+          // `received` may hold a few events other runs published to the shared topic meanwhile.
+          extra: { benchEvents: hec.marked(), received: hec.received(), seconds: deliverySeconds },
+        },
+        {
+          name: 'connector-splunk, resume command start to last event',
+          value: EVENTS / fromResumeSeconds,
+          unit: 'events/s',
+          extra: { seconds: fromResumeSeconds },
+        },
+        {
+          name: 'connector-splunk, control message sent to last event',
+          value: EVENTS / fromCommandSeconds,
+          unit: 'events/s',
+          extra: { seconds: fromCommandSeconds },
+        },
+        {
+          name: 'raw kafkajs consume of the same range',
+          value: rawRate,
+          unit: 'msg/s',
+          extra: { messages: raw.messages, seconds: raw.seconds },
+        },
+      ],
+      ratios: { 'connector catch-up / raw kafkajs consume': connectorRate / rawRate },
+    });
+  } finally {
+    await app.stop();
+    await hec.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
