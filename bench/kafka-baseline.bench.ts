@@ -3,12 +3,12 @@
 // measured in the same run, because the machines are noisy.
 import pino from 'pino';
 import { createRawKafka } from '@vigil/kafka';
-import { testEnv, uniqueName } from '@vigil/testing';
+import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { measureKafkaBaseline } from './lib/kafka-baseline.util';
 import { machine, writeReport } from './lib/report.util';
 
 async function main(): Promise<void> {
-  const messages = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
+  const messages = benchEnv().BENCH_MESSAGES;
   const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, pino({ level: 'warn' }));
   const admin = kafka.admin();
   await admin.connect();

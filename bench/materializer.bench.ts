@@ -16,13 +16,14 @@ import { AuditPublisher } from '@vigil/audit-sdk';
 import { allTopics, EventCodec } from '@vigil/events';
 import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
-import { AppProcess, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
+import { AppProcess, benchEnv, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { machine, round, secondsSince, writeReport } from './lib/report.util';
 
-const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
-const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
-const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
+const env = benchEnv();
+const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
+const RATE = env.BENCH_RATE;
+const LATENCY_SECONDS = env.BENCH_LATENCY_SECONDS;
 const logger = pino({ level: 'warn' });
 
 function percentile(sorted: readonly number[], p: number): number {

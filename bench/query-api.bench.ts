@@ -8,7 +8,7 @@ import { seedQueryStore, tenantName } from './lib/query-seed.util';
 import { machine, writeReport, type Measurement } from './lib/report.util';
 
 const env = benchEnv();
-const EVENTS = env.BENCH_EVENTS;
+const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
 const ROUNDS = env.BENCH_ROUNDS ?? 50;
 const PEPPER = 'bench-pepper-0123456789abcdef';
 

@@ -11,12 +11,13 @@ import path from 'node:path';
 import pino from 'pino';
 import { EventCodec } from '@vigil/events';
 import { createKafka, KafkaAdminService, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
-import { repoRoot, testEnv, uniqueName } from '@vigil/testing';
+import { inheritedEnvironment } from '@vigil/config';
+import { benchEnv, repoRoot, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { startFastHec } from './lib/fast-hec.util';
 import { machine, secondsSince, writeReport } from './lib/report.util';
 
-const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+const EVENTS = benchEnv().BENCH_EVENTS ?? 1_000_000;
 const TOPIC = 'audit.authentication';
 const logger = pino({ level: 'warn' });
 
@@ -29,7 +30,7 @@ interface Range {
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/cli/src/main.js'), ...args], {
-    env: { ...process.env, ...env },
+    env: { ...inheritedEnvironment(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -4,10 +4,10 @@
 import pino from 'pino';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
 import { createRawKafka, createRawProducer } from '@vigil/kafka';
-import { testEnv, uniqueName } from '@vigil/testing';
+import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { machine, secondsSince, writeReport } from './lib/report.util';
 
-const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 100_000);
+const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
 const TENANTS = 50;
 
 function input(i: number, tenant: string): AuditEventInput {

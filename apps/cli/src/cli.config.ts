@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseEnv, defineConfig, kafkaEnv, loadConfig, logEnv, registryEnv } from '@vigil/config';
+import { databaseEnv, defineConfig, kafkaEnv, loadConfig, logEnv, namedVariables, registryEnv } from '@vigil/config';
 import type { OperationsOptions } from '@vigil/operations';
 
 export const cliConfigSchema = defineConfig({
@@ -23,14 +23,6 @@ export function cliConfig(): CliConfig {
   return loadConfig(cliConfigSchema);
 }
 
-/**
- * A connector's secrets are variables the connectors file names (`tokenEnv: SPLUNK_EU_TOKEN`), so the schema that
- * reads them is made from those names: the values still come through the validated config, never `process.env`.
- */
-export function connectorSecrets(names: readonly string[]): Readonly<Record<string, string | undefined>> {
-  return loadConfig(defineConfig(Object.fromEntries(names.map((name) => [name, z.string().optional()]))));
-}
-
 /** The operations library's settings from the CLI's configuration. */
 export function operationsOptions(config: CliConfig): OperationsOptions {
   return {
@@ -39,7 +31,7 @@ export function operationsOptions(config: CliConfig): OperationsOptions {
     databaseUrl: config.DATABASE_URL,
     retentionDays: config.VIGIL_RETENTION_DAYS,
     connectorsFile: config.VIGIL_CONFIG,
-    secrets: connectorSecrets,
+    secrets: namedVariables,
     // The CLI's stderr is for people: library logs only when asked for more than the default.
     logLevel: config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL,
   };

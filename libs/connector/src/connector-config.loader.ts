@@ -10,7 +10,7 @@ import {
   type ConnectorTypeSpec,
 } from './connector-config.schema';
 import { ConnectorErrorCode, ConnectorException } from './connector.exception';
-import { secretFrom, type Env } from './secret.util';
+import { secretFrom, secretNames, type Env } from './secret.util';
 
 export const DEFAULT_CONFIG_PATH = 'vigil.config.yaml';
 
@@ -26,8 +26,13 @@ export interface ParseOptions {
 /**
  * Reads the connectors file and returns the enabled connectors of one type, validated. Throws
  * ConnectorException listing every problem as `connectors[1] (splunk-eu).batch.maxEvents: must be <= 10000`.
+ * `secrets` reads the variables the file names for its secrets (`tokenEnv: ...`), e.g. `namedVariables` of libs/config.
  */
-export function loadConnectorsOfType<S>(path: string, env: Env, spec: ConnectorTypeSpec<S>): ConnectorDefinition<S>[] {
+export function loadConnectorsOfType<S>(
+  path: string,
+  secrets: (names: readonly string[]) => Env,
+  spec: ConnectorTypeSpec<S>,
+): ConnectorDefinition<S>[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -37,6 +42,7 @@ export function loadConnectorsOfType<S>(path: string, env: Env, spec: ConnectorT
       `cannot read the connectors file ${path} (set VIGIL_CONFIG to its path): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
+  const env = secrets(secretNames(parseDocument(text).toJS() as unknown));
   const all = parseConnectorConfig(text, { env, specs: [spec], source: path });
   // The spec validated these settings, so they are S.
   return all.filter((c) => c.type === spec.type && c.enabled) as ConnectorDefinition<S>[];

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClockModule } from '@vigil/common';
-import { APP_CONFIG, ConfigErrorCode, ConfigException } from '@vigil/config';
+import { APP_CONFIG, ConfigErrorCode, ConfigException, namedVariables } from '@vigil/config';
 import { loadConnectorsOfType } from './connector-config.loader';
 import type { ConnectorDefinition } from './connector-config.schema';
 import { ConnectorStatusService } from './connector-status.service';
@@ -24,7 +24,7 @@ export class ConnectorModule {
           inject: [APP_CONFIG],
           useFactory: (config: { VIGIL_CONFIG: string }): ConnectorDefinition<Settings>[] => {
             try {
-              return loadConnectorsOfType(config.VIGIL_CONFIG, process.env, options.spec);
+              return loadConnectorsOfType(config.VIGIL_CONFIG, namedVariables, options.spec);
             } catch (err) {
               // Reported like a bad environment: the problems listed, no stack trace.
               if (err instanceof ConnectorException && err.code === ConnectorErrorCode.INVALID_CONFIG)

@@ -72,3 +72,11 @@ export function secretFrom(env: Env): SecretSchema {
         return new Secret(name, value);
       });
 }
+
+/** The environment variables a connector block names for its secrets (every `...Env` field, e.g. `tokenEnv`). */
+export function secretNames(block: unknown): string[] {
+  if (typeof block !== 'object' || block === null) return [];
+  return Object.entries(block).flatMap(([key, value]) =>
+    key.endsWith('Env') && typeof value === 'string' ? [value] : typeof value === 'object' ? secretNames(value) : [],
+  );
+}

@@ -1,18 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import { parse } from 'yaml';
-import { ConnectorException, parseConnectorConfig, type ConnectorDefinition } from '@vigil/connector';
+import { ConnectorException, parseConnectorConfig, secretNames, type ConnectorDefinition } from '@vigil/connector';
 import { hasSink, SINK_SPECS } from '@vigil/sinks';
 import { OperationsErrorCode, OperationsException } from './operations.exception';
 import { OPERATIONS_OPTIONS, type OperationsOptions } from './operations.types';
-
-/** The environment variables a connector block names for its secrets (every `...Env` field, e.g. `tokenEnv`). */
-export function secretNames(block: unknown): string[] {
-  if (typeof block !== 'object' || block === null) return [];
-  return Object.entries(block).flatMap(([key, value]) =>
-    key.endsWith('Env') && typeof value === 'string' ? [value] : typeof value === 'object' ? secretNames(value) : [],
-  );
-}
 
 /** The connectors of the connectors file, as the connector apps read them. */
 @Injectable()

@@ -6,8 +6,14 @@ const positive = z.coerce.number().int().min(1);
 /** The variables the benchmarks read, validated like an app's (a bad value is named, never guessed around). */
 export const benchConfigSchema = defineConfig({
   ...databaseEnv,
-  /** Events to seed (query-api bench). */
-  BENCH_EVENTS: positive.default(1_000_000),
+  /** Events to produce or seed; each bench has its own default (1,000,000 for the materializer, replay and query API). */
+  BENCH_EVENTS: positive.optional(),
+  /** Messages of the raw Kafka baseline (default 200,000). */
+  BENCH_MESSAGES: positive.default(200_000),
+  /** Events per second of the materializer's latency run (default 1,000). */
+  BENCH_RATE: positive.default(1000),
+  /** Seconds of the materializer's latency run (default 20). */
+  BENCH_LATENCY_SECONDS: positive.default(20),
   /** Rows per round (insert-strategy bench). */
   BENCH_ROWS: positive.default(10_000),
   /** Rounds to measure; each bench has its own default. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { secretNames } from './connector-catalog.service';
+import { secretNames } from './secret.util';
 
 describe('secretNames', () => {
   it("names the environment variables of a connector block's *Env fields, however deep", () => {
