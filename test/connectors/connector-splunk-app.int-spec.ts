@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { inheritedEnvironment } from '@vigil/config';
 import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { SplunkHecDouble } from '../doubles/splunk-hec.double';
 import { ConnectorHarness, idsOf } from './connector-test.util';
@@ -27,7 +28,7 @@ async function freePort(): Promise<number> {
 function startApp(configPath: string, port: number): ChildProcess {
   const child = spawn(process.execPath, [MAIN], {
     env: {
-      ...process.env,
+      ...inheritedEnvironment(),
       VIGIL_CONFIG: configPath,
       PORT: String(port),
       KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),

@@ -13,7 +13,7 @@ import { createRawKafka, DEAD_LETTER_TOPIC, DeadLetterProducer, RegistryHttpClie
 import { MetricsService } from '@vigil/observability';
 import { collectFrom, endOffsets, testEnv, uniqueName, type Collected } from '@vigil/testing';
 
-export const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+export const logger = pino({ level: testEnv.logLevel });
 const TOPIC = topicFor('authentication');
 
 /** Kafka, the registry, a publisher and a status service shared by one test file; each test starts its own connectors. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createConnection } from 'node:net';
+import { z } from 'zod';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
 
 /** The variables the integration tests read: the apps' own Kafka and registry variables, and the test database. */
@@ -7,6 +8,8 @@ export const testStackEnvSchema = defineConfig({
   KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS,
   SCHEMA_REGISTRY_URL: registryEnv.SCHEMA_REGISTRY_URL,
   TEST_DATABASE_URL: databaseEnv.DATABASE_URL.unwrap().default('postgres://postgres@127.0.0.1:5432/vigil_test'),
+  /** Log level of the loggers tests hand to the code under test (silent unless debugging a test). */
+  TEST_LOG_LEVEL: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('silent'),
 });
 
 const stack = loadConfig(testStackEnvSchema);
@@ -16,6 +19,7 @@ export const testEnv = {
   kafkaBrokers: stack.KAFKA_BROKERS,
   schemaRegistryUrl: stack.SCHEMA_REGISTRY_URL,
   databaseUrl: stack.TEST_DATABASE_URL,
+  logLevel: stack.TEST_LOG_LEVEL,
 };
 
 /** A name no other test (or earlier run) uses: each test gets its own topics, groups and subjects. */
