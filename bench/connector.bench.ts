@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     config,
     `connectors:\n  - name: ${name}\n    type: splunk\n    categories: [authentication]\n    startFrom: latest\n` +
       `    batch: { maxEvents: ${BATCH.maxEvents}, maxBytes: ${BATCH.maxBytes}, lingerMs: ${BATCH.lingerMs} }\n` +
-      `    splunk: { url: '${hec.url}', tokenEnv: BENCH_HEC_TOKEN }\n`,
+      `    splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: BENCH_HEC_TOKEN }\n`,
   );
   const env = {
     VIGIL_CONFIG: config,

@@ -1,4 +1,3 @@
-import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Clock } from '@vigil/common';
 import type { EventCodec } from '@vigil/events';
@@ -8,6 +7,8 @@ import { BatchConsumer } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
 import { ConsumerHostErrorCode, ConsumerHostException } from './consumer-host.exception';
 import type { KafkaClient } from './kafka.client';
+import { KafkaAdminService } from './kafka-admin.service';
+import type { StartFrom } from './kafka-offsets.util';
 
 export interface AuditBatchConsumerDeps {
   kafka: KafkaClient;
@@ -39,8 +40,7 @@ export class AuditBatchConsumer {
   private finish: () => void = () => undefined;
   private isJoined = false;
   private joinWaiters: (() => void)[] = [];
-  private admin: Admin | undefined;
-  private adminConnected: Promise<void> | undefined;
+  private readonly admin: KafkaAdminService;
   private lagTimer: NodeJS.Timeout | undefined;
   private lagRun: Promise<void> | undefined;
   private lastLag: GroupLag | undefined;
@@ -52,6 +52,8 @@ export class AuditBatchConsumer {
     private readonly deps: AuditBatchConsumerDeps,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
+    // Offsets, watermarks and lag come from the one admin of libs/kafka, as they do for the CLI's operations.
+    this.admin = new KafkaAdminService(deps.kafka, { brokers: [], clientId: options.group });
     this.consumer = new BatchConsumer(
       deps.kafka,
       {
@@ -130,16 +132,8 @@ export class AuditBatchConsumer {
     await this.lagRun;
     await this.consumer.stop();
     this.isJoined = false;
-    if (this.options.deleteGroupOnStop === true) {
-      try {
-        await this.connectedAdmin().then((admin) => admin.deleteGroups([this.group]));
-      } catch (err) {
-        this.deps.logger.warn({ groupId: this.group, reason: (err as Error).message }, 'could not delete the consumer group');
-      }
-    }
-    await this.admin?.disconnect().catch(() => undefined);
-    this.admin = undefined;
-    this.adminConnected = undefined;
+    if (this.options.deleteGroupOnStop === true) await this.admin.deleteGroup(this.group);
+    await this.admin.close();
   }
 
   /** Stops fetching; the group membership stays. */
@@ -153,16 +147,8 @@ export class AuditBatchConsumer {
 
   /** Measures the lag now (also what the interval does). */
   async measureLag(): Promise<GroupLag> {
-    const admin = await this.connectedAdmin();
-    const committed = await admin.fetchOffsets({ groupId: this.group, topics: [...this.options.topics] });
-    let messages = 0;
-    for (const { topic, partitions } of committed) {
-      for (const end of await admin.fetchTopicOffsets(topic)) {
-        const offset = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-        const from = offset === '-1' ? ((this.options.fromBeginning ?? true) ? end.low : end.high) : offset;
-        messages += Math.max(0, Number(end.high) - Number(from));
-      }
-    }
+    const perTopic = await this.admin.lag(this.group, this.options.topics, this.startFrom);
+    const messages = Object.values(perTopic).reduce((sum, n) => sum + n, 0);
     const lag = { messages, measuredAt: this.deps.clock.now() };
     this.lastLag = lag;
     for (const listener of this.lagListeners) listener(lag);
@@ -178,34 +164,30 @@ export class AuditBatchConsumer {
     this.lagRun ??= this.measureLag()
       .then(() => undefined)
       .catch((err: unknown) => {
-        this.adminConnected = undefined;
         this.deps.logger.debug({ groupId: this.group, err: (err as Error).message }, 'lag not measured');
       })
       .finally(() => (this.lagRun = undefined));
   }
 
-  private connectedAdmin(): Promise<Admin> {
-    const admin = (this.admin ??= this.deps.kafka.admin());
-    this.adminConnected ??= admin.connect();
-    return this.adminConnected.then(() => admin);
+  /** Where a partition the group never committed starts. */
+  private get startFrom(): StartFrom {
+    return (this.options.fromBeginning ?? true) ? 'earliest' : 'latest';
   }
 
   /** The ends of a bounded read, and which partitions still have to reach them. */
   private async fixEnds(from: ReadonlyOffsetMap | undefined): Promise<ReadonlyOffsetMap | undefined> {
     const until = this.options.until;
     if (until === undefined) return undefined;
-    const admin = await this.connectedAdmin();
     const ends = new Map<string, Map<number, string>>();
-    const committed = await admin.fetchOffsets({ groupId: this.group, topics: [...this.options.topics] });
+    const committed = await this.admin.committedOffsets(this.group, this.options.topics);
     for (const topic of this.options.topics) {
-      const watermarks = await admin.fetchTopicOffsets(topic);
-      for (const { partition, low, high } of watermarks) {
+      for (const { partition, low, high } of await this.admin.watermarks(topic)) {
         const end = until === 'high-watermark' ? high : until.get(topic)?.get(partition);
         if (end === undefined) continue;
         if (!ends.has(topic)) ends.set(topic, new Map());
         ends.get(topic)?.set(partition, end);
-        const own = committed.find((c) => c.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-        const position = from?.get(topic)?.get(partition) ?? (own !== '-1' ? own : (this.options.fromBeginning ?? true) ? low : high);
+        const own = committed.get(topic)?.get(partition);
+        const position = from?.get(topic)?.get(partition) ?? own ?? (this.startFrom === 'earliest' ? low : high);
         if (BigInt(position) < BigInt(end)) this.remaining.set(`${topic}:${partition}`, BigInt(end));
       }
     }

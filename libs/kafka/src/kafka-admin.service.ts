@@ -153,6 +153,11 @@ export class KafkaAdminService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Disconnects the admin (it connects again on the next call). */
+  async close(): Promise<void> {
     const admin = await this.connected?.catch(() => undefined);
     this.connected = undefined;
     await admin?.disconnect();
@@ -172,7 +177,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
       this.connected = undefined;
       throw new KafkaAdminException(
         KafkaAdminErrorCode.BROKER_UNREACHABLE,
-        `Kafka is not reachable at ${this.options.brokers.join(',')} (${(err as Error).message}). Start it with \`npm run stack:up\` or set KAFKA_BROKERS.`,
+        `Kafka is not reachable${this.options.brokers.length > 0 ? ` at ${this.options.brokers.join(',')}` : ''} (${(err as Error).message}). Start it with \`npm run stack:up\` or set KAFKA_BROKERS.`,
       );
     }
   }
