@@ -120,14 +120,15 @@ describe(AuditBatchProcessor.name, () => {
     assert.equal(sent.length, 0);
   });
 
-  it('on a bounded read, skips messages at or past the end and partitions without one', async () => {
+  it('on a bounded read, skips messages at or past the end and partitions without one, and commits no further than the end', async () => {
     const seen: string[] = [];
     const until = new Map([['audit.t', new Map([[0, '2']])]]);
     const { processor, sent } = setup((batch) => {
       seen.push(...batch.messages.map((m) => `${batch.partition}:${m.origin.offset}`));
       return Promise.resolve();
     }, until);
-    assert.equal(await processor.process(batchOf(['event:a', 'event:b', 'bad', 'event:d'])), 4n);
+    // Committing 4 would make a later read of the same group (rebuild's catch-up pass) skip offsets 2 and 3.
+    assert.equal(await processor.process(batchOf(['event:a', 'event:b', 'bad', 'event:d'])), 2n);
     await processor.process(batchOf(['event:x'], 0, 1));
     assert.deepEqual(seen, ['0:0', '0:1']);
     assert.equal(sent.length, 0, 'the undecodable message past the end is not this read’s to dead-letter');

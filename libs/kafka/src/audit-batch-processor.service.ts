@@ -26,7 +26,10 @@ export class AuditBatchProcessor {
   /** Resolves with the offset the group may commit once the batch is done. */
   async process(batch: PartitionBatch): Promise<bigint> {
     const last = batch.messages[batch.messages.length - 1];
-    const nextOffset = last === undefined ? 0n : BigInt(last.offset) + 1n;
+    const end = this.options.until?.get(batch.topic)?.get(batch.partition);
+    // A bounded read never commits past its bound: a later read of the same group (rebuild's catch-up) starts there.
+    const batchEnd = last === undefined ? 0n : BigInt(last.offset) + 1n;
+    const nextOffset = end !== undefined && BigInt(end) < batchEnd ? BigInt(end) : batchEnd;
     const sent = this.sentLetters(batch);
     const inBound = this.inBound(batch);
     const decoded: DecodedMessage[] = [];

@@ -68,7 +68,7 @@ export class AuditBatchConsumer {
       },
       async (batch) => {
         if (this.processor === undefined) throw new ConsumerHostException(ConsumerHostErrorCode.NOT_STARTED, 'consumer host not started');
-        await this.processor.process(batch);
+        return this.processor.process(batch);
       },
       deps.logger,
     );

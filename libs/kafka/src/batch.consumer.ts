@@ -26,8 +26,11 @@ export interface BatchConsumerOptions {
   onCommitted?: (topic: string, partition: number, nextOffset: bigint) => void;
 }
 
-/** Thrown by a handler to say the failure is not transient: logged, and the batch is retried all the same. */
-export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
+/**
+ * Handles one partition batch. It may resolve with the offset to commit when that is below the batch's end (a bounded
+ * read never commits past its bound, so a later read of the same group starts there); otherwise the whole batch is committed.
+ */
+export type BatchHandler = (batch: PartitionBatch) => Promise<void | bigint>;
 
 /**
  * A kafkajs consumer that hands whole partition batches to a handler and commits the batch's offsets
@@ -117,10 +120,11 @@ export class BatchConsumer {
     if (last === undefined) return;
     const initial = this.options.retry?.initialMs ?? 500;
     const max = this.options.retry?.maxMs ?? 30_000;
+    let commitAt: void | bigint;
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale() || this.stopping) return; // not committed: re-delivered to whoever owns it next
       try {
-        await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat });
+        commitAt = await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat });
         break;
       } catch (err) {
         // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
@@ -134,7 +138,8 @@ export class BatchConsumer {
       }
     }
     payload.resolveOffset(last.offset);
-    const next = BigInt(last.offset) + 1n;
+    const end = BigInt(last.offset) + 1n;
+    const next = typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
     if (this.options.commit === false) return;
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import { allTopics, EventCodec } from '@vigil/events';
-import { BatchConsumer, ConsumerGroups, KAFKA, KafkaAdminService, positionOf, type KafkaClient } from '@vigil/kafka';
+import { AuditBatchConsumer, ConsumerGroups, KAFKA, KafkaAdminService, positionOf, type KafkaClient } from '@vigil/kafka';
 import {
   AuditEventRepository,
   BatchMaterializer,
@@ -85,7 +85,7 @@ export class RebuildUseCase {
     try {
       const partitions = new PartitionManager(pool, this.clock, { retentionDays: this.options.retentionDays, partitionsAheadDays: 7 });
       await partitions.maintain();
-      const materializer = new BatchMaterializer(this.codec, new AuditEventRepository(), (t) => partitions.isWithinRetention(t), undefined);
+      const materializer = new BatchMaterializer(new AuditEventRepository(), (t) => partitions.isWithinRetention(t));
       observer.notice?.('info', `${resuming ? 'resuming the' : 'starting a'} rebuild of ${target}.audit_event in ${staging}`);
       const targets = await this.highWatermarks();
       throwIfAborted(signal, INTERRUPTED);
@@ -123,7 +123,9 @@ export class RebuildUseCase {
 
   /**
    * Consumes every audit topic with the rebuild group into `pool` until each partition reached its
-   * target offset. Offsets are committed after each stored batch, so an interrupted pass resumes.
+   * target offset: a bounded read of the consumer host, which commits after each stored batch (so an
+   * interrupted pass resumes) and never past the target (so the catch-up pass after the switch reads the rest).
+   * Undecodable messages are skipped: the live materializer dead-lettered them already.
    */
   private async catchUp(
     groupId: string,
@@ -137,31 +139,35 @@ export class RebuildUseCase {
     const position = await this.positions(groupId);
     let total = 0n;
     for (const [key, target] of targets) total += target > (position.get(key) ?? 0n) ? target - (position.get(key) ?? 0n) : 0n;
-    const remaining = new Set([...targets].filter(([key, target]) => (position.get(key) ?? 0n) < target).map(([key]) => key));
-    if (remaining.size === 0) return 0;
+    if (![...targets].some(([key, target]) => (position.get(key) ?? 0n) < target)) return 0;
     observer.begin?.(label, Number(total));
     let stored = 0;
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    const consumer = new BatchConsumer(
-      this.kafka,
-      { groupId, topics: allTopics(), fromBeginning: true, partitionsConsumedConcurrently: 3, maxBytesPerPartition: 4 * 1024 * 1024 },
-      async (batch) => {
-        const key = `${batch.topic}:${batch.partition}`;
-        const target = targets.get(key) ?? 0n;
-        // Messages past the target are stored too: the batch's offsets are committed whole, and the
-        // next pass starts from there, so nothing may be skipped.
-        const result = await materializer.process(pool, batch.topic, batch.partition, batch.messages);
-        stored += result.stored;
-        observer.advance?.(batch.messages.filter((m) => BigInt(m.offset) < target).length);
-        const last = batch.messages[batch.messages.length - 1];
-        if (last !== undefined && BigInt(last.offset) + 1n >= target && remaining.delete(key) && remaining.size === 0) finish();
+    const until = new Map<string, Map<number, string>>();
+    for (const [key, target] of targets) {
+      const [topic = '', partition = ''] = key.split(':');
+      if (!until.has(topic)) until.set(topic, new Map());
+      until.get(topic)?.set(Number(partition), target.toString());
+    }
+    const consumer = new AuditBatchConsumer(
+      {
+        group: groupId,
+        topics: allTopics(),
+        fromBeginning: true,
+        concurrency: 3,
+        maxBytesPerPartition: 4 * 1024 * 1024,
+        until,
+        undecodable: 'skip',
       },
-      this.logger,
+      async (batch) => {
+        const result = await materializer.store(pool, batch.messages);
+        stored += result.stored;
+        observer.advance?.(batch.read);
+      },
+      { kafka: this.kafka, codec: this.codec, clock: this.clock, logger: this.logger },
     );
     await consumer.start();
     try {
-      await untilAborted(signal, finished, INTERRUPTED);
+      await untilAborted(signal, consumer.finished, INTERRUPTED);
     } finally {
       await consumer.stop();
       observer.end?.();
