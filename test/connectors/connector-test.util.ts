@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { Clock } from '@vigil/common';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import {
   ConnectorRunner,
@@ -21,7 +22,7 @@ export class ConnectorHarness {
   readonly kafka: RawKafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'connector-int-spec' }, logger);
   readonly admin: RawAdmin = this.kafka.admin();
   readonly codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
-  readonly status = new ConnectorStatusService(new MetricsService());
+  readonly status = new ConnectorStatusService(new MetricsService(), new Clock());
   readonly publisher = new AuditPublisher({
     kafka: { brokers: testEnv.kafkaBrokers },
     schemaRegistry: { url: testEnv.schemaRegistryUrl },

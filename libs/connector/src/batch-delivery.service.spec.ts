@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { Clock } from '@vigil/common';
 import type { DeadLetter } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
 import { anAuditEvent } from '@vigil/testing';
@@ -9,7 +10,7 @@ import { ConnectorStatusService } from './connector-status.service';
 import type { DeliveryResult, Sink, SinkRecord } from './sink.types';
 
 function setup(answer: (ids: string[], call: number) => DeliveryResult) {
-  const status = new ConnectorStatusService(new MetricsService());
+  const status = new ConnectorStatusService(new MetricsService(), new Clock());
   status.register('c', 'http');
   const calls: string[][] = [];
   const letters: DeadLetter[] = [];

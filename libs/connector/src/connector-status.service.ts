@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '@vigil/observability';
 import type { ConnectorType } from './connector-config.schema';
+import { Clock } from '@vigil/common';
 
 export const CONNECTOR_STATES = ['running', 'backing_off', 'paused', 'failing'] as const;
 /** running: delivering; backing_off: a retryable failure, retrying; paused: by an operator; failing: needs an operator (credentials). */
@@ -44,7 +45,10 @@ export class ConnectorStatusService {
   private readonly lastSuccess: Gauge<'connector'>;
   private readonly deliverySeconds: Histogram<'connector'>;
 
-  constructor(metrics: MetricsService) {
+  constructor(
+    metrics: MetricsService,
+    private readonly clock: Clock,
+  ) {
     const c = ['connector'] as const;
     this.state = metrics.gauge({
       name: 'vigil_connector_state',
@@ -119,7 +123,7 @@ export class ConnectorStatusService {
     if (status === undefined) return;
     status.eventsSent += events;
     status.batchesSent++;
-    status.lastSuccessAt = new Date();
+    status.lastSuccessAt = this.clock.now();
     this.eventsSent.inc({ connector: name }, events);
     this.batchesSent.inc({ connector: name });
     this.lastSuccess.set({ connector: name }, status.lastSuccessAt.getTime() / 1000);
@@ -129,7 +133,7 @@ export class ConnectorStatusService {
   recordFailure(name: string, kind: string, message: string, retried: boolean): void {
     const status = this.statuses.get(name);
     if (status === undefined) return;
-    status.lastError = { at: new Date(), message };
+    status.lastError = { at: this.clock.now(), message };
     this.errors.inc({ connector: name, kind });
     if (retried) {
       status.retries++;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { Clock } from '@vigil/common';
 import { BatchDelivery, ConnectorStatusService, type ConnectorDefinition, type PendingRecord } from '@vigil/connector';
 import { EventCodec, EventDecodeException } from '@vigil/events';
 import { ConsumerGroups, DeadLetterProducer, KAFKA, type KafkaClient } from '@vigil/kafka';
@@ -25,6 +26,7 @@ export class DlqRedriveService {
   constructor(
     @Inject(KAFKA) private readonly kafka: KafkaClient,
     private readonly codec: EventCodec,
+    private readonly clock: Clock,
     @Inject(OPERATIONS_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -34,10 +36,10 @@ export class DlqRedriveService {
     observer: OperationObserver,
     signal: AbortSignal,
   ): Promise<RedriveResult> {
-    const status = new ConnectorStatusService(new MetricsService());
+    const status = new ConnectorStatusService(new MetricsService(), this.clock);
     status.register(definition.name, definition.type);
     const sink = createSink(definition, this.logger);
-    const deadLetters = new DeadLetterProducer(this.kafka, ConsumerGroups.connector(definition.name));
+    const deadLetters = new DeadLetterProducer(this.kafka, ConsumerGroups.connector(definition.name), undefined, this.clock);
     const delivery = new BatchDelivery({
       connector: definition.name,
       sink,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { Clock } from '@vigil/common';
 import { ConnectorRunner, ConnectorStatusService, RateLimitedSink, type ConnectorDefinition, type ConnectorState } from '@vigil/connector';
 import { EventCodec } from '@vigil/events';
 import { ConsumerGroups, DeadLetterProducer, KAFKA, KafkaAdminService, type KafkaClient, type OffsetMap } from '@vigil/kafka';
@@ -52,6 +53,7 @@ export class ReplayRunner {
     @Inject(KAFKA) private readonly kafka: KafkaClient,
     private readonly admin: KafkaAdminService,
     private readonly codec: EventCodec,
+    private readonly clock: Clock,
     @Inject(OPERATIONS_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -62,8 +64,8 @@ export class ReplayRunner {
     if (remaining.size === 0) return { read: 0, sent: 0, deadLettered: 0 };
     await this.admin.commitGroupOffsets(groupId, position);
 
-    const status = new ConnectorStatusService(new MetricsService());
-    const deadLetters = new DeadLetterProducer(this.kafka, groupId);
+    const status = new ConnectorStatusService(new MetricsService(), this.clock);
+    const deadLetters = new DeadLetterProducer(this.kafka, groupId, undefined, this.clock);
     const base = createSink(definition, this.logger);
     const sink = replay.rate === undefined ? base : new RateLimitedSink(base, replay.rate);
     observer.begin?.(replay.label, total);
@@ -77,6 +79,7 @@ export class ReplayRunner {
       deadLetters,
       status,
       logger: this.logger,
+      clock: this.clock,
       range: {
         groupId,
         until: plan.end,
