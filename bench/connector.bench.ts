@@ -13,11 +13,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { inheritedEnvironment } from '@vigil/config';
 import { EventCodec } from '@vigil/events';
-import { createKafka, createRawProducer, KafkaAdminService, RegistryHttpClient } from '@vigil/kafka';
+import { createKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { AppProcess, benchEnv, repoRoot, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { startFastHec, type FastHec } from './lib/fast-hec.util';
-import { machine, secondsSince, writeReport } from './lib/report.util';
+import { rawConsume } from './lib/raw-consume.util';
+import { machine, writeReport } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 200_000;
 const TOPIC = 'audit.authentication';
@@ -97,37 +98,6 @@ async function produce(kafka: Kafka, tenant: string, count: number): Promise<voi
   }
 }
 
-/** Raw kafkajs: a fresh group reads [starts, ends) of every partition, counting messages, nothing else. */
-async function rawConsume(kafka: Kafka, starts: Ends, ends: Ends): Promise<{ messages: number; seconds: number }> {
-  const groupId = uniqueName('bench-connector-raw');
-  const pending = new Map([...ends].filter(([partition, end]) => end > (starts.get(partition) ?? end)));
-  const admin = new KafkaAdminService(kafka, { brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' });
-  await admin.commitGroupOffsets(groupId, new Map([[TOPIC, new Map([...starts].map(([p, offset]) => [p, offset.toString()]))]]));
-  const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [TOPIC] });
-  let messages = 0;
-  let started: bigint | undefined;
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        started ??= process.hrtime.bigint();
-        const end = pending.get(batch.partition);
-        if (end === undefined) return Promise.resolve();
-        messages += batch.messages.filter((m) => BigInt(m.offset) < end).length;
-        const last = batch.messages[batch.messages.length - 1];
-        if (last !== undefined && BigInt(last.offset) + 1n >= end && pending.delete(batch.partition) && pending.size === 0) resolve();
-        return Promise.resolve();
-      },
-    });
-  });
-  await done;
-  const seconds = started === undefined ? Number.NaN : secondsSince(started);
-  await consumer.disconnect();
-  return { messages, seconds };
-}
-
 /**
  * Publishes one event at a time until an event reaches the HEC: the app has joined its group, resolved its offsets
  * (so the pause below holds a position, not "latest") and delivers. Warm-up events are of another tenant than the
@@ -198,7 +168,7 @@ async function main(): Promise<void> {
     const fromCommandSeconds = (lastEpochMs - Date.parse(requestedAt)) / 1000;
     const connectorRate = EVENTS / deliverySeconds;
 
-    const raw = await rawConsume(kafka, starts, ends);
+    const raw = await rawConsume(kafka, TOPIC, starts, ends);
     const rawRate = raw.messages / raw.seconds;
     writeReport({
       bench: 'connector',

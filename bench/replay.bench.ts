@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { EventCodec } from '@vigil/events';
-import { createKafka, KafkaAdminService, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
+import { createKafka, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
 import { inheritedEnvironment } from '@vigil/config';
 import { benchEnv, repoRoot, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { startFastHec } from './lib/fast-hec.util';
+import { rawConsume } from './lib/raw-consume.util';
 import { machine, secondsSince, writeReport } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 1_000_000;
@@ -57,37 +58,6 @@ async function produce(kafka: KafkaClient, tenant: string): Promise<void> {
   await producer.disconnect();
 }
 
-/** Raw kafkajs: a fresh group reads the same offsets, counting messages, nothing else. */
-async function rawConsume(kafka: KafkaClient, ranges: readonly Range[]): Promise<{ messages: number; seconds: number }> {
-  const groupId = uniqueName('bench-replay-raw');
-  const ends = new Map(ranges.filter((r) => BigInt(r.end) > BigInt(r.start)).map((r) => [r.partition, BigInt(r.end)]));
-  const admin = new KafkaAdminService(kafka, { brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' });
-  await admin.commitGroupOffsets(groupId, new Map([[TOPIC, new Map(ranges.map((r) => [r.partition, r.start]))]]));
-  const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [TOPIC] });
-  let messages = 0;
-  let started: bigint | undefined;
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        started ??= process.hrtime.bigint();
-        const end = ends.get(batch.partition);
-        if (end === undefined) return Promise.resolve();
-        messages += batch.messages.filter((m) => BigInt(m.offset) < end).length;
-        const last = batch.messages[batch.messages.length - 1];
-        if (last !== undefined && BigInt(last.offset) + 1n >= end && ends.delete(batch.partition) && ends.size === 0) resolve();
-        return Promise.resolve();
-      },
-    });
-  });
-  await done;
-  const seconds = started === undefined ? Number.NaN : secondsSince(started);
-  await consumer.disconnect();
-  return { messages, seconds };
-}
-
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
@@ -123,7 +93,12 @@ async function main(): Promise<void> {
   const deliverySeconds = first === undefined || last === undefined ? Number.NaN : Number(last - first) / 1e9;
   const replayRate = hec.received() / deliverySeconds;
 
-  const raw = await rawConsume(kafka, plan.partitions);
+  const raw = await rawConsume(
+    kafka,
+    TOPIC,
+    new Map(plan.partitions.map((r) => [r.partition, BigInt(r.start)])),
+    new Map(plan.partitions.map((r) => [r.partition, BigInt(r.end)])),
+  );
   const rawRate = raw.messages / raw.seconds;
   writeReport({
     bench: 'replay',
