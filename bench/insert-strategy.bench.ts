@@ -1,7 +1,7 @@
 // Measures the two set-based insert strategies of the materializer on the same 10,000 rows:
 // `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING` against COPY into a temporary staging table then
 // `INSERT ... SELECT ... ON CONFLICT DO NOTHING` (what AuditEventRepository.insertBatch does), with a raw COPY
-// into audit_event (no dedup) as the ceiling. Run: node dist/libs/store/src/insert-strategy.bench.js
+// into audit_event (no dedup) as the ceiling. Run: npm run bench -- insert-strategy
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';

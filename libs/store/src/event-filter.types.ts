@@ -3,7 +3,7 @@ import type { Outcome } from '@vigil/events';
 /**
  * A validated event filter; times in epoch microseconds, `to` exclusive. The one filter of the store: the SQL
  * builder (`buildEventWhere`, event-sql.mapper.ts) and the in-memory matcher (`eventMatches`, event-match.util.ts)
- * both read it, and both are tested against the same table of cases (event-filter-cases.util.ts).
+ * both read it, and both are tested against the same table of cases (libs/testing/src/event-filter-cases.util.ts).
  */
 export interface EventFilter {
   fromMicros: number;

@@ -35,7 +35,7 @@ function textMatches(event: AuditEvent, text: string): boolean {
 
 /**
  * `buildEventWhere`'s filter over a decoded event (the live tail), with the same semantics; the scope is checked
- * first. Both are tested against one table of cases (event-filter-cases.util.ts).
+ * first. Both are tested against one table of cases (libs/testing/src/event-filter-cases.util.ts).
  */
 export function eventMatches(scope: TenantScope, criteria: EventCriteria, event: AuditEvent): boolean {
   if (!scope.includes(event.tenantId)) return false;
