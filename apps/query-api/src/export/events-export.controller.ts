@@ -26,22 +26,36 @@ function many(query: Record<string, QueryValue>, name: string): string[] | undef
   return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).filter((v) => v !== '');
 }
 
+const FILTER_NAMES = [
+  'from',
+  'to',
+  'outcome',
+  'actorId',
+  'actorName',
+  'targetType',
+  'targetId',
+  'clientIp',
+  'service',
+  'correlationId',
+  'traceId',
+  'text',
+] as const;
+const LIST_NAMES = ['categories', 'actions'] as const;
+/** Every parameter the export reads; anything else is refused, so a typo (`actor=`) cannot widen a compliance export. */
+export const EXPORT_PARAMETERS: readonly string[] = ['format', 'order', 'allTenants', ...FILTER_NAMES, ...LIST_NAMES];
+
+/** Refuses a query string holding any parameter outside `known`, naming the unknown ones and listing the known. */
+export function refuseUnknownParameters(query: Record<string, QueryValue>, known: readonly string[]): void {
+  const unknown = Object.keys(query).filter((name) => !known.includes(name));
+  if (unknown.length === 0) return;
+  throw QueryException.badInput(
+    unknown.join(','),
+    `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ')}`,
+  );
+}
+
 function filterFields(query: Record<string, QueryValue>): EventFilterFields {
-  const names = [
-    'from',
-    'to',
-    'outcome',
-    'actorId',
-    'actorName',
-    'targetType',
-    'targetId',
-    'clientIp',
-    'service',
-    'correlationId',
-    'traceId',
-    'text',
-  ] as const;
-  const fields: EventFilterFields = Object.fromEntries(names.map((name) => [name, single(query, name)]));
+  const fields: EventFilterFields = Object.fromEntries(FILTER_NAMES.map((name) => [name, single(query, name)]));
   return { ...fields, categories: many(query, 'categories') ?? null, actions: many(query, 'actions') ?? null };
 }
 
@@ -61,6 +75,7 @@ export class EventsExportController {
 
   @Get('export')
   async export(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, QueryValue>, @Res() res: Response): Promise<void> {
+    refuseUnknownParameters(query, EXPORT_PARAMETERS);
     const format = single(query, 'format') ?? 'ndjson';
     if (format !== 'ndjson' && format !== 'csv') throw QueryException.badInput('format', 'must be ndjson or csv');
     const order = single(query, 'order') ?? 'OLDEST_FIRST';
