@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
+import type { StoredAuditEvent } from '@vigil/store';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
@@ -87,8 +88,19 @@ export class EventsExportController {
     const scope = scopeFor(principal, allTenants === 'true');
     const filter = this.events.filter(filterFields(query));
     const rows = this.events.stream(scope, filter, order);
+    try {
+      await this.send(rows, format, res, principal);
+    } finally {
+      // Ends the cursor's transaction and releases its connection whatever happened: the client left before the
+      // first row (the body never started, so its own iteration never closes `rows`), a write failed, a read timed out.
+      await rows.return(undefined);
+    }
+  }
+
+  private async send(rows: AsyncGenerator<StoredAuditEvent>, format: 'csv' | 'ndjson', res: Response, principal: Principal): Promise<void> {
     // The first batch is read before the headers go out, so a refused or timed-out query still gets its status.
     const first = await rows.next();
+    if (res.destroyed) return; // the client left while the first batch was read
     res.status(200);
     res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="vigil-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
