@@ -63,6 +63,16 @@ describe('query-api export', () => {
     assert.equal(((await noFrom.json()) as { error: { code: string; field: string } }).error.field, 'filter.from');
   });
 
+  it('refuses an unknown parameter (a typo of a filter) with 400 naming it and listing the known ones', async () => {
+    const res = await get(`format=ndjson&from=${from}&actor=nobody&outcom=FAILURE`);
+    assert.equal(res.status, 400);
+    const { error } = (await res.json()) as { error: { code: string; message: string; field: string } };
+    assert.equal(error.code, 'BAD_USER_INPUT');
+    assert.equal(error.field, 'actor,outcom');
+    assert.match(error.message, /unknown query parameters actor, outcom/);
+    assert.match(error.message, /known: .*actorId/);
+  });
+
   it('a client that stops reading early releases the database connection', async () => {
     const controller = new AbortController();
     const res = await fetch(`${api.baseUrl}/v1/events/export?from=${from}`, {

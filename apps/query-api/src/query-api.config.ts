@@ -35,6 +35,13 @@ export const queryApiConfigSchema = defineConfig({
   /** PostgreSQL statement_timeout of each API query (exports get QUERY_API_EXPORT_TIMEOUT_MS). */
   QUERY_API_STATEMENT_TIMEOUT_MS: positiveInt(600_000).default(5000),
   QUERY_API_EXPORT_TIMEOUT_MS: positiveInt(3_600_000).default(600_000),
+  /** PostgreSQL ends a session left idle inside a transaction this long (a stalled export), freeing its locks. */
+  QUERY_API_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
+  /** The pool's application_name, so the API's sessions can be told apart in pg_stat_activity. */
+  QUERY_API_DB_APPLICATION_NAME: z
+    .string()
+    .regex(/^[\w.-]{1,63}$/, 'letters, digits, _ . - (at most 63)')
+    .default('vigil-query-api'),
   /** Token bucket per API key or JWT subject: sustained requests per second and burst. */
   QUERY_API_RATE_PER_SECOND: positiveInt(100_000).default(20),
   QUERY_API_RATE_BURST: positiveInt(100_000).default(60),

@@ -34,6 +34,7 @@ import { LiveEventsResolver } from './live/live-events.resolver';
 import { queryApiConfigSchema, type QueryApiConfig } from './query-api.config';
 import { formatQueryError, graphqlRefusal, HttpQueryErrorMapper } from './query-error.mapper';
 import { QueryException } from './query.exception';
+import { QuerySessionSettings } from './query-session.service';
 
 /** A subscription's context: its connectionParams stand in for the request headers (lowercased names). */
 function subscriptionRequest(connectionParams: Readonly<Record<string, unknown>> | undefined): { headers: Record<string, string> } {
@@ -112,6 +113,7 @@ export class QueryApiModule {
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpQueryErrorMapper },
+        QuerySessionSettings,
         ApiKeyRepository,
         Authenticator,
         JwtVerifier,

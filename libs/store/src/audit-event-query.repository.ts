@@ -104,6 +104,13 @@ export class AuditEventQueryRepository {
   async *stream(scope: TenantScope, filter: EventFilter, order: EventOrder): AsyncGenerator<StoredAuditEvent> {
     const where = buildEventWhere(scope, filter);
     const client = await this.pool.connect();
+    // While checked out, the pool does not listen for the client's errors: a session ended by the server
+    // (idle_in_transaction_session_timeout while a client stalls) would otherwise be an uncaught 'error'.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     let cursor: Cursor<AuditEventRecord> | undefined;
     let committed = false;
     try {
@@ -124,9 +131,12 @@ export class AuditEventQueryRepository {
       await client.query('COMMIT');
       committed = true;
     } finally {
-      if (cursor) await cursor.close().catch(() => undefined);
-      if (!committed) await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      // Runs on every path: done, a failed read, and `return()` from a consumer that stopped (client gone, write error).
+      if (cursor && !broken) await cursor.close().catch(() => undefined);
+      if (!committed && !broken) await client.query('ROLLBACK').catch((err: Error) => (broken = err));
+      client.removeListener('error', onError);
+      // A broken session is destroyed rather than handed to the next request.
+      client.release(broken);
     }
   }
 

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
+import type { StoredAuditEvent } from '@vigil/store';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
@@ -26,22 +27,36 @@ function many(query: Record<string, QueryValue>, name: string): string[] | undef
   return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).filter((v) => v !== '');
 }
 
+const FILTER_NAMES = [
+  'from',
+  'to',
+  'outcome',
+  'actorId',
+  'actorName',
+  'targetType',
+  'targetId',
+  'clientIp',
+  'service',
+  'correlationId',
+  'traceId',
+  'text',
+] as const;
+const LIST_NAMES = ['categories', 'actions'] as const;
+/** Every parameter the export reads; anything else is refused, so a typo (`actor=`) cannot widen a compliance export. */
+export const EXPORT_PARAMETERS: readonly string[] = ['format', 'order', 'allTenants', ...FILTER_NAMES, ...LIST_NAMES];
+
+/** Refuses a query string holding any parameter outside `known`, naming the unknown ones and listing the known. */
+export function refuseUnknownParameters(query: Record<string, QueryValue>, known: readonly string[]): void {
+  const unknown = Object.keys(query).filter((name) => !known.includes(name));
+  if (unknown.length === 0) return;
+  throw QueryException.badInput(
+    unknown.join(','),
+    `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ')}`,
+  );
+}
+
 function filterFields(query: Record<string, QueryValue>): EventFilterFields {
-  const names = [
-    'from',
-    'to',
-    'outcome',
-    'actorId',
-    'actorName',
-    'targetType',
-    'targetId',
-    'clientIp',
-    'service',
-    'correlationId',
-    'traceId',
-    'text',
-  ] as const;
-  const fields: EventFilterFields = Object.fromEntries(names.map((name) => [name, single(query, name)]));
+  const fields: EventFilterFields = Object.fromEntries(FILTER_NAMES.map((name) => [name, single(query, name)]));
   return { ...fields, categories: many(query, 'categories') ?? null, actions: many(query, 'actions') ?? null };
 }
 
@@ -61,6 +76,7 @@ export class EventsExportController {
 
   @Get('export')
   async export(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, QueryValue>, @Res() res: Response): Promise<void> {
+    refuseUnknownParameters(query, EXPORT_PARAMETERS);
     const format = single(query, 'format') ?? 'ndjson';
     if (format !== 'ndjson' && format !== 'csv') throw QueryException.badInput('format', 'must be ndjson or csv');
     const order = single(query, 'order') ?? 'OLDEST_FIRST';
@@ -72,8 +88,19 @@ export class EventsExportController {
     const scope = scopeFor(principal, allTenants === 'true');
     const filter = this.events.filter(filterFields(query));
     const rows = this.events.stream(scope, filter, order);
+    try {
+      await this.send(rows, format, res, principal);
+    } finally {
+      // Ends the cursor's transaction and releases its connection whatever happened: the client left before the
+      // first row (the body never started, so its own iteration never closes `rows`), a write failed, a read timed out.
+      await rows.return(undefined);
+    }
+  }
+
+  private async send(rows: AsyncGenerator<StoredAuditEvent>, format: 'csv' | 'ndjson', res: Response, principal: Principal): Promise<void> {
     // The first batch is read before the headers go out, so a refused or timed-out query still gets its status.
     const first = await rows.next();
+    if (res.destroyed) return; // the client left while the first batch was read
     res.status(200);
     res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="vigil-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
