@@ -6,16 +6,15 @@
 //     pre-encoded events are produced to audit.authentication; the topic's ends before and after bound the range.
 //  3. `vigil connectors resume`: timed from the resume command to the last event at the HEC, and first to last event.
 //  4. A fresh kafkajs consumer reads the same offset range without decoding or sending.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { inheritedEnvironment } from '@vigil/config';
 import { EventCodec } from '@vigil/events';
 import { createKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
-import { AppProcess, benchEnv, repoRoot, testEnv, uniqueName, waitFor } from '@vigil/testing';
+import { AppProcess, benchEnv, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
+import { runCli } from './lib/cli-run.util';
 import { startFastHec, type FastHec } from './lib/fast-hec.util';
 import { rawConsume } from './lib/raw-consume.util';
 import { machine, writeReport } from './lib/report.util';
@@ -43,18 +42,6 @@ class BenchFailure extends Error {
   ) {
     super(`${code}: ${message}`);
   }
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/cli/src/main.js'), ...args], {
-    env: { ...inheritedEnvironment(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** `vigil connectors pause|resume <name> --json`, failing unless the running app confirmed it. */

@@ -4,16 +4,15 @@
 //     whose HEC is a minimal fast HTTP sink in this process: timed from the first event the sink accepts to the last,
 //     and as the whole command (planning, group joins, hand-over included).
 //  3. A fresh kafkajs consumer reads the same offset range (from the replay's dry run) without decoding or sending.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { EventCodec } from '@vigil/events';
 import { createKafka, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
-import { inheritedEnvironment } from '@vigil/config';
-import { benchEnv, repoRoot, testEnv, uniqueName } from '@vigil/testing';
+import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
+import { runCli } from './lib/cli-run.util';
 import { startFastHec } from './lib/fast-hec.util';
 import { rawConsume } from './lib/raw-consume.util';
 import { machine, secondsSince, writeReport } from './lib/report.util';
@@ -27,18 +26,6 @@ interface Range {
   partition: number;
   start: string;
   end: string;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/apps/cli/src/main.js'), ...args], {
-    env: { ...inheritedEnvironment(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 async function produce(kafka: KafkaClient, tenant: string): Promise<void> {
