@@ -28,7 +28,14 @@ describe('query-api export release', () => {
   before(async () => {
     await requireStack(['postgres']);
     await store.create();
-    api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl(), QUERY_API_DB_APPLICATION_NAME: applicationName }).start();
+    // Room for all 20 exports at once (the defaults cap one key at 3 and the instance at 2), so each really runs.
+    api = await new QueryApiHarness({
+      DATABASE_URL: store.databaseUrl(),
+      QUERY_API_DB_APPLICATION_NAME: applicationName,
+      DATABASE_POOL_SIZE: '25',
+      QUERY_API_MAX_EXPORTS: '20',
+      QUERY_API_KEY_CONCURRENCY: '20',
+    }).start();
     key = await store.apiKey('tenant-a');
     await store.insert(eventsOf('tenant-a', 3000));
   });

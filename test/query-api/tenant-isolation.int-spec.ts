@@ -139,4 +139,19 @@ describe('query-api tenant isolation', () => {
     });
     assert.equal(exported.status, 403);
   });
+
+  it('a platform-admin API key reads every tenant when it asks, and its own tenant otherwise', async () => {
+    const platformKey = await store.apiKey('tenant-a', 'platform-admin');
+    const all = await api.gql<EventsData>(EVENTS_QUERY, { filter: { from: minutesAgo(120), allTenants: true }, first: 1000 }, platformKey);
+    assert.equal(codeOf(all), undefined, JSON.stringify(all.errors));
+    assert.deepEqual([...new Set(all.data?.events.edges.map((e) => e.node.tenantId))].sort(), ['tenant-a', 'tenant-b']);
+    const own = await api.gql<EventsData>(EVENTS_QUERY, { filter: { from: minutesAgo(120) }, first: 1000 }, platformKey);
+    assert.deepEqual([...new Set(own.data?.events.edges.map((e) => e.node.tenantId))], ['tenant-a']);
+    const exported = await fetch(`${api.baseUrl}/v1/events/export?allTenants=true&from=${encodeURIComponent(minutesAgo(120))}`, {
+      headers: { 'x-api-key': platformKey },
+    });
+    assert.equal(exported.status, 200);
+    const tenants = new Set((await exported.text()).trim().split('\n').map((line) => (JSON.parse(line) as { tenantId: string }).tenantId));
+    assert.deepEqual([...tenants].sort(), ['tenant-a', 'tenant-b']);
+  });
 });

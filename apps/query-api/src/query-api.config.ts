@@ -45,8 +45,31 @@ export const queryApiConfigSchema = defineConfig({
   /** Token bucket per API key or JWT subject: sustained requests per second and burst. */
   QUERY_API_RATE_PER_SECOND: positiveInt(100_000).default(20),
   QUERY_API_RATE_BURST: positiveInt(100_000).default(60),
+  /**
+   * Fair sharing: units of database work (a root field of a GraphQL operation, an export) one key runs at
+   * once; fewer than DATABASE_POOL_SIZE, so one key never holds every connection. More wait in the key's
+   * own queue (QUERY_API_KEY_QUEUE callers, at most QUERY_API_KEY_QUEUE_WAIT_MS) or get TOO_MANY_CONCURRENT.
+   */
+  QUERY_API_KEY_CONCURRENCY: positiveInt(100).default(3),
+  QUERY_API_KEY_QUEUE: z.coerce.number().int().min(0).max(1000).default(20),
+  QUERY_API_KEY_QUEUE_WAIT_MS: positiveInt(600_000).default(10_000),
+  /** Exports streaming at once on this instance, over every key (each holds a connection for its whole run). */
+  QUERY_API_MAX_EXPORTS: positiveInt(100).default(2),
   /** The live tail (subscription eventAdded), fed from Kafka; needs Kafka and the registry. */
   QUERY_API_LIVE: envBoolean.default(true),
-}).superRefine(requireJwtSettings);
+  /** Live-tail subscriptions one key may hold at once, over all its connections. */
+  QUERY_API_LIVE_MAX_PER_KEY: positiveInt(1000).default(5),
+  /** How often a live connection's key or token is checked again (revoked, expired); at most 60 s. */
+  QUERY_API_LIVE_RECHECK_SECONDS: positiveInt(60).default(60),
+})
+  .superRefine(requireJwtSettings)
+  .superRefine((env, ctx) => {
+    // A key (or the exports together) holding every connection would starve every other tenant.
+    for (const name of ['QUERY_API_KEY_CONCURRENCY', 'QUERY_API_MAX_EXPORTS'] as const) {
+      if (env[name] >= env.DATABASE_POOL_SIZE) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `must be less than DATABASE_POOL_SIZE (${env.DATABASE_POOL_SIZE})` });
+      }
+    }
+  });
 
 export type QueryApiConfig = z.infer<typeof queryApiConfigSchema>;

@@ -11,7 +11,6 @@ import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
 import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
 import {
-  ApiKeyRepository,
   AuditEventQueryRepository,
   AuditEventRepository,
   DatabaseModule,
@@ -21,9 +20,8 @@ import {
 } from '@vigil/store';
 import { ExpressApolloDriver } from './apollo-express.strategy';
 import { AuthGuard } from './auth/auth.guard';
-import { Authenticator, precheckCredential } from './auth/authenticator.service';
-import { JwtVerifier } from './auth/jwt-verifier.service';
-import { RateLimiter } from './auth/rate-limiter.service';
+import { precheckCredential } from './auth/authenticator.service';
+import { QueryAccessModule } from './auth/query-access.module';
 import { EventQueryService } from './events/event-query.service';
 import { EventsResolver } from './events/events.resolver';
 import { EventsExportController } from './export/events-export.controller';
@@ -31,17 +29,11 @@ import { queryLimitsRule } from './graphql-limits.validator';
 import { LiveEventsConsumer } from './live/live-events.consumer';
 import { LiveEventsService } from './live/live-events.service';
 import { LiveEventsResolver } from './live/live-events.resolver';
+import { LiveSessions, type LiveContext } from './live/live-sessions.service';
 import { queryApiConfigSchema, type QueryApiConfig } from './query-api.config';
 import { formatQueryError, graphqlRefusal, HttpQueryErrorMapper } from './query-error.mapper';
 import { QueryException } from './query.exception';
 import { QuerySessionSettings } from './query-session.service';
-
-/** A subscription's context: its connectionParams stand in for the request headers (lowercased names). */
-function subscriptionRequest(connectionParams: Readonly<Record<string, unknown>> | undefined): { headers: Record<string, string> } {
-  const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(connectionParams ?? {})) if (typeof value === 'string') headers[key.toLowerCase()] = value;
-  return { headers };
-}
 
 /**
  * An HTTP request's context, made before Apollo parses or validates the document: a request without a
@@ -56,12 +48,17 @@ function preCheckedRequest(req: Request, config: QueryApiConfig): { req: Request
   return { req };
 }
 
-/** graphql-ws runs outside Apollo: it gets the same validation rules and error formatting here. */
-function liveOptions(config: QueryApiConfig): GraphQLWsSubscriptionsConfig {
+/**
+ * graphql-ws runs outside Apollo: it gets the same validation rules and error formatting here, and its
+ * connections authenticate at connection_init and are re-checked by LiveSessions.
+ */
+function liveOptions(config: QueryApiConfig, sessions: LiveSessions): GraphQLWsSubscriptionsConfig {
   const rules = [...specifiedRules, queryLimitsRule(config.QUERY_API_MAX_DEPTH, config.QUERY_API_MAX_COMPLEXITY)];
   if (!config.QUERY_API_INTROSPECTION) rules.push(NoSchemaIntrospectionCustomRule); // what Apollo does for HTTP
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => formatQueryError(e.toJSON(), e));
-  const options: Partial<ServerOptions> = {
+  const options: Partial<ServerOptions<Record<string, unknown> | undefined>> = {
+    onConnect: (ctx) => sessions.connect(ctx),
+    onClose: (ctx) => sessions.disconnect(ctx),
     validate: (schema, document) => validate(schema, document, rules),
     onError: (_ctx, _id, _payload, errors) => format(errors),
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
@@ -72,8 +69,9 @@ function liveOptions(config: QueryApiConfig): GraphQLWsSubscriptionsConfig {
 
 const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
   driver: ExpressApolloDriver,
-  inject: [APP_CONFIG],
-  useFactory: (config: QueryApiConfig): ApolloDriverConfig => ({
+  imports: [QueryAccessModule],
+  inject: [APP_CONFIG, LiveSessions],
+  useFactory: (config: QueryApiConfig, sessions: LiveSessions): ApolloDriverConfig => ({
     path: '/graphql',
     // In memory only: a running service never writes into its checkout (codegen writes schema.gql, schema.generator.ts).
     autoSchemaFile: true,
@@ -84,9 +82,10 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     includeStacktraceInErrorResponses: false,
     formatError: formatQueryError,
     validationRules: [queryLimitsRule(config.QUERY_API_MAX_DEPTH, config.QUERY_API_MAX_COMPLEXITY)],
-    subscriptions: config.QUERY_API_LIVE ? { 'graphql-ws': liveOptions(config) } : undefined,
-    context: (arg: { req?: Request; connectionParams?: Record<string, unknown> }) =>
-      arg.req ? preCheckedRequest(arg.req, config) : { req: subscriptionRequest(arg.connectionParams) },
+    subscriptions: config.QUERY_API_LIVE ? { 'graphql-ws': liveOptions(config, sessions) } : undefined,
+    // An HTTP request ({ req }) or, for a subscription, graphql-ws's connection context.
+    context: (arg: { req: Request } | LiveContext) =>
+      'req' in arg && arg.req ? preCheckedRequest(arg.req, config) : { req: sessions.requestOf(arg as LiveContext) },
   }),
 });
 
@@ -106,6 +105,7 @@ export class QueryApiModule {
         ObservabilityModule.forRoot({ name: 'query-api', readiness }),
         ClockModule,
         DatabaseModule,
+        QueryAccessModule,
         ...(live ? [KafkaModule, ConsumerHostModule] : []),
         graphql,
       ],
@@ -114,10 +114,6 @@ export class QueryApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpQueryErrorMapper },
         QuerySessionSettings,
-        ApiKeyRepository,
-        Authenticator,
-        JwtVerifier,
-        RateLimiter,
         AuditEventRepository,
         AuditEventQueryRepository,
         {

@@ -18,7 +18,11 @@ export function httpStatusOf(code: QueryErrorCode): number {
     case QueryErrorCode.NOT_FOUND:
       return HttpStatus.NOT_FOUND;
     case QueryErrorCode.RATE_LIMITED:
+    case QueryErrorCode.TOO_MANY_CONCURRENT:
+    case QueryErrorCode.TOO_MANY_SUBSCRIPTIONS:
       return HttpStatus.TOO_MANY_REQUESTS;
+    case QueryErrorCode.EXPORTS_BUSY:
+      return HttpStatus.SERVICE_UNAVAILABLE;
     case QueryErrorCode.TIMEOUT:
       return HttpStatus.GATEWAY_TIMEOUT;
   }
@@ -29,7 +33,10 @@ function extensionsOf(err: QueryException): Record<string, unknown> {
     case QueryErrorCode.BAD_USER_INPUT:
       return { code: err.code, field: err.field };
     case QueryErrorCode.RATE_LIMITED:
+    case QueryErrorCode.TOO_MANY_CONCURRENT:
+    case QueryErrorCode.EXPORTS_BUSY:
       return { code: err.code, retryAfterSeconds: err.retryAfterSeconds };
+    case QueryErrorCode.TOO_MANY_SUBSCRIPTIONS:
     case QueryErrorCode.UNAUTHENTICATED:
     case QueryErrorCode.FORBIDDEN:
     case QueryErrorCode.NOT_FOUND:
@@ -80,7 +87,7 @@ export class HttpQueryErrorMapper implements ExceptionFilter<QueryException> {
       res.destroy(err);
       return undefined;
     }
-    if (err.code === QueryErrorCode.RATE_LIMITED && err.retryAfterSeconds !== undefined)
+    if (err.retryAfterSeconds !== undefined)
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
     res.status(httpStatusOf(err.code)).json({ error: { message: err.message, ...extensionsOf(err) } });
     return undefined;

@@ -5,6 +5,12 @@ export enum QueryErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   NOT_FOUND = 'NOT_FOUND',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The key already runs its QUERY_API_KEY_CONCURRENCY units of database work, and its queue is full. */
+  TOO_MANY_CONCURRENT = 'TOO_MANY_CONCURRENT',
+  /** The key already holds its QUERY_API_LIVE_MAX_PER_KEY live-tail subscriptions. */
+  TOO_MANY_SUBSCRIPTIONS = 'TOO_MANY_SUBSCRIPTIONS',
+  /** QUERY_API_MAX_EXPORTS exports already run on this instance. */
+  EXPORTS_BUSY = 'EXPORTS_BUSY',
   TIMEOUT = 'TIMEOUT',
 }
 
@@ -15,7 +21,7 @@ export class QueryException extends Error {
     message: string,
     /** The input field at fault (BAD_USER_INPUT), e.g. `filter.clientIp`. */
     readonly field?: string,
-    /** Seconds to wait (RATE_LIMITED). */
+    /** Seconds to wait (RATE_LIMITED, TOO_MANY_CONCURRENT, EXPORTS_BUSY). */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);

@@ -11,7 +11,11 @@ export const apiKeyEnv = {
   VIGIL_API_KEY_PEPPER: z.string().min(16, 'must be at least 16 characters').default('vigil-development-pepper'),
 };
 
-export const API_KEY_ROLES = ['analyst', 'ops', 'admin'] as const;
+/**
+ * `analyst` reads its tenant's events, `ops` runs connectors and replays, `admin` administers its own tenant,
+ * `platform-admin` operates the installation: the only role that may read across tenants.
+ */
+export const API_KEY_ROLES = ['analyst', 'ops', 'admin', 'platform-admin'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 /** An API key's row, without its hash. */

@@ -4,9 +4,15 @@ import { AuditEventEntity } from './audit-event.entity';
 import { CreateAuditEvent1795304800000 } from './migrations/1795304800000-CreateAuditEvent';
 import { CreateApiKey1795400000000 } from './migrations/1795400000000-CreateApiKey';
 import { CreateAuditEventRollups1795500000000 } from './migrations/1795500000000-CreateAuditEventRollups';
+import { AllowPlatformAdminKeys1795650000000 } from './migrations/1795650000000-AllowPlatformAdminKeys';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
-export const STORE_MIGRATIONS = [CreateAuditEvent1795304800000, CreateApiKey1795400000000, CreateAuditEventRollups1795500000000];
+export const STORE_MIGRATIONS = [
+  CreateAuditEvent1795304800000,
+  CreateApiKey1795400000000,
+  CreateAuditEventRollups1795500000000,
+  AllowPlatformAdminKeys1795650000000,
+];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';
 

@@ -8,7 +8,7 @@ import { RateLimiter } from './rate-limiter.service';
 /** Probes and scrapes, served by libs/observability: the only routes without a credential. */
 const PUBLIC_PATHS = /^\/(health|metrics)(\/|$)/;
 /** Roles that may read events; `ops` runs connectors and replays. Only the platform admin reads across tenants (scopeFor). */
-const READ_ROLES: readonly Role[] = ['analyst', 'admin', PLATFORM_ADMIN_ROLE];
+export const READ_ROLES: readonly Role[] = ['analyst', 'admin', PLATFORM_ADMIN_ROLE];
 
 export interface GuardedRequest extends WithPrincipal {
   headers: Headers;

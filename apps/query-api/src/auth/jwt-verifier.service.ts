@@ -69,6 +69,12 @@ export class JwtVerifier {
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
       throw unauthenticated(`the token's "${this.config.QUERY_API_JWT_ROLE_CLAIM}" claim must be one of ${ROLES.join(', ')}`);
     }
-    return { tenantId: tenant, role: role as Role, subject: `jwt:${payload.iss ?? ''}/${payload.sub ?? tenant}` };
+    return {
+      tenantId: tenant,
+      role: role as Role,
+      subject: `jwt:${payload.iss ?? ''}/${payload.sub ?? tenant}`,
+      // Required above (requiredClaims), so always present on a verified token.
+      ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}),
+    };
   }
 }

@@ -6,6 +6,7 @@ import type { Bucket, EventOrder, GroupBy } from '@vigil/store';
 import { EventFilterInput } from './event-filter.input';
 import { toEventModel } from './event-model.mapper';
 import { EventQueryService } from './event-query.service';
+import { QueryWorkLimiter } from '../limits/query-work.limiter';
 import {
   AuditEventModel,
   BucketEnum,
@@ -16,10 +17,17 @@ import {
   TopEntryModel,
 } from './event.model';
 
-/** The analyst queries. Thin: the service validates and bounds, the repository scopes every query to a tenant. */
+/**
+ * The analyst queries. Thin: the service validates and bounds, the repository scopes every query to a tenant,
+ * and each root field holds one of its key's database slots while it runs (QueryWorkLimiter): an operation of
+ * many root fields counts as many units of work, not one request.
+ */
 @Resolver(() => AuditEventModel)
 export class EventsResolver {
-  constructor(private readonly queries: EventQueryService) {}
+  constructor(
+    private readonly queries: EventQueryService,
+    private readonly limits: QueryWorkLimiter,
+  ) {}
 
   @Query(() => EventConnectionModel, {
     description: 'Events matching the filter, newest first by default; keyset-paginated with opaque cursors',
@@ -31,7 +39,8 @@ export class EventsResolver {
     @Args('after', { type: () => String, nullable: true, description: 'endCursor of the previous page' }) after: string | null,
     @Args('order', { type: () => EventOrderEnum, nullable: true, defaultValue: 'NEWEST_FIRST' }) order: EventOrder,
   ): Promise<EventConnectionModel> {
-    const page = await this.queries.page(scopeFor(principal, filter.allTenants), filter, first, after, order);
+    const scope = scopeFor(principal, filter.allTenants);
+    const page = await this.limits.run(principal, () => this.queries.page(scope, filter, first, after, order));
     const edges = page.events.map(({ cursor, event }) => ({ cursor, node: toEventModel(event.event, event.ingestedAt) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
@@ -40,9 +49,10 @@ export class EventsResolver {
   async event(
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID }) id: string,
-    @Args('allTenants', { type: () => Boolean, nullable: true, description: 'Admins only' }) allTenants: boolean | null,
+    @Args('allTenants', { type: () => Boolean, nullable: true, description: 'The platform-admin role only: look in every tenant' }) allTenants: boolean | null,
   ): Promise<AuditEventModel | null> {
-    const stored = await this.queries.findById(scopeFor(principal, allTenants), id);
+    const scope = scopeFor(principal, allTenants);
+    const stored = await this.limits.run(principal, () => this.queries.findById(scope, id));
     return stored ? toEventModel(stored.event, stored.ingestedAt) : null;
   }
 
@@ -53,7 +63,8 @@ export class EventsResolver {
     @Args('bucket', { type: () => BucketEnum }) bucket: Bucket,
     @Args('groupBy', { type: () => GroupByEnum, nullable: true }) groupBy: GroupBy | null,
   ): Promise<EventCountsModel> {
-    const { rows, truncated } = await this.queries.counts(scopeFor(principal, filter.allTenants), filter, bucket, groupBy);
+    const scope = scopeFor(principal, filter.allTenants);
+    const { rows, truncated } = await this.limits.run(principal, () => this.queries.counts(scope, filter, bucket, groupBy));
     return { counts: rows.map((r) => ({ bucket: r.bucket.toISOString(), key: r.key, count: r.count })), truncated };
   }
 
@@ -64,6 +75,7 @@ export class EventsResolver {
     @Args('by', { type: () => GroupByEnum }) by: GroupBy,
     @Args('limit', { type: () => Int, nullable: true, defaultValue: 10, description: 'At most 100' }) limit: number,
   ): Promise<TopEntryModel[]> {
-    return this.queries.top(scopeFor(principal, filter.allTenants), filter, by, limit);
+    const scope = scopeFor(principal, filter.allTenants);
+    return this.limits.run(principal, () => this.queries.top(scope, filter, by, limit));
   }
 }

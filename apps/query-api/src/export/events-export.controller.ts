@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
 import type { EventFilterFields } from '../events/event-filter.validator';
 import { EventQueryService } from '../events/event-query.service';
+import { QueryWorkLimiter } from '../limits/query-work.limiter';
 import { QueryException } from '../query.exception';
 import { CSV_HEADER, csvLine, ndjsonLine } from './event-csv.mapper';
 
@@ -69,6 +70,7 @@ function filterFields(query: Record<string, QueryValue>): EventFilterFields {
 export class EventsExportController {
   constructor(
     private readonly events: EventQueryService,
+    private readonly limits: QueryWorkLimiter,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext(EventsExportController.name);
@@ -87,13 +89,15 @@ export class EventsExportController {
       throw QueryException.badInput('allTenants', 'must be true or false');
     const scope = scopeFor(principal, allTenants === 'true');
     const filter = this.events.filter(filterFields(query));
+    // One of the instance's export slots and one of the key's database slots, held until the stream ended.
+    const release = await this.limits.exportSlot(principal);
     const rows = this.events.stream(scope, filter, order);
     try {
       await this.send(rows, format, res, principal);
     } finally {
       // Ends the cursor's transaction and releases its connection whatever happened: the client left before the
       // first row (the body never started, so its own iteration never closes `rows`), a write failed, a read timed out.
-      await rows.return(undefined);
+      await rows.return(undefined).finally(release);
     }
   }
 

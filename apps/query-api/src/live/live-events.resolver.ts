@@ -7,6 +7,7 @@ import { validateCriteria } from '../events/event-filter.validator';
 import { toEventModel } from '../events/event-model.mapper';
 import { AuditEventModel } from '../events/event.model';
 import { LiveEventsService } from './live-events.service';
+import { LiveSessions } from './live-sessions.service';
 
 @InputType('LiveEventFilter', { description: 'The events filter without a time range: the live tail starts now' })
 export class LiveEventFilterInput extends OmitType(EventFilterInput, ['from', 'to'] as const, InputType) {}
@@ -14,7 +15,10 @@ export class LiveEventFilterInput extends OmitType(EventFilterInput, ['from', 't
 /** The live tail over graphql-ws, with the same auth, tenant scoping and filters as the queries. */
 @Resolver(() => AuditEventModel)
 export class LiveEventsResolver {
-  constructor(private readonly live: LiveEventsService) {}
+  constructor(
+    private readonly live: LiveEventsService,
+    private readonly sessions: LiveSessions,
+  ) {}
 
   @Subscription(() => AuditEventModel, {
     description: 'Events as they arrive in Kafka (not yet necessarily in the store) that match the filter',
@@ -25,13 +29,23 @@ export class LiveEventsResolver {
     @Args('filter', { type: () => LiveEventFilterInput, nullable: true }) filter: LiveEventFilterInput | null,
   ): AsyncIterableIterator<AuditEventModel> {
     const scope = scopeFor(principal, filter?.allTenants);
-    const events = this.live.subscribe(scope, validateCriteria(filter ?? {}));
+    const criteria = validateCriteria(filter ?? {});
+    // Counted against the key until the subscription ends however it ends: completed, closed, or fallen behind.
+    const release = this.sessions.holdSubscription(principal);
+    const events = this.live.subscribe(scope, criteria);
     const models: AsyncIterableIterator<AuditEventModel> = {
       next: async () => {
-        const result = await events.next();
-        return result.done ? { done: true, value: undefined } : { done: false, value: toEventModel(result.value) };
+        try {
+          const result = await events.next();
+          if (result.done) release();
+          return result.done ? { done: true, value: undefined } : { done: false, value: toEventModel(result.value) };
+        } catch (err) {
+          release();
+          throw err;
+        }
       },
       return: async () => {
+        release();
         await events.return?.();
         return { done: true, value: undefined };
       },
