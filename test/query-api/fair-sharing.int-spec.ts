@@ -121,10 +121,18 @@ describe('query-api fair sharing between keys', () => {
     }
   });
 
-  it('exports are capped over all keys with EXPORTS_BUSY, release their slot when the client goes, and page queries go on', async () => {
+  it('exports are capped per key and over all keys (EXPORTS_BUSY), release their slots when the client goes, and page queries go on', async () => {
     const path = `/v1/events/export?format=ndjson&from=${encodeURIComponent(minutesAgo(180))}`;
-    const stalled = await Promise.all([stalledExport(api.baseUrl, path, keyA), stalledExport(api.baseUrl, path, keyA)]);
+    const stalled = [await stalledExport(api.baseUrl, path, keyA)];
     try {
+      // One export per key by default: key A's second waits for its first, whoever else exports.
+      const second = await fetch(`${api.baseUrl}${path}`, { headers: { authorization: `Bearer ${keyA}` } });
+      assert.equal(second.status, 429);
+      const secondBody = (await second.json()) as { error: { code: string; message: string } };
+      assert.equal(secondBody.error.code, 'TOO_MANY_CONCURRENT');
+      assert.match(secondBody.error.message, /QUERY_API_MAX_EXPORTS_PER_KEY/);
+      // A second key of the same tenant takes the instance's other export slot; then every export is busy.
+      stalled.push(await stalledExport(api.baseUrl, path, await store.apiKey('tenant-a')));
       const busy = await fetch(`${api.baseUrl}${path}`, { headers: { authorization: `Bearer ${keyB}` } });
       assert.equal(busy.status, 503);
       assert.equal(busy.headers.get('retry-after'), '5');

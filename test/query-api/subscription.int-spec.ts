@@ -3,9 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import pino from 'pino';
 import WebSocket from 'ws';
+import { SignJWT } from 'jose';
 import { AuditPublisher } from '@vigil/audit-sdk';
+import { ApiKeyRepository } from '@vigil/store';
 import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
-import { QueryApiHarness, QueryTestStore } from './query-api-test.util';
+import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, PEPPER, QueryApiHarness, QueryTestStore } from './query-api-test.util';
 
 interface Received {
   id: string;
@@ -14,19 +16,18 @@ interface Received {
 }
 
 /** A graphql-ws subscription to eventAdded that collects what arrives (and the errors). */
-function subscribe(
-  baseUrl: string,
-  credential: string | undefined,
-  filter: Record<string, unknown>,
-): { client: Client; events: Received[]; errors: unknown[] } {
+function subscribe(baseUrl: string, credential: string | undefined, filter: Record<string, unknown>): Subscriber {
+  const closes: { code: number; reason: string }[] = [];
   const client = createClient({
     url: `${baseUrl.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: credential ? { Authorization: `Bearer ${credential}` } : {},
     retryAttempts: 0,
+    on: { closed: (event) => closes.push({ code: (event as CloseEvent).code, reason: String((event as CloseEvent).reason) }) },
   });
   const events: Received[] = [];
   const errors: unknown[] = [];
+  let completed = false;
   client.subscribe<{ eventAdded: Received }>(
     { query: `subscription ($filter: LiveEventFilter) { eventAdded(filter: $filter) { id tenantId action } }`, variables: { filter } },
     {
@@ -35,10 +36,46 @@ function subscribe(
         if (result.data) events.push(result.data.eventAdded);
       },
       error: (err) => errors.push(err),
-      complete: () => undefined,
+      complete: () => (completed = true),
     },
   );
-  return { client, events, errors };
+  return {
+    client,
+    events,
+    errors,
+    closes,
+    get completed() {
+      return completed;
+    },
+  };
+}
+
+interface Subscriber {
+  client: Client;
+  events: Received[];
+  errors: unknown[];
+  closes: { code: number; reason: string }[];
+  readonly completed: boolean;
+}
+
+interface CloseEvent {
+  code: number;
+  reason: string;
+}
+
+const codeOf = (errors: unknown[]) => (errors[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
+
+/** Publishes warm-up events of `tenantId` until `subscriber` got one: the live group has joined and the subscription runs. */
+async function warmUp(publisher: AuditPublisher, tenantId: string, subscriber: Subscriber): Promise<void> {
+  await waitFor(
+    async () => {
+      await publisher.publish({ action: 'user.login.failed', tenantId, actor: { id: 'warm-up' } });
+      return subscriber.events.length;
+    },
+    (n) => n > 0,
+    'the live tail to deliver a first event',
+    60_000,
+  );
 }
 
 describe('query-api live tail (eventAdded)', () => {
@@ -59,6 +96,8 @@ describe('query-api live tail (eventAdded)', () => {
     api = await new QueryApiHarness({
       DATABASE_URL: store.databaseUrl(),
       QUERY_API_LIVE: 'true',
+      QUERY_API_LIVE_RECHECK_SECONDS: '1',
+      QUERY_API_LIVE_MAX_PER_KEY: '2',
     }).start();
   });
 
@@ -75,15 +114,7 @@ describe('query-api live tail (eventAdded)', () => {
     const b = subscribe(api.baseUrl, keyB, {});
     try {
       // The live group starts at the end of the topics once it has joined: publish until a first event gets through.
-      await waitFor(
-        async () => {
-          await publisher.publish({ action: 'user.login.failed', tenantId: tenantA, actor: { id: 'warm-up' } });
-          return a.events.length;
-        },
-        (n) => n > 0,
-        'the live tail to deliver a first event',
-        60_000,
-      );
+      await warmUp(publisher, tenantA, a);
       const sent = await publisher.publishMany([
         { action: 'user.login.failed', tenantId: tenantA, actor: { id: 'a-1' } },
         { action: 'user.login.failed', tenantId: tenantB, actor: { id: 'b-1' } },
@@ -116,27 +147,116 @@ describe('query-api live tail (eventAdded)', () => {
     }
   });
 
-  it('refuses a subscription without a credential, and allTenants for an analyst', async () => {
+  it('refuses a connection without a valid credential at connection_init (4401), and allTenants for an analyst', async () => {
     const anonymous = subscribe(api.baseUrl, undefined, {});
+    const forged = subscribe(api.baseUrl, 'vigil_0123456789ab_' + 'A'.repeat(43), {});
     const analyst = subscribe(api.baseUrl, await store.apiKey(tenantA), { allTenants: true });
     try {
-      const codeOf = (errors: unknown[]) => (errors[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
-      await waitFor(
-        () => codeOf(anonymous.errors),
-        (code) => code !== undefined,
-        'the anonymous subscription to fail',
-      );
-      assert.equal(codeOf(anonymous.errors), 'UNAUTHENTICATED');
+      for (const refused of [anonymous, forged]) {
+        await waitFor(
+          () => refused.closes.length,
+          (n) => n > 0,
+          'the connection to be closed',
+        );
+        assert.equal(refused.closes[0]?.code, 4401);
+      }
+      assert.match(anonymous.closes[0]?.reason ?? '', /send an API key or a JWT/);
+      assert.match(forged.closes[0]?.reason ?? '', /unknown or revoked/);
       await waitFor(
         () => codeOf(analyst.errors),
         (code) => code !== undefined,
         'the cross-tenant subscription to fail',
       );
       assert.equal(codeOf(analyst.errors), 'FORBIDDEN');
-      assert.deepEqual([...anonymous.events, ...analyst.events], []);
+      assert.deepEqual([...anonymous.events, ...forged.events, ...analyst.events], []);
     } finally {
       await anonymous.client.dispose();
+      await forged.client.dispose();
       await analyst.client.dispose();
+    }
+  });
+
+  it('ends a revoked key’s subscription with 4401 at the next re-check', async () => {
+    const tenant = uniqueName('live-revoked');
+    const { key, info } = await new ApiKeyRepository().create(store.pool, { tenantId: tenant, role: 'analyst', name: 'revoked' }, PEPPER);
+    const subscriber = subscribe(api.baseUrl, key, {});
+    try {
+      await warmUp(publisher, tenant, subscriber);
+      const revokedAt = Date.now();
+      assert.equal(await new ApiKeyRepository().revoke(store.pool, info.id), true);
+      await waitFor(
+        () => subscriber.closes.length,
+        (n) => n > 0,
+        'the revoked key’s connection to close',
+        60_000,
+      );
+      assert.equal(subscriber.closes[0]?.code, 4401);
+      assert.match(subscriber.closes[0]?.reason ?? '', /unknown or revoked/);
+      process.stdout.write(`# revoked key's subscription closed ${Date.now() - revokedAt} ms after the revocation\n`);
+      const seen = subscriber.events.length;
+      await publisher.publish({ action: 'user.login.failed', tenantId: tenant, actor: { id: 'after-revocation' } });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(subscriber.events.length, seen, 'nothing reaches a revoked key');
+    } finally {
+      await subscriber.client.dispose();
+    }
+  });
+
+  it('ends a subscription when its JWT expires', async () => {
+    const tenant = uniqueName('live-jwt');
+    const token = await new SignJWT({ tenant, role: 'analyst' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user-expiring')
+      .setIssuer(JWT_ISSUER)
+      .setAudience(JWT_AUDIENCE)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 4)
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const subscriber = subscribe(api.baseUrl, token, {});
+    try {
+      await warmUp(publisher, tenant, subscriber);
+      await waitFor(
+        () => subscriber.closes.length,
+        (n) => n > 0,
+        'the expired token’s connection to close',
+        30_000,
+      );
+      assert.equal(subscriber.closes[0]?.code, 4401);
+      assert.match(subscriber.closes[0]?.reason ?? '', /expired/);
+    } finally {
+      await subscriber.client.dispose();
+    }
+  });
+
+  it('caps the subscriptions of one key (TOO_MANY_SUBSCRIPTIONS) and counts one again when it ends', async () => {
+    const tenant = uniqueName('live-cap');
+    const key = await store.apiKey(tenant);
+    const first = subscribe(api.baseUrl, key, {});
+    const second = subscribe(api.baseUrl, key, {});
+    const otherKey = subscribe(api.baseUrl, await store.apiKey(tenant), {});
+    let third: Subscriber | undefined;
+    let fourth: Subscriber | undefined;
+    try {
+      await warmUp(publisher, tenant, first);
+      await waitFor(
+        () => second.events.length + otherKey.events.length,
+        (n) => n >= 2,
+        'the other subscriptions to run',
+      );
+      third = subscribe(api.baseUrl, key, {});
+      await waitFor(
+        () => codeOf(third?.errors ?? []),
+        (code) => code !== undefined,
+        'the third subscription of the key to be refused',
+      );
+      assert.equal(codeOf(third.errors), 'TOO_MANY_SUBSCRIPTIONS');
+      // A second key of the same tenant is not counted with the first.
+      assert.deepEqual(otherKey.errors, []);
+      await first.client.dispose();
+      fourth = subscribe(api.baseUrl, key, {});
+      await warmUp(publisher, tenant, fourth);
+      assert.deepEqual(fourth.errors, []);
+    } finally {
+      for (const s of [first, second, otherKey, third, fourth]) await s?.client.dispose();
     }
   });
 });

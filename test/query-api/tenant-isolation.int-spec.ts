@@ -151,7 +151,12 @@ describe('query-api tenant isolation', () => {
       headers: { 'x-api-key': platformKey },
     });
     assert.equal(exported.status, 200);
-    const tenants = new Set((await exported.text()).trim().split('\n').map((line) => (JSON.parse(line) as { tenantId: string }).tenantId));
+    const tenants = new Set(
+      (await exported.text())
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { tenantId: string }).tenantId),
+    );
     assert.deepEqual([...tenants].sort(), ['tenant-a', 'tenant-b']);
   });
 });

@@ -44,7 +44,12 @@ export function apikeysCommand(out: Output): Command {
     .description('create a key for a tenant and role; the key is printed once and cannot be shown again')
     .requiredOption('--tenant <id>', 'tenant whose events the key reads')
     .addOption(
-      new Option('--role <role>', 'analyst (read), ops (connectors, replay), admin (its own tenant) or platform-admin (may read every tenant: allTenants)').choices(API_KEY_ROLES).makeOptionMandatory(),
+      new Option(
+        '--role <role>',
+        'analyst (read), ops (connectors, replay), admin (its own tenant) or platform-admin (may read every tenant: allTenants)',
+      )
+        .choices(API_KEY_ROLES)
+        .makeOptionMandatory(),
     )
     .option('--name <name>', 'what the key is for')
     .action(async (options: { tenant: string; role: ApiKeyRole; name?: string }) => {

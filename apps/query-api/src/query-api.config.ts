@@ -50,11 +50,15 @@ export const queryApiConfigSchema = defineConfig({
    * once; fewer than DATABASE_POOL_SIZE, so one key never holds every connection. More wait in the key's
    * own queue (QUERY_API_KEY_QUEUE callers, at most QUERY_API_KEY_QUEUE_WAIT_MS) or get TOO_MANY_CONCURRENT.
    */
-  QUERY_API_KEY_CONCURRENCY: positiveInt(100).default(3),
+  QUERY_API_KEY_CONCURRENCY: positiveInt(100).default(2),
   QUERY_API_KEY_QUEUE: z.coerce.number().int().min(0).max(1000).default(20),
   QUERY_API_KEY_QUEUE_WAIT_MS: positiveInt(600_000).default(10_000),
-  /** Exports streaming at once on this instance, over every key (each holds a connection for its whole run). */
+  /**
+   * Exports streaming at once on this instance over every key, and per key. Each holds a connection and a share of
+   * the event loop for its whole run; the defaults keep one key's export from starving the others (bench query-fairness).
+   */
   QUERY_API_MAX_EXPORTS: positiveInt(100).default(2),
+  QUERY_API_MAX_EXPORTS_PER_KEY: positiveInt(100).default(1),
   /** The live tail (subscription eventAdded), fed from Kafka; needs Kafka and the registry. */
   QUERY_API_LIVE: envBoolean.default(true),
   /** Live-tail subscriptions one key may hold at once, over all its connections. */

@@ -87,8 +87,7 @@ export class HttpQueryErrorMapper implements ExceptionFilter<QueryException> {
       res.destroy(err);
       return undefined;
     }
-    if (err.retryAfterSeconds !== undefined)
-      res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     res.status(httpStatusOf(err.code)).json({ error: { message: err.message, ...extensionsOf(err) } });
     return undefined;
   }

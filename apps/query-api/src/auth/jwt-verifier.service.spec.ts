@@ -56,8 +56,11 @@ const analyst = { tenant: 'tenant-a', role: 'analyst' };
 
 describe(JwtVerifier.name, () => {
   it('accepts a token with exp, the configured iss and aud, and a pinned algorithm', async () => {
-    const principal = await verifier().verify(await token(analyst));
+    const before = Date.now();
+    const { expiresAt, ...principal } = await verifier().verify(await token(analyst));
     assert.deepEqual(principal, { tenantId: 'tenant-a', role: 'analyst', subject: `jwt:${ISSUER}/user-1` });
+    // The token's exp, so a live connection can be ended when it passes.
+    assert.ok(expiresAt && expiresAt.getTime() > before, String(expiresAt));
   });
 
   it('refuses a token without exp, one that has expired, and one without iss or aud', async () => {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApiKeyRepository } from '@vigil/store';
-import { QueryWorkLimiter } from '../limits/query-work.limiter';
+import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
 import { LiveSessions } from '../live/live-sessions.service';
 import { Authenticator } from './authenticator.service';
 import { JwtVerifier } from './jwt-verifier.service';

@@ -23,6 +23,6 @@ export class EventFilterInput implements EventFilterFields {
     description: 'Case-insensitive substring of the description or the attributes (2 to 200 characters)',
   })
   text?: string | null;
-  @Field(() => Boolean, { nullable: true, description: 'The platform-admin role only: every tenant instead of the caller’s own' }) allTenants?:
-    boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'The platform-admin role only: every tenant instead of the caller’s own' })
+  allTenants?: boolean | null;
 }

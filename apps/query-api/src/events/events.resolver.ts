@@ -6,7 +6,7 @@ import type { Bucket, EventOrder, GroupBy } from '@vigil/store';
 import { EventFilterInput } from './event-filter.input';
 import { toEventModel } from './event-model.mapper';
 import { EventQueryService } from './event-query.service';
-import { QueryWorkLimiter } from '../limits/query-work.limiter';
+import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
 import {
   AuditEventModel,
   BucketEnum,
@@ -49,7 +49,8 @@ export class EventsResolver {
   async event(
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID }) id: string,
-    @Args('allTenants', { type: () => Boolean, nullable: true, description: 'The platform-admin role only: look in every tenant' }) allTenants: boolean | null,
+    @Args('allTenants', { type: () => Boolean, nullable: true, description: 'The platform-admin role only: look in every tenant' })
+    allTenants: boolean | null,
   ): Promise<AuditEventModel | null> {
     const scope = scopeFor(principal, allTenants);
     const stored = await this.limits.run(principal, () => this.queries.findById(scope, id));

@@ -9,11 +9,14 @@ import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
 import type { EventFilterFields } from '../events/event-filter.validator';
 import { EventQueryService } from '../events/event-query.service';
-import { QueryWorkLimiter } from '../limits/query-work.limiter';
+import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
 import { QueryException } from '../query.exception';
 import { CSV_HEADER, csvLine, ndjsonLine } from './event-csv.mapper';
 
 type QueryValue = string | string[] | undefined;
+
+/** Rows an export writes before it lets other requests run (see `send`). */
+const YIELD_EVERY_ROWS = 20;
 
 function single(query: Record<string, QueryValue>, name: string): string | undefined {
   const value = query[name];
@@ -114,7 +117,16 @@ export class EventsExportController {
       if (format === 'csv') yield CSV_HEADER;
       if (first.done) return;
       yield line(first.value);
-      for await (const row of rows) yield line(row);
+      let sinceYield = 0;
+      for await (const row of rows) {
+        yield line(row);
+        // A fast client would otherwise keep this loop on the event loop for a whole cursor batch at a time:
+        // every few hundred rows other requests (another tenant's page query) get their turn.
+        if (++sinceYield >= YIELD_EVERY_ROWS) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
     }
     try {
       await pipeline(Readable.from(body()), res);

@@ -52,7 +52,12 @@ export function headersOf(connectionParams: Readonly<Record<string, unknown>> | 
 /** A WebSocket close reason holds at most 123 bytes. */
 function closeReason(message: string): string {
   const bytes = Buffer.from(message);
-  return bytes.length <= 123 ? message : `${bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '')}...`;
+  return bytes.length <= 123
+    ? message
+    : `${bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { MetricsService } from '@vigil/observability';
 import type { Principal } from '../auth/principal.types';
 import type { QueryApiConfig } from '../query-api.config';
 import { QueryErrorCode, QueryException } from '../query.exception';
-import { KeyedSemaphore, SlotRefused, type Release } from './keyed-semaphore';
+import { KeyedSemaphore, SlotRefused, type Release } from './keyed-semaphore.util';
 
 /** How long a refused caller should wait before it tries again. */
 const RETRY_AFTER_SECONDS = 1;
@@ -17,12 +17,14 @@ const EXPORTS_RETRY_AFTER_SECONDS = 5;
  * further work waits in its own queue (QUERY_API_KEY_QUEUE callers, QUERY_API_KEY_QUEUE_WAIT_MS) or is
  * refused with TOO_MANY_CONCURRENT. Because one key holds fewer slots than the pool has connections
  * (the config enforces it), one key's load never takes the connection another tenant's page query needs.
- * Exports are also capped over all keys (QUERY_API_MAX_EXPORTS): a long stream holds its connection for minutes.
+ * Exports are also capped per key (QUERY_API_MAX_EXPORTS_PER_KEY) and over all keys (QUERY_API_MAX_EXPORTS): a
+ * long stream holds its connection for minutes and keeps the event loop busy serialising rows.
  */
 @Injectable()
 export class QueryWorkLimiter {
   private readonly perKey: KeyedSemaphore;
   private exportsRunning = 0;
+  private readonly exportsPerKey = new Map<string, number>();
   private readonly inFlight: Gauge<'kind'>;
   private readonly refused: Counter<'reason'>;
 
@@ -56,11 +58,22 @@ export class QueryWorkLimiter {
   }
 
   /**
-   * A slot for one export: one of the QUERY_API_MAX_EXPORTS over all keys (refused at once with EXPORTS_BUSY
-   * when none is free: an export waits for minutes, not seconds) and one of its key's slots. Release it when
+   * A slot for one export: one of its key's QUERY_API_MAX_EXPORTS_PER_KEY (else TOO_MANY_CONCURRENT), one of the
+   * QUERY_API_MAX_EXPORTS over all keys (refused at once with EXPORTS_BUSY when none is free: an export runs for
+   * minutes, not seconds, so it does not queue) and one of its key's database slots. Release it when
    * the export ended, however it ended.
    */
   async exportSlot(principal: Principal): Promise<Release> {
+    const ownExports = this.exportsPerKey.get(principal.subject) ?? 0;
+    if (ownExports >= this.config.QUERY_API_MAX_EXPORTS_PER_KEY) {
+      this.refused.inc({ reason: 'key-exports' });
+      throw new QueryException(
+        QueryErrorCode.TOO_MANY_CONCURRENT,
+        `this key already runs ${ownExports} export${ownExports > 1 ? 's' : ''} (QUERY_API_MAX_EXPORTS_PER_KEY); retry when it ended`,
+        undefined,
+        EXPORTS_RETRY_AFTER_SECONDS,
+      );
+    }
     if (this.exportsRunning >= this.config.QUERY_API_MAX_EXPORTS) {
       this.refused.inc({ reason: 'exports-busy' });
       throw new QueryException(
@@ -71,12 +84,16 @@ export class QueryWorkLimiter {
       );
     }
     this.exportsRunning += 1;
+    this.exportsPerKey.set(principal.subject, ownExports + 1);
     this.inFlight.inc({ kind: 'export' });
     let released = false;
     const releaseExport = (): void => {
       if (released) return;
       released = true;
       this.exportsRunning -= 1;
+      const left = (this.exportsPerKey.get(principal.subject) ?? 1) - 1;
+      if (left > 0) this.exportsPerKey.set(principal.subject, left);
+      else this.exportsPerKey.delete(principal.subject);
       this.inFlight.dec({ kind: 'export' });
     };
     try {

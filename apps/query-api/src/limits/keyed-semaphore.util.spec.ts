@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyedSemaphore, SlotRefused } from './keyed-semaphore';
+import { KeyedSemaphore, SlotRefused } from './keyed-semaphore.util';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
