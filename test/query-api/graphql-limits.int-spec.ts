@@ -153,11 +153,18 @@ describe('query-api graphql limits over graphql-ws', () => {
   it('refuses introspection when it is off, and the doubling fragment query for its cost', async () => {
     const schema = await overWebSocket(api.baseUrl, key, '{ __schema { queryType { name } } }');
     assert.equal(schema.data, undefined, JSON.stringify(schema));
-    // graphql-ws' validation errors carry no code, so formatQueryError reports them as "internal error" (to fix with the live tail).
-    assert.ok((schema.errors?.length ?? 0) > 0, JSON.stringify(schema));
+    assert.equal(codeOf(schema), 'GRAPHQL_VALIDATION_FAILED', JSON.stringify(schema));
+    assert.match(schema.errors?.[0]?.message ?? '', /introspection/i);
     const started = performance.now();
     const doubled = await overWebSocket(api.baseUrl, key, doublingQuery(40));
     assert.equal(codeOf(doubled), 'BAD_USER_INPUT', JSON.stringify(doubled));
     assert.ok(performance.now() - started < 1000, 'refused without expanding the fragments');
+  });
+
+  it('refuses a document past QUERY_API_MAX_TOKENS with GRAPHQL_PARSE_FAILED, as an error of that subscription', async () => {
+    const long = `subscription { eventAdded { ${Array.from({ length: 6000 }, () => 'id').join(' ')} } }`;
+    const refused = await overWebSocket(api.baseUrl, key, long);
+    assert.equal(codeOf(refused), 'GRAPHQL_PARSE_FAILED', JSON.stringify(refused));
+    assert.match(refused.errors?.[0]?.message ?? '', /more that 5000 tokens/);
   });
 });

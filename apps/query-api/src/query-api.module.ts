@@ -4,7 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import type { ServerOptions } from 'graphql-ws';
-import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
 import { ClockModule } from '@vigil/common';
 import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
@@ -25,7 +25,7 @@ import { QueryAccessModule } from './auth/query-access.module';
 import { EventQueryService } from './events/event-query.service';
 import { EventsResolver } from './events/events.resolver';
 import { EventsExportController } from './export/events-export.controller';
-import { queryLimitsRule } from './graphql-limits.validator';
+import { LIMIT_EXTENSION, queryLimitsRule } from './graphql-limits.validator';
 import { LiveEventsConsumer } from './live/live-events.consumer';
 import { LiveEventsService } from './live/live-events.service';
 import { LiveEventsResolver } from './live/live-events.resolver';
@@ -59,7 +59,25 @@ function liveOptions(config: QueryApiConfig, sessions: LiveSessions): GraphQLWsS
   const options: Partial<ServerOptions<Record<string, unknown> | undefined>> = {
     onConnect: (ctx) => sessions.connect(ctx),
     onClose: (ctx) => sessions.disconnect(ctx),
-    validate: (schema, document) => validate(schema, document, rules),
+    parse: (source) => parse(source, { maxTokens: config.QUERY_API_MAX_TOKENS }),
+    // A document past the token limit (or otherwise unparseable) is answered as an error of that subscription,
+    // as over HTTP, instead of graphql-ws closing the whole connection with 4500.
+    onSubscribe: (_ctx, _id, payload) => {
+      try {
+        parse(payload.query, { maxTokens: config.QUERY_API_MAX_TOKENS });
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof GraphQLError)) throw err;
+        return [new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      }
+    },
+    // graphql-js's own rule errors carry no code: they get GRAPHQL_VALIDATION_FAILED, as Apollo gives them over HTTP.
+    validate: (schema, document) =>
+      validate(schema, document, rules).map((e) =>
+        e.extensions['code'] !== undefined || e.extensions[LIMIT_EXTENSION] === true
+          ? e
+          : new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      ),
     onError: (_ctx, _id, _payload, errors) => format(errors),
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
   };
