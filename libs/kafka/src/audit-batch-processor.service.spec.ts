@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventDecodeException, type AuditEvent } from '@vigil/events';
 import { anAuditEvent } from '@vigil/testing';
-import { AuditBatchProcessor } from './audit-batch-processor.service';
+import { AuditBatchProcessor, type AuditBatchProcessorOptions } from './audit-batch-processor.service';
 import type { AuditBatchHandlerFn, DecodedBatch } from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
@@ -33,7 +33,11 @@ function batchOf(values: string[], firstOffset = 0, partition = 0): PartitionBat
   };
 }
 
-function setup(handler: AuditBatchHandlerFn, until?: Map<string, Map<number, string>>) {
+function setup(
+  handler: AuditBatchHandlerFn,
+  until?: Map<string, Map<number, string>>,
+  failures: Pick<AuditBatchProcessorOptions, 'classify' | 'unknownAttempts' | 'unknownBackoffMs'> = {},
+) {
   const sent: DeadLetter[][] = [];
   const log: string[] = [];
   const processor = new AuditBatchProcessor({
@@ -50,6 +54,7 @@ function setup(handler: AuditBatchHandlerFn, until?: Map<string, Map<number, str
       return handler(batch);
     },
     until,
+    ...failures,
   });
   return { processor, sent, log };
 }
@@ -75,7 +80,8 @@ describe(AuditBatchProcessor.name, () => {
 
   it('dead-letters an undecodable message with its coded reason once, although the handler fails and the batch is retried', async () => {
     let attempts = 0;
-    const { processor, sent } = setup(() => (++attempts < 3 ? Promise.reject(new Error('database down')) : Promise.resolve()));
+    const down = Object.assign(new Error('database down'), { code: 'ECONNREFUSED' }); // transient: thrown, retried whole
+    const { processor, sent } = setup(() => (++attempts < 3 ? Promise.reject(down) : Promise.resolve()));
     const batch = batchOf(['event:a', 'bad', 'event:c']);
     await assert.rejects(processor.process(batch), /database down/);
     await assert.rejects(processor.process(batch), /database down/);
@@ -144,5 +150,54 @@ describe(AuditBatchProcessor.name, () => {
       sent.flat().map((l) => l.origin.offset),
       ['0', '1', '0'],
     );
+  });
+
+  describe('failures of the handler', () => {
+    /** A store that refuses (SQLSTATE 54000) any batch holding an event described `poison`. */
+    const storeRefusingPoison: AuditBatchHandlerFn = (batch) => {
+      if (batch.messages.some((m) => m.event.description === 'poison')) {
+        return Promise.reject(Object.assign(new Error('index row size 3120 exceeds btree version 4 maximum 2704'), { code: '54000' }));
+      }
+      return Promise.resolve();
+    };
+    const classify = (err: unknown) =>
+      (err as { code?: string }).code === '54000' ? ({ class: 'data', reason: 'store-program-limit' } as const) : undefined;
+
+    it('splits a batch the store refuses for its data until the events at fault are alone, and dead-letters only them', async () => {
+      const values = Array.from({ length: 10 }, (_, i) => (i === 3 || i === 8 ? 'event:poison' : `event:ok-${i}`));
+      const { processor, sent, log } = setup(storeRefusingPoison, undefined, { classify });
+      assert.equal(await processor.process(batchOf(values, 100)), 110n);
+      const letters = sent.flat();
+      assert.deepEqual(letters.map((l) => l.origin.offset), ['103', '108']);
+      assert.ok(letters.every((l) => l.reason === 'store-program-limit' && /index row size/.test(l.detail)));
+      // Bounded: log2(10) levels of halves, never the whole batch again and again.
+      assert.ok(log.filter((l) => l.startsWith('handler:')).length <= 2 * 10, log.join(' '));
+    });
+
+    it('retries an unknown failure a bounded number of times, then splits', async () => {
+      let calls = 0;
+      const { processor, sent } = setup(
+        (batch) => {
+          calls++;
+          return batch.messages.some((m) => m.event.description === 'odd') ? Promise.reject(new TypeError('cannot read x')) : Promise.resolve();
+        },
+        undefined,
+        { unknownAttempts: 3, unknownBackoffMs: 1 },
+      );
+      await processor.process(batchOf(['event:a', 'event:odd', 'event:c', 'event:d']));
+      assert.deepEqual(
+        sent.flat().map((l) => [l.origin.offset, l.reason]),
+        [['1', 'handler-failed']],
+      );
+      // 3 attempts at the whole, then halves (2), then the failing half's halves (2).
+      assert.equal(calls, 3 + 2 + 2);
+    });
+
+    it('throws a transient failure so the batch is retried in place, and dead-letters nothing', async () => {
+      const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      const { processor, sent } = setup(() => Promise.reject(down), undefined, { classify });
+      await assert.rejects(processor.process(batchOf(['event:a', 'event:b'])), /ECONNREFUSED/);
+      assert.deepEqual(sent, []);
+    });
   });
 });

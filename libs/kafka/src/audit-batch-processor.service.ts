@@ -1,7 +1,16 @@
+import type { Logger } from 'pino';
 import { EventDecodeException, type EventCodec } from '@vigil/events';
 import type { AuditBatchHandlerFn, DeadLetterSender, DecodedMessage, ReadonlyOffsetMap } from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
+import { classifyFailure, type FailureClassifier } from './failure-class.util';
+
+/** Attempts at a batch whose handler fails for an unknown reason before the batch is split (bisected). */
+export const DEFAULT_UNKNOWN_ATTEMPTS = 3;
+/** Backoff before the second attempt of such a batch, doubling after. */
+export const DEFAULT_UNKNOWN_BACKOFF_MS = 250;
+/** A dead letter's detail holds at most this much of the error's message. */
+const DETAIL_CHARS = 500;
 
 export interface AuditBatchProcessorOptions {
   codec: Pick<EventCodec, 'decode'>;
@@ -10,13 +19,23 @@ export interface AuditBatchProcessorOptions {
   handler: AuditBatchHandlerFn;
   /** Exclusive end offsets of a bounded read. */
   until?: ReadonlyOffsetMap | undefined;
+  /** The handler's own failure classes (the store's SQLSTATEs), asked before the defaults (classifyFailure). */
+  classify?: FailureClassifier | undefined;
+  unknownAttempts?: number;
+  unknownBackoffMs?: number;
+  logger?: Pick<Logger, 'warn'> | undefined;
 }
 
 /**
  * One attempt at a partition batch: bound, decode, dead-letter what cannot be an event, call the handler,
- * dead-letter what the handler gave back. Throws when the batch must be retried (handler failure, registry
- * or Kafka unreachable). The batch consumer retries failed batches in place, so this class remembers which
- * offsets were already dead-lettered: a retry never writes the same letter twice.
+ * dead-letter what the handler gave back. A handler failure is classified (classifyFailure):
+ * - transient (database or broker unreachable): thrown, so the batch consumer retries the batch in place;
+ * - data (the store refused an event's values): the batch is split in halves, recursively, until the events
+ *   at fault are alone; each is dead-lettered with the failure's reason and the rest is handled;
+ * - unknown: retried `unknownAttempts` times with backoff, then split like data.
+ * So no event can hold its partition for longer than the bounded attempts. The batch consumer retries failed
+ * batches in place, so this class remembers which offsets were already dead-lettered: a retry never writes
+ * the same letter twice.
  */
 export class AuditBatchProcessor {
   private readonly lettered = new Map<string, Set<string>>();
@@ -50,16 +69,57 @@ export class AuditBatchProcessor {
       }
     }
     await this.deadLetter(letters, sent);
-    const outcome = await this.options.handler({
-      topic: batch.topic,
-      partition: batch.partition,
-      messages: decoded,
-      read: inBound.length,
-      nextOffset,
-      heartbeat: () => batch.heartbeat(),
-    });
-    await this.deadLetter(outcome?.deadLetters ?? [], sent);
+    const handled = await this.handle(batch, decoded, inBound.length, nextOffset, this.options.unknownAttempts ?? DEFAULT_UNKNOWN_ATTEMPTS);
+    await this.deadLetter(handled, sent);
     return nextOffset;
+  }
+
+  /** Calls the handler on `messages`; on a data (or persistently unknown) failure, on each half. Returns the letters. */
+  private async handle(
+    batch: PartitionBatch,
+    messages: readonly DecodedMessage[],
+    read: number,
+    nextOffset: bigint,
+    attempts: number,
+  ): Promise<DeadLetter[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.options.handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages,
+          read,
+          nextOffset,
+          heartbeat: () => batch.heartbeat(),
+        });
+        return [...(outcome?.deadLetters ?? [])];
+      } catch (err) {
+        const failure = classifyFailure(err, this.options.classify);
+        if (failure.class === 'transient') throw err;
+        const detail = (err instanceof Error ? err.message : String(err)).slice(0, DETAIL_CHARS);
+        if (failure.class === 'unknown' && attempt < attempts) {
+          const delay = (this.options.unknownBackoffMs ?? DEFAULT_UNKNOWN_BACKOFF_MS) * 2 ** (attempt - 1);
+          this.options.logger?.warn(
+            { topic: batch.topic, partition: batch.partition, attempt, retryInMs: delay, err: detail },
+            'batch failed for an unknown reason; retrying it before splitting it',
+          );
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          await batch.heartbeat().catch(() => undefined);
+          continue;
+        }
+        const [only] = messages;
+        if (messages.length === 1 && only !== undefined) {
+          const { origin, key, value, event } = only;
+          return [{ origin, key, value, reason: failure.reason, detail, eventId: event.id }];
+        }
+        if (messages.length === 0) throw err; // nothing to blame: the batch is retried like a transient failure
+        const half = Math.ceil(messages.length / 2);
+        // Each half gets one attempt: the whole was already retried, and a split must stay bounded (log2 n levels).
+        const left = await this.handle(batch, messages.slice(0, half), half, nextOffset, 1);
+        const right = await this.handle(batch, messages.slice(half), messages.length - half, nextOffset, 1);
+        return [...left, ...right];
+      }
+    }
   }
 
   private inBound(batch: PartitionBatch): PartitionBatch['messages'] {

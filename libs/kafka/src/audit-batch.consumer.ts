@@ -111,7 +111,14 @@ export class AuditBatchConsumer {
     const deadLetters = sender && { send: (letters: readonly DeadLetter[]) => this.sendLetters(sender, letters) };
     if (this.options.undecodable !== 'skip' && sender === undefined)
       throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
-    this.processor = new AuditBatchProcessor({ codec: this.deps.codec, deadLetters, handler: this.handler, until });
+    this.processor = new AuditBatchProcessor({
+      codec: this.deps.codec,
+      deadLetters,
+      handler: this.handler,
+      until,
+      classify: this.options.classify,
+      logger: this.deps.logger,
+    });
     await this.consumer.start();
     if (options.from !== undefined) {
       await this.whenJoined();

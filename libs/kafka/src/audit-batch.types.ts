@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@vigil/events';
 import type { DeadLetter } from './dead-letter.producer';
+import type { FailureClassifier } from './failure-class.util';
 
 /** Offsets per topic and partition, e.g. where a replay ends (exclusive) or starts. */
 /** Offset per topic and partition, read-only: what a handler is given to start from or stop at. */
@@ -70,6 +71,11 @@ export interface AuditBatchHandlerOptions {
   until?: ReadonlyOffsetMap | 'high-watermark';
   /** Measure the group's lag every this many ms (off when unset). */
   lagIntervalMs?: number;
+  /**
+   * The handler's own failure classes, asked before the host's defaults (broker and network errors transient,
+   * the rest unknown): see classifyFailure. The materializer passes the store's SQLSTATE classes.
+   */
+  classify?: FailureClassifier;
   /** Delete the consumer group when the consumer stops (per-process groups such as the live tail's). */
   deleteGroupOnStop?: boolean;
 }
