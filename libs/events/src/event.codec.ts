@@ -1,3 +1,4 @@
+import { checkAvroBounds } from './avro-bounds.util';
 import avsc from 'avsc';
 import { fromAvro, readerType, toAvro, type AvroEvent } from './avro.codec';
 import { categoryOfTopic, subjectFor } from './event-catalog.service';
@@ -32,6 +33,9 @@ export interface EventCodecOptions {
  * and writer schemas cached after their first registry round trip. Decoding resolves the writer's
  * schema to this build's reader schema, so old and new producers and consumers interoperate.
  */
+/** The largest message decoded: the broker's default message.max.bytes is 1 MiB; twice that leaves room. */
+export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+
 export class EventCodec {
   private readonly ids = new Map<Category, Promise<number>>();
   private readonly writers = new Map<number, Promise<avsc.Type>>();
@@ -82,11 +86,17 @@ export class EventCodec {
     if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC_BYTE) {
       throw new EventDecodeException('message is not in Confluent wire format (magic byte 0 + schema id)', 'framing');
     }
+    if (value.length > MAX_MESSAGE_BYTES) {
+      throw new EventDecodeException(`message of ${value.length} bytes; an audit event is at most ${MAX_MESSAGE_BYTES}`, 'avro');
+    }
     const schemaId = value.readInt32BE(1);
     const resolver = await this.resolver(schemaId, category);
+    const body = value.subarray(HEADER_BYTES);
+    // Counts and lengths are checked against the bytes left before avsc allocates anything for them.
+    checkAvroBounds(await this.writer(schemaId), body);
     let record: AvroEvent;
     try {
-      record = readerType(category).fromBuffer(value.subarray(HEADER_BYTES), resolver) as AvroEvent;
+      record = readerType(category).fromBuffer(body, resolver) as AvroEvent;
     } catch (err) {
       throw new EventDecodeException(`undecodable Avro for schema id ${schemaId}: ${(err as Error).message}`, 'avro');
     }
@@ -134,10 +144,22 @@ export class EventCodec {
     let writer = this.writers.get(schemaId);
     if (writer === undefined) {
       writer = this.registry.schemaById(schemaId).then(
-        (schema) => avsc.Type.forSchema(schema as avsc.Schema),
+        (schema) => {
+          // The registry answered: a schema that is not Avro (JSON Schema, Protobuf) or not valid is the message's fault.
+          try {
+            return avsc.Type.forSchema(schema as avsc.Schema);
+          } catch (err) {
+            throw new EventDecodeException(
+              `schema id ${schemaId} is not a valid Avro schema: ${(err as Error).message.slice(0, 200)}`,
+              'avro',
+            );
+          }
+        },
         (err: unknown) => {
           const status = (err as { status?: number }).status;
           if (status === 404) throw new EventDecodeException(`schema id ${schemaId} is not in the registry`, 'unknown-schema');
+          // A Protobuf schema's text is not JSON: the registry answered, and the answer is not an Avro schema.
+          if (err instanceof SyntaxError) throw new EventDecodeException(`schema id ${schemaId} is not an Avro schema (not JSON)`, 'avro');
           throw new SchemaRegistryException(`cannot fetch schema id ${schemaId}: ${(err as Error).message}`, status);
         },
       );

@@ -168,7 +168,10 @@ describe(AuditBatchProcessor.name, () => {
       const { processor, sent, log } = setup(storeRefusingPoison, undefined, { classify });
       assert.equal(await processor.process(batchOf(values, 100)), 110n);
       const letters = sent.flat();
-      assert.deepEqual(letters.map((l) => l.origin.offset), ['103', '108']);
+      assert.deepEqual(
+        letters.map((l) => l.origin.offset),
+        ['103', '108'],
+      );
       assert.ok(letters.every((l) => l.reason === 'store-program-limit' && /index row size/.test(l.detail)));
       // Bounded: log2(10) levels of halves, never the whole batch again and again.
       assert.ok(log.filter((l) => l.startsWith('handler:')).length <= 2 * 10, log.join(' '));
@@ -179,7 +182,9 @@ describe(AuditBatchProcessor.name, () => {
       const { processor, sent } = setup(
         (batch) => {
           calls++;
-          return batch.messages.some((m) => m.event.description === 'odd') ? Promise.reject(new TypeError('cannot read x')) : Promise.resolve();
+          return batch.messages.some((m) => m.event.description === 'odd')
+            ? Promise.reject(new TypeError('cannot read x'))
+            : Promise.resolve();
         },
         undefined,
         { unknownAttempts: 3, unknownBackoffMs: 1 },
