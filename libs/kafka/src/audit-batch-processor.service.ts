@@ -94,6 +94,8 @@ export class AuditBatchProcessor {
         });
         return [...(outcome?.deadLetters ?? [])];
       } catch (err) {
+        // Stopping or rebalancing: the batch is abandoned uncommitted (read again by its next owner), never split.
+        if (batch.isActive?.() === false) throw err;
         const failure = classifyFailure(err, this.options.classify);
         if (failure.class === 'transient') throw err;
         const detail = (err instanceof Error ? err.message : String(err)).slice(0, DETAIL_CHARS);
@@ -104,6 +106,7 @@ export class AuditBatchProcessor {
             'batch failed for an unknown reason; retrying it before splitting it',
           );
           await new Promise((resolve) => setTimeout(resolve, delay));
+          if (batch.isActive?.() === false) throw err;
           await batch.heartbeat().catch(() => undefined);
           continue;
         }

@@ -7,6 +7,8 @@ export interface PartitionBatch {
   messages: readonly KafkaMessage[];
   /** Keeps the group membership alive during long work; call it between slow steps. */
   heartbeat(): Promise<void>;
+  /** False once the consumer stops or the group rebalanced: the batch will not be committed, so stop working on it. */
+  isActive?(): boolean;
 }
 
 export interface BatchConsumerOptions {
@@ -124,7 +126,13 @@ export class BatchConsumer {
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale() || this.stopping) return; // not committed: re-delivered to whoever owns it next
       try {
-        commitAt = await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, heartbeat });
+        commitAt = await this.handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages,
+          heartbeat,
+          isActive: () => isRunning() && !isStale() && !this.stopping,
+        });
         break;
       } catch (err) {
         // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
