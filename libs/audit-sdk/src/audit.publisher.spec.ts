@@ -126,6 +126,18 @@ describe(AuditPublisher.name, () => {
     assert.equal(producer.batches.length, 0);
   });
 
+  it('replaces NUL and unpaired surrogates before it validates, and refuses a 3 KB CJK actor id by its UTF-8 bytes', async () => {
+    const publisher = publisherWith(new FakeProducer());
+    const event = await publisher.publish({ action: 'user.login.failed', tenantId: 'acme', actor: { id: 'u\u0000', name: 'n\uD800' } });
+    assert.equal(event.actor.id, 'u\uFFFD');
+    assert.equal(event.actor.name, 'n\uFFFD');
+    const cjk = Array.from({ length: 1024 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
+    await assert.rejects(
+      publisher.publish({ action: 'user.login.failed', tenantId: 'acme', actor: { id: cjk } }),
+      /actor\.id: at most 1024 bytes of UTF-8 \(3072 given\)/,
+    );
+  });
+
   it('delivers everything queued on close and refuses publishing afterwards', async () => {
     const producer = new FakeProducer();
     const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 1000 });

@@ -101,7 +101,8 @@ export function checkAvroBounds(type: avsc.Type, body: Buffer): void {
       case 'array':
       case 'map': {
         const map = t.typeName === 'map';
-        const item = map ? (t as avsc.types.MapType).valuesType : (t as avsc.types.ArrayType).itemsType;
+        // avsc's typings declare valuesType and itemsType as any; both are Types.
+        const item: avsc.Type = map ? ((t as avsc.types.MapType).valuesType as avsc.Type) : (t as avsc.types.ArrayType).itemsType;
         const itemBytes = minBytes(item, memo) + (map ? 1 : 0); // a map entry's key is a string: at least one byte
         for (;;) {
           let count = readLong();

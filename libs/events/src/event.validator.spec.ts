@@ -100,9 +100,28 @@ describe('validateEvent', () => {
       }),
     );
     assert.deepEqual(found.sort(), [
-      'description: at most 8192 characters',
+      'description: at most 8192 bytes of UTF-8 (9000 given)',
       'targets: at most 100 targets',
       "tenantId: must be 1-128 characters of letters, digits, '.', '_', ':' or '-'",
+    ]);
+  });
+
+  it('counts string bounds in UTF-8 bytes, as the store does: 1,024 CJK characters are 3,072 bytes', () => {
+    const cjk = Array.from({ length: 1024 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 0x5000))).join('');
+    assert.deepEqual(rules(validEvent({ actor: { id: cjk, name: null, type: 'USER', roles: [] } })), [
+      'actor.id: at most 1024 bytes of UTF-8 (3072 given)',
+    ]);
+    // 341 CJK characters (1,023 bytes) fit; so do 256 emoji (1,024 bytes).
+    assert.deepEqual(rules(validEvent({ actor: { id: cjk.slice(0, 341), name: '🔐'.repeat(256), type: 'USER', roles: [] } })), []);
+    assert.deepEqual(rules(validEvent({ attributes: { tags: ['漢'.repeat(400)] } })), [
+      'attributes.tags.0: at most 1024 bytes of UTF-8 (1200 given)',
+    ]);
+  });
+
+  it('refuses NUL characters and unpaired surrogates, which no store can hold', () => {
+    assert.deepEqual(rules(validEvent({ description: 'a\u0000b', attributes: { note: 'x\uD800' } })).sort(), [
+      'attributes.note: must not contain NUL characters or unpaired surrogates',
+      'description: must not contain NUL characters or unpaired surrogates',
     ]);
   });
 

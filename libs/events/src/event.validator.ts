@@ -4,8 +4,13 @@ import type avsc from 'avsc';
 import { catalogEntry, isCategory, suggestAction } from './event-catalog.service';
 import type { EventIssue } from './event.exception';
 import { readerType, wrapAttribute, type WrappedAttribute } from './avro.codec';
+import { hasUnstorableCharacters, utf8Bytes } from './text.util';
 
-/** Bounds on what one event may carry: audit records are small; anything bigger is a bug or an attack. */
+/**
+ * Bounds on what one event may carry: audit records are small; anything bigger is a bug or an attack. String
+ * bounds are in UTF-8 bytes, as PostgreSQL counts them: a 1,024-byte string (with the tenant, the time and the
+ * id) always fits the btree row limit of 2,704 bytes of the indexes it is part of (actor_id, action).
+ */
 export const EVENT_LIMITS = {
   tenantId: 128,
   string: 1024,
@@ -81,8 +86,8 @@ function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>): E
       issues.push({ path, rule: 'must be a string, a finite number, a boolean or an array of strings' });
       continue;
     }
-    if ('string' in wrapped && wrapped.string.length > EVENT_LIMITS.longString)
-      issues.push({ path, rule: `at most ${EVENT_LIMITS.longString} characters` });
+    if ('string' in wrapped) textIssues(wrapped.string, path, EVENT_LIMITS.longString, issues);
+    if ('array' in wrapped) wrapped.array.forEach((item, i) => textIssues(item, `${path}.${i}`, EVENT_LIMITS.string, issues));
     if ('array' in wrapped && wrapped.array.length > EVENT_LIMITS.attributeArray)
       issues.push({ path, rule: `at most ${EVENT_LIMITS.attributeArray} items` });
     out[key] = wrapped;
@@ -90,11 +95,20 @@ function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>): E
   return issues;
 }
 
+/** A string's bound in UTF-8 bytes, and the characters no store can hold (the SDK replaces them before it validates). */
+function textIssues(value: string, path: string, limit: number, issues: EventIssue[]): void {
+  // Bytes are at most 3 per UTF-16 unit: only a string that long can be over its bound.
+  if (value.length * 3 > limit && utf8Bytes(value) > limit) {
+    issues.push({ path, rule: `at most ${limit} bytes of UTF-8 (${utf8Bytes(value)} given)` });
+  }
+  if (hasUnstorableCharacters(value)) issues.push({ path, rule: 'must not contain NUL characters or unpaired surrogates' });
+}
+
 function boundedStrings(value: unknown, path: string, issues: EventIssue[]): void {
   if (typeof value === 'string') {
     const limit =
       path === 'description' || path.endsWith('.url') || path.startsWith('payload.') ? EVENT_LIMITS.longString : EVENT_LIMITS.string;
-    if (value.length > limit) issues.push({ path, rule: `at most ${limit} characters` });
+    textIssues(value, path, limit, issues);
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => boundedStrings(item, `${path}.${i}`, issues));
   } else if (isRecord(value) && path !== 'attributes') {
