@@ -59,7 +59,8 @@ export class AuditBatchConsumer {
       {
         groupId: options.group,
         topics: options.topics,
-        fromBeginning: options.fromBeginning ?? true,
+        // latestOnce pins the ends at the first start (pinStart); every partition without an offset then starts at the beginning.
+        fromBeginning: options.latestOnce === true ? true : (options.fromBeginning ?? true),
         partitionsConsumedConcurrently: options.concurrency ?? 3,
         ...(options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: options.sessionTimeoutMs }),
         ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
@@ -111,6 +112,9 @@ export class AuditBatchConsumer {
     const deadLetters = sender && { send: (letters: readonly DeadLetter[]) => this.sendLetters(sender, letters) };
     if (this.options.undecodable !== 'skip' && sender === undefined)
       throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
+    if (this.options.latestOnce === true && this.options.fromBeginning === false && until === undefined && options.from === undefined) {
+      await this.pinStart();
+    }
     this.processor = new AuditBatchProcessor({
       codec: this.deps.codec,
       deadLetters,
@@ -178,7 +182,23 @@ export class AuditBatchConsumer {
 
   /** Where a partition the group never committed starts. */
   private get startFrom(): StartFrom {
-    return (this.options.fromBeginning ?? true) ? 'earliest' : 'latest';
+    return (this.options.fromBeginning ?? true) || this.options.latestOnce === true ? 'earliest' : 'latest';
+  }
+
+  /** latestOnce: at the group's very first start, commits every partition's current end, so "latest" holds from now on. */
+  private async pinStart(): Promise<void> {
+    if (!(await this.admin.neverCommitted(this.group, this.options.topics))) return;
+    const ends = new Map<string, Map<number, string>>();
+    for (const topic of this.options.topics) {
+      ends.set(topic, new Map((await this.admin.watermarks(topic)).map((w) => [w.partition, w.high] as const)));
+    }
+    try {
+      await this.admin.commitGroupOffsets(this.group, ends);
+      this.deps.logger.info({ groupId: this.group }, 'first start: reading from the current end of every partition (startFrom latest)');
+    } catch (err) {
+      // Another instance of the group is starting at the same moment and pins (or already consumes) for both.
+      this.deps.logger.warn({ groupId: this.group, err: (err as Error).message }, 'could not pin the start positions');
+    }
   }
 
   /** The ends of a bounded read, and which partitions still have to reach them. */

@@ -53,6 +53,13 @@ export interface AuditBatchHandlerOptions {
   topics: readonly string[];
   /** Where a group without committed offsets starts (default: the earliest retained offset). */
   fromBeginning?: boolean;
+  /**
+   * With `fromBeginning: false`: "latest" applies once. At the group's first start (it never committed anything)
+   * every partition's current end is committed before reading, and from then on a partition without a committed
+   * offset (one added later, a new topic) starts at its beginning. Without this, kafkajs starts every partition the
+   * group never committed at its end again on each start, silently skipping what arrived while it was stopped.
+   */
+  latestOnce?: boolean;
   /** Partitions handled at once (default 3). */
   concurrency?: number;
   sessionTimeoutMs?: number;

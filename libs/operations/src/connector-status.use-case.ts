@@ -61,7 +61,12 @@ export class ConnectorStatusUseCase {
     return Promise.all(
       connectors.map(async (c) => {
         const snapshot = reported.get(c.name);
-        const lag = await this.admin.lag(ConsumerGroups.connector(c.name), c.categories.map(topicFor), c.startFrom);
+        const group = ConsumerGroups.connector(c.name);
+        const topics = c.categories.map(topicFor);
+        // `latest` holds until the connector's first start (nothing to catch up yet); from then on its start positions are
+        // committed, and a partition it has no offset for (added later) starts at its beginning.
+        const startFrom = c.startFrom === 'latest' && (await this.admin.neverCommitted(group, topics)) ? 'latest' : 'earliest';
+        const lag = await this.admin.lag(group, topics, startFrom);
         return {
           connector: c.name,
           type: c.type,
