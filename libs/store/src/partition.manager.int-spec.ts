@@ -127,6 +127,27 @@ describe(PartitionManager.name, () => {
     );
   });
 
+  it('sweeps the default partition by the same retention rule: events dated past every partition, and ones left from before theirs', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    const manager = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS);
+    await manager.maintain();
+    // Year 2200 (a raw producer's clock gone wrong): no partition will ever be made for it.
+    const [farFuture] = await insertAt(store, new Date(Date.UTC(2200, 0, 1)), 1, 'tenant-sweep');
+    const [soon] = await insertAt(store, new Date(today.getTime() + 20 * DAY), 1, 'tenant-sweep');
+    assert.equal(await partitionOf(store, farFuture ?? ''), DEFAULT_PARTITION);
+    assert.equal((await manager.maintain()).sweptFromDefault, undefined, 'nothing to sweep yet');
+    // 40 days on: both were stored more than the 30 days of retention ago; the one of day +20 moved to its partition
+    // when that was created, and has since been dropped with it.
+    clock.advanceDays(40);
+    const result = await manager.maintain();
+    assert.equal(result.sweptFromDefault, 1);
+    assert.equal(await partitionOf(store, farFuture ?? ''), undefined);
+    assert.equal(await partitionOf(store, soon ?? ''), partitionName(new Date(today.getTime() + 20 * DAY)));
+    const { rows } = await store.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${DEFAULT_PARTITION}`);
+    assert.equal(rows[0]?.n, 0);
+  });
+
   it('is safe when two instances maintain the same store at once', async () => {
     const store = await scratch();
     const clock = new ManualClock(new Date(today.getTime() + 3_600_000));

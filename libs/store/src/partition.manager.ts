@@ -24,6 +24,8 @@ export interface PartitionMaintenanceResult {
   dropped: string[];
   /** Rows moved out of the default partition into a partition created for their day. */
   movedFromDefault: number;
+  /** Rows of the default partition deleted by the retention rule (dated, or stored, before the retention start). */
+  sweptFromDefault?: number;
   /** Partitions to create or drop left for the next run because a lock was not granted in time. */
   deferred: string[];
 }
@@ -43,6 +45,8 @@ function dayOf(name: string): Date | null {
 }
 
 const LOCK_NOT_AVAILABLE = '55P03';
+/** Rows of the default partition deleted per transaction by the retention sweep. */
+const SWEEP_BATCH = 10_000;
 
 /**
  * Keeps one `audit_event` partition per UTC day from the retention start to N days ahead, and drops whole
@@ -129,6 +133,9 @@ export class PartitionManager {
       const dropped = await this.unlessLockTimeout(partition.name, () => this.drop(client, partition.name));
       (dropped ? result.dropped : result.deferred).push(partition.name);
     }
+    const swept = await this.unlessLockTimeout(DEFAULT_PARTITION, () => this.sweepDefault(client, new Date(cutoff)));
+    if (swept === undefined) result.deferred.push(DEFAULT_PARTITION);
+    else if (swept > 0) result.sweptFromDefault = swept;
     const expiredRollupRows = await this.expireRollups(client, new Date(cutoff));
     if (expiredRollupRows > 0) this.logger?.info({ expiredRollupRows }, 'expired rollup rows deleted');
     if (result.created.length + result.dropped.length + result.deferred.length > 0)
@@ -167,6 +174,32 @@ export class PartitionManager {
       range,
     );
     return moved.rowCount ?? 0;
+  }
+
+  /**
+   * The retention rule for the default partition, which is never dropped: its rows dated before the retention start
+   * (stored before their day's partition existed), or stored before it (dated beyond the partitions made ahead, e.g. in
+   * year 9999, so their day never comes), are deleted, SWEEP_BATCH rows per transaction so a large sweep never holds
+   * the table long. Nothing is sent when there is nothing to sweep.
+   */
+  private async sweepDefault(client: PoolClient, cutoff: Date): Promise<number> {
+    const expired = `${DEFAULT_PARTITION} WHERE time < $1 OR ingested_at < $1`;
+    const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${expired}) AS found`, [cutoff]);
+    if (rows[0]?.found !== true) return 0;
+    let swept = 0;
+    for (;;) {
+      const deleted = await this.inTransaction(client, async () => {
+        const result = await client.query(
+          `DELETE FROM ${DEFAULT_PARTITION} WHERE ctid IN (SELECT ctid FROM ${expired} LIMIT ${SWEEP_BATCH})`,
+          [cutoff],
+        );
+        return result.rowCount ?? 0;
+      });
+      swept += deleted;
+      if (deleted < SWEEP_BATCH) break;
+    }
+    this.logger?.info({ swept, partition: DEFAULT_PARTITION }, 'expired rows of the default partition deleted');
+    return swept;
   }
 
   /**
