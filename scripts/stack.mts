@@ -309,6 +309,11 @@ async function startRegistry(): Promise<void> {
     APICURIO_DATASOURCE_URL: `jdbc:postgresql://${db.host}/${registryDatabase}`,
     APICURIO_DATASOURCE_USERNAME: decodeURIComponent(db.username || 'postgres'),
     APICURIO_DATASOURCE_PASSWORD: decodeURIComponent(db.password),
+    // Apicurio keeps 20 connections open by default (min-size 20): a second stack (tests) would take 40 of
+    // PostgreSQL's 100 for a registry that serves a handful of lookups. 2 to 10 is plenty.
+    APICURIO_DATASOURCE_JDBC_INITIAL_SIZE: '2',
+    APICURIO_DATASOURCE_JDBC_MIN_SIZE: '2',
+    APICURIO_DATASOURCE_JDBC_MAX_SIZE: '10',
     QUARKUS_LOG_CONSOLE_JSON: 'false',
   };
   const heap = process.env['REGISTRY_HEAP_OPTS'] ?? '-Xms128m -Xmx512m';
