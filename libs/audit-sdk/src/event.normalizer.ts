@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
-import { catalogEntry, completePayload, isCategory, type AuditEvent } from '@vigil/events';
+import { catalogEntry, completePayload, isCategory, sanitizeStrings, type AuditEvent } from '@vigil/events';
 import type { UntypedAuditEventInput } from './audit-event.input';
 
 export interface ServiceIdentity {
@@ -23,7 +23,8 @@ export function toMicros(time: Date | string | number): number {
 
 /**
  * Completes an input into a full event: ids and times, catalog defaults, the service identity and
- * the active OpenTelemetry span's ids. It does not validate; `validateEvent` does that next.
+ * the active OpenTelemetry span's ids, with every string sanitised (NUL and unpaired surrogates become U+FFFD,
+ * see sanitizeText). It does not validate; `validateEvent` does that next.
  */
 export function completeEvent(input: UntypedAuditEventInput, service: ServiceIdentity, nowMicros = Date.now() * 1000): AuditEvent {
   const entry = catalogEntry(input.action);
@@ -66,5 +67,5 @@ export function completeEvent(input: UntypedAuditEventInput, service: ServiceIde
     attributes: input.attributes ?? {},
   };
   // Not yet validated: validateEvent reports every missing or malformed field by path.
-  return event as unknown as AuditEvent;
+  return sanitizeStrings(event) as unknown as AuditEvent;
 }

@@ -23,3 +23,5 @@ export * from './consumer-host.exception';
 export * from './consumer-host.module';
 export * from './raw-kafka.factory';
 export * from './kafka.producer';
+export * from './kafka-producer.exception';
+export * from './record-size.util';
