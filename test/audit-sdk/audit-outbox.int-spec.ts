@@ -8,9 +8,11 @@ import pino from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import {
   AuditModule,
+  AuditOutboxDeadRepository,
   AuditOutboxRepository,
   AuditPublisher,
   CreateAuditOutbox1795304932986,
+  CreateAuditOutboxDead1796000000000,
   OutboxRelay,
   PublishErrorCode,
   type AuditEventInput,
@@ -32,7 +34,7 @@ const dataSourceOptions: DataSourceOptions = {
   url: testEnv.databaseUrl,
   schema,
   extra: { options: `-c search_path=${schema}` },
-  migrations: [CreateAuditOutbox1795304932986],
+  migrations: [CreateAuditOutbox1795304932986, CreateAuditOutboxDead1796000000000],
 };
 
 function publisherOptions(overrides: Partial<AuditPublisherOptions> = {}): AuditPublisherOptions {
@@ -50,6 +52,20 @@ class AckThenCrashPublisher extends AuditPublisher {
   override async publishComplete(events: readonly AuditEvent[]): Promise<AuditEvent[]> {
     await super.publishComplete(events);
     throw new Error('crashed after the ack');
+  }
+}
+
+/** Fails every request with one event id, for no reason the relay knows (so it retries before giving up on it). */
+class RefusingPublisher extends AuditPublisher {
+  constructor(
+    options: AuditPublisherOptions,
+    private readonly refusedId: string,
+  ) {
+    super(options);
+  }
+  override async publishComplete(events: readonly AuditEvent[]): Promise<AuditEvent[]> {
+    if (events.some((e) => e.id === this.refusedId)) throw new Error('refused for this test');
+    return super.publishComplete(events);
   }
 }
 
@@ -193,6 +209,71 @@ describe('the transactional outbox against the real PostgreSQL, broker and regis
       received.map((e) => e.id),
       [recorded.id, recorded.id],
     );
+  });
+
+  it("records a NUL inside the caller's transaction and publishes it as U+FFFD", async () => {
+    const tenant = uniqueName('tenant');
+    const from = await endOffsets(admin, allTopics());
+    const recorded = await dataSource.transaction((m) =>
+      outbox.record(m, { ...userCreated(tenant, 'u\u0000nul'), description: 'pasted from a C string\u0000' }),
+    );
+    assert.equal(recorded.description, 'pasted from a C string\uFFFD');
+    assert.equal(await new OutboxRelay(dataSource, publisher, { logger }).drain(), 1);
+    const [received] = await eventsOf(tenant, from, 1);
+    assert.equal(received?.description, 'pasted from a C string\uFFFD');
+    assert.deepEqual(
+      received?.targets.map((t) => t.id),
+      ['u\uFFFDnul'],
+    );
+  });
+
+  it('moves a row that no longer validates aside with its reason, and publishes the rows behind it', async () => {
+    const tenant = uniqueName('tenant');
+    const from = await endOffsets(admin, allTopics());
+    const stale = await dataSource.transaction((m) => outbox.record(m, userCreated(tenant, 'u-stale')));
+    // As if an older SDK had recorded it: an action the catalog no longer has.
+    await dataSource.query(
+      `UPDATE vigil_audit_outbox SET event = jsonb_set(event, '{action}', '"user.renamed.legacy"') WHERE event->>'id' = $1`,
+      [stale.id],
+    );
+    const behind = await dataSource.transaction((m) =>
+      Promise.all([outbox.record(m, userCreated(tenant, 'u-1')), outbox.record(m, userCreated(tenant, 'u-2'))]),
+    );
+    assert.equal(await new OutboxRelay(dataSource, publisher, { logger, maxAttempts: 3 }).drain(), 3);
+    const received = await eventsOf(tenant, from, 2);
+    assert.deepEqual(
+      received.map((e) => e.id),
+      behind.map((e) => e.id),
+    );
+    assert.equal((await pendingRows()).length, 0);
+    const { rows } = await new AuditOutboxDeadRepository().list(dataSource.manager, 10);
+    const dead = rows.find((r) => r.event.id === stale.id);
+    assert.ok(dead !== undefined, 'the stale row is in vigil_audit_outbox_dead');
+    assert.match(dead.reason, /^invalid event: action: unknown action "user\.renamed\.legacy"/);
+    assert.equal(dead.tenantId, tenant);
+  });
+
+  it('moves a row that keeps failing on its own aside after maxAttempts, and publishes the rows behind it', async () => {
+    const tenant = uniqueName('tenant');
+    const from = await endOffsets(admin, allTopics());
+    const [poison, good] = await dataSource.transaction((m) =>
+      Promise.all([outbox.record(m, userCreated(tenant, 'u-poison')), outbox.record(m, userCreated(tenant, 'u-good'))]),
+    );
+    const refusing = new RefusingPublisher(publisherOptions(), poison?.id ?? '');
+    try {
+      const relay = new OutboxRelay(dataSource, refusing, { logger, maxAttempts: 2 });
+      // First attempt: the good row cannot pass the poison one yet (order), second attempt: the poison row is moved.
+      await assert.rejects(relay.runOnce(), /refused for this test/);
+      assert.equal(await relay.drain(), 2);
+    } finally {
+      await refusing.close();
+    }
+    const [received] = await eventsOf(tenant, from, 1);
+    assert.equal(received?.id, good?.id);
+    const { rows } = await new AuditOutboxDeadRepository().list(dataSource.manager, 10);
+    const dead = rows.find((r) => r.event.id === poison?.id);
+    assert.equal(dead?.attempts, 2);
+    assert.match(dead?.reason ?? '', /refused for this test/);
   });
 
   it('runs the relay with the Nest application when AuditModule is given the outbox', async () => {

@@ -7,6 +7,7 @@ import type { Output } from './cli.util';
 import { connectorsCommand } from './connectors.command';
 import { dlqCommand } from './dlq.command';
 import { migrationsCommand } from './migrations.command';
+import { outboxCommand } from './outbox.command';
 import { publishCommand } from './publish.command';
 import { rebuildCommand } from './rebuild.command';
 import { replayCommand } from './replay.command';
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(replayCommand(out).exitOverride());
   program.addCommand(connectorsCommand(out).exitOverride());
   program.addCommand(dlqCommand(out).exitOverride());
+  program.addCommand(outboxCommand(out).exitOverride());
   await program.parseAsync(argv);
 }
 

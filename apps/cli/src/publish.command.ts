@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { AuditPublisher, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
 import { EventValidationException } from '@vigil/events';
@@ -7,10 +5,14 @@ import { createLogger } from '@vigil/observability';
 import { cliConfig, type CliConfig } from './cli.config';
 import { CliError, printTable, type Output } from './cli.util';
 import { exampleEvent } from './example.factory';
+import { readNdjsonLines } from './ndjson-lines.util';
+import { PublishJournal } from './publish-journal.util';
 
 const MAX_LINE_BYTES = 256 * 1024;
 /** Ids a person can still read on one line; --json has them all. */
 const SHOWN_IDS = 10;
+/** Lines whose assignments are written to the journal before they are published. */
+const JOURNAL_CHUNK = 1000;
 
 interface LineResult {
   line: number;
@@ -26,35 +28,45 @@ export function parseLine(text: string): { input: UntypedAuditEventInput } | { e
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { error: `not valid JSON: ${(err as Error).message}` };
+    const reason = (err as Error).message;
+    // `{...}{...}` on one line: say what is wrong, not where the parser stopped.
+    if (/after JSON/.test(reason)) return { error: `more than one JSON value on the line (one object per line): ${reason}` };
+    return { error: `not valid JSON: ${reason}` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'expected a JSON object' };
   return { input: value as UntypedAuditEventInput };
 }
 
-async function publishFile(publisher: AuditPublisher, file: string): Promise<LineResult[]> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+function publishLine(publisher: AuditPublisher, line: number, input: UntypedAuditEventInput): Promise<LineResult> {
+  // Validation happens synchronously in prepare(); sending is batched across lines.
+  return publisher.publish(input).then(
+    (event): LineResult => ({ line, status: 'published', id: event.id }),
+    (err: unknown): LineResult =>
+      err instanceof EventValidationException
+        ? { line, status: 'invalid', error: err.message }
+        : { line, status: 'failed', error: err instanceof Error ? err.message : 'unknown error' },
+  );
+}
+
+async function publishFile(publisher: AuditPublisher, file: string, journal: PublishJournal | undefined): Promise<LineResult[]> {
   const results: Promise<LineResult>[] = [];
-  let n = 0;
-  for await (const raw of lines) {
-    const line = ++n;
-    if (raw.trim() === '') continue;
-    const parsed = parseLine(raw);
+  let chunk: { line: number; input: UntypedAuditEventInput }[] = [];
+  const send = async (): Promise<void> => {
+    await journal?.flush();
+    for (const { line, input } of chunk) results.push(publishLine(publisher, line, input));
+    chunk = [];
+  };
+  for await (const entry of readNdjsonLines(file, MAX_LINE_BYTES)) {
+    const parsed = 'error' in entry ? entry : parseLine(entry.text);
     if ('error' in parsed) {
-      results.push(Promise.resolve({ line, status: 'invalid', error: parsed.error }));
+      results.push(Promise.resolve({ line: entry.line, status: 'invalid', error: parsed.error }));
       continue;
     }
-    // Validation happens synchronously in prepare(); sending is batched across lines.
-    results.push(
-      publisher.publish(parsed.input).then(
-        (event): LineResult => ({ line, status: 'published', id: event.id }),
-        (err: unknown): LineResult =>
-          err instanceof EventValidationException
-            ? { line, status: 'invalid', error: err.message }
-            : { line, status: 'failed', error: err instanceof Error ? err.message : 'unknown error' },
-      ),
-    );
+    const input = journal !== undefined && 'text' in entry ? journal.assign(entry.text, parsed.input, Date.now() * 1000) : parsed.input;
+    chunk.push({ line: entry.line, input });
+    if (chunk.length >= JOURNAL_CHUNK) await send();
   }
+  await send();
   return Promise.all(results);
 }
 
@@ -81,12 +93,13 @@ function newPublisher(config: CliConfig): AuditPublisher {
 }
 
 /** The file's outcome: bad lines with their reason, the counts, and the ids of what was published (every id with --json). */
-function printFileResults(out: Output, results: readonly LineResult[]): void {
+function printFileResults(out: Output, results: readonly LineResult[], journal: PublishJournal | undefined): void {
   const bad = results.filter((r) => r.status !== 'published');
   const summary = {
     published: results.length - bad.length,
     invalid: bad.filter((r) => r.status === 'invalid').length,
     failed: bad.filter((r) => r.status === 'failed').length,
+    reusedIds: journal?.reused ?? 0,
   };
   const ids = results.flatMap((r) => (r.id === undefined ? [] : [r.id]));
   if (out.json) {
@@ -97,7 +110,9 @@ function printFileResults(out: Output, results: readonly LineResult[]): void {
         out,
         bad.map((r) => ({ line: r.line, status: r.status, error: r.error ?? '' })),
       );
-    process.stdout.write(`${summary.published} published, ${summary.invalid} invalid, ${summary.failed} failed\n${idsLine(ids)}`);
+    const reused = journal !== undefined && journal.reused > 0 ? ` (${journal.reused} with the ids of an earlier run)` : '';
+    process.stdout.write(`${summary.published} published${reused}, ${summary.invalid} invalid, ${summary.failed} failed\n${idsLine(ids)}`);
+    if (journal !== undefined) process.stdout.write(`ids kept in ${journal.path}: re-run the same command to retry the failed lines\n`);
   }
   if (bad.length > 0) process.exitCode = 1;
 }
@@ -106,14 +121,30 @@ export function publishCommand(out: Output): Command {
   return new Command('publish')
     .description('validate and publish audit events from an NDJSON file, or a realistic example event')
     .option('-f, --file <path>', 'NDJSON file, one event per line')
+    .option('--ids <path>', 'where --file keeps the id and time it gave each line (default: <file>.vigil-ids)')
+    .option('--no-ids', 'do not keep ids: a re-run publishes the lines again under new ids')
     .option('-e, --example <action>', 'publish a sample event for a catalog action')
     .option('-t, --tenant <id>', 'tenant of the example event', 'acme')
-    .action(async (options: { file?: string; example?: string; tenant: string }) => {
+    .addHelpText(
+      'after',
+      `
+Re-running a file is safe: each line's event id and time (from the line, or assigned on the first run) are kept in
+<file>.vigil-ids, and a re-run reuses them, so lines published before are deduplicated by the store and the SIEMs
+instead of duplicated. A line is known by its content and its occurrence, so fixing bad lines keeps the others' ids.
+Each bad line is reported with its number and reason (not JSON, not UTF-8, invalid event); the good lines are published.`,
+    )
+    .action(async (options: { file?: string; example?: string; tenant: string; ids: string | boolean }) => {
       if ((options.file === undefined) === (options.example === undefined))
         throw new CliError('give exactly one of --file <path> or --example <action>', 2);
       const publisher = newPublisher(cliConfig());
       try {
-        if (options.file !== undefined) return printFileResults(out, await publishFile(publisher, options.file));
+        if (options.file !== undefined) {
+          const journal =
+            options.ids === false
+              ? undefined
+              : await PublishJournal.open(typeof options.ids === 'string' ? options.ids : `${options.file}.vigil-ids`);
+          return printFileResults(out, await publishFile(publisher, options.file, journal), journal);
+        }
         const event = await publisher.publish(exampleEvent(options.example ?? '', options.tenant));
         process.stdout.write(
           out.json ? `${JSON.stringify(event, null, 2)}\n` : `published ${event.action} ${event.id} to audit.${event.category}\n`,

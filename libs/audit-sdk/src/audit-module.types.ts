@@ -37,6 +37,8 @@ export interface AuditOutboxModuleOptions {
   relay?: boolean;
   /** Rows per transaction (default 500). */
   batchSize?: number;
+  /** Attempts before a row that fails on its own is moved to vigil_audit_outbox_dead (default 5; see OutboxRelay). */
+  maxAttempts?: number;
   /** How often the relay looks for rows when nothing woke it (default 1,000 ms). */
   pollIntervalMs?: number;
   /** Wake the relay on commit with LISTEN/NOTIFY instead of waiting for the next poll (default true). */

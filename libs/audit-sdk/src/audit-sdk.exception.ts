@@ -3,6 +3,8 @@ export enum PublishErrorCode {
   INVALID_EVENT = 'INVALID_EVENT',
   /** Kafka did not acknowledge the write after every retry. */
   KAFKA_UNAVAILABLE = 'KAFKA_UNAVAILABLE',
+  /** One event is larger than the broker or topic accepts (a topic set below Vigil's 512 KiB event bound). */
+  EVENT_TOO_LARGE = 'EVENT_TOO_LARGE',
   /** The schema registry could not give the schema id. */
   REGISTRY_UNAVAILABLE = 'REGISTRY_UNAVAILABLE',
   /** publish() after close(). */

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type CallHandler, type ExecutionContext, ty
 import { Reflector } from '@nestjs/core';
 import { trace } from '@opentelemetry/api';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import { EVENT_LIMITS, truncateUtf8 } from '@vigil/events';
+import { clipUtf8, EVENT_LIMITS } from '@vigil/events';
 import type { AuditEventInput } from './audit-event.input';
 import type { AuditModuleOptions, AuditRequest } from './audit-module.types';
 import { AuditOutcomeMapper, type AuditOutcome } from './audit-outcome.mapper';
@@ -33,7 +33,7 @@ function firstHeader(request: AuditRequest, name: string): string | undefined {
 }
 
 function clip(value: string | undefined): string | null {
-  return value === undefined ? null : truncateUtf8(value, EVENT_LIMITS.string);
+  return value === undefined ? null : clipUtf8(value, EVENT_LIMITS.string);
 }
 
 /**

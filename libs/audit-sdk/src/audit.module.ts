@@ -70,6 +70,7 @@ export class AuditModule implements OnApplicationBootstrap, BeforeApplicationShu
     if (outbox === undefined || outbox.relay === false) return;
     this.relay = new OutboxRelay(outbox.dataSource, this.publisher, {
       ...(outbox.batchSize !== undefined ? { batchSize: outbox.batchSize } : {}),
+      ...(outbox.maxAttempts !== undefined ? { maxAttempts: outbox.maxAttempts } : {}),
       ...(outbox.pollIntervalMs !== undefined ? { pollIntervalMs: outbox.pollIntervalMs } : {}),
       ...(outbox.listen !== undefined ? { listen: outbox.listen } : {}),
       ...(this.options.logger !== undefined ? { logger: this.options.logger } : {}),

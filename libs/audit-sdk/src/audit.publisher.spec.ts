@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventValidationException } from '@vigil/events';
-import { RegistryHttpClient, type KafkaClient, type RawProducerBatch } from '@vigil/kafka';
+import { RECORD_BATCH_OVERHEAD, recordBytes, RegistryHttpClient, type KafkaClient, type RawProducerBatch } from '@vigil/kafka';
+import { randomCjk } from '@vigil/testing';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
 import { AuditPublisher } from './audit.publisher';
 
@@ -9,6 +10,9 @@ import { AuditPublisher } from './audit.publisher';
 class FakeProducer {
   batches: RawProducerBatch[] = [];
   failWith: Error | undefined;
+  /** Refuse a request of more records than this, as a broker refuses a batch over message.max.bytes. */
+  maxRecords = Number.POSITIVE_INFINITY;
+  acked = 0;
   private gate: Promise<void> = Promise.resolve();
   private open: () => void = () => undefined;
 
@@ -28,7 +32,35 @@ class FakeProducer {
     this.batches.push(batch);
     await this.gate;
     if (this.failWith !== undefined) throw this.failWith;
+    const records = (batch.topicMessages ?? []).reduce((m, t) => m + t.messages.length, 0);
+    if (records > this.maxRecords) {
+      // What kafkajs throws for error code 10, wrapped as its retrier wraps a non-retriable error.
+      const refused = Object.assign(new Error('The request included a message larger than the max message size'), {
+        type: 'MESSAGE_TOO_LARGE',
+      });
+      throw Object.assign(new Error(refused.message, { cause: refused }), { name: 'KafkaJSNonRetriableError' });
+    }
+    this.acked += records;
     return [];
+  }
+  /** The largest request sent, in bytes as the broker counts them if all its records went to one partition. */
+  largestRequestBytes(): number {
+    return Math.max(
+      ...this.batches.map(
+        (b) =>
+          RECORD_BATCH_OVERHEAD +
+          (b.topicMessages ?? []).reduce(
+            (n, t) =>
+              n +
+              t.messages.reduce(
+                (m, msg) =>
+                  m + recordBytes({ key: msg.key ?? null, value: msg.value ?? null, headers: msg.headers as Record<string, string> }),
+                0,
+              ),
+            0,
+          ),
+      ),
+    );
   }
   events(): number {
     return this.batches.reduce((n, b) => n + (b.topicMessages ?? []).reduce((m, t) => m + t.messages.length, 0), 0);
@@ -126,18 +158,6 @@ describe(AuditPublisher.name, () => {
     assert.equal(producer.batches.length, 0);
   });
 
-  it('replaces NUL and unpaired surrogates before it validates, and refuses a 3 KB CJK actor id by its UTF-8 bytes', async () => {
-    const publisher = publisherWith(new FakeProducer());
-    const event = await publisher.publish({ action: 'user.login.failed', tenantId: 'acme', actor: { id: 'u\u0000', name: 'n\uD800' } });
-    assert.equal(event.actor.id, 'u\uFFFD');
-    assert.equal(event.actor.name, 'n\uFFFD');
-    const cjk = Array.from({ length: 1024 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
-    await assert.rejects(
-      publisher.publish({ action: 'user.login.failed', tenantId: 'acme', actor: { id: cjk } }),
-      /actor\.id: at most 1024 bytes of UTF-8 \(3072 given\)/,
-    );
-  });
-
   it('delivers everything queued on close and refuses publishing afterwards', async () => {
     const producer = new FakeProducer();
     const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 1000 });
@@ -161,6 +181,61 @@ describe(AuditPublisher.name, () => {
     assert.equal(event.category, 'authentication');
     assert.equal(event.outcome, 'FAILURE');
     assert.deepEqual(event.service, { name: 'svc', version: null, host: 'h' });
+  });
+});
+
+describe(`${AuditPublisher.name} batching on the wire`, () => {
+  it('keeps every request under maxBytes counting keys, headers and framing, for 20,000 small events of one tenant', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 1 });
+    // Values of ~200 bytes: a bound on the values alone lets 900 KiB of them through, 1.3 MiB on the wire.
+    const description = 'failed login from an unrecognised device, second factor not attempted, account not locked yet';
+    await Promise.all(Array.from({ length: 20_000 }, (_, i) => publisher.publish({ ...input(i), tenantId: 'acme', description })));
+    assert.equal(producer.acked, 20_000);
+    const largest = producer.largestRequestBytes();
+    assert.ok(largest <= 900 * 1024, `largest request ${largest} bytes`);
+  });
+
+  it('splits a request the broker refuses as too large and delivers every event, in order', async () => {
+    const producer = new FakeProducer();
+    producer.maxRecords = 7;
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 100, lingerMs: 5 });
+    const events = await Promise.all(Array.from({ length: 100 }, (_, i) => publisher.publish({ ...input(i), tenantId: 'acme' })));
+    assert.equal(producer.acked, 100);
+    const delivered = producer.batches
+      .filter((b) => (b.topicMessages ?? []).reduce((m, t) => m + t.messages.length, 0) <= 7)
+      .flatMap((b) => (b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.headers?.['vigil-event-id'])));
+    assert.deepEqual(
+      delivered,
+      events.map((e) => e.id),
+    );
+  });
+
+  it('fails only a single event the broker refuses on its own, with EVENT_TOO_LARGE', async () => {
+    const producer = new FakeProducer();
+    producer.maxRecords = 0;
+    const publisher = publisherWith(producer);
+    await assert.rejects(
+      publisher.publish(input(1)),
+      (err: unknown) => err instanceof PublishException && err.code === PublishErrorCode.EVENT_TOO_LARGE,
+    );
+  });
+});
+
+describe(`${AuditPublisher.name} text`, () => {
+  it('replaces NUL and unpaired surrogates before validating, so the event can be stored', async () => {
+    const publisher = publisherWith(new FakeProducer());
+    const event = await publisher.publish({ ...input(1), description: 'bad\u0000byte', actor: { id: 'u\uD800', name: 'n\uDFFF' } });
+    assert.equal(event.description, 'bad\uFFFDbyte');
+    assert.deepEqual([event.actor.id, event.actor.name], ['u\uFFFD', 'n\uFFFD']);
+  });
+
+  it('refuses a 1,024-character random CJK actor.id with the byte count', () => {
+    const publisher = publisherWith(new FakeProducer());
+    assert.throws(
+      () => publisher.prepare({ ...input(1), actor: { id: randomCjk(1024) } }),
+      (err: unknown) => err instanceof EventValidationException && err.message === 'actor.id: at most 1024 bytes of UTF-8 (got 3072)',
+    );
   });
 });
 

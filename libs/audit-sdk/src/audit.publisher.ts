@@ -1,7 +1,16 @@
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { EventCodec, EventValidationException, topicFor, validateEvent, type AuditEvent } from '@vigil/events';
-import { createKafka, KafkaProducer, RegistryHttpClient, type KafkaClient, type OutgoingMessage } from '@vigil/kafka';
+import {
+  createKafka,
+  KafkaProducer,
+  KafkaProducerException,
+  RECORD_BATCH_OVERHEAD,
+  recordBytes,
+  RegistryHttpClient,
+  type KafkaClient,
+  type OutgoingMessage,
+} from '@vigil/kafka';
 import type { AuditEventInput, UntypedAuditEventInput } from './audit-event.input';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
 import { completeEvent, type ServiceIdentity } from './event.normalizer';
@@ -20,7 +29,11 @@ export interface AuditPublisherOptions {
   batch?: {
     /** Events per produce request (default 5,000). */
     maxEvents?: number;
-    /** Bytes per produce request (default 900 KiB, under the broker's 1 MiB message.max.bytes even if one partition gets them all). */
+    /**
+     * Bytes per produce request as the broker counts them: every record with its key, headers and framing, plus
+     * the record batch's header (default 900 KiB, under the broker's 1 MiB message.max.bytes even if one partition
+     * gets them all). A request the broker still refuses as too large is split and sent again, never failed.
+     */
     maxBytes?: number;
     /** How long a lone event waits for company before it is sent (default 5 ms). */
     lingerMs?: number;
@@ -36,6 +49,8 @@ export interface AuditPublisherOptions {
 interface Pending {
   event: AuditEvent;
   message: OutgoingMessage;
+  /** recordBytes(message): its size on the wire. */
+  bytes: number;
   topic: string;
   resolve: (event: AuditEvent) => void;
   reject: (err: Error) => void;
@@ -184,8 +199,10 @@ export class AuditPublisher {
     while (this.queue.length >= this.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     return new Promise<AuditEvent>((resolve, reject) => {
       const topic = topicFor(event.category);
-      this.queue.push({ event, topic, message: { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } }, resolve, reject });
-      this.queuedBytes += value.length;
+      const message: OutgoingMessage = { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } };
+      const bytes = recordBytes(message);
+      this.queue.push({ event, topic, message, bytes, resolve, reject });
+      this.queuedBytes += bytes;
       this.scheduleSend(this.queue.length >= this.maxEvents || this.queuedBytes >= this.maxBytes ? 0 : this.lingerMs);
     });
   }
@@ -218,17 +235,19 @@ export class AuditPublisher {
     }
   }
 
-  /** The oldest queued events up to maxEvents and maxBytes (at least one, whatever its size). */
+  /**
+   * The oldest queued events up to maxEvents and maxBytes on the wire (at least one, whatever its size). The bound
+   * holds even if every record lands in one partition's batch, the worst case for message.max.bytes.
+   */
   private takeBatch(): Pending[] {
     let count = 0;
-    let bytes = 0;
+    let bytes = RECORD_BATCH_OVERHEAD;
     for (const p of this.queue) {
-      const size = p.message.value?.length ?? 0;
-      if (count > 0 && (count >= this.maxEvents || bytes + size > this.maxBytes)) break;
+      if (count > 0 && (count >= this.maxEvents || bytes + p.bytes > this.maxBytes)) break;
       count++;
-      bytes += size;
+      bytes += p.bytes;
     }
-    this.queuedBytes -= bytes;
+    this.queuedBytes -= bytes - RECORD_BATCH_OVERHEAD;
     return this.queue.splice(0, count);
   }
 
@@ -250,13 +269,17 @@ export class AuditPublisher {
       const failure =
         err instanceof PublishException
           ? err
-          : new PublishException(
-              PublishErrorCode.KAFKA_UNAVAILABLE,
-              `Kafka did not acknowledge ${batch.length} event(s): ${(err as Error).message}`,
-              {
+          : err instanceof KafkaProducerException
+            ? new PublishException(PublishErrorCode.EVENT_TOO_LARGE, `Kafka refused ${batch.length} event(s): ${err.message}`, {
                 cause: err,
-              },
-            );
+              })
+            : new PublishException(
+                PublishErrorCode.KAFKA_UNAVAILABLE,
+                `Kafka did not acknowledge ${batch.length} event(s): ${(err as Error).message}`,
+                {
+                  cause: err,
+                },
+              );
       // Everything queued behind the failed batch is rejected too: sending it now could put a tenant's
       // later events on Kafka before the earlier ones its caller is about to retry.
       const behind = this.queue.splice(0, this.queue.length);

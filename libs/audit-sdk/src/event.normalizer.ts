@@ -23,8 +23,8 @@ export function toMicros(time: Date | string | number): number {
 
 /**
  * Completes an input into a full event: ids and times, catalog defaults, the service identity and
- * the active OpenTelemetry span's ids, with NUL characters and unpaired surrogates replaced by U+FFFD. It does
- * not validate; `validateEvent` does that next.
+ * the active OpenTelemetry span's ids, with every string sanitised (NUL and unpaired surrogates become U+FFFD,
+ * see sanitizeText). It does not validate; `validateEvent` does that next.
  */
 export function completeEvent(input: UntypedAuditEventInput, service: ServiceIdentity, nowMicros = Date.now() * 1000): AuditEvent {
   const entry = catalogEntry(input.action);
@@ -66,7 +66,6 @@ export function completeEvent(input: UntypedAuditEventInput, service: ServiceIde
     payload: category !== undefined && isCategory(category) ? completePayload(category, input.payload) : (input.payload ?? null),
     attributes: input.attributes ?? {},
   };
-  // Not yet validated: validateEvent reports every missing or malformed field by path. Text is made storable first
-  // (NUL and unpaired surrogates become U+FFFD, sanitizeText), the same on every producer path.
+  // Not yet validated: validateEvent reports every missing or malformed field by path.
   return sanitizeStrings(event) as unknown as AuditEvent;
 }

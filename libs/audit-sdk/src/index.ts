@@ -11,4 +11,6 @@ export * from './audit.tokens';
 export * from './audited.decorator';
 export * from './client-address.mapper';
 export * from './migrations/1795304932986-CreateAuditOutbox';
+export * from './migrations/1796000000000-CreateAuditOutboxDead';
+export * from './audit-outbox-dead.repository';
 export * from './outbox.relay';

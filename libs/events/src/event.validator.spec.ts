@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from './generated/event.types';
-import { validateEvent } from './event.validator';
+import { EVENT_LIMITS, STORE_INDEX_BUDGET, validateEvent } from './event.validator';
+import { randomCjk, randomEmoji } from '@vigil/testing';
 
 const NOW = Date.UTC(2026, 10, 21, 12) * 1000;
 
@@ -29,6 +30,9 @@ function validEvent(overrides: Record<string, unknown> = {}): Record<string, unk
   };
   return { ...event, ...overrides };
 }
+
+/** The JSON size the validator reports for the base event with these attributes. */
+const rulesBytes = (attributes: Record<string, unknown>): number => Buffer.byteLength(JSON.stringify(validEvent({ attributes })));
 
 const rules = (event: unknown): string[] => validateEvent(event, NOW).map((i) => `${i.path}: ${i.rule}`);
 
@@ -100,29 +104,53 @@ describe('validateEvent', () => {
       }),
     );
     assert.deepEqual(found.sort(), [
-      'description: at most 8192 bytes of UTF-8 (9000 given)',
+      'description: at most 8192 bytes of UTF-8 (got 9000)',
       'targets: at most 100 targets',
       "tenantId: must be 1-128 characters of letters, digits, '.', '_', ':' or '-'",
     ]);
   });
 
-  it('counts string bounds in UTF-8 bytes, as the store does: 1,024 CJK characters are 3,072 bytes', () => {
-    const cjk = Array.from({ length: 1024 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 0x5000))).join('');
-    assert.deepEqual(rules(validEvent({ actor: { id: cjk, name: null, type: 'USER', roles: [] } })), [
-      'actor.id: at most 1024 bytes of UTF-8 (3072 given)',
-    ]);
-    // 341 CJK characters (1,023 bytes) fit; so do 256 emoji (1,024 bytes).
-    assert.deepEqual(rules(validEvent({ actor: { id: cjk.slice(0, 341), name: '🔐'.repeat(256), type: 'USER', roles: [] } })), []);
-    assert.deepEqual(rules(validEvent({ attributes: { tags: ['漢'.repeat(400)] } })), [
-      'attributes.tags.0: at most 1024 bytes of UTF-8 (1200 given)',
+  it('refuses 1,024 random CJK characters in actor.id: 3,072 bytes would not fit the actor index', () => {
+    const id = randomCjk(1024);
+    assert.equal(id.length, 1024);
+    assert.deepEqual(rules(validEvent({ actor: { id, name: null, type: 'USER', roles: [] } })), [
+      'actor.id: at most 1024 bytes of UTF-8 (got 3072)',
     ]);
   });
 
-  it('refuses NUL characters and unpaired surrogates, which no store can hold', () => {
-    assert.deepEqual(rules(validEvent({ description: 'a\u0000b', attributes: { note: 'x\uD800' } })).sort(), [
-      'attributes.note: must not contain NUL characters or unpaired surrogates',
-      'description: must not contain NUL characters or unpaired surrogates',
+  it('counts emoji by their four UTF-8 bytes, accepting exactly the bound', () => {
+    const fits = randomEmoji(EVENT_LIMITS.string / 4);
+    assert.deepEqual(rules(validEvent({ actor: { id: fits, name: null, type: 'USER', roles: [] } })), []);
+    const over = `${fits}x`;
+    assert.deepEqual(rules(validEvent({ targets: [{ type: 'user', id: over, name: null }] })), [
+      'targets.0.id: at most 1024 bytes of UTF-8 (got 1025)',
     ]);
+  });
+
+  it('bounds attribute strings and array items in bytes', () => {
+    assert.deepEqual(rules(validEvent({ attributes: { note: randomCjk(3000), tags: ['ok', randomCjk(2731)] } })).sort(), [
+      'attributes.note: at most 8192 bytes of UTF-8 (got 9000)',
+      'attributes.tags.1: at most 8192 bytes of UTF-8 (got 8193)',
+    ]);
+  });
+
+  it('refuses NUL and unpaired surrogates that were not sanitised', () => {
+    assert.deepEqual(rules(validEvent({ description: 'a\u0000b', correlationId: 'x\uD800', attributes: { note: '\uDC00' } })).sort(), [
+      'attributes.note: must not contain NUL characters or unpaired surrogates (sanitizeText)',
+      'correlationId: must not contain NUL characters or unpaired surrogates (sanitizeText)',
+      'description: must not contain NUL characters or unpaired surrogates (sanitizeText)',
+    ]);
+  });
+
+  it('bounds the whole event, whose fields may each be in bounds', () => {
+    const attributes = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`a${i}`, 'x'.repeat(8000)]));
+    assert.deepEqual(rules(validEvent({ attributes })), [
+      `(event): at most ${EVENT_LIMITS.event} bytes as JSON (got ${rulesBytes(attributes)})`,
+    ]);
+  });
+
+  it('keeps the widest entry of every store index far under the btree limit of 2,704 bytes', () => {
+    for (const [index, bytes] of Object.entries(STORE_INDEX_BUDGET)) assert.ok(bytes <= 2704 - 256, `${index}: ${bytes} bytes`);
   });
 
   it('refuses what is not an object', () => {

@@ -4,23 +4,46 @@ import type avsc from 'avsc';
 import { catalogEntry, isCategory, suggestAction } from './event-catalog.service';
 import type { EventIssue } from './event.exception';
 import { readerType, wrapAttribute, type WrappedAttribute } from './avro.codec';
-import { hasUnstorableCharacters, utf8Bytes } from './text.util';
+import { isStorableText, utf8Length } from './event-text.util';
 
 /**
- * Bounds on what one event may carry: audit records are small; anything bigger is a bug or an attack. String
- * bounds are in UTF-8 bytes, as PostgreSQL counts them: a 1,024-byte string (with the tenant, the time and the
- * id) always fits the btree row limit of 2,704 bytes of the indexes it is part of (actor_id, action).
+ * Bounds on what one event may carry: audit records are small; anything bigger is a bug or an attack.
+ * String bounds are UTF-8 bytes, as PostgreSQL and Kafka count them (not UTF-16 units: 1,024 CJK characters are
+ * 3,072 bytes). They are chosen so that every event the validator accepts fits every index of the store, with
+ * room to spare under PostgreSQL's btree row limit of 2,704 bytes (STORE_INDEX_BUDGET below sums the worst case),
+ * and one Kafka record under the broker's default message.max.bytes of 1 MiB.
  */
 export const EVENT_LIMITS = {
+  /** ASCII only (see its pattern), so characters and bytes agree. */
   tenantId: 128,
+  /** UTF-8 bytes of any string field not named below (actor.id, targets.*.id, service.name, ...). */
   string: 1024,
+  /** UTF-8 bytes of description, http.url, payload strings and attribute strings. */
   longString: 8192,
   roles: 64,
   targets: 100,
   attributes: 100,
   attributeKey: 128,
   attributeArray: 100,
+  /** UTF-8 bytes of the whole event as JSON (its Avro form is no larger, give or take a few bytes per number). */
+  event: 512 * 1024,
 } as const;
+
+/**
+ * The widest entry each btree index of the store can get from an accepted event, in bytes of its key columns
+ * (before the per-column and per-tuple headers, a few dozen bytes): tenant_id and actor_id are EVENT_LIMITS-bound,
+ * action and category come from the catalog, time 8 and id 16 bytes. The spec checks each stays far under 2,704.
+ */
+export const STORE_INDEX_BUDGET: Readonly<Record<string, number>> = {
+  // (tenant_id, actor_id, time, id)
+  audit_event_tenant_actor_time_idx: EVENT_LIMITS.tenantId + EVENT_LIMITS.string + 8 + 16,
+  // (tenant_id, time, id) INCLUDE (action, actor_id): included columns count toward the row too
+  audit_event_tenant_failure_time_idx: EVENT_LIMITS.tenantId + 8 + 16 + EVENT_LIMITS.string + EVENT_LIMITS.string,
+  // (tenant_id, action, time, id)
+  audit_event_tenant_action_time_idx: EVENT_LIMITS.tenantId + EVENT_LIMITS.string + 8 + 16,
+  // rollups: (tenant_id, dimension, hour|day, value), value = actor_id, action, category, outcome, service.name or ip
+  audit_event_hourly_pk: EVENT_LIMITS.tenantId + 16 + 8 + EVENT_LIMITS.string,
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -87,21 +110,23 @@ function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>): E
       continue;
     }
     if ('string' in wrapped) textIssues(wrapped.string, path, EVENT_LIMITS.longString, issues);
-    if ('array' in wrapped) wrapped.array.forEach((item, i) => textIssues(item, `${path}.${i}`, EVENT_LIMITS.string, issues));
-    if ('array' in wrapped && wrapped.array.length > EVENT_LIMITS.attributeArray)
-      issues.push({ path, rule: `at most ${EVENT_LIMITS.attributeArray} items` });
+    if ('array' in wrapped) {
+      if (wrapped.array.length > EVENT_LIMITS.attributeArray) issues.push({ path, rule: `at most ${EVENT_LIMITS.attributeArray} items` });
+      wrapped.array.forEach((item, i) => textIssues(item, `${path}.${i}`, EVENT_LIMITS.longString, issues));
+    }
     out[key] = wrapped;
   }
   return issues;
 }
 
-/** A string's bound in UTF-8 bytes, and the characters no store can hold (the SDK replaces them before it validates). */
-function textIssues(value: string, path: string, limit: number, issues: EventIssue[]): void {
-  // Bytes are at most 3 per UTF-16 unit: only a string that long can be over its bound.
-  if (value.length * 3 > limit && utf8Bytes(value) > limit) {
-    issues.push({ path, rule: `at most ${limit} bytes of UTF-8 (${utf8Bytes(value)} given)` });
+/** A string's byte bound and its storability (sanitizeText makes any string storable). */
+function textIssues(value: string, path: string, maxBytes: number, issues: EventIssue[]): void {
+  // At most 3 UTF-8 bytes per UTF-16 unit: a short string needs no counting.
+  if (value.length * 3 > maxBytes) {
+    const bytes = utf8Length(value);
+    if (bytes > maxBytes) issues.push({ path, rule: `at most ${maxBytes} bytes of UTF-8 (got ${bytes})` });
   }
-  if (hasUnstorableCharacters(value)) issues.push({ path, rule: 'must not contain NUL characters or unpaired surrogates' });
+  if (!isStorableText(value)) issues.push({ path, rule: 'must not contain NUL characters or unpaired surrogates (sanitizeText)' });
 }
 
 function boundedStrings(value: unknown, path: string, issues: EventIssue[]): void {
@@ -191,6 +216,12 @@ function semanticIssues(event: Shape, nowMicros: number): EventIssue[] {
   return issues;
 }
 
+/** The whole event against one Kafka record's budget (each field may be in bounds while their sum is not). */
+function sizeIssues(event: Shape): EventIssue[] {
+  const bytes = utf8Length(JSON.stringify(event));
+  return bytes > EVENT_LIMITS.event ? [{ path: '(event)', rule: `at most ${EVENT_LIMITS.event} bytes as JSON (got ${bytes})` }] : [];
+}
+
 /**
  * Every reason a complete event (defaults already filled) would be refused, by field path and rule.
  * Empty when the event may be published. Checks the Avro schema of its category and the catalog.
@@ -210,6 +241,7 @@ export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000)
     issues.push(...schemaIssues(candidate, category, attributes), ...undeclaredIssues(candidate, category));
   }
   issues.push(...semanticIssues(candidate, nowMicros));
+  if (issues.length === 0) issues.push(...sizeIssues(candidate));
   // One issue per path and rule, schema problems first.
   const seen = new Set<string>();
   return issues.filter((i) => !seen.has(`${i.path}\u0000${i.rule}`) && seen.add(`${i.path}\u0000${i.rule}`) !== undefined);

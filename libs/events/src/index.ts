@@ -5,6 +5,6 @@ export * from './avro.codec';
 export * from './event-catalog.service';
 export * from './event.codec';
 export * from './event.exception';
+export * from './event-text.util';
 export * from './event.validator';
 export * from './schema.constants';
-export * from './text.util';

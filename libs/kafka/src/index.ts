@@ -24,3 +24,5 @@ export * from './consumer-host.module';
 export * from './raw-kafka.factory';
 export * from './kafka.producer';
 export * from './failure-class.util';
+export * from './kafka-producer.exception';
+export * from './record-size.util';

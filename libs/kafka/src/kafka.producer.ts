@@ -1,5 +1,7 @@
-import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Message, type Producer, type ProducerConfig } from 'kafkajs';
 import type { KafkaClient } from './kafka.client';
+import { KafkaProducerErrorCode, KafkaProducerException } from './kafka-producer.exception';
+import { recordBytes } from './record-size.util';
 
 export interface KafkaProducerOptions {
   /** Exactly-once per partition on the broker's side (and one request in flight keeps order across retries). */
@@ -14,6 +16,34 @@ export interface OutgoingMessage {
   headers?: Record<string, string>;
 }
 
+type TopicMessages = readonly { topic: string; messages: readonly OutgoingMessage[] }[];
+
+// What the broker answers when a partition's record batch is over message.max.bytes (10) or its segment size (18).
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** True when kafkajs failed the request because the broker refused a batch as too large (the type may sit in a cause). */
+function isTooLarge(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && TOO_LARGE.has(type)) return true;
+  }
+  return false;
+}
+
+/** The first `count` messages of the request and the rest, each topic's messages kept in order. */
+function splitAt(topics: TopicMessages, count: number): [TopicMessages, TopicMessages] {
+  const head: { topic: string; messages: readonly OutgoingMessage[] }[] = [];
+  const tail: { topic: string; messages: readonly OutgoingMessage[] }[] = [];
+  let left = count;
+  for (const { topic, messages } of topics) {
+    const taken = Math.min(left, messages.length);
+    left -= taken;
+    if (taken > 0) head.push({ topic, messages: messages.slice(0, taken) });
+    if (taken < messages.length) tail.push({ topic, messages: messages.slice(taken) });
+  }
+  return [head, tail];
+}
+
 export interface SendOptions {
   /** -1: every in-sync replica (default), 1: the leader. */
   acks?: -1 | 1;
@@ -22,19 +52,28 @@ export interface SendOptions {
 
 /**
  * A producer for libraries outside libs/kafka (SDK, connector status): murmur2 partitioning like every Vigil
- * producer, connected on first use and again after a failed connect.
+ * producer, connected on first use and again after a failed connect. A request the broker refuses as too large
+ * is split in two and sent again, half after half, until every record went through: only one record that is
+ * too large on its own fails (RECORD_TOO_LARGE).
  */
 export class KafkaProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  private readonly config: ProducerConfig;
   private connected: Promise<void> | undefined;
+  /** How many times a request was split because the broker refused it as too large (for logs and tests). */
+  splits = 0;
 
-  constructor(kafka: KafkaClient, options: KafkaProducerOptions = {}) {
-    this.producer = kafka.producer({
+  constructor(
+    private readonly kafka: KafkaClient,
+    options: KafkaProducerOptions = {},
+  ) {
+    this.config = {
       ...(options.idempotent !== undefined && { idempotent: options.idempotent }),
       ...(options.maxInFlightRequests !== undefined && { maxInFlightRequests: options.maxInFlightRequests }),
       ...(options.retry !== undefined && { retry: options.retry }),
       createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    };
+    this.producer = kafka.producer(this.config);
   }
 
   connect(): Promise<void> {
@@ -45,18 +84,54 @@ export class KafkaProducer {
     return this.connected;
   }
 
-  /** Sends messages of several topics in one request; resolves once Kafka acknowledged them. */
-  async sendBatch(topics: readonly { topic: string; messages: readonly OutgoingMessage[] }[], options: SendOptions = {}): Promise<void> {
+  /**
+   * Sends messages of several topics in one request; resolves once Kafka acknowledged them all. When the broker
+   * refuses the request as too large, it is split and sent again (one request in flight at a time, each topic's
+   * messages in order); throws KafkaProducerException(RECORD_TOO_LARGE) only for a single record over the limit.
+   */
+  async sendBatch(topics: TopicMessages, options: SendOptions = {}): Promise<void> {
     await this.connect();
-    await this.producer.sendBatch({
-      acks: options.acks ?? -1,
-      compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      topicMessages: topics.map(({ topic, messages }) => ({ topic, messages: messages.map((m): Message => ({ ...m })) })),
-    });
+    try {
+      await this.producer.sendBatch({
+        acks: options.acks ?? -1,
+        compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        topicMessages: topics.map(({ topic, messages }) => ({ topic, messages: messages.map((m): Message => ({ ...m })) })),
+      });
+    } catch (err) {
+      if (!isTooLarge(err)) throw err;
+      const count = topics.reduce((n, t) => n + t.messages.length, 0);
+      if (count <= 1) {
+        const message = topics[0]?.messages[0];
+        const bytes = message === undefined ? 0 : recordBytes(message);
+        throw new KafkaProducerException(
+          KafkaProducerErrorCode.RECORD_TOO_LARGE,
+          `a record of ${bytes} bytes is larger than the broker or topic accepts (message.max.bytes, max.message.bytes)`,
+          { cause: err },
+        );
+      }
+      this.splits++;
+      await this.renew();
+      const [head, tail] = splitAt(topics, Math.ceil(count / 2));
+      await this.sendBatch(head, options);
+      await this.sendBatch(tail, options);
+    }
   }
 
   send(topic: string, messages: readonly OutgoingMessage[], options: SendOptions = {}): Promise<void> {
     return this.sendBatch([{ topic, messages }], options);
+  }
+
+  /**
+   * A fresh idempotent producer (a new producer id). The refused request may have been appended on its other
+   * partitions while kafkajs rolled their sequence numbers back; resent in halves under the old id they would meet
+   * OUT_OF_ORDER_SEQUENCE_NUMBER. Under a new id they are accepted, at worst once more: consumers dedup by event id.
+   */
+  private async renew(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.kafka.producer(this.config);
+    this.connected = undefined;
+    await old.disconnect().catch(() => undefined);
+    await this.connect();
   }
 
   /** Disconnects if connected; a later send connects again. */

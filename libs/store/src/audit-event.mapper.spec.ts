@@ -67,10 +67,10 @@ describe('toRow', () => {
     assert.equal((JSON.parse(toRow(event, makeOrigin()).attributes) as Record<string, unknown>)[INVALID_CLIENT_IP_ATTRIBUTE], 'mine');
   });
 
-  it('removes NUL and unpaired surrogates, which PostgreSQL would reject for the whole batch', () => {
+  it('replaces NUL and unpaired surrogates with U+FFFD as producers do, which PostgreSQL would reject for the whole batch', () => {
     const row = toRow(makeEvent({ description: 'a\u0000b\uD800c', attributes: { 'k\u0000': 'v\u0000', emoji: '😀' } }), makeOrigin());
-    assert.equal(row.description, 'ab\uFFFDc');
-    assert.deepEqual(JSON.parse(row.attributes), { k: 'v', emoji: '😀' });
+    assert.equal(row.description, 'a\uFFFDb\uFFFDc');
+    assert.deepEqual(JSON.parse(row.attributes), { 'k\uFFFD': 'v\uFFFD', emoji: '😀' });
   });
 
   it('rejects what no column can hold, naming the field', () => {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { AttributeValue, AuditEvent } from '@vigil/events';
+import { sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
 import {
   envelopeFromRecord,
   envelopeRow,
@@ -30,10 +30,6 @@ export const INVALID_CLIENT_IP_ATTRIBUTE = 'vigil.invalidClientIp';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OFFSET = /^\d{1,19}$/;
-// eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL refuses
-const UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
-// eslint-disable-next-line no-control-regex -- as above
-const NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function invalid(field: string, rule: string): never {
   throw new StoreException(StoreErrorCode.INVALID_EVENT, field, rule);
@@ -50,12 +46,10 @@ export function microsToTimestamp(micros: number, field = 'time'): string {
 
 /**
  * PostgreSQL text and jsonb reject NUL and unpaired UTF-16 surrogates; one such string would fail the whole
- * batch and stall the partition, so NUL is removed and a lone surrogate becomes U+FFFD.
+ * batch and stall the partition. Producers sanitise already (sanitizeText, the one rule: each becomes U+FFFD);
+ * events published before they did, or by other clients, get the same treatment here.
  */
-export function storableText(value: string): string {
-  if (!UNSTORABLE.test(value)) return value;
-  return value.replace(NUL_OR_LONE_SURROGATE, (ch) => (ch === '\u0000' ? '' : '\uFFFD'));
-}
+export const storableText = sanitizeText;
 
 function storableJson(value: unknown): unknown {
   if (typeof value === 'string') return storableText(value);

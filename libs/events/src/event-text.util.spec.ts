@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { randomCjk, randomEmoji } from '@vigil/testing';
+import { clipUtf8, isStorableText, sanitizeStrings, sanitizeText, utf8Length } from './event-text.util';
+
+describe('sanitizeText', () => {
+  it('replaces NUL and unpaired surrogates with U+FFFD and keeps paired ones', () => {
+    assert.equal(sanitizeText('a\u0000b'), 'a\uFFFDb');
+    assert.equal(sanitizeText('x\uD800y'), 'x\uFFFDy');
+    assert.equal(sanitizeText('\uDC00end'), '\uFFFDend');
+    assert.equal(sanitizeText('tail\uD83D'), 'tail\uFFFD');
+    assert.equal(sanitizeText('ok \uD83D\uDE00'), 'ok \uD83D\uDE00');
+  });
+
+  it('leaves random CJK and emoji untouched, and what it returns is storable', () => {
+    const text = `${randomCjk(50)}${randomEmoji(50)}`;
+    assert.equal(sanitizeText(text), text);
+    for (const dirty of ['\u0000', '\uD800\uD800', '\uDFFF\uD800', `${randomEmoji(3)}\uDC00\u0000`])
+      assert.ok(isStorableText(sanitizeText(dirty)), JSON.stringify(dirty));
+  });
+
+  it('sanitises every string of an event, however deep, and returns the same object when clean', () => {
+    const clean = { a: 'x', b: ['y'], c: { d: 1 } };
+    assert.equal(sanitizeStrings(clean), clean);
+    assert.deepEqual(sanitizeStrings({ actor: { id: 'u\u0000' }, roles: ['\uD800'], n: 1, nil: null }), {
+      actor: { id: 'u\uFFFD' },
+      roles: ['\uFFFD'],
+      n: 1,
+      nil: null,
+    });
+  });
+});
+
+describe('clipUtf8', () => {
+  it('cuts at a character boundary within the byte bound', () => {
+    const cjk = randomCjk(1024);
+    const clipped = clipUtf8(cjk, 1024);
+    assert.equal(clipped.length, 341);
+    assert.ok(utf8Length(clipped) <= 1024);
+    const emoji = clipUtf8(randomEmoji(300), 1023);
+    assert.equal(utf8Length(emoji), 1020);
+    assert.ok(isStorableText(emoji), 'no emoji cut in half');
+    assert.equal(clipUtf8('short', 1024), 'short');
+  });
+});
