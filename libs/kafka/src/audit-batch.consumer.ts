@@ -59,7 +59,9 @@ export class AuditBatchConsumer {
       {
         groupId: options.group,
         topics: options.topics,
-        fromBeginning: options.fromBeginning ?? true,
+        // Latest once: the host commits the ends itself at the first start; every partition without a commit after that
+        // (added later, or a topic created later) is read from its beginning.
+        fromBeginning: this.latestOnce || (options.fromBeginning ?? true),
         partitionsConsumedConcurrently: options.concurrency ?? 3,
         ...(options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: options.sessionTimeoutMs }),
         ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
@@ -112,6 +114,7 @@ export class AuditBatchConsumer {
     if (this.options.undecodable !== 'skip' && sender === undefined)
       throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
     this.processor = new AuditBatchProcessor({ codec: this.deps.codec, deadLetters, handler: this.handler, until });
+    if (this.latestOnce && until === undefined) await this.commitFirstStart();
     await this.consumer.start();
     if (options.from !== undefined) {
       await this.whenJoined();
@@ -169,9 +172,23 @@ export class AuditBatchConsumer {
       .finally(() => (this.lagRun = undefined));
   }
 
-  /** Where a partition the group never committed starts. */
+  /** Where a partition the group never committed starts (for a latest-once group: where it started, the first time). */
   private get startFrom(): StartFrom {
     return (this.options.fromBeginning ?? true) ? 'earliest' : 'latest';
+  }
+
+  private get latestOnce(): boolean {
+    return this.options.fromBeginning === false && this.options.latestApplies === 'first-start';
+  }
+
+  /** The group's first start commits the topics' ends, so "latest" is decided once and never again on a restart. */
+  private async commitFirstStart(): Promise<void> {
+    const committed = await this.admin.commitFirstStartPositions(this.group, this.options.topics, 'latest');
+    if (committed.size > 0)
+      this.deps.logger.info(
+        { groupId: this.group, topics: [...committed.keys()] },
+        'first start: every partition starts at its end (startFrom latest), committed so restarts resume from there',
+      );
   }
 
   /** The ends of a bounded read, and which partitions still have to reach them. */

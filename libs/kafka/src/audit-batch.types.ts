@@ -52,6 +52,13 @@ export interface AuditBatchHandlerOptions {
   topics: readonly string[];
   /** Where a group without committed offsets starts (default: the earliest retained offset). */
   fromBeginning?: boolean;
+  /**
+   * With `fromBeginning: false`, when "latest" applies. `first-start`: once, when the group has committed nothing on
+   * its topics; the host then commits every partition's end before it joins, so no restart skips an event, and a
+   * partition or topic added later starts at its beginning (a connector). `every-start` (default): at every start,
+   * for a partition without a commit (a per-process group deleted on stop, such as the live tail's).
+   */
+  latestApplies?: 'first-start' | 'every-start';
   /** Partitions handled at once (default 3). */
   concurrency?: number;
   sessionTimeoutMs?: number;
