@@ -56,7 +56,7 @@ describe(PartitionManager.name, () => {
     const partitions = await manager.listPartitions();
     assert.equal(partitions[0]?.name, partitionName(new Date(today.getTime() - 30 * DAY)));
     assert.equal(partitions.at(-1)?.name, partitionName(new Date(today.getTime() + 7 * DAY)));
-    assert.deepEqual(await manager.maintain(), { created: [], dropped: [], movedFromDefault: 0, deferred: [] });
+    assert.deepEqual(await manager.maintain(), { created: [], dropped: [], movedFromDefault: 0, expiredFromDefault: 0, deferred: [] });
   });
 
   it('drops whole expired partitions with their rows, creates the new window, and issues no DELETE', async () => {
@@ -125,6 +125,38 @@ describe(PartitionManager.name, () => {
       (await repository.findById(store.pool, TenantScope.tenant('tenant-move'), id ?? ''))?.event.time,
       microsOf(new Date(today.getTime() + 20 * DAY + 1234)),
     );
+  });
+
+  it('sweeps expired rows out of the default partition in bounded batches, and keeps the ones still in retention', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).maintain();
+    // Dated beyond the days made ahead: they wait in the default partition for a day that, with the app down for
+    // two months, never gets a partition before it expires.
+    const stranded = await insertAt(store, new Date(today.getTime() + 20 * DAY), 10, 'tenant-stranded');
+    const later = await insertAt(store, new Date(today.getTime() + 200 * DAY), 1, 'tenant-later');
+    assert.equal(await partitionOf(store, stranded[0] ?? ''), DEFAULT_PARTITION);
+
+    clock.advanceDays(60);
+    const spied = store.newPool();
+    const statements = recordStatements(spied);
+    const result = await new PartitionManager(spied, clock, { ...DEFAULT_STORE_OPTIONS, sweepBatchRows: 3 }).maintain();
+
+    assert.equal(result.expiredFromDefault, 10);
+    assert.equal(statements.filter((s) => /^DELETE FROM audit_event_default/.test(s)).length, 4, 'batches of 3, 3, 3 and 1');
+    const { rows } = await store.pool.query<{ id: string }>(`SELECT id FROM ${DEFAULT_PARTITION}`);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      later,
+      'the far-future event stays',
+    );
+    assert.deepEqual(await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).maintain(), {
+      created: [],
+      dropped: [],
+      movedFromDefault: 0,
+      expiredFromDefault: 0,
+      deferred: [],
+    });
   });
 
   it('is safe when two instances maintain the same store at once', async () => {

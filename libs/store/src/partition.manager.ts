@@ -12,6 +12,8 @@ const DAILY = /^audit_event_p(\d{4})(\d{2})(\d{2})$/;
 const LOCK_KEY = '.audit_event.partitions';
 /** DDL waits this long for a lock (an analyst query, an insert batch) before giving up until the next run. */
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** Expired rows of the default partition deleted per transaction, so a huge default partition never holds locks long. */
+const DEFAULT_SWEEP_BATCH_ROWS = 5_000;
 
 export interface PartitionInfo {
   name: string;
@@ -24,6 +26,8 @@ export interface PartitionMaintenanceResult {
   dropped: string[];
   /** Rows moved out of the default partition into a partition created for their day. */
   movedFromDefault: number;
+  /** Rows of the default partition dated before the retention start, deleted (the TTL rule of the daily partitions). */
+  expiredFromDefault: number;
   /** Partitions to create or drop left for the next run because a lock was not granted in time. */
   deferred: string[];
 }
@@ -46,14 +50,15 @@ const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Keeps one `audit_event` partition per UTC day from the retention start to N days ahead, and drops whole
- * partitions once they fall out of retention (detach, then drop: never a row-by-row DELETE). Idempotent, and
+ * partitions once they fall out of retention (detach, then drop: never a row-by-row DELETE); only the default
+ * partition, which has no day to drop, is swept row by row in bounded batches. Idempotent, and
  * serialised across instances by an advisory lock per schema.
  */
 export class PartitionManager {
   constructor(
     private readonly pool: Pool,
     private readonly clock: Clock,
-    private readonly options: StoreOptions & { lockTimeoutMs?: number },
+    private readonly options: StoreOptions & { lockTimeoutMs?: number; sweepBatchRows?: number },
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {}
 
@@ -110,7 +115,7 @@ export class PartitionManager {
   }
 
   private async maintainLocked(client: PoolClient): Promise<PartitionMaintenanceResult> {
-    const result: PartitionMaintenanceResult = { created: [], dropped: [], movedFromDefault: 0, deferred: [] };
+    const result: PartitionMaintenanceResult = { created: [], dropped: [], movedFromDefault: 0, expiredFromDefault: 0, deferred: [] };
     const existing = new Set((await this.listPartitions(client)).map((p) => p.name));
     for (const day of this.wantedDays()) {
       const name = partitionName(day);
@@ -129,9 +134,12 @@ export class PartitionManager {
       const dropped = await this.unlessLockTimeout(partition.name, () => this.drop(client, partition.name));
       (dropped ? result.dropped : result.deferred).push(partition.name);
     }
+    const swept = await this.unlessLockTimeout(DEFAULT_PARTITION, () => this.sweepDefault(client, new Date(cutoff)));
+    if (swept === undefined) result.deferred.push(DEFAULT_PARTITION);
+    else result.expiredFromDefault = swept;
     const expiredRollupRows = await this.expireRollups(client, new Date(cutoff));
     if (expiredRollupRows > 0) this.logger?.info({ expiredRollupRows }, 'expired rollup rows deleted');
-    if (result.created.length + result.dropped.length + result.deferred.length > 0)
+    if (result.created.length + result.dropped.length + result.deferred.length + result.expiredFromDefault > 0)
       this.logger?.info(result, 'audit_event partitions maintained');
     return result;
   }
@@ -154,7 +162,7 @@ export class PartitionManager {
     });
   }
 
-  /** The only DELETE of events in the store, and it moves rows rather than removing them; issued only when there is a row to move. */
+  /** A DELETE that moves rows rather than removing them; issued only when there is a row to move. */
   private async moveFromDefault(client: PoolClient, name: string, from: string, to: string): Promise<number> {
     const range = [from, to];
     const { rows } = await client.query<{ found: boolean }>(
@@ -167,6 +175,33 @@ export class PartitionManager {
       range,
     );
     return moved.rowCount ?? 0;
+  }
+
+  /**
+   * Applies the retention to the default partition, which no DROP ever reaches: its rows dated before the cutoff are
+   * deleted in batches of `sweepBatchRows`, each its own short transaction (row locks on the batch only, no table
+   * lock beyond ROW EXCLUSIVE), until none is left. Issues no DELETE when nothing expired.
+   */
+  private async sweepDefault(client: PoolClient, cutoff: Date): Promise<number> {
+    const batch = Math.max(1, Math.trunc(this.options.sweepBatchRows ?? DEFAULT_SWEEP_BATCH_ROWS));
+    const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${DEFAULT_PARTITION} WHERE time < $1) AS found`, [
+      cutoff,
+    ]);
+    if (!rows[0]?.found) return 0;
+    let expired = 0;
+    for (;;) {
+      const deleted = await this.inTransaction(client, async () => {
+        const { rowCount } = await client.query(
+          `DELETE FROM ${DEFAULT_PARTITION} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${DEFAULT_PARTITION} WHERE time < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+          [cutoff, batch],
+        );
+        return rowCount ?? 0;
+      });
+      expired += deleted;
+      if (deleted < batch) break;
+    }
+    if (expired > 0) this.logger?.info({ expired, before: cutoff.toISOString() }, 'expired rows of the default partition deleted');
+    return expired;
   }
 
   /**
