@@ -394,7 +394,7 @@ async function state(
   return { state: isReady ? 'external' : 'stopped', ready: isReady };
 }
 
-/** Prints each stack's services; true when every service of the first one is ready. */
+/** Prints each stack's services; true when every service of one of them is ready. */
 async function status(shown: readonly StackSpec[]): Promise<boolean> {
   const describe = (s: { state: State; ready: boolean; pid?: number }): string =>
     s.state === 'running'
@@ -421,7 +421,7 @@ async function status(shown: readonly StackSpec[]): Promise<boolean> {
     );
     ready.push(kafka.ready && registry.ready && pgState.startsWith('ready'));
   }
-  return ready[0] ?? false;
+  return ready.some(Boolean);
 }
 
 /** The stacks a command names (`dev` or `test`), or `fallback` when it names none. */
@@ -441,7 +441,7 @@ async function main(): Promise<void> {
       for (const stack of chosen(args, ['dev', 'test'])) await down(stack);
       return;
     case 'status':
-      // The exit code is the first stack's (the development stack's when none is named).
+      // Non-zero when no stack shown is fully up (the named one, or both when none is named).
       if (!(await status(chosen(args, ['dev', 'test'])))) process.exitCode = 1;
       return;
     default:

@@ -70,7 +70,7 @@ export function assertStacksApart(): void {
   for (const db of testStack.databases) if (devStack.databases.includes(db)) shared.push(`database ${db}`);
   if (shared.length > 0)
     throw new ScriptError(
-      `the test stack would share ${shared.join(', ')} with the development stack: set TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_URL, TEST_DATABASE_URL or BENCH_DATABASE_URL apart (docs/development.md)`,
+      `the test stack would share ${shared.join(', ')} with the development stack: set TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_URL, TEST_DATABASE_URL or BENCH_DATABASE_URL apart (docs/operations.md)`,
     );
 }
 
