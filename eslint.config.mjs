@@ -158,7 +158,7 @@ const boundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', '.stack/', '**/generated/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', '.stack/', '.stack-test/', '**/generated/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,21 +1,23 @@
-// `npm run bench [-- name ...]`: build, bring the stack up, run every benchmark (or the named ones)
-// one after another, each writing JSON to bench/results/ and printing a table.
+// `npm run bench [-- name ...]`: build, bring the test stack up (never the development stack: benchmarks write to
+// its audit.* topics and to their own database, vigil_bench), run every benchmark (or the named ones) one after
+// another, each writing JSON to bench/results/ and printing a table.
 // `npm run bench:seed -- --events N [...]`: fill a store with realistic data for the query benchmark.
 import { globSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './lib/build.mts';
-import { stackEnv } from './lib/env.mts';
+import { benchDatabaseUrl, testStackEnv } from './lib/env.mts';
 import { prepareStack } from './lib/prepare.mts';
 import { log, root, run, ScriptError } from './lib/proc.mts';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   await build();
-  await run(process.execPath, ['scripts/stack.mts', 'up']);
-  // Benchmarks run against the test database, on topics and schemas that must exist (a fresh stack has none).
-  await prepareStack({ ...process.env, DATABASE_URL: stackEnv.testDatabaseUrl });
+  await run(process.execPath, ['scripts/stack.mts', 'up', 'test']);
+  // Benchmarks run against the bench database, on topics and schemas that must exist (a fresh stack has none).
+  const env = testStackEnv(benchDatabaseUrl);
+  await prepareStack(env);
   if (args[0] === '--seed') {
-    await run(process.execPath, ['--enable-source-maps', 'dist/bench/query-seed.bench.js', ...args.slice(1)]);
+    await run(process.execPath, ['--enable-source-maps', 'dist/bench/query-seed.bench.js', ...args.slice(1)], { env });
     return;
   }
   const wanted = args;
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
   if (benches.length === 0) throw new ScriptError(`no benchmark matches ${wanted.join(', ')}`);
   for (const file of benches) {
     log(`bench ${path.basename(file, '.bench.js')}`);
-    await run(process.execPath, ['--enable-source-maps', file], { env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' } });
+    await run(process.execPath, ['--enable-source-maps', file], { env: { ...env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' } });
   }
 }
 

@@ -1,7 +1,9 @@
-// `npm run stack:up | stack:down | stack:status`: the local stack without Docker.
+// `npm run stack:up | stack:down | stack:status [-- dev|test]`: the local stacks without Docker.
 // Kafka 3.9 (KRaft, one node) and Apicurio Registry (Confluent ccompat API, storage in PostgreSQL)
 // run from jars Maven resolves from Maven Central (stack/pom.xml); PostgreSQL is the machine's own.
-// `up` is idempotent; `down` stops only the processes whose pid files `up` wrote.
+// Two stacks (scripts/lib/env.mts): `dev` for `npm start`, `test` for `npm test` and `npm run bench`, each with its
+// own ports, databases and state directory. `up` is idempotent (default: dev; `up test --fresh` starts the test
+// Kafka on empty data); `down` (default: both) stops only the processes whose pid files `up` wrote.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
@@ -9,32 +11,37 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { firstBroker, registryAddress, registryServerBase, stackEnv } from './lib/env.mts';
+import { assertStacksApart, firstBroker, registryAddress, registryServerBase, stacks, type StackName, type StackSpec } from './lib/env.mts';
 import { ScriptError, commandLine, isAlive, log, root, run, sleep, tail, waitUntil } from './lib/proc.mts';
 
 const KAFKA_VERSION = '3.9.1';
 const APICURIO_VERSION = '3.0.9';
 const cacheDir = path.join(root, '.cache');
-const stateDir = path.join(root, '.stack');
 const kafkaLibs = path.join(cacheDir, 'kafka', KAFKA_VERSION, 'libs');
 const apicurioDir = path.join(cacheDir, 'apicurio', APICURIO_VERSION);
 const apicurioJar = path.join(apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
-const kafkaDataDir = path.join(stateDir, 'kafka', 'data');
-const logsDir = path.join(stateDir, 'logs');
-const kafkaLog = path.join(logsDir, 'kafka.log');
-const kafkaStdout = path.join(logsDir, 'kafka.out');
-const registryLog = path.join(logsDir, 'registry.log');
-const registryDatabase = 'vigil_registry';
 
 type State = 'running' | 'external' | 'stopped';
 
-function pidFile(name: string): string {
-  return path.join(stateDir, `${name}.pid`);
+/** Where a stack keeps its state. */
+function dirs(stack: StackSpec): { kafkaData: string; logs: string; kafkaLog: string; kafkaStdout: string; registryLog: string } {
+  const logs = path.join(stack.stateDir, 'logs');
+  return {
+    kafkaData: path.join(stack.stateDir, 'kafka', 'data'),
+    logs,
+    kafkaLog: path.join(logs, 'kafka.log'),
+    kafkaStdout: path.join(logs, 'kafka.out'),
+    registryLog: path.join(logs, 'registry.log'),
+  };
+}
+
+function pidFile(stack: StackSpec, name: string): string {
+  return path.join(stack.stateDir, `${name}.pid`);
 }
 
 /** The pid `up` recorded for a service, if that process still runs and is still ours. */
-function ownedPid(name: string, marker: string): number | undefined {
-  const file = pidFile(name);
+function ownedPid(stack: StackSpec, name: string, marker: string): number | undefined {
+  const file = pidFile(stack, name);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && commandLine(pid).includes(marker)) return pid;
@@ -58,19 +65,19 @@ function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-function spawnDetached(name: string, cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): number {
-  mkdirSync(logsDir, { recursive: true });
+function spawnDetached(stack: StackSpec, name: string, cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): number {
+  mkdirSync(dirs(stack).logs, { recursive: true });
   const out = openSync(logFile, 'a');
   const child = spawn(cmd, args, { cwd: root, detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
   if (child.pid === undefined) throw new ScriptError(`could not start ${name} (${cmd})`);
   child.unref();
-  writeFileSync(pidFile(name), `${child.pid}\n`);
+  writeFileSync(pidFile(stack, name), `${child.pid}\n`);
   return child.pid;
 }
 
-async function stopPid(name: string, pid: number): Promise<void> {
-  log(`stopping ${name} (pid ${pid})`);
+async function stopPid(stack: StackSpec, name: string, pid: number): Promise<void> {
+  log(`${stack.name}: stopping ${name} (pid ${pid})`);
   try {
     process.kill(-pid, 'SIGTERM');
   } catch {
@@ -85,7 +92,7 @@ async function stopPid(name: string, pid: number): Promise<void> {
     }
     await waitUntil(() => Promise.resolve(!isAlive(pid)), 5_000, 100);
   }
-  rmSync(pidFile(name), { force: true });
+  rmSync(pidFile(stack, name), { force: true });
 }
 
 // ---------------------------------------------------------------- Maven downloads
@@ -134,8 +141,8 @@ async function ensureApicurio(): Promise<void> {
 
 // ---------------------------------------------------------------- PostgreSQL
 
-async function ensureDatabases(): Promise<void> {
-  const admin = new URL(stackEnv.databaseUrl);
+async function ensureDatabases(stack: StackSpec): Promise<void> {
+  const admin = new URL(stack.databaseUrl);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
   try {
@@ -148,8 +155,7 @@ async function ensureDatabases(): Promise<void> {
     );
   }
   try {
-    const wanted = [new URL(stackEnv.databaseUrl).pathname.slice(1), new URL(stackEnv.testDatabaseUrl).pathname.slice(1), registryDatabase];
-    for (const name of new Set(wanted)) {
+    for (const name of new Set(stack.databases)) {
       const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (found.rowCount === 0) {
         await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
@@ -161,8 +167,8 @@ async function ensureDatabases(): Promise<void> {
   }
 }
 
-async function postgresState(): Promise<string> {
-  const client = new pg.Client({ connectionString: stackEnv.databaseUrl, connectionTimeoutMillis: 3000 });
+async function postgresState(stack: StackSpec): Promise<string> {
+  const client = new pg.Client({ connectionString: stack.databaseUrl, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
     const v = await client.query<{ server_version: string }>('SHOW server_version');
@@ -177,10 +183,10 @@ async function postgresState(): Promise<string> {
 // ---------------------------------------------------------------- Kafka
 
 /** True when a real Kafka metadata request succeeds. */
-async function kafkaReady(): Promise<boolean> {
+async function kafkaReady(stack: StackSpec): Promise<boolean> {
   const kafka = new kafkajs.Kafka({
     clientId: 'vigil-stack',
-    brokers: stackEnv.kafkaBrokers.split(','),
+    brokers: stack.kafkaBrokers.split(','),
     connectionTimeout: 1500,
     requestTimeout: 3000,
     retry: { retries: 0 },
@@ -205,28 +211,46 @@ function kafkaClasspath(): string {
     .join(path.delimiter);
 }
 
-async function startKafka(): Promise<void> {
-  const broker = firstBroker();
-  if (ownedPid('kafka', 'kafka.Kafka') !== undefined) {
-    log('kafka: already running');
+/** The variable that names a stack's Kafka, registry (for error messages). */
+function variable(stack: StackSpec, base: 'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL'): string {
+  return stack.name === 'test' ? `TEST_${base}` : base;
+}
+
+/** `fresh`: a Kafka this script started is stopped and its data removed first (topics and groups start empty). */
+async function startKafka(stack: StackSpec, fresh: boolean): Promise<void> {
+  const broker = firstBroker(stack);
+  const { kafkaData, logs, kafkaLog, kafkaStdout } = dirs(stack);
+  const running = ownedPid(stack, 'kafka', 'kafka.Kafka');
+  if (fresh && running !== undefined) await stopPid(stack, 'kafka', running);
+  else if (running !== undefined) {
+    log(`${stack.name}: kafka already running`);
     return;
   }
   if (await portOpen(broker.host, broker.port)) {
-    if (await kafkaReady()) {
-      log(`kafka: a broker already answers at ${stackEnv.kafkaBrokers}; using it`);
+    if (await kafkaReady(stack)) {
+      log(
+        `${stack.name}: a Kafka broker already answers at ${stack.kafkaBrokers}; using it${fresh ? ' (not started here, so its data is kept)' : ''}`,
+      );
       return;
     }
-    throw new ScriptError(`port ${broker.port} is taken by something that is not a Kafka broker; free it or set KAFKA_BROKERS`);
+    throw new ScriptError(
+      `port ${broker.port} is taken by something that is not a Kafka broker; free it or set ${variable(stack, 'KAFKA_BROKERS')}`,
+    );
   }
-  if (!broker.local) throw new ScriptError(`no Kafka broker answers at ${stackEnv.kafkaBrokers} (KAFKA_BROKERS), and it is not local`);
+  if (!broker.local)
+    throw new ScriptError(`no Kafka broker answers at ${stack.kafkaBrokers} (${variable(stack, 'KAFKA_BROKERS')}), and it is not local`);
   await ensureKafkaJars();
-  const configFile = path.join(stateDir, 'kafka', 'server.properties');
+  if (fresh) {
+    log(`${stack.name}: kafka starts on empty data (${path.relative(root, kafkaData)})`);
+    rmSync(kafkaData, { recursive: true, force: true });
+  }
+  const configFile = path.join(stack.stateDir, 'kafka', 'server.properties');
   const template = readFileSync(path.join(root, 'stack', 'kafka', 'server.properties'), 'utf8');
-  mkdirSync(kafkaDataDir, { recursive: true });
+  mkdirSync(kafkaData, { recursive: true });
   writeFileSync(
     configFile,
     template
-      .replaceAll('${DATA_DIR}', kafkaDataDir)
+      .replaceAll('${DATA_DIR}', kafkaData)
       .replaceAll('${BROKER_PORT}', String(broker.port))
       .replaceAll('${CONTROLLER_PORT}', String(broker.port + 1)),
   );
@@ -234,71 +258,76 @@ async function startKafka(): Promise<void> {
   const jvm = [
     '-cp',
     cp,
-    `-Dkafka.logs.dir=${logsDir}`,
+    `-Dkafka.logs.dir=${logs}`,
     `-Dlog4j.configuration=file:${path.join(root, 'stack', 'kafka', 'log4j.properties')}`,
   ];
-  if (!existsSync(path.join(kafkaDataDir, 'meta.properties'))) {
+  if (!existsSync(path.join(kafkaData, 'meta.properties'))) {
     // Kafka's cluster ids are 16 random bytes in base64url; one starting with '-' would be read as an option.
     let clusterId = randomBytes(16).toString('base64url');
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-    log(`kafka: formatting storage (cluster id ${clusterId})`);
+    log(`${stack.name}: kafka: formatting storage (cluster id ${clusterId})`);
     await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted'], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
   const heap = process.env['KAFKA_HEAP_OPTS'] ?? '-Xms256m -Xmx1g';
   const pid = spawnDetached(
+    stack,
     'kafka',
     'java',
     [...heap.split(' '), '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', configFile],
     kafkaStdout,
     process.env,
   );
-  log(`kafka: starting (pid ${pid}), waiting for a metadata response on ${stackEnv.kafkaBrokers}`);
-  const ok = await waitUntil(async () => isAlive(pid) && (await kafkaReady()), 90_000, 1000);
+  log(`${stack.name}: kafka: starting (pid ${pid}), waiting for a metadata response on ${stack.kafkaBrokers}`);
+  const ok = await waitUntil(async () => isAlive(pid) && (await kafkaReady(stack)), 90_000, 1000);
   if (!ok) {
     const alive = isAlive(pid);
-    if (alive) await stopPid('kafka', pid);
-    rmSync(pidFile('kafka'), { force: true });
+    if (alive) await stopPid(stack, 'kafka', pid);
+    rmSync(pidFile(stack, 'kafka'), { force: true });
     throw new ScriptError(
       `Kafka did not become ready within 90 s (${alive ? 'still starting' : 'the process exited'}).\n` +
         `--- last lines of ${path.relative(root, kafkaLog)} ---\n${tail(kafkaLog)}\n--- ${path.relative(root, kafkaStdout)} ---\n${tail(kafkaStdout, 15)}`,
     );
   }
-  log('kafka: ready');
+  log(`${stack.name}: kafka: ready`);
 }
 
 // ---------------------------------------------------------------- Schema registry
 
-async function registryReady(): Promise<boolean> {
+async function registryReady(stack: StackSpec): Promise<boolean> {
   try {
-    const health = await fetch(`${registryServerBase()}/health/ready`, { signal: AbortSignal.timeout(2000) });
+    const health = await fetch(`${registryServerBase(stack)}/health/ready`, { signal: AbortSignal.timeout(2000) });
     if (!health.ok) return false;
-    const subjects = await fetch(`${stackEnv.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(2000) });
+    const subjects = await fetch(`${stack.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(2000) });
     return subjects.ok;
   } catch {
     return false;
   }
 }
 
-async function startRegistry(): Promise<void> {
-  const { url, local } = registryAddress();
-  if (ownedPid('registry', 'apicurio-registry-app') !== undefined) {
-    log('registry: already running');
+async function startRegistry(stack: StackSpec): Promise<void> {
+  const { url, local } = registryAddress(stack);
+  if (ownedPid(stack, 'registry', 'apicurio-registry-app') !== undefined) {
+    log(`${stack.name}: registry already running`);
     return;
   }
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (await portOpen(url.hostname, port)) {
-    if (await registryReady()) {
-      log(`registry: a schema registry already answers at ${stackEnv.schemaRegistryUrl}; using it`);
+    if (await registryReady(stack)) {
+      log(`${stack.name}: a schema registry already answers at ${stack.schemaRegistryUrl}; using it`);
       return;
     }
-    throw new ScriptError(`port ${port} is taken by something that is not a schema registry; free it or set SCHEMA_REGISTRY_URL`);
+    throw new ScriptError(
+      `port ${port} is taken by something that is not a schema registry; free it or set ${variable(stack, 'SCHEMA_REGISTRY_URL')}`,
+    );
   }
   if (!local)
-    throw new ScriptError(`no schema registry answers at ${stackEnv.schemaRegistryUrl} (SCHEMA_REGISTRY_URL), and it is not local`);
+    throw new ScriptError(
+      `no schema registry answers at ${stack.schemaRegistryUrl} (${variable(stack, 'SCHEMA_REGISTRY_URL')}), and it is not local`,
+    );
   await ensureApicurio();
-  const db = new URL(stackEnv.databaseUrl);
+  const db = new URL(stack.databaseUrl);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     QUARKUS_HTTP_HOST: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
@@ -306,94 +335,117 @@ async function startRegistry(): Promise<void> {
     // Schemas live in PostgreSQL so their ids survive restarts, exactly like the Kafka data that refers to them.
     APICURIO_STORAGE_KIND: 'sql',
     APICURIO_STORAGE_SQL_KIND: 'postgresql',
-    APICURIO_DATASOURCE_URL: `jdbc:postgresql://${db.host}/${registryDatabase}`,
+    APICURIO_DATASOURCE_URL: `jdbc:postgresql://${db.host}/${stack.registryDatabase}`,
     APICURIO_DATASOURCE_USERNAME: decodeURIComponent(db.username || 'postgres'),
     APICURIO_DATASOURCE_PASSWORD: decodeURIComponent(db.password),
-    // Apicurio keeps 20 connections open by default (min-size 20): a second stack (tests) would take 40 of
-    // PostgreSQL's 100 for a registry that serves a handful of lookups. 2 to 10 is plenty.
-    APICURIO_DATASOURCE_JDBC_INITIAL_SIZE: '2',
-    APICURIO_DATASOURCE_JDBC_MIN_SIZE: '2',
-    APICURIO_DATASOURCE_JDBC_MAX_SIZE: '10',
     QUARKUS_LOG_CONSOLE_JSON: 'false',
+    // Apicurio keeps 20 connections open by default; two stacks per checkout would take a good part of
+    // PostgreSQL's 100. A registry of a few schemas needs a handful.
+    APICURIO_DATASOURCE_JDBC_INITIAL_SIZE: '1',
+    APICURIO_DATASOURCE_JDBC_MIN_SIZE: '1',
+    APICURIO_DATASOURCE_JDBC_MAX_SIZE: '8',
   };
   const heap = process.env['REGISTRY_HEAP_OPTS'] ?? '-Xms128m -Xmx512m';
-  const pid = spawnDetached('registry', 'java', [...heap.split(' '), '-jar', apicurioJar], registryLog, env);
-  log(`registry: starting Apicurio Registry (pid ${pid}) on ${stackEnv.schemaRegistryUrl}`);
-  const ok = await waitUntil(async () => isAlive(pid) && (await registryReady()), 90_000, 1000);
+  const { registryLog } = dirs(stack);
+  const pid = spawnDetached(stack, 'registry', 'java', [...heap.split(' '), '-jar', apicurioJar], registryLog, env);
+  log(`${stack.name}: registry: starting Apicurio Registry (pid ${pid}) on ${stack.schemaRegistryUrl}`);
+  const ok = await waitUntil(async () => isAlive(pid) && (await registryReady(stack)), 90_000, 1000);
   if (!ok) {
     const alive = isAlive(pid);
-    if (alive) await stopPid('registry', pid);
-    rmSync(pidFile('registry'), { force: true });
+    if (alive) await stopPid(stack, 'registry', pid);
+    rmSync(pidFile(stack, 'registry'), { force: true });
     throw new ScriptError(
       `The schema registry did not become ready within 90 s.\n--- last lines of ${path.relative(root, registryLog)} ---\n${tail(registryLog)}`,
     );
   }
-  log('registry: ready');
+  log(`${stack.name}: registry: ready`);
 }
 
 // ---------------------------------------------------------------- commands
 
-async function up(): Promise<void> {
-  mkdirSync(stateDir, { recursive: true });
-  await ensureDatabases();
-  log('postgres: ready');
-  await startKafka();
-  await startRegistry();
-  await status();
+async function up(stack: StackSpec, fresh: boolean): Promise<void> {
+  assertStacksApart();
+  mkdirSync(stack.stateDir, { recursive: true });
+  await ensureDatabases(stack);
+  log(`${stack.name}: postgres: ready`);
+  await startKafka(stack, fresh);
+  await startRegistry(stack);
+  await status([stack]);
 }
 
-async function down(): Promise<void> {
-  const registry = ownedPid('registry', 'apicurio-registry-app');
-  if (registry !== undefined) await stopPid('registry', registry);
-  const kafka = ownedPid('kafka', 'kafka.Kafka');
-  if (kafka !== undefined) await stopPid('kafka', kafka);
-  if (registry === undefined && kafka === undefined) log('nothing that stack:up started is running');
-  else log('stack stopped');
+async function down(stack: StackSpec): Promise<void> {
+  const registry = ownedPid(stack, 'registry', 'apicurio-registry-app');
+  if (registry !== undefined) await stopPid(stack, 'registry', registry);
+  const kafka = ownedPid(stack, 'kafka', 'kafka.Kafka');
+  if (kafka !== undefined) await stopPid(stack, 'kafka', kafka);
+  if (registry === undefined && kafka === undefined) log(`${stack.name}: nothing that stack:up started is running`);
+  else log(`${stack.name}: stack stopped`);
 }
 
-async function state(name: string, marker: string, ready: () => Promise<boolean>): Promise<{ state: State; ready: boolean; pid?: number }> {
-  const pid = ownedPid(name, marker);
-  const isReady = await ready();
+async function state(
+  stack: StackSpec,
+  name: string,
+  marker: string,
+  ready: (stack: StackSpec) => Promise<boolean>,
+): Promise<{ state: State; ready: boolean; pid?: number }> {
+  const pid = ownedPid(stack, name, marker);
+  const isReady = await ready(stack);
   if (pid !== undefined) return { state: 'running', ready: isReady, pid };
   return { state: isReady ? 'external' : 'stopped', ready: isReady };
 }
 
-async function status(): Promise<boolean> {
-  const kafka = await state('kafka', 'kafka.Kafka', kafkaReady);
-  const registry = await state('registry', 'apicurio-registry-app', registryReady);
-  const pgState = await postgresState();
+/** Prints each stack's services; true when every service of one of them is ready. */
+async function status(shown: readonly StackSpec[]): Promise<boolean> {
   const describe = (s: { state: State; ready: boolean; pid?: number }): string =>
     s.state === 'running'
       ? `running (pid ${s.pid ?? '?'}), ${s.ready ? 'ready' : 'NOT ready'}`
       : s.state === 'external'
         ? 'ready (not started by stack:up)'
         : 'stopped';
-  process.stdout.write(
-    [
-      `kafka      ${stackEnv.kafkaBrokers.padEnd(45)} ${describe(kafka)}`,
-      `registry   ${stackEnv.schemaRegistryUrl.padEnd(45)} ${describe(registry)}`,
-      `postgres   ${new URL(stackEnv.databaseUrl).host.padEnd(45)} ${pgState}`,
-      `logs       ${path.relative(root, logsDir)}/`,
-      '',
-    ].join('\n'),
-  );
-  return kafka.ready && registry.ready && pgState.startsWith('ready');
+  const ready: boolean[] = [];
+  for (const stack of shown) {
+    const kafka = await state(stack, 'kafka', 'kafka.Kafka', kafkaReady);
+    const registry = await state(stack, 'registry', 'apicurio-registry-app', registryReady);
+    const pgState = await postgresState(stack);
+    const role = stack.name === 'dev' ? 'development stack (npm start)' : 'test stack (npm test, npm run bench)';
+    process.stdout.write(
+      [
+        `${role}`,
+        `  kafka      ${stack.kafkaBrokers.padEnd(45)} ${describe(kafka)}`,
+        `  registry   ${stack.schemaRegistryUrl.padEnd(45)} ${describe(registry)}`,
+        `  postgres   ${new URL(stack.databaseUrl).host.padEnd(45)} ${pgState}`,
+        `  databases  ${stack.databases.join(', ')}`,
+        `  logs       ${path.relative(root, dirs(stack).logs)}/`,
+        '',
+      ].join('\n'),
+    );
+    ready.push(kafka.ready && registry.ready && pgState.startsWith('ready'));
+  }
+  return ready.some(Boolean);
+}
+
+/** The stacks a command names (`dev` or `test`), or `fallback` when it names none. */
+function chosen(args: readonly string[], fallback: readonly StackName[]): StackSpec[] {
+  const names = args.filter((a) => !a.startsWith('--'));
+  for (const name of names) if (name !== 'dev' && name !== 'test') throw new ScriptError(`unknown stack ${name}: expected dev or test`);
+  return (names.length > 0 ? (names as StackName[]) : fallback).map((name) => stacks[name]);
 }
 
 async function main(): Promise<void> {
-  const command = process.argv[2];
+  const [command, ...args] = process.argv.slice(2);
   switch (command) {
     case 'up':
-      await up();
+      for (const stack of chosen(args, ['dev'])) await up(stack, args.includes('--fresh'));
       return;
     case 'down':
-      await down();
+      for (const stack of chosen(args, ['dev', 'test'])) await down(stack);
       return;
     case 'status':
-      if (!(await status())) process.exitCode = 1;
+      // Non-zero when no stack shown is fully up (the named one, or both when none is named).
+      if (!(await status(chosen(args, ['dev', 'test'])))) process.exitCode = 1;
       return;
     default:
-      process.stderr.write('usage: node scripts/stack.mts up|down|status\n');
+      process.stderr.write('usage: node scripts/stack.mts up [dev|test] [--fresh] | down [dev|test] | status [dev|test]\n');
       process.exitCode = 2;
   }
 }

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './lib/build.mts';
-import { stackEnv } from './lib/env.mts';
+import { devStack } from './lib/env.mts';
 import { prepareStack } from './lib/prepare.mts';
 import { log, root, run, ScriptError } from './lib/proc.mts';
 
@@ -65,9 +65,9 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Vigil is running.',
-    `  Kafka            ${stackEnv.kafkaBrokers}`,
-    `  Schema registry  ${stackEnv.schemaRegistryUrl}`,
-    `  PostgreSQL       ${new URL(stackEnv.databaseUrl).host}${new URL(stackEnv.databaseUrl).pathname}`,
+    `  Kafka            ${devStack.kafkaBrokers}`,
+    `  Schema registry  ${devStack.schemaRegistryUrl}`,
+    `  PostgreSQL       ${new URL(devStack.databaseUrl).host}${new URL(devStack.databaseUrl).pathname}`,
     ...apps.map((a) => `  ${a.name.padEnd(16)} http://127.0.0.1:${a.port}  (/health, /metrics)`),
     ...(apps.length === 0 ? ['  (no service apps are built yet; the stack is up)'] : []),
     '  CLI              npm run vigil -- --help',

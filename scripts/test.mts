@@ -1,18 +1,22 @@
-// `npm test`: build, bring the local stack up if it is not, prepare the test database, then run the
-// unit, integration and end-to-end tests against the real Kafka, schema registry and PostgreSQL.
-// Arguments are passed to `node --test` (for example `npm test -- --test-name-pattern=replay`).
+// `npm test`: build, bring the test stack up (its own Kafka on empty data, its own registry and database: never the
+// development stack a running `npm start` uses), prepare it, then run the unit, integration and end-to-end tests
+// against the real Kafka, schema registry and PostgreSQL. Arguments are passed to `node --test` (for example
+// `npm test -- --test-name-pattern=replay`). `VIGIL_TEST_KEEP_KAFKA=1` keeps the test Kafka's topics from the last run.
 import { build } from './lib/build.mts';
 import { log, run, ScriptError } from './lib/proc.mts';
-import { stackEnv } from './lib/env.mts';
+import { testStack, testStackEnv } from './lib/env.mts';
 import { prepareStack } from './lib/prepare.mts';
 import { runTests } from './lib/tests.mts';
 
 async function main(): Promise<void> {
   await build();
-  await run(process.execPath, ['scripts/stack.mts', 'up']);
-  // The tests' store is vigil_test: migrate it; topics and schemas are shared with the running stack.
-  await prepareStack({ ...process.env, DATABASE_URL: stackEnv.testDatabaseUrl });
-  await runTests(['unit', 'integration'], process.argv.slice(2));
+  // Fresh topics each run: nothing accumulates across runs, and no test depends on what an earlier one left.
+  const fresh = process.env['VIGIL_TEST_KEEP_KAFKA'] === '1' ? [] : ['--fresh'];
+  await run(process.execPath, ['scripts/stack.mts', 'up', 'test', ...fresh]);
+  const env = testStackEnv();
+  log(`tests use the test stack: Kafka ${testStack.kafkaBrokers}, registry ${testStack.schemaRegistryUrl}, ${testStack.databaseUrl}`);
+  await prepareStack(env);
+  await runTests(['unit', 'integration'], process.argv.slice(2), env);
 }
 
 main().catch((err: unknown) => {

@@ -1,29 +1,113 @@
-// Service addresses for the developer scripts: the same variables and defaults the apps use.
-export const stackEnv = {
-  kafkaBrokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-  schemaRegistryUrl: process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
-  databaseUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil',
-  testDatabaseUrl: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_test',
-};
+// The two local stacks and their addresses. The development stack (`npm start`, `npm run stack:up`) uses the apps'
+// own variables; the test stack (`npm test`, `npm run bench`) has its own Kafka, registry, databases and state
+// directory, so a test or a benchmark never writes to the topics, groups or store of a running `npm start`.
+import path from 'node:path';
+import { ScriptError, root } from './proc.mts';
+
+export type StackName = 'dev' | 'test';
+
+export interface StackSpec {
+  name: StackName;
+  kafkaBrokers: string;
+  schemaRegistryUrl: string;
+  /** The database the stack's apps (or tests) use; migrations go there. */
+  databaseUrl: string;
+  /** Every database the stack needs (the registry's storage included). */
+  databases: string[];
+  /** Apicurio's storage: one per stack, so schema ids of one stack never move under the other. */
+  registryDatabase: string;
+  /** Pid files, Kafka data and logs. */
+  stateDir: string;
+}
+
+const env = process.env;
+
+function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
+function spec(name: StackName, kafkaBrokers: string, schemaRegistryUrl: string, databaseUrl: string, extra: string[] = []): StackSpec {
+  const registryDatabase = `${databaseName(databaseUrl)}_registry`;
+  return {
+    name,
+    kafkaBrokers,
+    schemaRegistryUrl,
+    databaseUrl,
+    databases: [databaseName(databaseUrl), ...extra.map(databaseName), registryDatabase],
+    registryDatabase,
+    stateDir: path.join(root, name === 'dev' ? '.stack' : '.stack-test'),
+  };
+}
+
+/** `npm start` and `npm run stack:up`: the same variables and defaults the apps read. */
+export const devStack = spec(
+  'dev',
+  env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+  env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+  env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil',
+);
+
+/** The benchmarks' database on the test stack. */
+export const benchDatabaseUrl = env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_bench';
+
+/** `npm test` and `npm run bench`: TEST_* variables only, never the development stack's. */
+export const testStack = spec(
+  'test',
+  env['TEST_KAFKA_BROKERS'] ?? '127.0.0.1:19092',
+  env['TEST_SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:18081/apis/ccompat/v7',
+  env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_test',
+  [benchDatabaseUrl],
+);
+
+export const stacks: Record<StackName, StackSpec> = { dev: devStack, test: testStack };
+
+/** Refuses a configuration where the test stack would share a broker, a registry or a database with the development one. */
+export function assertStacksApart(): void {
+  const shared: string[] = [];
+  if (firstBroker(devStack).port === firstBroker(testStack).port) shared.push(`Kafka port ${firstBroker(devStack).port}`);
+  if (registryAddress(devStack).url.host === registryAddress(testStack).url.host)
+    shared.push(`registry ${registryAddress(devStack).url.host}`);
+  for (const db of testStack.databases) if (devStack.databases.includes(db)) shared.push(`database ${db}`);
+  if (shared.length > 0)
+    throw new ScriptError(
+      `the test stack would share ${shared.join(', ')} with the development stack: set TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_URL, TEST_DATABASE_URL or BENCH_DATABASE_URL apart (docs/operations.md)`,
+    );
+}
+
+/**
+ * The environment of a process that works on the test stack: the apps' variables point at it too, so an app or a
+ * CLI a test spawns with the inherited environment can never reach the development stack.
+ */
+export function testStackEnv(databaseUrl = testStack.databaseUrl): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    TEST_KAFKA_BROKERS: testStack.kafkaBrokers,
+    TEST_SCHEMA_REGISTRY_URL: testStack.schemaRegistryUrl,
+    TEST_DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: testStack.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: testStack.schemaRegistryUrl,
+    DATABASE_URL: databaseUrl,
+  };
+}
 
 const localHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-/** Host and port of the first broker, and whether it is one this machine should run. */
-export function firstBroker(): { host: string; port: number; local: boolean } {
-  const first = stackEnv.kafkaBrokers.split(',')[0]?.trim() ?? '';
+/** Host and port of the stack's first broker, and whether it is one this machine should run. */
+export function firstBroker(stack: StackSpec): { host: string; port: number; local: boolean } {
+  const first = stack.kafkaBrokers.split(',')[0]?.trim() ?? '';
   const idx = first.lastIndexOf(':');
   const host = idx > 0 ? first.slice(0, idx) : first;
   const port = idx > 0 ? Number(first.slice(idx + 1)) : 9092;
   return { host, port, local: localHosts.has(host) };
 }
 
-export function registryAddress(): { url: URL; local: boolean } {
-  const url = new URL(stackEnv.schemaRegistryUrl);
+export function registryAddress(stack: StackSpec): { url: URL; local: boolean } {
+  const url = new URL(stack.schemaRegistryUrl);
   return { url, local: localHosts.has(url.hostname) };
 }
 
 /** The base URL of the registry server (ccompat path stripped), for its health endpoint. */
-export function registryServerBase(): string {
-  const { url } = registryAddress();
+export function registryServerBase(stack: StackSpec): string {
+  const { url } = registryAddress(stack);
   return `${url.protocol}//${url.host}`;
 }

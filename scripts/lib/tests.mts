@@ -9,9 +9,15 @@ const patterns: Record<Suite, string[]> = {
   integration: ['dist/**/*.int-spec.js', 'dist/**/*.e2e-spec.js'],
 };
 
-export async function runTests(suites: readonly Suite[], extraArgs: readonly string[] = []): Promise<void> {
+export async function runTests(
+  suites: readonly Suite[],
+  extraArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const files = suites.flatMap((suite) => patterns[suite].flatMap((p) => globSync(p, { cwd: root }))).sort();
   if (files.length === 0) throw new ScriptError(`no test files found for ${suites.join(' + ')}; did the build run?`);
   log(`running ${files.length} test files (${suites.join(' + ')})`);
-  await run(process.execPath, ['--test', '--test-timeout=300000', '--test-force-exit', '--enable-source-maps', ...extraArgs, ...files]);
+  await run(process.execPath, ['--test', '--test-timeout=300000', '--test-force-exit', '--enable-source-maps', ...extraArgs, ...files], {
+    env,
+  });
 }

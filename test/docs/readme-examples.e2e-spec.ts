@@ -27,11 +27,14 @@ function parseJson(text: string, output: string): { data?: unknown; errors?: unk
  * says why in a `<!-- not-run: reason -->` line above it; every other block runs.
  */
 describe('README and docs shell examples', () => {
-  const api = new AppProcess('query-api', {
+  // The test stack's addresses in the apps' own variables: an example never reaches the development stack.
+  const stack = {
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
     DATABASE_URL: testEnv.databaseUrl,
-    QUERY_API_LIVE: 'false',
-  });
-  const env = { ...inheritedEnvironment(), DATABASE_URL: testEnv.databaseUrl };
+  };
+  const api = new AppProcess('query-api', { ...stack, QUERY_API_LIVE: 'false' });
+  const env = { ...inheritedEnvironment(), ...stack };
 
   before(async () => {
     await requireStack(['kafka', 'registry', 'postgres']);

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AuditPublisher, PublishErrorCode, PublishException } from '@vigil/audit-sdk';
 import { EventCodec, EventValidationException, type AuditEvent } from '@vigil/events';
 import { createKafka, RegistryHttpClient } from '@vigil/kafka';
-import { collectFrom, endOffsets, requireStack, testEnv, uniqueName } from '@vigil/testing';
+import { collectFrom, endOffsets, requireStack, testBrokerPid, testEnv, uniqueName } from '@vigil/testing';
 
 const logger = pino({ level: 'silent' });
 const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'publisher-int-spec' }, logger);
@@ -28,15 +26,6 @@ function publisher(overrides: Partial<ConstructorParameters<typeof AuditPublishe
 async function decodeAll(tenant: string, from: Map<string, Map<number, string>>, count: number): Promise<AuditEvent[]> {
   const collected = await collectFrom(kafka, from, (c) => c.length >= count, { filter: (c) => c.message.key?.toString() === tenant });
   return Promise.all(collected.map((c) => codec.decode(c.message.value, c.topic)));
-}
-
-/** The broker process `npm run stack:up` started, if this machine runs it (for pausing it in a fault test). */
-function localBrokerPid(): number | undefined {
-  try {
-    return Number(readFileSync(path.resolve(__dirname, '..', '..', '..', '.stack', 'kafka.pid'), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
 }
 
 describe('AuditPublisher against the real broker and registry', () => {
@@ -134,9 +123,9 @@ describe('AuditPublisher against the real broker and registry', () => {
 
   it(
     'retries through a broker outage and delivers once the broker is back',
-    { skip: localBrokerPid() === undefined && 'the broker was not started by npm run stack:up' },
+    { skip: testBrokerPid() === undefined && 'the test broker was not started by npm test (scripts/stack.mts)' },
     async () => {
-      const pid = localBrokerPid() ?? 0;
+      const pid = testBrokerPid() ?? 0;
       const tenant = uniqueName('tenant');
       const from = await endOffsets(admin, TOPICS);
       const p = publisher({ retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 } });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
@@ -9,13 +7,13 @@ import {
   AppProcess,
   collectFrom,
   endOffsets,
-  repoRoot,
   requireStack,
   startGroupAtEnd,
   TcpProxy,
   testEnv,
   uniqueName,
   waitFor,
+  testBrokerPid,
 } from '@vigil/testing';
 import { allTopics } from '@vigil/events';
 import { TestStore } from './materializer-test.util';
@@ -44,14 +42,6 @@ async function materializer(store: TestStore, groupId: string, databaseUrl = sto
     // A killed instance's partitions move after 6 s instead of 30 s.
     MATERIALIZER_SESSION_TIMEOUT_MS: '6000',
   }).start();
-}
-
-function brokerPid(): number | undefined {
-  try {
-    return Number(readFileSync(path.join(repoRoot, '.stack', 'kafka.pid'), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
 }
 
 describe('materializer (real Kafka, registry and PostgreSQL; the app as a process)', () => {
@@ -226,9 +216,9 @@ describe('materializer (real Kafka, registry and PostgreSQL; the app as a proces
 
   it(
     'keeps every event through a broker outage',
-    { skip: brokerPid() === undefined && 'the broker was not started by npm run stack:up' },
+    { skip: testBrokerPid() === undefined && 'the test broker was not started by npm test (scripts/stack.mts)' },
     async () => {
-      const pid = brokerPid() ?? 0;
+      const pid = testBrokerPid() ?? 0;
       const store = await new TestStore().create();
       const groupId = uniqueName('vigil-materializer');
       await startGroupAtEnd(kafka, admin, groupId, allTopics());

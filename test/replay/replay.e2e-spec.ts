@@ -94,9 +94,11 @@ describe('vigil replay', () => {
     const env = cliEnv(writeConnectorsFile(name, hec.url, { maxEvents: 200 }));
     const args = ['replay', '--connector', name, '--from', from];
     const first = spawnCli(args, env);
+    // Under way once the SIEM took 1,000 events of the range, whoever published them: the topic may hold events of
+    // earlier runs in the range too (a long-lived stack), and the replay sends those first in the partition.
     await waitFor(
-      () => countsOf(hec.eventIds(), lastTwoDays),
-      (c) => [...c.values()].filter((n) => n > 0).length >= 1000,
+      () => hec.eventIds().length,
+      (n) => n >= 1000,
       'the replay to be under way',
       60_000,
     ).catch(async (err: unknown) => {

@@ -94,8 +94,7 @@ export class ConnectorRunner implements ConnectorControl {
         group: this.groupId,
         topics: this.topics,
         fromBeginning: definition.startFrom === 'earliest',
-        // `latest` means "from the connector's first start", not "from each restart".
-        latestOnce: true,
+        latestApplies: 'first-start',
         concurrency: PARTITIONS_CONCURRENTLY,
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },

@@ -59,8 +59,9 @@ export class AuditBatchConsumer {
       {
         groupId: options.group,
         topics: options.topics,
-        // latestOnce pins the ends at the first start (pinStart); every partition without an offset then starts at the beginning.
-        fromBeginning: options.latestOnce === true ? true : (options.fromBeginning ?? true),
+        // Latest once: the host commits the ends itself at the first start; every partition without a commit after that
+        // (added later, or a topic created later) is read from its beginning.
+        fromBeginning: this.latestOnce || (options.fromBeginning ?? true),
         partitionsConsumedConcurrently: options.concurrency ?? 3,
         ...(options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: options.sessionTimeoutMs }),
         ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
@@ -112,9 +113,6 @@ export class AuditBatchConsumer {
     const deadLetters = sender && { send: (letters: readonly DeadLetter[]) => this.sendLetters(sender, letters) };
     if (this.options.undecodable !== 'skip' && sender === undefined)
       throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
-    if (this.options.latestOnce === true && this.options.fromBeginning === false && until === undefined && options.from === undefined) {
-      await this.pinStart();
-    }
     this.processor = new AuditBatchProcessor({
       codec: this.deps.codec,
       deadLetters,
@@ -123,6 +121,7 @@ export class AuditBatchConsumer {
       classify: this.options.classify,
       logger: this.deps.logger,
     });
+    if (this.latestOnce && until === undefined) await this.commitFirstStart();
     await this.consumer.start();
     if (options.from !== undefined) {
       await this.whenJoined();
@@ -180,25 +179,23 @@ export class AuditBatchConsumer {
       .finally(() => (this.lagRun = undefined));
   }
 
-  /** Where a partition the group never committed starts. */
+  /** Where a partition the group never committed starts (for a latest-once group: where it started, the first time). */
   private get startFrom(): StartFrom {
-    return (this.options.fromBeginning ?? true) || this.options.latestOnce === true ? 'earliest' : 'latest';
+    return (this.options.fromBeginning ?? true) || this.latestOnce ? 'earliest' : 'latest';
   }
 
-  /** latestOnce: at the group's very first start, commits every partition's current end, so "latest" holds from now on. */
-  private async pinStart(): Promise<void> {
-    if (!(await this.admin.neverCommitted(this.group, this.options.topics))) return;
-    const ends = new Map<string, Map<number, string>>();
-    for (const topic of this.options.topics) {
-      ends.set(topic, new Map((await this.admin.watermarks(topic)).map((w) => [w.partition, w.high] as const)));
-    }
-    try {
-      await this.admin.commitGroupOffsets(this.group, ends);
-      this.deps.logger.info({ groupId: this.group }, 'first start: reading from the current end of every partition (startFrom latest)');
-    } catch (err) {
-      // Another instance of the group is starting at the same moment and pins (or already consumes) for both.
-      this.deps.logger.warn({ groupId: this.group, err: (err as Error).message }, 'could not pin the start positions');
-    }
+  private get latestOnce(): boolean {
+    return this.options.fromBeginning === false && this.options.latestApplies === 'first-start';
+  }
+
+  /** The group's first start commits the topics' ends, so "latest" is decided once and never again on a restart. */
+  private async commitFirstStart(): Promise<void> {
+    const committed = await this.admin.commitFirstStartPositions(this.group, this.options.topics, 'latest');
+    if (committed.size > 0)
+      this.deps.logger.info(
+        { groupId: this.group, topics: [...committed.keys()] },
+        'first start: every partition starts at its end (startFrom latest), committed so restarts resume from there',
+      );
   }
 
   /** The ends of a bounded read, and which partitions still have to reach them. */

@@ -54,12 +54,12 @@ export interface AuditBatchHandlerOptions {
   /** Where a group without committed offsets starts (default: the earliest retained offset). */
   fromBeginning?: boolean;
   /**
-   * With `fromBeginning: false`: "latest" applies once. At the group's first start (it never committed anything)
-   * every partition's current end is committed before reading, and from then on a partition without a committed
-   * offset (one added later, a new topic) starts at its beginning. Without this, kafkajs starts every partition the
-   * group never committed at its end again on each start, silently skipping what arrived while it was stopped.
+   * With `fromBeginning: false`, when "latest" applies. `first-start`: once, when the group has committed nothing on
+   * its topics; the host then commits every partition's end before it joins, so no restart skips an event, and a
+   * partition or topic added later starts at its beginning (a connector). `every-start` (default): at every start,
+   * for a partition without a commit (a per-process group deleted on stop, such as the live tail's).
    */
-  latestOnce?: boolean;
+  latestApplies?: 'first-start' | 'every-start';
   /** Partitions handled at once (default 3). */
   concurrency?: number;
   sessionTimeoutMs?: number;

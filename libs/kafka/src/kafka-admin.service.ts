@@ -109,12 +109,40 @@ export class KafkaAdminService implements OnApplicationShutdown {
     return [...(await this.committedOffsets(groupId, topics)).values()].every((partitions) => partitions.size === 0);
   }
 
-  /** Messages per topic the group has not committed yet (a partition it never committed starts at `startFrom`). */
+  /**
+   * Messages per topic the group has not committed yet. `startFrom` is where a group that committed nothing starts
+   * (its first start); once it committed anywhere, a partition it never committed starts at its beginning (a
+   * partition or topic added later), as the consumer host reads it.
+   */
   async lag(groupId: string, topics: readonly string[], startFrom: StartFrom): Promise<Record<string, number>> {
     const committed = await this.committedOffsets(groupId, topics);
+    const started = [...committed.values()].some((partitions) => partitions.size > 0);
     const lag: Record<string, number> = {};
-    for (const topic of topics) lag[topic] = topicLag(await this.watermarks(topic), committed.get(topic), startFrom);
+    for (const topic of topics) lag[topic] = topicLag(await this.watermarks(topic), committed.get(topic), started ? 'earliest' : startFrom);
     return lag;
+  }
+
+  /** Every partition's earliest or latest offset, for those of the topics that exist. */
+  async startPositions(topics: readonly string[], startFrom: StartFrom): Promise<OffsetMap> {
+    const existing = new Set(await this.listTopics());
+    const positions: OffsetMap = new Map();
+    for (const topic of topics.filter((t) => existing.has(t))) {
+      const watermarks = await this.watermarks(topic);
+      positions.set(topic, new Map(watermarks.map(({ partition, low, high }) => [partition, startFrom === 'earliest' ? low : high])));
+    }
+    return positions;
+  }
+
+  /**
+   * A group's first start: when it has committed nothing on the topics, commits `startFrom` for every partition of
+   * them, so the start position is decided once and every later start (and `lag`) resumes from a commit. Returns what
+   * it committed (nothing when the group had positions already). The group must have no member.
+   */
+  async commitFirstStartPositions(groupId: string, topics: readonly string[], startFrom: StartFrom): Promise<OffsetMap> {
+    if (!(await this.neverCommitted(groupId, topics))) return new Map();
+    const positions = await this.startPositions(topics, startFrom);
+    await this.commitGroupOffsets(groupId, positions);
+    return positions;
   }
 
   /** True when no member is in the group (nobody consumes with it right now). */

@@ -175,7 +175,11 @@ export class ReplayUseCase {
     const fresh = await this.admin.neverCommitted(group, definition.categories.map(topicFor));
     if (!fresh || !(await this.admin.groupIsIdle(group)))
       return `not handed over: ${definition.name} started consuming during the replay; events between the replay's end and its offsets may be sent twice (deduplicate by event id)`;
-    await this.admin.commitGroupOffsets(group, checkpoint.plan.end);
+    // The connector's topics the replay did not cover get their startFrom positions now: with every partition
+    // committed, the live consumer treats this as its first start already done (docs/connectors.md).
+    const offsets = await this.admin.startPositions(definition.categories.map(topicFor), definition.startFrom);
+    for (const [topic, ends] of checkpoint.plan.end) offsets.set(topic, new Map(ends));
+    await this.admin.commitGroupOffsets(group, offsets);
     return `handed over: ${group} starts at the replay's end offsets, so the live stream continues with no gap and no overlap`;
   }
 }

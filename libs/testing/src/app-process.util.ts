@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { inheritedEnvironment } from '@vigil/config';
@@ -6,6 +7,19 @@ import { waitFor } from './wait.util';
 
 /** The repository root, from a compiled file under dist/libs/testing/src. */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+
+/**
+ * The test stack's broker process, when `npm test` (scripts/stack.mts, state in .stack-test/) started it on this
+ * machine: fault tests pause it. Never the development stack's broker.
+ */
+export function testBrokerPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(repoRoot, '.stack-test', 'kafka.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function freePort(): Promise<number> {
   const server = createServer();

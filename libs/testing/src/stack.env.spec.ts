@@ -10,7 +10,7 @@ describe('requireStack', () => {
       const started = Date.now();
       await assert.rejects(
         requireStack(['kafka']),
-        /Kafka \(127\.0\.0\.1:1\) not reachable\. Start the local stack with `npm run stack:up`/,
+        /Kafka \(127\.0\.0\.1:1\) not reachable\. Start the test stack with `npm run stack:up -- test`/,
       );
       assert.ok(Date.now() - started < 3000, 'should fail within the connect timeout, not hang');
     } finally {

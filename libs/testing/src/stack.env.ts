@@ -3,10 +3,14 @@ import { createConnection } from 'node:net';
 import { z } from 'zod';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
 
-/** The variables the integration tests read: the apps' own Kafka and registry variables, and the test database. */
+/**
+ * The variables the integration tests and benchmarks read: the test stack's (npm test starts it on its own ports),
+ * never the apps' KAFKA_BROKERS, SCHEMA_REGISTRY_URL or DATABASE_URL, so no test reaches the development stack of a
+ * running `npm start`. Defaults match scripts/lib/env.mts.
+ */
 export const testStackEnvSchema = defineConfig({
-  KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS,
-  SCHEMA_REGISTRY_URL: registryEnv.SCHEMA_REGISTRY_URL,
+  TEST_KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS.unwrap().default(['127.0.0.1:19092']),
+  TEST_SCHEMA_REGISTRY_URL: registryEnv.SCHEMA_REGISTRY_URL.unwrap().default('http://127.0.0.1:18081/apis/ccompat/v7'),
   TEST_DATABASE_URL: databaseEnv.DATABASE_URL.unwrap().default('postgres://postgres@127.0.0.1:5432/vigil_test'),
   /** Log level of the loggers tests hand to the code under test (silent unless debugging a test). */
   TEST_LOG_LEVEL: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('silent'),
@@ -14,10 +18,10 @@ export const testStackEnvSchema = defineConfig({
 
 const stack = loadConfig(testStackEnvSchema);
 
-/** Addresses of the real services the integration tests use (same variables and defaults as the apps). */
+/** Addresses of the test stack's real services. */
 export const testEnv = {
-  kafkaBrokers: stack.KAFKA_BROKERS,
-  schemaRegistryUrl: stack.SCHEMA_REGISTRY_URL,
+  kafkaBrokers: stack.TEST_KAFKA_BROKERS,
+  schemaRegistryUrl: stack.TEST_SCHEMA_REGISTRY_URL,
   databaseUrl: stack.TEST_DATABASE_URL,
   logLevel: stack.TEST_LOG_LEVEL,
 };
@@ -72,7 +76,7 @@ export async function requireStack(
   }
   if (down.length > 0) {
     throw new Error(
-      `${down.join(', ')} not reachable. Start the local stack with \`npm run stack:up\` (or run \`npm test\`, which starts it).`,
+      `${down.join(', ')} not reachable. Start the test stack with \`npm run stack:up -- test\` (or run \`npm test\`, which starts it).`,
     );
   }
 }
