@@ -7,3 +7,4 @@ export * from './event.codec';
 export * from './event.exception';
 export * from './event.validator';
 export * from './schema.constants';
+export * from './avro-bounds.validator';

@@ -56,7 +56,12 @@ export interface AuditBatchHandlerOptions {
   concurrency?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
-  retry?: { initialMs?: number; maxMs?: number };
+  /**
+   * Backoff between attempts at a failed batch (default 500 ms doubling to 30 s; transient failures retry for as
+   * long as they last), and how many attempts a failure of no known class gets before its event is isolated and
+   * dead-lettered (`unknownAttempts`, default 3).
+   */
+  retry?: { initialMs?: number; maxMs?: number; unknownAttempts?: number };
   /**
    * Undecodable messages: `dead-letter` (default) writes each to audit.dlq once with its coded reason;
    * `skip` drops them (a reader whose messages another group already dead-letters, e.g. the live tail).

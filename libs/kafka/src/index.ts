@@ -23,3 +23,4 @@ export * from './consumer-host.exception';
 export * from './consumer-host.module';
 export * from './raw-kafka.factory';
 export * from './kafka.producer';
+export * from './failure-class.mapper';

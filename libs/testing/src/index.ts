@@ -9,3 +9,4 @@ export * from './bench.env';
 export * from './store-event.factory';
 export * from './scratch-store.util';
 export * from './event-filter-cases.util';
+export * from './avro-bytes.util';
