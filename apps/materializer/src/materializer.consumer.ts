@@ -12,7 +12,8 @@ import { MaterializerMetrics } from './materializer-metrics.service';
  * Consumer group `vigil-materializer` on every audit topic. The consumer host decodes each partition batch
  * (undecodable messages go to audit.dlq) and commits it only after this handler resolved; the handler writes
  * the batch in one transaction (COPY + INSERT ... ON CONFLICT DO NOTHING) and hands back what cannot be a row.
- * PostgreSQL or registry outages make the batch retry in place until they are back.
+ * PostgreSQL or registry outages make the partition retry with backoff until they are back; a row PostgreSQL refuses
+ * (index row too large, invalid byte sequence, ...) is isolated by the host and dead-lettered with its SQLSTATE.
  */
 @Injectable()
 export class MaterializerConsumer {

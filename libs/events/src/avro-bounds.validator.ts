@@ -37,6 +37,94 @@ function minBytes(type: avsc.Type, seen = new Set<avsc.Type>()): number {
   }
 }
 
+/** One value's check, compiled once per writer type (walking avsc's types per message cost as much as decoding). */
+type Step = (walk: AvroBoundsValidator, depth: number) => void;
+
+const compiled = new WeakMap<avsc.Type, Step>();
+
+function compile(type: avsc.Type): Step {
+  const cached = compiled.get(type);
+  if (cached !== undefined) return cached;
+  // Recursive schemas refer back to a type being compiled: the reference resolves once the step is built.
+  let step: Step = (walk, depth) => step(walk, depth);
+  compiled.set(type, (walk, depth) => step(walk, depth));
+  step = build(type);
+  compiled.set(type, step);
+  return step;
+}
+
+function build(type: avsc.Type): Step {
+  const t = type as unknown as Record<string, unknown>;
+  const name = type.typeName;
+  switch (name) {
+    case 'null':
+      return () => undefined;
+    case 'boolean':
+      return (walk) => walk.skip(1);
+    case 'int':
+    case 'long':
+      return (walk) => void walk.long();
+    case 'float':
+      return (walk) => walk.skip(4);
+    case 'double':
+      return (walk) => walk.skip(8);
+    case 'string':
+    case 'bytes':
+      return (walk) => walk.skip(walk.long());
+    case 'fixed': {
+      const size = t['size'] as number;
+      return (walk) => walk.skip(size);
+    }
+    case 'enum': {
+      const symbols = (t['symbols'] as string[]).length;
+      return (walk) => {
+        const index = walk.long();
+        if (index < 0 || index >= symbols) walk.fail(`has enum index ${index} out of range`);
+      };
+    }
+    case 'record':
+    case 'error': {
+      const fields = (t['fields'] as { type: avsc.Type }[]).map((f) => f.type);
+      const steps: Step[] = [];
+      const nested = (walk: AvroBoundsValidator, depth: number): void => {
+        walk.enter(depth);
+        for (const fieldStep of steps) fieldStep(walk, depth + 1);
+      };
+      compiled.set(type, nested);
+      steps.push(...fields.map(compile));
+      return nested;
+    }
+    case 'array':
+    case 'map': {
+      const items = (name === 'array' ? t['itemsType'] : t['valuesType']) as avsc.Type;
+      const perItem = minBytes(items) + (name === 'map' ? 1 : 0);
+      const keyed = name === 'map';
+      let itemStep: Step | undefined;
+      return (walk, depth) => {
+        walk.enter(depth);
+        itemStep ??= compile(items);
+        walk.blocks(itemStep, perItem, keyed, depth);
+      };
+    }
+    default: {
+      if (name.startsWith('union')) {
+        const branches = t['types'] as avsc.Type[];
+        let steps: Step[] | undefined;
+        return (walk, depth) => {
+          walk.enter(depth);
+          steps ??= branches.map(compile);
+          const index = walk.long();
+          const branch = steps[index];
+          if (branch === undefined) return walk.fail(`has union index ${index} out of range`);
+          branch(walk, depth + 1);
+        };
+      }
+      if (name.startsWith('logical:')) return compile(t['underlyingType'] as avsc.Type);
+      return (walk) => walk.fail(`has a value of unsupported type ${name}`);
+    }
+  }
+}
+
 /**
  * Walks an Avro body against its writer schema before avsc decodes it: every block count, length and union or
  * enum index is checked against the bytes left (avsc would allocate first: a claimed 2^40 array items exhaust the
@@ -44,20 +132,24 @@ function minBytes(type: avsc.Type, seen = new Set<avsc.Type>()): number {
  */
 export class AvroBoundsValidator {
   private pos = 0;
-  private readonly minSizes = new Map<avsc.Type, number>();
 
   private constructor(
     private readonly buf: Buffer,
     private readonly bounds: AvroBounds,
   ) {}
 
-  /** Throws EventDecodeException (`too-large`, `too-deep` or `avro`) when the body cannot be decoded within bounds. */
+  /** Throws EventDecodeException (`too-deep` or `avro`) when the body cannot be decoded within bounds. */
   static check(type: avsc.Type, body: Buffer, bounds: AvroBounds = DEFAULT_AVRO_BOUNDS): void {
-    new AvroBoundsValidator(body, bounds).value(type, 0);
+    compile(type)(new AvroBoundsValidator(body, bounds), 0);
   }
 
-  private fail(rule: string): never {
+  fail(rule: string): never {
     throw new EventDecodeException(`Avro body ${rule} (at byte ${this.pos} of ${this.buf.length})`, 'avro');
+  }
+
+  enter(depth: number): void {
+    if (depth > this.bounds.maxDepth)
+      throw new EventDecodeException(`Avro body nests deeper than ${this.bounds.maxDepth} levels`, 'too-deep');
   }
 
   private left(): number {
@@ -65,7 +157,7 @@ export class AvroBoundsValidator {
   }
 
   /** A zigzag varint as a JS number (exact up to 2^53, which is all a bound needs). */
-  private long(): number {
+  long(): number {
     let result = 0;
     let factor = 1;
     for (let i = 0; i < 10; i++) {
@@ -78,23 +170,13 @@ export class AvroBoundsValidator {
     return this.fail('has a number longer than 10 bytes');
   }
 
-  private skip(bytes: number): void {
+  skip(bytes: number): void {
     if (bytes < 0 || bytes > this.left()) this.fail(`claims ${bytes} bytes where ${this.left()} are left`);
     this.pos += bytes;
   }
 
-  private minSize(type: avsc.Type): number {
-    let size = this.minSizes.get(type);
-    if (size === undefined) {
-      size = minBytes(type);
-      this.minSizes.set(type, size);
-    }
-    return size;
-  }
-
   /** Block counts of an array or map, each checked against the bytes left before any item is read. */
-  private blocks(items: avsc.Type, depth: number, keyed: boolean): void {
-    const perItem = this.minSize(items) + (keyed ? 1 : 0);
+  blocks(item: Step, perItem: number, keyed: boolean, depth: number): void {
     for (let count = this.long(); count !== 0; count = this.long()) {
       if (count < 0) {
         count = -count;
@@ -104,56 +186,7 @@ export class AvroBoundsValidator {
         this.fail(`claims ${count} items where ${this.left()} bytes are left`);
       for (let i = 0; i < count; i++) {
         if (keyed) this.skip(this.long());
-        this.value(items, depth + 1);
-      }
-    }
-  }
-
-  private value(type: avsc.Type, depth: number): void {
-    if (depth > this.bounds.maxDepth)
-      throw new EventDecodeException(`Avro body nests deeper than ${this.bounds.maxDepth} levels`, 'too-deep');
-    const t = type as unknown as Record<string, unknown>;
-    switch (type.typeName) {
-      case 'null':
-        return;
-      case 'boolean':
-        return this.skip(1);
-      case 'int':
-      case 'long':
-        this.long();
-        return;
-      case 'float':
-        return this.skip(4);
-      case 'double':
-        return this.skip(8);
-      case 'string':
-      case 'bytes':
-        return this.skip(this.long());
-      case 'fixed':
-        return this.skip(t['size'] as number);
-      case 'enum': {
-        const index = this.long();
-        if (index < 0 || index >= (t['symbols'] as string[]).length) this.fail(`has enum index ${index} out of range`);
-        return;
-      }
-      case 'record':
-      case 'error':
-        for (const field of t['fields'] as { type: avsc.Type }[]) this.value(field.type, depth + 1);
-        return;
-      case 'array':
-        return this.blocks(t['itemsType'] as avsc.Type, depth, false);
-      case 'map':
-        return this.blocks(t['valuesType'] as avsc.Type, depth, true);
-      default: {
-        if (type.typeName.startsWith('union')) {
-          const types = t['types'] as avsc.Type[];
-          const index = this.long();
-          const branch = types[index];
-          if (branch === undefined) return this.fail(`has union index ${index} out of range`);
-          return this.value(branch, depth + 1);
-        }
-        if (type.typeName.startsWith('logical:')) return this.value(t['underlyingType'] as avsc.Type, depth);
-        return this.fail(`has a value of unsupported type ${type.typeName}`);
+        item(this, depth + 1);
       }
     }
   }
