@@ -29,8 +29,6 @@ export interface CorpusSchemaIds {
   protobuf: number;
 }
 
-const DECODE = ['framing', 'unknown-schema', 'bad-schema', 'avro', 'too-large', 'too-deep', 'envelope'];
-
 /** A seeded generator, so a failing case can be found again by its name. */
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -52,7 +50,19 @@ function emoji(rand: () => number, n: number): string {
 function yearOne(day: number): number {
   const date = new Date(0);
   date.setUTCFullYear(1, 0, day);
-  return date.getTime() * 1000;
+  return date.getTime() * 1000; // not exact beyond 2^53; callers use it in milliseconds
+}
+
+/** An Avro long of any size (zigzag varint), for values a JS number cannot hold exactly. */
+function bigLong(n: bigint): Buffer {
+  let z = n >= 0n ? n * 2n : -n * 2n - 1n;
+  const bytes: number[] = [];
+  while (z >= 0x80n) {
+    bytes.push(Number(z & 0x7fn) | 0x80);
+    z >>= 7n;
+  }
+  bytes.push(Number(z));
+  return Buffer.from(bytes);
 }
 
 /** The body of an event as this build writes it (no validation: a producer may be old or hostile). */
@@ -71,7 +81,8 @@ export function hostileCorpus(ids: CorpusSchemaIds, tenant: string, seed = 11): 
   const event = (overrides: Partial<AuthenticationEvent> = {}): AuthenticationEvent =>
     anAuditEvent({ tenantId: tenant, id: v7(), attributes: {}, ...overrides });
   const bad = (name: string, value: Buffer | null, reasons: readonly string[], eventId?: string): void => {
-    const decodes = !reasons.some((r) => DECODE.includes(r));
+    // Cases built from an event the codec reads (the store refuses it) carry its id; the others do not decode.
+    const decodes = eventId !== undefined;
     cases.push({ name, key: key(), value, expected: { kind: 'dead-letter', reasons }, decodes, ...(eventId !== undefined && { eventId }) });
   };
   const valid = (name: string, e: AuthenticationEvent, expected: Expected = { kind: 'stored' }): void => {
@@ -148,7 +159,9 @@ export function hostileCorpus(ids: CorpusSchemaIds, tenant: string, seed = 11): 
   }
   for (let i = 0; i < 5; i++) {
     const e = event({ actor: { id: emoji(rand, 800), name: null, type: 'USER', roles: [] } });
-    bad(`actor.id of 800 emoji #${i}`, confluentFramed(ids.avro, avroBody(e)), ['store-limit'], e.id);
+    // 3,200 UTF-8 bytes, but from 64 code points sharing their first bytes: PostgreSQL compresses the index tuple
+    // under the btree limit, so this one is stored (random CJK above does not compress and is refused).
+    valid(`actor.id of 800 emoji #${i}`, e);
   }
   for (let i = 0; i < 5; i++) {
     const e = event({ action: `user.login.${cjk(rand, 1000)}` });
@@ -165,25 +178,29 @@ export function hostileCorpus(ids: CorpusSchemaIds, tenant: string, seed = 11): 
             : field === 'tenantId'
               ? event({ tenantId: `${tenant}\u0000` })
               : event({ attributes: { k: nul } });
-      bad(`NUL in ${field} #${i}`, confluentFramed(ids.avro, avroBody(e)), ['store-data', 'envelope'], e.id);
+      // The store's mapper drops NUL (jsonb and text refuse it) and stores the rest.
+      valid(`NUL in ${field} #${i}`, e);
     }
   }
   for (const ip of ['not-an-ip', '999.1.1.1', cjk(rand, 5)]) {
     const e = event({ client: { ip, userAgent: null } });
-    bad(`client.ip "${ip}"`, confluentFramed(ids.avro, avroBody(e)), ['store-data', 'envelope'], e.id);
+    // Stored with client_ip null and the raw value kept in an attribute (audit-event.mapper.ts).
+    valid(`client.ip "${ip}"`, e);
   }
-  const farFuture = event({ time: 2 ** 62 });
-  bad(
-    'time 2^62 µs (beyond PostgreSQL timestamps)',
-    confluentFramed(ids.avro, avroBody(farFuture)),
-    ['store-data', 'envelope'],
-    farFuture.id,
-  );
 
-  // Valid though odd: stored (and delivered).
-  for (let i = 0; i < 5; i++)
-    valid(`year 9999 #${i}`, event({ time: Date.UTC(9999, 11, 31 - i) * 1000, observedTime: Date.UTC(9999, 11, 31) * 1000 }));
-  for (let i = 0; i < 5; i++) valid(`year 1 #${i}`, event({ time: yearOne(1 + i), observedTime: yearOne(1 + i) }), { kind: 'expired' });
+  // Valid though odd: stored (and delivered). The largest time a JS number holds exactly, 2^53 µs, is in 2255.
+  valid('time 2^53 - 2 µs (year 2255)', event({ time: 2 ** 53 - 2 }));
+  // Years 9999 and 1 in microseconds are beyond 2^53: written as a producer in another language would, byte by byte.
+  // avsc reads Avro longs as JS numbers and refuses those beyond 2^53: such an event is undecodable here (`avro`).
+  const timed = (name: string, micros: bigint): void => {
+    const body = avroBody(event({ time: 0 }));
+    const idBytes = 1 + 36; // the id: a one-byte length, then 36 characters; `time` follows
+    bad(name, confluentFramed(ids.avro, Buffer.concat([body.subarray(0, idBytes), bigLong(micros), body.subarray(idBytes + 1)])), ['avro']);
+  };
+  for (let i = 0; i < 5; i++) timed(`year 9999 #${i}`, BigInt(Date.UTC(9999, 11, 31 - i)) * 1000n);
+  for (let i = 0; i < 5; i++) timed(`year 1 #${i}`, BigInt(yearOne(1 + i) / 1000) * 1000n);
+  // Within 2^53 µs: 1684 and 2255 are stored (in the default partition). 1684 is older than any retention, yet
+  for (let i = 0; i < 3; i++) valid(`year 1684 #${i}`, event({ time: -(2 ** 53) + 2 + i }));
   for (let i = 0; i < 5; i++) {
     const e = event({ actor: { id: cjk(rand, 100), name: cjk(rand, 2000), type: 'USER', roles: [] } });
     valid(`100 CJK actor.id, 2,000 CJK actor.name #${i}`, e);
