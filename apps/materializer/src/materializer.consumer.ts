@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { APP_CONFIG } from '@vigil/config';
 import { allTopics } from '@vigil/events';
 import { AuditBatchHandler, type BatchOutcome, type DecodedBatch, type DeadLetter } from '@vigil/kafka';
-import { AuditEventRepository, BatchMaterializer, classifyStoreFailure, PartitionManager, PG_POOL } from '@vigil/store';
+import { AuditEventRepository, BatchMaterializer, PartitionManager, PG_POOL } from '@vigil/store';
 import type { MaterializerConfig } from './materializer.config';
 import { MaterializerMetrics } from './materializer-metrics.service';
 
@@ -12,8 +12,8 @@ import { MaterializerMetrics } from './materializer-metrics.service';
  * Consumer group `vigil-materializer` on every audit topic. The consumer host decodes each partition batch
  * (undecodable messages go to audit.dlq) and commits it only after this handler resolved; the handler writes
  * the batch in one transaction (COPY + INSERT ... ON CONFLICT DO NOTHING) and hands back what cannot be a row.
- * PostgreSQL or registry outages make the batch retry in place until they are back; an event the store refuses
- * (an index row too large, a value a column cannot hold) is found by splitting the batch and dead-lettered.
+ * PostgreSQL or registry outages make the partition retry with backoff until they are back; a row PostgreSQL refuses
+ * (index row too large, invalid byte sequence, ...) is isolated by the host and dead-lettered with its SQLSTATE.
  */
 @Injectable()
 export class MaterializerConsumer {
@@ -38,8 +38,6 @@ export class MaterializerConsumer {
     concurrency: self.config.MATERIALIZER_CONCURRENCY,
     maxBytesPerPartition: self.config.MATERIALIZER_MAX_BYTES_PER_PARTITION,
     sessionTimeoutMs: self.config.MATERIALIZER_SESSION_TIMEOUT_MS,
-    // A store error is the data's (dead-letter the events at fault), the server's (retry) or unknown (bounded retries).
-    classify: classifyStoreFailure,
   }))
   async store(batch: DecodedBatch): Promise<BatchOutcome> {
     const timer = this.metrics.batchSeconds.startTimer({ topic: batch.topic });

@@ -98,9 +98,6 @@ export class ConnectorRunner implements ConnectorControl {
         concurrency: PARTITIONS_CONCURRENTLY,
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
-        // Deliveries retry and dead-letter by themselves (BatchDelivery): what reaches the host is Kafka refusing a dead
-        // letter or the connector stopping, never one event's fault. Retried in place; never split into dead letters.
-        classify: () => ({ class: 'transient', reason: 'connector' }),
         // A replay reports progress, not lag.
         ...(deps.range === undefined ? { lagIntervalMs: deps.lagIntervalMs ?? 10_000 } : { until: deps.range.until }),
       },

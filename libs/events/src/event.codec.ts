@@ -1,8 +1,8 @@
-import { checkAvroBounds } from './avro-bounds.util';
 import avsc from 'avsc';
 import { fromAvro, readerType, toAvro, type AvroEvent } from './avro.codec';
 import { categoryOfTopic, subjectFor } from './event-catalog.service';
-import { EventDecodeException, SchemaRegistryException } from './event.exception';
+import { AvroBoundsValidator, DEFAULT_AVRO_BOUNDS, type AvroBounds } from './avro-bounds.validator';
+import { EventDecodeException, SchemaFormatException, SchemaRegistryException } from './event.exception';
 import { TOPIC_SCHEMAS } from './generated/schemas';
 import type { AuditEvent, Category } from './generated/event.types';
 
@@ -13,6 +13,7 @@ import type { AuditEvent, Category } from './generated/event.types';
 export interface SchemaRegistryPort {
   register(subject: string, schema: object): Promise<number>;
   lookup(subject: string, schema: object): Promise<number | undefined>;
+  /** The writer schema of an id; rejects with SchemaFormatException when it is not an Avro schema. */
   schemaById(id: number): Promise<object>;
 }
 
@@ -26,6 +27,13 @@ export interface EventCodecOptions {
    * `lookup`: only look its id up; a subject that lacks the schema is an error (locked-down registries).
    */
   schemaIds: 'register' | 'lookup';
+  /** Size and nesting bounds of a message (default DEFAULT_AVRO_BOUNDS). */
+  bounds?: AvroBounds;
+}
+
+interface Reader {
+  writer: avsc.Type;
+  resolver: avsc.Resolver;
 }
 
 /**
@@ -33,18 +41,18 @@ export interface EventCodecOptions {
  * and writer schemas cached after their first registry round trip. Decoding resolves the writer's
  * schema to this build's reader schema, so old and new producers and consumers interoperate.
  */
-/** The largest message decoded: the broker's default message.max.bytes is 1 MiB; twice that leaves room. */
-export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
-
 export class EventCodec {
   private readonly ids = new Map<Category, Promise<number>>();
   private readonly writers = new Map<number, Promise<avsc.Type>>();
-  private readonly resolvers = new Map<string, avsc.Resolver>();
+  private readonly readers = new Map<string, Reader>();
+  private readonly bounds: AvroBounds;
 
   constructor(
     private readonly registry: SchemaRegistryPort,
     private readonly options: EventCodecOptions = { schemaIds: 'register' },
-  ) {}
+  ) {
+    this.bounds = options.bounds ?? DEFAULT_AVRO_BOUNDS;
+  }
 
   /** The registry id of this build's schema for a category (cached; concurrent callers share one request). */
   schemaId(category: Category): Promise<number> {
@@ -86,14 +94,13 @@ export class EventCodec {
     if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC_BYTE) {
       throw new EventDecodeException('message is not in Confluent wire format (magic byte 0 + schema id)', 'framing');
     }
-    if (value.length > MAX_MESSAGE_BYTES) {
-      throw new EventDecodeException(`message of ${value.length} bytes; an audit event is at most ${MAX_MESSAGE_BYTES}`, 'avro');
-    }
+    if (value.length > this.bounds.maxBytes)
+      throw new EventDecodeException(`message of ${value.length} bytes exceeds the bound of ${this.bounds.maxBytes}`, 'too-large');
     const schemaId = value.readInt32BE(1);
-    const resolver = await this.resolver(schemaId, category);
+    const { writer, resolver } = await this.reader(schemaId, category);
     const body = value.subarray(HEADER_BYTES);
-    // Counts and lengths are checked against the bytes left before avsc allocates anything for them.
-    checkAvroBounds(await this.writer(schemaId), body);
+    // Before avsc sees the body: it allocates for whatever counts the body claims.
+    AvroBoundsValidator.check(writer, body, this.bounds);
     let record: AvroEvent;
     try {
       record = readerType(category).fromBuffer(body, resolver) as AvroEvent;
@@ -125,19 +132,23 @@ export class EventCodec {
     }
   }
 
-  private async resolver(schemaId: number, category: Category): Promise<avsc.Resolver> {
+  private async reader(schemaId: number, category: Category): Promise<Reader> {
     const key = `${schemaId}:${category}`;
-    const cached = this.resolvers.get(key);
+    const cached = this.readers.get(key);
     if (cached !== undefined) return cached;
     const writer = await this.writer(schemaId);
     let resolver: avsc.Resolver;
     try {
       resolver = readerType(category).createResolver(writer);
     } catch (err) {
-      throw new EventDecodeException(`schema id ${schemaId} cannot be read as a ${category} event: ${(err as Error).message}`, 'avro');
+      throw new EventDecodeException(
+        `schema id ${schemaId} cannot be read as a ${category} event: ${(err as Error).message}`,
+        'bad-schema',
+      );
     }
-    this.resolvers.set(key, resolver);
-    return resolver;
+    const reader = { writer, resolver };
+    this.readers.set(key, reader);
+    return reader;
   }
 
   private writer(schemaId: number): Promise<avsc.Type> {
@@ -145,21 +156,16 @@ export class EventCodec {
     if (writer === undefined) {
       writer = this.registry.schemaById(schemaId).then(
         (schema) => {
-          // The registry answered: a schema that is not Avro (JSON Schema, Protobuf) or not valid is the message's fault.
           try {
             return avsc.Type.forSchema(schema as avsc.Schema);
           } catch (err) {
-            throw new EventDecodeException(
-              `schema id ${schemaId} is not a valid Avro schema: ${(err as Error).message.slice(0, 200)}`,
-              'avro',
-            );
+            throw new EventDecodeException(`schema id ${schemaId} is not a valid Avro schema: ${(err as Error).message}`, 'bad-schema');
           }
         },
         (err: unknown) => {
+          if (err instanceof SchemaFormatException) throw new EventDecodeException(err.message, 'bad-schema');
           const status = (err as { status?: number }).status;
           if (status === 404) throw new EventDecodeException(`schema id ${schemaId} is not in the registry`, 'unknown-schema');
-          // A Protobuf schema's text is not JSON: the registry answered, and the answer is not an Avro schema.
-          if (err instanceof SyntaxError) throw new EventDecodeException(`schema id ${schemaId} is not an Avro schema (not JSON)`, 'avro');
           throw new SchemaRegistryException(`cannot fetch schema id ${schemaId}: ${(err as Error).message}`, status);
         },
       );

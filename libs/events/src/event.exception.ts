@@ -24,13 +24,21 @@ export class EventValidationException extends Error {
   }
 }
 
+/**
+ * Why a message cannot be an event (the dead letter's reason): `framing` (not magic byte + schema id),
+ * `unknown-schema` (the registry answered 404 for its id), `bad-schema` (the id holds a schema that is not Avro or
+ * does not parse), `avro` (the body does not decode with its writer schema), `too-large` / `too-deep` (beyond the
+ * codec's bounds), `envelope` (decoded, but breaks the envelope's rules).
+ */
+export type DecodeReason = 'framing' | 'unknown-schema' | 'bad-schema' | 'avro' | 'too-large' | 'too-deep' | 'envelope';
+
 /** A Kafka message that cannot be turned into an event; the consumer dead-letters it with this reason. */
 export class EventDecodeException extends Error {
   readonly code = EventErrorCode.UNDECODABLE;
 
   constructor(
     message: string,
-    readonly reason: 'framing' | 'unknown-schema' | 'avro' | 'envelope',
+    readonly reason: DecodeReason,
   ) {
     super(message);
     this.name = 'EventDecodeException';
@@ -46,5 +54,15 @@ export class SchemaRegistryException extends Error {
   ) {
     super(message);
     this.name = 'SchemaRegistryException';
+  }
+}
+
+/** A registry id that holds a schema Vigil cannot read as Avro (another schema type, or text that does not parse). */
+export class SchemaFormatException extends Error {
+  readonly code = EventErrorCode.UNDECODABLE;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaFormatException';
   }
 }

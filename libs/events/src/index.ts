@@ -8,3 +8,4 @@ export * from './event.exception';
 export * from './event-text.util';
 export * from './event.validator';
 export * from './schema.constants';
+export * from './avro-bounds.validator';

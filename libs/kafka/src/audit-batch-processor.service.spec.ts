@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EventDecodeException, type AuditEvent } from '@vigil/events';
+import { EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
 import { anAuditEvent } from '@vigil/testing';
-import { AuditBatchProcessor, type AuditBatchProcessorOptions } from './audit-batch-processor.service';
+import { AuditBatchProcessor } from './audit-batch-processor.service';
 import type { AuditBatchHandlerFn, DecodedBatch } from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
@@ -11,13 +11,13 @@ import type { DeadLetter } from './dead-letter.producer';
 const codec = {
   decode: (value: Buffer | null): Promise<AuditEvent> => {
     const text = value?.toString() ?? '';
-    if (text === 'down') return Promise.reject(new Error('registry unreachable'));
+    if (text === 'down') return Promise.reject(new SchemaRegistryException('registry unreachable'));
     if (!text.startsWith('event:')) return Promise.reject(new EventDecodeException('no magic byte', 'framing'));
     return Promise.resolve(anAuditEvent({ description: text.slice(6) }));
   },
 };
 
-function batchOf(values: string[], firstOffset = 0, partition = 0): PartitionBatch {
+function batchOf(values: string[], firstOffset = 0, partition = 0, attempt = 0): PartitionBatch {
   return {
     topic: 'audit.t',
     partition,
@@ -30,14 +30,17 @@ function batchOf(values: string[], firstOffset = 0, partition = 0): PartitionBat
       headers: {},
     })),
     heartbeat: () => Promise.resolve(),
+    attempt,
+    isActive: () => true,
   };
 }
 
-function setup(
-  handler: AuditBatchHandlerFn,
-  until?: Map<string, Map<number, string>>,
-  failures: Pick<AuditBatchProcessorOptions, 'classify' | 'unknownAttempts' | 'unknownBackoffMs'> = {},
-) {
+/** An error shaped as node-postgres reports one, with its SQLSTATE. */
+function pgError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code, severity: 'ERROR' });
+}
+
+function setup(handler: AuditBatchHandlerFn, until?: Map<string, Map<number, string>>) {
   const sent: DeadLetter[][] = [];
   const log: string[] = [];
   const processor = new AuditBatchProcessor({
@@ -54,7 +57,6 @@ function setup(
       return handler(batch);
     },
     until,
-    ...failures,
   });
   return { processor, sent, log };
 }
@@ -80,8 +82,7 @@ describe(AuditBatchProcessor.name, () => {
 
   it('dead-letters an undecodable message with its coded reason once, although the handler fails and the batch is retried', async () => {
     let attempts = 0;
-    const down = Object.assign(new Error('database down'), { code: 'ECONNREFUSED' }); // transient: thrown, retried whole
-    const { processor, sent } = setup(() => (++attempts < 3 ? Promise.reject(down) : Promise.resolve()));
+    const { processor, sent } = setup(() => (++attempts < 3 ? Promise.reject(pgError('57P01', 'database down')) : Promise.resolve()));
     const batch = batchOf(['event:a', 'bad', 'event:c']);
     await assert.rejects(processor.process(batch), /database down/);
     await assert.rejects(processor.process(batch), /database down/);
@@ -105,18 +106,18 @@ describe(AuditBatchProcessor.name, () => {
     assert.equal(done, true);
   });
 
-  it('dead-letters what the handler hands back after it resolved, once across retries', async () => {
-    const { processor, sent, log } = setup((batch) => {
-      const [first] = batch.messages;
-      assert.ok(first);
-      return Promise.resolve({
-        deadLetters: [{ origin: first.origin, key: first.key, value: first.value, reason: 'envelope', detail: 'too long' }],
-      });
-    });
+  it('dead-letters what the handler hands back after it resolved, once across retries, and hands it no more', async () => {
+    const { processor, sent, log } = setup((batch) =>
+      Promise.resolve({
+        deadLetters: batch.messages
+          .filter((m) => m.event.description === 'a')
+          .map((m) => ({ origin: m.origin, key: m.key, value: m.value, reason: 'envelope', detail: 'too long' })),
+      }),
+    );
     const batch = batchOf(['event:a', 'event:b']);
     await processor.process(batch);
     await processor.process(batch);
-    assert.deepEqual(log, ['handler:2', 'dlq:0', 'handler:2']);
+    assert.deepEqual(log, ['handler:2', 'dlq:0', 'handler:1']);
     assert.equal(sent.flat().length, 1);
   });
 
@@ -152,57 +153,60 @@ describe(AuditBatchProcessor.name, () => {
     );
   });
 
-  describe('failures of the handler', () => {
-    /** A store that refuses (SQLSTATE 54000) any batch holding an event described `poison`. */
-    const storeRefusingPoison: AuditBatchHandlerFn = (batch) => {
-      if (batch.messages.some((m) => m.event.description === 'poison')) {
-        return Promise.reject(Object.assign(new Error('index row size 3120 exceeds btree version 4 maximum 2704'), { code: '54000' }));
-      }
+  it('bisects a batch the store refuses with a data error down to the one event, dead-letters it with its SQLSTATE, and stores the rest', async () => {
+    const stored: string[] = [];
+    const { processor, sent } = setup((batch) => {
+      if (batch.messages.some((m) => m.event.description === 'huge'))
+        return Promise.reject(pgError('54000', 'index row size 3120 exceeds btree version 4 maximum 2704'));
+      stored.push(...batch.messages.map((m) => m.origin.offset));
       return Promise.resolve();
-    };
-    const classify = (err: unknown) =>
-      (err as { code?: string }).code === '54000' ? ({ class: 'data', reason: 'store-program-limit' } as const) : undefined;
-
-    it('splits a batch the store refuses for its data until the events at fault are alone, and dead-letters only them', async () => {
-      const values = Array.from({ length: 10 }, (_, i) => (i === 3 || i === 8 ? 'event:poison' : `event:ok-${i}`));
-      const { processor, sent, log } = setup(storeRefusingPoison, undefined, { classify });
-      assert.equal(await processor.process(batchOf(values, 100)), 110n);
-      const letters = sent.flat();
-      assert.deepEqual(
-        letters.map((l) => l.origin.offset),
-        ['103', '108'],
-      );
-      assert.ok(letters.every((l) => l.reason === 'store-program-limit' && /index row size/.test(l.detail)));
-      // Bounded: log2(10) levels of halves, never the whole batch again and again.
-      assert.ok(log.filter((l) => l.startsWith('handler:')).length <= 2 * 10, log.join(' '));
     });
+    const values = Array.from({ length: 16 }, (_, i) => (i === 11 ? 'event:huge' : `event:e${i}`));
+    assert.equal(await processor.process(batchOf(values)), 16n);
+    assert.deepEqual(
+      sent.flat().map((l) => [l.origin.offset, l.reason]),
+      [['11', 'store-limit']],
+    );
+    assert.match(sent.flat()[0]?.detail ?? '', /SQLSTATE 54000/);
+    assert.deepEqual(
+      stored.map(Number).sort((a, b) => a - b),
+      values.flatMap((_, i) => (i === 11 ? [] : [i])),
+    );
+  });
 
-    it('retries an unknown failure a bounded number of times, then splits', async () => {
-      let calls = 0;
-      const { processor, sent } = setup(
-        (batch) => {
-          calls++;
-          return batch.messages.some((m) => m.event.description === 'odd')
-            ? Promise.reject(new TypeError('cannot read x'))
-            : Promise.resolve();
-        },
-        undefined,
-        { unknownAttempts: 3, unknownBackoffMs: 1 },
-      );
-      await processor.process(batchOf(['event:a', 'event:odd', 'event:c', 'event:d']));
-      assert.deepEqual(
-        sent.flat().map((l) => [l.origin.offset, l.reason]),
-        [['1', 'handler-failed']],
-      );
-      // 3 attempts at the whole, then halves (2), then the failing half's halves (2).
-      assert.equal(calls, 3 + 2 + 2);
-    });
+  it('retries a batch failing with an unknown error until its attempts reach the bound, then isolates the poison event', async () => {
+    const { processor, sent } = setup((batch) =>
+      batch.messages.some((m) => m.event.description === 'poison') ? Promise.reject(new TypeError('boom')) : Promise.resolve(),
+    );
+    const values = ['event:a', 'event:poison', 'event:c'];
+    await assert.rejects(processor.process(batchOf(values, 0, 0, 0)), /boom/);
+    await assert.rejects(processor.process(batchOf(values, 0, 0, 1)), /boom/);
+    assert.equal(sent.length, 0);
+    assert.equal(await processor.process(batchOf(values, 0, 0, 2)), 3n);
+    assert.deepEqual(
+      sent.flat().map((l) => [l.origin.offset, l.reason]),
+      [['1', 'poison']],
+    );
+  });
 
-    it('throws a transient failure so the batch is retried in place, and dead-letters nothing', async () => {
-      const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-      const { processor, sent } = setup(() => Promise.reject(down), undefined, { classify });
-      await assert.rejects(processor.process(batchOf(['event:a', 'event:b'])), /ECONNREFUSED/);
-      assert.deepEqual(sent, []);
-    });
+  it('keeps retrying a batch whose failure is transient, however many attempts it took, and letters nothing', async () => {
+    const { processor, sent } = setup(() => Promise.reject(pgError('08006', 'connection failure')));
+    await assert.rejects(processor.process(batchOf(['event:a', 'event:b'], 0, 0, 50)), /connection failure/);
+    assert.equal(sent.length, 0);
+  });
+
+  it('retries the whole batch when a transient failure interrupts the bisection', async () => {
+    let calls = 0;
+    const { processor, sent } = setup(() =>
+      ++calls === 1 ? Promise.reject(pgError('22021', 'invalid byte sequence')) : Promise.reject(pgError('40P01', 'deadlock detected')),
+    );
+    await assert.rejects(processor.process(batchOf(['event:a', 'event:b'])), /deadlock/);
+    assert.equal(sent.length, 0);
+  });
+
+  it('does not bisect once the consumer stops: the batch stays uncommitted for the next owner', async () => {
+    const { processor, sent } = setup(() => Promise.reject(pgError('22P05', 'untranslatable character')));
+    await assert.rejects(processor.process({ ...batchOf(['event:a', 'event:b']), isActive: () => false }), /untranslatable/);
+    assert.equal(sent.length, 0);
   });
 });

@@ -1,16 +1,8 @@
-import type { Logger } from 'pino';
-import { EventDecodeException, type EventCodec } from '@vigil/events';
-import type { AuditBatchHandlerFn, DeadLetterSender, DecodedMessage, ReadonlyOffsetMap } from './audit-batch.types';
+import type { EventCodec } from '@vigil/events';
+import type { AuditBatchHandlerFn, BatchOutcome, DeadLetterSender, DecodedMessage, ReadonlyOffsetMap } from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
-import { classifyFailure, type FailureClassifier } from './failure-class.util';
-
-/** Attempts at a batch whose handler fails for an unknown reason before the batch is split (bisected). */
-export const DEFAULT_UNKNOWN_ATTEMPTS = 3;
-/** Backoff before the second attempt of such a batch, doubling after. */
-export const DEFAULT_UNKNOWN_BACKOFF_MS = 250;
-/** A dead letter's detail holds at most this much of the error's message. */
-const DETAIL_CHARS = 500;
+import { classifyFailure, type FailureClass } from './failure-class.mapper';
 
 export interface AuditBatchProcessorOptions {
   codec: Pick<EventCodec, 'decode'>;
@@ -19,23 +11,22 @@ export interface AuditBatchProcessorOptions {
   handler: AuditBatchHandlerFn;
   /** Exclusive end offsets of a bounded read. */
   until?: ReadonlyOffsetMap | undefined;
-  /** The handler's own failure classes (the store's SQLSTATEs), asked before the defaults (classifyFailure). */
-  classify?: FailureClassifier | undefined;
-  unknownAttempts?: number;
-  unknownBackoffMs?: number;
-  logger?: Pick<Logger, 'warn'> | undefined;
+  /** Attempts at a batch failing with an error of no known class before its poison event is isolated (default 3). */
+  unknownAttempts?: number | undefined;
+  /** Told about every event isolated and dead-lettered after a handler failure (metrics, logs). */
+  onIsolated?: (letter: DeadLetter) => void;
 }
 
+type Messages = readonly PartitionBatch['messages'][number][];
+
 /**
- * One attempt at a partition batch: bound, decode, dead-letter what cannot be an event, call the handler,
- * dead-letter what the handler gave back. A handler failure is classified (classifyFailure):
- * - transient (database or broker unreachable): thrown, so the batch consumer retries the batch in place;
- * - data (the store refused an event's values): the batch is split in halves, recursively, until the events
- *   at fault are alone; each is dead-lettered with the failure's reason and the rest is handled;
- * - unknown: retried `unknownAttempts` times with backoff, then split like data.
- * So no event can hold its partition for longer than the bounded attempts. The batch consumer retries failed
- * batches in place, so this class remembers which offsets were already dead-lettered: a retry never writes
- * the same letter twice.
+ * One attempt at a partition batch: bound, decode, call the handler, dead-letter what cannot be stored, once.
+ * Every failure is classified (failure-class.mapper.ts): a data error is the event's, so the batch is bisected until
+ * the failing event stands alone and that one is dead-lettered; a transient one throws (the batch consumer retries
+ * the partition with backoff); an unknown one throws until the batch's attempts reach `unknownAttempts`, then is
+ * isolated like a data error. Letters are written after the handler succeeded, just before the commit, and the
+ * offsets already lettered are remembered: a retried batch neither writes a letter twice nor hands the handler the
+ * lettered events again.
  */
 export class AuditBatchProcessor {
   private readonly lettered = new Map<string, Set<string>>();
@@ -51,9 +42,38 @@ export class AuditBatchProcessor {
     const nextOffset = end !== undefined && BigInt(end) < batchEnd ? BigInt(end) : batchEnd;
     const sent = this.sentLetters(batch);
     const inBound = this.inBound(batch);
-    const decoded: DecodedMessage[] = [];
     const letters: DeadLetter[] = [];
+    const decoded = await this.decode(batch, inBound, sent, letters);
+    const run = (messages: readonly DecodedMessage[]): Promise<BatchOutcome | void> =>
+      this.options.handler({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages,
+        read: messages === decoded ? inBound.length : messages.length,
+        nextOffset,
+        heartbeat: () => batch.heartbeat(),
+      });
+    try {
+      letters.push(...((await run(decoded))?.deadLetters ?? []));
+    } catch (err) {
+      letters.push(...(await this.isolate(batch, decoded, this.mustIsolate(batch, err), run)));
+    }
+    await this.deadLetter(letters, sent);
+    return nextOffset;
+  }
+
+  /** The failure's class when the batch is to be bisected now; throws it when the batch is to be retried instead. */
+  private mustIsolate(batch: PartitionBatch, err: unknown): FailureClass {
+    const failure = classifyFailure(err);
+    if (!batch.isActive() || failure.kind === 'transient') throw err;
+    if (failure.kind === 'unknown' && batch.attempt + 1 < (this.options.unknownAttempts ?? 3)) throw err;
+    return failure;
+  }
+
+  private async decode(batch: PartitionBatch, inBound: Messages, sent: Set<string>, letters: DeadLetter[]): Promise<DecodedMessage[]> {
+    const decoded: DecodedMessage[] = [];
     for (const message of inBound) {
+      if (sent.has(message.offset)) continue; // dead-lettered by an earlier attempt at this batch
       const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
         decoded.push({
@@ -63,69 +83,60 @@ export class AuditBatchProcessor {
           value: message.value,
         });
       } catch (err) {
-        // A registry outage is not the message's fault: the batch fails and is retried in place.
-        if (!(err instanceof EventDecodeException)) throw err;
-        letters.push({ origin, key: message.key, value: message.value, reason: err.reason, detail: err.message });
+        // A registry outage is not the message's fault: the batch fails and is retried; an unknown failure is, after the bound.
+        const failure = this.mustIsolate(batch, err);
+        letters.push({ origin, key: message.key, value: message.value, ...this.reasonOf(failure) });
       }
     }
-    await this.deadLetter(letters, sent);
-    const handled = await this.handle(batch, decoded, inBound.length, nextOffset, this.options.unknownAttempts ?? DEFAULT_UNKNOWN_ATTEMPTS);
-    await this.deadLetter(handled, sent);
-    return nextOffset;
+    return decoded;
   }
 
-  /** Calls the handler on `messages`; on a data (or persistently unknown) failure, on each half. Returns the letters. */
-  private async handle(
+  /**
+   * Bisects a failing set of events, in offset order, until each failing event stands alone: those are the letters.
+   * A transient failure on the way throws (the whole batch is retried; what was stored is stored idempotently).
+   */
+  private async isolate(
     batch: PartitionBatch,
     messages: readonly DecodedMessage[],
-    read: number,
-    nextOffset: bigint,
-    attempts: number,
+    failure: FailureClass,
+    run: (messages: readonly DecodedMessage[]) => Promise<BatchOutcome | void>,
   ): Promise<DeadLetter[]> {
-    for (let attempt = 1; ; attempt++) {
+    const [only] = messages;
+    if (messages.length <= 1) {
+      if (only === undefined) return []; // nothing to blame: the handler failed on no events, the batch moves on
+      const letter: DeadLetter = {
+        origin: only.origin,
+        key: only.key,
+        value: only.value,
+        eventId: only.event.id,
+        ...this.reasonOf(failure),
+      };
+      this.options.onIsolated?.(letter);
+      return [letter];
+    }
+    const middle = Math.ceil(messages.length / 2);
+    const letters: DeadLetter[] = [];
+    for (const half of [messages.slice(0, middle), messages.slice(middle)]) {
       try {
-        const outcome = await this.options.handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          messages,
-          read,
-          nextOffset,
-          heartbeat: () => batch.heartbeat(),
-        });
-        return [...(outcome?.deadLetters ?? [])];
+        letters.push(...((await run(half))?.deadLetters ?? []));
       } catch (err) {
-        // Stopping or rebalancing: the batch is abandoned uncommitted (read again by its next owner), never split.
-        if (batch.isActive?.() === false) throw err;
-        const failure = classifyFailure(err, this.options.classify);
-        if (failure.class === 'transient') throw err;
-        const detail = (err instanceof Error ? err.message : String(err)).slice(0, DETAIL_CHARS);
-        if (failure.class === 'unknown' && attempt < attempts) {
-          const delay = (this.options.unknownBackoffMs ?? DEFAULT_UNKNOWN_BACKOFF_MS) * 2 ** (attempt - 1);
-          this.options.logger?.warn(
-            { topic: batch.topic, partition: batch.partition, attempt, retryInMs: delay, err: detail },
-            'batch failed for an unknown reason; retrying it before splitting it',
-          );
-          await new Promise((resolve) => setTimeout(resolve, delay));
-          if (batch.isActive?.() === false) throw err;
-          await batch.heartbeat().catch(() => undefined);
-          continue;
-        }
-        const [only] = messages;
-        if (messages.length === 1 && only !== undefined) {
-          const { origin, key, value, event } = only;
-          return [{ origin, key, value, reason: failure.reason, detail, eventId: event.id }];
-        }
-        if (messages.length === 0) throw err; // nothing to blame: the batch is retried like a transient failure
-        const half = Math.ceil(messages.length / 2);
-        // Each half gets one attempt: the whole was already retried, and a split must stay bounded (log2 n levels).
-        const left = await this.handle(batch, messages.slice(0, half), half, nextOffset, 1);
-        const right = await this.handle(batch, messages.slice(half), messages.length - half, nextOffset, 1);
-        return [...left, ...right];
+        const halfFailure = classifyFailure(err);
+        if (!batch.isActive() || halfFailure.kind === 'transient') throw err;
+        letters.push(...(await this.isolate(batch, half, halfFailure.kind === 'unknown' ? failure : halfFailure, run)));
       }
     }
+    return letters;
   }
 
-  private inBound(batch: PartitionBatch): PartitionBatch['messages'] {
+  private reasonOf(failure: FailureClass): Pick<DeadLetter, 'reason' | 'detail'> {
+    if (failure.kind === 'data') return { reason: failure.reason, detail: failure.detail };
+    return {
+      reason: 'poison',
+      detail: `failed ${this.options.unknownAttempts ?? 3} attempts with an unclassified error: ${failure.detail}`,
+    };
+  }
+
+  private inBound(batch: PartitionBatch): Messages {
     if (this.options.until === undefined) return batch.messages;
     const end = this.options.until.get(batch.topic)?.get(batch.partition);
     if (end === undefined) return [];

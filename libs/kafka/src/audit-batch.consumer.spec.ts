@@ -19,6 +19,7 @@ const codec = {
 /** A kafkajs client double: one consumer whose eachBatch the test drives, an admin with fixed offsets. */
 function fakeKafka(watermarks: { low: string; high: string }, committed = '-1') {
   const commits: string[] = [];
+  const pauses: string[] = [];
   let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
   let onJoin: () => void = () => undefined;
   const consumer = {
@@ -35,8 +36,10 @@ function fakeKafka(watermarks: { low: string; high: string }, committed = '-1') 
       return Promise.resolve();
     },
     disconnect: () => Promise.resolve(),
-    pause: () => undefined,
-    resume: () => undefined,
+    pause: (tps: { topic: string; partitions?: number[] }[]) =>
+      pauses.push(`pause ${tps.map((t) => `${t.topic}:${t.partitions?.join(',') ?? '*'}`).join(' ')}`),
+    resume: (tps: { topic: string; partitions?: number[] }[]) =>
+      pauses.push(`resume ${tps.map((t) => `${t.topic}:${t.partitions?.join(',') ?? '*'}`).join(' ')}`),
   };
   const admin = {
     connect: () => Promise.resolve(),
@@ -67,15 +70,15 @@ function fakeKafka(watermarks: { low: string; high: string }, committed = '-1') 
       isStale: () => false,
     } as unknown as EachBatchPayload);
   };
-  return { kafka, commits, deliver };
+  return { kafka, commits, deliver, pauses };
 }
 
 const options: AuditBatchHandlerOptions = { group: 'g', topics: ['audit.t'], retry: { initialMs: 1, maxMs: 1 } };
 const logger = pino({ level: 'silent' });
 
 describe(AuditBatchConsumer.name, () => {
-  it('commits a batch only after the handler resolved, and after a failed attempt only once it succeeded', async () => {
-    const { kafka, commits, deliver } = fakeKafka({ low: '0', high: '0' });
+  it('commits a batch only after the handler resolved; a failed attempt pauses only its partition and is read again', async () => {
+    const { kafka, commits, deliver, pauses } = fakeKafka({ low: '0', high: '0' });
     const letters: string[] = [];
     let attempts = 0;
     const consumer = new AuditBatchConsumer(
@@ -100,9 +103,20 @@ describe(AuditBatchConsumer.name, () => {
     );
     await consumer.start();
     await deliver(['a', 'bad', 'c'], 5);
+    // The attempt returned at once (kafkajs fetches the other partitions again), its partition paused for the backoff.
+    assert.equal(attempts, 1);
+    assert.deepEqual(commits, []);
+    assert.deepEqual(letters, [], 'no letter before the batch succeeds');
+    assert.deepEqual(pauses, ['pause audit.t:0']);
+    assert.equal(consumer.retrying[0]?.offset, '5');
+    assert.equal(consumer.retrying[0]?.failure, 'unknown');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(pauses, ['pause audit.t:0', 'resume audit.t:0']);
+    await deliver(['a', 'bad', 'c'], 5);
     assert.equal(attempts, 2);
     assert.deepEqual(commits, ['8']);
-    assert.deepEqual(letters, ['avro'], 'dead-lettered once across both attempts');
+    assert.deepEqual(letters, ['avro'], 'dead-lettered once');
+    assert.deepEqual(consumer.retrying, []);
     await consumer.stop();
   });
 

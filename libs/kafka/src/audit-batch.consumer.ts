@@ -3,7 +3,7 @@ import type { Clock } from '@vigil/common';
 import type { EventCodec } from '@vigil/events';
 import { AuditBatchProcessor } from './audit-batch-processor.service';
 import type { AuditBatchHandlerFn, AuditBatchHandlerOptions, DeadLetterSender, ReadonlyOffsetMap } from './audit-batch.types';
-import { BatchConsumer } from './batch.consumer';
+import { BatchConsumer, type RetryingPartition } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
 import { ConsumerHostErrorCode, ConsumerHostException } from './consumer-host.exception';
 import type { KafkaClient } from './kafka.client';
@@ -65,7 +65,7 @@ export class AuditBatchConsumer {
         partitionsConsumedConcurrently: options.concurrency ?? 3,
         ...(options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: options.sessionTimeoutMs }),
         ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
-        ...(options.retry !== undefined && { retry: options.retry }),
+        ...(options.retry !== undefined && { retry: { initialMs: options.retry.initialMs, maxMs: options.retry.maxMs } }),
         onCommitted: (topic, partition, next) => this.committed(topic, partition, next),
       },
       async (batch) => {
@@ -98,6 +98,11 @@ export class AuditBatchConsumer {
     return this.consumer.paused;
   }
 
+  /** Partitions whose batch failed and waits for another attempt (a transient outage, or an unknown error within its bound). */
+  get retrying(): RetryingPartition[] {
+    return this.consumer.retrying;
+  }
+
   onLag(listener: (lag: GroupLag) => void): void {
     this.lagListeners.push(listener);
   }
@@ -118,8 +123,9 @@ export class AuditBatchConsumer {
       deadLetters,
       handler: this.handler,
       until,
-      classify: this.options.classify,
-      logger: this.deps.logger,
+      unknownAttempts: this.options.retry?.unknownAttempts,
+      onIsolated: ({ origin, reason, detail }) =>
+        this.deps.logger.error({ origin, reason, detail }, 'the batch failed on this one event; it is dead-lettered, the rest goes on'),
     });
     if (this.latestOnce && until === undefined) await this.commitFirstStart();
     await this.consumer.start();

@@ -1,6 +1,5 @@
 import type { AuditEvent } from '@vigil/events';
 import type { DeadLetter } from './dead-letter.producer';
-import type { FailureClassifier } from './failure-class.util';
 
 /** Offsets per topic and partition, e.g. where a replay ends (exclusive) or starts. */
 /** Offset per topic and partition, read-only: what a handler is given to start from or stop at. */
@@ -64,7 +63,12 @@ export interface AuditBatchHandlerOptions {
   concurrency?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
-  retry?: { initialMs?: number; maxMs?: number };
+  /**
+   * Backoff between attempts at a failed batch (default 500 ms doubling to 30 s; transient failures retry for as
+   * long as they last), and how many attempts a failure of no known class gets before its event is isolated and
+   * dead-lettered (`unknownAttempts`, default 3).
+   */
+  retry?: { initialMs?: number; maxMs?: number; unknownAttempts?: number };
   /**
    * Undecodable messages: `dead-letter` (default) writes each to audit.dlq once with its coded reason;
    * `skip` drops them (a reader whose messages another group already dead-letters, e.g. the live tail).
@@ -78,11 +82,6 @@ export interface AuditBatchHandlerOptions {
   until?: ReadonlyOffsetMap | 'high-watermark';
   /** Measure the group's lag every this many ms (off when unset). */
   lagIntervalMs?: number;
-  /**
-   * The handler's own failure classes, asked before the host's defaults (broker and network errors transient,
-   * the rest unknown): see classifyFailure. The materializer passes the store's SQLSTATE classes.
-   */
-  classify?: FailureClassifier;
   /** Delete the consumer group when the consumer stops (per-process groups such as the live tail's). */
   deleteGroupOnStop?: boolean;
 }

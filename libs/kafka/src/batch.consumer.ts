@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { classifyFailure } from './failure-class.mapper';
 
 export interface PartitionBatch {
   topic: string;
@@ -7,8 +8,24 @@ export interface PartitionBatch {
   messages: readonly KafkaMessage[];
   /** Keeps the group membership alive during long work; call it between slow steps. */
   heartbeat(): Promise<void>;
-  /** False once the consumer stops or the group rebalanced: the batch will not be committed, so stop working on it. */
-  isActive?(): boolean;
+  /** Earlier failed attempts at this batch's first offset (0 on the first). */
+  attempt: number;
+  /** False once the consumer stops or the partition was revoked: work in hand will not be committed. */
+  isActive(): boolean;
+}
+
+/** A partition whose batch failed and waits for its next attempt (health and metrics show these). */
+export interface RetryingPartition {
+  topic: string;
+  partition: number;
+  /** The offset the partition is stuck at. */
+  offset: string;
+  attempts: number;
+  /** When the first failed attempt at this offset ended. */
+  since: Date;
+  /** The failure's class and reason (classifyFailure), e.g. `transient:database-unavailable`. */
+  failure: string;
+  detail: string;
 }
 
 export interface BatchConsumerOptions {
@@ -21,7 +38,7 @@ export interface BatchConsumerOptions {
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   /** Backoff between attempts of a batch whose handler failed (default 500 ms doubling to 30 s). */
-  retry?: { initialMs?: number; maxMs?: number };
+  retry?: { initialMs?: number | undefined; maxMs?: number | undefined };
   /** false: never commit (a per-process group that rereads its topic from the start on every run). Default true. */
   commit?: boolean;
   /** Called once a batch's offsets are committed, with the next offset of its partition (bounded reads end on it). */
@@ -36,16 +53,20 @@ export type BatchHandler = (batch: PartitionBatch) => Promise<void | bigint>;
 
 /**
  * A kafkajs consumer that hands whole partition batches to a handler and commits the batch's offsets
- * only after the handler resolved: at-least-once, never ahead of the work. A failing handler is
- * retried in place with exponential backoff (heartbeats keep flowing, the partition keeps its
- * position and order) until it succeeds, the group rebalances, or the consumer stops. Handlers that
- * must not block a partition on a bad message handle it themselves (dead-letter, skip) and resolve.
+ * only after the handler resolved: at-least-once, never ahead of the work. A failing batch is retried
+ * with exponential backoff by pausing only its partition and reading it again from the same offset
+ * once the delay is over: kafkajs fetches again only when every batch of the last fetch returned, so
+ * waiting inside the handler would hold every other partition too. Handlers that must not block a
+ * partition on a bad message handle it themselves (the consumer host isolates and dead-letters it).
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
   private running = false;
   private stopping = false;
   private readonly pausedTopics = new Set<string>();
+  /** Failed attempts per partition (`topic:partition`), kept while the partition stays at the same offset. */
+  private readonly retries = new Map<string, RetryingPartition>();
+  private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     kafka: Kafka,
@@ -88,6 +109,9 @@ export class BatchConsumer {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
+    for (const timer of this.backoffTimers.values()) clearTimeout(timer);
+    this.backoffTimers.clear();
+    this.retries.clear();
     await this.consumer.disconnect();
     this.running = false;
   }
@@ -101,6 +125,16 @@ export class BatchConsumer {
   resume(): void {
     this.pausedTopics.clear();
     this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    // Partitions still backing off stay paused until their timers fire.
+    for (const key of this.backoffTimers.keys()) {
+      const retry = this.retries.get(key);
+      if (retry !== undefined) this.consumer.pause([{ topic: retry.topic, partitions: [retry.partition] }]);
+    }
+  }
+
+  /** Partitions whose batch failed and waits for another attempt, oldest first. */
+  get retrying(): RetryingPartition[] {
+    return [...this.retries.values()].sort((a, b) => a.since.getTime() - b.since.getTime());
   }
 
   get paused(): boolean {
@@ -114,37 +148,33 @@ export class BatchConsumer {
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const heartbeat = (): Promise<void> => payload.heartbeat();
-    const isRunning = (): boolean => payload.isRunning();
-    const isStale = (): boolean => payload.isStale();
-    if (batch.messages.length === 0) return;
+    const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
-    if (last === undefined) return;
-    const initial = this.options.retry?.initialMs ?? 500;
-    const max = this.options.retry?.maxMs ?? 30_000;
-    let commitAt: void | bigint;
-    for (let attempt = 0; ; attempt++) {
-      if (!isRunning() || isStale() || this.stopping) return; // not committed: re-delivered to whoever owns it next
-      try {
-        commitAt = await this.handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          messages: batch.messages,
-          heartbeat,
-          isActive: () => isRunning() && !isStale() && !this.stopping,
-        });
-        break;
-      } catch (err) {
-        // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
-        if (!isRunning() || isStale() || this.stopping) return;
-        const delay = Math.min(max, initial * 2 ** Math.min(attempt, 16));
-        this.logger.warn(
-          { topic: batch.topic, partition: batch.partition, attempt: attempt + 1, retryInMs: delay, err: (err as Error).message },
-          'batch failed; retrying it in place',
-        );
-        await this.sleepWithHeartbeat(delay, heartbeat, isRunning);
-      }
+    if (first === undefined || last === undefined) return;
+    const key = `${batch.topic}:${batch.partition}`;
+    const isActive = (): boolean => payload.isRunning() && !payload.isStale() && !this.stopping;
+    let retry = this.retries.get(key);
+    if (retry !== undefined && retry.offset !== first.offset) {
+      this.retries.delete(key); // the partition moved (committed, or reassigned elsewhere and back)
+      retry = undefined;
     }
+    let commitAt: void | bigint;
+    try {
+      commitAt = await this.handler({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: batch.messages,
+        heartbeat: () => payload.heartbeat(),
+        attempt: retry?.attempts ?? 0,
+        isActive,
+      });
+    } catch (err) {
+      // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
+      if (!isActive()) return;
+      this.backOff(batch.topic, batch.partition, first.offset, err);
+      return; // unresolved: once resumed, the partition is fetched again from the same offset
+    }
+    this.retries.delete(key);
     payload.resolveOffset(last.offset);
     const end = BigInt(last.offset) + 1n;
     const next = typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
@@ -153,14 +183,39 @@ export class BatchConsumer {
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
     });
     this.options.onCommitted?.(batch.topic, batch.partition, next);
-    await heartbeat();
+    await payload.heartbeat();
   }
 
-  private async sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until && isRunning() && !this.stopping) {
-      await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
-      await heartbeat().catch(() => undefined);
-    }
+  /** Pauses only this partition for the attempt's backoff; the others keep being fetched. */
+  private backOff(topic: string, partition: number, offset: string, err: unknown): void {
+    const key = `${topic}:${partition}`;
+    const failure = classifyFailure(err);
+    const previous = this.retries.get(key);
+    const retry: RetryingPartition = {
+      topic,
+      partition,
+      offset,
+      attempts: (previous?.attempts ?? 0) + 1,
+      since: previous?.since ?? new Date(),
+      failure: failure.kind === 'unknown' ? 'unknown' : `${failure.kind}:${failure.reason}`,
+      detail: failure.detail,
+    };
+    this.retries.set(key, retry);
+    const initial = this.options.retry?.initialMs ?? 500;
+    const max = this.options.retry?.maxMs ?? 30_000;
+    const delay = Math.min(max, initial * 2 ** Math.min(retry.attempts - 1, 16));
+    this.logger.warn(
+      { topic, partition, offset, attempt: retry.attempts, retryInMs: delay, failure: retry.failure, err: failure.detail },
+      'batch failed; its partition retries after a backoff, the others go on',
+    );
+    if (!this.pausedTopics.has(topic)) this.consumer.pause([{ topic, partitions: [partition] }]);
+    clearTimeout(this.backoffTimers.get(key));
+    const timer = setTimeout(() => {
+      this.backoffTimers.delete(key);
+      if (this.stopping || this.pausedTopics.has(topic)) return;
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    }, delay);
+    timer.unref();
+    this.backoffTimers.set(key, timer);
   }
 }

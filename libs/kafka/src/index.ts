@@ -23,6 +23,6 @@ export * from './consumer-host.exception';
 export * from './consumer-host.module';
 export * from './raw-kafka.factory';
 export * from './kafka.producer';
-export * from './failure-class.util';
+export * from './failure-class.mapper';
 export * from './kafka-producer.exception';
 export * from './record-size.util';

@@ -1,4 +1,4 @@
-import type { CompatibilityLevel, SchemaRegistryPort } from '@vigil/events';
+import { SchemaFormatException, type CompatibilityLevel, type SchemaRegistryPort } from '@vigil/events';
 
 export type { CompatibilityLevel } from '@vigil/events';
 
@@ -96,10 +96,17 @@ export class RegistryHttpClient implements SchemaRegistryPort {
     }
   }
 
-  /** The writer schema of a registered id (as JSON). */
+  /** The writer schema of a registered id (as JSON); SchemaFormatException when the id holds no Avro schema. */
   async schemaById(id: number): Promise<object> {
-    const body = await this.request<{ schema: string }>('GET', `/schemas/ids/${id}`);
-    return JSON.parse(body.schema) as object;
+    const body = await this.request<{ schema: string; schemaType?: string }>('GET', `/schemas/ids/${id}`);
+    // The Confluent API leaves schemaType out for Avro; JSON and PROTOBUF schemas say so.
+    if (body.schemaType !== undefined && body.schemaType !== 'AVRO')
+      throw new SchemaFormatException(`schema id ${id} is a ${body.schemaType} schema, not Avro`);
+    try {
+      return JSON.parse(body.schema) as object;
+    } catch (err) {
+      throw new SchemaFormatException(`schema id ${id} does not parse as an Avro schema: ${(err as Error).message}`);
+    }
   }
 
   async subjects(): Promise<string[]> {

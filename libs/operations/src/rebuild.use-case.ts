@@ -7,7 +7,6 @@ import { AuditBatchConsumer, ConsumerGroups, KAFKA, KafkaAdminService, positionO
 import {
   AuditEventRepository,
   BatchMaterializer,
-  classifyStoreFailure,
   PartitionManager,
   runMigrations,
   StoreRebuildRepository,
@@ -158,8 +157,6 @@ export class RebuildUseCase {
         maxBytesPerPartition: 4 * 1024 * 1024,
         until,
         undecodable: 'skip',
-        // As the materializer: events the store refuses are split out (and skipped: the live path dead-lettered them).
-        classify: classifyStoreFailure,
       },
       async (batch) => {
         const result = await materializer.store(pool, batch.messages);

@@ -27,7 +27,9 @@ export interface MaterializedBatch {
  * Turns decoded audit events into rows of the store: skip what is older than the retention, reject what
  * cannot be a row, and insert the rest in one transaction. Shared by the materializer and `vigil rebuild`,
  * so both store exactly alike. Decoding and dead letters belong to the consumer host, not to the store.
- * Throws only for transient causes (database unreachable): the caller retries the batch.
+ * A PostgreSQL error is thrown as it is, SQLSTATE included: the consumer host classifies it (failure-class.mapper.ts
+ * in libs/kafka), retries a transient one (database unreachable) and bisects the batch on a data one (class 22, 23,
+ * 54) until the one event PostgreSQL refuses is found and dead-lettered; the transaction makes each try all or nothing.
  */
 export class BatchMaterializer {
   constructor(

@@ -19,4 +19,3 @@ export * from './store.module';
 export * from './store-rebuild.repository';
 export * from './store.tokens';
 export * from './batch-materializer.service';
-export * from './store-failure.util';

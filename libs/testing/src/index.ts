@@ -10,3 +10,4 @@ export * from './store-event.factory';
 export * from './scratch-store.util';
 export * from './event-filter-cases.util';
 export * from './random-text.util';
+export * from './avro-bytes.util';

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { AuditPublisher } from '@vigil/audit-sdk';
+import { allTopics, EventCodec } from '@vigil/events';
+import { createRawKafka, createRawProducer, DEAD_LETTER_TOPIC, DLQ_HEADERS, RegistryHttpClient } from '@vigil/kafka';
+import {
+  AppProcess,
+  anAuditEvent,
+  avroLong,
+  collectFrom,
+  confluentFramed,
+  endOffsets,
+  requireStack,
+  startGroupAtEnd,
+  testEnv,
+  uniqueName,
+  waitFor,
+} from '@vigil/testing';
+import { avroBody } from '../corpus/hostile-corpus.util';
+import { TestStore } from './materializer-test.util';
+
+const logger = pino({ level: 'silent' });
+const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'poison-events-e2e' }, logger);
+const admin = kafka.admin();
+let publisher: AuditPublisher;
+
+/** 1,024 random CJK characters: 1,024 UTF-16 units, 3,072 UTF-8 bytes, over the btree row limit of 2,704. */
+function randomCjk(n: number): string {
+  return Array.from({ length: n }, () => String.fromCodePoint(0x4e00 + Math.floor(Math.random() * 0x5000))).join('');
+}
+
+describe('poison events (issue 11 reproductions; the materializer as in production)', () => {
+  before(async () => {
+    await requireStack();
+    await admin.connect();
+    publisher = new AuditPublisher({
+      kafka: { client: kafka },
+      schemaRegistry: { url: testEnv.schemaRegistryUrl },
+      service: { name: 'poison-events-e2e' },
+      logger,
+    });
+  });
+  after(async () => {
+    await publisher.close();
+    await admin.disconnect();
+  });
+
+  it('dead-letters a CJK actor.id over the index limit, a non-Avro schema id and a 2^40 item count, while other tenants flow', async () => {
+    const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
+    const schemaId = await codec.schemaId('authentication');
+    const res = await fetch(`${testEnv.schemaRegistryUrl}/subjects/${uniqueName('poison-json')}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schemaType: 'JSON', schema: '{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}' }),
+    });
+    assert.equal(res.status, 200, 'the registry holds a JSON Schema');
+    const jsonSchemaId = ((await res.json()) as { id: number }).id;
+
+    const store = await new TestStore().create();
+    const groupId = uniqueName('vigil-materializer');
+    await startGroupAtEnd(kafka, admin, groupId, allTopics());
+    const app = await materializer(store, groupId);
+    const poisoned = uniqueName('tenant');
+    const dlqFrom = await endOffsets(admin, [DEAD_LETTER_TOPIC]);
+    const producer = createRawProducer(kafka);
+    await producer.connect();
+    try {
+      // Raw Avro bytes straight to Kafka: a producer may be old or hostile, the validator is not in the way.
+      const cjk = anAuditEvent({ tenantId: poisoned, actor: { id: randomCjk(1024), name: null, type: 'USER', roles: [] } });
+      const body = avroBody(anAuditEvent({ tenantId: poisoned, attributes: {} }));
+      const giant = Buffer.concat([
+        body.subarray(0, body.length - 1),
+        avroLong(1),
+        avroLong(1),
+        Buffer.from('k'),
+        avroLong(4),
+        avroLong(2 ** 40),
+        Buffer.from([2, 0x41, 0, 0]),
+      ]);
+      const poison = [
+        { name: 'cjk', value: confluentFramed(schemaId, avroBody(cjk)), reason: 'store-limit' },
+        { name: 'json-schema', value: confluentFramed(jsonSchemaId, body), reason: 'bad-schema' },
+        { name: '2^40', value: confluentFramed(schemaId, giant), reason: 'avro' },
+      ];
+      const started = Date.now();
+      for (const p of poison)
+        await producer.send({ topic: 'audit.authentication', acks: -1, messages: [{ key: poisoned, value: p.value }] });
+      // After the poison: the same tenant (its partition) and 20 other tenants (the other partitions).
+      const sameTenant = await publisher.publishMany([{ action: 'user.login.failed', tenantId: poisoned, actor: { id: 'after' } }]);
+      const others = Array.from({ length: 20 }, () => uniqueName('other'));
+      await publisher.publishMany(others.map((tenantId) => ({ action: 'user.login.failed' as const, tenantId, actor: { id: 'u' } })));
+
+      await waitFor(
+        async () => (await Promise.all(others.map((t) => store.count(t)))).reduce((a, b) => a + b, 0),
+        (n) => n === others.length,
+        'every other tenant’s event stored',
+        15_000,
+      );
+      await waitFor(
+        () => store.count(poisoned),
+        (n) => n === sameTenant.length,
+        'the poisoned partition moved on',
+        15_000,
+      );
+      const storedWithinMs = Date.now() - started;
+
+      const letters = await collectFrom(kafka, dlqFrom, (c) => c.length >= poison.length, {
+        filter: (c) => c.message.key?.toString() === poisoned && c.message.headers?.[DLQ_HEADERS.consumer]?.toString() === groupId,
+      });
+      assert.deepEqual(
+        letters.map((l) => l.message.headers?.[DLQ_HEADERS.reason]?.toString()),
+        poison.map((p) => p.reason),
+      );
+      assert.match(
+        letters[0]?.message.headers?.[DLQ_HEADERS.detail]?.toString() ?? '',
+        /index row size \d+ exceeds btree .* \(SQLSTATE 54000\)/,
+      );
+      assert.equal(letters[0]?.message.headers?.[DLQ_HEADERS.eventId]?.toString(), cjk.id);
+      assert.equal(letters[0]?.message.headers?.[DLQ_HEADERS.originTopic]?.toString(), 'audit.authentication');
+      assert.ok(
+        Buffer.from(letters[2]?.message.value ?? '').equals(poison[2]?.value ?? Buffer.alloc(0)),
+        'the letter keeps the original bytes',
+      );
+      assert.equal((await fetch(`${app.baseUrl}/health/live`)).status, 200, 'the process did not run out of heap');
+      process.stdout.write(`# poison figures ${JSON.stringify({ storedWithinMs })}\n`);
+    } finally {
+      await producer.disconnect();
+      await app.stop();
+      await store.drop();
+    }
+  });
+});
+
+async function materializer(store: TestStore, groupId: string): Promise<AppProcess> {
+  return new AppProcess('materializer', {
+    DATABASE_URL: store.databaseUrl(),
+    MATERIALIZER_GROUP_ID: groupId,
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+  }).start();
+}
