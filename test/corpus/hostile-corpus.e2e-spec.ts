@@ -173,10 +173,17 @@ describe('hostile-input corpus (raw Kafka records; materializer, webhook connect
         return reasons.length === 0 ? [] : [`${s.item.name}: expected ${expected.kind}, lettered ${reasons.join(',')}`];
       });
       assert.deepEqual(mismatches, [], 'materializer outcome per corpus case');
-      const rows = await store.pool.query<{ id: string }>(`SELECT id FROM ${store.schema}.audit_event WHERE tenant_id = $1`, [
+      // The corpus tenant, and the same with NUL sanitised to U+FFFD (the "NUL in tenantId" cases).
+      const rows = await store.pool.query<{ id: string }>(`SELECT id FROM ${store.schema}.audit_event WHERE tenant_id IN ($1, $2)`, [
         corpusTenant,
+        `${corpusTenant}\uFFFD`,
       ]);
-      assert.deepEqual(new Set(rows.rows.map((r) => r.id)), storedIds, 'exactly the valid-but-odd corpus events are stored, once');
+      const storedNow = new Set(rows.rows.map((r) => r.id));
+      const nameOf = (id: string | undefined) => sent.find((s) => s.item.eventId === id)?.item.name ?? id;
+      const missing = [...storedIds].filter((id) => id !== undefined && !storedNow.has(id)).map(nameOf);
+      const extra = [...storedNow].filter((id) => !storedIds.has(id)).map(nameOf);
+      assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'exactly the valid-but-odd corpus events are stored, once');
+      assert.equal(rows.rows.length, storedIds.size, 'each stored once');
 
       // Webhook connector: every good and every decodable corpus event delivered; every undecodable one lettered.
       const wanted = new Set([...good.map((e) => e.id), ...decodable.flatMap((s) => s.item.eventId ?? [])]);

@@ -178,7 +178,8 @@ export function hostileCorpus(ids: CorpusSchemaIds, tenant: string, seed = 11): 
             : field === 'tenantId'
               ? event({ tenantId: `${tenant}\u0000` })
               : event({ attributes: { k: nul } });
-      // The store's mapper drops NUL (jsonb and text refuse it) and stores the rest.
+      // The store's mapper replaces NUL with U+FFFD (sanitizeText: jsonb and text refuse NUL) and stores the event; a
+      // tenantId holding one is stored under that tenant id with U+FFFD in its place.
       valid(`NUL in ${field} #${i}`, e);
     }
   }
