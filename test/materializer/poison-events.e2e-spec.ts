@@ -123,6 +123,20 @@ describe('poison events (issue 11 reproductions; the materializer as in producti
         'the letter keeps the original bytes',
       );
       assert.equal((await fetch(`${app.baseUrl}/health/live`)).status, 200, 'the process did not run out of heap');
+      // The host counts its letters by group and reason, those found by splitting a failed batch included.
+      const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+      const expectedCounts = new Map<string, number>();
+      for (const { reason } of poison) expectedCounts.set(reason, (expectedCounts.get(reason) ?? 0) + 1);
+      for (const [reason, count] of expectedCounts) {
+        assert.ok(
+          metrics.includes(`vigil_consumer_dead_lettered_total{group="${groupId}",reason="${reason}"} ${count}`),
+          `${count} ${reason} letter(s) counted: ${metrics
+            .split('\n')
+            .filter((l) => l.startsWith('vigil_consumer_'))
+            .join(' | ')}`,
+        );
+      }
+      assert.match(metrics, new RegExp(`vigil_consumer_partitions_retrying\\{group="${groupId}"\\} 0`));
       process.stdout.write(`# poison figures ${JSON.stringify({ storedWithinMs })}\n`);
     } finally {
       await producer.disconnect();

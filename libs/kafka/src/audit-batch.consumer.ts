@@ -17,6 +17,8 @@ export interface AuditBatchConsumerDeps {
   deadLetters?: DeadLetterSender | undefined;
   clock: Clock;
   logger: Logger;
+  /** Told about every letter once it is written (the host's metrics): decode failures and isolated events alike. */
+  onDeadLettered?: (letters: readonly DeadLetter[]) => void;
 }
 
 /** A group's lag: messages between its committed offsets and the topics' ends, and when that was measured. */
@@ -173,6 +175,7 @@ export class AuditBatchConsumer {
 
   private async sendLetters(sender: DeadLetterSender, letters: readonly DeadLetter[]): Promise<void> {
     await sender.send(letters);
+    this.deps.onDeadLettered?.(letters);
     for (const { origin, reason, detail } of letters) this.deps.logger.warn({ origin, reason, detail }, 'message dead-lettered');
   }
 

@@ -1,8 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
+import type { Counter } from 'prom-client';
 import { Clock } from '@vigil/common';
+import { MetricsService } from '@vigil/observability';
 import type { EventCodec } from '@vigil/events';
 import { AUDIT_BATCH_HANDLER, type AuditBatchHandlerDeclaration } from './audit-batch-handler.decorator';
 import { AuditBatchConsumer, type GroupLag } from './audit-batch.consumer';
@@ -28,6 +30,7 @@ export class AuditBatchTransport extends Server implements CustomTransportStrate
   private readonly consumers = new Map<string, AuditBatchConsumer>();
   private readonly deadLetters: DeadLetterProducer[] = [];
   private started: Promise<void> | undefined;
+  private readonly lettered: Counter<'group' | 'reason'> | undefined;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -37,8 +40,24 @@ export class AuditBatchTransport extends Server implements CustomTransportStrate
     @Inject(AUDIT_EVENT_CODEC) private readonly codec: EventCodec,
     private readonly clock: Clock,
     private readonly pino: PinoLogger,
+    @Optional() metrics?: MetricsService,
   ) {
     super();
+    // Every group of the app, whatever its handler: letters by reason, and partitions waiting to retry a failed batch.
+    this.lettered = metrics?.counter({
+      name: 'vigil_consumer_dead_lettered_total',
+      help: 'Messages the consumer host wrote to audit.dlq, by group and reason (undecodable, or isolated after a handler failure)',
+      labelNames: ['group', 'reason'],
+    });
+    const consumers = this.consumers;
+    metrics?.gauge({
+      name: 'vigil_consumer_partitions_retrying',
+      help: 'Partitions whose batch failed and waits for its next attempt (the others keep flowing)',
+      labelNames: ['group'],
+      collect() {
+        for (const [group, consumer] of consumers) this.set({ group }, consumer.retrying.length);
+      },
+    });
   }
 
   listen(callback: (err?: unknown) => void): void {
@@ -89,6 +108,9 @@ export class AuditBatchTransport extends Server implements CustomTransportStrate
         deadLetters,
         clock: this.clock,
         logger,
+        onDeadLettered: (letters) => {
+          for (const { reason } of letters) this.lettered?.inc({ group: options.group, reason });
+        },
       });
       this.consumers.set(options.group, consumer);
       // Registered with Nest as event handlers too, so getHandlers() lists what this transport serves.
