@@ -46,4 +46,18 @@ describe('KeyedSemaphore', () => {
     (await next)();
     assert.equal(semaphore.active('a'), 0);
   });
+
+  it('tryAcquire grants a free slot at once and refuses a full key without queueing', () => {
+    const semaphore = new KeyedSemaphore({ slots: 2, maxWaiting: 5, waitMs: 10_000 });
+    const first = semaphore.tryAcquire('a');
+    const second = semaphore.tryAcquire('a');
+    assert.ok(first && second);
+    assert.equal(semaphore.tryAcquire('a'), undefined);
+    assert.ok(semaphore.tryAcquire('b'), 'another key is not affected');
+    first();
+    first();
+    const third = semaphore.tryAcquire('a');
+    assert.ok(third);
+    assert.equal(semaphore.tryAcquire('a'), undefined, 'a second release of the same slot gave back nothing more');
+  });
 });

@@ -51,6 +51,15 @@ export class KeyedSemaphore {
     return total;
   }
 
+  /** A slot at once, or undefined when every slot of the key is held (for work that is refused rather than queued). */
+  tryAcquire(key: string): Release | undefined {
+    const state = this.keys.get(key) ?? { active: 0, waiting: [] };
+    if (state.active >= this.options.slots) return undefined;
+    state.active += 1;
+    this.keys.set(key, state);
+    return this.releaser(key, state);
+  }
+
   acquire(key: string): Promise<Release> {
     const state = this.keys.get(key) ?? { active: 0, waiting: [] };
     this.keys.set(key, state);

@@ -24,7 +24,7 @@ const EXPORTS_RETRY_AFTER_SECONDS = 5;
 export class QueryWorkLimiter {
   private readonly perKey: KeyedSemaphore;
   private exportsRunning = 0;
-  private readonly exportsPerKey = new Map<string, number>();
+  private readonly exportsPerKey: KeyedSemaphore;
   private readonly inFlight: Gauge<'kind'>;
   private readonly refused: Counter<'reason'>;
 
@@ -37,6 +37,7 @@ export class QueryWorkLimiter {
       maxWaiting: config.QUERY_API_KEY_QUEUE,
       waitMs: config.QUERY_API_KEY_QUEUE_WAIT_MS,
     });
+    this.exportsPerKey = new KeyedSemaphore({ slots: config.QUERY_API_MAX_EXPORTS_PER_KEY, maxWaiting: 0, waitMs: 0 });
     this.inFlight = metrics.gauge({ name: 'vigil_query_work_in_flight', help: 'Database work running now', labelNames: ['kind'] });
     this.refused = metrics.counter({
       name: 'vigil_query_work_refused_total',
@@ -64,17 +65,19 @@ export class QueryWorkLimiter {
    * the export ended, however it ended.
    */
   async exportSlot(principal: Principal): Promise<Release> {
-    const ownExports = this.exportsPerKey.get(principal.subject) ?? 0;
-    if (ownExports >= this.config.QUERY_API_MAX_EXPORTS_PER_KEY) {
+    const releaseOwn = this.exportsPerKey.tryAcquire(principal.subject);
+    if (releaseOwn === undefined) {
+      const own = this.config.QUERY_API_MAX_EXPORTS_PER_KEY;
       this.refused.inc({ reason: 'key-exports' });
       throw new QueryException(
         QueryErrorCode.TOO_MANY_CONCURRENT,
-        `this key already runs ${ownExports} export${ownExports > 1 ? 's' : ''} (QUERY_API_MAX_EXPORTS_PER_KEY); retry when it ended`,
+        `this key already runs ${own} export${own > 1 ? 's' : ''} (QUERY_API_MAX_EXPORTS_PER_KEY); retry when it ended`,
         undefined,
         EXPORTS_RETRY_AFTER_SECONDS,
       );
     }
     if (this.exportsRunning >= this.config.QUERY_API_MAX_EXPORTS) {
+      releaseOwn();
       this.refused.inc({ reason: 'exports-busy' });
       throw new QueryException(
         QueryErrorCode.EXPORTS_BUSY,
@@ -84,16 +87,13 @@ export class QueryWorkLimiter {
       );
     }
     this.exportsRunning += 1;
-    this.exportsPerKey.set(principal.subject, ownExports + 1);
     this.inFlight.inc({ kind: 'export' });
     let released = false;
     const releaseExport = (): void => {
       if (released) return;
       released = true;
       this.exportsRunning -= 1;
-      const left = (this.exportsPerKey.get(principal.subject) ?? 1) - 1;
-      if (left > 0) this.exportsPerKey.set(principal.subject, left);
-      else this.exportsPerKey.delete(principal.subject);
+      releaseOwn();
       this.inFlight.dec({ kind: 'export' });
     };
     try {

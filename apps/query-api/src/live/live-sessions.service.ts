@@ -7,6 +7,7 @@ import { READ_ROLES, type GuardedRequest } from '../auth/auth.guard';
 import { Authenticator, type Headers } from '../auth/authenticator.service';
 import { PRINCIPAL, type Principal } from '../auth/principal.types';
 import type { QueryApiConfig } from '../query-api.config';
+import { KeyedSemaphore } from '../limits/keyed-semaphore.util';
 import { QueryErrorCode, QueryException } from '../query.exception';
 
 /** graphql-ws close codes the live tail ends a connection with (the protocol's own 4401 and 4403). */
@@ -69,7 +70,7 @@ function closeReason(message: string): string {
 @Injectable()
 export class LiveSessions implements OnModuleDestroy {
   private readonly sessions = new Map<LiveContext, Session>();
-  private readonly subscriptionsPerKey = new Map<string, number>();
+  private readonly subscriptionsPerKey: KeyedSemaphore;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
 
@@ -80,6 +81,7 @@ export class LiveSessions implements OnModuleDestroy {
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext(LiveSessions.name);
+    this.subscriptionsPerKey = new KeyedSemaphore({ slots: config.QUERY_API_LIVE_MAX_PER_KEY, maxWaiting: 0, waitMs: 0 });
   }
 
   /** Open connections (acknowledged, not yet closed). */
@@ -121,23 +123,14 @@ export class LiveSessions implements OnModuleDestroy {
 
   /** Counts one subscription against its key; the returned function gives it back (once). */
   holdSubscription(principal: Principal): () => void {
-    const held = this.subscriptionsPerKey.get(principal.subject) ?? 0;
-    const max = this.config.QUERY_API_LIVE_MAX_PER_KEY;
-    if (held >= max) {
+    const release = this.subscriptionsPerKey.tryAcquire(principal.subject);
+    if (release === undefined) {
       throw new QueryException(
         QueryErrorCode.TOO_MANY_SUBSCRIPTIONS,
-        `this key already holds ${max} live subscriptions (QUERY_API_LIVE_MAX_PER_KEY); end one first`,
+        `this key already holds ${this.config.QUERY_API_LIVE_MAX_PER_KEY} live subscriptions (QUERY_API_LIVE_MAX_PER_KEY); end one first`,
       );
     }
-    this.subscriptionsPerKey.set(principal.subject, held + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.subscriptionsPerKey.get(principal.subject) ?? 1) - 1;
-      if (left > 0) this.subscriptionsPerKey.set(principal.subject, left);
-      else this.subscriptionsPerKey.delete(principal.subject);
-    };
+    return release;
   }
 
   /** Checks every open connection's credential again; ends those no longer valid. Runs on the timer. */
