@@ -14,7 +14,7 @@ import {
 } from '@vigil/kafka';
 import { WebhookConnector, webhookSpec } from '@vigil/sinks';
 import {
-  AppProcess,
+  registerForeignSchema,
   collectFrom,
   endOffsets,
   requireStack,
@@ -26,7 +26,7 @@ import {
 } from '@vigil/testing';
 import { ConnectorHarness, logger as connectorLogger } from '../connectors/connector-test.util';
 import { WebhookDouble } from '../doubles/webhook.double';
-import { TestStore } from '../materializer/materializer-test.util';
+import { startMaterializer, TestStore } from '../materializer/materializer-test.util';
 import { hostileCorpus, type CorpusCase } from './hostile-corpus.util';
 
 const logger = pino({ level: 'silent' });
@@ -34,25 +34,6 @@ const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'hostile
 const admin = kafka.admin();
 const harness = new ConnectorHarness();
 const TOPIC = 'audit.authentication';
-
-/** Registers a schema of another type under a fresh subject and returns its id (a producer's registry may hold any). */
-async function registerForeign(schemaType: 'JSON' | 'PROTOBUF', schema: string): Promise<number> {
-  const res = await fetch(`${testEnv.schemaRegistryUrl}/subjects/${uniqueName('corpus-foreign')}/versions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schemaType, schema }),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  return ((await res.json()) as { id: number }).id;
-}
-
-async function materializer(store: TestStore, groupId: string): Promise<AppProcess> {
-  return new AppProcess('materializer', {
-    DATABASE_URL: store.databaseUrl(),
-    MATERIALIZER_GROUP_ID: groupId,
-    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-  }).start();
-}
 
 /** The live tail's reading of the topics (LiveEventsConsumer's options): from the end, undecodable messages skipped. */
 function liveTail(codec: EventCodec, seen: AuditEvent[]): AuditBatchConsumer {
@@ -100,11 +81,11 @@ describe('hostile-input corpus (raw Kafka records; materializer, webhook connect
     const codec = new EventCodec(registry, { schemaIds: 'lookup' });
     const ids = {
       avro: await codec.schemaId('authentication'),
-      json: await registerForeign(
+      json: await registerForeignSchema(
         'JSON',
         '{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"a":{"type":"string"}}}',
       ),
-      protobuf: await registerForeign('PROTOBUF', 'syntax = "proto3";\nmessage Login { string user = 1; }\n'),
+      protobuf: await registerForeignSchema('PROTOBUF', 'syntax = "proto3";\nmessage Login { string user = 1; }\n'),
     };
     const corpusTenant = uniqueName('corpus');
     const corpus = hostileCorpus(ids, corpusTenant);
@@ -113,7 +94,7 @@ describe('hostile-input corpus (raw Kafka records; materializer, webhook connect
     const store = await new TestStore().create();
     const groupId = uniqueName('vigil-materializer');
     await startGroupAtEnd(kafka, admin, groupId, allTopics());
-    const app = await materializer(store, groupId);
+    const app = await startMaterializer(store.databaseUrl(), groupId);
     const hook = await WebhookDouble.start();
     const from = await harness.endOffsets();
     const definition = harness.definition(

@@ -1,5 +1,5 @@
 import { toAvro, readerType, type AuthenticationEvent } from '@vigil/events';
-import { anAuditEvent, avroLong, confluentFramed } from '@vigil/testing';
+import { anAuditEvent, avroLong, confluentFramed, withAttributeArrayClaiming } from '@vigil/testing';
 import { v7 } from 'uuid';
 
 /**
@@ -128,15 +128,7 @@ export function hostileCorpus(ids: CorpusSchemaIds, tenant: string, seed = 11): 
       confluentFramed(ids.avro, Buffer.concat([prefix, avroLong(count), Buffer.from([2, 0x6b, 0])])),
       ['avro'],
     );
-    const array = Buffer.concat([
-      prefix,
-      avroLong(1),
-      avroLong(1),
-      Buffer.from('k'),
-      avroLong(4),
-      avroLong(count),
-      Buffer.from([2, 0x41, 0, 0]),
-    ]);
+    const array = withAttributeArrayClaiming(whole, count);
     bad(`attribute array claiming ${count} items`, confluentFramed(ids.avro, array), ['avro']);
     const string = Buffer.concat([prefix, avroLong(1), avroLong(count), Buffer.from('k')]);
     bad(`attribute key claiming ${count} bytes`, confluentFramed(ids.avro, string), ['avro']);

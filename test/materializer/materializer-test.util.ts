@@ -1,4 +1,4 @@
-import { SchemaStore } from '@vigil/testing';
+import { AppProcess, SchemaStore, testEnv } from '@vigil/testing';
 
 /** A fresh store in its own PostgreSQL schema, with the reads the materializer tests assert on. */
 export class TestStore extends SchemaStore {
@@ -19,4 +19,14 @@ export class TestStore extends SchemaStore {
     ]);
     return res.rows.map((r) => r.id);
   }
+}
+
+/** The materializer as operators run it (the compiled app, a process of its own) in a consumer group of the test's. */
+export function startMaterializer(databaseUrl: string, groupId: string, env: Record<string, string> = {}): Promise<AppProcess> {
+  return new AppProcess('materializer', {
+    DATABASE_URL: databaseUrl,
+    MATERIALIZER_GROUP_ID: groupId,
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+    ...env,
+  }).start();
 }

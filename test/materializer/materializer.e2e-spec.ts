@@ -16,7 +16,7 @@ import {
   testBrokerPid,
 } from '@vigil/testing';
 import { allTopics } from '@vigil/events';
-import { TestStore } from './materializer-test.util';
+import { startMaterializer, TestStore } from './materializer-test.util';
 
 const logger = pino({ level: 'silent' });
 const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'materializer-e2e' }, logger);
@@ -34,14 +34,9 @@ function events(tenantId: string, count: number, prefix = 'u'): AuditEventInput[
   }));
 }
 
-async function materializer(store: TestStore, groupId: string, databaseUrl = store.databaseUrl()): Promise<AppProcess> {
-  return new AppProcess('materializer', {
-    DATABASE_URL: databaseUrl,
-    MATERIALIZER_GROUP_ID: groupId,
-    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-    // A killed instance's partitions move after 6 s instead of 30 s.
-    MATERIALIZER_SESSION_TIMEOUT_MS: '6000',
-  }).start();
+function materializer(store: TestStore, groupId: string, databaseUrl = store.databaseUrl()): Promise<AppProcess> {
+  // A killed instance's partitions move after 6 s instead of 30 s.
+  return startMaterializer(databaseUrl, groupId, { MATERIALIZER_SESSION_TIMEOUT_MS: '6000' });
 }
 
 describe('materializer (real Kafka, registry and PostgreSQL; the app as a process)', () => {

@@ -5,9 +5,9 @@ import { AuditPublisher } from '@vigil/audit-sdk';
 import { allTopics, EventCodec } from '@vigil/events';
 import { createRawKafka, createRawProducer, DEAD_LETTER_TOPIC, DLQ_HEADERS, RegistryHttpClient } from '@vigil/kafka';
 import {
-  AppProcess,
+  registerForeignSchema,
   anAuditEvent,
-  avroLong,
+  withAttributeArrayClaiming,
   collectFrom,
   confluentFramed,
   endOffsets,
@@ -18,7 +18,7 @@ import {
   waitFor,
 } from '@vigil/testing';
 import { avroBody } from '../corpus/hostile-corpus.util';
-import { TestStore } from './materializer-test.util';
+import { startMaterializer, TestStore } from './materializer-test.util';
 
 const logger = pino({ level: 'silent' });
 const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'poison-events-e2e' }, logger);
@@ -49,18 +49,16 @@ describe('poison events (issue 11 reproductions; the materializer as in producti
   it('dead-letters a CJK actor.id over the index limit, a non-Avro schema id and a 2^40 item count, while other tenants flow', async () => {
     const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
     const schemaId = await codec.schemaId('authentication');
-    const res = await fetch(`${testEnv.schemaRegistryUrl}/subjects/${uniqueName('poison-json')}/versions`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ schemaType: 'JSON', schema: '{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}' }),
-    });
-    assert.equal(res.status, 200, 'the registry holds a JSON Schema');
-    const jsonSchemaId = ((await res.json()) as { id: number }).id;
+    const jsonSchemaId = await registerForeignSchema(
+      'JSON',
+      '{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}',
+      'poison-json',
+    );
 
     const store = await new TestStore().create();
     const groupId = uniqueName('vigil-materializer');
     await startGroupAtEnd(kafka, admin, groupId, allTopics());
-    const app = await materializer(store, groupId);
+    const app = await startMaterializer(store.databaseUrl(), groupId);
     const poisoned = uniqueName('tenant');
     const dlqFrom = await endOffsets(admin, [DEAD_LETTER_TOPIC]);
     const producer = createRawProducer(kafka);
@@ -69,15 +67,7 @@ describe('poison events (issue 11 reproductions; the materializer as in producti
       // Raw Avro bytes straight to Kafka: a producer may be old or hostile, the validator is not in the way.
       const cjk = anAuditEvent({ tenantId: poisoned, actor: { id: randomCjk(1024), name: null, type: 'USER', roles: [] } });
       const body = avroBody(anAuditEvent({ tenantId: poisoned, attributes: {} }));
-      const giant = Buffer.concat([
-        body.subarray(0, body.length - 1),
-        avroLong(1),
-        avroLong(1),
-        Buffer.from('k'),
-        avroLong(4),
-        avroLong(2 ** 40),
-        Buffer.from([2, 0x41, 0, 0]),
-      ]);
+      const giant = withAttributeArrayClaiming(body, 2 ** 40);
       const poison = [
         { name: 'cjk', value: confluentFramed(schemaId, avroBody(cjk)), reason: 'store-limit' },
         { name: 'json-schema', value: confluentFramed(jsonSchemaId, body), reason: 'bad-schema' },
@@ -145,11 +135,3 @@ describe('poison events (issue 11 reproductions; the materializer as in producti
     }
   });
 });
-
-async function materializer(store: TestStore, groupId: string): Promise<AppProcess> {
-  return new AppProcess('materializer', {
-    DATABASE_URL: store.databaseUrl(),
-    MATERIALIZER_GROUP_ID: groupId,
-    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-  }).start();
-}

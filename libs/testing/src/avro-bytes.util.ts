@@ -1,3 +1,5 @@
+import { testEnv, uniqueName } from './stack.env';
+
 /** An Avro long (zigzag varint), for tests that write hostile Avro bodies by hand. */
 export function avroLong(n: number): Buffer {
   let z = n >= 0 ? n * 2 : -n * 2 - 1;
@@ -15,4 +17,36 @@ export function confluentFramed(schemaId: number, body: Buffer): Buffer {
   const header = Buffer.alloc(5);
   header.writeInt32BE(schemaId, 1);
   return Buffer.concat([header, body]);
+}
+
+/**
+ * An event's Avro body whose attributes (the last field, written empty in `bodyWithoutAttributes`) hold one entry
+ * `k`: an array (branch 4 of the attribute union) that claims `count` items but carries one, `A`. avsc would
+ * allocate for the claim before it found the body too short.
+ */
+export function withAttributeArrayClaiming(bodyWithoutAttributes: Buffer, count: number): Buffer {
+  return Buffer.concat([
+    bodyWithoutAttributes.subarray(0, bodyWithoutAttributes.length - 1),
+    avroLong(1),
+    avroLong(1),
+    Buffer.from('k'),
+    avroLong(4),
+    avroLong(count),
+    Buffer.from([2, 0x41, 0, 0]),
+  ]);
+}
+
+/**
+ * Registers a schema of another type (a JSON Schema, a Protobuf one) under a fresh subject of the test registry and
+ * returns its id: a producer's registry may hold any, and a message framed with that id must be refused as a decode error.
+ */
+export async function registerForeignSchema(schemaType: 'JSON' | 'PROTOBUF', schema: string, subjectPrefix = 'foreign'): Promise<number> {
+  const res = await fetch(`${testEnv.schemaRegistryUrl}/subjects/${uniqueName(subjectPrefix)}/versions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType, schema }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`the registry refused the ${schemaType} schema: HTTP ${res.status} ${text}`);
+  return (JSON.parse(text) as { id: number }).id;
 }
