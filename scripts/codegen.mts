@@ -215,7 +215,7 @@ function generate(): Map<string, string> {
     header,
     "import type { Category, Outcome, Severity } from './event.types';\n",
     'export interface CategoryInfo {\n  name: Category;\n  title: string;\n  description: string;\n  ecsCategory: readonly string[];\n}\n',
-    "export type Vendor = 'thrive' | 'thoughtspot' | 'strivacity' | 'logichub' | 'closer';\n",
+    "/** Where a catalog entry comes from: a seed vendor, or Vigil itself (its own events, e.g. stream changes). */\nexport type Vendor = 'thrive' | 'thoughtspot' | 'strivacity' | 'logichub' | 'closer' | 'vigil';\n",
     'export interface CatalogEntry {\n  action: Action;\n  category: Category;\n  outcome: Outcome;\n  severity: Severity;\n  ecs: { category: readonly string[]; type: readonly string[] };\n  description: string;\n  sources: readonly { vendor: Vendor; name: string }[];\n}\n',
     `export const ACTIONS = ${JSON.stringify(actions, null, 2)} as const;\n`,
     '/** Every canonical action of the catalog. */',

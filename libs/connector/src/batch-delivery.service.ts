@@ -14,6 +14,9 @@ export interface PendingRecord extends SinkRecord {
   settle(): void;
 }
 
+/** The part of the connector status a delivery writes to. */
+export type DeliveryStatus = Pick<ConnectorStatusService, 'recordDelivered' | 'recordFailure' | 'recordDeadLettered'>;
+
 export interface DeadLetterSender {
   send(letters: readonly DeadLetter[]): Promise<void>;
 }
@@ -29,7 +32,8 @@ export interface BatchDeliveryOptions {
   connector: string;
   sink: Sink;
   deadLetters: DeadLetterSender;
-  status: ConnectorStatusService;
+  /** Where outcomes are counted: a connector's status, or a stream's health. */
+  status: DeliveryStatus;
   retry: BackoffOptions;
   hooks: DeliveryHooks;
   logger: Logger;

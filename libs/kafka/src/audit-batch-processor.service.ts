@@ -13,6 +13,8 @@ export interface AuditBatchProcessorOptions {
   until?: ReadonlyOffsetMap | undefined;
   /** Attempts at a batch failing with an error of no known class before its poison event is isolated (default 3). */
   unknownAttempts?: number | undefined;
+  /** Messages whose key this refuses are skipped undecoded. */
+  acceptKey?: ((key: Buffer | null) => boolean) | undefined;
   /** Told about every event isolated and dead-lettered after a handler failure (metrics, logs). */
   onIsolated?: (letter: DeadLetter) => void;
 }
@@ -50,6 +52,7 @@ export class AuditBatchProcessor {
         partition: batch.partition,
         messages,
         read: messages === decoded ? inBound.length : messages.length,
+        firstOffset: inBound[0] === undefined ? nextOffset : BigInt(inBound[0].offset),
         nextOffset,
         heartbeat: () => batch.heartbeat(),
       });
@@ -74,6 +77,7 @@ export class AuditBatchProcessor {
     const decoded: DecodedMessage[] = [];
     for (const message of inBound) {
       if (sent.has(message.offset)) continue; // dead-lettered by an earlier attempt at this batch
+      if (this.options.acceptKey !== undefined && !this.options.acceptKey(message.key)) continue;
       const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
         decoded.push({

@@ -126,6 +126,7 @@ export class AuditBatchConsumer {
       handler: this.handler,
       until,
       unknownAttempts: this.options.retry?.unknownAttempts,
+      acceptKey: this.options.acceptKey,
       onIsolated: ({ origin, reason, detail }) =>
         this.deps.logger.error({ origin, reason, detail }, 'the batch failed on this one event; it is dead-lettered, the rest goes on'),
     });

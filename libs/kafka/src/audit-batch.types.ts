@@ -28,6 +28,8 @@ export interface DecodedBatch {
   messages: readonly DecodedMessage[];
   /** Messages of the batch inside the bound, decodable or not (progress of bounded reads). */
   read: number;
+  /** The offset of the batch's first message inside the bound (decoded, skipped or undecodable alike). */
+  firstOffset: bigint;
   /** The offset the group commits once the handler resolved. */
   nextOffset: bigint;
   /** Keeps the group membership alive during long work. */
@@ -74,6 +76,11 @@ export interface AuditBatchHandlerOptions {
    * `skip` drops them (a reader whose messages another group already dead-letters, e.g. the live tail).
    */
   undecodable?: 'dead-letter' | 'skip';
+  /**
+   * Messages whose key this refuses are skipped before they are decoded (counted as read, never handed over): a
+   * reader that wants some tenants only (the key is the tenant id) pays no Avro decode for the others.
+   */
+  acceptKey?: (key: Buffer | null) => boolean;
   /**
    * A bounded read: exclusive end offsets (messages at or past them, and partitions not listed, are skipped),
    * or `high-watermark` to fix them at the topics' ends when the consumer starts. `finished` resolves once

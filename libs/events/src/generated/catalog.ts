@@ -9,7 +9,8 @@ export interface CategoryInfo {
   ecsCategory: readonly string[];
 }
 
-export type Vendor = 'thrive' | 'thoughtspot' | 'strivacity' | 'logichub' | 'closer';
+/** Where a catalog entry comes from: a seed vendor, or Vigil itself (its own events, e.g. stream changes). */
+export type Vendor = 'thrive' | 'thoughtspot' | 'strivacity' | 'logichub' | 'closer' | 'vigil';
 
 export interface CatalogEntry {
   action: Action;
@@ -123,6 +124,13 @@ export const ACTIONS = [
   'connection.updated',
   'csv_upload.finished',
   'csv_upload.started',
+  'stream.created',
+  'stream.updated',
+  'stream.enabled',
+  'stream.disabled',
+  'stream.deleted',
+  'stream.tested',
+  'stream.replay_requested',
   'integration.lekta_config.created',
   'integration.lekta_config.updated',
   'integration.status.reported',
@@ -2109,6 +2117,125 @@ export const CATALOG: readonly CatalogEntry[] = [
       {
         vendor: 'thoughtspot',
         name: 'CSV_UPLOAD_STARTED',
+      },
+    ],
+  },
+  {
+    action: 'stream.created',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'LOW',
+    ecs: {
+      category: ['configuration'],
+      type: ['creation'],
+    },
+    description: 'A SIEM stream of the tenant was created: where its audit events are sent.',
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.created',
+      },
+    ],
+  },
+  {
+    action: 'stream.updated',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'LOW',
+    ecs: {
+      category: ['configuration'],
+      type: ['change'],
+    },
+    description: 'A SIEM stream of the tenant was changed (settings, filters or secrets; secret values are never recorded).',
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.updated',
+      },
+    ],
+  },
+  {
+    action: 'stream.enabled',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'LOW',
+    ecs: {
+      category: ['configuration'],
+      type: ['change'],
+    },
+    description: 'A SIEM stream of the tenant was enabled; it catches up from where it stopped.',
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.enabled',
+      },
+    ],
+  },
+  {
+    action: 'stream.disabled',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'MEDIUM',
+    ecs: {
+      category: ['configuration'],
+      type: ['change'],
+    },
+    description: 'A SIEM stream of the tenant was disabled (paused by the customer).',
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.disabled',
+      },
+    ],
+  },
+  {
+    action: 'stream.deleted',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'MEDIUM',
+    ecs: {
+      category: ['configuration'],
+      type: ['deletion'],
+    },
+    description: 'A SIEM stream of the tenant was deleted.',
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.deleted',
+      },
+    ],
+  },
+  {
+    action: 'stream.tested',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'INFO',
+    ecs: {
+      category: ['configuration'],
+      type: ['info'],
+    },
+    description: "A test event was sent to a SIEM stream of the tenant; the outcome is the SIEM's answer.",
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.tested',
+      },
+    ],
+  },
+  {
+    action: 'stream.replay_requested',
+    category: 'data-integration',
+    outcome: 'SUCCESS',
+    severity: 'LOW',
+    ecs: {
+      category: ['configuration'],
+      type: ['change'],
+    },
+    description: 'A replay of retained events into a SIEM stream of the tenant was requested.',
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'stream.replay_requested',
       },
     ],
   },
