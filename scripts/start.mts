@@ -20,6 +20,7 @@ interface NestProject {
 const servicePorts: Record<string, number> = {
   'query-api': 4000,
   materializer: 4100,
+  streams: 4210,
   'connector-splunk': 4201,
   'connector-http': 4202,
   'connector-datadog': 4203,

@@ -58,6 +58,11 @@ export class WebhookDouble {
     this.failures.add(count, { failure, retryAfterSeconds });
   }
 
+  /** Drops the failures still queued: the SIEM answers normally again (the end of an outage). */
+  clearFailures(): void {
+    this.failures.clear();
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = ms;
   }

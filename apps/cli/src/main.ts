@@ -12,12 +12,13 @@ import { publishCommand } from './publish.command';
 import { rebuildCommand } from './rebuild.command';
 import { replayCommand } from './replay.command';
 import { schemasCommand } from './schemas.command';
+import { streamsCommand } from './streams.command';
 import { topicsCommand } from './topics.command';
 
 async function main(argv: string[]): Promise<void> {
   const out: Output = { json: argv.includes('--json') };
   const program = new Command('vigil')
-    .description("Vigil's operations CLI: topics, schemas, publishing, the store, connectors and replay")
+    .description("Vigil's operations CLI: topics, schemas, publishing, the store, connectors, streams and replay")
     .option('--json', 'print results as JSON for scripts')
     .showHelpAfterError()
     .exitOverride();
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(connectorsCommand(out).exitOverride());
   program.addCommand(dlqCommand(out).exitOverride());
   program.addCommand(outboxCommand(out).exitOverride());
+  program.addCommand(streamsCommand(out).exitOverride());
   await program.parseAsync(argv);
 }
 

@@ -6,8 +6,12 @@ import { printTable, type Output } from './cli.util';
 import { withOperations } from './cli.module';
 import { interruptionSignal } from './interruption.util';
 import { cliObserver } from './progress.util';
+import { replayIntoStream } from './streams.command';
+import { CliError } from './cli.util';
 
-interface ReplayOptions extends ReplayRequest {
+interface ReplayOptions extends Omit<ReplayRequest, 'connector'> {
+  connector?: string;
+  stream?: string;
   dryRun?: boolean;
 }
 
@@ -30,10 +34,13 @@ function printPreview(out: Output, preview: ReplayPreview): void {
 }
 
 async function replay(options: ReplayOptions, out: Output): Promise<void> {
+  if ((options.connector === undefined) === (options.stream === undefined)) throw new CliError('name either --connector or --stream', 2);
+  if (options.stream !== undefined) return replayIntoStream(options.stream, options.from, out);
+  const request: ReplayRequest = { ...options, connector: options.connector ?? '' };
   await withOperations(async (app) => {
     const replays = app.get(ReplayUseCase);
-    if (options.dryRun === true) return printPreview(out, await replays.preview(options));
-    const summary = await replays.run(options, cliObserver(out, app.get(Clock)), interruptionSignal());
+    if (options.dryRun === true) return printPreview(out, await replays.preview(request));
+    const summary = await replays.run(request, cliObserver(out, app.get(Clock)), interruptionSignal());
     process.stdout.write(
       out.json
         ? `${JSON.stringify(summary)}\n`
@@ -47,7 +54,8 @@ export function replayCommand(out: Output): Command {
     .description(
       'send a time range of the audit topics to a connector, through its mapping, batching, retries and dead letters (resumable)',
     )
-    .requiredOption('--connector <name>', 'the connector (from the connectors file, VIGIL_CONFIG)')
+    .option('--connector <name>', 'the connector (from the connectors file, VIGIL_CONFIG)')
+    .option('--stream <id>', 'a per-tenant stream instead: the streams app re-delivers from --from, then the stream rejoins (other options do not apply)')
     .requiredOption('--from <time>', 'ISO-8601 start: events whose time is at or after it are sent')
     .option('--to <time>', 'ISO-8601 end: events Kafka received before it (default: everything there is when the replay starts)')
     .option('--categories <list>', "comma-separated categories, a subset of the connector's (default: all of its categories)")

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiKeyEnv } from '@vigil/store';
+import { streamPolicyEnv } from '@vigil/streams';
 import { jwtAlgorithmsEnv, requireJwtSettings } from './auth/jwt-config.schema';
 import { databaseEnv, defineConfig, envBoolean, httpEnv, kafkaEnv, logEnv, registryEnv } from '@vigil/config';
 
@@ -12,6 +13,8 @@ export const queryApiConfigSchema = defineConfig({
   ...kafkaEnv,
   ...registryEnv,
   ...apiKeyEnv,
+  /** Per-tenant streams: the secret keys and what a stream may target (libs/streams). */
+  ...streamPolicyEnv,
   /** Signs pagination cursors so a tampered or foreign cursor is rejected; random per process when unset. */
   QUERY_API_CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** JWTs: verified against a JWKS URL (RS/ES/EdDSA) or an HS256 secret; without either, only API keys are accepted.

@@ -34,6 +34,8 @@ import { queryApiConfigSchema, type QueryApiConfig } from './query-api.config';
 import { formatQueryError, graphqlRefusal, HttpQueryErrorMapper } from './query-error.mapper';
 import { QueryException } from './query.exception';
 import { QuerySessionSettings } from './query-session.service';
+import { streamAdminProviders } from './streams/stream-admin.provider';
+import { StreamsResolver } from './streams/streams.resolver';
 
 /**
  * An HTTP request's context, made before Apollo parses or validates the document: a request without a
@@ -144,6 +146,8 @@ export class QueryApiModule {
         },
         EventQueryService,
         EventsResolver,
+        ...streamAdminProviders,
+        StreamsResolver,
         ...(live ? [LiveEventsService, LiveEventsConsumer, LiveEventsResolver] : []),
       ],
     };

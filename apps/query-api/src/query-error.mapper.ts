@@ -22,7 +22,10 @@ export function httpStatusOf(code: QueryErrorCode): number {
     case QueryErrorCode.TOO_MANY_SUBSCRIPTIONS:
       return HttpStatus.TOO_MANY_REQUESTS;
     case QueryErrorCode.EXPORTS_BUSY:
+    case QueryErrorCode.UNAVAILABLE:
       return HttpStatus.SERVICE_UNAVAILABLE;
+    case QueryErrorCode.CONFLICT:
+      return HttpStatus.CONFLICT;
     case QueryErrorCode.TIMEOUT:
       return HttpStatus.GATEWAY_TIMEOUT;
   }
@@ -41,6 +44,8 @@ function extensionsOf(err: QueryException): Record<string, unknown> {
     case QueryErrorCode.FORBIDDEN:
     case QueryErrorCode.NOT_FOUND:
     case QueryErrorCode.TIMEOUT:
+    case QueryErrorCode.CONFLICT:
+    case QueryErrorCode.UNAVAILABLE:
       return { code: err.code };
   }
 }

@@ -12,6 +12,10 @@ export enum QueryErrorCode {
   /** QUERY_API_MAX_EXPORTS exports already run on this instance. */
   EXPORTS_BUSY = 'EXPORTS_BUSY',
   TIMEOUT = 'TIMEOUT',
+  /** The change conflicts with what exists (a stream name taken, the tenant's stream limit reached). */
+  CONFLICT = 'CONFLICT',
+  /** A dependency the request needs is down (Kafka, for the audit event of a stream change); nothing was changed. */
+  UNAVAILABLE = 'UNAVAILABLE',
 }
 
 /** A refusal the caller can act on. The message is safe to show: it never holds SQL, a stack or a secret. */

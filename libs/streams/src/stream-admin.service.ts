@@ -68,6 +68,7 @@ export interface StreamCreateInput {
 
 export interface StreamUpdateInput {
   name?: string | undefined;
+  /** Fields of the config to change (categories, actions, minSeverity, format, extraFields, settings); the rest is kept. */
   config?: unknown;
   /** Secrets to set; a name with null removes that secret. Names not listed keep their value. */
   secrets?: Record<string, string | null> | undefined;
@@ -138,7 +139,7 @@ export class StreamAdminService {
   async update(actor: StreamActor, id: string, input: StreamUpdateInput): Promise<StreamView> {
     const row = await this.repository.transaction(async (db) => {
       const current = await this.find(actor, id, db);
-      const config = input.config === undefined ? current.config : parseConfig(input.config);
+      const config = input.config === undefined ? current.config : parseConfig({ ...current.config, ...(input.config as object) });
       const secrets = { ...this.secretsOf(current) };
       const changedSecrets: string[] = [];
       for (const [key, value] of Object.entries(input.secrets ?? {})) {

@@ -199,21 +199,26 @@ export class StreamWorker {
     const records = this.prepare(messages, letters);
     const sendLetters = letters.length === 0 ? Promise.resolve() : this.sendLetters(letters);
     if (records.length === 0) return sendLetters;
+    let take: Take | undefined;
     const delivered = new Promise<void>((resolve, reject) => {
-      const take: Take = { remaining: records.length, resolve, reject };
-      this.takes.add(take);
-      const settle = (): void => {
-        if (--take.remaining > 0) return;
-        this.takes.delete(take);
-        resolve();
-      };
-      const watchdog = setTimeout(() => {
-        if (this.takes.has(take)) this.detach(`slow: the SIEM took more than ${this.deps.options.detachAfterMs} ms`, 'slow');
-      }, this.deps.options.detachAfterMs);
-      watchdog.unref();
-      void delivered.finally(() => clearTimeout(watchdog)).catch(() => undefined);
-      this.batcher.add(records.map((r) => ({ ...r, settle })));
+      take = { remaining: records.length, resolve, reject };
     });
+    const held = take as unknown as Take; // assigned synchronously by the executor above
+    this.takes.add(held);
+    const settle = (): void => {
+      if (--held.remaining > 0) return;
+      this.takes.delete(held);
+      held.resolve();
+    };
+    const watchdog = setTimeout(() => {
+      if (this.takes.has(held)) void this.detach(`slow: the SIEM took more than ${this.deps.options.detachAfterMs} ms`, 'slow');
+    }, this.deps.options.detachAfterMs);
+    watchdog.unref();
+    delivered.then(
+      () => clearTimeout(watchdog),
+      () => clearTimeout(watchdog),
+    );
+    this.batcher.add(records.map((r) => ({ ...r, settle })));
     return Promise.all([delivered, sendLetters]).then(() => undefined);
   }
 
