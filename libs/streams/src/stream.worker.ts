@@ -468,6 +468,10 @@ export class StreamWorker {
     }, 250);
     joinTimer.unref();
     this.catchUp = { consumer, abort, delivery: this.newDelivery(abort, 'catch-up'), joinTimer };
+    this.deps.logger.info(
+      { stream: this.id, tenant: this.identity.tenantId, from: Object.fromEntries(this.checkpointEntries().map((e) => [tpOf(e.topic, e.partition), e.offset.toString()])) },
+      'stream catching up from its checkpoint',
+    );
     const from = new Map([...this.checkpoint].map(([topic, partitions]) => [topic, new Map([...partitions].map(([p, o]) => [p, o.toString()]))]));
     await consumer.start({ from });
   }
