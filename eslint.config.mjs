@@ -74,7 +74,20 @@ const libLayers = {
   sinks: ['config', 'common', 'observability', 'events', 'formats', 'connector'],
   operations: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
   streams: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
-  testing: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks', 'operations', 'audit-sdk', 'streams'],
+  testing: [
+    'config',
+    'common',
+    'observability',
+    'events',
+    'formats',
+    'kafka',
+    'store',
+    'connector',
+    'sinks',
+    'operations',
+    'audit-sdk',
+    'streams',
+  ],
 };
 const specFiles = (dir) => [`${dir}/**/*.spec.ts`, `${dir}/**/*.int-spec.ts`, `${dir}/**/*.e2e-spec.ts`];
 const kafkajsOnlyInLibsKafka = {

@@ -4,7 +4,16 @@ import { uniqueName, waitFor, type AppProcess } from '@vigil/testing';
 import type { AuditEvent } from '@vigil/events';
 import { WebhookDouble } from '../doubles/webhook.double';
 import { QueryTestStore, type QueryApiHarness } from '../query-api/query-api-test.util';
-import { CREATE_STREAM, interleaved, PartitionWriter, queryApi, streamsApp, waitForState, webhookStreamInput, type StreamData } from './streams-test.util';
+import {
+  CREATE_STREAM,
+  interleaved,
+  PartitionWriter,
+  queryApi,
+  streamsApp,
+  waitForState,
+  webhookStreamInput,
+  type StreamData,
+} from './streams-test.util';
 
 const TENANTS = 25;
 const STREAMS_PER_TENANT = 2;
@@ -25,7 +34,11 @@ describe('streams app killed with SIGKILL during delivery to 50 streams', { time
     for (let r = 0; r < rounds; r++) {
       const events = interleaved(tenants, EVENTS_PER_ROUND);
       // Spread over the topic's partitions, tenants interleaved on each.
-      for (let p = 0; p < PARTITIONS; p++) await writer.write(events.filter((_, i) => i % PARTITIONS === p), p);
+      for (let p = 0; p < PARTITIONS; p++)
+        await writer.write(
+          events.filter((_, i) => i % PARTITIONS === p),
+          p,
+        );
       published.push(...events);
     }
   }
@@ -48,7 +61,11 @@ describe('streams app killed with SIGKILL during delivery to 50 streams', { time
       for (let s = 0; s < STREAMS_PER_TENANT; s++) {
         const siem = await WebhookDouble.start();
         siem.setLatency(15);
-        const result = await api.gql<{ createStream: StreamData }>(CREATE_STREAM, { input: { ...webhookStreamInput(siem.url, siem.secret), tenantId: tenant } }, key);
+        const result = await api.gql<{ createStream: StreamData }>(
+          CREATE_STREAM,
+          { input: { ...webhookStreamInput(siem.url, siem.secret), tenantId: tenant } },
+          key,
+        );
         assert.equal(result.errors, undefined, JSON.stringify(result.errors));
         streams.push({ tenant, id: (result.data as { createStream: StreamData }).createStream.id, siem });
       }
@@ -69,14 +86,28 @@ describe('streams app killed with SIGKILL during delivery to 50 streams', { time
     for (const { siem } of streams.slice(0, 5)) siem.failNext(1_000_000, 503);
     await publish(2);
     const total = published.length * STREAMS_PER_TENANT;
-    await waitFor(() => streams.reduce((n, s) => n + s.siem.eventIds().length, 0), (n) => n >= total * 0.3, 'deliveries under way', 60_000);
+    await waitFor(
+      () => streams.reduce((n, s) => n + s.siem.eventIds().length, 0),
+      (n) => n >= total * 0.3,
+      'deliveries under way',
+      60_000,
+    );
     await app.kill();
     const delivered = streams.reduce((n, s) => n + s.siem.eventIds().length, 0);
     assert.ok(delivered < total, `the kill came too late to test anything (${delivered} of ${total} delivered)`);
     await publish(2); // while the app is down
     for (const { siem } of streams.slice(0, 5)) siem.clearFailures();
     app = await streamsApp(store, group).start();
-    await waitFor(() => missing(), (n) => n === 0, 'every stream to hold every event of its tenant', 180_000);
-    for (const { tenant, siem } of streams) assert.ok(siem.events().every((e) => e['tenantId'] === tenant), `another tenant's event reached ${tenant}`);
+    await waitFor(
+      () => missing(),
+      (n) => n === 0,
+      'every stream to hold every event of its tenant',
+      180_000,
+    );
+    for (const { tenant, siem } of streams)
+      assert.ok(
+        siem.events().every((e) => e['tenantId'] === tenant),
+        `another tenant's event reached ${tenant}`,
+      );
   });
 });

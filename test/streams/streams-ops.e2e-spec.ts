@@ -76,14 +76,24 @@ describe('operating streams: key rotation, suspension, replay, the CLI', { timeo
     await waitForState(api, admin, id, 'active');
     const first = interleaved([tenant], 5);
     await writer.write(first);
-    await waitFor(() => siem.eventIds().length, (n) => n >= 5, 'delivery with both keys listed', 30_000);
+    await waitFor(
+      () => siem.eventIds().length,
+      (n) => n >= 5,
+      'delivery with both keys listed',
+      30_000,
+    );
     const resealed = ok(await runCli(['streams', 'reseal'], cliEnv(`${SECRET_KEY_B},${SECRET_KEY_A}`)));
     assert.match(resealed.stdout, /^[1-9]\d* of \d+ streams resealed with the current key/);
     assert.equal(await keyIdOf(), 'kb');
     await restartApp({ VIGIL_STREAM_SECRET_KEYS: SECRET_KEY_B });
     await waitForState(api, admin, id, 'active');
     await writer.write(interleaved([tenant], 5));
-    await waitFor(() => siem.eventIds().length, (n) => n >= 10, 'delivery with the new key alone', 30_000);
+    await waitFor(
+      () => siem.eventIds().length,
+      (n) => n >= 10,
+      'delivery with the new key alone',
+      30_000,
+    );
     // An app that lost the key says so in the stream's health instead of sending unsigned.
     await restartApp({ VIGIL_STREAM_SECRET_KEYS: SECRET_KEY_A });
     const broken = await waitForState(api, admin, id, 'failing');
@@ -107,7 +117,12 @@ describe('operating streams: key rotation, suspension, replay, the CLI', { timeo
     assert.doesNotMatch(status.stdout, new RegExp(siem.secret));
     siem.clearFailures();
     assert.equal((await api.gql(UPDATE, { id, input: { secrets: { signingSecret: siem.secret } } }, admin)).errors, undefined);
-    await waitFor(() => new Set(siem.eventIds()), (got) => events.every((e) => got.has(e.id)), 'the suspended stream to catch up', 60_000);
+    await waitFor(
+      () => new Set(siem.eventIds()),
+      (got) => events.every((e) => got.has(e.id)),
+      'the suspended stream to catch up',
+      60_000,
+    );
     await waitForState(api, admin, id, 'active');
   });
 
@@ -118,7 +133,12 @@ describe('operating streams: key rotation, suspension, replay, the CLI', { timeo
     const since = new Date(Date.now() - 1000).toISOString();
     const events = interleaved([tenant], 30);
     await writer.write(events);
-    await waitFor(() => siem.eventIds().length, (n) => n >= 30, 'live delivery', 30_000);
+    await waitFor(
+      () => siem.eventIds().length,
+      (n) => n >= 30,
+      'live delivery',
+      30_000,
+    );
     const run = ok(await runCli(['replay', '--stream', id, '--from', since], cliEnv(SECRET_KEY_A)));
     assert.match(run.stdout, /replay into stream .* started/);
     await waitFor(

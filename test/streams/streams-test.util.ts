@@ -65,7 +65,7 @@ export class PartitionWriter {
 export function interleaved(tenants: readonly string[], count: number): AuditEvent[] {
   const events: AuditEvent[] = [];
   for (let i = 0; i < count; i++)
-    for (const tenantId of tenants) events.push(anAuditEvent({ tenantId, action: 'user.login.succeeded', category: 'authentication' }) as AuditEvent);
+    for (const tenantId of tenants) events.push(anAuditEvent({ tenantId, action: 'user.login.succeeded', category: 'authentication' }));
   return events;
 }
 
@@ -82,12 +82,26 @@ export interface StreamData {
   settings: Record<string, unknown>;
   secretNames: string[];
   version: number;
-  health: { state: string; reason: string | null; recovery: string | null; lagEvents: number; delivered24h: number; lastError: string | null } | null;
+  health: {
+    state: string;
+    reason: string | null;
+    recovery: string | null;
+    lagEvents: number;
+    delivered24h: number;
+    lastError: string | null;
+  } | null;
 }
 
 /** A webhook stream to `url` signed with `secret`, of the authentication category. */
 export function webhookStreamInput(url: string, secret: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: uniqueName('siem'), type: 'http', categories: ['authentication'], settings: { url }, secrets: { signingSecret: secret }, ...extra };
+  return {
+    name: uniqueName('siem'),
+    type: 'http',
+    categories: ['authentication'],
+    settings: { url },
+    secrets: { signingSecret: secret },
+    ...extra,
+  };
 }
 
 /** Waits until the streams app reports the stream in `state`. */

@@ -55,7 +55,10 @@ export function replayCommand(out: Output): Command {
       'send a time range of the audit topics to a connector, through its mapping, batching, retries and dead letters (resumable)',
     )
     .option('--connector <name>', 'the connector (from the connectors file, VIGIL_CONFIG)')
-    .option('--stream <id>', 'a per-tenant stream instead: the streams app re-delivers from --from, then the stream rejoins (other options do not apply)')
+    .option(
+      '--stream <id>',
+      'a per-tenant stream instead: the streams app re-delivers from --from, then the stream rejoins (other options do not apply)',
+    )
     .requiredOption('--from <time>', 'ISO-8601 start: events whose time is at or after it are sent')
     .option('--to <time>', 'ISO-8601 end: events Kafka received before it (default: everything there is when the replay starts)')
     .option('--categories <list>', "comma-separated categories, a subset of the connector's (default: all of its categories)")

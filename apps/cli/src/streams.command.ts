@@ -4,7 +4,16 @@ import pg from 'pg';
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
-import { StreamAdminService, StreamException, StreamRepository, StreamSecretCipher, streamPolicyEnv, type StreamActor, type StreamView } from '@vigil/streams';
+import {
+  StreamAdminService,
+  StreamErrorCode,
+  StreamException,
+  StreamRepository,
+  StreamSecretCipher,
+  streamPolicyEnv,
+  type StreamActor,
+  type StreamView,
+} from '@vigil/streams';
 import { CliError, printTable, type Output } from './cli.util';
 
 const streamsConfigSchema = defineConfig({ ...databaseEnv, ...kafkaEnv, ...registryEnv, ...streamPolicyEnv });
@@ -19,7 +28,11 @@ async function withStreams<T>(work: (streams: StreamAdminService, repository: St
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   const publisher = new AuditPublisher({
     kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
-    schemaRegistry: { url: config.SCHEMA_REGISTRY_URL, username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD },
+    schemaRegistry: {
+      url: config.SCHEMA_REGISTRY_URL,
+      username: config.SCHEMA_REGISTRY_USERNAME,
+      password: config.SCHEMA_REGISTRY_PASSWORD,
+    },
     service: { name: 'vigil-cli' },
     retry: { retries: 3 },
   });
@@ -38,7 +51,7 @@ async function withStreams<T>(work: (streams: StreamAdminService, repository: St
   try {
     return await work(streams, repository);
   } catch (err) {
-    if (err instanceof StreamException) throw new CliError(err.message, err.code === 'STREAM_INVALID' ? 2 : 1);
+    if (err instanceof StreamException) throw new CliError(err.message, err.code === StreamErrorCode.INVALID ? 2 : 1);
     const message = (err as Error).message;
     if (/relation "vigil_stream" does not exist/.test(message))
       throw new CliError('the store has no streams table yet: run `npm run vigil -- migrations apply`');
@@ -70,7 +83,9 @@ function jsonOf(s: StreamView): unknown {
 }
 
 export function streamsCommand(out: Output): Command {
-  const streams = new Command('streams').description("per-tenant SIEM streams (managed by tenants' admins through the GraphQL API): list, status, reseal");
+  const streams = new Command('streams').description(
+    "per-tenant SIEM streams (managed by tenants' admins through the GraphQL API): list, status, reseal",
+  );
   streams
     .command('list')
     .description('every stream (or one tenant’s) with its state, lag and last delivery, as the streams app last reported them')
@@ -98,7 +113,9 @@ export function streamsCommand(out: Output): Command {
     });
   streams
     .command('reseal')
-    .description('re-encrypt every stream’s secrets with the first key of VIGIL_STREAM_SECRET_KEYS (after adding a new key; docs/streams.md)')
+    .description(
+      're-encrypt every stream’s secrets with the first key of VIGIL_STREAM_SECRET_KEYS (after adding a new key; docs/streams.md)',
+    )
     .action(async () => {
       const result = await withStreams((s) => s.resealAll());
       process.stdout.write(

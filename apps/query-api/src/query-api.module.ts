@@ -34,7 +34,7 @@ import { queryApiConfigSchema, type QueryApiConfig } from './query-api.config';
 import { formatQueryError, graphqlRefusal, HttpQueryErrorMapper } from './query-error.mapper';
 import { QueryException } from './query.exception';
 import { QuerySessionSettings } from './query-session.service';
-import { streamAdminProviders } from './streams/stream-admin.provider';
+import { streamAdminProviders } from './streams/stream-admin.factory';
 import { StreamsResolver } from './streams/streams.resolver';
 
 /**

@@ -4,7 +4,7 @@ import { boundedReason, describeNetworkError, type ConnectorDefinition, type Sin
 import { createSink } from '@vigil/sinks';
 import { v7 as uuidv7 } from 'uuid';
 import { streamConfigSchema, streamSecretsSchema, toConnectorDefinition, type StreamConfig } from './stream-definition.mapper';
-import type { StreamSecretCipher, StreamSecrets } from './stream-secret.cipher';
+import type { StreamSecretCipher, StreamSecrets } from './stream-secret.codec';
 import { checkStreamTarget } from './stream-target.guard';
 import { StreamErrorCode, StreamException } from './stream.exception';
 import type { StreamHealth, StreamRepository, StreamRow } from './stream.repository';
@@ -275,7 +275,10 @@ export class StreamAdminService {
     return row;
   }
 
-  private async insertUnique(db: Parameters<StreamRepository['insert']>[1], row: Parameters<StreamRepository['insert']>[0]): Promise<StreamRow> {
+  private async insertUnique(
+    db: Parameters<StreamRepository['insert']>[1],
+    row: Parameters<StreamRepository['insert']>[0],
+  ): Promise<StreamRow> {
     try {
       return await this.repository.insert(row, db);
     } catch (err) {
@@ -291,7 +294,13 @@ export class StreamAdminService {
     }
   }
 
-  private async publish(action: string, actor: StreamActor, row: StreamRow, changed: string[] | null, description?: string): Promise<AuditEvent> {
+  private async publish(
+    action: string,
+    actor: StreamActor,
+    row: StreamRow,
+    changed: string[] | null,
+    description?: string,
+  ): Promise<AuditEvent> {
     try {
       return await this.audit.publish({
         action,
@@ -302,8 +311,14 @@ export class StreamAdminService {
         description: description ?? null,
       });
     } catch (err) {
-      this.logger.error({ stream: row.id, action, err: (err as Error).message }, 'the audit event of a stream change was not published; the change is rolled back');
-      throw new StreamException(StreamErrorCode.AUDIT_FAILED, `the change was not made: its audit event could not be published (${(err as Error).message})`);
+      this.logger.error(
+        { stream: row.id, action, err: (err as Error).message },
+        'the audit event of a stream change was not published; the change is rolled back',
+      );
+      throw new StreamException(
+        StreamErrorCode.AUDIT_FAILED,
+        `the change was not made: its audit event could not be published (${(err as Error).message})`,
+      );
     }
   }
 
@@ -361,14 +376,22 @@ function checkName(name: string): string {
 function parseConfig(config: unknown): StreamConfig {
   const parsed = streamConfigSchema.safeParse(config);
   if (parsed.success) return parsed.data;
-  throw new StreamException(StreamErrorCode.INVALID, 'invalid stream', parsed.error.issues.map((i) => `${[...i.path].join('.') || 'config'}: ${i.message}`));
+  throw new StreamException(
+    StreamErrorCode.INVALID,
+    'invalid stream',
+    parsed.error.issues.map((i) => `${[...i.path].join('.') || 'config'}: ${i.message}`),
+  );
 }
 
 function parseSecrets(secrets: unknown): StreamSecrets {
   const parsed = streamSecretsSchema.safeParse(secrets);
   if (parsed.success) return parsed.data;
   // Issues name the secret, never its value.
-  throw new StreamException(StreamErrorCode.INVALID, 'invalid stream', parsed.error.issues.map((i) => `secrets${i.path.length > 0 ? `.${String(i.path[0])}` : ''}: ${i.message}`));
+  throw new StreamException(
+    StreamErrorCode.INVALID,
+    'invalid stream',
+    parsed.error.issues.map((i) => `secrets${i.path.length > 0 ? `.${String(i.path[0])}` : ''}: ${i.message}`),
+  );
 }
 
 function prefixed(secrets: StreamSecrets): Record<string, true> {
@@ -376,7 +399,12 @@ function prefixed(secrets: StreamSecrets): Record<string, true> {
 }
 
 function diffKeys(before: StreamConfig, after: StreamConfig): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after), ...Object.keys(before.settings).map((k) => `settings.${k}`), ...Object.keys(after.settings).map((k) => `settings.${k}`)]);
+  const keys = new Set([
+    ...Object.keys(before),
+    ...Object.keys(after),
+    ...Object.keys(before.settings).map((k) => `settings.${k}`),
+    ...Object.keys(after.settings).map((k) => `settings.${k}`),
+  ]);
   const get = (config: StreamConfig, key: string): unknown =>
     key.startsWith('settings.') ? config.settings[key.slice('settings.'.length)] : (config as Record<string, unknown>)[key];
   return [...keys].filter((k) => k !== 'settings' && JSON.stringify(get(before, k)) !== JSON.stringify(get(after, k))).sort();
@@ -385,4 +413,3 @@ function diffKeys(before: StreamConfig, after: StreamConfig): string[] {
 function isUuid(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }
-

@@ -3,7 +3,7 @@ import { CATEGORIES, SEVERITIES } from '@vigil/events';
 import { OUTPUT_FORMATS } from '@vigil/formats';
 import { ConnectorErrorCode, ConnectorException, parseConnectorConfig, type ConnectorDefinition } from '@vigil/connector';
 import { SINK_SPECS } from '@vigil/sinks';
-import type { StreamSecrets } from './stream-secret.cipher';
+import type { StreamSecrets } from './stream-secret.codec';
 import { StreamErrorCode, StreamException } from './stream.exception';
 
 /** Sink types a stream can have: every type the connector runner ships a sink for. */
@@ -16,7 +16,10 @@ const SECRET_NAME = /^(?:[a-zA-Z][a-zA-Z0-9]{0,63}|headers\.[A-Za-z0-9!#$%&'*+.^
 
 /** What a tenant admin sets on a stream, besides its name and secrets (stored as the row's `config`). */
 export const streamConfigSchema = z.strictObject({
-  categories: z.array(z.enum(CATEGORIES, { error: `must be one of ${CATEGORIES.join(', ')}` })).min(1).optional(),
+  categories: z
+    .array(z.enum(CATEGORIES, { error: `must be one of ${CATEGORIES.join(', ')}` }))
+    .min(1)
+    .optional(),
   actions: z
     .strictObject({ include: z.array(z.string().max(200)).max(100).optional(), exclude: z.array(z.string().max(200)).max(100).optional() })
     .optional(),
@@ -42,7 +45,8 @@ export interface StreamPolicy {
 
 /** Names only Vigil sets in a stream's settings: secret references and the insecure switch. */
 function forbiddenSetting(key: string): string | undefined {
-  if (key.endsWith('Env') || key === 'secretHeaders') return `is a secret: set it in secrets (e.g. secrets.token, secrets["headers.Authorization"])`;
+  if (key.endsWith('Env') || key === 'secretHeaders')
+    return `is a secret: set it in secrets (e.g. secrets.token, secrets["headers.Authorization"])`;
   if (key === 'allowInsecureHttp') return 'is decided by the platform (VIGIL_STREAMS_ALLOW_INSECURE_HTTP), not per stream';
   return undefined;
 }
@@ -58,7 +62,8 @@ export function toConnectorDefinition(
 ): ConnectorDefinition {
   const problems: string[] = [];
   const { settings, ...filters } = input.config;
-  if (Buffer.byteLength(JSON.stringify(settings)) > MAX_SETTINGS_BYTES) problems.push(`settings: must be at most ${MAX_SETTINGS_BYTES} bytes of JSON`);
+  if (Buffer.byteLength(JSON.stringify(settings)) > MAX_SETTINGS_BYTES)
+    problems.push(`settings: must be at most ${MAX_SETTINGS_BYTES} bytes of JSON`);
   for (const key of Object.keys(settings)) {
     const why = forbiddenSetting(key);
     if (why !== undefined) problems.push(`settings.${key}: ${why}`);

@@ -14,7 +14,10 @@ export async function checkStreamTarget(url: string, allowPrivate: boolean): Pro
   try {
     addresses = ipaddr.isValid(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
   } catch (err) {
-    throw new StreamException(StreamErrorCode.TARGET_REFUSED, `settings.url: host ${host} does not resolve (${(err as { code?: string }).code ?? 'error'})`);
+    throw new StreamException(
+      StreamErrorCode.TARGET_REFUSED,
+      `settings.url: host ${host} does not resolve (${(err as { code?: string }).code ?? 'error'})`,
+    );
   }
   for (const address of addresses) {
     const parsed = ipaddr.process(address);

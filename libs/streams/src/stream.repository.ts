@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { StreamConfig } from './stream-definition.mapper';
-import type { SealedSecrets } from './stream-secret.cipher';
+import type { SealedSecrets } from './stream-secret.codec';
 
 /** Channel notified (with the stream's id) when a stream is created, changed or deleted: the streams app reloads it. */
 export const STREAM_CHANGED_CHANNEL = 'vigil_stream_changed';
@@ -137,11 +137,27 @@ export class StreamRepository {
     return rows.rows[0]?.n ?? 0;
   }
 
-  async insert(row: Omit<StreamRow, 'version' | 'createdAt' | 'updatedAt' | 'suspendedAt' | 'suspendedReason' | 'replayFrom' | 'replayRequestedAt' | 'updatedBy'>, db: Queryable): Promise<StreamRow> {
+  async insert(
+    row: Omit<
+      StreamRow,
+      'version' | 'createdAt' | 'updatedAt' | 'suspendedAt' | 'suspendedReason' | 'replayFrom' | 'replayRequestedAt' | 'updatedBy'
+    >,
+    db: Queryable,
+  ): Promise<StreamRow> {
     const rows = await db.query<RawRow>(
       `INSERT INTO vigil_stream (id, tenant_id, name, type, enabled, config, secrets, secrets_key_id, created_by, updated_by)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9) RETURNING *`,
-      [row.id, row.tenantId, row.name, row.type, row.enabled, JSON.stringify(row.config), row.secrets?.sealed ?? null, row.secrets?.keyId ?? null, row.createdBy],
+      [
+        row.id,
+        row.tenantId,
+        row.name,
+        row.type,
+        row.enabled,
+        JSON.stringify(row.config),
+        row.secrets?.sealed ?? null,
+        row.secrets?.keyId ?? null,
+        row.createdBy,
+      ],
     );
     await notify(db, row.id);
     return toRow(rows.rows[0] as RawRow);
@@ -191,10 +207,10 @@ export class StreamRepository {
 
   /** The streams app took the replay request: it is not taken again after a restart. */
   async replayTaken(id: string, requestedAt: Date): Promise<void> {
-    await this.pool.query(`UPDATE vigil_stream SET replay_from = NULL, replay_requested_at = NULL WHERE id = $1 AND replay_requested_at = $2`, [
-      id,
-      requestedAt,
-    ]);
+    await this.pool.query(
+      `UPDATE vigil_stream SET replay_from = NULL, replay_requested_at = NULL WHERE id = $1 AND replay_requested_at = $2`,
+      [id, requestedAt],
+    );
   }
 
   async offsets(id: string): Promise<StreamOffsets> {
@@ -225,7 +241,12 @@ export class StreamRepository {
        SELECT e.s, e.t, e.p, e.o FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[]) AS e(s, t, p, o)
        WHERE EXISTS (SELECT 1 FROM vigil_stream WHERE id = e.s)
        ON CONFLICT (stream_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset`,
-      [entries.map((e) => e.streamId), entries.map((e) => e.topic), entries.map((e) => e.partition), entries.map((e) => e.offset.toString())],
+      [
+        entries.map((e) => e.streamId),
+        entries.map((e) => e.topic),
+        entries.map((e) => e.partition),
+        entries.map((e) => e.offset.toString()),
+      ],
     );
   }
 

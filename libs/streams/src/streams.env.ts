@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { envBoolean } from '@vigil/config';
-import { streamSecretEnv } from './stream-secret.cipher';
+import { streamSecretEnv } from './stream-secret.codec';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -31,5 +31,8 @@ export const streamsAppEnv = {
   /** How often streams are reloaded when no change notification arrived, and health is written. */
   VIGIL_STREAMS_RELOAD_INTERVAL_MS: int(100, 600_000).default(5000),
   VIGIL_STREAMS_HEALTH_INTERVAL_MS: int(100, 600_000).default(5000),
-  VIGIL_STREAMS_GROUP: z.string().regex(/^[\w.-]{1,200}$/).default('vigil-streams'),
+  VIGIL_STREAMS_GROUP: z
+    .string()
+    .regex(/^[\w.-]{1,200}$/)
+    .default('vigil-streams'),
 };

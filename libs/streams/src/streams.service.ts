@@ -7,9 +7,9 @@ import type { EventCodec } from '@vigil/events';
 import { AUDIT_EVENT_CODEC, DeadLetterProducer, KAFKA, KafkaAdminService, type KafkaClient } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
 import { PG_POOL } from '@vigil/store';
-import { StreamMetrics } from './stream-health.tracker';
-import { StreamSecretCipher } from './stream-secret.cipher';
-import { StreamDispatcher } from './stream.dispatcher';
+import { StreamMetrics } from './stream-health.util';
+import { StreamSecretCipher } from './stream-secret.codec';
+import { StreamDispatcher } from './stream-dispatcher.runner';
 import { StreamRepository } from './stream.repository';
 import type { z } from 'zod';
 import type { streamsAppEnv } from './streams.env';
@@ -41,7 +41,8 @@ export class StreamsService implements OnApplicationBootstrap, OnApplicationShut
     const c = this.config;
     const logger = this.logger.logger.child({ context: StreamDispatcher.name });
     const cipher = new StreamSecretCipher(c.VIGIL_STREAM_SECRET_KEYS);
-    if (cipher.usingDevelopmentKey) logger.warn('VIGIL_STREAM_SECRET_KEYS is not set: stream secrets are sealed with the built-in development key');
+    if (cipher.usingDevelopmentKey)
+      logger.warn('VIGIL_STREAM_SECRET_KEYS is not set: stream secrets are sealed with the built-in development key');
     this.deadLetters = new DeadLetterProducer(this.kafka, 'vigil-streams');
     this.dispatcher = new StreamDispatcher(
       {

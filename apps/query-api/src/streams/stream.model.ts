@@ -20,7 +20,9 @@ export class StreamHealthModel {
   @Field(() => StreamStateEnum) state!: StreamState;
   @Field(() => String, { nullable: true, description: 'Why the stream is not active' }) reason!: string | null;
   @Field(() => String, { nullable: true, description: 'What to do about it' }) recovery!: string | null;
-  @Field(() => Float, { description: 'Records on the stream’s topics not passed yet (every tenant’s: an upper bound on this stream’s events)' })
+  @Field(() => Float, {
+    description: 'Records on the stream’s topics not passed yet (every tenant’s: an upper bound on this stream’s events)',
+  })
   lagEvents!: number;
   @Field(() => Float, { description: 'How far behind the deliveries are, in seconds' }) lagSeconds!: number;
   @Field(() => Float, { description: 'Events the SIEM accepted in the last 24 hours' }) delivered24h!: number;
@@ -77,7 +79,8 @@ export class StreamFiltersInput {
   @Field(() => String, { nullable: true }) minSeverity?: string;
   @Field(() => String, { nullable: true, description: 'Output format (splunk: hec; http: native, ecs or otlp)' }) format?: string;
   @Field(() => JsonScalar, { nullable: true, description: '{ paths: [...], prefix } as for connectors' }) extraFields?: unknown;
-  @Field(() => JsonScalar, { nullable: true, description: 'The sink’s settings block without secrets, e.g. { url, index }' }) settings?: unknown;
+  @Field(() => JsonScalar, { nullable: true, description: 'The sink’s settings block without secrets, e.g. { url, index }' })
+  settings?: unknown;
 }
 
 @InputType('CreateStreamInput')
@@ -86,13 +89,19 @@ export class CreateStreamInput extends StreamFiltersInput {
   @Field() name!: string;
   @Field({ description: 'splunk or http' }) type!: string;
   @Field(() => Boolean, { nullable: true, defaultValue: true }) enabled?: boolean;
-  @Field(() => JsonScalar, { nullable: true, description: 'Write-only, e.g. { "token": "..." } or { "headers.Authorization": "Bearer ..." }' })
+  @Field(() => JsonScalar, {
+    nullable: true,
+    description: 'Write-only, e.g. { "token": "..." } or { "headers.Authorization": "Bearer ..." }',
+  })
   secrets?: unknown;
 }
 
 @InputType('UpdateStreamInput')
 export class UpdateStreamInput extends StreamFiltersInput {
   @Field(() => String, { nullable: true }) name?: string;
-  @Field(() => JsonScalar, { nullable: true, description: 'Secrets to set; a name set to null removes it; names left out keep their value' })
+  @Field(() => JsonScalar, {
+    nullable: true,
+    description: 'Secrets to set; a name set to null removes it; names left out keep their value',
+  })
   secrets?: unknown;
 }

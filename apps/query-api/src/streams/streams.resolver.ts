@@ -12,7 +12,14 @@ import { CurrentPrincipal } from '../auth/principal.decorator';
 import { PLATFORM_ADMIN_ROLE, type Principal } from '../auth/principal.types';
 import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
 import { QueryErrorCode, QueryException } from '../query.exception';
-import { CreateStreamInput, StreamModel, StreamTestResultModel, UpdateStreamInput, type StreamFiltersInput, type StreamHealthModel } from './stream.model';
+import {
+  CreateStreamInput,
+  StreamModel,
+  StreamTestResultModel,
+  UpdateStreamInput,
+  type StreamFiltersInput,
+  type StreamHealthModel,
+} from './stream.model';
 
 /** Roles that manage streams: a tenant's admins (their own tenant) and platform admins (any tenant). */
 const STREAM_ROLES = ['admin', PLATFORM_ADMIN_ROLE];
@@ -20,9 +27,11 @@ const STREAM_ROLES = ['admin', PLATFORM_ADMIN_ROLE];
 const RECOVERY: Record<StreamState, string | null> = {
   active: null,
   catching_up: null,
-  failing: 'Vigil probes the SIEM with backoff and catches up on its own once it answers; fix the SIEM or the stream settings (testStream shows its answer).',
+  failing:
+    'Vigil probes the SIEM with backoff and catches up on its own once it answers; fix the SIEM or the stream settings (testStream shows its answer).',
   paused: 'enableStream resumes it from where it stopped.',
-  suspended: 'Set new secrets with updateStream (or call enableStream once the SIEM accepts the credentials): it then catches up from where it stopped.',
+  suspended:
+    'Set new secrets with updateStream (or call enableStream once the SIEM accepts the credentials): it then catches up from where it stopped.',
 };
 
 /**
@@ -59,7 +68,9 @@ export class StreamsResolver {
     }
   }
 
-  @Mutation(() => StreamModel, { description: 'Creates a stream; it receives the tenant’s events from now on (replay covers earlier ones)' })
+  @Mutation(() => StreamModel, {
+    description: 'Creates a stream; it receives the tenant’s events from now on (replay covers earlier ones)',
+  })
   async createStream(@CurrentPrincipal() principal: Principal, @Args('input') input: CreateStreamInput): Promise<StreamModel> {
     const actor = actorOf(principal);
     const view = await this.run(principal, () =>
@@ -122,7 +133,8 @@ export class StreamsResolver {
     @Args('id', { type: () => ID }) id: string,
     @Args('from') from: string,
   ): Promise<StreamModel> {
-    if (principal.role !== PLATFORM_ADMIN_ROLE) throw new QueryException(QueryErrorCode.FORBIDDEN, `only the ${PLATFORM_ADMIN_ROLE} role may replay into a stream`);
+    if (principal.role !== PLATFORM_ADMIN_ROLE)
+      throw new QueryException(QueryErrorCode.FORBIDDEN, `only the ${PLATFORM_ADMIN_ROLE} role may replay into a stream`);
     const at = new Date(from);
     if (Number.isNaN(at.getTime())) throw QueryException.badInput('from', 'must be an ISO-8601 time');
     return toModel(await this.run(principal, () => this.streams.requestReplay(actorOf(principal), id, at)));
@@ -131,7 +143,10 @@ export class StreamsResolver {
   /** Holds one of the key's slots (fair sharing) and turns stream refusals into the API's codes. */
   private async run<T>(principal: Principal, work: () => Promise<T>): Promise<T> {
     if (!STREAM_ROLES.includes(principal.role))
-      throw new QueryException(QueryErrorCode.FORBIDDEN, `the ${principal.role} role cannot manage streams; ${STREAM_ROLES.join(', ')} can`);
+      throw new QueryException(
+        QueryErrorCode.FORBIDDEN,
+        `the ${principal.role} role cannot manage streams; ${STREAM_ROLES.join(', ')} can`,
+      );
     try {
       return await this.limits.run(principal, work);
     } catch (err) {
@@ -164,7 +179,11 @@ function toQueryException(err: StreamException): QueryException {
     case StreamErrorCode.INVALID:
     case StreamErrorCode.TARGET_REFUSED: {
       const first = err.problems[0] ?? err.message;
-      return new QueryException(QueryErrorCode.BAD_USER_INPUT, err.message, first.slice(0, first.indexOf(':') > 0 ? first.indexOf(':') : undefined));
+      return new QueryException(
+        QueryErrorCode.BAD_USER_INPUT,
+        err.message,
+        first.slice(0, first.indexOf(':') > 0 ? first.indexOf(':') : undefined),
+      );
     }
     case StreamErrorCode.NAME_TAKEN:
     case StreamErrorCode.TOO_MANY:

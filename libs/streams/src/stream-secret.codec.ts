@@ -15,7 +15,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** Development only: used when VIGIL_STREAM_SECRET_KEYS is unset, with a warning at start. */
-const DEVELOPMENT_KEYS = 'dev:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=';
+const DEVELOPMENT_KEYS = 'dev:dmlnaWwtZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=';
 
 /**
  * `VIGIL_STREAM_SECRET_KEYS`: `id:base64key[,id:base64key...]`, each key 32 bytes. The first key seals new and

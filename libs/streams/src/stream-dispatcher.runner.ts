@@ -6,11 +6,18 @@ import { boundedReason, type DeadLetterSender } from '@vigil/connector';
 import { AuditBatchConsumer, type DecodedBatch, type DecodedMessage, type KafkaAdminService, type KafkaClient } from '@vigil/kafka';
 import { createSink } from '@vigil/sinks';
 import { toConnectorDefinition } from './stream-definition.mapper';
-import { StreamHealthTracker, type StreamMetrics } from './stream-health.tracker';
-import type { StreamSecretCipher } from './stream-secret.cipher';
+import { StreamHealthTracker, type StreamMetrics } from './stream-health.util';
+import type { StreamSecretCipher } from './stream-secret.codec';
 import { checkStreamTarget } from './stream-target.guard';
 import { STREAM_CHANGED_CHANNEL, type StreamHealth, type StreamOffsets, type StreamRepository, type StreamRow } from './stream.repository';
-import { StreamWorker, tpOf, type CatchUpSlots, type SharedPath, type StreamWorkerOptions, type TopicPartition } from './stream.worker';
+import {
+  StreamWorker,
+  tpOf,
+  type CatchUpSlots,
+  type SharedPath,
+  type StreamWorkerOptions,
+  type TopicPartition,
+} from './stream-worker.runner';
 
 export interface StreamDispatcherOptions extends StreamWorkerOptions {
   group: string;
@@ -128,7 +135,7 @@ export class StreamDispatcher implements SharedPath {
     await this.consumer.start();
     await this.consumer.whenJoined();
     this.timers.push(
-      setInterval(() => this.scheduleReload(), this.options.reloadIntervalMs),
+      setInterval(() => void this.scheduleReload(), this.options.reloadIntervalMs),
       setInterval(() => void this.writeHealth(), this.options.healthIntervalMs),
     );
     for (const timer of this.timers) timer.unref();
@@ -252,11 +259,20 @@ export class StreamDispatcher implements SharedPath {
     let worker: StreamWorker;
     try {
       const secrets = row.secrets === undefined ? {} : this.deps.cipher.open(row.id, row.secrets);
-      const definition = toConnectorDefinition({ id: row.id, type: row.type, config: row.config, secrets }, { allowInsecureHttp: this.options.allowInsecureHttp });
+      const definition = toConnectorDefinition(
+        { id: row.id, type: row.type, config: row.config, secrets },
+        { allowInsecureHttp: this.options.allowInsecureHttp },
+      );
       const url = (definition.settings as { url?: unknown }).url;
       if (typeof url === 'string' && row.enabled) await checkStreamTarget(url, this.options.allowPrivateTargets);
       const sink = createSink(definition, this.deps.logger.child({ stream: row.id }));
-      worker = new StreamWorker({ id: row.id, tenantId: row.tenantId, version: row.version }, definition, sink, { ...this.deps, shared: this, catchUps: this.slots, options: this.options }, tracker);
+      worker = new StreamWorker(
+        { id: row.id, tenantId: row.tenantId, version: row.version },
+        definition,
+        sink,
+        { ...this.deps, shared: this, catchUps: this.slots, options: this.options },
+        tracker,
+      );
     } catch (err) {
       const reason = boundedReason((err as Error).message);
       this.broken.set(row.id, { version: row.version, reason });
@@ -271,8 +287,9 @@ export class StreamDispatcher implements SharedPath {
     const tenant = this.byTenant.get(row.tenantId) ?? new Set<StreamWorker>();
     tenant.add(worker);
     this.byTenant.set(row.tenantId, tenant);
-    const checkpoint: StreamOffsets = hasOffsets ? await this.deps.repository.offsets(row.id) : new Map();
-    const replayFrom = row.replayFrom !== undefined && row.replayRequestedAt !== undefined ? await this.offsetsAt(row.replayFrom) : undefined;
+    const checkpoint: StreamOffsets = hasOffsets ? await this.deps.repository.offsets(row.id) : new Map<string, Map<number, bigint>>();
+    const replayFrom =
+      row.replayFrom !== undefined && row.replayRequestedAt !== undefined ? await this.offsetsAt(row.replayFrom) : undefined;
     await worker.start({
       checkpoint,
       paused: !row.enabled,

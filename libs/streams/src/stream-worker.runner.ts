@@ -16,7 +16,7 @@ import {
   type SinkRecord,
 } from '@vigil/connector';
 import { AuditBatchConsumer, type DeadLetter, type DecodedBatch, type DecodedMessage, type KafkaClient } from '@vigil/kafka';
-import type { StreamHealthTracker, StreamMetrics } from './stream-health.tracker';
+import type { StreamHealthTracker, StreamMetrics } from './stream-health.util';
 import type { StreamOffsets, StreamRepository } from './stream.repository';
 
 /** `topic:partition`. */
@@ -149,7 +149,12 @@ export class StreamWorker {
    * Starts the stream: with no checkpoint it takes the shared path at once (a new stream gets events from now);
    * with one it catches up first; paused and suspended streams only report their state.
    */
-  async start(initial: { checkpoint: StreamOffsets; paused: boolean; suspended?: string | undefined; replayFrom?: StreamOffsets }): Promise<void> {
+  async start(initial: {
+    checkpoint: StreamOffsets;
+    paused: boolean;
+    suspended?: string | undefined;
+    replayFrom?: StreamOffsets;
+  }): Promise<void> {
     this.checkpoint = initial.checkpoint;
     if (initial.replayFrom !== undefined) {
       if (this.checkpoint.size === 0) this.checkpoint = this.sharedPositions();
@@ -236,7 +241,7 @@ export class StreamWorker {
     this.session.abort();
     this.batcher.clear();
     this.queue = [];
-    if (wasCatchingUp) this.stopCatchUp();
+    if (wasCatchingUp) void this.stopCatchUp();
     // Partitions on the shared path get the shared reader's position; the others keep what catch-up reached.
     const positions = this.sharedPositions();
     for (const [topic, partitions] of positions)
@@ -263,7 +268,10 @@ export class StreamWorker {
     );
     if (this.mode === 'detached') {
       this.health.setState('failing', reason);
-      this.deps.logger.warn({ stream: this.id, tenant: this.identity.tenantId, reason }, 'stream left the shared path; it catches up on its own once its SIEM answers');
+      this.deps.logger.warn(
+        { stream: this.id, tenant: this.identity.tenantId, reason },
+        'stream left the shared path; it catches up on its own once its SIEM answers',
+      );
       this.scheduleProbe();
     }
     return this.persisting;
@@ -350,14 +358,22 @@ export class StreamWorker {
       try {
         records.push({ event, json: this.sink.encode(event), origin: from });
       } catch (err) {
-        letters.push(toDeadLetter({ origin: from, event }, 'unmappable', `stream ${this.id}: cannot map to ${this.definition.format}: ${(err as Error).message}`));
+        letters.push(
+          toDeadLetter(
+            { origin: from, event },
+            'unmappable',
+            `stream ${this.id}: cannot map to ${this.definition.format}: ${(err as Error).message}`,
+          ),
+        );
       }
     }
     return records;
   }
 
   private async sendLetters(letters: readonly DeadLetter[]): Promise<void> {
-    await this.deps.deadLetters.send(letters.map((l) => ({ ...l, detail: l.detail.startsWith('stream ') ? l.detail : `stream ${this.id}: ${l.detail}` })));
+    await this.deps.deadLetters.send(
+      letters.map((l) => ({ ...l, detail: l.detail.startsWith('stream ') ? l.detail : `stream ${this.id}: ${l.detail}` })),
+    );
   }
 
   private enqueue(records: PendingRecord[]): void {
@@ -469,10 +485,16 @@ export class StreamWorker {
     joinTimer.unref();
     this.catchUp = { consumer, abort, delivery: this.newDelivery(abort, 'catch-up'), joinTimer };
     this.deps.logger.info(
-      { stream: this.id, tenant: this.identity.tenantId, from: Object.fromEntries(this.checkpointEntries().map((e) => [tpOf(e.topic, e.partition), e.offset.toString()])) },
+      {
+        stream: this.id,
+        tenant: this.identity.tenantId,
+        from: Object.fromEntries(this.checkpointEntries().map((e) => [tpOf(e.topic, e.partition), e.offset.toString()])),
+      },
       'stream catching up from its checkpoint',
     );
-    const from = new Map([...this.checkpoint].map(([topic, partitions]) => [topic, new Map([...partitions].map(([p, o]) => [p, o.toString()]))]));
+    const from = new Map(
+      [...this.checkpoint].map(([topic, partitions]) => [topic, new Map([...partitions].map(([p, o]) => [p, o.toString()]))]),
+    );
     await consumer.start({ from });
   }
 
@@ -541,7 +563,9 @@ export class StreamWorker {
     clearInterval(run.joinTimer);
     this.deps.metrics.catchUps.dec();
     this.deps.catchUps.release();
-    await run.consumer.stop().catch((err: Error) => this.deps.logger.warn({ stream: this.id, err: err.message }, 'catch-up consumer did not stop cleanly'));
+    await run.consumer
+      .stop()
+      .catch((err: Error) => this.deps.logger.warn({ stream: this.id, err: err.message }, 'catch-up consumer did not stop cleanly'));
   }
 
   private sharedPositions(): StreamOffsets {

@@ -18,7 +18,11 @@ export class StreamAuditPublisherHolder implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: QueryApiConfig, logger: PinoLogger) {
     this.publisher = new AuditPublisher({
       kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-query-api-streams' },
-      schemaRegistry: { url: config.SCHEMA_REGISTRY_URL, username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD },
+      schemaRegistry: {
+        url: config.SCHEMA_REGISTRY_URL,
+        username: config.SCHEMA_REGISTRY_USERNAME,
+        password: config.SCHEMA_REGISTRY_PASSWORD,
+      },
       service: { name: 'vigil-query-api' },
       // A stream change waits for its event: a short linger, and a bounded retry so a Kafka outage fails the change fast.
       batch: { lingerMs: 1 },
@@ -39,7 +43,8 @@ export const streamAdminProviders: Provider[] = [
     inject: [PG_POOL, APP_CONFIG, StreamAuditPublisherHolder, PinoLogger],
     useFactory: (pool: Pool, config: QueryApiConfig, holder: StreamAuditPublisherHolder, logger: PinoLogger): StreamAdminService => {
       const cipher = new StreamSecretCipher(config.VIGIL_STREAM_SECRET_KEYS);
-      if (cipher.usingDevelopmentKey) logger.logger.warn('VIGIL_STREAM_SECRET_KEYS is not set: stream secrets are sealed with the built-in development key');
+      if (cipher.usingDevelopmentKey)
+        logger.logger.warn('VIGIL_STREAM_SECRET_KEYS is not set: stream secrets are sealed with the built-in development key');
       // The SDK's typed input names catalog actions; the stream actions are in the catalog (validated when published).
       const audit: StreamAuditPublisher = { publish: (input) => holder.publisher.publish(input) };
       return new StreamAdminService(

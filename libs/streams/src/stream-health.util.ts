@@ -18,13 +18,41 @@ export class StreamMetrics {
 
   constructor(metrics: MetricsService) {
     const labels = ['stream', 'tenant'] as const;
-    this.state = metrics.gauge({ name: 'vigil_stream_state', help: '1 for the state the stream is in', labelNames: ['stream', 'tenant', 'state'] });
-    this.delivered = metrics.counter({ name: 'vigil_stream_events_delivered_total', help: 'Events the stream\'s SIEM accepted', labelNames: labels });
-    this.deadLettered = metrics.counter({ name: 'vigil_stream_dead_lettered_total', help: 'Events of the stream sent to audit.dlq', labelNames: labels });
-    this.failures = metrics.counter({ name: 'vigil_stream_errors_total', help: 'Failed deliveries by kind', labelNames: ['stream', 'tenant', 'kind'] });
-    this.lagEvents = metrics.gauge({ name: 'vigil_stream_lag_events', help: 'Records on the stream\'s topics it has not passed yet', labelNames: labels });
-    this.lagSeconds = metrics.gauge({ name: 'vigil_stream_lag_seconds', help: 'How far behind the stream\'s deliveries are', labelNames: labels });
-    this.detached = metrics.counter({ name: 'vigil_stream_detached_total', help: 'Streams that left the shared path, by why', labelNames: ['reason'] });
+    this.state = metrics.gauge({
+      name: 'vigil_stream_state',
+      help: '1 for the state the stream is in',
+      labelNames: ['stream', 'tenant', 'state'],
+    });
+    this.delivered = metrics.counter({
+      name: 'vigil_stream_events_delivered_total',
+      help: "Events the stream's SIEM accepted",
+      labelNames: labels,
+    });
+    this.deadLettered = metrics.counter({
+      name: 'vigil_stream_dead_lettered_total',
+      help: 'Events of the stream sent to audit.dlq',
+      labelNames: labels,
+    });
+    this.failures = metrics.counter({
+      name: 'vigil_stream_errors_total',
+      help: 'Failed deliveries by kind',
+      labelNames: ['stream', 'tenant', 'kind'],
+    });
+    this.lagEvents = metrics.gauge({
+      name: 'vigil_stream_lag_events',
+      help: "Records on the stream's topics it has not passed yet",
+      labelNames: labels,
+    });
+    this.lagSeconds = metrics.gauge({
+      name: 'vigil_stream_lag_seconds',
+      help: "How far behind the stream's deliveries are",
+      labelNames: labels,
+    });
+    this.detached = metrics.counter({
+      name: 'vigil_stream_detached_total',
+      help: 'Streams that left the shared path, by why',
+      labelNames: ['reason'],
+    });
     this.catchUps = metrics.gauge({ name: 'vigil_streams_catching_up', help: 'Streams reading from their own checkpoint right now' });
   }
 

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkStreamTarget } from './stream-target.guard';
+
+describe('checkStreamTarget', () => {
+  for (const url of [
+    'https://127.0.0.1:5432/',
+    'https://[::1]/',
+    'https://10.1.2.3/',
+    'https://192.168.0.10/',
+    'https://169.254.169.254/latest/meta-data',
+    'https://[::ffff:127.0.0.1]/',
+    'https://0.0.0.0/',
+    'https://localhost:8080/',
+  ])
+    it(`refuses ${url}`, async () => {
+      await assert.rejects(checkStreamTarget(url, false), /streams may only send to public addresses|does not resolve/);
+    });
+
+  it('accepts a public address, and anything when private targets are allowed', async () => {
+    await checkStreamTarget('https://8.8.8.8/', false);
+    await checkStreamTarget('https://127.0.0.1:5432/', true);
+  });
+});
