@@ -1,5 +1,7 @@
+import type { LookupFunction } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { parseRetryAfter } from './backoff.util';
 import type { DeliveryResult } from './sink.types';
 
@@ -34,6 +36,16 @@ export interface HttpPost {
  * re-post the batch, with its secret headers, to another origin) and answers are read up to MAX_RESPONSE_BYTES.
  */
 export class SinkHttpClient {
+  private readonly agent: Agent | undefined;
+
+  /**
+   * `lookup` replaces DNS resolution of every connection this client opens: the streams app passes one that refuses
+   * private addresses, so a tenant's URL is checked where it is used, not only when it was saved (DNS rebinding).
+   */
+  constructor(options: { lookup?: LookupFunction } = {}) {
+    this.agent = options.lookup === undefined ? undefined : new Agent({ connect: { lookup: options.lookup } });
+  }
+
   /** Posts a body; resolves with any HTTP answer and rejects only when none came (network error, timeout, abort). */
   async post(request: HttpPost): Promise<HttpAnswer> {
     const headers = { ...request.headers };
@@ -45,12 +57,22 @@ export class SinkHttpClient {
     return this.send(request.url, { method: 'POST', headers, body }, request.timeoutMs, request.signal);
   }
 
+  async close(): Promise<void> {
+    await this.agent?.close();
+  }
+
   get(url: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<HttpAnswer> {
     return this.send(url, { method: 'GET', headers }, timeoutMs, signal);
   }
 
   private async send(url: string, init: RequestInit, timeoutMs: number, signal: AbortSignal): Promise<HttpAnswer> {
-    const response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    const options = { ...init, redirect: 'manual' as const, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) };
+    // undici's fetch is node's own; with an agent of our own (a guarded lookup) it is called directly.
+    const response: Response =
+      this.agent === undefined
+        ? await fetch(url, options)
+        : // The body is a string or a Buffer here (post, get); undici's own types name node's FormData differently.
+          ((await undiciFetch(url, { ...(options as Parameters<typeof undiciFetch>[1]), dispatcher: this.agent })) as unknown as Response);
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     if (isRedirect(response.status)) {
       await response.body?.cancel();

@@ -6,6 +6,7 @@ import {
   type ConnectorType,
   type ConnectorTypeSpec,
   type Sink,
+  SinkHttpClient,
 } from '@vigil/connector';
 import { SplunkHecConnector } from './splunk-hec.sink';
 import { splunkHecSpec, type SplunkHecSettings } from './splunk-hec.schema';
@@ -15,13 +16,13 @@ import { webhookSpec, type WebhookSettings } from './webhook.schema';
 /** Every connector type Vigil can send to: the schema of its settings block and how its sink is built. */
 export const SINK_SPECS: readonly ConnectorTypeSpec<unknown>[] = [splunkHecSpec, webhookSpec];
 
-/** The sink of a validated connector of any supported type (replay and redrive send through it like the live app). */
-export function createSink(connector: ConnectorDefinition, logger: Logger): Sink {
+/** The sink of a validated connector of any supported type (replay and redrive send through it like the live app); `http` is how it connects (the streams app's refuses private addresses). */
+export function createSink(connector: ConnectorDefinition, logger: Logger, http = new SinkHttpClient()): Sink {
   switch (connector.type) {
     case 'splunk':
-      return new SplunkHecConnector(connector as ConnectorDefinition<SplunkHecSettings>, logger);
+      return new SplunkHecConnector(connector as ConnectorDefinition<SplunkHecSettings>, logger, http);
     case 'http':
-      return new WebhookConnector(connector as ConnectorDefinition<WebhookSettings>, logger);
+      return new WebhookConnector(connector as ConnectorDefinition<WebhookSettings>, logger, http);
     case 'datadog':
     case 'sentinel':
     case 'elasticsearch':

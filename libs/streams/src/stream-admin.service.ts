@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { AuditEvent } from '@vigil/events';
-import { boundedReason, describeNetworkError, type ConnectorDefinition, type Sink } from '@vigil/connector';
+import { boundedReason, describeNetworkError, SinkHttpClient, type ConnectorDefinition, type Sink } from '@vigil/connector';
 import { createSink } from '@vigil/sinks';
 import { v7 as uuidv7 } from 'uuid';
 import { streamConfigSchema, streamSecretsSchema, toConnectorDefinition, type StreamConfig } from './stream-definition.mapper';
 import type { StreamSecretCipher, StreamSecrets } from './stream-secret.codec';
-import { checkStreamTarget } from './stream-target.guard';
+import { checkStreamTarget, guardedLookup } from './stream-target.guard';
 import { StreamErrorCode, StreamException } from './stream.exception';
 import type { StreamHealth, StreamRepository, StreamRow } from './stream.repository';
 
@@ -215,8 +215,10 @@ export class StreamAdminService {
     const event = await this.publish('stream.tested', actor, row, null, `test event sent to stream ${row.name}`);
     let sink: Sink | undefined;
     let result: StreamTestResult;
+    const lookup = guardedLookup(this.policy.allowPrivateTargets);
+    const http = new SinkHttpClient(lookup === undefined ? {} : { lookup });
     try {
-      sink = createSink(definition, this.logger);
+      sink = createSink(definition, this.logger, http);
       const answer = await sink.deliver([{ event, json: sink.encode(event) }], signal);
       result =
         answer.kind === 'ok'
@@ -226,6 +228,7 @@ export class StreamAdminService {
       result = { ok: false, outcome: 'unreachable', message: boundedReason(describeNetworkError(err)), eventId: event.id };
     } finally {
       await sink?.close?.();
+      await http.close();
     }
     return result;
   }

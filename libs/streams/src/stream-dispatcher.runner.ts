@@ -2,13 +2,13 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import { CATEGORIES, topicFor, type EventCodec } from '@vigil/events';
-import { boundedReason, type DeadLetterSender } from '@vigil/connector';
+import { boundedReason, SinkHttpClient, type DeadLetterSender } from '@vigil/connector';
 import { AuditBatchConsumer, type DecodedBatch, type DecodedMessage, type KafkaAdminService, type KafkaClient } from '@vigil/kafka';
 import { createSink } from '@vigil/sinks';
 import { toConnectorDefinition } from './stream-definition.mapper';
 import { StreamHealthTracker, type StreamMetrics } from './stream-health.util';
 import type { StreamSecretCipher } from './stream-secret.codec';
-import { checkStreamTarget } from './stream-target.guard';
+import { checkStreamTarget, guardedLookup } from './stream-target.guard';
 import { STREAM_CHANGED_CHANNEL, type StreamHealth, type StreamOffsets, type StreamRepository, type StreamRow } from './stream.repository';
 import {
   StreamWorker,
@@ -89,12 +89,16 @@ export class StreamDispatcher implements SharedPath {
   private reloadQueued = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** One HTTP client (and connection pool) for every stream, resolving names through the SSRF guard. */
+  private readonly http: SinkHttpClient;
 
   constructor(
     private readonly options: StreamDispatcherOptions,
     private readonly deps: StreamDispatcherDeps,
   ) {
     this.slots = new Slots(options.catchUpConcurrency);
+    const lookup = guardedLookup(options.allowPrivateTargets);
+    this.http = new SinkHttpClient(lookup === undefined ? {} : { lookup });
   }
 
   position(tp: TopicPartition): bigint | undefined {
@@ -150,6 +154,7 @@ export class StreamDispatcher implements SharedPath {
     await Promise.all([...this.workers.values()].map((w) => w.stop('shutdown')));
     await this.consumer?.stop();
     await this.writeHealth().catch(() => undefined);
+    await this.http.close();
     if (this.listener !== undefined) {
       this.listener.removeAllListeners('notification');
       this.listener.release();
@@ -265,7 +270,7 @@ export class StreamDispatcher implements SharedPath {
       );
       const url = (definition.settings as { url?: unknown }).url;
       if (typeof url === 'string' && row.enabled) await checkStreamTarget(url, this.options.allowPrivateTargets);
-      const sink = createSink(definition, this.deps.logger.child({ stream: row.id }));
+      const sink = createSink(definition, this.deps.logger.child({ stream: row.id }), this.http);
       worker = new StreamWorker(
         { id: row.id, tenantId: row.tenantId, version: row.version },
         definition,

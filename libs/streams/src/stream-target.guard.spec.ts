@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkStreamTarget } from './stream-target.guard';
+import { checkStreamTarget, guardedLookup } from './stream-target.guard';
 
 describe('checkStreamTarget', () => {
   for (const url of [
@@ -11,11 +11,18 @@ describe('checkStreamTarget', () => {
     'https://169.254.169.254/latest/meta-data',
     'https://[::ffff:127.0.0.1]/',
     'https://0.0.0.0/',
-    'https://localhost:8080/',
   ])
     it(`refuses ${url}`, async () => {
-      await assert.rejects(checkStreamTarget(url, false), /streams may only send to public addresses|does not resolve/);
+      await assert.rejects(checkStreamTarget(url, false), /streams may only send to public addresses/);
     });
+
+  it('refuses a name that resolves to a private address at connection time (DNS rebinding)', async () => {
+    const lookup = guardedLookup(false);
+    assert.ok(lookup !== undefined);
+    const error = await new Promise<Error | null>((resolve) => lookup('localhost', {}, (err: Error | null) => resolve(err)));
+    assert.match(error?.message ?? '', /localhost resolves to .* \(loopback\); streams may only send to public addresses/);
+    assert.equal(guardedLookup(true), undefined);
+  });
 
   it('accepts a public address, and anything when private targets are allowed', async () => {
     await checkStreamTarget('https://8.8.8.8/', false);

@@ -1,11 +1,20 @@
+import { lookup as lookupCallback, type LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
+import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { StreamErrorCode, StreamException } from './stream.exception';
+
+/** Why an address may not be a stream's target (its range), or undefined for a public unicast address. */
+function refusal(address: string): string | undefined {
+  const range = ipaddr.process(address).range();
+  return range === 'unicast' ? undefined : range;
+}
 
 /**
  * Refuses a stream URL that points inside the platform's own network: a tenant admin could otherwise aim a stream at
  * 127.0.0.1:5432, a cloud metadata endpoint or an internal service and use Vigil to reach it (SSRF). Every address
- * the host resolves to must be public unicast. Checked when a stream is saved and again before each start.
+ * the host resolves to must be public unicast. This is the early answer when a stream is saved; a host that does not
+ * resolve yet is accepted here, because every connection the streams app opens is checked again (guardedLookup).
  */
 export async function checkStreamTarget(url: string, allowPrivate: boolean): Promise<void> {
   if (allowPrivate || !URL.canParse(url)) return;
@@ -13,19 +22,41 @@ export async function checkStreamTarget(url: string, allowPrivate: boolean): Pro
   let addresses: string[];
   try {
     addresses = ipaddr.isValid(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-  } catch (err) {
-    throw new StreamException(
-      StreamErrorCode.TARGET_REFUSED,
-      `settings.url: host ${host} does not resolve (${(err as { code?: string }).code ?? 'error'})`,
-    );
+  } catch {
+    return;
   }
   for (const address of addresses) {
-    const parsed = ipaddr.process(address);
-    const range = parsed.range();
-    if (range !== 'unicast')
+    const range = refusal(address);
+    if (range !== undefined)
       throw new StreamException(
         StreamErrorCode.TARGET_REFUSED,
         `settings.url: ${host} resolves to ${address} (${range}); streams may only send to public addresses`,
       );
   }
+}
+
+type AllCallback = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
+
+/**
+ * A DNS lookup for the streams app's HTTP connections that fails when the host resolves to a private, loopback or
+ * link-local address: checked at connection time, so a name re-pointed after it was saved (DNS rebinding) is caught.
+ * Undefined when private targets are allowed (the default lookup is used).
+ */
+export function guardedLookup(allowPrivate: boolean): LookupFunction | undefined {
+  if (allowPrivate) return undefined;
+  return (hostname, options, callback) => {
+    lookupCallback(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err !== null) return callback(err, '', 0);
+      const bad = addresses.find((a) => refusal(a.address) !== undefined);
+      if (bad !== undefined) {
+        const reason = `${hostname} resolves to ${bad.address} (${refusal(bad.address) ?? ''}); streams may only send to public addresses`;
+        return callback(Object.assign(new Error(reason), { code: 'ESTREAMTARGET' }), '', 0);
+      }
+      // Node asks for every address (happy eyeballs) or for one, and the callback's shape follows.
+      if (options.all === true) return (callback as unknown as AllCallback)(null, addresses);
+      const first = addresses[0];
+      if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      return callback(null, first.address, first.family);
+    });
+  };
 }
