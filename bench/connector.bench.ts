@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-connector-')), 'vigil.config.yaml');
   writeFileSync(
     config,
-    `connectors:\n  - name: ${name}\n    type: splunk\n    categories: [authentication]\n    startFrom: latest\n` +
+    `connectors:\n  - name: ${name}\n    type: splunk\n    tenants: all\n    categories: [authentication]\n    startFrom: latest\n` +
       `    batch: { maxEvents: ${BATCH.maxEvents}, maxBytes: ${BATCH.maxBytes}, lingerMs: ${BATCH.lingerMs} }\n` +
       `    splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: BENCH_HEC_TOKEN }\n`,
   );

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-replay-')), 'vigil.config.yaml');
   writeFileSync(
     config,
-    `connectors:\n  - name: ${name}\n    type: splunk\n    categories: [authentication]\n    batch: { maxEvents: 2000, maxBytes: 5000000, lingerMs: 50 }\n    splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: BENCH_HEC_TOKEN }\n`,
+    `connectors:\n  - name: ${name}\n    type: splunk\n    tenants: all\n    categories: [authentication]\n    batch: { maxEvents: 2000, maxBytes: 5000000, lingerMs: 50 }\n    splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: BENCH_HEC_TOKEN }\n`,
   );
   const env = {
     VIGIL_CONFIG: config,

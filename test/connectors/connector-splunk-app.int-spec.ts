@@ -71,6 +71,7 @@ describe('connector-splunk app', () => {
       `connectors:
   - name: ${name}
     type: splunk
+    tenants: all
     categories: [authentication]
     startFrom: latest
     batch: { maxEvents: 10, lingerMs: 5 }
@@ -78,6 +79,7 @@ describe('connector-splunk app', () => {
     splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: IT_HEC_TOKEN }
   - name: ${name}-other-type
     type: http
+    tenants: all
     http: { url: 'http://127.0.0.1:1', allowInsecureHttp: true }
 `,
     );

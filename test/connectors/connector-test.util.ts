@@ -60,6 +60,7 @@ export class ConnectorHarness {
       batch: { maxEvents: 100, maxBytes: 900_000, lingerMs: 20 },
       retry: { initialBackoffMs: 50, maxBackoffMs: 400 },
       startFrom: 'latest',
+      tenants: 'all',
       settings: spec.settings(secretFrom(env)).parse(settings),
       ...overrides,
     };

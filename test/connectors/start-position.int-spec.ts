@@ -22,6 +22,7 @@ function connectorsFile(c: ConnectorDefinition, hook: WebhookDouble): string {
     `connectors:
   - name: ${c.name}
     type: http
+    tenants: all
     categories: [authentication]
     startFrom: latest
     http: { url: '${hook.url}', allowInsecureHttp: true, signingSecretEnv: ${SECRET_ENV} }

@@ -58,6 +58,22 @@ describe(WebhookConnector.name, () => {
     assert.match(String(last?.headers['x-vigil-signature']), /^v1=[0-9a-f]{64}$/);
   });
 
+  it('sends only the listed tenants’ events when the connector names its tenants', async () => {
+    const hook = await aReceiver();
+    const from = await harness.endOffsets();
+    const [mine, other] = [uniqueName('tenant'), uniqueName('tenant')];
+    const c = webhookConnector(hook, {}, { tenants: [mine] });
+    await harness.start(c, new WebhookConnector(c, logger), from);
+    const others = await harness.publish(other, 20);
+    const events = await harness.publish(mine, 20);
+    await waitFor(
+      () => idsOf(hook.eventIds(), events).length,
+      (n) => n >= events.length,
+      'the listed tenant’s events at the webhook',
+    );
+    assert.deepEqual(idsOf(hook.eventIds(), others), [], 'another tenant’s events were sent');
+  });
+
   it('sends NDJSON of ECS documents', async () => {
     const hook = await aReceiver();
     const from = await harness.endOffsets();

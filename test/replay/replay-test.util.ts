@@ -32,6 +32,7 @@ export function writeConnectorsFile(
     `connectors:
   - name: ${name}
     type: splunk
+    tenants: all
     categories: [${CATEGORY}]
     startFrom: ${options.startFrom ?? 'earliest'}
     batch: { maxEvents: ${options.maxEvents ?? 500}, lingerMs: 20 }

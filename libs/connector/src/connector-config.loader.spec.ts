@@ -29,7 +29,7 @@ function problemsOf(text: string, environment: Record<string, string> = env): re
 describe('parseConnectorConfig', () => {
   it('applies defaults and resolves secrets by environment variable name', () => {
     const [c] = parseConnectorConfig(
-      `connectors:\n  - name: splunk-eu\n    type: splunk\n    splunk: { url: 'https://s:8088', tokenEnv: SPLUNK_EU_TOKEN }\n`,
+      `connectors:\n  - name: splunk-eu\n    type: splunk\n    tenants: all\n    splunk: { url: 'https://s:8088', tokenEnv: SPLUNK_EU_TOKEN }\n`,
       { env, specs: [fakeSpec] },
     );
     assert.ok(c !== undefined);
@@ -48,8 +48,10 @@ describe('parseConnectorConfig', () => {
     const problems = problemsOf(`connectors:
   - name: ok-one
     type: http
+    tenants: all
   - name: splunk-eu
     type: splunk
+    tenants: all
     format: ecs
     categories: [authentication, logins]
     batch: { maxEvents: 20000, lingerMs: -1 }
@@ -63,13 +65,30 @@ describe('parseConnectorConfig', () => {
     assert.ok(problems.includes('connectors[1] (splunk-eu).retry: maxBackoffMs must be >= initialBackoffMs'));
     assert.ok(problems.includes('connectors[2].name: is required'));
     assert.ok(problems.some((p) => p.startsWith('connectors[2].type: must be one of splunk, http')));
-    assert.equal(problems.length, 6, problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('connectors[2].tenants: must say whose events it sends: `all` for every tenant')));
+    assert.equal(problems.length, 7, problems.join('\n'));
+  });
+
+  it('makes a connector say whose events it sends: every tenant, or the listed ones', () => {
+    const missing = problemsOf(`connectors:\n  - { name: hook, type: http, http: { url: 'https://siem.example.com' } }\n`);
+    assert.deepEqual(missing, [
+      "connectors[0] (hook).tenants: must say whose events it sends: `all` for every tenant (a platform-wide connector) or a list of tenant ids; a customer's own SIEM is a per-tenant stream (docs/streams.md)",
+    ]);
+    const [listed] = parseConnectorConfig(
+      `connectors:\n  - { name: hook, type: http, tenants: [acme, globex], http: { url: 'https://siem.example.com' } }\n`,
+      {
+        env,
+        specs: [],
+      },
+    );
+    assert.deepEqual(listed?.tenants, ['acme', 'globex']);
   });
 
   it('checks the type block: format, unknown fields and missing secrets', () => {
     const problems = problemsOf(`connectors:
   - name: splunk-eu
     type: splunk
+    tenants: all
     format: ecs
     splunk: { url: 'https://s:8088', tokenEnv: SPLUNK_US_TOKEN, extra: 1 }
 `);
@@ -81,7 +100,9 @@ describe('parseConnectorConfig', () => {
   });
 
   it('refuses a secret written in the file instead of a variable name, without echoing it', () => {
-    const problems = problemsOf(`connectors:\n  - { name: s, type: splunk, splunk: { url: u, tokenEnv: 'abc-123-secret' } }\n`);
+    const problems = problemsOf(
+      `connectors:\n  - { name: s, type: splunk, tenants: all, splunk: { url: u, tokenEnv: 'abc-123-secret' } }\n`,
+    );
     assert.equal(problems.length, 1);
     assert.match(problems[0] ?? '', /^connectors\[0\] \(s\)\.splunk\.tokenEnv: must be the name of an environment variable/);
     assert.doesNotMatch(problems.join(), /abc-123-secret/);
@@ -89,9 +110,9 @@ describe('parseConnectorConfig', () => {
 
   it('requires the type block, unique names, valid extra fields and no block of another type', () => {
     const problems = problemsOf(`connectors:
-  - { name: a, type: splunk, http: {} }
-  - { name: b, type: http, extraFields: { paths: [nosuch.field] } }
-  - { name: b, type: http }
+  - { name: a, type: splunk, tenants: all, http: {} }
+  - { name: b, type: http, tenants: all, extraFields: { paths: [nosuch.field] } }
+  - { name: b, type: http, tenants: all }
 `);
     assert.deepEqual(problems, [
       'connectors[0] (a).http: settings for http on a splunk connector',

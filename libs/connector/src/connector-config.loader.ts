@@ -114,6 +114,7 @@ function parseOne(raw: unknown, index: number, options: ParseOptions, problems: 
     batch: rest.batch,
     retry: rest.retry,
     startFrom: rest.startFrom,
+    tenants: rest.tenants,
     settings,
   };
 }

@@ -23,6 +23,11 @@ export interface ConnectorDefinition<Settings = unknown> {
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   /** Where a connector with no committed offsets starts: everything retained, or only new events. */
   startFrom: StartFrom;
+  /**
+   * Whose events it sends: `all` (a platform-wide connector, said explicitly) or the listed tenants only. A customer's
+   * own SIEM is a stream of that tenant (docs/streams.md), not a connector.
+   */
+  tenants: 'all' | string[];
   settings: Settings;
 }
 
@@ -77,6 +82,10 @@ export const connectorCommonSchema = z.strictObject({
     .prefault({})
     .refine((r) => r.maxBackoffMs >= r.initialBackoffMs, { message: 'maxBackoffMs must be >= initialBackoffMs' }),
   startFrom: z.enum(['earliest', 'latest'], { error: 'must be earliest or latest' }).default('earliest'),
+  tenants: z.union([z.literal('all'), z.array(z.string().min(1).max(128)).min(1)], {
+    error:
+      "must say whose events it sends: `all` for every tenant (a platform-wide connector) or a list of tenant ids; a customer's own SIEM is a per-tenant stream (docs/streams.md)",
+  }),
   ...typeBlocks,
 });
 

@@ -85,7 +85,9 @@ export class ConnectorRunner implements ConnectorControl {
     this.range = deps.range;
     this.groupId = deps.range?.groupId ?? `vigil-connector-${name}`;
     this.topics = categories.map(topicFor);
-    const selected = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    const filtered = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    const tenants = definition.tenants === 'all' ? undefined : new Set(definition.tenants);
+    const selected = tenants === undefined ? filtered : (event: AuditEvent) => tenants.has(event.tenantId) && filtered(event);
     const floor = deps.range?.fromTimeMicros;
     this.accepts = floor === undefined ? selected : (event) => event.time >= floor && selected(event);
     this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
@@ -96,6 +98,8 @@ export class ConnectorRunner implements ConnectorControl {
         fromBeginning: definition.startFrom === 'earliest',
         latestApplies: 'first-start',
         concurrency: PARTITIONS_CONCURRENTLY,
+        // A connector for some tenants skips the others' records undecoded (the key is the tenant id).
+        ...(tenants !== undefined && { acceptKey: (key: Buffer | null) => key !== null && tenants.has(key.toString()) }),
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
         // A replay reports progress, not lag.

@@ -20,8 +20,8 @@ function problemsOf(connectors: string): readonly string[] {
   }
 }
 
-const hook = (http: string) => `  - name: hook\n    type: http\n    http: ${http}\n`;
-const splunk = (block: string) => `  - name: hec\n    type: splunk\n    splunk: ${block}\n`;
+const hook = (http: string) => `  - name: hook\n    type: http\n    tenants: all\n    http: ${http}\n`;
+const splunk = (block: string) => `  - name: hec\n    type: splunk\n    tenants: all\n    splunk: ${block}\n`;
 
 describe('the HTTP edge of the sink settings', () => {
   it('requires https unless the block says allowInsecureHttp: true, naming the connector and field', () => {

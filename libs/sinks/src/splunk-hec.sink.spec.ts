@@ -28,6 +28,7 @@ function definition<S>(
     batch: { maxEvents: 100, maxBytes: 900_000, lingerMs: 20 },
     retry: { initialBackoffMs: 50, maxBackoffMs: 400 },
     startFrom: 'latest',
+    tenants: 'all',
     settings: spec.settings(secretFrom({ TOKEN: 't' })).parse(settings) as S,
     ...overrides,
   };

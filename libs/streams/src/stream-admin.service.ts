@@ -115,7 +115,7 @@ export class StreamAdminService {
     const config = parseConfig(input.config);
     const secrets = parseSecrets(input.secrets ?? {});
     const id = uuidv7();
-    const definition = this.validate({ id, type: input.type, config, secrets });
+    const definition = this.validate({ id, tenantId, type: input.type, config, secrets });
     await this.checkTarget(definition);
     const row = await this.repository.transaction(async (db) => {
       if ((await this.repository.countForTenant(tenantId, db)) >= this.policy.maxPerTenant)
@@ -148,7 +148,7 @@ export class StreamAdminService {
         else secrets[key] = value;
       }
       parseSecrets(secrets);
-      const definition = this.validate({ id, type: current.type, config, secrets });
+      const definition = this.validate({ id, tenantId: current.tenantId, type: current.type, config, secrets });
       await this.checkTarget(definition);
       const changed = [
         ...(input.name !== undefined && input.name !== current.name ? ['name'] : []),
@@ -210,7 +210,7 @@ export class StreamAdminService {
    */
   async test(actor: StreamActor, id: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<StreamTestResult> {
     const row = await this.find(actor, id);
-    const definition = this.validate({ id, type: row.type, config: row.config, secrets: this.secretsOf(row) });
+    const definition = this.validate({ id, tenantId: row.tenantId, type: row.type, config: row.config, secrets: this.secretsOf(row) });
     await this.checkTarget(definition);
     const event = await this.publish('stream.tested', actor, row, null, `test event sent to stream ${row.name}`);
     let sink: Sink | undefined;
@@ -245,7 +245,7 @@ export class StreamAdminService {
     return { resealed, total: rows.length };
   }
 
-  private validate(input: { id: string; type: string; config: StreamConfig; secrets: StreamSecrets }): ConnectorDefinition {
+  private validate(input: { id: string; tenantId: string; type: string; config: StreamConfig; secrets: StreamSecrets }): ConnectorDefinition {
     return toConnectorDefinition(input, { allowInsecureHttp: this.policy.allowInsecureHttp });
   }
 

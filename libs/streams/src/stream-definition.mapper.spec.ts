@@ -21,6 +21,7 @@ describe('toConnectorDefinition', () => {
     const definition = toConnectorDefinition(
       {
         id: ID,
+        tenantId: 'acme',
         type: 'splunk',
         config: {
           categories: ['authentication'],
@@ -43,12 +44,12 @@ describe('toConnectorDefinition', () => {
 
   it('states problems in the stream’s own terms, never with a secret’s value', () => {
     const problems = problemsOf(() =>
-      toConnectorDefinition({ id: ID, type: 'splunk', config: { settings: { url: 'http://splunk.example.com' } }, secrets: {} }, policy),
+      toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'splunk', config: { settings: { url: 'http://splunk.example.com' } }, secrets: {} }, policy),
     );
     assert.deepEqual(problems, ['secrets.token: is required']);
     const plain = problemsOf(() =>
       toConnectorDefinition(
-        { id: ID, type: 'splunk', config: { settings: { url: 'http://splunk.example.com' } }, secrets: { token: 't' } },
+        { id: ID, tenantId: 'acme', type: 'splunk', config: { settings: { url: 'http://splunk.example.com' } }, secrets: { token: 't' } },
         policy,
       ),
     );
@@ -57,6 +58,7 @@ describe('toConnectorDefinition', () => {
       toConnectorDefinition(
         {
           id: ID,
+          tenantId: 'acme',
           type: 'http',
           config: { settings: { url: 'https://siem.example.com' } },
           secrets: { 'headers.X-Key': 'bad\r\nvalue-secret' },
@@ -76,6 +78,7 @@ describe('toConnectorDefinition', () => {
       toConnectorDefinition(
         {
           id: ID,
+          tenantId: 'acme',
           type: 'http',
           config: { settings: { url: 'https://x.example.com', tokenEnv: 'DATABASE_URL', allowInsecureHttp: true } },
           secrets: {},
@@ -86,7 +89,7 @@ describe('toConnectorDefinition', () => {
     assert.ok(problems.some((p) => p.startsWith('settings.tokenEnv: is a secret')));
     assert.ok(problems.some((p) => p.startsWith('settings.allowInsecureHttp: is decided by the platform')));
     assert.ok(
-      problemsOf(() => toConnectorDefinition({ id: ID, type: 'datadog', config: { settings: {} }, secrets: {} }, policy)).some((p) =>
+      problemsOf(() => toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'datadog', config: { settings: {} }, secrets: {} }, policy)).some((p) =>
         p.startsWith('type: must be one of splunk, http'),
       ),
     );

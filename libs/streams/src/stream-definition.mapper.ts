@@ -57,7 +57,7 @@ function forbiddenSetting(key: string): string | undefined {
  * every problem as `field: message` (`settings.url`, `secrets.token`, `format` ...).
  */
 export function toConnectorDefinition(
-  input: { id: string; type: string; config: StreamConfig; secrets: StreamSecrets },
+  input: { id: string; tenantId: string; type: string; config: StreamConfig; secrets: StreamSecrets },
   policy: StreamPolicy,
 ): ConnectorDefinition {
   const problems: string[] = [];
@@ -85,7 +85,7 @@ export function toConnectorDefinition(
   });
   if (Object.keys(secretHeaders).length > 0) block['secretHeaders'] = secretHeaders;
   const name = `stream-${input.id.slice(0, 8)}-${input.id.slice(-12)}`.toLowerCase();
-  const raw = { name, type: input.type, startFrom: 'latest', ...filters, [input.type]: block };
+  const raw = { name, type: input.type, startFrom: 'latest', tenants: [input.tenantId], ...filters, [input.type]: block };
   try {
     const [definition] = parseConnectorConfig(JSON.stringify({ connectors: [raw] }), { env, specs: SINK_SPECS, source: 'stream' });
     if (definition === undefined) throw new StreamException(StreamErrorCode.INVALID, 'invalid stream');

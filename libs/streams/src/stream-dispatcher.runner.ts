@@ -265,7 +265,7 @@ export class StreamDispatcher implements SharedPath {
     try {
       const secrets = row.secrets === undefined ? {} : this.deps.cipher.open(row.id, row.secrets);
       const definition = toConnectorDefinition(
-        { id: row.id, type: row.type, config: row.config, secrets },
+        { id: row.id, tenantId: row.tenantId, type: row.type, config: row.config, secrets },
         { allowInsecureHttp: this.options.allowInsecureHttp },
       );
       const url = (definition.settings as { url?: unknown }).url;
