@@ -65,8 +65,14 @@ function commandsOf(body: readonly string[]): string[] {
 
 /** A variable assignment only (`FROM=$(...)`): later commands of the block need it, as in the reader's shell. */
 export function isAssignment(command: string): boolean {
+  return assignedName(command) !== undefined;
+}
+
+/** The variable an assignment sets (`STREAM=$(curl ... \\n ...)` included), or undefined for any other command. */
+export function assignedName(command: string): string | undefined {
   const line = command.trim();
-  return /^[A-Za-z_]\w*=\$\(.*\)(\s+#.*)?$/.test(line) || /^[A-Za-z_]\w*=\S*(\s+#.*)?$/.test(line);
+  if (/^[A-Za-z_]\w*=\$\([\s\S]*\)(\s+#.*)?$/.test(line) || /^[A-Za-z_]\w*=\S*(\s+#.*)?$/.test(line)) return line.slice(0, line.indexOf('='));
+  return undefined;
 }
 
 export interface ShellResult {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inheritedEnvironment } from '@vigil/config';
 import { AppProcess, repoRoot, requireStack, testEnv } from '@vigil/testing';
-import { isAssignment, runShell, shellBlocks, type ShellBlock } from './doc-examples.util';
+import { assignedName, runShell, shellBlocks, type ShellBlock } from './doc-examples.util';
 
 const DOCUMENTS = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).flatMap((f) => (f.endsWith('.md') ? [`docs/${f}`] : []))];
 const blocks: ShellBlock[] = DOCUMENTS.flatMap((file) => shellBlocks(readFileSync(path.join(repoRoot, file), 'utf8'), file));
@@ -55,14 +55,17 @@ describe('README and docs shell examples', () => {
   for (const block of blocks) {
     it(`${block.file}:${block.line} runs as written`, { skip: block.notRun }, async () => {
       let key: string | undefined;
-      const assignments: string[] = [];
+      // An assignment runs once, as in the reader's shell; later commands get its value (a create is not repeated).
+      const variables: Record<string, string> = {};
       for (const written of block.commands) {
         if (written.includes(KEY_PLACEHOLDER)) assert.ok(key !== undefined, `${written}: no earlier \`apikeys create\` printed a key`);
         const command = written.replaceAll(KEY_PLACEHOLDER, key ?? '').replaceAll(DOCUMENTED_API, `127.0.0.1:${api.port}`);
-        const result = await runShell([...assignments, command].join('\n'), { cwd: repoRoot, env, timeoutMs: 180_000 });
+        const name = assignedName(command);
+        const script = name === undefined ? command : `${command}\nprintf '%s' "$${name}"`;
+        const result = await runShell(script, { cwd: repoRoot, env: { ...env, ...variables }, timeoutMs: 180_000 });
         const output = `$ ${written}\n${result.stdout}\n${result.stderr}`.slice(-4000);
         assert.equal(result.code, 0, output);
-        if (isAssignment(command)) assignments.push(command);
+        if (name !== undefined) variables[name] = result.stdout;
         key = PRINTED_KEY.exec(result.stdout)?.[1] ?? key;
         if (/^curl\b/.test(command) && command.includes('/graphql')) {
           const answer = parseJson(result.stdout, output);
