@@ -23,6 +23,8 @@ export const benchConfigSchema = defineConfig({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL schema name (lowercase letters, digits, _)')
     .optional(),
+  /** Seconds the streams bench keeps 100 of its streams' SIEMs answering 503 (default 300). */
+  BENCH_OUTAGE_SECONDS: positive.default(300),
   /** Keep the seeded schema after the run. */
   BENCH_KEEP: envBoolean.default(false),
 });
