@@ -71,7 +71,8 @@ export function isAssignment(command: string): boolean {
 /** The variable an assignment sets (`STREAM=$(curl ... \\n ...)` included), or undefined for any other command. */
 export function assignedName(command: string): string | undefined {
   const line = command.trim();
-  if (/^[A-Za-z_]\w*=\$\([\s\S]*\)(\s+#.*)?$/.test(line) || /^[A-Za-z_]\w*=\S*(\s+#.*)?$/.test(line)) return line.slice(0, line.indexOf('='));
+  if (/^[A-Za-z_]\w*=\$\([\s\S]*\)(\s+#.*)?$/.test(line) || /^[A-Za-z_]\w*=\S*(\s+#.*)?$/.test(line))
+    return line.slice(0, line.indexOf('='));
   return undefined;
 }
 

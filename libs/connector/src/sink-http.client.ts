@@ -72,7 +72,7 @@ export class SinkHttpClient {
       this.agent === undefined
         ? await fetch(url, options)
         : // The body is a string or a Buffer here (post, get); undici's own types name node's FormData differently.
-          ((await undiciFetch(url, { ...(options as Parameters<typeof undiciFetch>[1]), dispatcher: this.agent })) as unknown as Response);
+          await undiciFetch(url, { ...(options as Parameters<typeof undiciFetch>[1]), dispatcher: this.agent });
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     if (isRedirect(response.status)) {
       await response.body?.cancel();

@@ -245,7 +245,13 @@ export class StreamAdminService {
     return { resealed, total: rows.length };
   }
 
-  private validate(input: { id: string; tenantId: string; type: string; config: StreamConfig; secrets: StreamSecrets }): ConnectorDefinition {
+  private validate(input: {
+    id: string;
+    tenantId: string;
+    type: string;
+    config: StreamConfig;
+    secrets: StreamSecrets;
+  }): ConnectorDefinition {
     return toConnectorDefinition(input, { allowInsecureHttp: this.policy.allowInsecureHttp });
   }
 

@@ -44,7 +44,10 @@ describe('toConnectorDefinition', () => {
 
   it('states problems in the stream’s own terms, never with a secret’s value', () => {
     const problems = problemsOf(() =>
-      toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'splunk', config: { settings: { url: 'http://splunk.example.com' } }, secrets: {} }, policy),
+      toConnectorDefinition(
+        { id: ID, tenantId: 'acme', type: 'splunk', config: { settings: { url: 'http://splunk.example.com' } }, secrets: {} },
+        policy,
+      ),
     );
     assert.deepEqual(problems, ['secrets.token: is required']);
     const plain = problemsOf(() =>
@@ -89,9 +92,9 @@ describe('toConnectorDefinition', () => {
     assert.ok(problems.some((p) => p.startsWith('settings.tokenEnv: is a secret')));
     assert.ok(problems.some((p) => p.startsWith('settings.allowInsecureHttp: is decided by the platform')));
     assert.ok(
-      problemsOf(() => toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'datadog', config: { settings: {} }, secrets: {} }, policy)).some((p) =>
-        p.startsWith('type: must be one of splunk, http'),
-      ),
+      problemsOf(() =>
+        toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'datadog', config: { settings: {} }, secrets: {} }, policy),
+      ).some((p) => p.startsWith('type: must be one of splunk, http')),
     );
   });
 });
