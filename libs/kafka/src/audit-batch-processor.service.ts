@@ -15,6 +15,8 @@ export interface AuditBatchProcessorOptions {
   unknownAttempts?: number | undefined;
   /** Messages whose key this refuses are skipped undecoded. */
   acceptKey?: ((key: Buffer | null) => boolean) | undefined;
+  /** Told as a batch starts, before decoding, with its first offset inside the bound. */
+  onBatchStart?: ((topic: string, partition: number, firstOffset: bigint) => void) | undefined;
   /** Told about every event isolated and dead-lettered after a handler failure (metrics, logs). */
   onIsolated?: (letter: DeadLetter) => void;
 }
@@ -44,6 +46,7 @@ export class AuditBatchProcessor {
     const nextOffset = end !== undefined && BigInt(end) < batchEnd ? BigInt(end) : batchEnd;
     const sent = this.sentLetters(batch);
     const inBound = this.inBound(batch);
+    this.options.onBatchStart?.(batch.topic, batch.partition, inBound[0] === undefined ? nextOffset : BigInt(inBound[0].offset));
     const letters: DeadLetter[] = [];
     const decoded = await this.decode(batch, inBound, sent, letters);
     const run = (messages: readonly DecodedMessage[]): Promise<BatchOutcome | void> =>

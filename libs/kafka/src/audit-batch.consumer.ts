@@ -127,6 +127,7 @@ export class AuditBatchConsumer {
       until,
       unknownAttempts: this.options.retry?.unknownAttempts,
       acceptKey: this.options.acceptKey,
+      onBatchStart: this.options.onBatchStart,
       onIsolated: ({ origin, reason, detail }) =>
         this.deps.logger.error({ origin, reason, detail }, 'the batch failed on this one event; it is dead-lettered, the rest goes on'),
     });

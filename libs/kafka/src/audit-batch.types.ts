@@ -82,6 +82,11 @@ export interface AuditBatchHandlerOptions {
    */
   acceptKey?: (key: Buffer | null) => boolean;
   /**
+   * Called as a partition batch starts, before anything of it is decoded, with its first offset inside the bound: a
+   * reader whose `acceptKey` changes over time learns which partitions are being read with the current answer.
+   */
+  onBatchStart?: (topic: string, partition: number, firstOffset: bigint) => void;
+  /**
    * A bounded read: exclusive end offsets (messages at or past them, and partitions not listed, are skipped),
    * or `high-watermark` to fix them at the topics' ends when the consumer starts. `finished` resolves once
    * every partition was committed up to its end.

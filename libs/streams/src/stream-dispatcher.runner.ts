@@ -131,6 +131,13 @@ export class StreamDispatcher implements SharedPath {
         concurrency: this.options.partitionsConcurrently,
         undecodable: 'skip',
         acceptKey: (key) => key !== null && this.wantsTenant(key.toString()),
+        // In flight from before decoding: a stream must not rejoin a partition whose batch was decoded without its
+        // tenant (acceptKey answered while the stream was still off the shared path).
+        onBatchStart: (topic, partition, firstOffset) => {
+          const tp = tpOf(topic, partition);
+          this.inFlightSet.add(tp);
+          this.positions.set(tp, firstOffset);
+        },
         ...(this.options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: this.options.sessionTimeoutMs }),
       },
       (batch) => this.handle(batch),
@@ -188,7 +195,6 @@ export class StreamDispatcher implements SharedPath {
     this.inFlightSet.add(tp);
     this.positions.set(tp, batch.firstOffset);
     try {
-      for (const worker of this.workers.values()) worker.joinAt(tp, batch.firstOffset);
       const matched = new Map<StreamWorker, DecodedMessage[]>();
       for (const message of batch.messages) {
         const workers = this.byTenant.get(message.event.tenantId);

@@ -188,13 +188,6 @@ export class StreamWorker {
     return this.topics.includes(topicOfTp(tp)) && this.accepts(event);
   }
 
-  /** Called by the shared reader as it starts a batch at `start` of `tp`: a catching-up partition that got there joins. */
-  joinAt(tp: TopicPartition, start: bigint): void {
-    if (this.mode !== 'catching_up' || this.joinedFrom.has(tp) || !this.topics.includes(topicOfTp(tp))) return;
-    const caught = this.checkpointOf(tp);
-    if (caught !== undefined && caught >= start) this.join(tp, caught);
-  }
-
   /**
    * Takes the events the shared reader matched for this stream; resolves once the SIEM accepted them (or they were
    * dead-lettered), or once the stream left the shared path and its checkpoint is stored.
