@@ -27,6 +27,19 @@ const ROOT_FIELDS: Record<string, string> = {
   event: `{ event(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
   eventCounts: `{ eventCounts(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, bucket: HOUR) { truncated } }`,
   topN: `{ topN(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, by: ACTOR) { key } }`,
+  streams: `{ streams { id } }`,
+  stream: `{ stream(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
+};
+
+const STREAM_ID = '"0190f5c2-0000-7000-8000-000000000000"';
+const MUTATIONS: Record<string, string> = {
+  createStream: `mutation { createStream(input: { name: "x", type: "http", settings: { url: "https://x.example" } }) { id } }`,
+  updateStream: `mutation { updateStream(id: ${STREAM_ID}, input: { name: "y" }) { id } }`,
+  enableStream: `mutation { enableStream(id: ${STREAM_ID}) { id } }`,
+  disableStream: `mutation { disableStream(id: ${STREAM_ID}) { id } }`,
+  deleteStream: `mutation { deleteStream(id: ${STREAM_ID}) { id } }`,
+  testStream: `mutation { testStream(id: ${STREAM_ID}) { ok } }`,
+  replayStream: `mutation { replayStream(id: ${STREAM_ID}, from: "2026-01-01T00:00:00Z") { id } }`,
 };
 
 function assertSafe(result: GqlResult<unknown>): void {
@@ -68,6 +81,13 @@ describe('query-api errors', () => {
         'no data without a credential',
       );
     }
+    const mutations = await api.gql<{ __schema: { mutationType: { fields: { name: string }[] } } }>(
+      `{ __schema { mutationType { fields { name } } } }`,
+      {},
+      key,
+    );
+    assert.deepEqual(mutations.data?.__schema.mutationType.fields.map((f) => f.name).sort(), Object.keys(MUTATIONS).sort());
+    for (const [name, query] of Object.entries(MUTATIONS)) assert.equal(codeOf(await api.gql(query, {})), 'UNAUTHENTICATED', name);
     const exported = await fetch(`${api.baseUrl}/v1/events/export?from=${encodeURIComponent(minutesAgo(60))}`);
     assert.equal(exported.status, 401);
     assert.equal(((await exported.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');

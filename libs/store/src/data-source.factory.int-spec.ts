@@ -41,7 +41,17 @@ describe(runMigrations.name, () => {
     const tables = await catalog<{ tablename: string }>(schema, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1`);
     assert.deepEqual(
       tables.map((t) => t.tablename),
-      ['api_key', 'audit_event', 'audit_event_daily', 'audit_event_default', 'audit_event_hourly', STORE_MIGRATIONS_TABLE],
+      [
+        'api_key',
+        'audit_event',
+        'audit_event_daily',
+        'audit_event_default',
+        'audit_event_hourly',
+        STORE_MIGRATIONS_TABLE,
+        'vigil_stream',
+        'vigil_stream_health',
+        'vigil_stream_offset',
+      ],
     );
   });
 
