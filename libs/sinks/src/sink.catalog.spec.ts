@@ -6,18 +6,18 @@ import { createSink, hasSink, SINK_SPECS } from './sink.catalog';
 
 describe('createSink', () => {
   it('refuses a connector type Vigil has no sink for with a coded exception', () => {
-    const connector = { name: 'dd', type: 'datadog' } as ConnectorDefinition;
+    const connector = { name: 'az', type: 'sentinel' } as ConnectorDefinition;
     assert.throws(() => createSink(connector, pino({ level: 'silent' })), {
       code: ConnectorErrorCode.UNSUPPORTED,
-      message: 'connectors of type datadog are not implemented yet',
+      message: 'connectors of type sentinel are not implemented yet',
     });
   });
 
   it('ships a sink for exactly the types of its specs', () => {
     assert.deepEqual(
       SINK_SPECS.map((spec) => spec.type),
-      ['splunk', 'http'],
+      ['splunk', 'http', 'datadog'],
     );
-    assert.equal(hasSink('splunk') && hasSink('http') && !hasSink('sentinel'), true);
+    assert.equal(hasSink('splunk') && hasSink('http') && hasSink('datadog') && !hasSink('sentinel'), true);
   });
 });

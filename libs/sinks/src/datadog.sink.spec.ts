@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { secretFrom, type ConnectorDefinition, type HttpPost, type SinkHttpClient } from '@vigil/connector';
+import { anAuditEvent } from '@vigil/testing';
+import { DATADOG_MAX_ENTRY_BYTES, DatadogConnector, TRUNCATED_MARKER } from './datadog.sink';
+import { datadogSpec, type DatadogSettings } from './datadog.schema';
+
+function connector(settings: Record<string, unknown> = {}): ConnectorDefinition<DatadogSettings> {
+  return {
+    name: 'dd',
+    type: 'datadog',
+    enabled: true,
+    categories: ['authentication'],
+    actions: { include: ['*'], exclude: [] },
+    minSeverity: 'INFO',
+    format: 'native',
+    batch: { maxEvents: 5000, maxBytes: 50_000_000, lingerMs: 0 },
+    retry: { initialBackoffMs: 10, maxBackoffMs: 100 },
+    startFrom: 'latest',
+    tenants: 'all',
+    settings: datadogSpec.settings(secretFrom({ DD: 'key' })).parse({ apiKeyEnv: 'DD', ...settings }),
+  };
+}
+
+/** Records what would be posted and answers 202, or `status` for the request numbered `failAt`. */
+function recordingClient(failAt?: number, status = 400): { client: SinkHttpClient; posts: HttpPost[] } {
+  const posts: HttpPost[] = [];
+  const client = {
+    post: (request: HttpPost) => {
+      posts.push(request);
+      const code = posts.length === failAt ? status : 202;
+      return Promise.resolve({ status: code, text: '', retryAfterMs: undefined });
+    },
+  } as unknown as SinkHttpClient; // only post() is used by the sink
+  return { client, posts };
+}
+
+describe(DatadogConnector.name, () => {
+  it('targets the site’s intake unless a URL is given, and requires https', () => {
+    assert.equal(connector({ site: 'datadoghq.eu' }).settings.url, 'https://http-intake.logs.datadoghq.eu/api/v2/logs');
+    assert.throws(() => connector({ url: 'http://proxy.example/api/v2/logs' }), /must be an https URL/);
+  });
+
+  it('cuts a batch into requests of at most 1,000 entries, all sent with DD-API-KEY', async () => {
+    const { client, posts } = recordingClient();
+    const sink = new DatadogConnector(connector(), pino({ level: 'silent' }), client);
+    const records = Array.from({ length: 2500 }, () => anAuditEvent()).map((event) => ({ event, json: sink.encode(event) }));
+    assert.deepEqual(await sink.deliver(records, AbortSignal.timeout(1000)), { kind: 'ok' });
+    assert.deepEqual(
+      posts.map((p) => (JSON.parse(p.body) as unknown[]).length),
+      [1000, 1000, 500],
+    );
+    assert.equal(posts[0]?.headers['DD-API-KEY'], 'key');
+  });
+
+  it('reports the requests accepted before one was refused, so the runner resends only the rest', async () => {
+    const { client } = recordingClient(2, 400);
+    const sink = new DatadogConnector(connector(), pino({ level: 'silent' }), client);
+    const records = Array.from({ length: 1500 }, () => anAuditEvent()).map((event) => ({ event, json: sink.encode(event) }));
+    const result = await sink.deliver(records, AbortSignal.timeout(1000));
+    assert.equal(result.kind, 'rejected');
+    assert.equal(result.kind === 'rejected' ? result.delivered.length : -1, 1000);
+  });
+
+  it('truncates an entry over 1 MB with a marker, keeping its id, and counts it', () => {
+    const sink = new DatadogConnector(connector(), pino({ level: 'silent' }));
+    const event = anAuditEvent({ description: 'x'.repeat(1_200_000) });
+    const json = sink.encode(event);
+    assert.ok(Buffer.byteLength(json) <= DATADOG_MAX_ENTRY_BYTES);
+    const entry = JSON.parse(json) as Record<string, unknown>;
+    assert.equal(entry[TRUNCATED_MARKER], true);
+    assert.equal((entry['evt'] as { id: string }).id, event.id);
+    assert.equal(sink.truncated, 1);
+  });
+});
