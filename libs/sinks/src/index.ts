@@ -5,3 +5,5 @@ export * from './webhook.sink';
 export * from './webhook.schema';
 export * from './datadog.sink';
 export * from './datadog.schema';
+export * from './sentinel.sink';
+export * from './sentinel.schema';

@@ -6,18 +6,18 @@ import { createSink, hasSink, SINK_SPECS } from './sink.catalog';
 
 describe('createSink', () => {
   it('refuses a connector type Vigil has no sink for with a coded exception', () => {
-    const connector = { name: 'az', type: 'sentinel' } as ConnectorDefinition;
+    const connector = { name: 'es', type: 'elasticsearch' } as ConnectorDefinition;
     assert.throws(() => createSink(connector, pino({ level: 'silent' })), {
       code: ConnectorErrorCode.UNSUPPORTED,
-      message: 'connectors of type sentinel are not implemented yet',
+      message: 'connectors of type elasticsearch are not implemented yet',
     });
   });
 
   it('ships a sink for exactly the types of its specs', () => {
     assert.deepEqual(
       SINK_SPECS.map((spec) => spec.type),
-      ['splunk', 'http', 'datadog'],
+      ['splunk', 'http', 'datadog', 'sentinel'],
     );
-    assert.equal(hasSink('splunk') && hasSink('http') && hasSink('datadog') && !hasSink('sentinel'), true);
+    assert.equal(hasSink('splunk') && hasSink('http') && hasSink('datadog') && hasSink('sentinel') && !hasSink('elasticsearch'), true);
   });
 });

@@ -10,13 +10,15 @@ import {
 } from '@vigil/connector';
 import { DatadogConnector } from './datadog.sink';
 import { datadogSpec, type DatadogSettings } from './datadog.schema';
+import { SentinelConnector } from './sentinel.sink';
+import { sentinelSpec, type SentinelSettings } from './sentinel.schema';
 import { SplunkHecConnector } from './splunk-hec.sink';
 import { splunkHecSpec, type SplunkHecSettings } from './splunk-hec.schema';
 import { WebhookConnector } from './webhook.sink';
 import { webhookSpec, type WebhookSettings } from './webhook.schema';
 
 /** Every connector type Vigil can send to: the schema of its settings block and how its sink is built. */
-export const SINK_SPECS: readonly ConnectorTypeSpec<unknown>[] = [splunkHecSpec, webhookSpec, datadogSpec];
+export const SINK_SPECS: readonly ConnectorTypeSpec<unknown>[] = [splunkHecSpec, webhookSpec, datadogSpec, sentinelSpec];
 
 /** The sink of a validated connector of any supported type (replay and redrive send through it like the live app); `http` is how it connects (the streams app's refuses private addresses). */
 export function createSink(connector: ConnectorDefinition, logger: Logger, http = new SinkHttpClient()): Sink {
@@ -28,6 +30,7 @@ export function createSink(connector: ConnectorDefinition, logger: Logger, http 
     case 'datadog':
       return new DatadogConnector(connector as ConnectorDefinition<DatadogSettings>, logger, http);
     case 'sentinel':
+      return new SentinelConnector(connector as ConnectorDefinition<SentinelSettings>, logger, http);
     case 'elasticsearch':
       throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED, `connectors of type ${connector.type} are not implemented yet`);
   }
