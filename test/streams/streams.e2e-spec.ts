@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { topicFor } from '@vigil/events';
 import { collectFrom, endOffsets, uniqueName, waitFor, type AppProcess } from '@vigil/testing';
+import { DatadogDouble } from '../doubles/datadog.double';
 import { WebhookDouble } from '../doubles/webhook.double';
 import { codeOf, QueryTestStore, type QueryApiHarness } from '../query-api/query-api-test.util';
 import {
@@ -155,6 +156,33 @@ describe('per-tenant streams (query API + streams app, real Kafka and PostgreSQL
       30_000,
     );
     assert.ok(!app.output.join('').includes(token), 'the streams app logged the secret');
+  });
+
+  it('runs a Datadog stream like any other sink type: the API key is a secret, the entries carry the tenant', async () => {
+    const dd = await DatadogDouble.start();
+    try {
+      const stream = await create(adminA, {
+        name: uniqueName('dd'),
+        type: 'datadog',
+        categories: ['authentication'],
+        settings: { url: dd.url, tags: ['env:e2e'] },
+        secrets: { apiKey: dd.apiKey },
+      });
+      assert.deepEqual(stream.secretNames, ['apiKey']);
+      await waitForState(api, adminA, stream.id, 'active');
+      const events = interleaved([tenantA, tenantB], 10);
+      await writer.write(events);
+      const mine = events.filter((e) => e.tenantId === tenantA).map((e) => e.id);
+      await waitFor(
+        () => new Set(dd.eventIds()),
+        (got) => mine.every((id) => got.has(id)),
+        'tenant A’s entries at Datadog',
+        30_000,
+      );
+      assert.ok(dd.entries().every((e) => e.ddtags?.startsWith(`tenant:${tenantA},`) && e.ddtags.endsWith(',env:e2e')));
+    } finally {
+      await dd.close();
+    }
   });
 
   it('publishes an audit event, through the SDK, for every change to a stream', async () => {
