@@ -5,7 +5,7 @@ import { createSink } from '@vigil/sinks';
 import { v7 as uuidv7 } from 'uuid';
 import { streamConfigSchema, streamSecretsSchema, toConnectorDefinition, type StreamConfig } from './stream-definition.mapper';
 import type { StreamSecretCipher, StreamSecrets } from './stream-secret.codec';
-import { checkStreamTarget, guardedLookup } from './stream-target.guard';
+import { checkStreamTargets, guardedLookup } from './stream-target.guard';
 import { StreamErrorCode, StreamException } from './stream.exception';
 import type { StreamHealth, StreamRepository, StreamRow } from './stream.repository';
 
@@ -256,8 +256,7 @@ export class StreamAdminService {
   }
 
   private async checkTarget(definition: ConnectorDefinition): Promise<void> {
-    const url = (definition.settings as { url?: unknown }).url;
-    if (typeof url === 'string') await checkStreamTarget(url, this.policy.allowPrivateTargets);
+    await checkStreamTargets(definition.settings, this.policy.allowPrivateTargets);
   }
 
   private secretsOf(row: StreamRow): Record<string, string> {

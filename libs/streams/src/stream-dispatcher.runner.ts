@@ -8,7 +8,7 @@ import { createSink } from '@vigil/sinks';
 import { toConnectorDefinition } from './stream-definition.mapper';
 import { StreamHealthTracker, type StreamMetrics } from './stream-health.util';
 import type { StreamSecretCipher } from './stream-secret.codec';
-import { checkStreamTarget, guardedLookup } from './stream-target.guard';
+import { checkStreamTargets, guardedLookup } from './stream-target.guard';
 import { STREAM_CHANGED_CHANNEL, type StreamHealth, type StreamOffsets, type StreamRepository, type StreamRow } from './stream.repository';
 import {
   StreamWorker,
@@ -274,8 +274,7 @@ export class StreamDispatcher implements SharedPath {
         { id: row.id, tenantId: row.tenantId, type: row.type, config: row.config, secrets },
         { allowInsecureHttp: this.options.allowInsecureHttp },
       );
-      const url = (definition.settings as { url?: unknown }).url;
-      if (typeof url === 'string' && row.enabled) await checkStreamTarget(url, this.options.allowPrivateTargets);
+      if (row.enabled) await checkStreamTargets(definition.settings, this.options.allowPrivateTargets);
       const sink = createSink(definition, this.deps.logger.child({ stream: row.id }), this.http);
       worker = new StreamWorker(
         { id: row.id, tenantId: row.tenantId, version: row.version },

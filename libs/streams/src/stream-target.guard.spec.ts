@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkStreamTarget, guardedLookup } from './stream-target.guard';
+import { checkStreamTarget, checkStreamTargets, guardedLookup } from './stream-target.guard';
 
 describe('checkStreamTarget', () => {
   for (const url of [
@@ -22,6 +22,13 @@ describe('checkStreamTarget', () => {
     const error = await new Promise<Error | null>((resolve) => lookup('localhost', {}, (err: Error | null) => resolve(err)));
     assert.match(error?.message ?? '', /localhost resolves to .* \(loopback\); streams may only send to public addresses/);
     assert.equal(guardedLookup(true), undefined);
+  });
+
+  it('checks Sentinel’s endpoint and authority host as well as a url', async () => {
+    await assert.rejects(
+      checkStreamTargets({ endpoint: 'https://8.8.8.8', authorityHost: 'https://169.254.169.254' }, false),
+      /169\.254\.169\.254 \(linkLocal\)/,
+    );
   });
 
   it('accepts a public address, and anything when private targets are allowed', async () => {

@@ -35,6 +35,18 @@ export async function checkStreamTarget(url: string, allowPrivate: boolean): Pro
   }
 }
 
+/** The settings a sink connects to: every sink's `url`, Sentinel's `endpoint` and `authorityHost`. */
+const TARGET_SETTINGS = ['url', 'endpoint', 'authorityHost'] as const;
+
+/** Checks every address a stream's settings make Vigil connect to (checkStreamTarget on each). */
+export async function checkStreamTargets(settings: unknown, allowPrivate: boolean): Promise<void> {
+  const values = settings as Partial<Record<(typeof TARGET_SETTINGS)[number], unknown>>;
+  for (const name of TARGET_SETTINGS) {
+    const value = values[name];
+    if (typeof value === 'string') await checkStreamTarget(value, allowPrivate);
+  }
+}
+
 type AllCallback = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
 
 /**
