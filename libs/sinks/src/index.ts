@@ -7,3 +7,5 @@ export * from './datadog.sink';
 export * from './datadog.schema';
 export * from './sentinel.sink';
 export * from './sentinel.schema';
+export * from './elasticsearch.sink';
+export * from './elasticsearch.schema';

@@ -1,15 +1,9 @@
 import type { Logger } from 'pino';
-import {
-  ConnectorErrorCode,
-  ConnectorException,
-  type ConnectorDefinition,
-  type ConnectorType,
-  type ConnectorTypeSpec,
-  type Sink,
-  SinkHttpClient,
-} from '@vigil/connector';
+import { type ConnectorDefinition, type ConnectorType, type ConnectorTypeSpec, type Sink, SinkHttpClient } from '@vigil/connector';
 import { DatadogConnector } from './datadog.sink';
 import { datadogSpec, type DatadogSettings } from './datadog.schema';
+import { ElasticsearchConnector } from './elasticsearch.sink';
+import { elasticsearchSpec, type ElasticsearchSettings } from './elasticsearch.schema';
 import { SentinelConnector } from './sentinel.sink';
 import { sentinelSpec, type SentinelSettings } from './sentinel.schema';
 import { SplunkHecConnector } from './splunk-hec.sink';
@@ -18,7 +12,7 @@ import { WebhookConnector } from './webhook.sink';
 import { webhookSpec, type WebhookSettings } from './webhook.schema';
 
 /** Every connector type Vigil can send to: the schema of its settings block and how its sink is built. */
-export const SINK_SPECS: readonly ConnectorTypeSpec<unknown>[] = [splunkHecSpec, webhookSpec, datadogSpec, sentinelSpec];
+export const SINK_SPECS: readonly ConnectorTypeSpec<unknown>[] = [splunkHecSpec, webhookSpec, datadogSpec, sentinelSpec, elasticsearchSpec];
 
 /** The sink of a validated connector of any supported type (replay and redrive send through it like the live app); `http` is how it connects (the streams app's refuses private addresses). */
 export function createSink(connector: ConnectorDefinition, logger: Logger, http = new SinkHttpClient()): Sink {
@@ -32,7 +26,7 @@ export function createSink(connector: ConnectorDefinition, logger: Logger, http 
     case 'sentinel':
       return new SentinelConnector(connector as ConnectorDefinition<SentinelSettings>, logger, http);
     case 'elasticsearch':
-      throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED, `connectors of type ${connector.type} are not implemented yet`);
+      return new ElasticsearchConnector(connector as ConnectorDefinition<ElasticsearchSettings>, logger, http);
   }
 }
 

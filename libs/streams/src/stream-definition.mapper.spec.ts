@@ -93,7 +93,7 @@ describe('toConnectorDefinition', () => {
     assert.ok(problems.some((p) => p.startsWith('settings.allowInsecureHttp: is decided by the platform')));
     assert.ok(
       problemsOf(() =>
-        toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'elasticsearch', config: { settings: {} }, secrets: {} }, policy),
+        toConnectorDefinition({ id: ID, tenantId: 'acme', type: 'nosuch', config: { settings: {} }, secrets: {} }, policy),
       ).some((p) => p.startsWith('type: must be one of splunk, http')),
     );
   });

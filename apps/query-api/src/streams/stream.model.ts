@@ -39,7 +39,7 @@ export class StreamModel {
   @Field(() => ID) id!: string;
   @Field() tenantId!: string;
   @Field() name!: string;
-  @Field({ description: 'Sink type: splunk (HEC), http (webhook, OTLP), datadog or sentinel' }) type!: string;
+  @Field({ description: 'Sink type: splunk (HEC), http (webhook, OTLP), datadog, sentinel or elasticsearch' }) type!: string;
   @Field() enabled!: boolean;
   @Field(() => [String], { nullable: true, description: 'Categories sent (null: all)' }) categories!: string[] | null;
   @Field(() => StreamActionsModel) actions!: StreamActionsModel;
@@ -87,7 +87,7 @@ export class StreamFiltersInput {
 export class CreateStreamInput extends StreamFiltersInput {
   @Field(() => String, { nullable: true, description: 'Platform admins only: the tenant (default: the caller’s)' }) tenantId?: string;
   @Field() name!: string;
-  @Field({ description: 'splunk, http, datadog or sentinel' }) type!: string;
+  @Field({ description: 'splunk, http, datadog, sentinel or elasticsearch' }) type!: string;
   @Field(() => Boolean, { nullable: true, defaultValue: true }) enabled?: boolean;
   @Field(() => JsonScalar, {
     nullable: true,
