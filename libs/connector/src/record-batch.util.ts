@@ -1,3 +1,5 @@
+import type { DeliveryResult } from './sink.types';
+
 /** Anything with a serialised size. */
 export interface Sized {
   json: string;
@@ -17,4 +19,48 @@ export function recordBytes(record: Sized): number {
 export function halve<T>(records: readonly T[]): [T[], T[]] {
   const middle = Math.ceil(records.length / 2);
   return [records.slice(0, middle), records.slice(middle)];
+}
+
+/**
+ * Cuts records, in order, into requests a SIEM takes: at most `maxEvents` each, and at most `maxBytes` counting each
+ * record's recordBytes plus `frameBytes` per request (a JSON array's brackets). A record larger than the limit travels
+ * alone (the SIEM then refuses it, and the runner dead-letters it).
+ */
+export function cutToLimits<T extends Sized>(records: readonly T[], limits: BatchLimits, frameBytes = 0): T[][] {
+  const parts: T[][] = [];
+  let current: T[] = [];
+  let bytes = frameBytes;
+  for (const record of records) {
+    const size = recordBytes(record);
+    if (current.length > 0 && (current.length >= limits.maxEvents || bytes + size > limits.maxBytes)) {
+      parts.push(current);
+      current = [];
+      bytes = frameBytes;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+/**
+ * Sends the parts of one batch in order and reports the batch's result. A part refused on its own after earlier parts
+ * were accepted reports those as delivered (and names no refused record), so the runner resends, split, only the rest.
+ */
+export async function deliverInParts<T>(
+  parts: readonly (readonly T[])[],
+  send: (part: readonly T[]) => Promise<DeliveryResult>,
+): Promise<DeliveryResult> {
+  let delivered = 0;
+  for (const part of parts) {
+    const result = await send(part);
+    if (result.kind === 'ok') {
+      delivered += part.length;
+      continue;
+    }
+    if (result.kind !== 'rejected' || delivered === 0) return result;
+    return { ...result, rejected: [], delivered: Array.from({ length: delivered }, (_, i) => i) };
+  }
+  return { kind: 'ok' };
 }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import {
   classifyHttpAnswer,
+  cutToLimits,
+  deliverInParts,
   SinkHttpClient,
   type ConnectorDefinition,
   type DeliveryResult,
@@ -77,20 +79,10 @@ export class DatadogConnector implements Sink {
     return JSON.stringify(slim);
   }
 
-  async deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
-    const chunks = chunk(records);
-    let delivered = 0;
-    for (const part of chunks) {
-      const result = await this.send(part, signal);
-      if (result.kind === 'ok') {
-        delivered += part.length;
-        continue;
-      }
-      if (result.kind !== 'rejected' || delivered === 0) return result;
-      // A later request refused on its own: what went before is in Datadog, the rest is split by the runner.
-      return { ...result, rejected: [], delivered: Array.from({ length: delivered }, (_, i) => i) };
-    }
-    return { kind: 'ok' };
+  deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
+    // A later request refused on its own: what went before is in Datadog, the rest is split by the runner.
+    const parts = cutToLimits(records, { maxEvents: DATADOG_MAX_ENTRIES, maxBytes: DATADOG_MAX_REQUEST_BYTES }, 2);
+    return deliverInParts(parts, (part) => this.send(part, signal));
   }
 
   private async send(part: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
@@ -122,23 +114,4 @@ export class DatadogConnector implements Sink {
 /** Datadog tag values: commas would split the list; everything is lowercased by Datadog anyway. */
 function tagValue(tag: string): string {
   return tag.replace(/,/g, '_').slice(0, 200);
-}
-
-/** Requests of at most 1,000 entries and 5 MB (the array's brackets and commas counted). */
-function chunk(records: readonly SinkRecord[]): SinkRecord[][] {
-  const chunks: SinkRecord[][] = [];
-  let current: SinkRecord[] = [];
-  let bytes = 2;
-  for (const record of records) {
-    const size = Buffer.byteLength(record.json) + 1;
-    if (current.length > 0 && (current.length >= DATADOG_MAX_ENTRIES || bytes + size > DATADOG_MAX_REQUEST_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 2;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -3,6 +3,8 @@ import { Clock } from '@vigil/common';
 import {
   boundedReason,
   classifyHttpAnswer,
+  cutToLimits,
+  deliverInParts,
   SinkHttpClient,
   type ConnectorDefinition,
   type DeliveryResult,
@@ -125,18 +127,9 @@ export class SentinelConnector implements Sink {
     return 'kind' in token ? token.reason : undefined;
   }
 
-  async deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
-    let delivered = 0;
-    for (const part of chunk(records)) {
-      const result = await this.send(part, signal);
-      if (result.kind === 'ok') {
-        delivered += part.length;
-        continue;
-      }
-      if (result.kind !== 'rejected' || delivered === 0) return result;
-      return { ...result, rejected: [], delivered: Array.from({ length: delivered }, (_, i) => i) };
-    }
-    return { kind: 'ok' };
+  deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
+    const parts = cutToLimits(records, { maxEvents: Number.POSITIVE_INFINITY, maxBytes: SENTINEL_MAX_REQUEST_BYTES }, 2);
+    return deliverInParts(parts, (part) => this.send(part, signal));
   }
 
   private async send(part: readonly SinkRecord[], signal: AbortSignal, retriedAuth = false): Promise<DeliveryResult> {
@@ -193,23 +186,4 @@ export class SentinelConnector implements Sink {
     if (answer.status === 400 || answer.status === 401 || answer.status === 403) return { kind: 'auth-failed', reason };
     return { kind: 'retryable', reason, retryAfterMs: answer.retryAfterMs };
   }
-}
-
-/** Calls of at most 1 MB (the array's brackets and commas counted). A row over 1 MB travels alone and is refused (413). */
-function chunk(records: readonly SinkRecord[]): SinkRecord[][] {
-  const chunks: SinkRecord[][] = [];
-  let current: SinkRecord[] = [];
-  let bytes = 2;
-  for (const record of records) {
-    const size = Buffer.byteLength(record.json) + 1;
-    if (current.length > 0 && bytes + size > SENTINEL_MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      bytes = 2;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
