@@ -17,6 +17,8 @@ export interface AuditBatchProcessorOptions {
   acceptKey?: ((key: Buffer | null) => boolean) | undefined;
   /** Told as a batch starts, before decoding, with its first offset inside the bound. */
   onBatchStart?: ((topic: string, partition: number, firstOffset: bigint) => void) | undefined;
+  /** Told once the attempt at the batch is over, however it ended (handled, bisected, or failed to be retried). */
+  onBatchEnd?: ((topic: string, partition: number) => void) | undefined;
   /** Told about every event isolated and dead-lettered after a handler failure (metrics, logs). */
   onIsolated?: (letter: DeadLetter) => void;
 }
@@ -47,6 +49,14 @@ export class AuditBatchProcessor {
     const sent = this.sentLetters(batch);
     const inBound = this.inBound(batch);
     this.options.onBatchStart?.(batch.topic, batch.partition, inBound[0] === undefined ? nextOffset : BigInt(inBound[0].offset));
+    try {
+      return await this.attempt(batch, inBound, sent, nextOffset);
+    } finally {
+      this.options.onBatchEnd?.(batch.topic, batch.partition);
+    }
+  }
+
+  private async attempt(batch: PartitionBatch, inBound: Messages, sent: Set<string>, nextOffset: bigint): Promise<bigint> {
     const letters: DeadLetter[] = [];
     const decoded = await this.decode(batch, inBound, sent, letters);
     const run = (messages: readonly DecodedMessage[]): Promise<BatchOutcome | void> =>
@@ -55,7 +65,6 @@ export class AuditBatchProcessor {
         partition: batch.partition,
         messages,
         read: messages === decoded ? inBound.length : messages.length,
-        firstOffset: inBound[0] === undefined ? nextOffset : BigInt(inBound[0].offset),
         nextOffset,
         heartbeat: () => batch.heartbeat(),
       });

@@ -128,6 +128,7 @@ export class AuditBatchConsumer {
       unknownAttempts: this.options.retry?.unknownAttempts,
       acceptKey: this.options.acceptKey,
       onBatchStart: this.options.onBatchStart,
+      onBatchEnd: this.options.onBatchEnd,
       onIsolated: ({ origin, reason, detail }) =>
         this.deps.logger.error({ origin, reason, detail }, 'the batch failed on this one event; it is dead-lettered, the rest goes on'),
     });

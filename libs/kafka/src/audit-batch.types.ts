@@ -28,8 +28,6 @@ export interface DecodedBatch {
   messages: readonly DecodedMessage[];
   /** Messages of the batch inside the bound, decodable or not (progress of bounded reads). */
   read: number;
-  /** The offset of the batch's first message inside the bound (decoded, skipped or undecodable alike). */
-  firstOffset: bigint;
   /** The offset the group commits once the handler resolved. */
   nextOffset: bigint;
   /** Keeps the group membership alive during long work. */
@@ -86,6 +84,8 @@ export interface AuditBatchHandlerOptions {
    * reader whose `acceptKey` changes over time learns which partitions are being read with the current answer.
    */
   onBatchStart?: (topic: string, partition: number, firstOffset: bigint) => void;
+  /** Called once the attempt at a batch started by onBatchStart is over, however it ended. */
+  onBatchEnd?: (topic: string, partition: number) => void;
   /**
    * A bounded read: exclusive end offsets (messages at or past them, and partitions not listed, are skipped),
    * or `high-watermark` to fix them at the topics' ends when the consumer starts. `finished` resolves once

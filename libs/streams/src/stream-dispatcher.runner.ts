@@ -131,13 +131,15 @@ export class StreamDispatcher implements SharedPath {
         concurrency: this.options.partitionsConcurrently,
         undecodable: 'skip',
         acceptKey: (key) => key !== null && this.wantsTenant(key.toString()),
-        // In flight from before decoding: a stream must not rejoin a partition whose batch was decoded without its
-        // tenant (acceptKey answered while the stream was still off the shared path).
+        // In flight from before decoding to the end of every run of the handler (a bisection runs it several times):
+        // a stream must not rejoin a partition whose batch was decoded without its tenant (acceptKey answered while
+        // the stream was still off the shared path).
         onBatchStart: (topic, partition, firstOffset) => {
           const tp = tpOf(topic, partition);
           this.inFlightSet.add(tp);
           this.positions.set(tp, firstOffset);
         },
+        onBatchEnd: (topic, partition) => this.inFlightSet.delete(tpOf(topic, partition)),
         ...(this.options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: this.options.sessionTimeoutMs }),
       },
       (batch) => this.handle(batch),
@@ -192,26 +194,20 @@ export class StreamDispatcher implements SharedPath {
 
   private async handle(batch: DecodedBatch): Promise<void> {
     const tp = tpOf(batch.topic, batch.partition);
-    this.inFlightSet.add(tp);
-    this.positions.set(tp, batch.firstOffset);
-    try {
-      const matched = new Map<StreamWorker, DecodedMessage[]>();
-      for (const message of batch.messages) {
-        const workers = this.byTenant.get(message.event.tenantId);
-        if (workers === undefined) continue;
-        const offset = BigInt(message.origin.offset);
-        for (const worker of workers) {
-          if (!worker.wants(tp, offset, message.event)) continue;
-          const list = matched.get(worker);
-          if (list === undefined) matched.set(worker, [message]);
-          else list.push(message);
-        }
+    const matched = new Map<StreamWorker, DecodedMessage[]>();
+    for (const message of batch.messages) {
+      const workers = this.byTenant.get(message.event.tenantId);
+      if (workers === undefined) continue;
+      const offset = BigInt(message.origin.offset);
+      for (const worker of workers) {
+        if (!worker.wants(tp, offset, message.event)) continue;
+        const list = matched.get(worker);
+        if (list === undefined) matched.set(worker, [message]);
+        else list.push(message);
       }
-      await Promise.all([...matched].map(([worker, messages]) => worker.take(messages)));
-      this.positions.set(tp, batch.nextOffset);
-    } finally {
-      this.inFlightSet.delete(tp);
     }
+    await Promise.all([...matched].map(([worker, messages]) => worker.take(messages)));
+    this.positions.set(tp, batch.nextOffset);
   }
 
   /** Where the shared reader stands on every partition before it joins: its commits, or the ends on its first start. */
@@ -242,15 +238,20 @@ export class StreamDispatcher implements SharedPath {
 
   private async reload(): Promise<void> {
     if (this.stopped) return;
-    const rows = await this.deps.repository.list(undefined);
-    const ids = new Set(rows.map((r) => r.id));
+    // Versions first: on most reloads nothing changed, and no stream is read in full (nor a secret opened).
+    const versions = await this.deps.repository.versions();
     for (const [id, worker] of this.workers) {
-      if (ids.has(id)) continue;
+      if (versions.has(id)) continue;
       await worker.stop('deleted');
       this.remove(worker);
       this.deps.metrics.forget(id, worker.identity.tenantId);
     }
-    for (const id of this.broken.keys()) if (!ids.has(id)) this.broken.delete(id);
+    for (const id of this.broken.keys()) if (!versions.has(id)) this.broken.delete(id);
+    const changed = [...versions].filter(
+      ([id, version]) => this.workers.get(id)?.identity.version !== version && this.broken.get(id)?.version !== version,
+    );
+    if (changed.length === 0) return;
+    const rows = await this.deps.repository.getMany(changed.map(([id]) => id));
     const withOffsets = await this.deps.repository.streamsWithOffsets();
     const health = await this.deps.repository.health(rows.filter((r) => !this.workers.has(r.id)).map((r) => r.id));
     for (const row of rows) {

@@ -117,6 +117,8 @@ export class StreamWorker {
   private probeAttempt = 0;
   private probeTimer: NodeJS.Timeout | undefined;
   private catchUp: { consumer: AuditBatchConsumer; abort: AbortController; delivery: BatchDelivery; joinTimer: NodeJS.Timeout } | undefined;
+  /** The catch-up batch being delivered (re-sent as the probe if the catch-up stalls on it). */
+  private catchUpCurrent: PendingRecord[] | undefined;
   private catchUpLastEventMicros: number | undefined;
   private detachedAt: number | undefined;
   private persisting: Promise<void> = Promise.resolve();
@@ -341,8 +343,6 @@ export class StreamWorker {
       },
     });
   }
-
-  private catchUpCurrent: PendingRecord[] | undefined;
 
   private prepare(messages: readonly DecodedMessage[], letters: DeadLetter[]): Omit<PendingRecord, 'settle'>[] {
     const records: Omit<PendingRecord, 'settle'>[] = [];

@@ -132,6 +132,19 @@ export class StreamRepository {
     return rows.rows.map(toRow);
   }
 
+  /** Every stream's version: what the streams app compares on each reload before it reads any stream in full. */
+  async versions(): Promise<Map<string, number>> {
+    const rows = await this.pool.query<{ id: string; version: number }>(`SELECT id, version FROM vigil_stream`);
+    return new Map(rows.rows.map((r) => [r.id, r.version]));
+  }
+
+  /** The given streams in full (secrets still sealed). */
+  async getMany(ids: readonly string[]): Promise<StreamRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.pool.query<RawRow>(`SELECT * FROM vigil_stream WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]);
+    return rows.rows.map(toRow);
+  }
+
   async countForTenant(tenantId: string, db: Queryable = this.pool): Promise<number> {
     const rows = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM vigil_stream WHERE tenant_id = $1`, [tenantId]);
     return rows.rows[0]?.n ?? 0;
