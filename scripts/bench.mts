@@ -12,7 +12,8 @@ import { log, root, run, ScriptError } from './lib/proc.mts';
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   await build();
-  await run(process.execPath, ['scripts/stack.mts', 'up', 'test']);
+  // The sinks benchmark measures the Elasticsearch/OpenSearch sink against a real OpenSearch node.
+  await run(process.execPath, ['scripts/stack.mts', 'up', 'test', '--with', 'opensearch']);
   // Benchmarks run against the bench database, on topics and schemas that must exist (a fresh stack has none).
   const env = testStackEnv(benchDatabaseUrl);
   await prepareStack(env);

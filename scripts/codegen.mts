@@ -9,7 +9,10 @@
 //   libs/store/src/generated/audit-event.columns.ts  audit_event's envelope columns, row/record types and mappers
 //   apps/query-api/src/generated/audit-event.model.ts  the GraphQL object types of the envelope and their mapper
 //   apps/query-api/schema.gql    the GraphQL schema, printed by the compiled code-first models (so it builds first)
+//   deploy/elasticsearch/        the index templates and lifecycle policies the Elasticsearch/OpenSearch sink installs,
+//                                from the compiled libs/sinks/src/elasticsearch-index.factory.ts, for customers to deploy
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import avsc from 'avsc';
 import { parse } from 'yaml';
@@ -258,6 +261,13 @@ async function main(): Promise<void> {
   // The schema is Nest's own print of the decorated models (which use the files above): compile, then print.
   await build({ quiet: true });
   put(GRAPHQL_SCHEMA, capture(process.execPath, ['dist/apps/query-api/src/schema.generator.js']), check, stale);
+  // The sink's templates and policies as files (the compiled factory is CommonJS, hence require).
+  const factory = createRequire(import.meta.url)(path.join(root, 'dist/libs/sinks/src/elasticsearch-index.factory.js')) as {
+    shippedDocuments: () => Record<string, unknown>;
+  };
+  for (const [file, document] of Object.entries(factory.shippedDocuments())) {
+    put(file, await prettier.format(JSON.stringify(document), { ...options, filepath: path.join(root, file) }), check, stale);
+  }
   if (check && stale.length > 0) {
     log(`generated files are stale; run \`npm run codegen\` and commit:\n  ${stale.join('\n  ')}`);
     process.exitCode = 1;

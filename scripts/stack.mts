@@ -12,7 +12,16 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { assertStacksApart, firstBroker, isLocalHost, registryAddress, registryServerBase, stacks, type StackName, type StackSpec } from './lib/env.mts';
+import {
+  assertStacksApart,
+  firstBroker,
+  isLocalHost,
+  registryAddress,
+  registryServerBase,
+  stacks,
+  type StackName,
+  type StackSpec,
+} from './lib/env.mts';
 import { ScriptError, commandLine, isAlive, log, root, run, sleep, tail, waitUntil } from './lib/proc.mts';
 
 const KAFKA_VERSION = '3.9.1';
@@ -428,7 +437,8 @@ async function startOpenSearch(stack: StackSpec, fresh: boolean): Promise<void> 
     }
     throw new ScriptError(`port ${port} is taken by something that is not an OpenSearch node; free it or set ${variable}`);
   }
-  if (!isLocalHost(url.hostname)) throw new ScriptError(`no OpenSearch node answers at ${stack.opensearchUrl} (${variable}), and it is not local`);
+  if (!isLocalHost(url.hostname))
+    throw new ScriptError(`no OpenSearch node answers at ${stack.opensearchUrl} (${variable}), and it is not local`);
   await ensureOpenSearchJars();
   if (fresh) {
     log(`${stack.name}: opensearch starts on empty data (${path.relative(root, opensearchHome)})`);
@@ -488,7 +498,8 @@ async function down(stack: StackSpec): Promise<void> {
   if (kafka !== undefined) await stopPid(stack, 'kafka', kafka);
   const opensearch = ownedPid(stack, 'opensearch', OPENSEARCH_MARKER);
   if (opensearch !== undefined) await stopPid(stack, 'opensearch', opensearch);
-  if (registry === undefined && kafka === undefined && opensearch === undefined) log(`${stack.name}: nothing that stack:up started is running`);
+  if (registry === undefined && kafka === undefined && opensearch === undefined)
+    log(`${stack.name}: nothing that stack:up started is running`);
   else log(`${stack.name}: stack stopped`);
 }
 
@@ -573,7 +584,9 @@ async function main(): Promise<void> {
       if (!(await status(chosen(args, ['dev', 'test'])))) process.exitCode = 1;
       return;
     default:
-      process.stderr.write('usage: node scripts/stack.mts up [dev|test] [--fresh] [--with opensearch] | down [dev|test] | status [dev|test]\n');
+      process.stderr.write(
+        'usage: node scripts/stack.mts up [dev|test] [--fresh] [--with opensearch] | down [dev|test] | status [dev|test]\n',
+      );
       process.exitCode = 2;
   }
 }

@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   await build();
   // Fresh topics each run: nothing accumulates across runs, and no test depends on what an earlier one left.
   const fresh = process.env['VIGIL_TEST_KEEP_KAFKA'] === '1' ? [] : ['--fresh'];
-  await run(process.execPath, ['scripts/stack.mts', 'up', 'test', ...fresh]);
+  // The Elasticsearch/OpenSearch sink's tests run against a real OpenSearch node.
+  await run(process.execPath, ['scripts/stack.mts', 'up', 'test', ...fresh, '--with', 'opensearch']);
   const env = testStackEnv();
   log(`tests use the test stack: Kafka ${testStack.kafkaBrokers}, registry ${testStack.schemaRegistryUrl}, ${testStack.databaseUrl}`);
   await prepareStack(env);

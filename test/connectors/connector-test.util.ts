@@ -93,14 +93,23 @@ export class ConnectorHarness {
     await runner.stop();
   }
 
-  /** Publishes `count` failed logins of the tenant (keyed by tenant: one partition, in order); descriptions number them. */
-  async publish(tenantId: string, count: number, description = (i: number) => `event ${i}`): Promise<AuditEvent[]> {
+  /**
+   * Publishes `count` failed logins of the tenant (keyed by tenant: one partition, in order); descriptions number them,
+   * `attributes` gives each its own.
+   */
+  async publish(
+    tenantId: string,
+    count: number,
+    description = (i: number) => `event ${i}`,
+    attributes: (i: number) => AuditEvent['attributes'] = () => ({}),
+  ): Promise<AuditEvent[]> {
     return this.publisher.publishMany(
       Array.from({ length: count }, (_, i) => ({
         action: 'user.login.failed' as const,
         tenantId,
         actor: { id: `user-${i}` },
         description: description(i),
+        attributes: attributes(i),
       })),
     );
   }

@@ -56,6 +56,10 @@ describe(ElasticsearchConnector.name, () => {
     assert.equal(doc?.index, `vigil-audit-${tenant.toLowerCase()}-${day}`);
     assert.equal((doc?.source['event'] as { id: string }).id, ids[0]);
     assert.ok(typeof doc?.source['@timestamp'] === 'string');
+    // Before its first bulk request the sink installed the ILM policy and the template that names it (Elasticsearch).
+    const template = es.installed.get('/_index_template/vigil-audit') as { template?: { settings?: Record<string, unknown> } };
+    assert.equal(template?.template?.settings?.['index.lifecycle.name'], 'vigil-audit-30d');
+    assert.deepEqual(Object.keys(es.installed.get('/_ilm/policy/vigil-audit-30d') ?? {}), ['policy']);
     // A second connector reads the same range again (a replay): every create answers 409, counted as delivered.
     const replay = esConnector(es);
     await harness.start(replay, new ElasticsearchConnector(replay, logger), from);
@@ -90,7 +94,9 @@ describe(ElasticsearchConnector.name, () => {
     const [letter] = await harness.deadLettersOf(c, dlqFrom, 1);
     assert.equal(letter?.message.headers?.['vigil-dlq-event-id']?.toString(), poison?.id);
     assert.match(letter?.message.headers?.['vigil-dlq-detail']?.toString() ?? '', /item 400: mapper_parsing_exception/);
-    assert.ok((harness.status.get(c.name)?.retries ?? 0) >= 1, 'the 429 items were retried');
+    // The first bulk carried all 30; the five items answered 429 were sent again alone (not the 24 that landed).
+    assert.deepEqual(es.bulkSizes.slice(0, 2), [30, 5]);
+    assert.equal(harness.status.get(c.name)?.eventsSent, 29);
   });
 
   it('goes failing on 401 with the cluster’s reason, and stores nothing', async () => {

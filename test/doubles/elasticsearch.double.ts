@@ -9,7 +9,8 @@ export interface StoredDocument {
 }
 
 /**
- * Elasticsearch's `_bulk` API as its documentation states the contract: `POST /_bulk` with `Authorization: ApiKey
+ * Elasticsearch 8's `GET /`, `PUT _index_template/<name>`, `PUT _ilm/policy/<name>` (stored as sent) and `_bulk` API
+ * as its documentation states the contract: `POST /_bulk` with `Authorization: ApiKey
  * <key>` (401 otherwise) and an NDJSON body of action/document pairs; `create` of an `_id` that exists answers the item
  * 409 (version_conflict_engine_exception); a document without a string `event.action`, or whose `message` is
  * `mapping-conflict`, is refused as a mapping error (item 400, mapper_parsing_exception); the answer is 200 with `errors` and one item per
@@ -18,10 +19,14 @@ export interface StoredDocument {
 export class ElasticsearchDouble {
   readonly apiKey = randomBytes(16).toString('base64');
   private readonly documents = new Map<string, StoredDocument>();
+  /** What `PUT _index_template/<name>` and `PUT _ilm/policy/<name>` stored, by path. */
+  readonly installed = new Map<string, Record<string, unknown>>();
   private readonly failures = new FailureQueue<InjectedFailure>();
   private itemRejections = 0;
   private server!: DoubleServer;
   bulkRequests = 0;
+  /** How many documents each accepted bulk request carried, in order. */
+  readonly bulkSizes: number[] = [];
 
   static async start(): Promise<ElasticsearchDouble> {
     const double = new ElasticsearchDouble();
@@ -51,10 +56,18 @@ export class ElasticsearchDouble {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://es').pathname !== '/_bulk')
-      return sendJson(res, 404, { error: { type: 'not_found' }, status: 404 });
-    this.bulkRequests++;
-    const failure = this.failures.take();
+    const path = new URL(req.url ?? '/', 'http://es').pathname;
+    const route =
+      req.method === 'POST' && path === '/_bulk'
+        ? 'bulk'
+        : req.method === 'GET' && path === '/'
+          ? 'info'
+          : req.method === 'PUT' && /^\/(_index_template|_ilm\/policy)\/[^/]+$/.test(path)
+            ? 'install'
+            : undefined;
+    if (route === undefined) return sendJson(res, 404, { error: { type: 'not_found' }, status: 404 });
+    if (route === 'bulk') this.bulkRequests++;
+    const failure = route === 'bulk' ? this.failures.take() : undefined;
     if (typeof failure === 'number')
       return sendJson(res, failure, { error: { type: 'injected', reason: `injected ${failure}` }, status: failure });
     if (req.headers['authorization'] !== `ApiKey ${this.apiKey}`)
@@ -62,6 +75,19 @@ export class ElasticsearchDouble {
         error: { type: 'security_exception', reason: 'unable to authenticate with provided credentials' },
         status: 401,
       });
+    if (route === 'info')
+      return sendJson(res, 200, {
+        name: 'double',
+        cluster_name: 'double',
+        version: { number: '8.15.0', build_flavor: 'default', lucene_version: '9.11.1' },
+        tagline: 'You Know, for Search',
+      });
+    if (route === 'install') {
+      const body = await readBody(req, 1_000_000);
+      if (!body.ok) return sendJson(res, 413, { error: { type: 'request_too_large' }, status: 413 });
+      this.installed.set(path, JSON.parse(body.body.toString('utf8')) as Record<string, unknown>);
+      return sendJson(res, 200, { acknowledged: true });
+    }
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-ndjson'))
       return sendJson(res, 406, { error: { type: 'media_type_header_exception' }, status: 406 });
     const body = await readBody(req, 100_000_000);
@@ -72,6 +98,7 @@ export class ElasticsearchDouble {
       .filter((l) => l !== '');
     if (lines.length % 2 !== 0)
       return sendJson(res, 400, { error: { type: 'illegal_argument_exception', reason: 'action without a document' }, status: 400 });
+    this.bulkSizes.push(lines.length / 2);
     const items: Record<string, unknown>[] = [];
     let errors = false;
     for (let i = 0; i < lines.length; i += 2) {

@@ -91,6 +91,42 @@ describe(BatchDelivery.name, () => {
     assert.equal(t.letters.length, 1);
   });
 
+  it('resends only what a retryable partial answer did not accept (bulk items that landed, earlier parts)', async () => {
+    // Call 1: a and c landed, b and d were answered 429. Call 2: d fails again with nothing accepted. Call 3: ok.
+    const t = setup((_, call) =>
+      call === 1
+        ? { kind: 'retryable', reason: 'item 429', delivered: [0, 2] }
+        : call === 2
+          ? { kind: 'retryable', reason: 'HTTP 503' }
+          : { kind: 'ok' },
+    );
+    await t.delivery.deliver(t.records(['a', 'b', 'c', 'd']), signal);
+    assert.deepEqual(t.calls, [
+      ['a', 'b', 'c', 'd'],
+      ['b', 'd'],
+      ['b', 'd'],
+    ]);
+    assert.deepEqual(t.settled, ['a', 'c', 'b', 'd']);
+    assert.equal(t.status.get('c')?.eventsSent, 4);
+  });
+
+  it('splits only the unaccepted rest of a refused batch whose earlier parts landed', async () => {
+    const t = setup((ids, call) =>
+      call === 1
+        ? { kind: 'rejected', reason: 'HTTP 413', rejected: [], delivered: [0, 1] }
+        : ids.includes('bad')
+          ? { kind: 'rejected', reason: 'HTTP 400', rejected: [], delivered: [] }
+          : { kind: 'ok' },
+    );
+    await t.delivery.deliver(t.records(['a', 'b', 'bad', 'd']), signal);
+    assert.equal(t.calls.flat().filter((id) => id === 'a').length, 1, 'a landed in the first call and is never resent');
+    assert.deepEqual(t.calls.slice(1), [['bad'], ['d']]);
+    assert.deepEqual(
+      t.letters.map((l) => l.value?.toString()),
+      ['bad'],
+    );
+  });
+
   it('keeps probing on credential failures without dropping anything', async () => {
     const t = setup((_, call) => (call < 3 ? { kind: 'auth-failed', reason: 'HTTP 401' } : { kind: 'ok' }));
     await t.delivery.deliver(t.records(['a']), signal);

@@ -65,9 +65,13 @@ export class BatchDelivery {
           queue.shift();
           this.accepted(part, (performance.now() - started) / 1000);
           break;
-        case 'retryable':
+        case 'retryable': {
+          const rest = this.settleDelivered(part, result.delivered ?? []);
+          if (rest.length === 0) queue.shift();
+          else queue[0] = rest;
           await this.backOff(result.reason, result.retryAfterMs, signal);
           break;
+        }
         case 'auth-failed':
           await this.probeLater(result.reason, signal);
           break;
@@ -124,24 +128,33 @@ export class BatchDelivery {
     await sleep(retry.maxBackoffMs, signal);
   }
 
-  /** What is left to send after a refusal: named events dead-lettered, a whole refused batch halved. */
+  /** Settles the records a partial answer says were accepted (indexes into `part`); returns the others, in order. */
+  private settleDelivered(
+    part: readonly PendingRecord[],
+    indexes: readonly number[],
+    except: ReadonlySet<number> = new Set(),
+  ): PendingRecord[] {
+    const delivered = new Set(indexes.filter((i) => i >= 0 && i < part.length && !except.has(i)));
+    if (delivered.size === 0) return [...part];
+    this.options.status.recordDelivered(this.options.connector, delivered.size, 0);
+    for (const i of delivered) part[i]?.settle();
+    return part.filter((_, i) => !delivered.has(i));
+  }
+
+  /** What is left to send after a refusal: named events dead-lettered, a whole refused batch halved (minus what landed). */
   private async isolate(part: PendingRecord[], result: Extract<DeliveryResult, { kind: 'rejected' }>): Promise<PendingRecord[][]> {
     const { status, connector, logger } = this.options;
     status.recordFailure(connector, 'rejected', result.reason, false);
     const rejected = new Set(result.rejected.filter((i) => i >= 0 && i < part.length));
     if (rejected.size === 0) {
-      if (part.length > 1) return halve(part).filter((half) => half.length > 0);
-      await this.deadLetter(part, result.reason);
+      const unsent = this.settleDelivered(part, result.delivered);
+      if (unsent.length > 1) return halve(unsent).filter((half) => half.length > 0);
+      if (unsent.length === 1) await this.deadLetter(unsent, result.reason);
       return [];
     }
-    const delivered = new Set(result.delivered.filter((i) => !rejected.has(i)));
-    if (delivered.size > 0) status.recordDelivered(connector, delivered.size, 0);
-    for (const i of delivered) part[i]?.settle();
-    await this.deadLetter(
-      part.filter((_, i) => rejected.has(i)),
-      result.reason,
-    );
-    const rest = part.filter((_, i) => !rejected.has(i) && !delivered.has(i));
+    const refused = new Set(part.filter((_, i) => rejected.has(i)));
+    const rest = this.settleDelivered(part, result.delivered, rejected).filter((r) => !refused.has(r));
+    await this.deadLetter([...refused], result.reason);
     logger.warn(
       { connector, rejected: rejected.size, resent: rest.length, reason: result.reason },
       'SIEM refused events; dead-lettered them',

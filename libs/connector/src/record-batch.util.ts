@@ -45,8 +45,9 @@ export function cutToLimits<T extends Sized>(records: readonly T[], limits: Batc
 }
 
 /**
- * Sends the parts of one batch in order and reports the batch's result. A part refused on its own after earlier parts
- * were accepted reports those as delivered (and names no refused record), so the runner resends, split, only the rest.
+ * Sends the parts of one batch in order and reports the batch's result. A part refused or failing after earlier parts
+ * were accepted reports those as delivered (and names no refused record), so the runner resends only the rest (split,
+ * when it was refused): a SIEM never receives a part twice because a later part failed.
  */
 export async function deliverInParts<T>(
   parts: readonly (readonly T[])[],
@@ -59,8 +60,10 @@ export async function deliverInParts<T>(
       delivered += part.length;
       continue;
     }
-    if (result.kind !== 'rejected' || delivered === 0) return result;
-    return { ...result, rejected: [], delivered: Array.from({ length: delivered }, (_, i) => i) };
+    if (delivered === 0 || result.kind === 'auth-failed') return result;
+    // Earlier parts landed: the runner settles them and sends only the rest again (split, if it was refused).
+    const landed = Array.from({ length: delivered }, (_, i) => i);
+    return result.kind === 'rejected' ? { ...result, rejected: [], delivered: landed } : { ...result, delivered: landed };
   }
   return { kind: 'ok' };
 }

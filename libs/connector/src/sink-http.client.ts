@@ -47,14 +47,23 @@ export class SinkHttpClient {
   }
 
   /** Posts a body; resolves with any HTTP answer and rejects only when none came (network error, timeout, abort). */
-  async post(request: HttpPost): Promise<HttpAnswer> {
+  post(request: HttpPost): Promise<HttpAnswer> {
+    return this.withBody('POST', request);
+  }
+
+  /** Puts a body (a setting or a template a sink installs); answers like post. */
+  put(request: HttpPost): Promise<HttpAnswer> {
+    return this.withBody('PUT', request);
+  }
+
+  private async withBody(method: 'POST' | 'PUT', request: HttpPost): Promise<HttpAnswer> {
     const headers = { ...request.headers };
     let body: string | Buffer = request.body;
     if (request.gzip === true) {
       body = await gzipAsync(request.body);
       headers['content-encoding'] = 'gzip';
     }
-    return this.send(request.url, { method: 'POST', headers, body }, request.timeoutMs, request.signal);
+    return this.send(request.url, { method, headers, body }, request.timeoutMs, request.signal);
   }
 
   async close(): Promise<void> {

@@ -13,8 +13,11 @@ export interface SinkRecord {
 export type DeliveryResult =
   /** Every event accepted (and acknowledged, where the SIEM acknowledges). */
   | { kind: 'ok' }
-  /** Nothing (or nothing known) accepted, try again later: network error, timeout, 408, 429, 5xx, busy. */
-  | { kind: 'retryable'; reason: string; retryAfterMs?: number | undefined }
+  /**
+   * Try again later: network error, timeout, 408, 429, 5xx, busy. `delivered` are indexes the SIEM accepted anyway
+   * (earlier parts of a batch sent in several requests, bulk items that landed): only the others are sent again.
+   */
+  | { kind: 'retryable'; reason: string; retryAfterMs?: number | undefined; delivered?: readonly number[] | undefined }
   /** The SIEM refuses our credentials or configuration (401/403, missing channel): an operator must act. */
   | { kind: 'auth-failed'; reason: string }
   /**

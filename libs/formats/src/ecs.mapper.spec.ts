@@ -37,6 +37,8 @@ describe(EcsMapper.name, () => {
       target: { id: '6006b9469145130011ec8497', name: 'ada.lovelace@example.com' },
     });
     assert.deepEqual(doc.source, { ip: '18.171.51.239' });
+    // The actor is also the target user: named once.
+    assert.deepEqual(doc.related, { user: ['6006b9469145130011ec8497'], ip: ['18.171.51.239'] });
     assert.deepEqual(doc.http, { request: { method: 'POST' }, response: { status_code: 401 } });
     assert.deepEqual(doc.url, { original: '/auth/login', path: '/auth/login' });
     assert.deepEqual(doc.service, { name: 'auth-service', version: '26.224.0' });

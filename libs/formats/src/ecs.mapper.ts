@@ -45,6 +45,8 @@ export interface EcsDocument {
   organization: { id: string };
   trace?: { id: string };
   span?: { id: string };
+  /** ECS's pivot fields: every user (actor and user targets) and address the event names. */
+  related: { user: string[]; ip?: string[] };
   vigil: {
     category: Category;
     severity: string;
@@ -87,6 +89,7 @@ export class EcsMapper implements FormatMapper {
       organization: { id: event.tenantId },
       ...(event.traceId !== null && { trace: { id: event.traceId } }),
       ...(event.spanId !== null && { span: { id: event.spanId } }),
+      related: relatedFields(event),
       vigil: {
         category: event.category,
         severity: event.severity,
@@ -157,6 +160,12 @@ export class EcsMapper implements FormatMapper {
       },
     };
   }
+}
+
+function relatedFields(event: AuditEvent): EcsDocument['related'] {
+  const users = [event.actor.id, ...event.targets.filter((t) => t.type === 'user').map((t) => t.id)];
+  const ip = event.client?.ip ?? null;
+  return { user: [...new Set(users)], ...(ip !== null && isIP(ip) !== 0 && { ip: [ip] }) };
 }
 
 /** `url.full` for an absolute URL, `url.original` for a path; `url.path`/`url.query` for both. */

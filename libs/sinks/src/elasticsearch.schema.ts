@@ -15,6 +15,8 @@ export interface ElasticsearchSettings {
   dataset: string;
   gzip: boolean;
   timeoutMs: number;
+  /** Install the index template (ECS mappings) and the 30-day ILM/ISM policy before the first bulk request. */
+  installTemplates: boolean;
 }
 
 /** The `elasticsearch:` block: Elasticsearch 8/9 and OpenSearch 2, ECS documents through `_bulk` (docs/connectors.md). */
@@ -42,6 +44,7 @@ export const elasticsearchSpec: ConnectorTypeSpec<ElasticsearchSettings> = {
           .regex(/^[a-z0-9_.]{1,100}$/, 'must be lowercase letters, digits, _ and . (a data stream dataset)')
           .default('vigil.audit'),
         gzip: z.boolean().default(false),
+        installTemplates: z.boolean().default(true),
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
       })
       .superRefine(requireHttps)

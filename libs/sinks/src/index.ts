@@ -9,3 +9,4 @@ export * from './sentinel.sink';
 export * from './sentinel.schema';
 export * from './elasticsearch.sink';
 export * from './elasticsearch.schema';
+export * from './elasticsearch-index.factory';

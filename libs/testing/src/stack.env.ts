@@ -12,6 +12,11 @@ export const testStackEnvSchema = defineConfig({
   TEST_KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS.unwrap().default(['127.0.0.1:19092']),
   TEST_SCHEMA_REGISTRY_URL: registryEnv.SCHEMA_REGISTRY_URL.unwrap().default('http://127.0.0.1:18081/apis/ccompat/v7'),
   TEST_DATABASE_URL: databaseEnv.DATABASE_URL.unwrap().default('postgres://postgres@127.0.0.1:5432/vigil_test'),
+  /** The test stack's OpenSearch node (`npm run stack:up -- test --with opensearch`; `npm test` starts it). */
+  TEST_OPENSEARCH_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
+    .default('http://127.0.0.1:19200'),
   /** Log level of the loggers tests hand to the code under test (silent unless debugging a test). */
   TEST_LOG_LEVEL: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('silent'),
 });
@@ -23,6 +28,7 @@ export const testEnv = {
   kafkaBrokers: stack.TEST_KAFKA_BROKERS,
   schemaRegistryUrl: stack.TEST_SCHEMA_REGISTRY_URL,
   databaseUrl: stack.TEST_DATABASE_URL,
+  opensearchUrl: stack.TEST_OPENSEARCH_URL.replace(/\/+$/, ''),
   logLevel: stack.TEST_LOG_LEVEL,
 };
 
@@ -52,7 +58,7 @@ function reachable(hostPort: string, timeoutMs: number): Promise<boolean> {
 
 /** Fails fast, with the command to run, when a service the test needs is down. */
 export async function requireStack(
-  services: readonly ('kafka' | 'registry' | 'postgres')[] = ['kafka', 'registry', 'postgres'],
+  services: readonly ('kafka' | 'registry' | 'postgres' | 'opensearch')[] = ['kafka', 'registry', 'postgres'],
 ): Promise<void> {
   const down: string[] = [];
   for (const service of services) {
@@ -72,11 +78,16 @@ export async function requireStack(
         if (!(await reachable(`${url.hostname}:${url.port || 5432}`, 1000))) down.push(`PostgreSQL (${url.host})`);
         break;
       }
+      case 'opensearch': {
+        const url = new URL(testEnv.opensearchUrl);
+        if (!(await reachable(`${url.hostname}:${url.port || 80}`, 1000))) down.push(`OpenSearch (${testEnv.opensearchUrl})`);
+        break;
+      }
     }
   }
   if (down.length > 0) {
     throw new Error(
-      `${down.join(', ')} not reachable. Start the test stack with \`npm run stack:up -- test\` (or run \`npm test\`, which starts it).`,
+      `${down.join(', ')} not reachable. Start the test stack with \`npm run stack:up -- test${services.includes('opensearch') ? ' --with opensearch' : ''}\` (or run \`npm test\`, which starts it).`,
     );
   }
 }
