@@ -1,8 +1,10 @@
-// Forwarding rate of the Datadog and Microsoft Sentinel sinks (issue 14): BENCH_EVENTS (default 100,000) pre-encoded
-// events are produced to audit.authentication, then a connector of each type (the same runner the connector apps and
-// streams use, in this process) reads that range from its start and delivers it to a fast local double of its SIEM,
-// which only unzips and counts. Timed from the runner's start to the last event at the double. Baseline of the same
-// run: a raw kafkajs consume of the same range, which neither decodes nor sends.
+// Forwarding rate of the Datadog, Microsoft Sentinel and Elasticsearch/OpenSearch sinks (issue 14): BENCH_EVENTS
+// (default 100,000) pre-encoded events are produced to audit.authentication, then a connector of each type (the same
+// runner the connector apps and streams use, in this process) reads that range from its start and delivers it: the
+// Datadog and Sentinel sinks to a fast local double of their SIEM, which only unzips and counts (timed to the last
+// event at the double); the OpenSearch sink to the test stack's real OpenSearch 2.19 node (timed until `_count` shows
+// every document). Baselines of the same run: a raw kafkajs consume of the same range, which neither decodes nor
+// sends; for OpenSearch also the same ECS documents posted straight to `_bulk` (1,000 a request), the node's ceiling.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -16,10 +18,21 @@ import {
   type ConnectorTypeSpec,
   type Sink,
 } from '@vigil/connector';
-import { EventCodec } from '@vigil/events';
+import { EventCodec, type AuditEvent } from '@vigil/events';
 import { createKafka, createRawProducer, DeadLetterProducer, KafkaAdminService, RegistryHttpClient } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
-import { DatadogConnector, datadogSpec, SentinelConnector, sentinelSpec, type DatadogSettings, type SentinelSettings } from '@vigil/sinks';
+import { EcsMapper } from '@vigil/formats';
+import {
+  DatadogConnector,
+  datadogSpec,
+  ElasticsearchConnector,
+  elasticsearchSpec,
+  SentinelConnector,
+  sentinelSpec,
+  type DatadogSettings,
+  type ElasticsearchSettings,
+  type SentinelSettings,
+} from '@vigil/sinks';
 import { benchEnv, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { rawConsume } from './lib/raw-consume.util';
@@ -99,8 +112,10 @@ async function main(): Promise<void> {
   await producer.connect();
   const tenant = uniqueName('bench-sinks');
   const now = Date.now() * 1000;
+  const events: AuditEvent[] = [];
   for (let i = 0; i < EVENTS; i += 5000) {
     const chunk = Array.from({ length: Math.min(5000, EVENTS - i) }, (_, j) => benchEvent(i + j, tenant, now + i + j, now));
+    events.push(...chunk);
     await producer.sendBatch({
       acks: -1,
       topicMessages: [{ topic: TOPIC, messages: chunk.map((e) => ({ key: e.tenantId, value: codec.encodeWithId(schemaId, e) })) }],
@@ -170,6 +185,9 @@ async function main(): Promise<void> {
     });
     ratios[`${name} events/s vs raw consume msg/s`] = round(EVENTS / seconds / (raw.messages / raw.seconds));
   }
+  const opensearch = await benchOpenSearch(events, { kafka, codec, from });
+  measurements.push(...opensearch.measurements);
+  ratios['opensearch sink events/s vs raw _bulk docs/s'] = opensearch.ratio;
   await admin.close();
   writeReport({
     bench: 'sinks',
@@ -179,6 +197,90 @@ async function main(): Promise<void> {
     measurements,
     ratios,
   });
+}
+
+/** Documents searchable under an index pattern of the test stack's OpenSearch node (refreshed first). */
+async function countDocuments(pattern: string): Promise<number> {
+  const node = testEnv.opensearchUrl;
+  await fetch(`${node}/${pattern}/_refresh?allow_no_indices=true`, { method: 'POST' });
+  const answer = (await (await fetch(`${node}/${pattern}/_count?allow_no_indices=true`)).json()) as { count?: number };
+  return answer.count ?? 0;
+}
+
+/** The sink to the real node, against the same documents posted straight to `_bulk`; both index sets are deleted after. */
+async function benchOpenSearch(
+  events: readonly AuditEvent[],
+  deps: Pick<ConstructorParameters<typeof ConnectorRunner>[1], 'kafka' | 'codec'> & { from: Map<string, Map<number, string>> },
+): Promise<{ measurements: Measurement[]; ratio: number }> {
+  const node = testEnv.opensearchUrl;
+  const rawPrefix = uniqueName('vigil-bench-raw').toLowerCase();
+  const sinkPrefix = uniqueName('vigil-bench-sink').toLowerCase();
+  const layout = (prefix: string): ConnectorDefinition<ElasticsearchSettings> =>
+    definition(elasticsearchSpec, { url: node, allowInsecureHttp: true, prefix });
+  try {
+    // Baseline: the sink's own template and ECS documents, but posted by a plain loop, one request at a time.
+    const placer = new ElasticsearchConnector(layout(rawPrefix), logger);
+    await placer.prepared(AbortSignal.timeout(30_000));
+    const mapper = new EcsMapper();
+    const rawStarted = process.hrtime.bigint();
+    for (let i = 0; i < events.length; i += 1000) {
+      const body = events
+        .slice(i, i + 1000)
+        .map((e) => `${JSON.stringify({ create: { _index: placer.indexOf(e), _id: e.id } })}\n${JSON.stringify(mapper.toRecord(e))}\n`)
+        .join('');
+      const res = await fetch(`${node}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      const answer = (await res.json()) as { errors?: boolean };
+      if (!res.ok || answer.errors === true) throw new Error(`raw _bulk failed: HTTP ${res.status}`);
+    }
+    const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
+    if ((await countDocuments(`${rawPrefix}-*`)) !== events.length) throw new Error('the raw _bulk baseline lost documents');
+
+    const connector = { ...layout(sinkPrefix), format: 'ecs' as const };
+    const status = new ConnectorStatusService(new MetricsService(), new Clock());
+    const deadLetters = new DeadLetterProducer(deps.kafka, 'bench-opensearch');
+    const runner = new ConnectorRunner(connector, {
+      ...deps,
+      sink: new ElasticsearchConnector(connector, logger),
+      deadLetters,
+      status,
+      logger,
+    });
+    const started = process.hrtime.bigint();
+    await runner.start({ from: deps.from });
+    await waitFor(
+      () => status.get(connector.name)?.eventsSent ?? 0,
+      (n) => n >= events.length,
+      'every event acknowledged by OpenSearch',
+      900_000,
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await runner.stop();
+    await deadLetters.close();
+    const stored = await countDocuments(`${sinkPrefix}-*`);
+    if (stored !== events.length) throw new Error(`OpenSearch holds ${stored} documents of ${events.length}`);
+    return {
+      measurements: [
+        {
+          name: 'raw _bulk of the same ECS documents to OpenSearch',
+          value: events.length / rawSeconds,
+          unit: 'docs/s',
+          extra: { seconds: rawSeconds },
+        },
+        {
+          name: 'opensearch sink: catch-up to the real OpenSearch 2.19 node',
+          value: events.length / seconds,
+          unit: 'events/s',
+          extra: { events: events.length, seconds, stored },
+        },
+      ],
+      ratio: round(rawSeconds / seconds),
+    };
+  } finally {
+    for (const prefix of [rawPrefix, sinkPrefix]) {
+      await fetch(`${node}/${prefix}-*?allow_no_indices=true`, { method: 'DELETE' }).catch(() => undefined);
+      await fetch(`${node}/_index_template/${prefix}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+  }
 }
 
 main().catch((err: unknown) => {

@@ -10,6 +10,8 @@ const DOCUMENTS = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).flat
 const blocks: ShellBlock[] = DOCUMENTS.flatMap((file) => shellBlocks(readFileSync(path.join(repoRoot, file), 'utf8'), file));
 // The documents address the query API of `npm start`; the test's own runs on a free port.
 const DOCUMENTED_API = 'localhost:4000';
+// The documents address the development stack's OpenSearch node; the examples run against the test stack's.
+const DOCUMENTED_OPENSEARCH = 'localhost:9200';
 const KEY_PLACEHOLDER = '<key>';
 const PRINTED_KEY = /key \(shown once; store it now\): (\S+)/;
 
@@ -37,7 +39,7 @@ describe('README and docs shell examples', () => {
   const env = { ...inheritedEnvironment(), ...stack };
 
   before(async () => {
-    await requireStack(['kafka', 'registry', 'postgres']);
+    await requireStack(['kafka', 'registry', 'postgres', 'opensearch']);
     await api.start();
   });
   after(() => api.stop());
@@ -59,7 +61,10 @@ describe('README and docs shell examples', () => {
       const variables: Record<string, string> = {};
       for (const written of block.commands) {
         if (written.includes(KEY_PLACEHOLDER)) assert.ok(key !== undefined, `${written}: no earlier \`apikeys create\` printed a key`);
-        const command = written.replaceAll(KEY_PLACEHOLDER, key ?? '').replaceAll(DOCUMENTED_API, `127.0.0.1:${api.port}`);
+        const command = written
+          .replaceAll(KEY_PLACEHOLDER, key ?? '')
+          .replaceAll(DOCUMENTED_API, `127.0.0.1:${api.port}`)
+          .replaceAll(DOCUMENTED_OPENSEARCH, new URL(testEnv.opensearchUrl).host);
         const name = assignedName(command);
         const script = name === undefined ? command : `${command}\nprintf '%s' "$${name}"`;
         const result = await runShell(script, { cwd: repoRoot, env: { ...env, ...variables }, timeoutMs: 180_000 });

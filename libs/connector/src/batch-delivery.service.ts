@@ -15,7 +15,8 @@ export interface PendingRecord extends SinkRecord {
 }
 
 /** The part of the connector status a delivery writes to. */
-export type DeliveryStatus = Pick<ConnectorStatusService, 'recordDelivered' | 'recordFailure' | 'recordDeadLettered'>;
+export type DeliveryStatus = Pick<ConnectorStatusService, 'recordDelivered' | 'recordFailure' | 'recordDeadLettered'> &
+  Partial<Pick<ConnectorStatusService, 'recordTruncated'>>;
 
 export interface DeadLetterSender {
   send(letters: readonly DeadLetter[]): Promise<void>;
@@ -64,6 +65,7 @@ export class BatchDelivery {
         case 'ok':
           queue.shift();
           this.accepted(part, (performance.now() - started) / 1000);
+          if ((result.truncated ?? 0) > 0) this.options.status.recordTruncated?.(this.options.connector, result.truncated ?? 0);
           break;
         case 'retryable': {
           const rest = this.settleDelivered(part, result.delivered ?? []);

@@ -41,6 +41,7 @@ export class ConnectorStatusService {
   private readonly batchesSent: Counter<'connector'>;
   private readonly retries: Counter<'connector'>;
   private readonly deadLettered: Counter<'connector'>;
+  private readonly truncated: Counter<'connector'>;
   private readonly errors: Counter<'connector' | 'kind'>;
   private readonly lastSuccess: Gauge<'connector'>;
   private readonly deliverySeconds: Histogram<'connector'>;
@@ -60,6 +61,11 @@ export class ConnectorStatusService {
     this.batchesSent = metrics.counter({ name: 'vigil_connector_batches_sent_total', help: 'Batches the SIEM accepted', labelNames: c });
     this.retries = metrics.counter({ name: 'vigil_connector_retries_total', help: 'Batch deliveries retried', labelNames: c });
     this.deadLettered = metrics.counter({ name: 'vigil_connector_dead_lettered_total', help: 'Events sent to audit.dlq', labelNames: c });
+    this.truncated = metrics.counter({
+      name: 'vigil_connector_events_truncated_total',
+      help: 'Events the SIEM accepted only after the sink cut them to its size limit (marked in the entry)',
+      labelNames: c,
+    });
     this.errors = metrics.counter({
       name: 'vigil_connector_errors_total',
       help: 'Failed deliveries by kind',
@@ -139,6 +145,10 @@ export class ConnectorStatusService {
       status.retries++;
       this.retries.inc({ connector: name });
     }
+  }
+
+  recordTruncated(name: string, events: number): void {
+    if (this.statuses.has(name)) this.truncated.inc({ connector: name }, events);
   }
 
   recordDeadLettered(name: string, events: number): void {

@@ -54,10 +54,12 @@ export async function deliverInParts<T>(
   send: (part: readonly T[]) => Promise<DeliveryResult>,
 ): Promise<DeliveryResult> {
   let delivered = 0;
+  let truncated = 0;
   for (const part of parts) {
     const result = await send(part);
     if (result.kind === 'ok') {
       delivered += part.length;
+      truncated += result.truncated ?? 0;
       continue;
     }
     if (delivered === 0 || result.kind === 'auth-failed') return result;
@@ -65,5 +67,5 @@ export async function deliverInParts<T>(
     const landed = Array.from({ length: delivered }, (_, i) => i);
     return result.kind === 'rejected' ? { ...result, rejected: [], delivered: landed } : { ...result, delivered: landed };
   }
-  return { kind: 'ok' };
+  return truncated > 0 ? { kind: 'ok', truncated } : { kind: 'ok' };
 }

@@ -28,6 +28,11 @@ export interface HttpPost {
   gzip?: boolean;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * How much of the answer to read (default MAX_RESPONSE_BYTES). Only for an API whose answer grows with the request
+   * and must be read whole, such as `_bulk`'s item by item answer; still a bound, never unlimited.
+   */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -63,7 +68,7 @@ export class SinkHttpClient {
       body = await gzipAsync(request.body);
       headers['content-encoding'] = 'gzip';
     }
-    return this.send(request.url, { method, headers, body }, request.timeoutMs, request.signal);
+    return this.send(request.url, { method, headers, body }, request.timeoutMs, request.signal, request.maxResponseBytes);
   }
 
   async close(): Promise<void> {
@@ -74,7 +79,13 @@ export class SinkHttpClient {
     return this.send(url, { method: 'GET', headers }, timeoutMs, signal);
   }
 
-  private async send(url: string, init: RequestInit, timeoutMs: number, signal: AbortSignal): Promise<HttpAnswer> {
+  private async send(
+    url: string,
+    init: RequestInit,
+    timeoutMs: number,
+    signal: AbortSignal,
+    maxResponseBytes = MAX_RESPONSE_BYTES,
+  ): Promise<HttpAnswer> {
     const options = { ...init, redirect: 'manual' as const, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) };
     // undici's fetch is node's own; with an agent of our own (a guarded lookup) it is called directly.
     const response: Response =
@@ -87,7 +98,7 @@ export class SinkHttpClient {
       await response.body?.cancel();
       return { status: response.status, text: '', retryAfterMs, redirectedTo: originOf(response.headers.get('location'), url) };
     }
-    return { status: response.status, text: await readCapped(response, MAX_RESPONSE_BYTES), retryAfterMs };
+    return { status: response.status, text: await readCapped(response, maxResponseBytes), retryAfterMs };
   }
 }
 

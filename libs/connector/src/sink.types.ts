@@ -11,8 +11,8 @@ export interface SinkRecord {
 
 /** What the SIEM made of a batch. */
 export type DeliveryResult =
-  /** Every event accepted (and acknowledged, where the SIEM acknowledges). */
-  | { kind: 'ok' }
+  /** Every event accepted (and acknowledged, where the SIEM acknowledges); `truncated` of them cut to fit a limit. */
+  | { kind: 'ok'; truncated?: number | undefined }
   /**
    * Try again later: network error, timeout, 408, 429, 5xx, busy. `delivered` are indexes the SIEM accepted anyway
    * (earlier parts of a batch sent in several requests, bulk items that landed): only the others are sent again.

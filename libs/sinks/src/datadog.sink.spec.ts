@@ -73,4 +73,16 @@ describe(DatadogConnector.name, () => {
     assert.equal((entry['evt'] as { id: string }).id, event.id);
     assert.equal(sink.truncated, 1);
   });
+
+  it('reports how many delivered entries were cut, once Datadog took them (vigil_connector_events_truncated_total)', async () => {
+    const { client } = recordingClient();
+    const sink = new DatadogConnector(connector(), pino({ level: 'silent' }), client);
+    // A normal entry whose own attribute has the marker's name is not counted: only the cut ones end with it.
+    const events = [anAuditEvent({ description: 'x'.repeat(1_200_000) }), anAuditEvent({ attributes: { [TRUNCATED_MARKER]: true } })];
+    const result = await sink.deliver(
+      events.map((event) => ({ event, json: sink.encode(event) })),
+      AbortSignal.timeout(1000),
+    );
+    assert.deepEqual(result, { kind: 'ok', truncated: 1 });
+  });
 });

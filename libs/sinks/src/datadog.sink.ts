@@ -19,6 +19,8 @@ export const DATADOG_MAX_REQUEST_BYTES = 5_000_000;
 export const DATADOG_MAX_ENTRY_BYTES = 1_000_000;
 /** Set on an entry whose event did not fit in 1 MB: the full event is left out, its id and action stay. */
 export const TRUNCATED_MARKER = 'vigil_truncated';
+/** How a cut entry ends (the marker is its last key); an event's own attribute of that name can never end an entry. */
+const TRUNCATED_JSON = `,"${TRUNCATED_MARKER}":true}`;
 
 const STATUS: Record<Severity, string> = { INFO: 'info', LOW: 'notice', MEDIUM: 'warning', HIGH: 'error', CRITICAL: 'critical' };
 
@@ -97,7 +99,10 @@ export class DatadogConnector implements Sink {
     });
     const result = classifyHttpAnswer(answer);
     if (result.kind !== 'ok') this.logger.debug({ connector: this.connector.name, status: answer.status }, 'Datadog refused the batch');
-    return result;
+    if (result.kind !== 'ok') return result;
+    // Counted when Datadog took them (vigil_connector_events_truncated_total), not when encoded: a retry counts once.
+    const truncated = part.filter((r) => r.json.endsWith(TRUNCATED_JSON)).length;
+    return truncated > 0 ? { kind: 'ok', truncated } : result;
   }
 
   private tags(event: AuditEvent): string {

@@ -3,6 +3,7 @@ import {
   boundedReason,
   classifyHttpAnswer,
   describeNetworkError,
+  MAX_RESPONSE_BYTES,
   SinkHttpClient,
   type HttpAnswer,
   type ConnectorDefinition,
@@ -68,7 +69,8 @@ export class ElasticsearchConnector implements Sink {
   ) {
     this.mapper = mapperFor('ecs', { extraFields: connector.extraFields });
     this.base = connector.settings.url.replace(/\/+$/, '');
-    this.url = `${this.base}/_bulk`;
+    // Only what the sink reads of each item: a 1,000-item answer is then about 25 KB instead of 200 KB or more.
+    this.url = `${this.base}/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason`;
   }
 
   /** Learns the cluster's flavor and installs the template and policy; a problem is reported, and retried later. */
@@ -177,6 +179,7 @@ export class ElasticsearchConnector implements Sink {
 
   async deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
     const { settings } = this.connector;
+    const answerCap = Math.max(MAX_RESPONSE_BYTES, records.length * 1024);
     try {
       await this.prepared(signal);
     } catch (err) {
@@ -193,6 +196,8 @@ export class ElasticsearchConnector implements Sink {
       gzip: settings.gzip,
       timeoutMs: settings.timeoutMs,
       signal,
+      // The answer names every item and must be read whole; an item is at most a few hundred bytes with its reason.
+      maxResponseBytes: answerCap,
     });
     if (answer.status !== 200) {
       const result = classifyHttpAnswer(answer);
@@ -201,8 +206,13 @@ export class ElasticsearchConnector implements Sink {
       return result;
     }
     const parsed = parseJson(answer.text) as { errors?: boolean; items?: Record<string, BulkItem>[] } | undefined;
-    // An answer over the read cap (64 KiB) or not JSON: nothing is known, so everything is sent again (409s then).
-    if (parsed === undefined) return { kind: 'retryable', reason: boundedReason(`bulk answer not readable: ${answer.text.slice(0, 200)}`) };
+    if (parsed === undefined) {
+      // Cut at the cap: the batch is split, so each half's answer is smaller (resent items answer 409, never twice).
+      if (Buffer.byteLength(answer.text) >= answerCap - 4)
+        return { kind: 'rejected', reason: `bulk answer over ${answerCap} bytes; splitting the batch`, rejected: [], delivered: [] };
+      // Not JSON: nothing is known, so everything is sent again (what landed answers 409 then).
+      return { kind: 'retryable', reason: boundedReason(`bulk answer not readable: ${answer.text.slice(0, 200)}`) };
+    }
     if (parsed.errors !== true) return { kind: 'ok' };
     return itemResults(parsed.items ?? [], records.length);
   }
