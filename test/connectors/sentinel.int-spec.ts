@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SentinelConnector, sentinelSpec } from '@vigil/sinks';
-import { requireStack, uniqueName, waitFor } from '@vigil/testing';
+import { AppProcess, requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { SentinelDouble } from '../doubles/sentinel.double';
 import { ConnectorHarness, idsOf, logger } from './connector-test.util';
 
@@ -119,5 +122,71 @@ describe(SentinelConnector.name, () => {
       'every row after the fix',
       30_000,
     );
+  });
+
+  it('the connector-sentinel app survives kill -9 mid-batch: every event arrives at least once, with a fresh token', async () => {
+    const azure = await anAzure();
+    const name = uniqueName('app-sentinel');
+    const configPath = join(mkdtempSync(join(tmpdir(), 'vigil-connector-')), 'vigil.config.yaml');
+    writeFileSync(
+      configPath,
+      `connectors:
+  - name: ${name}
+    type: sentinel
+    tenants: all
+    categories: [authentication]
+    startFrom: latest
+    batch: { maxEvents: 10, lingerMs: 5 }
+    retry: { initialBackoffMs: 100, maxBackoffMs: 1000 }
+    sentinel:
+      endpoint: '${azure.url}'
+      authorityHost: '${azure.url}'
+      dcrImmutableId: ${azure.dcrImmutableId}
+      tenantId: ${azure.tenantId}
+      clientId: ${azure.clientId}
+      clientSecretEnv: IT_AZ_SECRET
+      allowInsecureHttp: true
+`,
+    );
+    const env = {
+      VIGIL_CONFIG: configPath,
+      IT_AZ_SECRET: azure.clientSecret,
+      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+    };
+    let app = await new AppProcess('connector-sentinel', env).start();
+    const tenant = uniqueName('tenant');
+    await waitFor(
+      async () => {
+        await harness.publish(tenant, 1, () => 'warm-up');
+        return azure.received().some((r) => r.VigilTenantId === tenant);
+      },
+      (arrived) => arrived,
+      'the app to join and deliver',
+      60_000,
+    );
+    azure.setLatency(100); // 30 calls of 10: the kill lands mid-stream
+    const events = await harness.publish(tenant, 300);
+    await waitFor(
+      () => idsOf(azure.eventIds(), events).length,
+      (n) => n >= 20,
+      'deliveries under way',
+      30_000,
+    );
+    await app.kill();
+    assert.ok(idsOf(azure.eventIds(), events).length < events.length, 'killed mid-stream');
+    const tokensBefore = azure.tokenRequests;
+    app = await new AppProcess('connector-sentinel', env).start();
+    try {
+      await waitFor(
+        () => new Set(idsOf(azure.eventIds(), events)).size,
+        (n) => n === events.length,
+        'every event after the restart',
+        60_000,
+      );
+    } finally {
+      await app.stop();
+    }
+    assert.equal(azure.tokenRequests, tokensBefore + 1, 'the restarted app fetched one token and cached it');
   });
 });

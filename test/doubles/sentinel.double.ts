@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DoubleServer, FailureQueue, playConnectionFailure, readBody, sendJson, type InjectedFailure } from './http-double.util';
+import { delay, DoubleServer, FailureQueue, playConnectionFailure, readBody, sendJson, type InjectedFailure } from './http-double.util';
 
 const MAX_CALL_BYTES = 1_000_000;
 const SCOPE = 'https://monitor.azure.com/.default';
@@ -37,6 +37,7 @@ export class SentinelDouble {
   private readonly rows: SentinelRow[] = [];
   private readonly failures = new FailureQueue<{ failure: InjectedFailure; retryAfterSeconds: number }>();
   private server!: DoubleServer;
+  private latencyMs = 0;
 
   static async start(): Promise<SentinelDouble> {
     const double = new SentinelDouble();
@@ -65,6 +66,11 @@ export class SentinelDouble {
   /** Ingestion calls only; the token endpoint never fails on demand. */
   failNext(count: number, failure: InjectedFailure, retryAfterSeconds = 1): void {
     this.failures.add(count, { failure, retryAfterSeconds });
+  }
+
+  /** Every ingestion call answers this much later (a slow workspace). */
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
   }
 
   clearFailures(): void {
@@ -104,6 +110,7 @@ export class SentinelDouble {
 
   private async ingest(req: IncomingMessage, res: ServerResponse, url: URL, dcr: string, stream: string): Promise<void> {
     this.ingestionCalls++;
+    await delay(this.latencyMs);
     const { failure, retryAfterSeconds } = this.failures.take() ?? {};
     if (failure === 'reset' || failure === 'timeout') return playConnectionFailure(res, failure);
     if (failure !== undefined) {
