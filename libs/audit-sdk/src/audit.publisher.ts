@@ -161,6 +161,15 @@ export class AuditPublisher {
     return Promise.all(events.map((e, i) => this.enqueue(e, encoded[i] as Buffer)));
   }
 
+  /**
+   * Sends an event prepare() returned (validated and complete), without validating it again: a gateway validates each
+   * event of a request on its own, answers for the invalid ones, and sends the rest. Resolves once Kafka acknowledged.
+   */
+  async publishPrepared(event: AuditEvent): Promise<AuditEvent> {
+    if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
+    return this.enqueue(event, await this.encode(event));
+  }
+
   /** Resolves once every event published so far was acknowledged or rejected. */
   async flush(): Promise<void> {
     if (this.queue.length === 0 && !this.sending) return;

@@ -1,2 +1,3 @@
 export * from './clock.service';
 export * from './clock.module';
+export * from './token-buckets.util';

@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, ConfigException } from '@vigil/config';
@@ -14,9 +14,9 @@ interface HttpConfig {
  * (Nest closes modules in order, so consumers finish their batch before the process exits), and the
  * HTTP server on HOST:PORT. A bad environment exits 1 naming the variables, without a stack trace.
  */
-export async function bootstrapApp(module: Type, name: string): Promise<INestApplication> {
+export async function bootstrapApp(module: Type, name: string, options: NestApplicationOptions = {}): Promise<INestApplication> {
   try {
-    const app = await NestFactory.create(module, { bufferLogs: true, abortOnError: false });
+    const app = await NestFactory.create(module, { bufferLogs: true, abortOnError: false, ...options });
     app.useLogger(app.get(Logger));
     app.enableShutdownHooks();
     const config = app.get<HttpConfig>(APP_CONFIG);

@@ -15,7 +15,8 @@ export const apiKeyEnv = {
  * `analyst` reads its tenant's events, `ops` runs connectors and replays, `admin` administers its own tenant,
  * `platform-admin` operates the installation: the only role that may read across tenants.
  */
-export const API_KEY_ROLES = ['analyst', 'ops', 'admin', 'platform-admin'] as const;
+/** `producer` keys publish through the ingest gateway for their tenant and read nothing; the others read and manage. */
+export const API_KEY_ROLES = ['analyst', 'ops', 'admin', 'platform-admin', 'producer'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 /** An API key's row, without its hash. */

@@ -5,6 +5,7 @@ import { CreateAuditEvent1795304800000 } from './migrations/1795304800000-Create
 import { CreateApiKey1795400000000 } from './migrations/1795400000000-CreateApiKey';
 import { CreateAuditEventRollups1795500000000 } from './migrations/1795500000000-CreateAuditEventRollups';
 import { AllowPlatformAdminKeys1795650000000 } from './migrations/1795650000000-AllowPlatformAdminKeys';
+import { AllowProducerKeys1796200000000 } from './migrations/1796200000000-AllowProducerKeys';
 import { CreateStreams1796100000000 } from './migrations/1796100000000-CreateStreams';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
@@ -14,6 +15,7 @@ export const STORE_MIGRATIONS = [
   CreateAuditEventRollups1795500000000,
   AllowPlatformAdminKeys1795650000000,
   CreateStreams1796100000000,
+  AllowProducerKeys1796200000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenBuckets } from './rate-limiter.service';
+import { TokenBuckets } from './token-buckets.util';
 
 describe(TokenBuckets.name, () => {
   it('allows the burst, then refuses with the seconds to wait, then refills at the rate', () => {
@@ -24,5 +24,16 @@ describe(TokenBuckets.name, () => {
     assert.equal(buckets.take('a'), 0);
     assert.equal(buckets.take('a'), 1);
     assert.equal(buckets.take('b'), 0);
+  });
+
+  it('charges a cost (a batch of events), capped at the burst, and says how long until it can be paid', () => {
+    let now = 0;
+    const buckets = new TokenBuckets(100, 500, () => now);
+    assert.equal(buckets.take('k', 400), 0);
+    assert.equal(buckets.take('k', 400), 3, '300 tokens short at 100/s');
+    now = 3000;
+    assert.equal(buckets.take('k', 400), 0);
+    now = 10_000;
+    assert.equal(buckets.take('k', 10_000), 0, 'a cost over the burst is charged as the burst');
   });
 });

@@ -1,0 +1,89 @@
+import type { IncomingMessage } from 'node:http';
+import { createGunzip } from 'node:zlib';
+import { parseTree, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
+
+/** An answer the gateway gives instead of processing a request (status, a stable code, a sentence). */
+export class IngestRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+/**
+ * The request body, gunzipped when `Content-Encoding: gzip`, refused with 413 as soon as it (or what it inflates to)
+ * passes `maxBytes`: a large or compressed-bomb body is never held whole. Anything but gzip or identity is 415.
+ */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const encoding = header(req, 'content-encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip')
+    throw new IngestRefusal(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported; send gzip or none`);
+  const declared = Number(header(req, 'content-length') || 0);
+  const tooLarge = () => new IngestRefusal(413, 'BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes (VIGIL_INGEST_MAX_BODY_BYTES)`);
+  if (declared > maxBytes) {
+    req.resume();
+    throw tooLarge();
+  }
+  const source: AsyncIterable<Buffer> = encoding === '' || encoding === 'identity' ? req : req.pipe(createGunzip());
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof IngestRefusal) throw err;
+    throw new IngestRefusal(400, 'BAD_BODY', `the body could not be read: ${(err as Error).message}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The media type of a request, without parameters, lowercased. */
+export function mediaType(req: IncomingMessage): string {
+  return header(req, 'content-type').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** JSON text to a value, or a 400 that says where the text broke (line and column, as an editor shows them). */
+export function parseJsonBody(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new IngestRefusal(400, 'MALFORMED_JSON', `the body is not valid JSON: ${jsonErrorAt(text) ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Where strict JSON breaks in `text` and why, as `line L, column C: <problem> near "<snippet>"`: jsonc-parser (VS Code's
+ * JSON scanner) in strict mode, because V8's own message names no position for most mistakes.
+ */
+export function jsonErrorAt(text: string): string | undefined {
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first === undefined) return undefined;
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - before.lastIndexOf('\n');
+  const near = text.slice(Math.max(0, first.offset - 20), first.offset + 20).replace(/\s+/g, ' ');
+  return `line ${line}, column ${column}: ${describeError(first.error)} near "${near}"`;
+}
+
+function describeError(code: ParseErrorCode): string {
+  const name = printParseErrorCode(code); // e.g. CommaExpected, InvalidSymbol
+  return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
