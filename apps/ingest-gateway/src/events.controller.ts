@@ -11,11 +11,16 @@ import { ProducerAuthenticator } from './producer-auth.service';
 /** Writes a refusal as `{ error: { code, message } }` with its status and headers; anything else is a 500 that says little. */
 export function sendRefusal(res: Response, err: unknown, logger: Logger): void {
   if (err instanceof IngestRefusal) {
-    res.status(err.status).set(err.headers).json({ error: { code: err.code, message: err.message } });
+    res
+      .status(err.status)
+      .set(err.headers)
+      .json({ error: { code: err.code, message: err.message } });
     return;
   }
   logger.error({ err }, 'ingest request failed');
-  res.status(500).json({ error: { code: 'INTERNAL', message: 'the gateway failed to process the request; nothing from it was acknowledged' } });
+  res
+    .status(500)
+    .json({ error: { code: 'INTERNAL', message: 'the gateway failed to process the request; nothing from it was acknowledged' } });
 }
 
 /**

@@ -28,7 +28,8 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip')
     throw new IngestRefusal(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported; send gzip or none`);
   const declared = Number(header(req, 'content-length') || 0);
-  const tooLarge = () => new IngestRefusal(413, 'BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes (VIGIL_INGEST_MAX_BODY_BYTES)`);
+  const tooLarge = () =>
+    new IngestRefusal(413, 'BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes (VIGIL_INGEST_MAX_BODY_BYTES)`);
   if (declared > maxBytes) {
     req.resume();
     throw tooLarge();

@@ -42,7 +42,11 @@ export class IngestService implements OnModuleDestroy {
   ) {
     this.publisher = new AuditPublisher({
       kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-ingest-gateway' },
-      schemaRegistry: { url: config.SCHEMA_REGISTRY_URL, username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD },
+      schemaRegistry: {
+        url: config.SCHEMA_REGISTRY_URL,
+        username: config.SCHEMA_REGISTRY_USERNAME,
+        password: config.SCHEMA_REGISTRY_PASSWORD,
+      },
       service: { name: 'ingest-gateway' },
       batch: { lingerMs: 2 },
     });
@@ -80,7 +84,11 @@ export class IngestService implements OnModuleDestroy {
   /** Checks every input against the producer's tenant and the event rules; publishes the valid ones. */
   async ingest(producer: Producer, inputs: readonly unknown[]): Promise<IngestAnswer> {
     if (inputs.length > this.config.VIGIL_INGEST_MAX_EVENTS)
-      throw new IngestRefusal(413, 'TOO_MANY_EVENTS', `${inputs.length} events in one request; at most ${this.config.VIGIL_INGEST_MAX_EVENTS} (VIGIL_INGEST_MAX_EVENTS)`);
+      throw new IngestRefusal(
+        413,
+        'TOO_MANY_EVENTS',
+        `${inputs.length} events in one request; at most ${this.config.VIGIL_INGEST_MAX_EVENTS} (VIGIL_INGEST_MAX_EVENTS)`,
+      );
     this.charge(producer, inputs.length);
     const results: (EventResult | Promise<EventResult>)[] = inputs.map((input, index) => {
       const checked = this.check(producer, input);
@@ -114,7 +122,12 @@ export class IngestService implements OnModuleDestroy {
     const bytes = Buffer.byteLength(JSON.stringify(input));
     if (bytes > this.config.VIGIL_INGEST_MAX_EVENT_BYTES)
       return {
-        errors: [{ path: '', rule: `the event is ${bytes} bytes; at most ${this.config.VIGIL_INGEST_MAX_EVENT_BYTES} (VIGIL_INGEST_MAX_EVENT_BYTES)` }],
+        errors: [
+          {
+            path: '',
+            rule: `the event is ${bytes} bytes; at most ${this.config.VIGIL_INGEST_MAX_EVENT_BYTES} (VIGIL_INGEST_MAX_EVENT_BYTES)`,
+          },
+        ],
         reason: 'too-large',
       };
     const envelope = input as Record<string, unknown>;
@@ -176,6 +189,7 @@ export function shapeIssues(envelope: Record<string, unknown>): EventIssue[] {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof PublishException && err.code === PublishErrorCode.CLOSED) return 'the gateway is shutting down; not published, send it again';
+  if (err instanceof PublishException && err.code === PublishErrorCode.CLOSED)
+    return 'the gateway is shutting down; not published, send it again';
   return `not published, send it again: ${err instanceof Error ? err.message : String(err)}`;
 }

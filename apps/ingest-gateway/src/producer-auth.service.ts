@@ -39,7 +39,11 @@ export class ProducerAuthenticator {
   async authenticate(req: IncomingMessage): Promise<Producer> {
     const credential = credentialOf(req);
     if (credential === undefined)
-      throw new IngestRefusal(401, 'UNAUTHENTICATED', 'send a producer API key: Authorization: Bearer <key> (vigil apikeys create --role producer)');
+      throw new IngestRefusal(
+        401,
+        'UNAUTHENTICATED',
+        'send a producer API key: Authorization: Bearer <key> (vigil apikeys create --role producer)',
+      );
     const key = await this.verify(credential);
     if (key === null) throw new IngestRefusal(401, 'UNAUTHENTICATED', 'the API key is unknown or revoked');
     if (key.role !== 'producer')

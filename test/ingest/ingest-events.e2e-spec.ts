@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { EventCodec, topicFor } from '@vigil/events';
+import { createRawKafka, RegistryHttpClient } from '@vigil/kafka';
+import { ApiKeyRepository, type ApiKeyRole } from '@vigil/store';
+import { AppProcess, collectFrom, endOffsets, requireStack, testEnv, uniqueName } from '@vigil/testing';
+import pino from 'pino';
+
+// The ingest gateway as a producer's HTTP client sees it, against the real Kafka, registry and PostgreSQL (the keys).
+const PEPPER = 'ingest-test-pepper-0123456789abcdef';
+const TOPIC = topicFor('authentication');
+const logger = pino({ level: testEnv.logLevel });
+const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'ingest-e2e' }, logger);
+const admin = kafka.admin();
+const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
+const pool = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 2 });
+
+async function keyFor(tenantId: string, role: ApiKeyRole = 'producer'): Promise<string> {
+  return (await new ApiKeyRepository().create(pool, { tenantId, role, name: 'ingest-e2e' }, PEPPER)).key;
+}
+
+interface Answer {
+  status: number;
+  body: {
+    accepted?: number;
+    rejected?: number;
+    results?: { index: number; status: string; id?: string; errors?: { path: string; rule: string }[] }[];
+    error?: { code: string; message: string };
+  };
+  headers: Headers;
+}
+
+describe('ingest gateway: POST /v1/events', () => {
+  const gateway = new AppProcess('ingest-gateway', {
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+    DATABASE_URL: testEnv.databaseUrl,
+    VIGIL_API_KEY_PEPPER: PEPPER,
+    VIGIL_INGEST_MAX_EVENTS: '50',
+    VIGIL_INGEST_MAX_BODY_BYTES: '200000',
+    VIGIL_INGEST_RATE_PER_SECOND: '100',
+    VIGIL_INGEST_RATE_BURST: '200',
+  });
+
+  async function post(key: string | undefined, body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+    const res = await fetch(`${gateway.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key !== undefined && { authorization: `Bearer ${key}` }), ...headers },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
+  }
+
+  before(async () => {
+    await requireStack(['kafka', 'registry', 'postgres']);
+    await admin.connect();
+    await gateway.start();
+  });
+  after(async () => {
+    await gateway.stop();
+    await admin.disconnect();
+    await pool.end();
+  });
+
+  it('answers 202 with one result per event, only after Kafka has every accepted one; the rest say which field and why', async () => {
+    const tenant = uniqueName('acme');
+    const key = await keyFor(tenant);
+    const from = await endOffsets(admin, [TOPIC]);
+    const own = uuidv7();
+    const answer = await post(
+      key,
+      JSON.stringify([
+        { action: 'user.login.failed', actor: { id: 'u1' }, client: { ip: '203.0.113.7' } },
+        { id: own, tenantId: tenant, action: 'user.login.succeeded', actor: { id: 'u2' } },
+        { action: 'user.login.failed', tenantId: 'globex', actor: { id: 'u3' } },
+        { action: 'user.login.failed' },
+        { action: 'user.login.failed', actor: { id: 'u4' }, targets: 'everyone' },
+        'not an object',
+      ]),
+    );
+    assert.equal(answer.status, 202);
+    assert.equal(answer.body.accepted, 2);
+    assert.equal(answer.body.rejected, 4);
+    const [first, second, other, missing, shape, text] = answer.body.results ?? [];
+    assert.equal(first?.status, 'accepted');
+    assert.equal(second?.id, own, 'a client-sent id is kept (retries are idempotent in the store and the SIEMs)');
+    assert.deepEqual(other?.errors, [{ path: 'tenantId', rule: `this key publishes for tenant ${tenant} only` }]);
+    assert.equal(missing?.errors?.[0]?.path, 'actor');
+    assert.deepEqual(shape?.errors, [{ path: 'targets', rule: 'must be an array' }]);
+    assert.equal(text?.errors?.[0]?.rule, 'must be a JSON object (an event envelope)');
+    // Both accepted events are in Kafka, keyed by the key's tenant, exactly as answered.
+    const collected = await collectFrom(kafka, from, (c) => c.length >= 2, {
+      filter: (c) => c.message.key?.toString() === tenant,
+    });
+    const events = await Promise.all(collected.map((c) => codec.decode(c.message.value, c.topic)));
+    assert.deepEqual(events.map((e) => e.id).sort(), [first?.id, own].sort());
+    assert.deepEqual(
+      events.map((e) => e.tenantId),
+      [tenant, tenant],
+    );
+  });
+
+  it('refuses what it must without publishing: no key, a reader’s key, bad JSON (with its line), too many events, too big a body', async () => {
+    const tenant = uniqueName('acme');
+    const key = await keyFor(tenant);
+    const event = JSON.stringify({ action: 'user.login.failed', actor: { id: 'u1' } });
+    assert.equal((await post(undefined, event)).status, 401);
+    const analyst = await post(await keyFor(tenant, 'analyst'), event);
+    assert.deepEqual([analyst.status, analyst.body.error?.code], [403, 'FORBIDDEN']);
+    const broken = await post(key, '[\n  {"action": "user.login.failed"}\n  {"action": "x"}\n]');
+    assert.equal(broken.status, 400);
+    assert.match(broken.body.error?.message ?? '', /line 3, column 3: comma expected/);
+    const many = await post(key, JSON.stringify(Array.from({ length: 51 }, () => JSON.parse(event) as unknown)));
+    assert.deepEqual([many.status, many.body.error?.code], [413, 'TOO_MANY_EVENTS']);
+    // 300 KB that gzip shrinks to almost nothing: the limit counts what it inflates to.
+    const bomb = gzipSync(Buffer.from(JSON.stringify({ action: 'user.login.failed', description: 'x'.repeat(300_000) })));
+    const inflated = await post(key, bomb, { 'content-encoding': 'gzip' });
+    assert.deepEqual([inflated.status, inflated.body.error?.code], [413, 'BODY_TOO_LARGE']);
+    const form = await post(key, event, { 'content-type': 'text/plain' });
+    assert.equal(form.status, 415);
+  });
+
+  it('takes gzip, and holds a key to its event rate with 429 and Retry-After', async () => {
+    const key = await keyFor(uniqueName('acme'));
+    const batch = (n: number) =>
+      gzipSync(Buffer.from(JSON.stringify(Array.from({ length: n }, (_, i) => ({ action: 'user.login.failed', actor: { id: `u${i}` } })))));
+    const answers: Answer[] = [];
+    for (let i = 0; i < 6; i++) answers.push(await post(key, batch(50), { 'content-encoding': 'gzip' }));
+    assert.equal(answers[0]?.status, 202);
+    const limited = answers.find((a) => a.status === 429);
+    assert.ok(limited !== undefined, `a burst of 200 events, then 100/s: ${answers.map((a) => a.status).join(',')}`);
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.equal(limited.body.error?.code, 'RATE_LIMITED');
+  });
+});
