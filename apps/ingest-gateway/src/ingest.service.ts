@@ -81,17 +81,31 @@ export class IngestService implements OnModuleDestroy {
       );
   }
 
-  /** Checks every input against the producer's tenant and the event rules; publishes the valid ones. */
-  async ingest(producer: Producer, inputs: readonly unknown[]): Promise<IngestAnswer> {
-    if (inputs.length > this.config.VIGIL_INGEST_MAX_EVENTS)
+  /** Refuses a request of more events (or log records) than VIGIL_INGEST_MAX_EVENTS, before any is looked at. */
+  checkCount(count: number): void {
+    if (count > this.config.VIGIL_INGEST_MAX_EVENTS)
       throw new IngestRefusal(
         413,
         'TOO_MANY_EVENTS',
-        `${inputs.length} events in one request; at most ${this.config.VIGIL_INGEST_MAX_EVENTS} (VIGIL_INGEST_MAX_EVENTS)`,
+        `${count} events in one request; at most ${this.config.VIGIL_INGEST_MAX_EVENTS} (VIGIL_INGEST_MAX_EVENTS)`,
       );
-    this.charge(producer, inputs.length);
-    const results: (EventResult | Promise<EventResult>)[] = inputs.map((input, index) => {
-      const checked = this.check(producer, input);
+  }
+
+  /** Checks every input against the producer's tenant and the event rules; publishes the valid ones. */
+  ingest(producer: Producer, inputs: readonly unknown[]): Promise<IngestAnswer> {
+    return this.ingestItems(
+      producer,
+      inputs.map((input) => ({ input })),
+    );
+  }
+
+  /** As ingest(), for items a mapper already turned into envelopes or refused (OTLP records, imported formats). */
+  async ingestItems(producer: Producer, items: readonly ({ input: unknown } | { issues: EventIssue[] })[]): Promise<IngestAnswer> {
+    this.checkCount(items.length);
+    this.charge(producer, items.length);
+    const results: (EventResult | Promise<EventResult>)[] = items.map((item, index) => {
+      const checked: { event: AuditEvent } | { errors: EventIssue[]; reason: Reason } =
+        'issues' in item ? { errors: item.issues, reason: 'invalid' } : this.check(producer, item.input);
       if ('errors' in checked) {
         this.count(producer, 'rejected', checked.reason);
         return { index, status: 'rejected', errors: checked.errors };

@@ -33,6 +33,38 @@ export function isAction(value: string): value is Action {
   return byAction.has(value);
 }
 
+/** A vendor's event name as the catalog compares it: case and runs of spaces, dashes or underscores do not matter. */
+function vendorKey(name: string): string {
+  return name.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+}
+
+const byVendorName = new Map<string, Map<string, Action>>();
+for (const entry of CATALOG)
+  for (const source of entry.sources) {
+    const names = byVendorName.get(source.vendor) ?? new Map<string, Action>();
+    if (!names.has(vendorKey(source.name))) names.set(vendorKey(source.name), entry.action);
+    byVendorName.set(source.vendor, names);
+  }
+
+/**
+ * The catalog action a vendor's own event name maps to (`LOGIN_FAILED` from ThoughtSpot, `User position created` from
+ * Thrive, `UserAccounts/Login` from LogicHub), from the catalog's `sources`. With no vendor, or a name that vendor does
+ * not use, any vendor's name is tried, and the catalog's own action names too.
+ */
+export function actionForVendorName(name: string, vendor?: string): Action | undefined {
+  const key = vendorKey(name);
+  if (vendor !== undefined) {
+    const own = byVendorName.get(vendor)?.get(key);
+    if (own !== undefined) return own;
+  }
+  if (byAction.has(name)) return name as Action;
+  for (const names of byVendorName.values()) {
+    const action = names.get(key);
+    if (action !== undefined) return action;
+  }
+  return undefined;
+}
+
 export function allTopics(): string[] {
   return CATEGORIES.map(topicFor);
 }
