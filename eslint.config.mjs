@@ -74,6 +74,7 @@ const libLayers = {
   sinks: ['config', 'common', 'observability', 'events', 'formats', 'connector'],
   operations: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
   streams: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
+  ingest: ['common', 'events'],
   testing: [
     'config',
     'common',
@@ -87,6 +88,7 @@ const libLayers = {
     'operations',
     'audit-sdk',
     'streams',
+    'ingest',
   ],
 };
 const specFiles = (dir) => [`${dir}/**/*.spec.ts`, `${dir}/**/*.int-spec.ts`, `${dir}/**/*.e2e-spec.ts`];

@@ -6,7 +6,7 @@ import { sendRefusal } from './events.controller';
 import { IngestRefusal, mediaType, parseJsonBody, readBody } from './ingest-body.util';
 import type { IngestGatewayConfig } from './ingest-gateway.config';
 import { IngestService, type IngestAnswer } from './ingest.service';
-import { countLogRecords, otlpLogsToItems } from './otlp-logs.mapper';
+import { countLogRecords, otlpLogsToItems } from '@vigil/ingest';
 import { decodeLogsRequest, encodeLogsResponse } from './otlp-proto.schema';
 import { ProducerAuthenticator } from './producer-auth.service';
 

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { actionForVendorName, catalogEntry, type EventIssue } from '@vigil/events';
-
-/** One log record as an event envelope to validate, or why it cannot be one. */
-export type IngestItem = { input: Record<string, unknown> } | { issues: EventIssue[] };
+import { attributeValue, isObject, text, type IngestItem, type JsonObject as Json } from './ingest-item.types';
 
 type Attributes = Map<string, unknown>;
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
@@ -66,14 +59,6 @@ function severityOf(n: unknown): string | undefined {
   return undefined;
 }
 
-/** An attribute value in Vigil's attributes map: string, number, boolean or a list of strings. */
-function attributeValue(value: unknown): unknown {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-  return value === undefined || value === null ? undefined : JSON.stringify(value);
-}
-
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** The attributes a record's envelope fields come from; every other one is kept in the event's `attributes`. */
 const MAPPED = new Set([

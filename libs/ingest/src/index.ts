@@ -1,0 +1,2 @@
+export * from './ingest-item.types';
+export * from './otlp-logs.mapper';

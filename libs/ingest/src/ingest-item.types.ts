@@ -1,0 +1,37 @@
+import type { EventIssue } from '@vigil/events';
+
+/** One record of a producer's input as an event envelope to validate, or why it cannot be one (path and rule). */
+export type IngestItem = { input: Record<string, unknown> } | { issues: EventIssue[] };
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-empty string, or undefined. */
+export function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+/** A value as Vigil's attributes take it: string, number, boolean or a list of strings (anything else as JSON text). */
+export function attributeValue(value: unknown): string | number | boolean | string[] | undefined {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  return value === undefined || value === null ? undefined : JSON.stringify(value);
+}
+
+/** An object's fields as attributes under `prefix.` (nested objects by dotted path, at most `limit` of them). */
+export function flattenAttributes(value: unknown, prefix: string, out: Record<string, unknown> = {}, limit = 90): Record<string, unknown> {
+  if (!isObject(value)) return out;
+  for (const [key, inner] of Object.entries(value)) {
+    if (Object.keys(out).length >= limit) break;
+    const path = `${prefix}.${key}`.slice(0, 128);
+    if (isObject(inner) && Object.keys(inner).length > 0) flattenAttributes(inner, path, out, limit);
+    else {
+      const v = attributeValue(inner);
+      if (v !== undefined) out[path] = v;
+    }
+  }
+  return out;
+}
