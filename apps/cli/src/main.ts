@@ -8,6 +8,7 @@ import { connectorsCommand } from './connectors.command';
 import { dlqCommand } from './dlq.command';
 import { migrationsCommand } from './migrations.command';
 import { outboxCommand } from './outbox.command';
+import { importCommand } from './import.command';
 import { publishCommand } from './publish.command';
 import { rebuildCommand } from './rebuild.command';
 import { replayCommand } from './replay.command';
@@ -25,6 +26,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(topicsCommand(out).exitOverride());
   program.addCommand(schemasCommand(out).exitOverride());
   program.addCommand(publishCommand(out).exitOverride());
+  program.addCommand(importCommand(out).exitOverride());
   program.addCommand(migrationsCommand(out).exitOverride());
   program.addCommand(apikeysCommand(out).exitOverride());
   program.addCommand(rebuildCommand(out).exitOverride());

@@ -78,7 +78,7 @@ function idsLine(ids: readonly string[]): string {
   return `ids: ${shown.join(' ')}${more > 0 ? ` ... and ${more} more (--json prints every id)` : ''}\n`;
 }
 
-function newPublisher(config: CliConfig): AuditPublisher {
+export function newPublisher(config: CliConfig): AuditPublisher {
   return new AuditPublisher({
     kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
     schemaRegistry: {

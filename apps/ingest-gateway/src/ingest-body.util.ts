@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
-import { parseTree, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
+import { jsonErrorAt } from '@vigil/ingest';
 
 /** An answer the gateway gives instead of processing a request (status, a stable code, a sentence). */
 export class IngestRefusal extends Error {
@@ -66,25 +66,4 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch (err) {
     throw new IngestRefusal(400, 'MALFORMED_JSON', `the body is not valid JSON: ${jsonErrorAt(text) ?? (err as Error).message}`);
   }
-}
-
-/**
- * Where strict JSON breaks in `text` and why, as `line L, column C: <problem> near "<snippet>"`: jsonc-parser (VS Code's
- * JSON scanner) in strict mode, because V8's own message names no position for most mistakes.
- */
-export function jsonErrorAt(text: string): string | undefined {
-  const errors: ParseError[] = [];
-  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  const first = errors[0];
-  if (first === undefined) return undefined;
-  const before = text.slice(0, first.offset);
-  const line = before.split('\n').length;
-  const column = first.offset - before.lastIndexOf('\n');
-  const near = text.slice(Math.max(0, first.offset - 20), first.offset + 20).replace(/\s+/g, ' ');
-  return `line ${line}, column ${column}: ${describeError(first.error)} near "${near}"`;
-}
-
-function describeError(code: ParseErrorCode): string {
-  const name = printParseErrorCode(code); // e.g. CommaExpected, InvalidSymbol
-  return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }

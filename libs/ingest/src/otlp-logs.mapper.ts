@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import { actionForVendorName, catalogEntry, type EventIssue } from '@vigil/events';
-import { attributeValue, isObject, text, type IngestItem, type JsonObject as Json } from './ingest-item.types';
+import { attributeValue, contentId, isObject, text, type IngestItem, type JsonObject as Json } from './ingest-item.types';
 
 type Attributes = Map<string, unknown>;
 
@@ -59,7 +57,6 @@ function severityOf(n: unknown): string | undefined {
   return undefined;
 }
 
-
 /** The attributes a record's envelope fields come from; every other one is kept in the event's `attributes`. */
 const MAPPED = new Set([
   'tenant.id',
@@ -84,12 +81,6 @@ const MAPPED = new Set([
   'event.name',
   'event.outcome',
 ]);
-
-/** A stable id from the record's content: an exporter's retry of the same record gets the same id (deduplicated downstream). */
-function recordId(record: Json, micros: number | undefined): string {
-  const digest = createHash('sha256').update(JSON.stringify(record)).digest();
-  return uuidv7({ msecs: micros !== undefined ? Math.floor(micros / 1000) : Date.now(), random: digest.subarray(0, 16) });
-}
 
 function actionOf(record: Json, attrs: Attributes, body: unknown): string | EventIssue {
   const named = text(attrs.get('event.name')) ?? text(record['eventName']);
@@ -126,7 +117,8 @@ function toEnvelope(record: Json, inherited: Attributes): IngestItem {
   }
   const status = Number(attrs.get('http.response.status_code'));
   const input: Record<string, unknown> = {
-    id: recordId(record, micros),
+    // The same record sent again (an exporter's retry) gets the same id: deduplicated in the store and the SIEMs.
+    id: contentId('otlp', record, micros),
     ...(micros !== undefined && { time: micros }),
     tenantId: text(attrs.get('tenant.id')),
     action,
