@@ -257,16 +257,24 @@ function unwrap(format: ImportFormat, value: unknown): unknown[] {
  */
 export function importRecords(format: ImportFormat, body: string): ImportedRecord[] {
   const out: ImportedRecord[] = [];
+  // Two identical records are two events (a file may repeat one): the second gets an id of its own, still stable.
+  const seen = new Map<string, number>();
   for (const record of splitJsonRecords(body)) {
     if ('error' in record) {
       out.push({ line: record.line, item: { issues: [{ path: '', rule: record.error }] } });
       continue;
     }
-    for (const value of unwrap(format, record.value))
-      out.push({
-        line: record.line,
-        item: isObject(value) ? MAPPERS[format](value) : { issues: [{ path: '', rule: 'a record must be a JSON object' }] },
-      });
+    for (const value of unwrap(format, record.value)) {
+      const item = isObject(value) ? MAPPERS[format](value) : { issues: [{ path: '', rule: 'a record must be a JSON object' }] };
+      const key = JSON.stringify(value);
+      const occurrence = seen.get(key) ?? 0;
+      seen.set(key, occurrence + 1);
+      if (occurrence > 0 && 'input' in item) {
+        const time = item.input['time'];
+        item.input['id'] = contentId(format, { record: value, occurrence }, typeof time === 'number' ? time : undefined);
+      }
+      out.push({ line: record.line, item });
+    }
   }
   return out;
 }
