@@ -12,6 +12,8 @@ const blocks: ShellBlock[] = DOCUMENTS.flatMap((file) => shellBlocks(readFileSyn
 const DOCUMENTED_API = 'localhost:4000';
 // The documents address the development stack's OpenSearch node; the examples run against the test stack's.
 const DOCUMENTED_OPENSEARCH = 'localhost:9200';
+// And the ingest gateway of `npm start`.
+const DOCUMENTED_GATEWAY = 'localhost:4300';
 const KEY_PLACEHOLDER = '<key>';
 const PRINTED_KEY = /key \(shown once; store it now\): (\S+)/;
 
@@ -36,13 +38,18 @@ describe('README and docs shell examples', () => {
     DATABASE_URL: testEnv.databaseUrl,
   };
   const api = new AppProcess('query-api', { ...stack, QUERY_API_LIVE: 'false' });
+  const gateway = new AppProcess('ingest-gateway', stack);
   const env = { ...inheritedEnvironment(), ...stack };
 
   before(async () => {
     await requireStack(['kafka', 'registry', 'postgres', 'opensearch']);
     await api.start();
+    await gateway.start();
   });
-  after(() => api.stop());
+  after(async () => {
+    await api.stop();
+    await gateway.stop();
+  });
 
   it('marks every block it does not run, with a reason', () => {
     const unmarked = blocks.filter((b) => b.notRun === undefined);
@@ -64,7 +71,8 @@ describe('README and docs shell examples', () => {
         const command = written
           .replaceAll(KEY_PLACEHOLDER, key ?? '')
           .replaceAll(DOCUMENTED_API, `127.0.0.1:${api.port}`)
-          .replaceAll(DOCUMENTED_OPENSEARCH, new URL(testEnv.opensearchUrl).host);
+          .replaceAll(DOCUMENTED_OPENSEARCH, new URL(testEnv.opensearchUrl).host)
+          .replaceAll(DOCUMENTED_GATEWAY, `127.0.0.1:${gateway.port}`);
         const name = assignedName(command);
         const script = name === undefined ? command : `${command}\nprintf '%s' "$${name}"`;
         const result = await runShell(script, { cwd: repoRoot, env: { ...env, ...variables }, timeoutMs: 180_000 });

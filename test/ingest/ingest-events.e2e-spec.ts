@@ -87,20 +87,26 @@ describe('ingest gateway: POST /v1/events', () => {
     const [first, second, other, missing, shape, text] = answer.body.results ?? [];
     assert.equal(first?.status, 'accepted');
     assert.equal(second?.id, own, 'a client-sent id is kept (retries are idempotent in the store and the SIEMs)');
+    // Sent again (a retry): the same id and, without a time of its own, the time its UUIDv7 carries, so the same row.
+    const retry = await post(key, JSON.stringify({ id: own, action: 'user.login.succeeded', actor: { id: 'u2' } }));
+    assert.equal(retry.body.results?.[0]?.id, own);
     assert.deepEqual(other?.errors, [{ path: 'tenantId', rule: `this key publishes for tenant ${tenant} only` }]);
     assert.equal(missing?.errors?.[0]?.path, 'actor');
     assert.deepEqual(shape?.errors, [{ path: 'targets', rule: 'must be an array' }]);
     assert.equal(text?.errors?.[0]?.rule, 'must be a JSON object (an event envelope)');
     // Both accepted events are in Kafka, keyed by the key's tenant, exactly as answered.
-    const collected = await collectFrom(kafka, from, (c) => c.length >= 2, {
+    const collected = await collectFrom(kafka, from, (c) => c.length >= 3, {
       filter: (c) => c.message.key?.toString() === tenant,
     });
     const events = await Promise.all(collected.map((c) => codec.decode(c.message.value, c.topic)));
-    assert.deepEqual(events.map((e) => e.id).sort(), [first?.id, own].sort());
+    assert.deepEqual(events.map((e) => e.id).sort(), [first?.id, own, own].sort());
     assert.deepEqual(
       events.map((e) => e.tenantId),
-      [tenant, tenant],
+      [tenant, tenant, tenant],
     );
+    const sent = events.filter((e) => e.id === own).map((e) => e.time);
+    assert.equal(sent[0], sent[1], 'both sends carry the same time: the store keeps one row');
+    assert.equal(sent[0], parseInt(own.replace(/-/g, '').slice(0, 12), 16) * 1000);
   });
 
   it('refuses what it must without publishing: no key, a reader’s key, bad JSON (with its line), too many events, too big a body', async () => {

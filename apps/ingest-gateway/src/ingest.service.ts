@@ -121,7 +121,7 @@ export class IngestService implements OnModuleDestroy {
         },
       );
     });
-    const settled = await Promise.all(results);
+    const settled = await Promise.all(results.map(async (r) => r));
     const tally = { accepted: 0, rejected: 0, failed: 0 };
     for (const r of settled) tally[r.status]++;
     // Anything not published is said with a status a client retries on; a request with nothing valid is a 400.
@@ -150,8 +150,11 @@ export class IngestService implements OnModuleDestroy {
     const tenantId = envelope['tenantId'] ?? producer.tenantId;
     if (tenantId !== producer.tenantId)
       return { errors: [{ path: 'tenantId', rule: `this key publishes for tenant ${producer.tenantId} only` }], reason: 'other-tenant' };
+    // A client's own UUIDv7 without a time: the time its id carries, so a retry is the same row (the store's key is
+    // time and id), not a new one stamped with the retry's moment.
+    const time = envelope['time'] ?? timeOfUuidV7(envelope['id']);
     try {
-      return { event: this.publisher.prepare({ ...envelope, tenantId } as UntypedAuditEventInput) };
+      return { event: this.publisher.prepare({ ...envelope, tenantId, ...(time !== undefined && { time }) } as UntypedAuditEventInput) };
     } catch (err) {
       if (err instanceof EventValidationException) return { errors: [...err.issues], reason: 'invalid' };
       // A shape shapeIssues does not know: said, never a 500 (and the SDK's internals are not shown).
@@ -168,6 +171,12 @@ export class IngestService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.publisher.close();
   }
+}
+
+/** The creation time of a UUIDv7 (its first 48 bits, milliseconds) in microseconds; undefined for anything else. */
+export function timeOfUuidV7(id: unknown): number | undefined {
+  if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16) * 1000;
 }
 
 /** Where the envelope has an object or a list, a value of another type is refused by path before the SDK sees it. */

@@ -35,7 +35,10 @@ export function isAction(value: string): value is Action {
 
 /** A vendor's event name as the catalog compares it: case and runs of spaces, dashes or underscores do not matter. */
 function vendorKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ');
 }
 
 const byVendorName = new Map<string, Map<string, Action>>();

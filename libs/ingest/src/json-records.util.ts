@@ -39,7 +39,7 @@ export function splitJsonRecords(text: string): JsonRecord[] {
   if (trimmed.startsWith('[')) {
     try {
       const array = JSON.parse(body) as unknown;
-      if (Array.isArray(array)) return array.map((value, i) => ({ line: i + 1, value }));
+      if (Array.isArray(array)) return (array as unknown[]).map((value, i) => ({ line: i + 1, value }));
     } catch {
       return [{ line: 1, error: `not valid JSON: ${jsonErrorAt(body) ?? 'cannot be parsed'}` }];
     }

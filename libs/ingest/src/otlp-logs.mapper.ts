@@ -24,7 +24,7 @@ export function anyValue(value: unknown): unknown {
   if ('arrayValue' in value) {
     const array = value['arrayValue'];
     return Array.isArray(array)
-      ? array.map((v) => (isObject(v) ? anyValue(v) : v))
+      ? (array as unknown[]).map((v) => (isObject(v) ? anyValue(v) : v))
       : list(isObject(array) ? array['values'] : []).map(anyValue);
   }
   if ('kvlistValue' in value) return Object.fromEntries(attributes(isObject(value['kvlistValue']) ? value['kvlistValue']['values'] : []));
