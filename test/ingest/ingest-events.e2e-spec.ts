@@ -41,6 +41,7 @@ describe('ingest gateway: POST /v1/events', () => {
     VIGIL_API_KEY_PEPPER: PEPPER,
     VIGIL_INGEST_MAX_EVENTS: '50',
     VIGIL_INGEST_MAX_BODY_BYTES: '200000',
+    VIGIL_INGEST_MAX_EVENT_BYTES: '2000',
     VIGIL_INGEST_RATE_PER_SECOND: '100',
     VIGIL_INGEST_RATE_BURST: '200',
   });
@@ -125,6 +126,9 @@ describe('ingest gateway: POST /v1/events', () => {
     const bomb = gzipSync(Buffer.from(JSON.stringify({ action: 'user.login.failed', description: 'x'.repeat(300_000) })));
     const inflated = await post(key, bomb, { 'content-encoding': 'gzip' });
     assert.deepEqual([inflated.status, inflated.body.error?.code], [413, 'BODY_TOO_LARGE']);
+    const oversized = await post(key, JSON.stringify([{ action: 'user.login.failed', actor: { id: 'u1' }, description: 'x'.repeat(3000) }, JSON.parse(event)]));
+    assert.equal(oversized.status, 202, 'the small event still lands');
+    assert.match(oversized.body.results?.[0]?.errors?.[0]?.rule ?? '', /^the event is \d+ bytes; at most 2000/);
     const form = await post(key, event, { 'content-type': 'text/plain' });
     assert.equal(form.status, 415);
   });

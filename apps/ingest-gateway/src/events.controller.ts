@@ -44,8 +44,9 @@ export class EventsController {
       const producer = await this.auth.authenticate(req);
       if (mediaType(req) !== 'application/json')
         throw new IngestRefusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json (one event or an array of events)');
-      const body = parseJsonBody(await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES));
-      const answer = await this.ingest.ingest(producer, Array.isArray(body) ? body : [body]);
+      const raw = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES);
+      const body = parseJsonBody(raw);
+      const answer = await this.ingest.ingest(producer, Array.isArray(body) ? body : [body], raw.length);
       res.status(answer.status).json(answer.body);
     } catch (err) {
       sendRefusal(res, err, this.logger);

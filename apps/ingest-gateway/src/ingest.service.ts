@@ -92,20 +92,29 @@ export class IngestService implements OnModuleDestroy {
   }
 
   /** Checks every input against the producer's tenant and the event rules; publishes the valid ones. */
-  ingest(producer: Producer, inputs: readonly unknown[]): Promise<IngestAnswer> {
+  ingest(producer: Producer, inputs: readonly unknown[], bodyBytes = Number.POSITIVE_INFINITY): Promise<IngestAnswer> {
     return this.ingestItems(
       producer,
       inputs.map((input) => ({ input })),
+      bodyBytes,
     );
   }
 
-  /** As ingest(), for items a mapper already turned into envelopes or refused (OTLP records, imported formats). */
-  async ingestItems(producer: Producer, items: readonly ({ input: unknown } | { issues: EventIssue[] })[]): Promise<IngestAnswer> {
+  /**
+   * As ingest(), for items a mapper already turned into envelopes or refused (OTLP records, imported formats).
+   * `bodyBytes`, the request's size: when it is within the event bound, no event of it can be over, and none is measured.
+   */
+  async ingestItems(
+    producer: Producer,
+    items: readonly ({ input: unknown } | { issues: EventIssue[] })[],
+    bodyBytes = Number.POSITIVE_INFINITY,
+  ): Promise<IngestAnswer> {
     this.checkCount(items.length);
     this.charge(producer, items.length);
+    const measure = bodyBytes > this.config.VIGIL_INGEST_MAX_EVENT_BYTES;
     const results: (EventResult | Promise<EventResult>)[] = items.map((item, index) => {
       const checked: { event: AuditEvent } | { errors: EventIssue[]; reason: Reason } =
-        'issues' in item ? { errors: item.issues, reason: 'invalid' } : this.check(producer, item.input);
+        'issues' in item ? { errors: item.issues, reason: 'invalid' } : this.check(producer, item.input, measure);
       if ('errors' in checked) {
         this.count(producer, 'rejected', checked.reason);
         return { index, status: 'rejected', errors: checked.errors };
@@ -130,10 +139,10 @@ export class IngestService implements OnModuleDestroy {
   }
 
   /** Rules the gateway adds to the SDK's: the producer's tenant, and an event's size. */
-  private check(producer: Producer, input: unknown): { event: AuditEvent } | { errors: EventIssue[]; reason: Reason } {
+  private check(producer: Producer, input: unknown, measure = true): { event: AuditEvent } | { errors: EventIssue[]; reason: Reason } {
     if (typeof input !== 'object' || input === null || Array.isArray(input))
       return { errors: [{ path: '', rule: 'must be a JSON object (an event envelope)' }], reason: 'invalid' };
-    const bytes = Buffer.byteLength(JSON.stringify(input));
+    const bytes = measure ? Buffer.byteLength(JSON.stringify(input)) : 0;
     if (bytes > this.config.VIGIL_INGEST_MAX_EVENT_BYTES)
       return {
         errors: [
