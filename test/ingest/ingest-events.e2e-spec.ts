@@ -126,7 +126,10 @@ describe('ingest gateway: POST /v1/events', () => {
     const bomb = gzipSync(Buffer.from(JSON.stringify({ action: 'user.login.failed', description: 'x'.repeat(300_000) })));
     const inflated = await post(key, bomb, { 'content-encoding': 'gzip' });
     assert.deepEqual([inflated.status, inflated.body.error?.code], [413, 'BODY_TOO_LARGE']);
-    const oversized = await post(key, JSON.stringify([{ action: 'user.login.failed', actor: { id: 'u1' }, description: 'x'.repeat(3000) }, JSON.parse(event)]));
+    const oversized = await post(
+      key,
+      JSON.stringify([{ action: 'user.login.failed', actor: { id: 'u1' }, description: 'x'.repeat(3000) }, JSON.parse(event)]),
+    );
     assert.equal(oversized.status, 202, 'the small event still lands');
     assert.match(oversized.body.results?.[0]?.errors?.[0]?.rule ?? '', /^the event is \d+ bytes; at most 2000/);
     const form = await post(key, event, { 'content-type': 'text/plain' });

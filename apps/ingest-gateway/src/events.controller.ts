@@ -39,18 +39,21 @@ export class EventsController {
   @Post('events')
   @HttpCode(202)
   async events(@Req() req: Request, @Res() res: Response): Promise<void> {
+    let held = 0;
     const done = this.ingest.timer('events');
     try {
       const producer = await this.auth.authenticate(req);
       if (mediaType(req) !== 'application/json')
         throw new IngestRefusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json (one event or an array of events)');
-      const raw = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES);
+      const raw = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES, this.ingest.bodies);
+      held = raw.length;
       const body = parseJsonBody(raw);
       const answer = await this.ingest.ingest(producer, Array.isArray(body) ? body : [body], raw.length);
       res.status(answer.status).json(answer.body);
     } catch (err) {
       sendRefusal(res, err, this.logger);
     } finally {
+      this.ingest.bodies.release(held);
       done();
     }
   }

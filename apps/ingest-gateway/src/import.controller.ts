@@ -27,6 +27,7 @@ export class ImportController {
 
   @Post(':format')
   async import(@Param('format') format: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    let held = 0;
     const done = this.ingest.timer('import');
     try {
       const producer = await this.auth.authenticate(req);
@@ -38,7 +39,8 @@ export class ImportController {
         );
       if (!TYPES.has(mediaType(req)))
         throw new IngestRefusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json, application/x-ndjson or text/plain');
-      const body = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES);
+      const body = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES, this.ingest.bodies);
+      held = body.length;
       const records = importRecords(format, body.toString('utf8'));
       const answer = await this.ingest.ingestItems(
         producer,
@@ -49,6 +51,7 @@ export class ImportController {
     } catch (err) {
       sendRefusal(res, err, this.logger);
     } finally {
+      this.ingest.bodies.release(held);
       done();
     }
   }

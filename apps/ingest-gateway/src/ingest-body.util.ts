@@ -14,6 +14,27 @@ export class IngestRefusal extends Error {
   }
 }
 
+/**
+ * The bytes every request being read holds at once, across the gateway: many large bodies arriving together are
+ * answered 503 (retry shortly) before they exhaust memory, instead of each being within its own bound.
+ */
+export class BodyBudget {
+  private used = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Reserves `bytes`; false when the gateway holds too much already. */
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.maxBytes) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}
+
 function header(req: IncomingMessage, name: string): string {
   const value = req.headers[name];
   return (Array.isArray(value) ? value[0] : value) ?? '';
@@ -23,7 +44,7 @@ function header(req: IncomingMessage, name: string): string {
  * The request body, gunzipped when `Content-Encoding: gzip`, refused with 413 as soon as it (or what it inflates to)
  * passes `maxBytes`: a large or compressed-bomb body is never held whole. Anything but gzip or identity is 415.
  */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, maxBytes: number, budget?: BodyBudget): Promise<Buffer> {
   const encoding = header(req, 'content-encoding').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip')
     throw new IngestRefusal(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported; send gzip or none`);
@@ -44,12 +65,21 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
         req.destroy();
         throw tooLarge();
       }
+      if (budget !== undefined && !budget.take(chunk.length)) {
+        size -= chunk.length;
+        req.destroy();
+        throw new IngestRefusal(503, 'BUSY', 'the gateway is reading too many large requests at once; retry shortly', {
+          'retry-after': '1',
+        });
+      }
       chunks.push(chunk);
     }
   } catch (err) {
+    budget?.release(size);
     if (err instanceof IngestRefusal) throw err;
     throw new IngestRefusal(400, 'BAD_BODY', `the body could not be read: ${(err as Error).message}`);
   }
+  // The body stays reserved until the request is answered: the caller releases its length (parsed and published by then).
   return Buffer.concat(chunks);
 }
 

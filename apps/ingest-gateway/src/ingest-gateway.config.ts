@@ -14,6 +14,8 @@ export const ingestGatewayConfig = defineConfig({
   ...apiKeyEnv,
   /** A request body, after gunzip (413 beyond). */
   VIGIL_INGEST_MAX_BODY_BYTES: positiveInt(100 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** Bytes of request bodies being read at once, across the gateway (503 with Retry-After beyond). */
+  VIGIL_INGEST_MAX_INFLIGHT_BYTES: positiveInt(4 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   /** Events (or log records) in one request (413 beyond). */
   VIGIL_INGEST_MAX_EVENTS: positiveInt(100_000).default(1000),
   /** One event's JSON (that event is rejected beyond). */

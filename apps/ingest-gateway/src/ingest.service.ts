@@ -6,7 +6,7 @@ import { APP_CONFIG } from '@vigil/config';
 import { EventValidationException, type AuditEvent, type EventIssue } from '@vigil/events';
 import { Logger } from 'nestjs-pino';
 import { MetricsService } from '@vigil/observability';
-import { IngestRefusal } from './ingest-body.util';
+import { BodyBudget, IngestRefusal } from './ingest-body.util';
 import type { IngestGatewayConfig } from './ingest-gateway.config';
 import type { Producer } from './producer-auth.service';
 
@@ -32,6 +32,8 @@ type Reason = 'invalid' | 'other-tenant' | 'too-large' | 'kafka';
 export class IngestService implements OnModuleDestroy {
   private readonly publisher: AuditPublisher;
   private readonly limits: TokenBuckets;
+  /** Shared by every endpoint's body reads. */
+  readonly bodies: BodyBudget;
   private readonly events: Counter<'tenant' | 'result' | 'reason'>;
   private readonly requestSeconds: Histogram<'endpoint'>;
 
@@ -50,6 +52,7 @@ export class IngestService implements OnModuleDestroy {
       service: { name: 'ingest-gateway' },
       batch: { lingerMs: 2 },
     });
+    this.bodies = new BodyBudget(config.VIGIL_INGEST_MAX_INFLIGHT_BYTES);
     this.limits = new TokenBuckets(config.VIGIL_INGEST_RATE_PER_SECOND, config.VIGIL_INGEST_RATE_BURST, () => Date.now());
     this.events = metrics.counter({
       name: 'vigil_ingest_events_total',

@@ -44,13 +44,15 @@ export class LogsController {
 
   @Post('logs')
   async logs(@Req() req: Request, @Res() res: Response): Promise<void> {
+    let held = 0;
     const done = this.ingest.timer('logs');
     try {
       const producer = await this.auth.authenticate(req);
       const type = mediaType(req);
       if (type !== PROTOBUF && type !== JSON_TYPE)
         throw new IngestRefusal(415, 'UNSUPPORTED_MEDIA_TYPE', `send OTLP as ${PROTOBUF} or ${JSON_TYPE}`);
-      const body = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES);
+      const body = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES, this.ingest.bodies);
+      held = body.length;
       const request = type === PROTOBUF ? decodeProtobuf(body) : parseJsonBody(body);
       this.ingest.checkCount(countLogRecords(request));
       const answer = await this.ingest.ingestItems(producer, otlpLogsToItems(request));
@@ -66,6 +68,7 @@ export class LogsController {
     } catch (err) {
       sendRefusal(res, err, this.logger);
     } finally {
+      this.ingest.bodies.release(held);
       done();
     }
   }
