@@ -50,7 +50,12 @@ async function main(): Promise<void> {
 
   // Baseline: the SDK in this process, concurrent publish() calls as a Node service would make them.
   const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'bench-ingest' }, logger);
-  const publisher = new AuditPublisher({ kafka: { client: kafka }, schemaRegistry: { url: testEnv.schemaRegistryUrl }, service: { name: 'bench' }, logger });
+  const publisher = new AuditPublisher({
+    kafka: { client: kafka },
+    schemaRegistry: { url: testEnv.schemaRegistryUrl },
+    service: { name: 'bench' },
+    logger,
+  });
   await publisher.publish(input(0, tenants[0] ?? ''));
   const sdkStart = process.hrtime.bigint();
   await Promise.all(Array.from({ length: EVENTS }, (_, i) => publisher.publish(input(i, tenants[i % TENANTS] ?? ''))));
@@ -70,7 +75,11 @@ async function main(): Promise<void> {
   try {
     const url = `${gateway.baseUrl}/v1/events`;
     const send = async (key: string, body: string): Promise<number> => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body,
+      });
       await res.arrayBuffer();
       return res.status;
     };
@@ -112,7 +121,7 @@ async function main(): Promise<void> {
     const perTick = RATE / (1000 / tickMs);
     const inflight: Promise<void>[] = [];
     const latencyStart = performance.now();
-    for (let sent = 0; sent < total; ) {
+    for (let sent = 0; sent < total;) {
       const due = Math.min(total, Math.floor(((performance.now() - latencyStart) / tickMs + 1) * perTick));
       for (; sent < due; sent++) {
         const t = sent % TENANTS;
@@ -136,7 +145,13 @@ async function main(): Promise<void> {
       name: `gateway time to 202 at ${RATE} requests/s (one event each)`,
       value: percentile(latencies, 99),
       unit: 'ms (p99)',
-      extra: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), max: round(latencies.at(-1) ?? 0), non202, achievedRate: round(achieved) },
+      extra: {
+        p50: round(percentile(latencies, 50)),
+        p95: round(percentile(latencies, 95)),
+        max: round(latencies.at(-1) ?? 0),
+        non202,
+        achievedRate: round(achieved),
+      },
     });
   } finally {
     await gateway.stop();
