@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { EventCodec, topicFor } from '@vigil/events';
-import { createRawKafka, RegistryHttpClient } from '@vigil/kafka';
-import { ApiKeyRepository, type ApiKeyRole } from '@vigil/store';
-import { AppProcess, collectFrom, endOffsets, requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
-import pino from 'pino';
+import { topicFor } from '@vigil/events';
+import type { AppProcess } from '@vigil/testing';
+import { collectFrom, endOffsets, uniqueName, waitFor } from '@vigil/testing';
+import { IngestHarness } from './ingest-test.util';
 
 // The ingest gateway as a producer's HTTP client sees it, against the real Kafka, registry and PostgreSQL (the keys).
-const PEPPER = 'ingest-test-pepper-0123456789abcdef';
 const TOPIC = topicFor('authentication');
-const logger = pino({ level: testEnv.logLevel });
-const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'ingest-e2e' }, logger);
-const admin = kafka.admin();
-const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
-const pool = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 2 });
-
-async function keyFor(tenantId: string, role: ApiKeyRole = 'producer'): Promise<string> {
-  return (await new ApiKeyRepository().create(pool, { tenantId, role, name: 'ingest-e2e' }, PEPPER)).key;
-}
+const harness = new IngestHarness();
+const { kafka, admin } = harness;
+const keyFor = (tenantId: string, role?: Parameters<IngestHarness['key']>[1]): Promise<string> => harness.key(tenantId, role);
 
 interface Answer {
   status: number;
@@ -34,17 +25,14 @@ interface Answer {
 }
 
 describe('ingest gateway: POST /v1/events', () => {
-  const gateway = new AppProcess('ingest-gateway', {
-    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
-    DATABASE_URL: testEnv.databaseUrl,
-    VIGIL_API_KEY_PEPPER: PEPPER,
+  let gateway: AppProcess;
+  const settings = {
     VIGIL_INGEST_MAX_EVENTS: '50',
     VIGIL_INGEST_MAX_BODY_BYTES: '200000',
     VIGIL_INGEST_MAX_EVENT_BYTES: '2000',
     VIGIL_INGEST_RATE_PER_SECOND: '100',
     VIGIL_INGEST_RATE_BURST: '200',
-  });
+  };
 
   async function post(key: string | undefined, body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
     const res = await fetch(`${gateway.baseUrl}/v1/events`, {
@@ -56,15 +44,10 @@ describe('ingest gateway: POST /v1/events', () => {
   }
 
   before(async () => {
-    await requireStack(['kafka', 'registry', 'postgres']);
-    await admin.connect();
-    await gateway.start();
+    await harness.open();
+    gateway = await harness.gateway(settings);
   });
-  after(async () => {
-    await gateway.stop();
-    await admin.disconnect();
-    await pool.end();
-  });
+  after(() => harness.close());
 
   it('answers 202 with one result per event, only after Kafka has every accepted one; the rest say which field and why', async () => {
     const tenant = uniqueName('acme');
@@ -96,10 +79,7 @@ describe('ingest gateway: POST /v1/events', () => {
     assert.deepEqual(shape?.errors, [{ path: 'targets', rule: 'must be an array' }]);
     assert.equal(text?.errors?.[0]?.rule, 'must be a JSON object (an event envelope)');
     // Both accepted events are in Kafka, keyed by the key's tenant, exactly as answered.
-    const collected = await collectFrom(kafka, from, (c) => c.length >= 3, {
-      filter: (c) => c.message.key?.toString() === tenant,
-    });
-    const events = await Promise.all(collected.map((c) => codec.decode(c.message.value, c.topic)));
+    const events = await harness.eventsOf(tenant, from, 3);
     assert.deepEqual(events.map((e) => e.id).sort(), [first?.id, own, own].sort());
     assert.deepEqual(
       events.map((e) => e.tenantId),
@@ -152,13 +132,7 @@ describe('ingest gateway: POST /v1/events', () => {
   it('kill -9 under load: every event that got a 202 is in Kafka', async () => {
     const tenant = uniqueName('acme');
     const key = await keyFor(tenant);
-    const victim = new AppProcess('ingest-gateway', {
-      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
-      DATABASE_URL: testEnv.databaseUrl,
-      VIGIL_API_KEY_PEPPER: PEPPER,
-    });
-    await victim.start();
+    const victim = await harness.gateway();
     const from = await endOffsets(admin, [TOPIC]);
     const acknowledged: string[] = [];
     let stop = false;

@@ -2,32 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import pino from 'pino';
-import { allTopics, EventCodec, type AuditEvent } from '@vigil/events';
-import { createRawKafka, RegistryHttpClient } from '@vigil/kafka';
-import { ApiKeyRepository } from '@vigil/store';
-import { AppProcess, collectFrom, endOffsets, repoRoot, requireStack, testEnv, uniqueName } from '@vigil/testing';
+import { allTopics } from '@vigil/events';
+import { endOffsets, repoRoot, uniqueName, type AppProcess } from '@vigil/testing';
 import { runCli } from '../replay/replay-test.util';
+import { IngestHarness } from './ingest-test.util';
 
 // Vendors' own audit-log shapes into Vigil, through the gateway's /v1/import/{format} and `vigil import`.
-const PEPPER = 'ingest-import-pepper-0123456789abcdef';
-const logger = pino({ level: testEnv.logLevel });
-const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'ingest-import-e2e' }, logger);
-const admin = kafka.admin();
-const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
-const pool = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 2 });
+const harness = new IngestHarness();
+const { admin, env } = harness;
 const fixturePath = (file: string): string => path.join(repoRoot, 'test', 'fixtures', 'seeds', file);
-const env = {
-  KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-  SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
-  DATABASE_URL: testEnv.databaseUrl,
-};
-
-async function eventsOf(tenant: string, from: Map<string, Map<number, string>>, count: number): Promise<AuditEvent[]> {
-  const collected = await collectFrom(kafka, from, (c) => c.length >= count, { filter: (c) => c.message.key?.toString() === tenant });
-  return Promise.all(collected.map((c) => codec.decode(c.message.value, c.topic)));
-}
+const eventsOf = harness.eventsOf.bind(harness);
 
 interface ImportAnswer {
   accepted: number;
@@ -37,7 +21,7 @@ interface ImportAnswer {
 }
 
 describe('importing vendors’ records: /v1/import/{format} and vigil import', () => {
-  const gateway = new AppProcess('ingest-gateway', { ...env, VIGIL_API_KEY_PEPPER: PEPPER });
+  let gateway: AppProcess;
   let tenant: string;
   let key: string;
   const post = async (format: string, body: string) => {
@@ -50,17 +34,12 @@ describe('importing vendors’ records: /v1/import/{format} and vigil import', (
   };
 
   before(async () => {
-    await requireStack(['kafka', 'registry', 'postgres']);
-    await admin.connect();
-    await gateway.start();
+    await harness.open();
+    gateway = await harness.gateway();
     tenant = uniqueName('logichub-customer');
-    key = (await new ApiKeyRepository().create(pool, { tenantId: tenant, role: 'producer', name: 'import-e2e' }, PEPPER)).key;
+    key = await harness.key(tenant);
   });
-  after(async () => {
-    await gateway.stop();
-    await admin.disconnect();
-    await pool.end();
-  });
+  after(() => harness.close());
 
   it('publishes LogicHub’s documented examples, refuses its six broken ones by line, and a re-import gives the same ids', async () => {
     const body = readFileSync(fixturePath('logichub/examples.txt'), 'utf8');

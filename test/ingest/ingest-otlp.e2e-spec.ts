@@ -6,21 +6,14 @@ import { OTLPLogExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter
 import { OTLPLogExporter as OtlpProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
-import pg from 'pg';
-import pino from 'pino';
-import { allTopics, EventCodec, type AuditEvent } from '@vigil/events';
-import { createRawKafka, RegistryHttpClient } from '@vigil/kafka';
-import { ApiKeyRepository } from '@vigil/store';
-import { AppProcess, collectFrom, endOffsets, repoRoot, requireStack, testEnv, uniqueName } from '@vigil/testing';
+import { allTopics } from '@vigil/events';
+import { endOffsets, repoRoot, uniqueName, type AppProcess } from '@vigil/testing';
+import { IngestHarness } from './ingest-test.util';
 
 // OTLP/HTTP logs into the ingest gateway: Thrive's records from the seed document (test/fixtures/seeds/thrive, copied
 // with the document's non-breaking-space indentation made plain spaces), and the OpenTelemetry SDK's own exporters.
-const PEPPER = 'ingest-otlp-pepper-0123456789abcdef';
-const logger = pino({ level: testEnv.logLevel });
-const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'ingest-otlp-e2e' }, logger);
-const admin = kafka.admin();
-const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
-const pool = new pg.Pool({ connectionString: testEnv.databaseUrl, max: 2 });
+const harness = new IngestHarness();
+const { admin } = harness;
 const fixture = (n: number): string =>
   readFileSync(path.join(repoRoot, 'test', 'fixtures', 'seeds', 'thrive', `example-${n}.json`), 'utf8');
 const SEED_ACTIONS = [
@@ -31,24 +24,11 @@ const SEED_ACTIONS = [
   'user.status.updated',
   'user.login.succeeded',
 ];
-
-async function producerKey(tenantId: string): Promise<string> {
-  return (await new ApiKeyRepository().create(pool, { tenantId, role: 'producer', name: 'otlp-e2e' }, PEPPER)).key;
-}
-
-/** Events of `tenant` published after `from`, decoded, until `count` arrived. */
-async function eventsOf(tenant: string, from: Map<string, Map<number, string>>, count: number): Promise<AuditEvent[]> {
-  const collected = await collectFrom(kafka, from, (c) => c.length >= count, { filter: (c) => c.message.key?.toString() === tenant });
-  return Promise.all(collected.map((c) => codec.decode(c.message.value, c.topic)));
-}
+const producerKey = (tenantId: string): Promise<string> => harness.key(tenantId);
+const eventsOf = harness.eventsOf.bind(harness);
 
 describe('ingest gateway: POST /v1/logs (OTLP/HTTP)', () => {
-  const gateway = new AppProcess('ingest-gateway', {
-    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
-    DATABASE_URL: testEnv.databaseUrl,
-    VIGIL_API_KEY_PEPPER: PEPPER,
-  });
+  let gateway: AppProcess;
   const post = async (key: string, body: string, type = 'application/json') => {
     const res = await fetch(`${gateway.baseUrl}/v1/logs`, {
       method: 'POST',
@@ -62,15 +42,10 @@ describe('ingest gateway: POST /v1/logs (OTLP/HTTP)', () => {
   };
 
   before(async () => {
-    await requireStack(['kafka', 'registry', 'postgres']);
-    await admin.connect();
-    await gateway.start();
+    await harness.open();
+    gateway = await harness.gateway();
   });
-  after(async () => {
-    await gateway.stop();
-    await admin.disconnect();
-    await pool.end();
-  });
+  after(() => harness.close());
 
   it('takes every Thrive record of the seed document, each as the event it describes', async () => {
     const topics = allTopics();

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { AuditPublisher, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
+import { AuditPublisher, connectionOf, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
 import { EventValidationException } from '@vigil/events';
 import { createLogger } from '@vigil/observability';
 import { cliConfig, type CliConfig } from './cli.config';
@@ -80,12 +80,7 @@ function idsLine(ids: readonly string[]): string {
 
 export function newPublisher(config: CliConfig): AuditPublisher {
   return new AuditPublisher({
-    kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
-    schemaRegistry: {
-      url: config.SCHEMA_REGISTRY_URL,
-      username: config.SCHEMA_REGISTRY_USERNAME,
-      password: config.SCHEMA_REGISTRY_PASSWORD,
-    },
+    ...connectionOf(config, 'vigil-cli'),
     service: { name: 'vigil-cli' },
     retry: { retries: 3 },
     logger: createLogger('vigil-cli', 'fatal'),

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import pg from 'pg';
 import pino from 'pino';
-import { AuditPublisher } from '@vigil/audit-sdk';
+import { AuditPublisher, connectionOf } from '@vigil/audit-sdk';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
 import {
   StreamAdminService,
@@ -27,12 +27,7 @@ async function withStreams<T>(work: (streams: StreamAdminService, repository: St
   const config = loadConfig(streamsConfigSchema);
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   const publisher = new AuditPublisher({
-    kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
-    schemaRegistry: {
-      url: config.SCHEMA_REGISTRY_URL,
-      username: config.SCHEMA_REGISTRY_USERNAME,
-      password: config.SCHEMA_REGISTRY_PASSWORD,
-    },
+    ...connectionOf(config, 'vigil-cli'),
     service: { name: 'vigil-cli' },
     retry: { retries: 3 },
   });

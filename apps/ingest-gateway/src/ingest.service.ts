@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Counter, Histogram } from 'prom-client';
-import { AuditPublisher, PublishErrorCode, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
+import { AuditPublisher, connectionOf, PublishErrorCode, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
 import { TokenBuckets } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
 import { EventValidationException, type AuditEvent, type EventIssue } from '@vigil/events';
@@ -43,12 +43,7 @@ export class IngestService implements OnModuleDestroy {
     private readonly logger: Logger,
   ) {
     this.publisher = new AuditPublisher({
-      kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-ingest-gateway' },
-      schemaRegistry: {
-        url: config.SCHEMA_REGISTRY_URL,
-        username: config.SCHEMA_REGISTRY_USERNAME,
-        password: config.SCHEMA_REGISTRY_PASSWORD,
-      },
+      ...connectionOf(config, 'vigil-ingest-gateway'),
       service: { name: 'ingest-gateway' },
       batch: { lingerMs: 2 },
     });

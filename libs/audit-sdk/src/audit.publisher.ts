@@ -46,6 +46,22 @@ export interface AuditPublisherOptions {
   logger?: Logger;
 }
 
+/** The variables of an app's validated environment that say where Kafka and the registry are (kafkaEnv, registryEnv). */
+export interface StackAddresses {
+  KAFKA_BROKERS: readonly string[];
+  SCHEMA_REGISTRY_URL: string;
+  SCHEMA_REGISTRY_USERNAME?: string | undefined;
+  SCHEMA_REGISTRY_PASSWORD?: string | undefined;
+}
+
+/** The publisher's Kafka and registry options from an app's environment, so every app connects the same way. */
+export function connectionOf(env: StackAddresses, clientId: string): Pick<AuditPublisherOptions, 'kafka' | 'schemaRegistry'> {
+  return {
+    kafka: { brokers: env.KAFKA_BROKERS, clientId },
+    schemaRegistry: { url: env.SCHEMA_REGISTRY_URL, username: env.SCHEMA_REGISTRY_USERNAME, password: env.SCHEMA_REGISTRY_PASSWORD },
+  };
+}
+
 interface Pending {
   event: AuditEvent;
   message: OutgoingMessage;

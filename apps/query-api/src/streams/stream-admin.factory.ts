@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PinoLogger } from 'nestjs-pino';
-import { AuditPublisher } from '@vigil/audit-sdk';
+import { AuditPublisher, connectionOf } from '@vigil/audit-sdk';
 import { APP_CONFIG } from '@vigil/config';
 import { PG_POOL } from '@vigil/store';
 import { StreamAdminService, StreamRepository, StreamSecretCipher, type StreamAuditPublisher } from '@vigil/streams';
@@ -17,12 +17,7 @@ export class StreamAuditPublisherHolder implements OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) config: QueryApiConfig, logger: PinoLogger) {
     this.publisher = new AuditPublisher({
-      kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-query-api-streams' },
-      schemaRegistry: {
-        url: config.SCHEMA_REGISTRY_URL,
-        username: config.SCHEMA_REGISTRY_USERNAME,
-        password: config.SCHEMA_REGISTRY_PASSWORD,
-      },
+      ...connectionOf(config, 'vigil-query-api-streams'),
       service: { name: 'vigil-query-api' },
       // A stream change waits for its event: a short linger, and a bounded retry so a Kafka outage fails the change fast.
       batch: { lingerMs: 1 },
