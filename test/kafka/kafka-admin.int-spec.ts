@@ -48,6 +48,14 @@ describe(KafkaAdminService.name, () => {
     );
   });
 
+  it('changes a topic setting without wiping an override an operator set with Kafka’s own tools', async () => {
+    const topic = await aTopic(1, { 'retention.ms': '86400000' });
+    // What `kafka-configs.sh --alter --add-config max.message.bytes=2000000` does to the topic's overrides.
+    await admin.alterTopicConfig(topic, { 'max.message.bytes': '2000000' });
+    await admin.alterTopicConfig(topic, { 'retention.ms': '172800000' });
+    assert.deepEqual((await admin.topicOverrides([topic])).get(topic), { 'max.message.bytes': '2000000', 'retention.ms': '172800000' });
+  });
+
   it('measures lag from committed offsets, starting uncommitted partitions at earliest or latest', async () => {
     const topic = await aTopic(1);
     for (let i = 0; i < 5; i++) await producer.send(topic, 'k', `v${i}`);

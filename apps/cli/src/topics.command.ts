@@ -17,9 +17,15 @@ export function topicsCommand(out: Output): Command {
   );
   topics
     .command('apply')
-    .description('create or update the topics (idempotent; never deletes or shrinks)')
-    .action(async () => {
-      const results = await withOperations((app, config) => app.get(TopicsUseCase).apply(settingsOf(config)));
+    .description('create or update the topics (idempotent; never deletes or shrinks; keeps overrides set with Kafka tools)')
+    .option(
+      '--allow-partition-increase',
+      'raise partition counts to VIGIL_TOPIC_PARTITIONS; tenants then move to other partitions, so their order across the change is lost',
+    )
+    .action(async (options: { allowPartitionIncrease?: boolean }) => {
+      const results = await withOperations((app, config) =>
+        app.get(TopicsUseCase).apply(settingsOf(config), { allowPartitionIncrease: options.allowPartitionIncrease === true }),
+      );
       printTable(
         out,
         results.map((r) => ({ ...r })),

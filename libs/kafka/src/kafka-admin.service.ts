@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
 import type { KafkaClientOptions } from './kafka.client';
 import type { KafkaClient } from './kafka.client';
 import type { OffsetMap, PartitionWatermarks, TopicSpec } from './kafka-client.types';
@@ -74,13 +74,41 @@ export class KafkaAdminService implements OnApplicationShutdown {
     );
   }
 
+  /** Each topic's own overrides (what was set on the topic, not inherited from the broker or its defaults). */
+  async topicOverrides(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    if (topics.length === 0) return new Map();
+    const described = await (
+      await this.admin()
+    ).describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    });
+    return new Map(
+      described.resources.map((r) => [
+        r.resourceName,
+        Object.fromEntries(
+          r.configEntries
+            .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configValue !== null)
+            .map((e) => [e.configName, e.configValue]),
+        ),
+      ]),
+    );
+  }
+
+  /**
+   * Sets topic configs without touching the topic's other overrides. Kafka's AlterConfigs (the only config call kafkajs
+   * has; it lacks IncrementalAlterConfigs) replaces a topic's whole set of overrides, so the current overrides are read
+   * first and sent again with the changed values: a setting an operator made with Kafka's tools survives.
+   */
   async alterTopicConfig(topic: string, config: Record<string, string>): Promise<void> {
+    const kept = (await this.topicOverrides([topic])).get(topic) ?? {};
+    const merged = { ...kept, ...config };
     await (
       await this.admin()
     ).alterConfigs({
       validateOnly: false,
       resources: [
-        { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) },
+        { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })) },
       ],
     });
   }

@@ -15,7 +15,8 @@ export interface TopicSettings {
   replicationFactor: number;
 }
 
-export type TopicChange = 'created' | 'updated' | 'unchanged';
+/** `drift`: the topic differs from its spec in a way `apply` does not change on its own (a partition count). */
+export type TopicChange = 'created' | 'updated' | 'drift' | 'unchanged';
 
 export interface AppliedTopic {
   topic: string;
@@ -64,8 +65,12 @@ export function topicSpecs(settings: TopicSettings): TopicSpec[] {
 export class TopicsUseCase {
   constructor(private readonly admin: KafkaAdminService) {}
 
-  /** Creates missing topics, raises partition counts and aligns configs; never deletes or shrinks anything. */
-  async apply(settings: TopicSettings): Promise<AppliedTopic[]> {
+  /**
+   * Creates missing topics and aligns configs (keeping the overrides an operator set on them); never deletes or shrinks
+   * anything. Partition counts are raised only with `allowPartitionIncrease`: a new count moves tenants to other
+   * partitions (the key's hash decides), which breaks the order of their events across the change.
+   */
+  async apply(settings: TopicSettings, options: { allowPartitionIncrease?: boolean } = {}): Promise<AppliedTopic[]> {
     const specs = topicSpecs(settings);
     const existing = new Set(await this.admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
@@ -82,9 +87,13 @@ export class TopicsUseCase {
     for (const spec of present) {
       const details: string[] = [];
       const partitions = counts.get(spec.topic) ?? 0;
-      if (partitions < spec.partitions) {
+      if (partitions < spec.partitions && options.allowPartitionIncrease === true) {
         await this.admin.createPartitions(spec.topic, spec.partitions);
         details.push(`partitions ${partitions} -> ${spec.partitions}`);
+      } else if (partitions < spec.partitions) {
+        details.push(
+          `partitions ${partitions}, not raised to ${spec.partitions}: tenants would move to other partitions and lose their order across the change (--allow-partition-increase, docs/operations.md)`,
+        );
       }
       const current = configs.get(spec.topic) ?? {};
       const drift = Object.entries(spec.config).filter(([name, value]) => current[name] !== value);
@@ -94,8 +103,8 @@ export class TopicsUseCase {
       }
       results.push({
         topic: spec.topic,
-        change: details.length > 0 ? 'updated' : 'unchanged',
-        partitions: Math.max(partitions, spec.partitions),
+        change: details.some((d) => !d.includes('not raised')) ? 'updated' : details.length > 0 ? 'drift' : 'unchanged',
+        partitions: options.allowPartitionIncrease === true ? Math.max(partitions, spec.partitions) : partitions,
         details: details.join('; '),
       });
     }
