@@ -108,6 +108,7 @@ describe(TopicReader.name, () => {
   it('reads from given offsets up to the watermarks of the call, and stops at the limit', async () => {
     const topic = await aTopic(1);
     for (let i = 0; i < 6; i++) await producer.send(topic, 'k', `v${i}`);
+    const groupsBefore = new Set(await admin.groupIds());
     const records = await reader.read(topic, { from: new Map([[0, '2']]) });
     assert.deepEqual(
       records.map((r) => [r.offset, r.value?.toString()]),
@@ -116,6 +117,11 @@ describe(TopicReader.name, () => {
     const [hit, ...rest] = await reader.read(topic, { from: new Map([[0, '4']]), keep: (r) => r.offset === '4', limit: 1 });
     assert.equal(hit?.value?.toString(), 'v4');
     assert.equal(rest.length, 0);
+    // Each read's consumer group is removed afterwards: nothing piles up in `kafka-consumer-groups --list`.
+    assert.deepEqual(
+      (await admin.groupIds()).filter((g) => g.startsWith('vigil-cli-reader-') && !groupsBefore.has(g)),
+      [],
+    );
   });
 
   it('names the command that creates a missing topic', async () => {

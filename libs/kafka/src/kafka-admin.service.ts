@@ -180,6 +180,11 @@ export class KafkaAdminService implements OnApplicationShutdown {
     return state === 'Empty' || state === 'Dead';
   }
 
+  /** The ids of every consumer group the cluster knows. */
+  async groupIds(): Promise<string[]> {
+    return (await (await this.admin()).listGroups()).groups.map((g) => g.groupId);
+  }
+
   /** Deletes the group and its offsets; a group that does not exist (or still has members) is left as it is. */
   async deleteGroup(groupId: string): Promise<void> {
     await (await this.admin()).deleteGroups([groupId]).catch(() => undefined);

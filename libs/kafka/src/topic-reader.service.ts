@@ -65,7 +65,8 @@ export class TopicReader {
     );
     const found: TopicRecord[] = [];
     if (pending.size === 0) return found;
-    const consumer = this.kafka.consumer({ groupId: ConsumerGroups.reader(), maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1024 * 1024 });
+    const groupId = ConsumerGroups.reader();
+    const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1024 * 1024 });
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const idle = setTimeout(() => finish(), IDLE_MS);
@@ -99,6 +100,8 @@ export class TopicReader {
     } finally {
       clearTimeout(idle);
       await consumer.disconnect();
+      // A reader's group is its own, used once: removed, so `kafka-consumer-groups --list` does not fill with them.
+      await this.admin.deleteGroup(groupId);
     }
     return found.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
   }
