@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import avsc from 'avsc';
 import {
   EventCodec,
@@ -11,7 +11,7 @@ import {
   type AvroEvent,
 } from '@vigil/events';
 import { RegistryHttpClient } from '@vigil/kafka';
-import { anAuditEvent, requireStack, testEnv, uniqueName } from '@vigil/testing';
+import { anAuditEvent, requireStack, testEnv, uniqueName, deleteSubject } from '@vigil/testing';
 
 const registry = new RegistryHttpClient({ url: testEnv.schemaRegistryUrl });
 
@@ -29,9 +29,13 @@ function frame(id: number, body: Buffer): Buffer {
 }
 
 describe(`schema evolution under ${COMPATIBILITY}`, () => {
+  const subjects: string[] = [];
+  after(() => Promise.all(subjects.map(deleteSubject)));
+
   it('registers a v2 that adds an optional field; v1 readers read v2 and v2 readers read v1', async () => {
     await requireStack(['registry']);
     const subject = `${uniqueName('evolution')}-value`;
+    subjects.push(subject);
     await registry.setCompatibility(subject, COMPATIBILITY);
     const v1Id = await registry.register(subject, TOPIC_SCHEMAS.authentication);
     const v2 = v2Schema();
@@ -59,6 +63,7 @@ describe(`schema evolution under ${COMPATIBILITY}`, () => {
   it('refuses a change that would break old readers or writers', async () => {
     await requireStack(['registry']);
     const subject = `${uniqueName('evolution')}-value`;
+    subjects.push(subject);
     await registry.setCompatibility(subject, COMPATIBILITY);
     await registry.register(subject, TOPIC_SCHEMAS.authentication);
     const breaking = structuredClone(TOPIC_SCHEMAS.authentication) as { fields: Record<string, unknown>[] };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import pino from 'pino';
 import { createRawKafka, createRawProducer, createSchemaRegistry } from '@vigil/kafka';
-import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
+import { requireStack, testEnv, uniqueName, waitFor, deleteSubject } from '@vigil/testing';
 
 const logger = pino({ level: 'warn' });
 
@@ -32,6 +32,7 @@ describe('the local stack (Kafka + schema registry)', () => {
 
   after(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await deleteSubject(`${topic}-value`);
     await admin.disconnect();
   });
 

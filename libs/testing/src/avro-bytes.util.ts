@@ -1,4 +1,4 @@
-import { testEnv, uniqueName } from './stack.env';
+import { testEnv } from './stack.env';
 
 /** An Avro long (zigzag varint), for tests that write hostile Avro bodies by hand. */
 export function avroLong(n: number): Buffer {
@@ -37,11 +37,20 @@ export function withAttributeArrayClaiming(bodyWithoutAttributes: Buffer, count:
 }
 
 /**
- * Registers a schema of another type (a JSON Schema, a Protobuf one) under a fresh subject of the test registry and
- * returns its id: a producer's registry may hold any, and a message framed with that id must be refused as a decode error.
+ * Registers a schema of another type (a JSON Schema, a Protobuf one) in the test registry and returns its id: a
+ * producer's registry may hold any, and a message framed with that id must be refused as a decode error. The subject
+ * is the same every run (registering the same schema again returns its id), so runs do not pile subjects up; the
+ * schema stays, because messages in the test topics refer to its id.
  */
+/** Deletes a subject a test registered (soft, then for good), so the test registry does not fill with them. */
+export async function deleteSubject(subject: string): Promise<void> {
+  const base = `${testEnv.schemaRegistryUrl}/subjects/${encodeURIComponent(subject)}`;
+  await fetch(base, { method: 'DELETE' }).catch(() => undefined);
+  await fetch(`${base}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
+}
+
 export async function registerForeignSchema(schemaType: 'JSON' | 'PROTOBUF', schema: string, subjectPrefix = 'foreign'): Promise<number> {
-  const res = await fetch(`${testEnv.schemaRegistryUrl}/subjects/${uniqueName(subjectPrefix)}/versions`, {
+  const res = await fetch(`${testEnv.schemaRegistryUrl}/subjects/vigil-test-${subjectPrefix}-${schemaType.toLowerCase()}/versions`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
     body: JSON.stringify({ schemaType, schema }),
