@@ -75,6 +75,7 @@ const libLayers = {
   operations: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
   streams: ['config', 'common', 'observability', 'events', 'formats', 'kafka', 'store', 'connector', 'sinks'],
   ingest: ['common', 'events'],
+  integrity: ['events'],
   testing: [
     'config',
     'common',
@@ -89,6 +90,7 @@ const libLayers = {
     'audit-sdk',
     'streams',
     'ingest',
+    'integrity',
   ],
 };
 const specFiles = (dir) => [`${dir}/**/*.spec.ts`, `${dir}/**/*.int-spec.ts`, `${dir}/**/*.e2e-spec.ts`];

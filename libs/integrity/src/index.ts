@@ -1,0 +1,2 @@
+export * from './hash-chain.util';
+export * from './checkpoint.codec';
