@@ -58,7 +58,7 @@ the SIEMs. Exit code 1 when any record was not published.`,
       const info = await stat(options.file).catch(() => undefined);
       if (info === undefined) throw new CliError(`no such file: ${options.file}`);
       if (info.size > MAX_FILE_BYTES) throw new CliError(`${options.file} is larger than ${MAX_FILE_BYTES} bytes; split it`);
-      const records = importRecords(options.format, await readFile(options.file, 'utf8'));
+      const records = importRecords(options.format, await readFile(options.file, 'utf8'), options.tenant);
       const publisher = newPublisher(cliConfig());
       let results: RecordResult[];
       try {

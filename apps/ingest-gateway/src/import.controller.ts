@@ -41,7 +41,7 @@ export class ImportController {
         throw new IngestRefusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json, application/x-ndjson or text/plain');
       const body = await readBody(req, this.config.VIGIL_INGEST_MAX_BODY_BYTES, this.ingest.bodies);
       held = body.length;
-      const records = importRecords(format, body.toString('utf8'));
+      const records = importRecords(format, body.toString('utf8'), producer.tenantId);
       const answer = await this.ingest.ingestItems(
         producer,
         records.map((r) => r.item),

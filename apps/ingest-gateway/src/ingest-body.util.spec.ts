@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { BodyBudget, IngestRefusal, parseJsonBody, readBody } from './ingest-body.util';
@@ -39,6 +39,20 @@ describe(readBody.name, () => {
     assert.deepEqual([busy.status, busy.code, busy.headers['retry-after']], [503, 'BUSY', '1']);
     budget.release(first.length);
     assert.equal((await readBody(request(body), 10_000, budget)).length, 2000, 'room again once the first was answered');
+  });
+
+  it('gives back what a gzipped upload reserved when its client goes away mid-body', async () => {
+    const budget = new BodyBudget(1_000_000);
+    const stream = new PassThrough();
+    const req = Object.assign(stream, { headers: { 'content-encoding': 'gzip' } }) as unknown as IncomingMessage;
+    const reading = readBody(req, 10_000_000, budget);
+    const gz = gzipSync(Buffer.alloc(500_000, 'a'));
+    stream.write(gz.subarray(0, gz.length / 2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stream.destroy();
+    const refused = await refusal(reading);
+    assert.deepEqual([refused.status, refused.message], [400, 'the client closed the connection before the body ended']);
+    assert.equal(budget.take(1_000_000), true, 'everything it held is free again');
   });
 
   it('says where JSON breaks', () => {

@@ -43,45 +43,73 @@ function header(req: IncomingMessage, name: string): string {
 /**
  * The request body, gunzipped when `Content-Encoding: gzip`, refused with 413 as soon as it (or what it inflates to)
  * passes `maxBytes`: a large or compressed-bomb body is never held whole. Anything but gzip or identity is 415.
+ *
+ * A refusal stops keeping the body but goes on draining the connection (discarding), so the answer reaches the client
+ * (with `Connection: close`, see `closesConnection`); the server's request timeout still cuts off an endless sender.
+ * A client that goes away mid-body (or is cut off) ends the read with an error, so nothing it reserved stays held.
  */
-export async function readBody(req: IncomingMessage, maxBytes: number, budget?: BodyBudget): Promise<Buffer> {
+export function readBody(req: IncomingMessage, maxBytes: number, budget?: BodyBudget): Promise<Buffer> {
   const encoding = header(req, 'content-encoding').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip')
-    throw new IngestRefusal(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported; send gzip or none`);
-  const declared = Number(header(req, 'content-length') || 0);
+    return Promise.reject(
+      new IngestRefusal(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported; send gzip or none`),
+    );
   const tooLarge = () =>
-    new IngestRefusal(413, 'BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes (VIGIL_INGEST_MAX_BODY_BYTES)`);
-  if (declared > maxBytes) {
+    new IngestRefusal(413, 'BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes (VIGIL_INGEST_MAX_BODY_BYTES)`, CLOSE);
+  if (Number(header(req, 'content-length') || 0) > maxBytes) {
     req.resume();
-    throw tooLarge();
+    return Promise.reject(tooLarge());
   }
-  const source: AsyncIterable<Buffer> = encoding === '' || encoding === 'identity' ? req : req.pipe(createGunzip());
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of source) {
+  const gunzip = encoding === '' || encoding === 'identity' ? undefined : createGunzip();
+  const source: NodeJS.ReadableStream = gunzip ?? req;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let taken = 0;
+    let settled = false;
+    const fail = (refusal: IngestRefusal): void => {
+      if (settled) return;
+      settled = true;
+      source.removeListener('data', onData);
+      if (gunzip !== undefined) {
+        req.unpipe(gunzip);
+        gunzip.destroy();
+      }
+      req.resume(); // drain what the client still sends, so the answer can be written
+      budget?.release(taken);
+      reject(refusal);
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) {
-        req.destroy();
-        throw tooLarge();
-      }
-      if (budget !== undefined && !budget.take(chunk.length)) {
-        size -= chunk.length;
-        req.destroy();
-        throw new IngestRefusal(503, 'BUSY', 'the gateway is reading too many large requests at once; retry shortly', {
-          'retry-after': '1',
-        });
-      }
+      if (size > maxBytes) return fail(tooLarge());
+      if (budget !== undefined && !budget.take(chunk.length))
+        return fail(
+          new IngestRefusal(503, 'BUSY', 'the gateway is reading too many large requests at once; retry shortly', {
+            'retry-after': '1',
+            ...CLOSE,
+          }),
+        );
+      taken += chunk.length;
       chunks.push(chunk);
-    }
-  } catch (err) {
-    budget?.release(size);
-    if (err instanceof IngestRefusal) throw err;
-    throw new IngestRefusal(400, 'BAD_BODY', `the body could not be read: ${(err as Error).message}`);
-  }
-  // The body stays reserved until the request is answered: the caller releases its length (parsed and published by then).
-  return Buffer.concat(chunks);
+    };
+    source.on('data', onData);
+    source.once('end', () => {
+      if (settled) return;
+      settled = true;
+      // The body stays reserved until the request is answered: the caller releases its length.
+      resolve(Buffer.concat(chunks));
+    });
+    source.once('error', (err: Error) => fail(new IngestRefusal(400, 'BAD_BODY', `the body could not be read: ${err.message}`)));
+    req.once('close', () => {
+      if (!req.complete && !req.readableEnded)
+        fail(new IngestRefusal(400, 'BAD_BODY', 'the client closed the connection before the body ended'));
+    });
+    if (gunzip !== undefined) req.pipe(gunzip);
+  });
 }
+
+/** Sent with a refusal given before the body was read to its end: the rest is discarded and the connection closed. */
+const CLOSE: Record<string, string> = { connection: 'close' };
 
 /** The media type of a request, without parameters, lowercased. */
 export function mediaType(req: IncomingMessage): string {

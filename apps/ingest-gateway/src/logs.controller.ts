@@ -55,7 +55,7 @@ export class LogsController {
       held = body.length;
       const request = type === PROTOBUF ? decodeProtobuf(body) : parseJsonBody(body);
       this.ingest.checkCount(countLogRecords(request));
-      const answer = await this.ingest.ingestItems(producer, otlpLogsToItems(request));
+      const answer = await this.ingest.ingestItems(producer, otlpLogsToItems(request, producer.tenantId));
       const partial = partialSuccess(answer);
       // 503 is what OTLP exporters retry: something valid was not published (Kafka), so the request is sent again.
       const status = answer.status === 503 ? 503 : 200;

@@ -25,12 +25,24 @@ export function attributeValue(value: unknown): string | number | boolean | stri
 }
 
 /** An object's fields as attributes under `prefix.` (nested objects by dotted path, at most `limit` of them). */
-export function flattenAttributes(value: unknown, prefix: string, out: Record<string, unknown> = {}, limit = 90): Record<string, unknown> {
+export function flattenAttributes(
+  value: unknown,
+  prefix: string,
+  out: Record<string, unknown> = {},
+  limit = 90,
+  depth = 0,
+): Record<string, unknown> {
   if (!isObject(value)) return out;
+  // Deeper than this, the rest is kept as JSON text: a hostile nesting cannot exhaust the stack.
+  if (depth >= 8) {
+    const v = attributeValue(value);
+    if (v !== undefined) out[prefix.slice(0, 128)] = v;
+    return out;
+  }
   for (const [key, inner] of Object.entries(value)) {
     if (Object.keys(out).length >= limit) break;
     const path = `${prefix}.${key}`.slice(0, 128);
-    if (isObject(inner) && Object.keys(inner).length > 0) flattenAttributes(inner, path, out, limit);
+    if (isObject(inner) && Object.keys(inner).length > 0) flattenAttributes(inner, path, out, limit, depth + 1);
     else {
       const v = attributeValue(inner);
       if (v !== undefined) out[path] = v;

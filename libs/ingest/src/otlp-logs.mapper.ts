@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { actionForVendorName, catalogEntry, type EventIssue } from '@vigil/events';
 import { attributeValue, contentId, isObject, text, type IngestItem, type JsonObject as Json } from './ingest-item.types';
 
@@ -98,7 +99,7 @@ function actionOf(record: Json, attrs: Attributes, body: unknown): string | Even
 }
 
 /** One log record (with its resource's and scope's attributes) as an event envelope (docs/ingest.md has the table). */
-function toEnvelope(record: Json, inherited: Attributes): IngestItem {
+function toEnvelope(record: Json, inherited: Attributes, defaultTenant: string): IngestItem {
   const attrs: Attributes = new Map([...inherited, ...attributes(record['attributes'])]);
   const body = anyValue(record['body']);
   const action = actionOf(record, attrs, body);
@@ -106,19 +107,20 @@ function toEnvelope(record: Json, inherited: Attributes): IngestItem {
   const micros = nanosToMicros(record['timeUnixNano']) ?? nanosToMicros(record['observedTimeUnixNano']);
   const roles = attrs.get('user.roles');
   const user = text(attrs.get('user.id')) ?? text(attrs.get('enduser.id'));
+  const address = text(attrs.get('client.address'));
   const payloadUserId = text(attrs.get('payload.user.id')) ?? text(attrs.get('payload.userId'));
   const outcome = text(attrs.get('event.outcome'))?.toUpperCase();
   const severity = severityOf(record['severityNumber']);
   const extra: Record<string, unknown> = {};
   for (const [key, value] of attrs) {
-    if (MAPPED.has(key)) continue;
+    if (MAPPED.has(key) && !(key === 'client.address' && address !== undefined && isIP(address) === 0)) continue;
     const v = attributeValue(value);
     if (v !== undefined) extra[key] = v;
   }
   const status = Number(attrs.get('http.response.status_code'));
   const input: Record<string, unknown> = {
     // The same record sent again (an exporter's retry) gets the same id: deduplicated in the store and the SIEMs.
-    id: contentId('otlp', record, micros),
+    id: contentId('otlp', { tenantId: text(attrs.get('tenant.id')) ?? defaultTenant, record }, micros),
     ...(micros !== undefined && { time: micros }),
     tenantId: text(attrs.get('tenant.id')),
     action,
@@ -131,7 +133,11 @@ function toEnvelope(record: Json, inherited: Attributes): IngestItem {
       name: text(attrs.get('user.name')) ?? text(attrs.get('user.email')) ?? null,
       roles: Array.isArray(roles) ? roles.map(String) : typeof roles === 'string' ? roles.split(',').map((r) => r.trim()) : [],
     },
-    client: { ip: text(attrs.get('client.address')) ?? null, userAgent: text(attrs.get('user_agent.original')) ?? null },
+    // OpenTelemetry allows a host name in client.address: only an IP goes to client.ip, a name stays an attribute.
+    client: {
+      ip: address !== undefined && isIP(address) !== 0 ? address : null,
+      userAgent: text(attrs.get('user_agent.original')) ?? null,
+    },
     targets: payloadUserId !== undefined ? [{ type: 'user', id: payloadUserId }] : [],
     http: {
       method: text(attrs.get('http.request.method')) ?? text(attrs.get('http.method')) ?? null,
@@ -157,7 +163,7 @@ function toEnvelope(record: Json, inherited: Attributes): IngestItem {
  * The log records of an OTLP ExportLogsServiceRequest (JSON shape; protobuf is decoded to it first), in order, each
  * as an envelope or as the reason it cannot be one. A structure that is not a request at all is one issue.
  */
-export function otlpLogsToItems(request: unknown): IngestItem[] {
+export function otlpLogsToItems(request: unknown, defaultTenant: string): IngestItem[] {
   if (!isObject(request) || !Array.isArray(request['resourceLogs']))
     return [{ issues: [{ path: 'resourceLogs', rule: 'must be an array (an OTLP ExportLogsServiceRequest)' }] }];
   const items: IngestItem[] = [];
@@ -168,7 +174,9 @@ export function otlpLogsToItems(request: unknown): IngestItem[] {
       if (!isObject(scopeLogs)) continue;
       for (const record of list(scopeLogs['logRecords']))
         items.push(
-          isObject(record) ? toEnvelope(record, resource) : { issues: [{ path: 'logRecords', rule: 'a log record must be an object' }] },
+          isObject(record)
+            ? toEnvelope(record, resource, defaultTenant)
+            : { issues: [{ path: 'logRecords', rule: 'a log record must be an object' }] },
         );
     }
   }

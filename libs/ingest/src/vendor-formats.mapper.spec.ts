@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CATALOG } from '@vigil/events';
+import { otlpLogsToItems } from './otlp-logs.mapper';
 import { fromStrivacity, fromThoughtSpot, importRecords } from './vendor-formats.mapper';
 import { splitJsonRecords } from './json-records.util';
 
@@ -27,7 +28,7 @@ describe('importing vendors’ audit records', () => {
   });
 
   it('publishes LogicHub’s documented examples, and refuses each of its six broken ones by line', () => {
-    const records = importRecords('logichub', fixture('logichub/examples.txt'));
+    const records = importRecords('logichub', fixture('logichub/examples.txt'), 'acme');
     const refused = records.filter((r) => 'issues' in r.item);
     assert.equal(records.length, 48);
     assert.deepEqual(
@@ -48,7 +49,7 @@ describe('importing vendors’ audit records', () => {
   });
 
   it('maps Closer’s hit onto the envelope, and says why the document’s own cut-off example is not JSON', () => {
-    const [repaired] = importRecords('closer', fixture('closer/example-repaired.json'));
+    const [repaired] = importRecords('closer', fixture('closer/example-repaired.json'), 'acme');
     assert.ok(repaired !== undefined && 'input' in repaired.item);
     const input = repaired.item.input;
     assert.deepEqual(
@@ -57,7 +58,7 @@ describe('importing vendors’ audit records', () => {
     );
     assert.deepEqual(input['client'], { ip: null, userAgent: null }, '"/" is not an address');
     assert.equal((input['attributes'] as Record<string, unknown>)['source.address'], '/');
-    const verbatim = importRecords('closer', fixture('closer/example-verbatim.txt'));
+    const verbatim = importRecords('closer', fixture('closer/example-verbatim.txt'), 'acme');
     assert.deepEqual(
       verbatim.map((r) => ('issues' in r.item ? r.item.issues[0]?.rule : 'ok')),
       [
@@ -81,5 +82,47 @@ describe('importing vendors’ audit records', () => {
       }
     const unknown = fromThoughtSpot({ type: 'NOT_A_THING', timestamp: '2024/03/05:10:22:31' });
     assert.deepEqual('issues' in unknown && unknown.issues, [{ path: 'type', rule: 'no catalog action for ThoughtSpot\'s "NOT_A_THING"' }]);
+  });
+
+  it('gives two tenants importing the same record two ids, and refuses a record a mapper cannot read instead of failing the file', () => {
+    const body = fixture('closer/example-repaired.json');
+    const [a] = importRecords('closer', body, 'tenant-a');
+    const [b] = importRecords('closer', body, 'tenant-b');
+    assert.ok(a !== undefined && b !== undefined && 'input' in a.item && 'input' in b.item);
+    assert.notEqual(a.item.input['id'], b.item.input['id']);
+    const odd = importRecords(
+      'strivacity',
+      '{"eventType": "constructor", "timestamp": "2024-03-05T10:22:31Z"}\n{"eventType": "login", "timestamp": "2024-03-05T10:22:31Z"}',
+      't',
+    );
+    assert.deepEqual(
+      odd.map((r) => ('issues' in r.item ? r.item.issues[0]?.rule : r.item.input['action'])),
+      ['no catalog action for Strivacity\'s "constructor"', 'user.login.succeeded'],
+    );
+  });
+
+  it('keeps an OTLP client.address that is a host name as an attribute, not as the IP', () => {
+    const [item] = otlpLogsToItems(
+      {
+        resourceLogs: [
+          {
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    body: { stringValue: 'Log on' },
+                    attributes: [{ key: 'client.address', value: { stringValue: 'laptop.corp.example' } }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      'acme',
+    );
+    assert.ok(item !== undefined && 'input' in item);
+    assert.deepEqual((item.input['client'] as { ip: unknown }).ip, null);
+    assert.equal((item.input['attributes'] as Record<string, unknown>)['client.address'], 'laptop.corp.example');
   });
 });

@@ -189,21 +189,23 @@ export function fromThoughtSpot(record: JsonObject): IngestItem {
 }
 
 /** Strivacity's machine names for the phrases the catalog lists from its documentation. */
-const STRIVACITY_TYPES: Record<string, string> = {
-  login: 'customer login',
-  login_success: 'customer login',
-  login_succeeded: 'customer login',
-  login_failed: 'failed login attempts',
-  login_failure: 'failed login attempts',
-  password_change: 'changes their password',
-  password_changed: 'changes their password',
-  mfa_code_sent: 'receives a multi-factor authentication (MFA) code',
-  mfa_challenge: 'receives a multi-factor authentication (MFA) code',
-  account_update: 'changes to customer accounts',
-  account_updated: 'changes to customer accounts',
-  policy_update: 'policy updates',
-  policy_updated: 'policy updates',
-};
+const STRIVACITY_TYPES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    login: 'customer login',
+    login_success: 'customer login',
+    login_succeeded: 'customer login',
+    login_failed: 'failed login attempts',
+    login_failure: 'failed login attempts',
+    password_change: 'changes their password',
+    password_changed: 'changes their password',
+    mfa_code_sent: 'receives a multi-factor authentication (MFA) code',
+    mfa_challenge: 'receives a multi-factor authentication (MFA) code',
+    account_update: 'changes to customer accounts',
+    account_updated: 'changes to customer accounts',
+    policy_update: 'policy updates',
+    policy_updated: 'policy updates',
+  }),
+);
 
 /**
  * Strivacity's streamed events: an `eventID` (kept, so an event links back to the Admin Console), the event type,
@@ -212,7 +214,7 @@ const STRIVACITY_TYPES: Record<string, string> = {
 export function fromStrivacity(record: JsonObject): IngestItem {
   const type = pick(record, 'eventType', 'type', 'event', 'name');
   if (type === undefined) return issue('eventType', 'is required (the Strivacity event type)');
-  const action = actionForVendorName(STRIVACITY_TYPES[type.toLowerCase().replace(/[\s-]+/g, '_')] ?? type, 'strivacity');
+  const action = actionForVendorName(STRIVACITY_TYPES.get(type.toLowerCase().replace(/[\s-]+/g, '_')) ?? type, 'strivacity');
   if (action === undefined) return issue('eventType', `no catalog action for Strivacity's "${type}"`);
   const time = timeOf('timestamp', record['timestamp'] ?? record['time'] ?? record['eventTime']);
   if ('issues' in time) return time;
@@ -243,6 +245,20 @@ const MAPPERS: Record<ImportFormat, (record: JsonObject) => IngestItem> = {
   strivacity: fromStrivacity,
 };
 
+/** A record through its format's mapper; a record that makes a mapper throw (a shape nobody foresaw) is refused, never fatal. */
+function mapSafely(format: ImportFormat, value: unknown): IngestItem {
+  if (!isObject(value)) return { issues: [{ path: '', rule: 'a record must be a JSON object' }] };
+  try {
+    return MAPPERS[format](value);
+  } catch (err) {
+    return {
+      issues: [
+        { path: '', rule: `the record cannot be read as ${format}: ${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'}` },
+      ],
+    };
+  }
+}
+
 /** An Elasticsearch search answer's hits, or the record itself. */
 function unwrap(format: ImportFormat, value: unknown): unknown[] {
   if (format === 'closer' && isObject(value) && isObject(value['hits']) && Array.isArray(value['hits']['hits']))
@@ -255,7 +271,7 @@ function unwrap(format: ImportFormat, value: unknown): unknown[] {
  * The body is a JSON array, NDJSON, or objects one after the other; a record that is not JSON is refused with its line
  * and column, and the rest still go through.
  */
-export function importRecords(format: ImportFormat, body: string): ImportedRecord[] {
+export function importRecords(format: ImportFormat, body: string, tenantId: string): ImportedRecord[] {
   const out: ImportedRecord[] = [];
   // Two identical records are two events (a file may repeat one): the second gets an id of its own, still stable.
   const seen = new Map<string, number>();
@@ -265,13 +281,15 @@ export function importRecords(format: ImportFormat, body: string): ImportedRecor
       continue;
     }
     for (const value of unwrap(format, record.value)) {
-      const item = isObject(value) ? MAPPERS[format](value) : { issues: [{ path: '', rule: 'a record must be a JSON object' }] };
+      const item = mapSafely(format, value);
       const key = JSON.stringify(value);
       const occurrence = seen.get(key) ?? 0;
       seen.set(key, occurrence + 1);
-      if (occurrence > 0 && 'input' in item) {
+      if ('input' in item) {
+        // The tenant is part of the id: two tenants importing the same record (a vendor's sample file) get two events,
+        // never one that the store's (time, id) key would keep for the first tenant only.
         const time = item.input['time'];
-        item.input['id'] = contentId(format, { record: value, occurrence }, typeof time === 'number' ? time : undefined);
+        item.input['id'] = contentId(format, { tenantId, id: item.input['id'], occurrence }, typeof time === 'number' ? time : undefined);
       }
       out.push({ line: record.line, item });
     }

@@ -33,7 +33,7 @@ describe('signed checkpoints', () => {
   });
 
   it('refuses keys it cannot use, naming the entry', () => {
-    assert.throws(() => parseSigningKeys('nokey'), /has no valid id/);
+    assert.throws(() => parseSigningKeys('nokey'), /signing key entry 1 has no valid id: entries are id:base64/);
     assert.throws(() => parseSigningKeys('k1:bm90IGEga2V5'), /signing key k1 is not a base64 PKCS#8 DER private key/);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     assert.throws(

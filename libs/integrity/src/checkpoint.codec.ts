@@ -40,11 +40,11 @@ export function parseSigningKeys(value: string): SigningKey[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '')
-    .map((entry) => {
+    .map((entry, index) => {
       const at = entry.indexOf(':');
-      const id = entry.slice(0, at);
-      if (at <= 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(id))
-        throw new Error(`signing key entries are id:base64; "${id || entry.slice(0, 8)}..." has no valid id`);
+      const id = at > 0 ? entry.slice(0, at) : '';
+      // Never any characters of an entry without a valid id in the message: they may be the key itself.
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error(`signing key entry ${index + 1} has no valid id: entries are id:base64`);
       let privateKey: KeyObject;
       try {
         privateKey = createPrivateKey({ key: Buffer.from(entry.slice(at + 1), 'base64'), format: 'der', type: 'pkcs8' });

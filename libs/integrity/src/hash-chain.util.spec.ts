@@ -60,6 +60,20 @@ describe('the hash chain', () => {
     assert.deepEqual(pick(verifyChain(truncated, genesis, fullHead)), ['truncated', 5, undefined]);
   });
 
+  it('finds a chain rewritten from an old event onwards at the signed head it has grown past', () => {
+    const entries = chain();
+    const checkpoint = { seq: 5, hash: (entries[4] as ChainEntry).hash };
+    // Event 3 edited and every later link recomputed by someone holding the database: the chain alone is consistent.
+    let previous: Buffer = Buffer.from((entries[1] as ChainEntry).hash, 'hex');
+    entries.slice(2).forEach((entry, i) => {
+      if (i === 0) entry.event = { ...entry.event, outcome: 'SUCCESS' };
+      previous = nextLink(previous, entry.event);
+      entry.hash = previous.toString('hex');
+    });
+    assert.equal(verifyChain(entries, genesis).ok, true);
+    assert.deepEqual(pick(verifyChain(entries, genesis, checkpoint)), ['altered', 5, (entries[4] as ChainEntry).event['id']]);
+  });
+
   it('verifies from a checkpoint: the part of a chain after a dropped day stands on its anchor', () => {
     const entries = chain();
     const anchor = { seq: 2, hash: (entries[1] as ChainEntry).hash };

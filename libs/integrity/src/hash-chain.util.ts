@@ -87,6 +87,9 @@ export function verifyChain(entries: readonly ChainEntry[], from: ChainPoint, to
         return fail('altered', `event ${entry.seq}'s content does not match its link`);
       return fail('inserted', `event ${entry.seq} does not chain from event ${entry.seq - 1} (a row added or its link forged)`);
     }
+    // A signed head the chain has grown past must still be on it: links rewritten from before it would pass otherwise.
+    if (to !== undefined && entry.seq === to.seq && entry.hash.toLowerCase() !== to.hash.toLowerCase())
+      return fail('altered', `event ${entry.seq}'s link is not the one the head (checkpoint) signed: the chain was rewritten up to here`);
     previous = stored;
     expected = entry.seq + 1;
   }

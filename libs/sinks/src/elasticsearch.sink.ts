@@ -93,12 +93,13 @@ export class ElasticsearchConnector implements Sink {
   }
 
   private async prepare(signal: AbortSignal): Promise<ClusterSetup> {
+    // A write-only key (templates deployed by hand) may not read `GET /` (Elasticsearch's `monitor`): not asked then.
+    if (!this.connector.settings.installTemplates) return { flavor: 'elasticsearch', version: 'not asked', installed: [], warnings: [] };
     const root = await this.call('GET', '/', undefined, signal);
     if (root.status !== 200) throw this.failure('GET /', root);
     const info = parseJson(root.text) as { version?: { number?: string; distribution?: string } } | undefined;
     const flavor: ClusterFlavor = info?.version?.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch';
     const setup: ClusterSetup = { flavor, version: info?.version?.number ?? 'unknown', installed: [], warnings: [] };
-    if (!this.connector.settings.installTemplates) return setup;
     const layout = this.connector.settings;
     if (flavor === 'elasticsearch') {
       await this.install('PUT', `/_ilm/policy/${policyName(layout)}`, ilmPolicy(layout), signal);
