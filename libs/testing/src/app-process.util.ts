@@ -61,17 +61,24 @@ export class AppProcess {
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
-    await waitFor(
-      async () => {
-        if (this.child?.exitCode !== null)
-          throw new Error(`${this.app} exited (${String(this.child?.exitCode)}): ${this.output.join('').slice(-2000)}`);
-        const res = await fetch(`${this.baseUrl}/health/ready`);
-        return res.status;
-      },
-      (status) => status === 200,
-      `${this.app} to become ready`,
-      timeoutMs,
-    );
+    try {
+      await waitFor(
+        async () => {
+          if (this.child?.exitCode !== null)
+            throw new Error(`${this.app} exited (${String(this.child?.exitCode)}): ${this.output.join('').slice(-2000)}`);
+          const res = await fetch(`${this.baseUrl}/health/ready`);
+          return res.status;
+        },
+        (status) => status === 200,
+        `${this.app} to become ready`,
+        timeoutMs,
+      );
+    } catch (err) {
+      // An app that never became ready is not left running (a test that failed here has no handle to stop it), and
+      // its last output says why.
+      this.child.kill('SIGKILL');
+      throw new Error(`${(err as Error).message}\n--- last output of ${this.app} ---\n${this.output.join('').slice(-2000)}`);
+    }
     return this;
   }
 
