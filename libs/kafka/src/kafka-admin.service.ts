@@ -61,21 +61,20 @@ export class KafkaAdminService implements OnApplicationShutdown {
   }
 
   /** The current configuration of each topic, entry by entry. */
-  async topicConfigs(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
-    if (topics.length === 0) return new Map();
-    const described = await (
-      await this.admin()
-    ).describeConfigs({
-      includeSynonyms: false,
-      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-    });
-    return new Map(
-      described.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue]))]),
-    );
+  topicConfigs(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    return this.describeTopicConfigs(topics, () => true);
   }
 
   /** Each topic's own overrides (what was set on the topic, not inherited from the broker or its defaults). */
-  async topicOverrides(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+  topicOverrides(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    return this.describeTopicConfigs(topics, (e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configValue !== null);
+  }
+
+  /** Each topic's config entries that `keep` accepts, by name. */
+  private async describeTopicConfigs(
+    topics: readonly string[],
+    keep: (entry: { configSource: ConfigSource; configValue: string | null }) => boolean,
+  ): Promise<Map<string, Record<string, string>>> {
     if (topics.length === 0) return new Map();
     const described = await (
       await this.admin()
@@ -86,11 +85,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
     return new Map(
       described.resources.map((r) => [
         r.resourceName,
-        Object.fromEntries(
-          r.configEntries
-            .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configValue !== null)
-            .map((e) => [e.configName, e.configValue]),
-        ),
+        Object.fromEntries(r.configEntries.filter(keep).map((e) => [e.configName, e.configValue])),
       ]),
     );
   }
