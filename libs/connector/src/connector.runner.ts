@@ -203,15 +203,28 @@ export class ConnectorRunner implements ConnectorControl {
     }
     // Unmappable events go to audit.dlq through the host, before the batch is committed.
     if (records.length === 0) return { deadLetters: letters };
+    // Progress may be committed up to the first record not settled yet, and never past an unmappable event (its
+    // letter is written at the batch's end).
+    const [firstLetter] = letters;
+    const hold = firstLetter === undefined ? undefined : BigInt(firstLetter.origin.offset);
+    const settled = new Array<boolean>(records.length).fill(false);
+    let prefix = 0;
     await new Promise<void>((resolve, reject) => {
       const ticket: Ticket = { remaining: records.length, resolve, reject };
       this.tickets.add(ticket);
-      const settle = (): void => {
+      const settle = (index: number): void => {
+        settled[index] = true;
+        while (prefix < records.length && settled[prefix] === true) prefix++;
+        const pending = records[prefix];
+        if (pending !== undefined) {
+          const next = BigInt(pending.origin.offset);
+          batch.progress(hold !== undefined && hold < next ? hold : next);
+        }
         if (--ticket.remaining > 0) return;
         this.tickets.delete(ticket);
         resolve();
       };
-      this.batcher.add(records.map((r) => ({ ...r, settle })));
+      this.batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
     });
     return { deadLetters: letters };
   }

@@ -32,6 +32,7 @@ function batchOf(values: string[], firstOffset = 0, partition = 0, attempt = 0):
     heartbeat: () => Promise.resolve(),
     attempt,
     isActive: () => true,
+    commitProgress: () => Promise.resolve(),
   };
 }
 

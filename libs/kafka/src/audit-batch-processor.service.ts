@@ -3,6 +3,7 @@ import type { AuditBatchHandlerFn, BatchOutcome, DeadLetterSender, DecodedMessag
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
 import { classifyFailure, type FailureClass } from './failure-class.mapper';
+import { ProgressCommitter } from './progress-commit.util';
 
 export interface AuditBatchProcessorOptions {
   codec: Pick<EventCodec, 'decode'>;
@@ -59,6 +60,12 @@ export class AuditBatchProcessor {
   private async attempt(batch: PartitionBatch, inBound: Messages, sent: Set<string>, nextOffset: bigint): Promise<bigint> {
     const letters: DeadLetter[] = [];
     const decoded = await this.decode(batch, inBound, sent, letters);
+    const first = inBound[0];
+    const progress =
+      first === undefined ? undefined : new ProgressCommitter((next) => batch.commitProgress(next), BigInt(first.offset), nextOffset);
+    // An undecodable message's letter is written at the batch's end: nothing from it on is committed before.
+    const [firstLetter] = letters;
+    if (firstLetter !== undefined) progress?.holdAt(BigInt(firstLetter.origin.offset));
     const run = (messages: readonly DecodedMessage[]): Promise<BatchOutcome | void> =>
       this.options.handler({
         topic: batch.topic,
@@ -67,6 +74,10 @@ export class AuditBatchProcessor {
         read: messages === decoded ? inBound.length : messages.length,
         nextOffset,
         heartbeat: () => batch.heartbeat(),
+        // Bisecting runs subsets whose progress says nothing about the messages between them.
+        progress: (next) => {
+          if (messages === decoded) progress?.advance(next);
+        },
       });
     try {
       letters.push(...((await run(decoded))?.deadLetters ?? []));

@@ -32,6 +32,13 @@ export interface DecodedBatch {
   nextOffset: bigint;
   /** Keeps the group membership alive during long work. */
   heartbeat(): Promise<void>;
+  /**
+   * Says that every message before `nextOffset` is done (delivered, stored) while the rest of the batch is still in
+   * hand: the host commits it early, throttled and never past a message whose dead letter is not written yet, so a
+   * stop or a crash re-reads less. Optional to call; a handler that returns dead letters of its own must not report
+   * progress past the first of them.
+   */
+  progress(nextOffset: bigint): void;
 }
 
 /** What a handler may hand back: messages it could not use, dead-lettered by the host before the commit. */

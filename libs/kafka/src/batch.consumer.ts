@@ -12,6 +12,11 @@ export interface PartitionBatch {
   attempt: number;
   /** False once the consumer stops or the partition was revoked: work in hand will not be committed. */
   isActive(): boolean;
+  /**
+   * Commits that every message before `nextOffset` is done while the rest of the batch is still being worked on, so a
+   * stop or a crash re-reads less. Nothing is committed once the batch is no longer active, or on a non-committing read.
+   */
+  commitProgress(nextOffset: bigint): Promise<void>;
 }
 
 /** A partition whose batch failed and waits for its next attempt (health and metrics show these). */
@@ -167,6 +172,12 @@ export class BatchConsumer {
         heartbeat: () => payload.heartbeat(),
         attempt: retry?.attempts ?? 0,
         isActive,
+        commitProgress: async (next) => {
+          if (this.options.commit === false || !isActive() || next <= BigInt(first.offset) || next > BigInt(last.offset)) return;
+          await payload.commitOffsetsIfNecessary({
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
+          });
+        },
       });
     } catch (err) {
       // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
