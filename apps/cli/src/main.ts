@@ -11,6 +11,7 @@ import { outboxCommand } from './outbox.command';
 import { importCommand } from './import.command';
 import { publishCommand } from './publish.command';
 import { rebuildCommand } from './rebuild.command';
+import { verifyCommand } from './verify.command';
 import { replayCommand } from './replay.command';
 import { schemasCommand } from './schemas.command';
 import { streamsCommand } from './streams.command';
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(migrationsCommand(out).exitOverride());
   program.addCommand(apikeysCommand(out).exitOverride());
   program.addCommand(rebuildCommand(out).exitOverride());
+  program.addCommand(verifyCommand(out).exitOverride());
   program.addCommand(replayCommand(out).exitOverride());
   program.addCommand(connectorsCommand(out).exitOverride());
   program.addCommand(dlqCommand(out).exitOverride());

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { AuditEvent } from '@vigil/events';
+import { chainFormText } from './chain-form.util';
 
 // The hash chain over a tenant's events of one category (docs/integrity.md): each event's link is
 // SHA-256(previous link ‖ canonical bytes of the event), in Kafka order. The canonical bytes are the event's JSON in
@@ -10,11 +10,9 @@ import type { AuditEvent } from '@vigil/events';
 /** The link before the first event of a chain: 32 zero bytes. */
 export const GENESIS: Buffer = Buffer.alloc(32);
 
-/** The event's canonical bytes: RFC 8785 JSON of its native form, UTF-8. */
+/** The event's canonical bytes: RFC 8785 JSON of its chain form (chain-form.util.ts), UTF-8. */
 export function canonicalBytes(event: AuditEvent | Record<string, unknown>): Buffer {
-  const text = canonicalize(event);
-  if (text === undefined) throw new Error('an event must be a JSON object');
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(chainFormText(event), 'utf8');
 }
 
 /** The next link: SHA-256 of the previous link followed by the event's canonical bytes. */

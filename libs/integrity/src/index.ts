@@ -1,2 +1,3 @@
 export * from './hash-chain.util';
 export * from './checkpoint.codec';
+export * from './chain-form.util';

@@ -16,3 +16,4 @@ export * from './replay-planner.service';
 export * from './replay-runner.service';
 export * from './replay.use-case';
 export * from './topics.use-case';
+export * from './verify.use-case';

@@ -20,13 +20,14 @@ import { DlqRedriveService } from './dlq-redrive.service';
 import { DlqUseCase } from './dlq.use-case';
 import { OPERATIONS_LOGGER, OPERATIONS_OPTIONS, type OperationsOptions } from './operations.types';
 import { RebuildUseCase } from './rebuild.use-case';
+import { VerifyUseCase } from './verify.use-case';
 import { ReplayCheckpointRepository } from './replay-checkpoint.repository';
 import { ReplayPlanner } from './replay-planner.service';
 import { ReplayRunner } from './replay-runner.service';
 import { ReplayUseCase } from './replay.use-case';
 import { TopicsUseCase } from './topics.use-case';
 
-const USE_CASES = [ReplayUseCase, RebuildUseCase, DlqUseCase, ConnectorStatusUseCase, TopicsUseCase];
+const USE_CASES = [ReplayUseCase, RebuildUseCase, DlqUseCase, ConnectorStatusUseCase, TopicsUseCase, VerifyUseCase];
 
 /**
  * The operations use-cases with the Kafka, registry and clock they run on. An operations process (the CLI) is short

@@ -20,7 +20,7 @@ export interface RebuildSummary {
   schema: string;
   /** Events stored into the rebuilt table. */
   stored: number;
-  /** Events the live materializer stored in the old table while the rebuild ran, read again after the switch. */
+  /** Events the live materializer stored in the old table while the rebuild ran, stored while the live tables were locked for the switch. */
   caughtUp: number;
   /** Partitions of the table switched over. */
   partitions: number;
@@ -91,9 +91,21 @@ export class RebuildUseCase {
       throwIfAborted(signal, INTERRUPTED);
       const stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
       throwIfAborted(signal, INTERRUPTED);
-      const switched = await store.switchOver(main, staging, target);
-      // Events the live materializer stored in the old table after the targets were fixed: read them again.
-      const caughtUp = await this.catchUp(groupId, main, materializer, await this.highWatermarks(), 'catch-up', observer, signal);
+      // The live tables are locked against writes while the rebuild stores what the live materializer stored since
+      // the targets were fixed; then the rebuilt tables and chain heads take their place, and the materializer goes
+      // on from those heads: the chain continues with no event missing or chained twice.
+      const { client, livePositions } = await store.beginSwitch(main, target);
+      let caughtUp: number;
+      try {
+        const final = new Map(targets);
+        for (const [key, next] of livePositions) if (next > (final.get(key) ?? 0n)) final.set(key, next);
+        caughtUp = await this.catchUp(groupId, pool, materializer, final, 'catch-up', observer, signal);
+        throwIfAborted(signal, INTERRUPTED);
+      } catch (err) {
+        await store.abandonSwitch(client);
+        throw err;
+      }
+      const switched = await store.finishSwitch(client, staging, target);
       await this.admin.deleteGroup(groupId);
       return { schema: target, stored, caughtUp, partitions: switched };
     } finally {

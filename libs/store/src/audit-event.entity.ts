@@ -16,6 +16,7 @@ import { AuditEventEnvelopeColumns } from './generated/audit-event.columns';
 @Index('audit_event_tenant_client_ip_time_idx', ['tenantId', 'clientIp', 'time'], { where: 'client_ip IS NOT NULL' })
 @Index('audit_event_tenant_failure_time_idx', ['tenantId', 'time', 'id'], { where: `outcome = 'FAILURE'` })
 @Index('audit_event_time_brin_idx', ['time'])
+@Index('audit_event_chain_idx', ['tenantId', 'category', 'chainSeq'], { where: 'chain_seq IS NOT NULL' })
 export class AuditEventEntity extends AuditEventEnvelopeColumns {
   @Column({ name: 'kafka_topic', type: 'text' })
   kafkaTopic!: string;
@@ -29,4 +30,12 @@ export class AuditEventEntity extends AuditEventEnvelopeColumns {
 
   @Column({ name: 'ingested_at', type: 'timestamptz', precision: 6, default: () => 'now()' })
   ingestedAt!: Date;
+
+  /** The event's place in its tenant's chain of its category (docs/integrity.md); null for rows stored before the chain. */
+  @Column({ name: 'chain_seq', type: 'bigint', nullable: true })
+  chainSeq!: string | null;
+
+  /** The event's link: SHA-256 of the previous link and the event's canonical bytes. */
+  @Column({ name: 'chain_hash', type: 'bytea', nullable: true })
+  chainHash!: Buffer | null;
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
+import { INVALID_CLIENT_IP_ATTRIBUTE } from '@vigil/integrity';
 import {
   envelopeFromRecord,
   envelopeRow,
@@ -23,10 +24,13 @@ export interface AuditEventRow extends AuditEventEnvelopeRow {
   kafkaTopic: string;
   kafkaPartition: number;
   kafkaOffset: string;
+  /** The event's place in its tenant's chain of its category, and its link (hex); absent outside a chain. */
+  chainSeq?: string | null;
+  chainHash?: string | null;
 }
 
-/** Attribute that keeps a client.ip PostgreSQL's inet cannot hold (the column is then null). */
-export const INVALID_CLIENT_IP_ATTRIBUTE = 'vigil.invalidClientIp';
+/** Attribute that keeps a client.ip PostgreSQL's inet cannot hold (the column is then null); the chain form moves it alike. */
+export { INVALID_CLIENT_IP_ATTRIBUTE };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OFFSET = /^\d{1,19}$/;

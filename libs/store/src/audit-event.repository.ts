@@ -33,6 +33,9 @@ const COLUMNS: readonly Column[] = [
   ['kafka_topic', 'text', (r) => r.kafkaTopic],
   ['kafka_partition', 'integer', (r) => r.kafkaPartition],
   ['kafka_offset', 'bigint', (r) => r.kafkaOffset],
+  // The event's place in its hash chain (docs/integrity.md); bytea in COPY's text format is \x and hex.
+  ['chain_seq', 'bigint', (r) => r.chainSeq ?? null],
+  ['chain_hash', 'bytea', (r) => (r.chainHash == null ? null : `\\x${r.chainHash}`)],
 ];
 
 /** Column names in insert order (COPY and seeding tools use the same order), and their SQL types. */

@@ -7,6 +7,7 @@ import { CreateAuditEventRollups1795500000000 } from './migrations/1795500000000
 import { AllowPlatformAdminKeys1795650000000 } from './migrations/1795650000000-AllowPlatformAdminKeys';
 import { AllowProducerKeys1796200000000 } from './migrations/1796200000000-AllowProducerKeys';
 import { CreateStreams1796100000000 } from './migrations/1796100000000-CreateStreams';
+import { AddHashChain1796300000000 } from './migrations/1796300000000-AddHashChain';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
 export const STORE_MIGRATIONS = [
@@ -16,6 +17,7 @@ export const STORE_MIGRATIONS = [
   AllowPlatformAdminKeys1795650000000,
   CreateStreams1796100000000,
   AllowProducerKeys1796200000000,
+  AddHashChain1796300000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';

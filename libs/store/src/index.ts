@@ -19,3 +19,5 @@ export * from './store.module';
 export * from './store-rebuild.repository';
 export * from './store.tokens';
 export * from './batch-materializer.service';
+export * from './chain-head.repository';
+export * from './chain-row.repository';

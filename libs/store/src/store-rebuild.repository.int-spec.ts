@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeEvent, makeOrigin, requireStack, SchemaStore } from '@vigil/testing';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
+import { BatchMaterializer } from './batch-materializer.service';
 import { StoreErrorCode } from './store.exception';
 import { StoreRebuildRepository } from './store-rebuild.repository';
 
@@ -10,13 +11,18 @@ describe(StoreRebuildRepository.name, () => {
   const live = new SchemaStore('rb_live');
   const staging = new SchemaStore('rb_staging');
   const rebuild = new StoreRebuildRepository();
+  let liveOrigin = '';
+  let liveNext = 0n;
   const count = async (store: SchemaStore, table: string): Promise<number> =>
     Number((await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${store.schema}.${table}`)).rows[0]?.n);
 
   before(async () => {
     await requireStack(['postgres']);
     await Promise.all([live.create(), staging.create()]);
-    await new AuditEventRepository().insertBatchInTransaction(live.pool, [toRow(makeEvent(), makeOrigin())]);
+    const origin = makeOrigin();
+    liveOrigin = `${origin.topic}:${origin.partition}`;
+    liveNext = BigInt(origin.offset) + 1n;
+    await new BatchMaterializer(new AuditEventRepository(), () => true).store(live.pool, [{ event: makeEvent(), origin }]);
     const rebuilt = [makeEvent(), makeEvent(), makeEvent()].map((e, i) =>
       toRow({ ...e, id: `0190f5c2-0000-7000-8000-00000000000${i}` }, makeOrigin()),
     );
@@ -27,8 +33,17 @@ describe(StoreRebuildRepository.name, () => {
   it('moves the rebuilt events, their partitions and rollups over the live ones in one step', async () => {
     assert.equal(await rebuild.currentSchema(live.pool), live.schema);
     assert.equal(await rebuild.schemaExists(live.pool, staging.schema), true);
-    const partitions = await rebuild.switchOver(live.pool, staging.schema, live.schema);
+    const { client, livePositions } = await rebuild.beginSwitch(live.pool, live.schema);
+    assert.deepEqual([...livePositions], [[liveOrigin, liveNext]], 'where the live tables stand, from their chain heads');
+    // A writer (the live materializer) waits for the switch, then writes into the rebuilt tables.
+    let written = false;
+    const writer = live.pool.query(`UPDATE ${live.schema}.audit_chain_head SET updated_at = now()`).then(() => (written = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(written, false, 'the live tables are locked against writes during the switch');
+    const partitions = await rebuild.finishSwitch(client, staging.schema, live.schema);
+    await writer;
     assert.ok(partitions >= 1, 'at least the default partition moved');
+    assert.equal(await count(live, 'audit_chain_head'), 0, 'the rebuilt chain heads replaced the live ones');
     assert.equal(await count(live, 'audit_event'), 3);
     assert.equal((await count(live, 'audit_event_hourly')) > 0, true);
     const left = await live.pool.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'audit_event%'`, [staging.schema]);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.util';
 import { StoreErrorCode, StoreException } from './store.exception';
 
@@ -32,14 +32,43 @@ export class StoreRebuildRepository {
   }
 
   /**
-   * Replaces the live table (and its rollups) by the rebuilt ones in one transaction: readers and the materializer
-   * wait on the lock, then see the new tables. Returns how many partitions moved.
+   * Starts the switch-over: a transaction on the live schema that locks its chain heads and events against writes
+   * (the live materializer waits; readers go on), and the next offset per partition the live tables hold, so the
+   * rebuild can store up to there in the staging schema before `finishSwitch` moves its tables over. Once the switch
+   * is committed the materializer goes on from the rebuilt heads: what it stored but had not committed in Kafka is
+   * at or before a head, and skipped.
    */
-  async switchOver(pool: Pool, staging: string, target: string): Promise<number> {
-    const [from, to] = [identifier(staging), identifier(target)];
+  async beginSwitch(pool: Pool, target: string): Promise<{ client: PoolClient; livePositions: Map<string, bigint> }> {
+    const to = identifier(target);
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
+      await client.query(`LOCK TABLE ${to}.audit_chain_head, ${to}.audit_event IN EXCLUSIVE MODE`);
+      const { rows } = await client.query<{ topic: string; partition: number; next: string }>(
+        `SELECT kafka_topic AS topic, kafka_partition AS partition, max(kafka_offset) + 1 AS next
+           FROM ${to}.audit_chain_head GROUP BY kafka_topic, kafka_partition`,
+      );
+      return { client, livePositions: new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next)])) };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw err;
+    }
+  }
+
+  /** Gives up a switch begun by `beginSwitch` (the rebuild was interrupted): the live tables stay as they were. */
+  async abandonSwitch(client: PoolClient): Promise<void> {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+
+  /**
+   * Replaces the live table, its rollups and its chain heads by the rebuilt ones in the transaction `beginSwitch`
+   * opened: readers and the materializer wait on the lock, then see the new tables. Returns how many partitions moved.
+   */
+  async finishSwitch(client: PoolClient, staging: string, target: string): Promise<number> {
+    const [from, to] = [identifier(staging), identifier(target)];
+    try {
       const parts = await client.query<{ name: string }>(
         `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
            JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = $1 AND p.relname = 'audit_event'`,
@@ -48,10 +77,10 @@ export class StoreRebuildRepository {
       await client.query(`DROP TABLE IF EXISTS ${to}.audit_event CASCADE`);
       await client.query(`ALTER TABLE ${from}.audit_event SET SCHEMA ${to}`);
       for (const { name } of parts.rows) await client.query(`ALTER TABLE ${from}.${name} SET SCHEMA ${to}`);
-      // The rollups were filled by the same insertBatch in the staging schema: they move with the events.
-      for (const rollup of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE]) {
-        await client.query(`DROP TABLE IF EXISTS ${to}.${rollup}`);
-        await client.query(`ALTER TABLE ${from}.${rollup} SET SCHEMA ${to}`);
+      // The rollups and the chain heads were filled by the same store() in the staging schema: they move with the events.
+      for (const table of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE, 'audit_chain_head']) {
+        await client.query(`DROP TABLE IF EXISTS ${to}.${table}`);
+        await client.query(`ALTER TABLE ${from}.${table} SET SCHEMA ${to}`);
       }
       await client.query('COMMIT');
       return parts.rows.length;

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import canonicalize from 'canonicalize';
+import { anAuditEvent } from '@vigil/testing';
+import { canonicalIp, chainForm, chainFormText } from './chain-form.util';
+
+describe('the chain form', () => {
+  it('writes the same text as RFC 8785 over the normalised event (the canonicalize package), for odd events too', () => {
+    const events = [
+      anAuditEvent(),
+      anAuditEvent({ client: { ip: '2001:0DB8:0:0:0:0:0:1', userAgent: 'curl/8' } }),
+      anAuditEvent({ client: { ip: 'not an address', userAgent: null } }),
+      anAuditEvent({ attributes: { é: 'x', e: 1.5, z: -0, big: 2 ** 53, a: '\u2028', '\u{1F600}': 'emoji', b: 'a\u0000b' } }),
+      anAuditEvent({ description: 'quote " backslash \\ tab \t lone \uD800', http: null }),
+    ];
+    for (const event of events) assert.equal(chainFormText(event), canonicalize(chainForm(event)));
+  });
+
+  it('spells one IP address one way, whatever spelling a copy has (PostgreSQL writes ::ffff:1.2.3.4)', () => {
+    assert.equal(canonicalIp('2001:0DB8:0000:0000:0000:0000:0000:0001'), '2001:db8::1');
+    assert.equal(canonicalIp('::ffff:1.2.3.4'), canonicalIp('::ffff:102:304'));
+    assert.equal(canonicalIp('fe80::1%eth0'), 'fe80::1');
+    assert.equal(canonicalIp('10.0.0.1'), '10.0.0.1');
+    assert.equal(canonicalIp('999.1.1.1'), undefined);
+  });
+
+  it('gives the published event and every copy of it the same bytes: absent, null and empty are one; id case; ip spelling', () => {
+    const event = anAuditEvent({ client: { ip: '::ffff:1.2.3.4', userAgent: null }, http: null });
+    const stored = {
+      ...JSON.parse(JSON.stringify(event)),
+      id: event.id.toUpperCase(),
+      client: { ip: '::ffff:102:304' },
+      http: { method: null, path: null },
+    } as Record<string, unknown>;
+    delete stored['description'];
+    assert.equal(chainFormText(stored), chainFormText({ ...event, description: null }));
+  });
+
+  it('moves an address inet cannot hold into the attribute the store keeps it in', () => {
+    const form = chainForm(anAuditEvent({ client: { ip: 'bogus', userAgent: null }, attributes: {} }));
+    assert.deepEqual(form['attributes'], { 'vigil.invalidClientIp': 'bogus' });
+    assert.equal(form['client'], undefined);
+  });
+});

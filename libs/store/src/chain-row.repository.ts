@@ -1,0 +1,102 @@
+import type { Pool } from 'pg';
+import type { AuditEvent } from '@vigil/events';
+import { AUDIT_EVENT_SELECT_SQL } from './audit-event.repository';
+import { fromRecord, type AuditEventRecord } from './audit-event.mapper';
+
+/** A stored event at its place in a chain, as `vigil verify` reads it. */
+export interface ChainRow {
+  seq: number;
+  hash: string;
+  event: AuditEvent;
+  /** Keyset of the read (a forged row may repeat a sequence number). */
+  timeMicros: string;
+}
+
+export interface ChainHeadRow {
+  category: string;
+  seq: number;
+  hash: string;
+}
+
+type ChainRecord = AuditEventRecord & { chain_seq: string; chain_hash_hex: string; time_us: string };
+
+/** Reads the hash chain back from the store for verification (docs/integrity.md). Holds no connection. */
+export class ChainRowRepository {
+  /** The tenant's chain heads, one per category it has events of. */
+  async heads(pool: Pool, tenantId: string): Promise<ChainHeadRow[]> {
+    const { rows } = await pool.query<{ category: string; seq: string; hash: string }>(
+      `SELECT category, seq, encode(hash, 'hex') AS hash FROM audit_chain_head WHERE tenant_id = $1 AND seq > 0 ORDER BY category`,
+      [tenantId],
+    );
+    return rows.map((r) => ({ category: r.category, seq: Number(r.seq), hash: r.hash }));
+  }
+
+  /** The first and last sequence numbers of the chain's stored events whose time is in [from, to). */
+  async seqRange(
+    pool: Pool,
+    tenantId: string,
+    category: string,
+    range: { from?: Date | undefined; to?: Date | undefined },
+  ): Promise<{ first: number; last: number } | undefined> {
+    const { rows } = await pool.query<{ first: string | null; last: string | null }>(
+      `SELECT min(chain_seq) AS first, max(chain_seq) AS last FROM audit_event
+        WHERE tenant_id = $1 AND category = $2 AND chain_seq IS NOT NULL
+          AND ($3::timestamptz IS NULL OR time >= $3) AND ($4::timestamptz IS NULL OR time < $4)`,
+      [tenantId, category, range.from ?? null, range.to ?? null],
+    );
+    const [row] = rows;
+    if (row?.first == null || row.last == null) return undefined;
+    return { first: Number(row.first), last: Number(row.last) };
+  }
+
+  /** The stored link of the chain's event at `seq` (the anchor of a range that starts after it). */
+  async linkAt(pool: Pool, tenantId: string, category: string, seq: number): Promise<string | undefined> {
+    const { rows } = await pool.query<{ hash: string }>(
+      `SELECT encode(chain_hash, 'hex') AS hash FROM audit_event WHERE tenant_id = $1 AND category = $2 AND chain_seq = $3 LIMIT 1`,
+      [tenantId, category, seq],
+    );
+    return rows[0]?.hash;
+  }
+
+  /**
+   * Up to `limit` stored events of the chain from sequence number `fromSeq` to `toSeq`, in chain order, after the
+   * keyset `after` (the last row of the previous page).
+   */
+  async page(
+    pool: Pool,
+    chain: { tenantId: string; category: string; fromSeq: number; toSeq: number },
+    after: ChainRow | undefined,
+    limit: number,
+  ): Promise<ChainRow[]> {
+    const keyset =
+      after === undefined ? '' : `AND (chain_seq, (extract(epoch FROM time) * 1000000)::bigint, id) > ($5, $6::bigint, $7::uuid)`;
+    const params: unknown[] = [chain.tenantId, chain.category, chain.fromSeq, chain.toSeq];
+    if (after !== undefined) params.push(after.seq, after.timeMicros, after.event.id);
+    params.push(limit);
+    const { rows } = await pool.query<ChainRecord>(
+      `${AUDIT_EVENT_SELECT_SQL.replace('SELECT *,', `SELECT *, encode(chain_hash, 'hex') AS chain_hash_hex,`)}
+        WHERE tenant_id = $1 AND category = $2 AND chain_seq BETWEEN $3 AND $4 ${keyset}
+        ORDER BY chain_seq, time, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event, timeMicros: r.time_us }));
+  }
+
+  /** Events of the tenant with no place in a chain, stored at or after `since`: rows added by someone other than Vigil. */
+  async unchained(pool: Pool, tenantId: string, since: Date): Promise<{ count: number; ids: string[] }> {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id::text FROM audit_event WHERE tenant_id = $1 AND chain_seq IS NULL AND time >= $2 ORDER BY time, id LIMIT 11`,
+      [tenantId, since],
+    );
+    return { count: rows.length, ids: rows.slice(0, 10).map((r) => r.id) };
+  }
+
+  /** When the tenant's earliest chained event happened (rows before it are older than the chain). */
+  async chainStart(pool: Pool, tenantId: string): Promise<Date | undefined> {
+    const { rows } = await pool.query<{ t: Date | null }>(
+      `SELECT min(time) AS t FROM audit_event WHERE tenant_id = $1 AND chain_seq IS NOT NULL`,
+      [tenantId],
+    );
+    return rows[0]?.t ?? undefined;
+  }
+}
