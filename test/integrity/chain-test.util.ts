@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import type { AuditEvent } from '@vigil/events';
 import { GENESIS, nextLink } from '@vigil/integrity';
@@ -39,13 +40,19 @@ export interface VerifyRun {
 }
 
 /** `vigil verify` as an operator runs it, against the test's store. */
-export function verify(store: SchemaStore, args: readonly string[]): Promise<VerifyRun> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'apps', 'cli', 'src', 'main.js'), 'verify', ...args], {
+export function verify(store: SchemaStore, args: readonly string[], env: Record<string, string> = {}): Promise<VerifyRun> {
+  return vigil(store, ['verify', ...args], env);
+}
+
+/** Any `vigil` command against the test's store and the test stack, with exactly this environment. */
+export function vigil(store: SchemaStore, args: readonly string[], env: Record<string, string> = {}): Promise<VerifyRun> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'apps', 'cli', 'src', 'main.js'), ...args], {
     env: {
       KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
       DATABASE_URL: store.databaseUrl(),
       LOG_LEVEL: 'error',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -54,4 +61,10 @@ export function verify(store: SchemaStore, args: readonly string[]): Promise<Ver
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A fresh Ed25519 signing key as VIGIL_CHAIN_SIGNING_KEYS takes it (id:base64 PKCS#8 DER). */
+export function aSigningKey(id: string): string {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return `${id}:${privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
 }

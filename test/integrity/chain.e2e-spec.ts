@@ -1,17 +1,25 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
+import { GENESIS, nextLink } from '@vigil/integrity';
 import { createRawKafka } from '@vigil/kafka';
+import { ChainRowRepository } from '@vigil/store';
 import { AppProcess, requireStack, startGroupAtEnd, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { allTopics } from '@vigil/events';
-import { startMaterializer, TestStore } from '../materializer/materializer-test.util';
-import { expectedChains, storedChains, verify, type VerifyRun } from './chain-test.util';
+import { startMaterializer } from '../materializer/materializer-test.util';
+import { QueryApiHarness, QueryTestStore } from '../query-api/query-api-test.util';
+import { aSigningKey, expectedChains, storedChains, verify, vigil, type VerifyRun } from './chain-test.util';
 
 const logger = pino({ level: 'silent' });
 const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'chain-e2e' }, logger);
 const admin = kafka.admin();
+/** The materializer's and the CLI's signing keys: k2 signs, k1 is an older key still listed. */
+const KEYS = `${aSigningKey('k2')},${aSigningKey('k1')}`;
 const ACTIONS = ['user.login.failed', 'role.created', 'user.created', 'user.login.succeeded'] as const;
 
 function inputs(tenantId: string, count: number): AuditEventInput[] {
@@ -41,12 +49,18 @@ function reportOf(run: VerifyRun): Report {
 
 describe('the hash chain (materializer and vigil verify, real Kafka and PostgreSQL)', () => {
   let publisher: AuditPublisher;
-  let store: TestStore;
+  let store: QueryTestStore;
   let app: AppProcess | undefined;
   let groupId: string;
   let tenant: string;
   let published: AuditEvent[];
 
+  const count = async (tenantId: string): Promise<number> => {
+    const { rows } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${store.schema}.audit_event WHERE tenant_id = $1`, [
+      tenantId,
+    ]);
+    return Number(rows[0]?.n ?? 0);
+  };
   const rowOf = async (category: string, seq: number): Promise<{ id: string; time: string }> => {
     const { rows } = await store.pool.query<{ id: string; time: string }>(
       `SELECT id::text, time::text FROM ${store.schema}.audit_event WHERE tenant_id = $1 AND category = $2 AND chain_seq = $3`,
@@ -80,14 +94,17 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
       service: { name: 'chain-e2e' },
       logger,
     });
-    store = await new TestStore().create();
+    store = await new QueryTestStore().create();
     groupId = uniqueName('vigil-materializer-chain');
     await startGroupAtEnd(kafka, admin, groupId, allTopics());
-    app = await startMaterializer(store.databaseUrl(), groupId, { MATERIALIZER_SESSION_TIMEOUT_MS: '6000' });
+    app = await startMaterializer(store.databaseUrl(), groupId, {
+      MATERIALIZER_SESSION_TIMEOUT_MS: '6000',
+      VIGIL_CHAIN_SIGNING_KEYS: KEYS,
+    });
     tenant = uniqueName('tenant');
     published = await publisher.publishMany(inputs(tenant, 400));
     await waitFor(
-      () => store.count(tenant),
+      () => count(tenant),
       (n) => n === published.length,
       `${published.length} rows`,
     );
@@ -185,20 +202,179 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     assert.match(bad.stderr, /--from must be an ISO-8601 time/);
   });
 
+  it('signs each chain’s head, publishes it as an event of the tenant, and finds a chain rewritten from an old event on', async () => {
+    const run = await vigil(store, ['checkpoint', '--tenant', tenant, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const signed = JSON.parse(run.stdout) as { category: string; seq: number; hash: string; keyId: string; signature: string }[];
+    const expected = expectedChains(published);
+    assert.deepEqual(signed.map((c) => c.category).sort(), [...expected.keys()].sort(), 'one checkpoint per chain');
+    for (const c of signed) {
+      assert.equal(c.hash, expected.get(c.category)?.at(-1), `${c.category}: the head's link`);
+      assert.equal(c.keyId, 'k2', 'the first key signs');
+    }
+    // Each is an event of the tenant, stored (and sent to its SIEMs) like any other, carrying the whole checkpoint.
+    const stored = await waitFor(
+      async () =>
+        (
+          await store.pool.query<{ attributes: Record<string, unknown> }>(
+            `SELECT attributes FROM ${store.schema}.audit_event WHERE tenant_id = $1 AND action = 'audit.checkpoint.signed'`,
+            [tenant],
+          )
+        ).rows,
+      (rows) => rows.length === signed.length,
+      'the checkpoint events stored',
+    );
+    assert.deepEqual(stored.map((r) => r.attributes['vigil.chain.signature']).sort(), signed.map((c) => c.signature).sort());
+    const again = await vigil(store, ['checkpoint', '--tenant', tenant, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+    assert.deepEqual(
+      (JSON.parse(again.stdout) as { category: string }[]).map((c) => c.category),
+      ['application-change'],
+      'only the chain that moved (by the checkpoint events) is signed again',
+    );
+    assert.equal((await verify(store, ['--tenant', tenant], { VIGIL_CHAIN_SIGNING_KEYS: KEYS })).code, 0);
+
+    // A checkpoint whose signature no longer fits its content.
+    await store.pool.query(
+      `UPDATE ${store.schema}.audit_chain_checkpoint SET seq = seq - 1 WHERE tenant_id = $1 AND category = 'role-privilege'`,
+      [tenant],
+    );
+    const forged = await verify(store, ['--tenant', tenant, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+    assert.equal(forged.code, 3);
+    assert.equal(reportOf(forged).chains.find((c) => c.category === 'role-privilege')?.finding?.kind, 'checkpoint');
+    await store.pool.query(
+      `UPDATE ${store.schema}.audit_chain_checkpoint SET seq = seq + 1 WHERE tenant_id = $1 AND category = 'role-privilege'`,
+      [tenant],
+    );
+
+    // Someone with the database but not the key changes event 2 and recomputes every link after it, and the head:
+    // the chain is consistent again, but no longer the one the checkpoint signed.
+    const category = 'authentication';
+    const rows = await new ChainRowRepository().page(
+      store.pool,
+      { tenantId: tenant, category, fromSeq: 1, toSeq: 1_000_000 },
+      undefined,
+      10_000,
+    );
+    let previous = GENESIS;
+    await store.pool.query(`CREATE TABLE ${store.schema}.backup AS SELECT * FROM ${store.schema}.audit_event WHERE tenant_id = $1`, [
+      tenant,
+    ]);
+    const headBefore = await store.pool.query(`SELECT * FROM ${store.schema}.audit_chain_head WHERE tenant_id = $1 AND category = $2`, [
+      tenant,
+      category,
+    ]);
+    try {
+      for (const row of rows) {
+        const event = row.seq === 2 ? { ...row.event, description: 'rewritten' } : row.event;
+        previous = nextLink(previous, event);
+        await store.pool.query(
+          `UPDATE ${store.schema}.audit_event SET chain_hash = $1, description = $2 WHERE tenant_id = $3 AND category = $4 AND chain_seq = $5`,
+          [previous, event.description, tenant, category, row.seq],
+        );
+      }
+      await store.pool.query(`UPDATE ${store.schema}.audit_chain_head SET hash = $1 WHERE tenant_id = $2 AND category = $3`, [
+        previous,
+        tenant,
+        category,
+      ]);
+      const unsigned = await verify(store, ['--tenant', tenant, '--category', category, '--json']);
+      const checkpoint = signed.find((c) => c.category === category);
+      const rewritten = await verify(store, ['--tenant', tenant, '--category', category, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+      assert.equal(rewritten.code, 3, 'the signed checkpoint gives the rewrite away');
+      assert.deepEqual(pick(reportOf(rewritten), category), ['altered', checkpoint?.seq]);
+      assert.equal(unsigned.code, 3, 'the stored checkpoints are compared with the chain even without the keys');
+    } finally {
+      await store.pool.query(`DELETE FROM ${store.schema}.audit_event WHERE tenant_id = $1`, [tenant]);
+      await store.pool.query(`INSERT INTO ${store.schema}.audit_event SELECT * FROM ${store.schema}.backup`);
+      await store.pool.query(`DROP TABLE ${store.schema}.backup`);
+      const head = headBefore.rows[0] as { hash: Buffer };
+      await store.pool.query(`UPDATE ${store.schema}.audit_chain_head SET hash = $1 WHERE tenant_id = $2 AND category = $3`, [
+        head.hash,
+        tenant,
+        category,
+      ]);
+    }
+    assert.equal((await verify(store, ['--tenant', tenant], { VIGIL_CHAIN_SIGNING_KEYS: KEYS })).code, 0);
+  });
+
+  it('serves the public keys, each event’s place and the checkpoints; an export verifies offline and fails after a one-byte edit', async () => {
+    const api = await new QueryApiHarness({ DATABASE_URL: store.databaseUrl(), VIGIL_CHAIN_SIGNING_KEYS: KEYS }).start();
+    try {
+      const key = await store.apiKey(tenant);
+      const since = new Date(Date.now() - 86_400_000).toISOString();
+      const auth = { authorization: `Bearer ${key}` };
+      const keysRes = await fetch(`${api.baseUrl}/v1/integrity/keys`, { headers: auth });
+      assert.equal(keysRes.status, 200);
+      const keys = (await keysRes.json()) as { keys: { id: string; active: boolean; publicKey: string }[] };
+      assert.deepEqual(
+        keys.keys.map((k) => [k.id, k.active]),
+        [
+          ['k2', true],
+          ['k1', false],
+        ],
+      );
+      assert.ok(!JSON.stringify(keys).includes(KEYS.split(',')[0]?.split(':')[1]?.slice(0, 40) ?? 'x'), 'no private key material');
+      assert.equal((await fetch(`${api.baseUrl}/v1/integrity/keys`)).status, 401, 'authenticated like every request');
+
+      const page = await api.gql<{ events: { edges: { node: { id: string; chain: { seq: number; hash: string } | null } }[] } }>(
+        `{ events(filter: { from: "${since}", categories: ["authentication"] }, first: 5, order: OLDEST_FIRST) { edges { node { id chain { seq hash } } } } }`,
+        {},
+        key,
+      );
+      const first = page.data?.events.edges[0]?.node;
+      assert.equal(first?.chain?.seq, 1, JSON.stringify(page));
+      assert.equal(first?.chain?.hash, expectedChains(published).get('authentication')?.[0]);
+      const cps = await api.gql<{ checkpoints: { category: string; seq: number; signature: string | null }[] }>(
+        '{ checkpoints { tenantId category seq hash kind at keyId signature } }',
+        {},
+        key,
+      );
+      assert.ok((cps.data?.checkpoints.length ?? 0) >= 4, JSON.stringify(cps));
+
+      const exportRes = await fetch(`${api.baseUrl}/v1/events/export?format=ndjson&from=${encodeURIComponent(since)}`, { headers: auth });
+      assert.equal(exportRes.status, 200);
+      const text = await exportRes.text();
+      const dir = mkdtempSync(path.join(tmpdir(), 'vigil-verify-'));
+      const files = { export: path.join(dir, 'export.ndjson'), checkpoints: path.join(dir, 'cp.json'), keys: path.join(dir, 'keys.json') };
+      writeFileSync(files.export, text);
+      writeFileSync(files.checkpoints, JSON.stringify(cps));
+      writeFileSync(files.keys, JSON.stringify(keys));
+      const args = ['--file', files.export, '--checkpoints', files.checkpoints, '--public-keys', files.keys];
+      // Offline: nothing but the files (no database, no Kafka).
+      const offline = await vigil(store, ['verify', ...args, '--json'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+      assert.equal(offline.code, 0, offline.stderr + offline.stdout);
+      const report = JSON.parse(offline.stdout) as { checked: number; chains: { anchor: string; checkpointsMatched: number }[] };
+      assert.ok(report.checked >= 400, `every event checked (${report.checked})`);
+      assert.ok(report.chains.every((c) => c.anchor === 'genesis'));
+      assert.ok(report.chains.reduce((n, c) => n + c.checkpointsMatched, 0) >= 4, 'the checkpoints were found on the chains');
+
+      // One byte: a digit of one event's description.
+      const at = text.indexOf('"description":"event 17"');
+      writeFileSync(files.export, `${text.slice(0, at)}"description":"event 18"${text.slice(at + '"description":"event 17"'.length)}`);
+      const edited = await vigil(store, ['verify', ...args]);
+      assert.equal(edited.code, 3, edited.stdout);
+      assert.match(edited.stdout, /altered/);
+      assert.match(edited.stdout, /BROKEN/);
+    } finally {
+      await api.stop();
+    }
+  });
+
   it('after kill -9 in the middle of materializing and a restart, the chain holds every event once and verifies', async () => {
     const second = uniqueName('tenant');
     const sending = publisher.publishMany(inputs(second, 3000));
     await waitFor(
-      () => store.count(second),
+      () => count(second),
       (n) => n > 200,
       'the materializer under way',
       60_000,
     );
     await app?.kill();
     const events = await sending;
+    // Without keys: a restart with them would sign (and publish) checkpoints of the tenant while the test counts its rows.
     app = await startMaterializer(store.databaseUrl(), groupId, { MATERIALIZER_SESSION_TIMEOUT_MS: '6000' });
     await waitFor(
-      () => store.count(second),
+      () => count(second),
       (n) => n === events.length,
       `${events.length} rows`,
       120_000,

@@ -29,6 +29,7 @@ const ROOT_FIELDS: Record<string, string> = {
   topN: `{ topN(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, by: ACTOR) { key } }`,
   streams: `{ streams { id } }`,
   stream: `{ stream(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
+  checkpoints: `{ checkpoints { seq } }`,
 };
 
 const STREAM_ID = '"0190f5c2-0000-7000-8000-000000000000"';
@@ -90,6 +91,7 @@ describe('query-api errors', () => {
     for (const [name, query] of Object.entries(MUTATIONS)) assert.equal(codeOf(await api.gql(query, {})), 'UNAUTHENTICATED', name);
     const exported = await fetch(`${api.baseUrl}/v1/events/export?from=${encodeURIComponent(minutesAgo(60))}`);
     assert.equal(exported.status, 401);
+    assert.equal((await fetch(`${api.baseUrl}/v1/integrity/keys`)).status, 401);
     assert.equal(((await exported.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
   });
 

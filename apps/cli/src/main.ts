@@ -12,6 +12,7 @@ import { importCommand } from './import.command';
 import { publishCommand } from './publish.command';
 import { rebuildCommand } from './rebuild.command';
 import { verifyCommand } from './verify.command';
+import { checkpointCommand } from './checkpoint.command';
 import { replayCommand } from './replay.command';
 import { schemasCommand } from './schemas.command';
 import { streamsCommand } from './streams.command';
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(apikeysCommand(out).exitOverride());
   program.addCommand(rebuildCommand(out).exitOverride());
   program.addCommand(verifyCommand(out).exitOverride());
+  program.addCommand(checkpointCommand(out).exitOverride());
   program.addCommand(replayCommand(out).exitOverride());
   program.addCommand(connectorsCommand(out).exitOverride());
   program.addCommand(dlqCommand(out).exitOverride());

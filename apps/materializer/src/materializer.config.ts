@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { databaseEnv, defineConfig, httpEnv, kafkaEnv, logEnv, registryEnv } from '@vigil/config';
+import { chainEnv } from '@vigil/integrity';
 import { storeEnv } from '@vigil/store';
 
 export const materializerConfigSchema = defineConfig({
@@ -9,6 +10,7 @@ export const materializerConfigSchema = defineConfig({
   ...storeEnv,
   ...httpEnv(4100),
   ...logEnv,
+  ...chainEnv,
   MATERIALIZER_GROUP_ID: z.string().min(1).max(200).default('vigil-materializer'),
   /** Partitions written at once; each batch is its own transaction (default 3 on small machines). */
   MATERIALIZER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(3),

@@ -3,6 +3,7 @@ import { ConfigModule } from '@vigil/config';
 import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule, SchemaRegistryHealthIndicator } from '@vigil/kafka';
 import { ObservabilityModule } from '@vigil/observability';
 import { DatabaseModule, PostgresHealthIndicator, StoreModule } from '@vigil/store';
+import { ChainCheckpointScheduler } from './chain-checkpoint.scheduler';
 import { materializerConfigSchema } from './materializer.config';
 import { MaterializerConsumer } from './materializer.consumer';
 import { MaterializerMetrics } from './materializer-metrics.service';
@@ -19,6 +20,6 @@ import { MaterializerMetrics } from './materializer-metrics.service';
     DatabaseModule,
     StoreModule.forRoot({ partitionScheduler: true }),
   ],
-  providers: [MaterializerMetrics, MaterializerConsumer],
+  providers: [MaterializerMetrics, MaterializerConsumer, ChainCheckpointScheduler],
 })
 export class MaterializerModule {}

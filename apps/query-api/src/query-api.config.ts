@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chainEnv } from '@vigil/integrity';
 import { apiKeyEnv } from '@vigil/store';
 import { streamPolicyEnv } from '@vigil/streams';
 import { jwtAlgorithmsEnv, requireJwtSettings } from './auth/jwt-config.schema';
@@ -15,6 +16,8 @@ export const queryApiConfigSchema = defineConfig({
   ...apiKeyEnv,
   /** Per-tenant streams: the secret keys and what a stream may target (libs/streams). */
   ...streamPolicyEnv,
+  /** The checkpoint signing keys, whose public halves GET /v1/integrity/keys serves. */
+  ...chainEnv,
   /** Signs pagination cursors so a tampered or foreign cursor is rejected; random per process when unset. */
   QUERY_API_CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** JWTs: verified against a JWKS URL (RS/ES/EdDSA) or an HS256 secret; without either, only API keys are accepted.

@@ -1,3 +1,5 @@
+import { IntegrityKeysController } from './integrity/integrity-keys.controller';
+import { IntegrityResolver } from './integrity/integrity.resolver';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
@@ -129,7 +131,7 @@ export class QueryApiModule {
         ...(live ? [KafkaModule, ConsumerHostModule] : []),
         graphql,
       ],
-      controllers: [EventsExportController],
+      controllers: [EventsExportController, IntegrityKeysController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpQueryErrorMapper },
@@ -146,6 +148,7 @@ export class QueryApiModule {
         },
         EventQueryService,
         EventsResolver,
+        IntegrityResolver,
         ...streamAdminProviders,
         StreamsResolver,
         ...(live ? [LiveEventsService, LiveEventsConsumer, LiveEventsResolver] : []),

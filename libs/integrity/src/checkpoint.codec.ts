@@ -67,3 +67,47 @@ export function verifyCheckpoint(checkpoint: SignedCheckpoint, publicKeys: Reado
   if (key === undefined) return false;
   return verify(null, payload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64'));
 }
+
+/** The public keys as the query API serves them and `vigil verify --public-keys` reads them. */
+export interface PublicKeysDocument {
+  keys: { id: string; algorithm: 'Ed25519'; publicKey: string; active: boolean }[];
+}
+
+/** The document of the signing keys' public halves (base64 SPKI DER); the first key is the one that signs. */
+export function publicKeysDocument(keys: readonly SigningKey[]): PublicKeysDocument {
+  return {
+    keys: keys.map((k, i) => ({
+      id: k.id,
+      algorithm: 'Ed25519' as const,
+      publicKey: k.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      active: i === 0,
+    })),
+  };
+}
+
+/** Public keys by id from a `PublicKeysDocument` (JSON text); throws naming what is wrong. */
+export function parsePublicKeys(text: string): Map<string, KeyObject> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new Error(
+      'the public keys are not JSON: expected {"keys":[{"id":"...","publicKey":"<base64 SPKI>"}]} as GET /v1/integrity/keys answers',
+    );
+  }
+  const keys = (doc as { keys?: unknown }).keys;
+  if (!Array.isArray(keys)) throw new Error('the public keys document has no "keys" array');
+  const result = new Map<string, KeyObject>();
+  for (const [i, entry] of keys.entries()) {
+    const { id, publicKey } = (entry ?? {}) as { id?: unknown; publicKey?: unknown };
+    if (typeof id !== 'string' || typeof publicKey !== 'string') throw new Error(`public key ${i + 1} needs a string id and publicKey`);
+    try {
+      const key = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+      result.set(id, key);
+    } catch {
+      throw new Error(`public key ${id} is not a base64 SPKI DER Ed25519 key`);
+    }
+  }
+  return result;
+}

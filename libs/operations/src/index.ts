@@ -17,3 +17,4 @@ export * from './replay-runner.service';
 export * from './replay.use-case';
 export * from './topics.use-case';
 export * from './verify.use-case';
+export * from './chain-checkpoint.service';

@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { GENESIS, verifyChain, type ChainEntry, type ChainFinding, type ChainPoint } from '@vigil/integrity';
-import { ChainRowRepository, storePoolConfig, type ChainRow } from '@vigil/store';
+import type { KeyObject } from 'node:crypto';
+import {
+  GENESIS,
+  verifyChain,
+  verifyCheckpoint,
+  type ChainEntry,
+  type ChainFinding,
+  type ChainPoint,
+  type SignedCheckpoint,
+} from '@vigil/integrity';
+import { ChainCheckpointRepository, ChainRowRepository, storePoolConfig, type ChainRow, type StoredCheckpoint } from '@vigil/store';
 import { throwIfAborted } from './interruption.util';
 import { OPERATIONS_OPTIONS, type OperationObserver, type OperationsOptions } from './operations.types';
 
@@ -12,6 +21,8 @@ export interface VerifyRequest {
   /** Only the events whose time is in [from, to). */
   from?: Date;
   to?: Date;
+  /** Public keys by id: each signed checkpoint's signature is checked with them (unchecked without). */
+  publicKeys?: ReadonlyMap<string, KeyObject>;
 }
 
 /** One chain's result. `anchor` says where the walk started and why there. */
@@ -22,9 +33,9 @@ export interface ChainReport {
   /** Sequence numbers walked (first..last). */
   first: number;
   last: number;
-  anchor: { seq: number; kind: 'genesis' | 'stored-link' };
+  anchor: { seq: number; kind: 'genesis' | 'stored-link' | 'retention' };
   head: ChainPoint;
-  finding?: { kind: ChainFinding | 'unchained'; seq: number; id: string | undefined; detail: string };
+  finding?: { kind: ChainFinding | 'checkpoint'; seq: number; id: string | undefined; detail: string };
 }
 
 export interface VerifyReport {
@@ -57,8 +68,10 @@ export class VerifyUseCase {
         (h) => request.categories === undefined || request.categories.includes(h.category),
       );
       const chains: ChainReport[] = [];
+      const checkpoints = await new ChainCheckpointRepository().list(pool, request.tenantId);
       for (const head of heads) {
-        const report = await this.verifyOne(pool, request, head, observer, signal);
+        const own = checkpoints.filter((c) => c.category === head.category);
+        const report = await this.verifyOne(pool, request, head, own, observer, signal);
         if (report !== undefined) chains.push(report);
       }
       const start = await this.rows.chainStart(pool, request.tenantId);
@@ -75,59 +88,55 @@ export class VerifyUseCase {
     pool: pg.Pool,
     request: VerifyRequest,
     head: { category: string; seq: number; hash: string },
+    checkpoints: readonly StoredCheckpoint[],
     observer: OperationObserver,
     signal: AbortSignal,
   ): Promise<ChainReport | undefined> {
     const { tenantId } = request;
     const { category } = head;
     const ranged = request.from !== undefined || request.to !== undefined;
+    const signed = checkpoints.filter((c) => c.kind === 'signed');
+    const retention = checkpoints.filter((c) => c.kind === 'retention').sort((a, b) => b.seq - a.seq)[0];
     const range = await this.rows.seqRange(pool, tenantId, category, { from: request.from, to: request.to });
-    if (range === undefined) {
-      // Nothing stored in range. Without a range, a head with no stored event means every event is gone.
-      if (ranged) return undefined;
-      return {
-        category,
-        ok: false,
-        checked: 0,
-        first: 1,
-        last: head.seq,
-        anchor: { seq: 0, kind: 'genesis' },
-        head,
-        finding: { kind: 'deleted', seq: 1, id: undefined, detail: `the head is at ${head.seq} but no event of the chain is stored` },
-      };
-    }
-    // The whole chain starts at the genesis link, unless its first events are no longer stored (retention).
-    const firstSeq = ranged ? range.first : 1;
-    const anchorSeq = firstSeq - 1;
+    if (range === undefined && ranged) return undefined;
+    // The walk's start: the stored link before a range; for the whole chain the last retention anchor (the events
+    // before it were dropped with their day), else the genesis link.
     let anchor: ChainPoint = { seq: 0, hash: GENESIS.toString('hex') };
-    let anchorKind: 'genesis' | 'stored-link' = 'genesis';
-    if (anchorSeq > 0) {
-      const link = await this.rows.linkAt(pool, tenantId, category, anchorSeq);
+    let anchorKind: ChainReport['anchor']['kind'] = 'genesis';
+    if (ranged && range !== undefined && range.first > 1) {
+      const link = await this.rows.linkAt(pool, tenantId, category, range.first - 1);
+      anchor = { seq: range.first - 1, hash: link ?? GENESIS.toString('hex') };
       anchorKind = 'stored-link';
-      anchor = { seq: anchorSeq, hash: link ?? '' };
-      if (link === undefined) anchor = { seq: anchorSeq, hash: GENESIS.toString('hex') };
+    } else if (!ranged && retention !== undefined) {
+      anchor = { seq: retention.seq, hash: retention.hash };
+      anchorKind = 'retention';
     }
-    let fromSeq = firstSeq;
-    if (!ranged && range.first > 1) {
-      // The oldest events were dropped with their partitions: anchor on the oldest stored event's link.
-      const link = (await this.rows.linkAt(pool, tenantId, category, range.first)) ?? GENESIS.toString('hex');
-      anchor = { seq: range.first, hash: link };
-      anchorKind = 'stored-link';
-      fromSeq = range.first + 1;
-    }
-    const toSeq = ranged && request.to !== undefined ? range.last : Number.MAX_SAFE_INTEGER;
-    const to = ranged && request.to !== undefined ? undefined : { seq: head.seq, hash: head.hash };
-    observer.begin?.(`${tenantId}/${category}`, Math.max(0, (ranged ? range.last : head.seq) - fromSeq + 1));
-    const report = (verdict: ReturnType<typeof verifyChain>, checked: number): ChainReport => ({
-      category,
-      ok: verdict.ok,
+    const fromSeq = anchor.seq + 1;
+    const toSeq = ranged && request.to !== undefined && range !== undefined ? range.last : Number.MAX_SAFE_INTEGER;
+    // The walk must reach the head, and every signed checkpoint past the anchor must be on it.
+    const bySeq = new Map(signed.filter((c) => c.seq > anchor.seq && c.seq <= toSeq).map((c) => [c.seq, c]));
+    const signedTop = Math.max(0, ...bySeq.keys());
+    const to: ChainPoint | undefined = ranged && request.to !== undefined ? undefined : { seq: head.seq, hash: head.hash };
+    const base = { category, first: fromSeq, anchor: { seq: anchor.seq, kind: anchorKind }, head: to ?? anchor };
+    const broken = (finding: NonNullable<ChainReport['finding']>, checked: number): ChainReport => ({
+      ...base,
+      ok: false,
       checked,
-      first: fromSeq,
-      last: verdict.ok ? verdict.head.seq : Math.max(fromSeq, verdict.seq),
-      anchor: { seq: anchor.seq, kind: anchorKind },
-      head: to ?? (verdict.ok ? verdict.head : anchor),
-      ...(!verdict.ok && { finding: { kind: verdict.finding, seq: verdict.seq, id: verdict.id, detail: verdict.detail } }),
+      last: Math.max(fromSeq, finding.seq),
+      finding,
     });
+    const badSignature = signed.find((c) => request.publicKeys !== undefined && !verifyCheckpoint(checkpointOf(c), request.publicKeys));
+    if (badSignature !== undefined)
+      return broken(
+        {
+          kind: 'checkpoint',
+          seq: badSignature.seq,
+          id: undefined,
+          detail: `the checkpoint at ${badSignature.seq} does not verify with key ${badSignature.keyId ?? '(none)'}: forged or changed`,
+        },
+        0,
+      );
+    observer.begin?.(`${tenantId}/${category}`, Math.max(0, (to?.seq ?? range?.last ?? 0) - fromSeq + 1));
     try {
       let from = anchor;
       let checked = 0;
@@ -143,17 +152,54 @@ export class VerifyUseCase {
         // alteration is told apart by its neighbour).
         const walk = last ? entries : entries.slice(0, -1);
         const verdict = verifyChain(walk.map(toEntry), from, last ? to : undefined);
-        if (!verdict.ok) return report(verdict, checked + verdict.checked);
+        if (!verdict.ok)
+          return broken({ kind: verdict.finding, seq: verdict.seq, id: verdict.id, detail: verdict.detail }, checked + verdict.checked);
+        const rewritten = walk.find((e) => bySeq.has(e.seq) && bySeq.get(e.seq)?.hash !== e.hash);
+        if (rewritten !== undefined)
+          return broken(
+            {
+              kind: 'altered',
+              seq: rewritten.seq,
+              id: rewritten.event.id,
+              detail: `event ${rewritten.seq}'s link is not the one its signed checkpoint holds: the chain was rewritten up to here`,
+            },
+            checked + walk.indexOf(rewritten),
+          );
         checked += walk.length;
         observer.advance?.(walk.length);
-        if (last) return report(verdict, checked);
         from = verdict.head;
-        lookahead = entries.slice(-1);
+        if (!last) {
+          lookahead = entries.slice(-1);
+          continue;
+        }
+        if (from.seq < signedTop)
+          return broken(
+            {
+              kind: 'truncated',
+              seq: from.seq + 1,
+              id: undefined,
+              detail: `the chain ends at ${from.seq}; a signed checkpoint holds ${signedTop}`,
+            },
+            checked,
+          );
+        return { ...base, ok: true, checked, last: from.seq, head: to ?? from };
       }
     } finally {
       observer.end?.();
     }
   }
+}
+
+function checkpointOf(c: StoredCheckpoint): SignedCheckpoint {
+  return {
+    tenantId: c.tenantId,
+    category: c.category,
+    seq: c.seq,
+    hash: c.hash,
+    at: c.at,
+    keyId: c.keyId ?? '',
+    signature: c.signature ?? '',
+  };
 }
 
 function toEntry(row: ChainRow): ChainEntry {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
+import { ChainCheckpointRepository, type StoredCheckpoint } from './chain-checkpoint.repository';
 import { fromRecord, type AuditEventRecord, type StoredAuditEvent } from './audit-event.mapper';
 import { AUDIT_EVENT_SELECT_SQL as SELECT, AuditEventRepository } from './audit-event.repository';
 import type { Bucket, EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
@@ -60,6 +61,16 @@ export class AuditEventQueryRepository {
 
   findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
     return this.readOnly((client) => this.events.findById(client, scope, id));
+  }
+
+  /** The tenant's chain checkpoints (docs/integrity.md), of one category and taken in [from, to) when given. */
+  checkpoints(
+    scope: TenantScope,
+    filter: { category?: string | undefined; from?: Date | undefined; to?: Date | undefined; limit: number },
+  ): Promise<StoredCheckpoint[]> {
+    const tenantId = scope.tenantId;
+    if (tenantId === null) throw new Error('checkpoints are read for one tenant');
+    return this.readOnly((client) => new ChainCheckpointRepository().list(client, tenantId, filter));
   }
 
   /** Counts per time bucket (UTC) and optional group key, oldest bucket first. */

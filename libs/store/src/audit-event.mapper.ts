@@ -102,18 +102,34 @@ export interface AuditEventRecord extends AuditEventEnvelopeRecord {
   kafka_partition: number;
   kafka_offset: string;
   ingested_at: Date;
+  chain_seq?: string | null;
+  chain_hash?: Buffer | null;
 }
 
-/** An event read back from the store, with where it came from and when it was stored. */
+/** An event's place in its hash chain (docs/integrity.md): sequence number and link (hex). */
+export interface ChainPosition {
+  seq: number;
+  hash: string;
+}
+
+/** An event read back from the store, with where it came from, when it was stored and its place in its chain. */
 export interface StoredAuditEvent {
   event: AuditEvent;
   origin: KafkaOrigin;
   ingestedAt: Date;
+  /** Null for a row stored before the chain existed. */
+  chain: ChainPosition | null;
 }
 
 /** The inverse of `toRow`. A client or http object whose fields are all null reads back as null. */
 export function fromRecord(r: AuditEventRecord): StoredAuditEvent {
   // The row holds what the Avro decoder produced; category and payload were checked together before storing.
   const event = envelopeFromRecord(r) as unknown as AuditEvent;
-  return { event, origin: { topic: r.kafka_topic, partition: r.kafka_partition, offset: r.kafka_offset }, ingestedAt: r.ingested_at };
+  const chain = r.chain_seq == null || r.chain_hash == null ? null : { seq: Number(r.chain_seq), hash: r.chain_hash.toString('hex') };
+  return {
+    event,
+    origin: { topic: r.kafka_topic, partition: r.kafka_partition, offset: r.kafka_offset },
+    ingestedAt: r.ingested_at,
+    chain,
+  };
 }

@@ -21,3 +21,4 @@ export * from './store.tokens';
 export * from './batch-materializer.service';
 export * from './chain-head.repository';
 export * from './chain-row.repository';
+export * from './chain-checkpoint.repository';

@@ -186,6 +186,7 @@ export class PartitionManager {
     const expired = `${DEFAULT_PARTITION} WHERE time < $1 OR ingested_at < $1`;
     const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${expired}) AS found`, [cutoff]);
     if (rows[0]?.found !== true) return 0;
+    await client.query(retentionAnchorsSql(DEFAULT_PARTITION, '(time < $1 OR ingested_at < $1) AND chain_seq IS NOT NULL'), [cutoff]);
     let swept = 0;
     for (;;) {
       const deleted = await this.inTransaction(client, async () => {
@@ -215,6 +216,7 @@ export class PartitionManager {
   /** Detaches then drops a whole partition. */
   private async drop(client: PoolClient, name: string): Promise<true> {
     await this.inTransaction(client, async () => {
+      await client.query(retentionAnchorsSql(name, 'chain_seq IS NOT NULL'));
       await client.query(`ALTER TABLE ${PARENT} DETACH PARTITION ${name}`);
       await client.query(`DROP TABLE ${name}`);
     });
@@ -244,4 +246,17 @@ export class PartitionManager {
       throw err;
     }
   }
+}
+
+/**
+ * The anchors dropped events leave (docs/integrity.md, "Retention"): per chain, the highest place among the rows about
+ * to go, with its link. A later walk starts there; rows of lower places that are still stored (events published late,
+ * into a day kept longer) are older than the anchor and go at a later drop.
+ */
+function retentionAnchorsSql(table: string, where: string): string {
+  return `INSERT INTO audit_chain_checkpoint (tenant_id, category, seq, hash, kind, at)
+          SELECT DISTINCT ON (tenant_id, category) tenant_id, category, chain_seq, chain_hash, 'retention', now()
+            FROM ${table} WHERE ${where}
+           ORDER BY tenant_id, category, chain_seq DESC
+          ON CONFLICT (tenant_id, category, seq, kind) DO NOTHING`;
 }

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
 import { AuditEventFieldsModel } from '../generated/audit-event.model';
 
 export { BucketEnum, EventOrderEnum, GroupByEnum, JsonScalar, OutcomeEnum } from './event-scalars.model';
@@ -7,6 +7,30 @@ export { BucketEnum, EventOrderEnum, GroupByEnum, JsonScalar, OutcomeEnum } from
 @ObjectType('AuditEvent', { description: 'One audit event with every field' })
 export class AuditEventModel extends AuditEventFieldsModel {
   @Field(() => String, { nullable: true, description: 'When the store wrote it (null on the live tail)' }) ingestedAt!: string | null;
+  @Field(() => ChainPositionModel, {
+    nullable: true,
+    description: 'Its place in the tenant’s hash chain of its category (null on the live tail and for rows stored before the chain)',
+  })
+  chain!: ChainPositionModel | null;
+}
+
+@ObjectType('ChainPosition', { description: 'An event’s place in its hash chain (docs/integrity.md)' })
+export class ChainPositionModel {
+  @Field(() => Float, { description: 'Sequence number in the chain, from 1 (exact up to 2^53)' }) seq!: number;
+  @Field({ description: 'The link: SHA-256 of the previous link and the event’s canonical bytes, hex' }) hash!: string;
+}
+
+@ObjectType('ChainCheckpoint', { description: 'A chain’s head signed with Ed25519, or the anchor a dropped day left' })
+export class ChainCheckpointModel {
+  @Field() tenantId!: string;
+  @Field() category!: string;
+  @Field(() => Float) seq!: number;
+  @Field() hash!: string;
+  @Field({ description: 'signed, or retention (unsigned: the highest place among events dropped with their day)' }) kind!: string;
+  @Field({ description: 'When the head was taken, ISO-8601 (part of what is signed)' }) at!: string;
+  @Field(() => String, { nullable: true }) keyId!: string | null;
+  @Field(() => String, { nullable: true, description: 'Ed25519 signature of the checkpoint’s RFC 8785 JSON, base64' }) signature!:
+    string | null;
 }
 
 @ObjectType('EventEdge')

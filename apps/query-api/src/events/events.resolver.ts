@@ -41,7 +41,7 @@ export class EventsResolver {
   ): Promise<EventConnectionModel> {
     const scope = scopeFor(principal, filter.allTenants);
     const page = await this.limits.run(principal, () => this.queries.page(scope, filter, first, after, order));
-    const edges = page.events.map(({ cursor, event }) => ({ cursor, node: toEventModel(event.event, event.ingestedAt) }));
+    const edges = page.events.map(({ cursor, event }) => ({ cursor, node: toEventModel(event.event, event.ingestedAt, event.chain) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
@@ -54,7 +54,7 @@ export class EventsResolver {
   ): Promise<AuditEventModel | null> {
     const scope = scopeFor(principal, allTenants);
     const stored = await this.limits.run(principal, () => this.queries.findById(scope, id));
-    return stored ? toEventModel(stored.event, stored.ingestedAt) : null;
+    return stored ? toEventModel(stored.event, stored.ingestedAt, stored.chain) : null;
   }
 
   @Query(() => EventCountsModel, { description: 'Event counts per UTC time bucket, optionally per group key' })

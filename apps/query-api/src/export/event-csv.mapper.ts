@@ -56,5 +56,12 @@ export function csvLine(stored: StoredAuditEvent): string {
 /** One event as an NDJSON line: the event as the API returns it, plus when the store wrote it. */
 export function ndjsonLine(stored: StoredAuditEvent): string {
   const e = stored.event;
-  return `${JSON.stringify({ ...e, time: microsToTimestamp(e.time), observedTime: microsToTimestamp(e.observedTime), ingestedAt: stored.ingestedAt.toISOString() })}\n`;
+  return `${JSON.stringify({
+    ...e,
+    time: microsToTimestamp(e.time),
+    observedTime: microsToTimestamp(e.observedTime),
+    ingestedAt: stored.ingestedAt.toISOString(),
+    // The event's place in its hash chain: `vigil verify --file` checks an export with it (docs/integrity.md).
+    ...(stored.chain !== null && { chain: stored.chain }),
+  })}\n`;
 }

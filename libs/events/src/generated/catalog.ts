@@ -214,6 +214,7 @@ export const ACTIONS = [
   'user.skills.updated',
   'user.terms.agreed',
   'user.unfollowed',
+  'audit.checkpoint.signed',
 ] as const;
 
 /** Every canonical action of the catalog. */
@@ -3691,6 +3692,24 @@ export const CATALOG: readonly CatalogEntry[] = [
       {
         vendor: 'thrive',
         name: 'User unfollowed',
+      },
+    ],
+  },
+  {
+    action: 'audit.checkpoint.signed',
+    category: 'application-change',
+    outcome: 'SUCCESS',
+    severity: 'INFO',
+    ecs: {
+      category: ['configuration'],
+      type: ['info'],
+    },
+    description:
+      "Vigil signed a checkpoint of one of the tenant's hash chains (docs/integrity.md): the chain's category, place and link, when the head was taken, the key id and the Ed25519 signature are the event's vigil.chain.* attributes, so the SIEM holds its own copy of every checkpoint.",
+    sources: [
+      {
+        vendor: 'vigil',
+        name: 'audit.checkpoint.signed',
       },
     ],
   },

@@ -26,9 +26,24 @@ export class AddHashChain1796300000000 implements MigrationInterface {
         updated_at      timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, category)
       )`);
+    // Checkpoints: a chain's head signed with Ed25519 (daily and on demand), or the anchor a dropped day leaves
+    // (kind retention: the highest place among the dropped events, which the walk then starts from).
+    await queryRunner.query(`
+      CREATE TABLE audit_chain_checkpoint (
+        tenant_id  text        NOT NULL,
+        category   text        NOT NULL,
+        seq        bigint      NOT NULL CHECK (seq > 0),
+        hash       bytea       NOT NULL CHECK (length(hash) = 32),
+        kind       text        NOT NULL CHECK (kind IN ('signed', 'retention')),
+        at         timestamptz NOT NULL,
+        key_id     text,
+        signature  text,
+        PRIMARY KEY (tenant_id, category, seq, kind)
+      )`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE audit_chain_checkpoint`);
     await queryRunner.query(`DROP TABLE audit_chain_head`);
     await queryRunner.query(`DROP INDEX audit_event_chain_idx`);
     await queryRunner.query(`ALTER TABLE audit_event DROP COLUMN chain_seq, DROP COLUMN chain_hash`);
