@@ -8,7 +8,8 @@ import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
 import { GENESIS, nextLink } from '@vigil/integrity';
 import { createRawKafka } from '@vigil/kafka';
-import { ChainRowRepository } from '@vigil/store';
+import { ChainRowRepository, PartitionManager } from '@vigil/store';
+import { Clock } from '@vigil/common';
 import { AppProcess, requireStack, startGroupAtEnd, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { allTopics } from '@vigil/events';
 import { startMaterializer } from '../materializer/materializer-test.util';
@@ -35,7 +36,7 @@ function inputs(tenantId: string, count: number): AuditEventInput[] {
 interface Report {
   ok: boolean;
   checked: number;
-  chains: { category: string; ok: boolean; finding?: { kind: string; seq: number; id?: string } }[];
+  chains: { category: string; ok: boolean; anchor: { kind: string; seq: number }; finding?: { kind: string; seq: number; id?: string } }[];
   unchained: { count: number; ids: string[] };
 }
 
@@ -358,6 +359,42 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     } finally {
       await api.stop();
     }
+  });
+
+  it('when a day is dropped with its partition, the walk starts at the anchor it left; a deletion after it is still found', async () => {
+    const old = uniqueName('tenant');
+    const threeDaysAgo = Date.now() - 3 * 86_400_000;
+    const events = await publisher.publishMany([
+      ...inputs(old, 120).map((input, i) => ({ ...input, time: new Date(threeDaysAgo + i) })),
+      ...inputs(old, 80).map((input) => ({ ...input, description: `new ${input.description ?? ''}` })),
+    ]);
+    await waitFor(
+      () => count(old),
+      (n) => n === events.length,
+      `${events.length} rows`,
+    );
+    // Retention of 2 days: the day of three days ago goes (its partition dropped, or its rows swept from the default one).
+    const partitions = new PartitionManager(store.pool, new Clock(), { retentionDays: 2, partitionsAheadDays: 7 });
+    await partitions.maintain();
+    assert.equal(await count(old), 80, 'the old day is gone');
+    const run = await verify(store, ['--tenant', old, '--json']);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const report = reportOf(run);
+    assert.equal(report.checked, 80);
+    // 120 old events: half authentication, a quarter each role-privilege and account-management.
+    assert.deepEqual(Object.fromEntries(report.chains.map((c) => [c.category, `${c.anchor.kind} ${c.anchor.seq}`])), {
+      authentication: 'retention 60',
+      'role-privilege': 'retention 30',
+      'account-management': 'retention 30',
+    });
+    const first = await store.pool.query<{ id: string }>(
+      `DELETE FROM ${store.schema}.audit_event WHERE tenant_id = $1 AND category = 'authentication' AND chain_seq = 62 RETURNING id::text`,
+      [old],
+    );
+    assert.equal(first.rowCount, 1);
+    const broken = await verify(store, ['--tenant', old, '--json']);
+    assert.equal(broken.code, 3);
+    assert.deepEqual(pick(reportOf(broken), 'authentication'), ['deleted', 62]);
   });
 
   it('after kill -9 in the middle of materializing and a restart, the chain holds every event once and verifies', async () => {
