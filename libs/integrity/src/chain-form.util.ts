@@ -65,9 +65,9 @@ export function chainForm(event: AuditEvent | Record<string, unknown>): Record<s
 }
 
 /**
- * RFC 8785 JSON of a normalised value, in one pass (the same text as `canonicalize(chainForm(event))`, several times
- * faster: the materializer runs it for every event). Keys sort by UTF-16 code units (JavaScript's default sort, as
- * RFC 8785 says); strings and numbers are written by JSON.stringify, whose forms RFC 8785 adopts.
+ * RFC 8785 JSON of a normalised value, written by hand: the exact writer, for objects with index-like keys (the same
+ * text as `canonicalize(chainForm(event))`). Keys sort by UTF-16 code units (JavaScript's default sort, as RFC 8785
+ * says); strings and numbers are written by JSON.stringify, whose forms RFC 8785 adopts.
  */
 function canonicalText(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
@@ -96,7 +96,83 @@ function canonicalText(value: unknown): string | undefined {
   }
 }
 
-/** The event's chain form as RFC 8785 text: what the hash chain hashes (UTF-8). */
+/** An array index as a property name: JavaScript objects list these first, in numeric order, whatever else. */
+const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
+/** Text with no NUL and no surrogate at all: nothing to sanitise (a valid pair takes the slower, exact path). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what sanitising replaces
+const PLAIN_TEXT = /^[^\u0000\uD800-\uDFFF]*$/;
+
+interface SortedKeys {
+  keys: string[];
+  /** An index-like key: JSON.stringify would not keep the sorted order, so the event takes the exact writer. */
+  hasIndexKey: boolean;
+  plain: boolean;
+}
+
+/** Sorted keys per key list: decoded events share a handful of shapes, so each is sorted once. */
+const sortedKeysCache = new Map<string, SortedKeys>();
+const SORTED_KEYS_CACHE_LIMIT = 10_000;
+
+function sortedKeysOf(value: object): SortedKeys {
+  const keys = Object.keys(value);
+  const signature = keys.join('\u0001');
+  let sorted = sortedKeysCache.get(signature);
+  if (sorted === undefined) {
+    const ordered = [...keys].sort();
+    sorted = {
+      keys: ordered,
+      hasIndexKey: ordered.some((k) => INDEX_KEY.test(k)),
+      plain: ordered.every((k) => PLAIN_TEXT.test(k)),
+    };
+    if (sortedKeysCache.size < SORTED_KEYS_CACHE_LIMIT) sortedKeysCache.set(signature, sorted);
+  }
+  return sorted;
+}
+
+class IndexKeyFound extends Error {}
+
+/** The normalised value with every object's keys inserted in RFC 8785 order, so JSON.stringify writes canonical text. */
+function sortedCopy(value: unknown): Json | undefined {
+  if (value === null || value === undefined) return undefined;
+  switch (typeof value) {
+    case 'string':
+      return PLAIN_TEXT.test(value) ? value : sanitizeText(value);
+    case 'number':
+      return Number.isFinite(value) ? value : undefined;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return Number(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        const items = value as unknown[];
+        const out: Json[] = new Array<Json>(items.length);
+        for (let i = 0; i < items.length; i++) out[i] = sortedCopy(items[i]) ?? (null as unknown as Json);
+        return out;
+      }
+      const { keys, hasIndexKey, plain } = sortedKeysOf(value);
+      if (hasIndexKey) throw new IndexKeyFound();
+      let out: { [key: string]: Json } | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        const copy = sortedCopy((value as Record<string, unknown>)[key]);
+        if (copy === undefined) continue;
+        out ??= {};
+        out[plain ? key : sanitizeText(key)] = copy;
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The event's chain form as RFC 8785 text: what the hash chain hashes (UTF-8). The fast path copies the normalised
+ * event with sorted keys and lets V8's JSON.stringify write it (several times faster than the writer above); an
+ * object with an index-like key (`"7"`), which JavaScript would list first, takes the exact writer. A unit test holds
+ * both to the canonicalize package's output.
+ */
 export function chainFormText(event: AuditEvent | Record<string, unknown>): string {
   const source = event as Record<string, unknown>;
   const client = source['client'];
@@ -104,5 +180,11 @@ export function chainFormText(event: AuditEvent | Record<string, unknown>): stri
   // Only an event whose id or client.ip is spelled otherwise needs the copy chainForm makes.
   const plain =
     (typeof source['id'] !== 'string' || source['id'] === source['id'].toLowerCase()) && (typeof ip !== 'string' || canonicalIp(ip) === ip);
-  return canonicalText(plain ? source : chainForm(source)) ?? '{}';
+  const form = plain ? source : chainForm(source);
+  try {
+    return JSON.stringify(sortedCopy(form) ?? {});
+  } catch (err) {
+    if (!(err instanceof IndexKeyFound)) throw err;
+    return canonicalText(form) ?? '{}';
+  }
 }

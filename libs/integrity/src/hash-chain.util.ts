@@ -17,7 +17,7 @@ export function canonicalBytes(event: AuditEvent | Record<string, unknown>): Buf
 
 /** The next link: SHA-256 of the previous link followed by the event's canonical bytes. */
 export function nextLink(previous: Buffer, event: AuditEvent | Record<string, unknown>): Buffer {
-  return createHash('sha256').update(previous).update(canonicalBytes(event)).digest();
+  return createHash('sha256').update(previous).update(chainFormText(event), 'utf8').digest();
 }
 
 /** One event at its place in a chain, as a verifier reads it from the store or an export. */

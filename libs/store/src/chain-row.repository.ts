@@ -59,8 +59,9 @@ export class ChainRowRepository {
   }
 
   /**
-   * Up to `limit` stored events of the chain from sequence number `fromSeq` to `toSeq`, in chain order, after the
-   * keyset `after` (the last row of the previous page).
+   * Up to about `limit` stored events of the chain from sequence number `fromSeq` to `toSeq`, in chain order, after
+   * the page that ended with `after`. Pages end on a whole sequence number: a forged row repeating a number comes with
+   * the original, whichever page it falls on. The keyset is the sequence number alone, so each page is one index range.
    */
   async page(
     pool: Pool,
@@ -68,17 +69,24 @@ export class ChainRowRepository {
     after: ChainRow | undefined,
     limit: number,
   ): Promise<ChainRow[]> {
-    const keyset =
-      after === undefined ? '' : `AND (chain_seq, (extract(epoch FROM time) * 1000000)::bigint, id) > ($5, $6::bigint, $7::uuid)`;
-    const params: unknown[] = [chain.tenantId, chain.category, chain.fromSeq, chain.toSeq];
-    if (after !== undefined) params.push(after.seq, after.timeMicros, after.event.id);
-    params.push(limit);
+    const from = after === undefined ? chain.fromSeq : Math.max(chain.fromSeq, after.seq + 1);
+    const select = AUDIT_EVENT_SELECT_SQL.replace('SELECT *,', `SELECT *, encode(chain_hash, 'hex') AS chain_hash_hex,`);
+    const where = `WHERE tenant_id = $1 AND category = $2 AND chain_seq IS NOT NULL`;
     const { rows } = await pool.query<ChainRecord>(
-      `${AUDIT_EVENT_SELECT_SQL.replace('SELECT *,', `SELECT *, encode(chain_hash, 'hex') AS chain_hash_hex,`)}
-        WHERE tenant_id = $1 AND category = $2 AND chain_seq BETWEEN $3 AND $4 ${keyset}
-        ORDER BY chain_seq, time, id LIMIT $${params.length}`,
-      params,
+      `${select} ${where} AND chain_seq >= $3 AND chain_seq <= $4 ORDER BY chain_seq, id LIMIT $5`,
+      [chain.tenantId, chain.category, from, chain.toSeq, limit],
     );
+    const last = rows.at(-1);
+    if (last !== undefined && rows.length === limit) {
+      // The rest of the last sequence number's rows (a second row claiming it), so the next page starts after it.
+      const rest = await pool.query<ChainRecord>(`${select} ${where} AND chain_seq = $3 AND id > $4 ORDER BY id`, [
+        chain.tenantId,
+        chain.category,
+        last.chain_seq,
+        last.id,
+      ]);
+      rows.push(...rest.rows);
+    }
     return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event, timeMicros: r.time_us }));
   }
 
