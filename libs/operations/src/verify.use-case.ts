@@ -142,10 +142,15 @@ export class VerifyUseCase {
       let checked = 0;
       let after: ChainRow | undefined;
       let lookahead: ChainRow[] = [];
+      const fetch = (from: ChainRow | undefined): Promise<ChainRow[]> =>
+        this.rows.page(pool, { tenantId, category, fromSeq, toSeq }, from, PAGE);
+      let next = fetch(after);
       for (;;) {
         throwIfAborted(signal, 'interrupted');
-        const page = await this.rows.page(pool, { tenantId, category, fromSeq, toSeq }, after, PAGE);
+        const page = await next;
         after = page.at(-1) ?? after;
+        // The next page is read while this one is walked: PostgreSQL and the hashing overlap.
+        next = page.length < PAGE ? Promise.resolve([]) : fetch(after);
         const entries = [...lookahead, ...page];
         const last = page.length < PAGE;
         // The last entry is verified again with the next page, where the entry after it is known (a swap or an

@@ -82,7 +82,8 @@ export class BatchMaterializer {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const keys = candidates.map(({ item }) => ({ tenantId: item.event.tenantId, category: item.event.category }));
+      // The row's tenant and category: sanitised as stored (a NUL in a producer's tenant id becomes U+FFFD there).
+      const keys = candidates.map(({ row }) => ({ tenantId: row.tenantId, category: row.category }));
       const heads = await this.heads.lock(client, keys, first.item.origin);
       let chained = chain(candidates, heads, new Set());
       await client.query('SAVEPOINT chained');
@@ -128,7 +129,7 @@ function chain(
   const seen = new Set<string>();
   const rows: AuditEventRow[] = [];
   for (const { item, row } of candidates) {
-    const key = chainKey(item.event.tenantId, item.event.category);
+    const key = chainKey(row.tenantId, row.category);
     const head = heads.get(key) ?? locked.get(key);
     if (head === undefined) throw new Error(`no chain head locked for ${key}`);
     const { topic, partition, offset } = item.origin;

@@ -1,4 +1,6 @@
-import type { Pool } from 'pg';
+import pg, { type CustomTypesConfig, type Pool } from 'pg';
+
+const pgTypes = pg.types;
 import type { AuditEvent } from '@vigil/events';
 import { AUDIT_EVENT_SELECT_SQL } from './audit-event.repository';
 import { fromRecord, type AuditEventRecord } from './audit-event.mapper';
@@ -17,6 +19,18 @@ export interface ChainHeadRow {
   seq: number;
   hash: string;
 }
+
+/**
+ * timestamptz columns left as text: the event's times are read as epoch microseconds (time_us), and parsing three
+ * Dates a row was a tenth of the verifier's time.
+ */
+const TIMESTAMPTZ_OID = 1184;
+const SKIP_TIMESTAMPS: CustomTypesConfig = {
+  getTypeParser: ((oid: number) =>
+    oid === TIMESTAMPTZ_OID
+      ? (value: string): string => value
+      : (pgTypes.getTypeParser(oid, 'text') as (value: string) => unknown)) as CustomTypesConfig['getTypeParser'],
+};
 
 type ChainRecord = AuditEventRecord & { chain_seq: string; chain_hash_hex: string; time_us: string };
 
@@ -61,7 +75,8 @@ export class ChainRowRepository {
   /**
    * Up to about `limit` stored events of the chain from sequence number `fromSeq` to `toSeq`, in chain order, after
    * the page that ended with `after`. Pages end on a whole sequence number: a forged row repeating a number comes with
-   * the original, whichever page it falls on. The keyset is the sequence number alone, so each page is one index range.
+   * the original, whichever page it falls on. Ordered by the sequence number alone, the index's order: a page reads
+   * its own rows, never sorts the rest of the chain.
    */
   async page(
     pool: Pool,
@@ -72,20 +87,21 @@ export class ChainRowRepository {
     const from = after === undefined ? chain.fromSeq : Math.max(chain.fromSeq, after.seq + 1);
     const select = AUDIT_EVENT_SELECT_SQL.replace('SELECT *,', `SELECT *, encode(chain_hash, 'hex') AS chain_hash_hex,`);
     const where = `WHERE tenant_id = $1 AND category = $2 AND chain_seq IS NOT NULL`;
-    const { rows } = await pool.query<ChainRecord>(
-      `${select} ${where} AND chain_seq >= $3 AND chain_seq <= $4 ORDER BY chain_seq, id LIMIT $5`,
-      [chain.tenantId, chain.category, from, chain.toSeq, limit],
-    );
+    const { rows } = await pool.query<ChainRecord>({
+      text: `${select} ${where} AND chain_seq >= $3 AND chain_seq <= $4 ORDER BY chain_seq LIMIT $5`,
+      values: [chain.tenantId, chain.category, from, chain.toSeq, limit],
+      types: SKIP_TIMESTAMPS,
+    });
     const last = rows.at(-1);
     if (last !== undefined && rows.length === limit) {
-      // The rest of the last sequence number's rows (a second row claiming it), so the next page starts after it.
-      const rest = await pool.query<ChainRecord>(`${select} ${where} AND chain_seq = $3 AND id > $4 ORDER BY id`, [
-        chain.tenantId,
-        chain.category,
-        last.chain_seq,
-        last.id,
-      ]);
-      rows.push(...rest.rows);
+      // Every row of the last sequence number (a second row may claim it), so the next page starts after it.
+      const rest = await pool.query<ChainRecord>({
+        text: `${select} ${where} AND chain_seq = $3`,
+        values: [chain.tenantId, chain.category, last.chain_seq],
+        types: SKIP_TIMESTAMPS,
+      });
+      const have = new Set(rows.filter((r) => r.chain_seq === last.chain_seq).map((r) => r.id));
+      rows.push(...rest.rows.filter((r) => !have.has(r.id)));
     }
     return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event, timeMicros: r.time_us }));
   }

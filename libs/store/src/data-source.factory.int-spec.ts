@@ -43,6 +43,7 @@ describe(runMigrations.name, () => {
       tables.map((t) => t.tablename),
       [
         'api_key',
+        'audit_chain_checkpoint',
         'audit_chain_head',
         'audit_event',
         'audit_event_daily',
