@@ -2,13 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import { verifyCheckpoint, type SignedCheckpoint } from './checkpoint.codec';
 import { GENESIS, verifyChain, type ChainEntry, type ChainPoint, type ChainVerdict } from './hash-chain.util';
 
-/** A checkpoint as the GraphQL `checkpoints` query answers it. */
+/** A checkpoint as the store holds it and the GraphQL `checkpoints` query answers it. */
 export interface CheckpointRecord {
   tenantId: string;
   category: string;
   seq: number;
   hash: string;
   kind: 'signed' | 'retention';
+  /** When the head was taken, ISO 8601 (what the signature covers). */
   at: string;
   keyId: string | null;
   signature: string | null;

@@ -1,19 +1,10 @@
 import type { Pool } from 'pg';
+import type { CheckpointRecord as IntegrityCheckpoint } from '@vigil/integrity';
 import type { StoreExecutor } from './audit-event.repository';
 import { EntityManager } from 'typeorm';
 
 /** A checkpoint as stored: a signed head, or the anchor a dropped day left (docs/integrity.md). */
-export interface StoredCheckpoint {
-  tenantId: string;
-  category: string;
-  seq: number;
-  hash: string;
-  kind: 'signed' | 'retention';
-  /** When the head was taken, ISO 8601 (what the signature covers). */
-  at: string;
-  keyId: string | null;
-  signature: string | null;
-}
+export type StoredCheckpoint = IntegrityCheckpoint;
 
 /** A chain whose head moved since its last signed checkpoint. */
 export interface DueHead {
