@@ -373,10 +373,22 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
       (n) => n === events.length,
       `${events.length} rows`,
     );
+    // A checkpoint taken while only the old day was stored: below the anchor the drop leaves, so it goes with the day.
+    await store.pool.query(
+      `INSERT INTO ${store.schema}.audit_chain_checkpoint (tenant_id, category, seq, hash, kind, at, key_id, signature)
+       SELECT tenant_id, category, chain_seq, chain_hash, 'signed', now(), 'k2', 'c2ln' FROM ${store.schema}.audit_event
+        WHERE tenant_id = $1 AND category = 'authentication' AND chain_seq = 5`,
+      [old],
+    );
     // Retention of 2 days: the day of three days ago goes (its partition dropped, or its rows swept from the default one).
     const partitions = new PartitionManager(store.pool, new Clock(), { retentionDays: 2, partitionsAheadDays: 7 });
     await partitions.maintain();
     assert.equal(await count(old), 80, 'the old day is gone');
+    const left = await store.pool.query<{ kind: string; seq: string }>(
+      `SELECT kind, seq FROM ${store.schema}.audit_chain_checkpoint WHERE tenant_id = $1 AND category = 'authentication'`,
+      [old],
+    );
+    assert.deepEqual(left.rows, [{ kind: 'retention', seq: '60' }], 'only the anchor is kept of the dropped day');
     const run = await verify(store, ['--tenant', old, '--json']);
     assert.equal(run.code, 0, run.stderr + run.stdout);
     const report = reportOf(run);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireStack } from '@vigil/testing';
+import { requireStack, waitFor } from '@vigil/testing';
 import { eventsOf, minutesAgo, QueryApiHarness, QueryTestStore } from './query-api-test.util';
 
 describe('query-api export', () => {
@@ -82,6 +82,18 @@ describe('query-api export', () => {
     const reader = res.body?.getReader();
     await reader?.read();
     controller.abort();
+    // The server learns of the abandoned download when its socket closes, a moment after the abort: until then its
+    // export slot is taken (429). It must come free on its own, without the client doing anything more.
+    await waitFor(
+      async () => {
+        const probe = await get(`format=ndjson&from=${from}&outcome=FAILURE`);
+        await probe.text();
+        return probe.status;
+      },
+      (status) => status === 200,
+      'the abandoned export to release its slot',
+      10_000,
+    );
     // The pool has DATABASE_POOL_SIZE connections; many abandoned exports must not exhaust it.
     for (let i = 0; i < 12; i++) {
       const again = await get(`format=ndjson&from=${from}&outcome=FAILURE`);

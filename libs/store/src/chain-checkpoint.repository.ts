@@ -84,7 +84,7 @@ export class ChainCheckpointRepository {
     return rows.map((r) => ({ tenantId: r.tenant_id, category: r.category, seq: Number(r.seq), hash: r.hash }));
   }
 
-  /** A tenant's checkpoints (of one category, taken in [from, to)), oldest place first. */
+  /** A tenant's checkpoints (of one category, taken in [from, to)), oldest place first; all of them without a limit. */
   async list(
     db: StoreExecutor,
     tenantId: string,
@@ -95,7 +95,7 @@ export class ChainCheckpointRepository {
       `${SELECT} WHERE tenant_id = $1 AND ($2::text IS NULL OR category = $2)
          AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
        ORDER BY category, seq, kind LIMIT $5`,
-      [tenantId, filter.category ?? null, filter.from ?? null, filter.to ?? null, filter.limit ?? 10_000],
+      [tenantId, filter.category ?? null, filter.from ?? null, filter.to ?? null, filter.limit ?? null],
     );
     return records.map(fromRecord);
   }

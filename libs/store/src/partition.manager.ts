@@ -187,6 +187,7 @@ export class PartitionManager {
     const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${expired}) AS found`, [cutoff]);
     if (rows[0]?.found !== true) return 0;
     await client.query(retentionAnchorsSql(DEFAULT_PARTITION, '(time < $1 OR ingested_at < $1) AND chain_seq IS NOT NULL'), [cutoff]);
+    await client.query(PRUNE_CHECKPOINTS_SQL);
     let swept = 0;
     for (;;) {
       const deleted = await this.inTransaction(client, async () => {
@@ -217,6 +218,7 @@ export class PartitionManager {
   private async drop(client: PoolClient, name: string): Promise<true> {
     await this.inTransaction(client, async () => {
       await client.query(retentionAnchorsSql(name, 'chain_seq IS NOT NULL'));
+      await client.query(PRUNE_CHECKPOINTS_SQL);
       await client.query(`ALTER TABLE ${PARENT} DETACH PARTITION ${name}`);
       await client.query(`DROP TABLE ${name}`);
     });
@@ -260,3 +262,12 @@ function retentionAnchorsSql(table: string, where: string): string {
            ORDER BY tenant_id, category, chain_seq DESC
           ON CONFLICT (tenant_id, category, seq, kind) DO NOTHING`;
 }
+
+/**
+ * Checkpoints below a chain's latest retention anchor are of events no longer stored: the walk starts at the anchor,
+ * so they are deleted with the day (the SIEMs keep their copies). The table stays about a day's checkpoints a chain.
+ */
+const PRUNE_CHECKPOINTS_SQL = `
+  DELETE FROM audit_chain_checkpoint c
+   USING (SELECT tenant_id, category, max(seq) AS seq FROM audit_chain_checkpoint WHERE kind = 'retention' GROUP BY 1, 2) a
+   WHERE c.tenant_id = a.tenant_id AND c.category = a.category AND c.seq < a.seq`;
