@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import path from 'node:path';
 import type { AuditEvent } from '@vigil/events';
 import { GENESIS, nextLink } from '@vigil/integrity';
-import { repoRoot, testEnv, type SchemaStore } from '@vigil/testing';
+import { testEnv, type SchemaStore } from '@vigil/testing';
+import { runCli, type CliRun } from '../replay/replay-test.util';
 
 /** Each category's links, computed here from the events as published, in publish order (Kafka order per tenant). */
 export function expectedChains(events: readonly AuditEvent[]): Map<string, string[]> {
@@ -33,11 +32,7 @@ export async function storedChains(store: SchemaStore, tenantId: string): Promis
   return chains;
 }
 
-export interface VerifyRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type VerifyRun = CliRun;
 
 /** `vigil verify` as an operator runs it, against the test's store. */
 export function verify(store: SchemaStore, args: readonly string[], env: Record<string, string> = {}): Promise<VerifyRun> {
@@ -45,22 +40,14 @@ export function verify(store: SchemaStore, args: readonly string[], env: Record<
 }
 
 /** Any `vigil` command against the test's store and the test stack, with exactly this environment. */
-export function vigil(store: SchemaStore, args: readonly string[], env: Record<string, string> = {}): Promise<VerifyRun> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'apps', 'cli', 'src', 'main.js'), ...args], {
-    env: {
-      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
-      DATABASE_URL: store.databaseUrl(),
-      LOG_LEVEL: 'error',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export function vigil(store: SchemaStore, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, {
+    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
+    DATABASE_URL: store.databaseUrl(),
+    LOG_LEVEL: 'error',
+    ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** A fresh Ed25519 signing key as VIGIL_CHAIN_SIGNING_KEYS takes it (id:base64 PKCS#8 DER). */

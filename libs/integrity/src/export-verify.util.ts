@@ -15,6 +15,34 @@ export interface CheckpointRecord {
   signature: string | null;
 }
 
+/** True when a signed checkpoint record verifies with the key of its `keyId` among `publicKeys`. */
+export function checkpointRecordVerifies(checkpoint: CheckpointRecord, publicKeys: ReadonlyMap<string, KeyObject>): boolean {
+  const signed: SignedCheckpoint = { ...checkpoint, keyId: checkpoint.keyId ?? '', signature: checkpoint.signature ?? '' };
+  return verifyCheckpoint(signed, publicKeys);
+}
+
+/**
+ * The first entry whose link is not the one the signed checkpoint at its place holds (`signed` by place): the chain
+ * was rewritten up to there, every later link recomputed. Undefined when each checkpoint the entries reach matches.
+ */
+export function offCheckpoint(
+  entries: readonly ChainEntry[],
+  signed: ReadonlyMap<number, { hash: string }>,
+): { finding: 'altered'; seq: number; id: string | undefined; detail: string } | undefined {
+  const entry = entries.find((e) => {
+    const checkpoint = signed.get(e.seq);
+    return checkpoint !== undefined && checkpoint.hash.toLowerCase() !== e.hash.toLowerCase();
+  });
+  if (entry === undefined) return undefined;
+  const id = entry.event['id'];
+  return {
+    finding: 'altered',
+    seq: entry.seq,
+    id: typeof id === 'string' ? id : undefined,
+    detail: `event ${entry.seq}'s link is not the one its signed checkpoint holds: the chain was rewritten up to here`,
+  };
+}
+
 export interface ExportChainReport {
   tenantId: string;
   category: string;
@@ -110,12 +138,7 @@ export function verifyExport(
     const last = entries.at(-1) as ChainEntry;
     const own = checkpoints.filter((c) => c.tenantId === tenantId && c.category === category);
     const base = { tenantId, category, first: first.seq, last: last.seq };
-    const forged = own.find(
-      (c) =>
-        c.kind === 'signed' &&
-        publicKeys !== undefined &&
-        !verifyCheckpoint({ ...c, keyId: c.keyId ?? '', signature: c.signature ?? '' } satisfies SignedCheckpoint, publicKeys),
-    );
+    const forged = own.find((c) => c.kind === 'signed' && publicKeys !== undefined && !checkpointRecordVerifies(c, publicKeys));
     if (forged !== undefined) {
       reports.push({
         ...base,
@@ -141,27 +164,10 @@ export function verifyExport(
     else [anchor, kind, walk] = [{ seq: first.seq, hash: first.hash }, 'first-line', entries.slice(1)];
     const inRange = own.filter((c) => c.kind === 'signed' && c.seq > anchor.seq && c.seq <= last.seq);
     let verdict: ExportChainReport['verdict'] = verifyChain(walk, anchor);
-    let matched = 0;
-    if (verdict.ok) {
-      const bySeq = new Map(walk.map((e) => [e.seq, e]));
-      for (const checkpoint of inRange) {
-        const entry = bySeq.get(checkpoint.seq);
-        if (entry !== undefined && entry.hash.toLowerCase() === checkpoint.hash.toLowerCase()) {
-          matched++;
-          continue;
-        }
-        const id = entry?.event['id'];
-        verdict = {
-          ok: false,
-          checked: walk.length,
-          finding: 'altered',
-          seq: checkpoint.seq,
-          id: typeof id === 'string' ? id : undefined,
-          detail: `the export's link at ${checkpoint.seq} is not the one its signed checkpoint holds: the chain was rewritten up to there`,
-        };
-        break;
-      }
-    }
+    const rewritten = verdict.ok ? offCheckpoint(walk, new Map(inRange.map((c) => [c.seq, c]))) : undefined;
+    if (rewritten !== undefined) verdict = { ok: false, checked: walk.length, ...rewritten };
+    const places = new Set(walk.map((e) => e.seq));
+    const matched = rewritten === undefined ? inRange.filter((c) => places.has(c.seq)).length : 0;
     reports.push({ ...base, anchor: kind, checkpointsMatched: matched, verdict });
   }
   return { chains: reports, unchained };

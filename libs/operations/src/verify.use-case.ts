@@ -1,15 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import type { KeyObject } from 'node:crypto';
-import {
-  GENESIS,
-  verifyChain,
-  verifyCheckpoint,
-  type ChainEntry,
-  type ChainFinding,
-  type ChainPoint,
-  type SignedCheckpoint,
-} from '@vigil/integrity';
+import { checkpointRecordVerifies, GENESIS, offCheckpoint, verifyChain, type ChainFinding, type ChainPoint } from '@vigil/integrity';
 import { ChainCheckpointRepository, ChainRowRepository, storePoolConfig, type ChainRow, type StoredCheckpoint } from '@vigil/store';
 import { throwIfAborted } from './interruption.util';
 import { OPERATIONS_OPTIONS, type OperationObserver, type OperationsOptions } from './operations.types';
@@ -97,7 +89,8 @@ export class VerifyUseCase {
     const ranged = request.from !== undefined || request.to !== undefined;
     const signed = checkpoints.filter((c) => c.kind === 'signed');
     const retention = checkpoints.filter((c) => c.kind === 'retention').sort((a, b) => b.seq - a.seq)[0];
-    const range = await this.rows.seqRange(pool, tenantId, category, { from: request.from, to: request.to });
+    // A range is walked between the chain places its events hold; the whole chain needs no such lookup.
+    const range = ranged ? await this.rows.seqRange(pool, tenantId, category, { from: request.from, to: request.to }) : undefined;
     if (range === undefined && ranged) return undefined;
     // The walk's start: the stored link before a range; for the whole chain the last retention anchor (the events
     // before it were dropped with their day), else the genesis link.
@@ -125,7 +118,8 @@ export class VerifyUseCase {
       last: Math.max(fromSeq, finding.seq),
       finding,
     });
-    const badSignature = signed.find((c) => request.publicKeys !== undefined && !verifyCheckpoint(checkpointOf(c), request.publicKeys));
+    const { publicKeys } = request;
+    const badSignature = publicKeys === undefined ? undefined : signed.find((c) => !checkpointRecordVerifies(c, publicKeys));
     if (badSignature !== undefined)
       return broken(
         {
@@ -156,20 +150,14 @@ export class VerifyUseCase {
         // The last entry is verified again with the next page, where the entry after it is known (a swap or an
         // alteration is told apart by its neighbour).
         const walk = last ? entries : entries.slice(0, -1);
-        const verdict = verifyChain(walk.map(toEntry), from, last ? to : undefined);
+        const verdict = verifyChain(walk, from, last ? to : undefined);
         if (!verdict.ok)
           return broken({ kind: verdict.finding, seq: verdict.seq, id: verdict.id, detail: verdict.detail }, checked + verdict.checked);
-        const rewritten = walk.find((e) => bySeq.has(e.seq) && bySeq.get(e.seq)?.hash !== e.hash);
-        if (rewritten !== undefined)
-          return broken(
-            {
-              kind: 'altered',
-              seq: rewritten.seq,
-              id: rewritten.event.id,
-              detail: `event ${rewritten.seq}'s link is not the one its signed checkpoint holds: the chain was rewritten up to here`,
-            },
-            checked + walk.indexOf(rewritten),
-          );
+        const rewritten = offCheckpoint(walk, bySeq);
+        if (rewritten !== undefined) {
+          const { finding: kind, ...rest } = rewritten;
+          return broken({ kind, ...rest }, checked + walk.findIndex((e) => e.seq === rewritten.seq));
+        }
         checked += walk.length;
         observer.advance?.(walk.length);
         from = verdict.head;
@@ -193,20 +181,4 @@ export class VerifyUseCase {
       observer.end?.();
     }
   }
-}
-
-function checkpointOf(c: StoredCheckpoint): SignedCheckpoint {
-  return {
-    tenantId: c.tenantId,
-    category: c.category,
-    seq: c.seq,
-    hash: c.hash,
-    at: c.at,
-    keyId: c.keyId ?? '',
-    signature: c.signature ?? '',
-  };
-}
-
-function toEntry(row: ChainRow): ChainEntry {
-  return { seq: row.seq, hash: row.hash, event: row.event };
 }

@@ -82,7 +82,8 @@ export const AUDIT_EVENT_SELECT_SQL = `
          (extract(epoch FROM observed_time) * 1000000)::bigint::text AS observed_time_us
   FROM audit_event`;
 
-async function queryRows<T>(db: StoreExecutor, sql: string, params: unknown[]): Promise<T[]> {
+/** The rows of a query on any store executor (a pg pool or client, or a TypeORM entity manager). */
+export async function queryRows<T>(db: StoreExecutor, sql: string, params: unknown[]): Promise<T[]> {
   if (db instanceof EntityManager) return db.query<T[]>(sql, params);
   return (await db.query(sql, params)).rows as T[];
 }

@@ -1,7 +1,6 @@
 import type { Pool } from 'pg';
 import type { CheckpointRecord as IntegrityCheckpoint } from '@vigil/integrity';
-import type { StoreExecutor } from './audit-event.repository';
-import { EntityManager } from 'typeorm';
+import { queryRows, type StoreExecutor } from './audit-event.repository';
 
 /** A checkpoint as stored: a signed head, or the anchor a dropped day left (docs/integrity.md). */
 export type StoredCheckpoint = IntegrityCheckpoint;
@@ -40,17 +39,12 @@ function fromRecord(r: CheckpointRecord): StoredCheckpoint {
   };
 }
 
-async function rowsOf<T>(db: StoreExecutor, sql: string, params: unknown[]): Promise<T[]> {
-  if (db instanceof EntityManager) return db.query<T[]>(sql, params);
-  return (await db.query(sql, params)).rows as T[];
-}
-
 /** `audit_chain_checkpoint`: written by the materializer's checkpoint job and by retention, read by verify and the API. */
 export class ChainCheckpointRepository {
   async insert(db: StoreExecutor, checkpoints: readonly StoredCheckpoint[]): Promise<void> {
     if (checkpoints.length === 0) return;
     const column = <K extends keyof StoredCheckpoint>(key: K): StoredCheckpoint[K][] => checkpoints.map((c) => c[key]);
-    await rowsOf(
+    await queryRows(
       db,
       `INSERT INTO audit_chain_checkpoint (tenant_id, category, seq, hash, kind, at, key_id, signature)
        SELECT t, c, s, decode(h, 'hex'), k, a, i, g
@@ -90,7 +84,7 @@ export class ChainCheckpointRepository {
     tenantId: string,
     filter: { category?: string | undefined; from?: Date | undefined; to?: Date | undefined; limit?: number } = {},
   ): Promise<StoredCheckpoint[]> {
-    const records = await rowsOf<CheckpointRecord>(
+    const records = await queryRows<CheckpointRecord>(
       db,
       `${SELECT} WHERE tenant_id = $1 AND ($2::text IS NULL OR category = $2)
          AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)

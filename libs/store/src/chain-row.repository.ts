@@ -10,8 +10,6 @@ export interface ChainRow {
   seq: number;
   hash: string;
   event: AuditEvent;
-  /** Keyset of the read (a forged row may repeat a sequence number). */
-  timeMicros: string;
 }
 
 export interface ChainHeadRow {
@@ -103,7 +101,7 @@ export class ChainRowRepository {
       const have = new Set(rows.filter((r) => r.chain_seq === last.chain_seq).map((r) => r.id));
       rows.push(...rest.rows.filter((r) => !have.has(r.id)));
     }
-    return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event, timeMicros: r.time_us }));
+    return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event }));
   }
 
   /** Events of the tenant with no place in a chain, stored at or after `since`: rows added by someone other than Vigil. */
