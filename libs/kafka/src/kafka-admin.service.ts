@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
 import type { KafkaClientOptions } from './kafka.client';
@@ -6,6 +7,9 @@ import type { OffsetMap, PartitionWatermarks, TopicSpec } from './kafka-client.t
 import { KafkaAdminErrorCode, KafkaAdminException } from './kafka-admin.exception';
 import { topicLag, type StartFrom } from './kafka-offsets.util';
 import { KAFKA, KAFKA_CLIENT_OPTIONS } from './kafka.tokens';
+
+/** How long createPartitions waits for the cluster's metadata to list the new partitions. */
+const PARTITIONS_VISIBLE_TIMEOUT_MS = 10_000;
 
 /**
  * The one Kafka admin of an operations process: topics, watermarks, offsets for a time, group offsets, lag. It
@@ -56,8 +60,23 @@ export class KafkaAdminService implements OnApplicationShutdown {
     return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
   }
 
+  /**
+   * Raises the topic to `count` partitions and returns once the cluster's metadata lists them all: Kafka answers the
+   * request before every broker knows the new partitions, and a read of the topic right after (watermarks, a
+   * consumer's assignment) would otherwise miss them.
+   */
   async createPartitions(topic: string, count: number): Promise<void> {
     await (await this.admin()).createPartitions({ topicPartitions: [{ topic, count }] });
+    const deadline = Date.now() + PARTITIONS_VISIBLE_TIMEOUT_MS;
+    const listed = async (): Promise<number> => (await this.partitionCounts([topic])).get(topic) ?? 0;
+    for (let seen = await listed(); seen < count; seen = await listed()) {
+      if (Date.now() > deadline)
+        throw new KafkaAdminException(
+          KafkaAdminErrorCode.BROKER_UNREACHABLE,
+          `${topic} was raised to ${count} partitions, but the cluster's metadata still lists ${seen} after ${PARTITIONS_VISIBLE_TIMEOUT_MS / 1000} s`,
+        );
+      await delay(100);
+    }
   }
 
   /** The current configuration of each topic, entry by entry. */
