@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { databaseEnv, defineConfig, kafkaEnv, loadConfig, logEnv, namedVariables, registryEnv } from '@vigil/config';
+import {
+  databaseEnv,
+  defineConfig,
+  kafkaConnectionOf,
+  kafkaEnv,
+  loadConfig,
+  logEnv,
+  namedVariables,
+  registryConnectionOf,
+  registryEnv,
+} from '@vigil/config';
 import type { OperationsOptions } from '@vigil/operations';
 
 export const cliConfigSchema = defineConfig({
@@ -26,8 +36,8 @@ export function cliConfig(): CliConfig {
 /** The operations library's settings from the CLI's configuration. */
 export function operationsOptions(config: CliConfig): OperationsOptions {
   return {
-    kafka: { brokers: config.KAFKA_BROKERS, clientId: 'vigil-cli' },
-    registry: { url: config.SCHEMA_REGISTRY_URL, username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD },
+    kafka: kafkaConnectionOf(config, 'vigil-cli'),
+    registry: registryConnectionOf(config),
     databaseUrl: config.DATABASE_URL,
     retentionDays: config.VIGIL_RETENTION_DAYS,
     connectorsFile: config.VIGIL_CONFIG,

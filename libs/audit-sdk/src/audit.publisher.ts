@@ -1,5 +1,13 @@
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
+import {
+  kafkaConnectionOf,
+  registryConnectionOf,
+  type KafkaSecurity,
+  type KafkaSecurityConfig,
+  type RegistrySecurityConfig,
+  type TlsSettings,
+} from '@vigil/config';
 import { EventCodec, EventValidationException, topicFor, validateEvent, type AuditEvent } from '@vigil/events';
 import {
   createKafka,
@@ -19,11 +27,13 @@ import { completeEvent, type ServiceIdentity } from './event.normalizer';
  * Where the publisher sends: brokers (it opens its own connection), or a client the app already holds
  * (`KAFKA` from KafkaModule, or `createKafka`), so the SDK's types never name the Kafka client library.
  */
-export type AuditKafkaOptions = { brokers: readonly string[]; clientId?: string } | { client: KafkaClient };
+export type AuditKafkaOptions = { brokers: readonly string[]; clientId?: string; security?: KafkaSecurity } | { client: KafkaClient };
 
 export interface AuditPublisherOptions {
   kafka: AuditKafkaOptions;
-  schemaRegistry: { url: string; username?: string; password?: string } | { client: RegistryHttpClient };
+  schemaRegistry:
+    | { url: string; username?: string | undefined; password?: string | undefined; tls?: TlsSettings | undefined }
+    | { client: RegistryHttpClient };
   /** The emitting service; host defaults to the machine's hostname. */
   service: { name: string; version?: string | null; host?: string | null };
   batch?: {
@@ -47,9 +57,8 @@ export interface AuditPublisherOptions {
 }
 
 /** The variables of an app's validated environment that say where Kafka and the registry are (kafkaEnv, registryEnv). */
-export interface StackAddresses {
+export interface StackAddresses extends KafkaSecurityConfig, RegistrySecurityConfig {
   KAFKA_BROKERS: readonly string[];
-  SCHEMA_REGISTRY_URL: string;
   SCHEMA_REGISTRY_USERNAME?: string | undefined;
   SCHEMA_REGISTRY_PASSWORD?: string | undefined;
 }
@@ -57,8 +66,8 @@ export interface StackAddresses {
 /** The publisher's Kafka and registry options from an app's environment, so every app connects the same way. */
 export function connectionOf(env: StackAddresses, clientId: string): Pick<AuditPublisherOptions, 'kafka' | 'schemaRegistry'> {
   return {
-    kafka: { brokers: env.KAFKA_BROKERS, clientId },
-    schemaRegistry: { url: env.SCHEMA_REGISTRY_URL, username: env.SCHEMA_REGISTRY_USERNAME, password: env.SCHEMA_REGISTRY_PASSWORD },
+    kafka: kafkaConnectionOf(env, clientId),
+    schemaRegistry: registryConnectionOf(env),
   };
 }
 
@@ -105,6 +114,7 @@ export class AuditPublisher {
             {
               brokers: options.kafka.brokers,
               clientId: options.kafka.clientId ?? options.service.name,
+              security: options.kafka.security,
               overrides: { retry: options.retry ?? {} },
             },
             this.logger,

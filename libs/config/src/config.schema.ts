@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseTlsProblems, kafkaSecurityEnv, registrySecurityEnv } from './connection-security';
 
 /** A comma-separated list of host:port pairs. */
 const hostPortList = z
@@ -32,16 +33,25 @@ export const envBoolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).trans
 export const kafkaEnv = {
   KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).max(200).default('vigil'),
+  /** TLS and SASL (`kafkaSecurityOf` checks them as a whole; docs/operations.md#security). */
+  ...kafkaSecurityEnv,
 };
 
 export const registryEnv = {
   SCHEMA_REGISTRY_URL: url(['http:', 'https:']).default('http://127.0.0.1:8081/apis/ccompat/v7'),
   SCHEMA_REGISTRY_USERNAME: z.string().optional(),
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
+  ...registrySecurityEnv,
 };
 
 export const databaseEnv = {
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/vigil'),
+  /** TLS as libpq spells it: `?sslmode=verify-full&sslrootcert=/path/ca.pem` (checked at boot). */
+  DATABASE_URL: url(['postgres:', 'postgresql:'])
+    .superRefine((value, ctx) => {
+      if (!URL.canParse(value)) return;
+      for (const message of databaseTlsProblems(value)) ctx.addIssue({ code: 'custom', message });
+    })
+    .default('postgres://postgres@127.0.0.1:5432/vigil'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
 };
 

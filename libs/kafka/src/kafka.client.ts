@@ -1,10 +1,13 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { KafkaSecurity, SaslSettings } from '@vigil/config';
 
 export interface KafkaClientOptions {
   brokers: readonly string[];
   clientId: string;
-  /** Extra kafkajs settings (SASL, SSL, timeouts); brokers and clientId above win. */
+  /** TLS and SASL from the environment (`kafkaConnectionOf`); none means PLAINTEXT. */
+  security?: KafkaSecurity | undefined;
+  /** Extra kafkajs settings (timeouts, retries); brokers, clientId and security above win. */
   overrides?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
 
@@ -22,6 +25,28 @@ const levels: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+function saslOptions({ mechanism, username, password }: SaslSettings): SASLOptions {
+  // kafkajs types each mechanism apart; the three Vigil offers all take a user and a password.
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
+}
+
+/** kafkajs' `ssl` and `sasl` settings for the security the environment describes. */
+export function securitySettings(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (security === undefined) return {};
+  const { ssl, sasl } = security;
+  return {
+    ...(ssl !== undefined ? { ssl: { ...ssl } } : {}),
+    ...(sasl !== undefined ? { sasl: saslOptions(sasl) } : {}),
+  };
+}
+
 /**
  * The one place Vigil creates a kafkajs client. kafkajs is unmaintained since 2.2.4, so nothing
  * outside libs/kafka imports it directly: replacing the client means changing this library only.
@@ -34,6 +59,7 @@ export function createKafka(options: KafkaClientOptions, logger: Logger): KafkaC
     ...options.overrides,
     brokers: [...options.brokers],
     clientId: options.clientId,
+    ...securitySettings(options.security),
     // kafkajs logs INFO lines for every group join; WARN keeps the signal without the chatter.
     logLevel: logLevel.WARN,
     logCreator:

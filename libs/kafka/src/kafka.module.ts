@@ -1,18 +1,17 @@
 import { Global, Module } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { APP_CONFIG } from '@vigil/config';
+import { APP_CONFIG, kafkaConnectionOf, registryConnectionOf, type KafkaSecurityConfig, type RegistrySecurityConfig } from '@vigil/config';
 import { EventCodec } from '@vigil/events';
 import { createKafka, type KafkaClientOptions } from './kafka.client';
 import { KafkaHealthIndicator } from './kafka.health';
-import { AUDIT_EVENT_CODEC, KAFKA, KAFKA_CLIENT_OPTIONS, SCHEMA_REGISTRY, SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
+import { AUDIT_EVENT_CODEC, KAFKA, KAFKA_CLIENT_OPTIONS, SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
 import { RegistryHttpClient } from './registry-http.client';
-import { createSchemaRegistry, type SchemaRegistryOptions } from './schema-registry.client';
+import type { SchemaRegistryOptions } from './schema-registry.client';
 import { SchemaRegistryHealthIndicator } from './schema-registry.health';
 
-interface KafkaAppConfig {
+interface KafkaAppConfig extends KafkaSecurityConfig, RegistrySecurityConfig {
   KAFKA_BROKERS: string[];
   KAFKA_CLIENT_ID: string;
-  SCHEMA_REGISTRY_URL: string;
   SCHEMA_REGISTRY_USERNAME?: string | undefined;
   SCHEMA_REGISTRY_PASSWORD?: string | undefined;
 }
@@ -24,7 +23,7 @@ interface KafkaAppConfig {
     {
       provide: KAFKA_CLIENT_OPTIONS,
       inject: [APP_CONFIG],
-      useFactory: (config: KafkaAppConfig): KafkaClientOptions => ({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+      useFactory: (config: KafkaAppConfig): KafkaClientOptions => kafkaConnectionOf(config, config.KAFKA_CLIENT_ID),
     },
     {
       provide: KAFKA,
@@ -34,13 +33,8 @@ interface KafkaAppConfig {
     {
       provide: SCHEMA_REGISTRY_OPTIONS,
       inject: [APP_CONFIG],
-      useFactory: (config: KafkaAppConfig): SchemaRegistryOptions => ({
-        url: config.SCHEMA_REGISTRY_URL,
-        username: config.SCHEMA_REGISTRY_USERNAME,
-        password: config.SCHEMA_REGISTRY_PASSWORD,
-      }),
+      useFactory: (config: KafkaAppConfig): SchemaRegistryOptions => registryConnectionOf(config),
     },
-    { provide: SCHEMA_REGISTRY, inject: [SCHEMA_REGISTRY_OPTIONS], useFactory: createSchemaRegistry },
     {
       provide: AUDIT_EVENT_CODEC,
       inject: [SCHEMA_REGISTRY_OPTIONS],
@@ -50,14 +44,6 @@ interface KafkaAppConfig {
     KafkaHealthIndicator,
     SchemaRegistryHealthIndicator,
   ],
-  exports: [
-    KAFKA,
-    KAFKA_CLIENT_OPTIONS,
-    SCHEMA_REGISTRY,
-    SCHEMA_REGISTRY_OPTIONS,
-    AUDIT_EVENT_CODEC,
-    KafkaHealthIndicator,
-    SchemaRegistryHealthIndicator,
-  ],
+  exports: [KAFKA, KAFKA_CLIENT_OPTIONS, SCHEMA_REGISTRY_OPTIONS, AUDIT_EVENT_CODEC, KafkaHealthIndicator, SchemaRegistryHealthIndicator],
 })
 export class KafkaModule {}

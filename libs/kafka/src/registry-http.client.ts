@@ -1,4 +1,7 @@
+import type { TlsSettings } from '@vigil/config';
 import { SchemaFormatException, type CompatibilityLevel, type SchemaRegistryPort } from '@vigil/events';
+
+import { fetchFailure, registryFetch, type RegistryFetch, type RegistryResponse } from './registry-fetch.util';
 
 export type { CompatibilityLevel } from '@vigil/events';
 
@@ -17,6 +20,8 @@ export interface RegistryHttpOptions {
   url: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** A private CA or a client certificate for an https registry (`registryConnectionOf`). */
+  tls?: TlsSettings | undefined;
   timeoutMs?: number;
 }
 
@@ -31,8 +36,10 @@ export class RegistryHttpClient implements SchemaRegistryPort {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly fetch: RegistryFetch;
 
   constructor(options: RegistryHttpOptions) {
+    this.fetch = registryFetch(options.tls);
     this.base = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.headers = { Accept: contentType, 'Content-Type': contentType };
@@ -118,16 +125,16 @@ export class RegistryHttpClient implements SchemaRegistryPort {
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+    let res: RegistryResponse;
     try {
-      res = await fetch(`${this.base}${path}`, {
+      res = await this.fetch(`${this.base}${path}`, {
         method,
         headers: this.headers,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new RegistryHttpError(`schema registry at ${this.base} is not reachable: ${(err as Error).message}`, undefined, undefined);
+      throw new RegistryHttpError(`schema registry at ${this.base} is not reachable: ${fetchFailure(err)}`, undefined, undefined);
     }
     const text = await res.text();
     if (!res.ok) {

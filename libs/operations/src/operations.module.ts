@@ -47,6 +47,7 @@ export class OperationsModule {
           useValue: {
             brokers: options.kafka.brokers,
             clientId: options.kafka.clientId,
+            security: options.kafka.security,
             overrides: { retry: { retries: 2 }, connectionTimeout: 3000 },
           } satisfies KafkaClientOptions,
         },

@@ -1,4 +1,4 @@
-import type { SchemaRegistryOptions } from '@vigil/kafka';
+import type { KafkaClientOptions, SchemaRegistryOptions } from '@vigil/kafka';
 
 /**
  * How a use-case reports what it is doing, without knowing who listens: the CLI draws a progress bar on stderr, an
@@ -17,7 +17,7 @@ export interface OperationObserver {
 
 /** What the operations library needs to know, from the app that hosts it. */
 export interface OperationsOptions {
-  kafka: { brokers: readonly string[]; clientId: string };
+  kafka: Pick<KafkaClientOptions, 'brokers' | 'clientId' | 'security'>;
   registry: SchemaRegistryOptions;
   databaseUrl: string;
   /** Days the store keeps events (rebuild keeps the same window). */
