@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseTlsProblems, kafkaSecurityEnv, registrySecurityEnv } from './connection-security';
+import { databaseTlsProblems, kafkaSecurityEnv, registrySecurityEnv } from './connection-security.util';
 
 /** A comma-separated list of host:port pairs. */
 const hostPortList = z

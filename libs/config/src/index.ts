@@ -3,4 +3,4 @@ export * from './config.loader';
 export * from './config.module';
 export * from './config.schema';
 export * from './environment.util';
-export * from './connection-security';
+export * from './connection-security.util';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ConfigException } from './config.exception';
 import { defineConfig, loadConfig } from './config.loader';
 import { databaseEnv, kafkaEnv, registryEnv } from './config.schema';
-import { kafkaConnectionOf, kafkaSecurityOf, registryConnectionOf } from './connection-security';
+import { kafkaConnectionOf, kafkaSecurityOf, registryConnectionOf } from './connection-security.util';
 
 const schema = defineConfig({ ...kafkaEnv, ...registryEnv, ...databaseEnv });
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-tls-'));
