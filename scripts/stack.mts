@@ -22,6 +22,25 @@ import {
   type StackName,
   type StackSpec,
 } from './lib/env.mts';
+import {
+  applyAcls,
+  bootstrapOf,
+  clientSecurity,
+  credentials,
+  ensureCertificates,
+  forgetSecrets,
+  kafkaNodes,
+  modeOf,
+  nodeProperties,
+  principals,
+  savedMode,
+  saveMode,
+  scramFormatArgs,
+  secureDir,
+  writePrincipalEnvFiles,
+  type KafkaMode,
+  type KafkaNode,
+} from './lib/kafka-cluster.mts';
 import { ScriptError, commandLine, isAlive, log, root, run, sleep, tail, waitUntil } from './lib/proc.mts';
 
 const KAFKA_VERSION = '3.9.1';
@@ -222,21 +241,29 @@ async function postgresState(stack: StackSpec): Promise<string> {
 
 // ---------------------------------------------------------------- Kafka
 
-/** True when a real Kafka metadata request succeeds. */
-async function kafkaReady(stack: StackSpec): Promise<boolean> {
+/** The Kafka a stack runs now: the mode its data was made in (or its default), and those nodes. */
+function currentKafka(stack: StackSpec): { mode: KafkaMode; nodes: KafkaNode[] } {
+  const mode = savedMode(stack) ?? stack.defaultKafkaMode;
+  return { mode, nodes: kafkaNodes(stack, mode) };
+}
+
+/** True when a real Kafka metadata request succeeds (as the admin principal on a secure stack) and, when given, that many brokers answer. */
+async function kafkaReady(stack: StackSpec, expect?: { mode: KafkaMode; brokers: number }): Promise<boolean> {
+  const mode = expect?.mode ?? currentKafka(stack).mode;
   const kafka = new kafkajs.Kafka({
     clientId: 'vigil-stack',
-    brokers: stack.kafkaBrokers.split(','),
+    brokers: mode.brokers > 1 || mode.secure ? bootstrapOf(kafkaNodes(stack, mode)).split(',') : stack.kafkaBrokers.split(','),
     connectionTimeout: 1500,
     requestTimeout: 3000,
     retry: { retries: 0 },
     logLevel: kafkajs.logLevel.NOTHING,
+    ...(mode.secure && existsSync(path.join(secureDir(stack), 'credentials.json')) ? clientSecurity(stack, 'admin') : {}),
   });
   const admin = kafka.admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    return cluster.brokers.length >= (expect?.brokers ?? 1) && cluster.controller !== null;
   } catch {
     return false;
   } finally {
@@ -253,84 +280,149 @@ function kafkaClasspath(): string {
 
 /** The variable that names a stack's Kafka, registry (for error messages). */
 function variable(stack: StackSpec, base: 'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL'): string {
-  return stack.name === 'test' ? `TEST_${base}` : base;
+  return stack.name === 'dev' ? base : `${stack.name.toUpperCase()}_${base}`;
 }
 
-/** `fresh`: a Kafka this script started is stopped and its data removed first (topics and groups start empty). */
-async function startKafka(stack: StackSpec, fresh: boolean): Promise<void> {
-  const broker = firstBroker(stack);
-  const { kafkaData, logs, kafkaLog, kafkaStdout } = dirs(stack);
-  const running = ownedPid(stack, 'kafka', 'kafka.Kafka');
-  if (fresh && running !== undefined) await stopPid(stack, 'kafka', running);
-  else if (running !== undefined) {
-    log(`${stack.name}: kafka already running`);
+const describeMode = (mode: KafkaMode): string =>
+  `${mode.brokers} broker${mode.brokers === 1 ? '' : 's'}, ${mode.secure ? 'SASL_SSL' : 'PLAINTEXT'}`;
+
+/** Every Kafka node process `up` started for the stack (any mode). */
+function kafkaPids(stack: StackSpec): { name: string; pid: number }[] {
+  return ['kafka', 'kafka-2', 'kafka-3']
+    .map((name) => ({ name, pid: ownedPid(stack, name, 'kafka.Kafka') }))
+    .filter((p): p is { name: string; pid: number } => p.pid !== undefined);
+}
+
+/**
+ * Starts the stack's Kafka nodes that are not running. `fresh`: the nodes are stopped and their data removed first
+ * (topics, groups and, on a secure stack, users and certificates start over). `args`: `--brokers 1|3`, `--secure`,
+ * `--plaintext`; a mode other than the one the data was made in needs `--fresh`.
+ */
+async function startKafka(stack: StackSpec, fresh: boolean, args: readonly string[]): Promise<void> {
+  const { mode } = modeOf(stack, args);
+  const saved = savedMode(stack);
+  const kafkaDir = path.join(stack.stateDir, 'kafka');
+  const hasData = existsSync(kafkaDir) && readdirSync(kafkaDir).some((f) => f === 'data' || f.startsWith('node-'));
+  const changed =
+    saved !== undefined ? saved.brokers !== mode.brokers || saved.secure !== mode.secure : hasData && (mode.brokers !== 1 || mode.secure);
+  if (changed && !fresh)
+    throw new ScriptError(
+      `the ${stack.name} stack's Kafka was made with ${describeMode(saved ?? { brokers: 1, secure: false })}; add --fresh to start it over with ${describeMode(mode)} (its topics and events are removed): npm run stack:up -- ${stack.name} ${mode.brokers > 1 ? '--brokers 3 ' : ''}${mode.secure ? '--secure ' : ''}--fresh`,
+    );
+  if (fresh || changed) {
+    for (const { name, pid } of kafkaPids(stack)) await stopPid(stack, name, pid);
+    if (hasData || saved !== undefined) log(`${stack.name}: kafka starts on empty data (${path.relative(root, kafkaDir)})`);
+    rmSync(kafkaDir, { recursive: true, force: true });
+    forgetSecrets(stack);
+  }
+  const nodes = kafkaNodes(stack, mode);
+  const first = firstBroker(stack);
+  const todo = nodes.filter((n) => ownedPid(stack, n.pidName, 'kafka.Kafka') === undefined);
+  if (todo.length === 0) {
+    log(`${stack.name}: kafka already running (${describeMode(mode)})`);
     return;
   }
-  if (await portOpen(broker.host, broker.port)) {
-    if (await kafkaReady(stack)) {
+  if (mode.brokers === 1 && !mode.secure && (await portOpen(first.host, first.port))) {
+    if (await kafkaReady(stack, { mode, brokers: 1 })) {
       log(
         `${stack.name}: a Kafka broker already answers at ${stack.kafkaBrokers}; using it${fresh ? ' (not started here, so its data is kept)' : ''}`,
       );
       return;
     }
     throw new ScriptError(
-      `port ${broker.port} is taken by something that is not a Kafka broker; free it or set ${variable(stack, 'KAFKA_BROKERS')}`,
+      `port ${first.port} is taken by something that is not a Kafka broker; free it or set ${variable(stack, 'KAFKA_BROKERS')}`,
     );
   }
-  if (!broker.local)
+  for (const node of todo) {
+    if (await portOpen('127.0.0.1', node.brokerPort))
+      throw new ScriptError(`port ${node.brokerPort} (Kafka node ${node.id}) is taken by another process; free it or stop what uses it`);
+  }
+  if (!first.local)
     throw new ScriptError(`no Kafka broker answers at ${stack.kafkaBrokers} (${variable(stack, 'KAFKA_BROKERS')}), and it is not local`);
   await ensureKafkaJars();
-  if (fresh) {
-    log(`${stack.name}: kafka starts on empty data (${path.relative(root, kafkaData)})`);
-    rmSync(kafkaData, { recursive: true, force: true });
-  }
-  const configFile = path.join(stack.stateDir, 'kafka', 'server.properties');
+  const secure = mode.secure
+    ? { ...ensureCertificates(stack), adminPassword: credentials(stack).admin, creds: credentials(stack) }
+    : undefined;
   const template = readFileSync(path.join(root, 'stack', 'kafka', 'server.properties'), 'utf8');
-  mkdirSync(kafkaData, { recursive: true });
-  writeFileSync(
-    configFile,
-    template
-      .replaceAll('${DATA_DIR}', kafkaData)
-      .replaceAll('${BROKER_PORT}', String(broker.port))
-      .replaceAll('${CONTROLLER_PORT}', String(broker.port + 1)),
-  );
-  const cp = kafkaClasspath();
-  const jvm = [
-    '-cp',
-    cp,
-    `-Dkafka.logs.dir=${logs}`,
-    `-Dlog4j.configuration=file:${path.join(root, 'stack', 'kafka', 'log4j.properties')}`,
-  ];
-  if (!existsSync(path.join(kafkaData, 'meta.properties'))) {
+  const { logs } = dirs(stack);
+  const clusterIdFile = path.join(kafkaDir, 'cluster-id');
+  mkdirSync(kafkaDir, { recursive: true });
+  if (!existsSync(clusterIdFile)) {
     // Kafka's cluster ids are 16 random bytes in base64url; one starting with '-' would be read as an option.
     let clusterId = randomBytes(16).toString('base64url');
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-    log(`${stack.name}: kafka: formatting storage (cluster id ${clusterId})`);
-    await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    writeFileSync(clusterIdFile, clusterId);
   }
-  const heap = process.env['KAFKA_HEAP_OPTS'] ?? '-Xms256m -Xmx1g';
-  const pid = spawnDetached(
-    stack,
-    'kafka',
-    'java',
-    [...heap.split(' '), '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', configFile],
-    kafkaStdout,
-    process.env,
+  const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
+  const cp = kafkaClasspath();
+  const heap = process.env['KAFKA_HEAP_OPTS'] ?? (mode.brokers > 1 ? '-Xms256m -Xmx768m' : '-Xms256m -Xmx1g');
+  const started: { node: KafkaNode; pid: number; stdout: string; log: string }[] = [];
+  for (const node of todo) {
+    const nodeLogs = mode.brokers === 1 ? logs : path.join(logs, `kafka-${node.id}`);
+    mkdirSync(node.dataDir, { recursive: true });
+    mkdirSync(nodeLogs, { recursive: true });
+    writeFileSync(node.configFile, nodeProperties(template, node, nodes, mode, secure), { mode: 0o600 });
+    const jvm = [
+      '-cp',
+      cp,
+      `-Dkafka.logs.dir=${nodeLogs}`,
+      `-Dlog4j.configuration=file:${path.join(root, 'stack', 'kafka', 'log4j.properties')}`,
+    ];
+    if (!existsSync(path.join(node.dataDir, 'meta.properties'))) {
+      log(`${stack.name}: kafka node ${node.id}: formatting storage (cluster id ${clusterId}${secure ? ', SCRAM users' : ''})`);
+      await run(
+        'java',
+        [
+          ...jvm,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          node.configFile,
+          '--ignore-formatted',
+          ...(secure ? scramFormatArgs(secure.creds) : []),
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    }
+    const stdout = path.join(nodeLogs, 'kafka.out');
+    const pid = spawnDetached(
+      stack,
+      node.pidName,
+      'java',
+      [...heap.split(' '), '-XX:+UseG1GC', '-Djava.awt.headless=true', ...jvm, 'kafka.Kafka', node.configFile],
+      stdout,
+      process.env,
+    );
+    started.push({ node, pid, stdout, log: path.join(nodeLogs, 'kafka.log') });
+    log(`${stack.name}: kafka node ${node.id}: starting (pid ${pid}) on 127.0.0.1:${node.brokerPort}`);
+  }
+  saveMode(stack, mode);
+  log(`${stack.name}: kafka: waiting for ${nodes.length} broker${nodes.length === 1 ? '' : 's'} to answer (${describeMode(mode)})`);
+  const ok = await waitUntil(
+    async () => started.every((s) => isAlive(s.pid)) && (await kafkaReady(stack, { mode, brokers: nodes.length })),
+    120_000,
+    1000,
   );
-  log(`${stack.name}: kafka: starting (pid ${pid}), waiting for a metadata response on ${stack.kafkaBrokers}`);
-  const ok = await waitUntil(async () => isAlive(pid) && (await kafkaReady(stack)), 90_000, 1000);
   if (!ok) {
-    const alive = isAlive(pid);
-    if (alive) await stopPid(stack, 'kafka', pid);
-    rmSync(pidFile(stack, 'kafka'), { force: true });
+    const failed = started.find((s) => !isAlive(s.pid)) ?? started[0];
+    for (const s of started) if (isAlive(s.pid)) await stopPid(stack, s.node.pidName, s.pid);
     throw new ScriptError(
-      `Kafka did not become ready within 90 s (${alive ? 'still starting' : 'the process exited'}).\n` +
-        `--- last lines of ${path.relative(root, kafkaLog)} ---\n${tail(kafkaLog)}\n--- ${path.relative(root, kafkaStdout)} ---\n${tail(kafkaStdout, 15)}`,
+      `Kafka did not become ready within 120 s.\n` +
+        (failed !== undefined
+          ? `--- last lines of ${path.relative(root, failed.log)} ---\n${tail(failed.log)}\n--- ${path.relative(root, failed.stdout)} ---\n${tail(failed.stdout, 15)}`
+          : ''),
     );
   }
-  log(`${stack.name}: kafka: ready`);
+  if (mode.secure) {
+    const count = await applyAcls(stack, mode);
+    writePrincipalEnvFiles(stack, mode);
+    log(
+      `${stack.name}: kafka: ${count} ACLs for ${Object.values(principals).length} SCRAM principals; their settings: ${path.relative(root, secureDir(stack))}/<principal>.env`,
+    );
+  }
+  log(`${stack.name}: kafka: ready (${describeMode(mode)})`);
 }
 
 // ---------------------------------------------------------------- Schema registry
@@ -480,12 +572,12 @@ async function startOpenSearch(stack: StackSpec, fresh: boolean): Promise<void> 
 
 // ---------------------------------------------------------------- commands
 
-async function up(stack: StackSpec, fresh: boolean, extras: ReadonlySet<Extra>): Promise<void> {
+async function up(stack: StackSpec, fresh: boolean, extras: ReadonlySet<Extra>, args: readonly string[]): Promise<void> {
   assertStacksApart();
   mkdirSync(stack.stateDir, { recursive: true });
   await ensureDatabases(stack);
   log(`${stack.name}: postgres: ready`);
-  await startKafka(stack, fresh);
+  await startKafka(stack, fresh, args);
   await startRegistry(stack);
   if (extras.has('opensearch')) await startOpenSearch(stack, fresh);
   await status([stack]);
@@ -494,11 +586,11 @@ async function up(stack: StackSpec, fresh: boolean, extras: ReadonlySet<Extra>):
 async function down(stack: StackSpec): Promise<void> {
   const registry = ownedPid(stack, 'registry', 'apicurio-registry-app');
   if (registry !== undefined) await stopPid(stack, 'registry', registry);
-  const kafka = ownedPid(stack, 'kafka', 'kafka.Kafka');
-  if (kafka !== undefined) await stopPid(stack, 'kafka', kafka);
+  const kafka = kafkaPids(stack);
+  for (const { name, pid } of kafka) await stopPid(stack, name, pid);
   const opensearch = ownedPid(stack, 'opensearch', OPENSEARCH_MARKER);
   if (opensearch !== undefined) await stopPid(stack, 'opensearch', opensearch);
-  if (registry === undefined && kafka === undefined && opensearch === undefined)
+  if (registry === undefined && kafka.length === 0 && opensearch === undefined)
     log(`${stack.name}: nothing that stack:up started is running`);
   else log(`${stack.name}: stack stopped`);
 }
@@ -525,15 +617,22 @@ async function status(shown: readonly StackSpec[]): Promise<boolean> {
         : 'stopped';
   const ready: boolean[] = [];
   for (const stack of shown) {
-    const kafka = await state(stack, 'kafka', 'kafka.Kafka', kafkaReady);
+    const { mode, nodes } = currentKafka(stack);
+    const kafka = await state(stack, 'kafka', 'kafka.Kafka', (s) => kafkaReady(s, { mode, brokers: nodes.length }));
     const registry = await state(stack, 'registry', 'apicurio-registry-app', registryReady);
     const pgState = await postgresState(stack);
     const opensearch = await state(stack, 'opensearch', OPENSEARCH_MARKER, opensearchReady);
-    const role = stack.name === 'dev' ? 'development stack (npm start)' : 'test stack (npm test, npm run bench)';
+    const role =
+      stack.name === 'dev'
+        ? 'development stack (npm start)'
+        : stack.name === 'test'
+          ? 'test stack (npm test, npm run bench)'
+          : 'cluster stack (npm run test:cluster, npm run chaos)';
     process.stdout.write(
       [
         `${role}`,
-        `  kafka      ${stack.kafkaBrokers.padEnd(45)} ${describe(kafka)}`,
+        `  kafka      ${(mode.brokers > 1 || mode.secure ? bootstrapOf(nodes) : stack.kafkaBrokers).padEnd(45)} ${describe(kafka)} (${describeMode(mode)}${kafkaPids(stack).length > 1 ? `, ${kafkaPids(stack).length} node processes` : ''})`,
+        ...(mode.secure ? [`  principals ${path.relative(root, secureDir(stack))}/<principal>.env (SASL_SSL settings per app)`] : []),
         `  registry   ${stack.schemaRegistryUrl.padEnd(45)} ${describe(registry)}`,
         `  postgres   ${new URL(stack.databaseUrl).host.padEnd(45)} ${pgState}`,
         `  opensearch ${stack.opensearchUrl.padEnd(45)} ${opensearch.state === 'stopped' ? 'stopped (optional: up --with opensearch)' : describe(opensearch)}`,
@@ -565,8 +664,10 @@ function extrasOf(args: readonly string[]): Set<Extra> {
 
 /** The stacks a command names (`dev` or `test`), or `fallback` when it names none. */
 function chosen(args: readonly string[], fallback: readonly StackName[]): StackSpec[] {
-  const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--with');
-  for (const name of names) if (name !== 'dev' && name !== 'test') throw new ScriptError(`unknown stack ${name}: expected dev or test`);
+  const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--with' && args[i - 1] !== '--brokers');
+  for (const name of names)
+    if (name !== 'dev' && name !== 'test' && name !== 'cluster')
+      throw new ScriptError(`unknown stack ${name}: expected dev, test or cluster`);
   return (names.length > 0 ? (names as StackName[]) : fallback).map((name) => stacks[name]);
 }
 
@@ -574,10 +675,10 @@ async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
     case 'up':
-      for (const stack of chosen(args, ['dev'])) await up(stack, args.includes('--fresh'), extrasOf(args));
+      for (const stack of chosen(args, ['dev'])) await up(stack, args.includes('--fresh'), extrasOf(args), args);
       return;
     case 'down':
-      for (const stack of chosen(args, ['dev', 'test'])) await down(stack);
+      for (const stack of chosen(args, ['dev', 'test', 'cluster'])) await down(stack);
       return;
     case 'status':
       // Non-zero when no stack shown is fully up (the named one, or both when none is named).
@@ -585,7 +686,7 @@ async function main(): Promise<void> {
       return;
     default:
       process.stderr.write(
-        'usage: node scripts/stack.mts up [dev|test] [--fresh] [--with opensearch] | down [dev|test] | status [dev|test]\n',
+        'usage: node scripts/stack.mts up [dev|test|cluster] [--fresh] [--brokers 1|3] [--secure|--plaintext] [--with opensearch] | down [dev|test|cluster] | status [dev|test|cluster]\n',
       );
       process.exitCode = 2;
   }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { ScriptError, root } from './proc.mts';
 
-export type StackName = 'dev' | 'test';
+export type StackName = 'dev' | 'test' | 'cluster';
 
 export interface StackSpec {
   name: StackName;
@@ -20,6 +20,10 @@ export interface StackSpec {
   stateDir: string;
   /** The OpenSearch node `up --with opensearch` starts (the Elasticsearch/OpenSearch sink's tests and bench use it). */
   opensearchUrl: string;
+  /** The first broker's port; a three-node Kafka adds nodes on the ports after it (scripts/lib/kafka-cluster.mts). */
+  kafkaBasePort: number;
+  /** How `up` runs Kafka when neither flags nor earlier data say otherwise. */
+  defaultKafkaMode: { brokers: number; secure: boolean };
 }
 
 const env = process.env;
@@ -35,16 +39,20 @@ function spec(
   databaseUrl: string,
   opensearchUrl: string,
   extra: string[] = [],
+  defaultKafkaMode = { brokers: 1, secure: false },
 ): StackSpec {
   const registryDatabase = `${databaseName(databaseUrl)}_registry`;
+  const first = kafkaBrokers.split(',')[0]?.trim() ?? '';
   return {
+    kafkaBasePort: Number(first.slice(first.lastIndexOf(':') + 1)) || 9092,
+    defaultKafkaMode,
     name,
     kafkaBrokers,
     schemaRegistryUrl,
     databaseUrl,
     databases: [databaseName(databaseUrl), ...extra.map(databaseName), registryDatabase],
     registryDatabase,
-    stateDir: path.join(root, name === 'dev' ? '.stack' : '.stack-test'),
+    stateDir: path.join(root, name === 'dev' ? '.stack' : `.stack-${name}`),
     opensearchUrl,
   };
 }
@@ -71,7 +79,21 @@ export const testStack = spec(
   [benchDatabaseUrl],
 );
 
-export const stacks: Record<StackName, StackSpec> = { dev: devStack, test: testStack };
+/**
+ * `npm run test:cluster` and `npm run chaos`: three brokers with SASL_SSL, SCRAM users and ACLs, on ports and
+ * databases of their own, so neither disturbs a running `npm start` or `npm test`.
+ */
+export const clusterStack = spec(
+  'cluster',
+  env['CLUSTER_KAFKA_BROKERS'] ?? '127.0.0.1:29092,127.0.0.1:29094,127.0.0.1:29096',
+  env['CLUSTER_SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:28081/apis/ccompat/v7',
+  env['CLUSTER_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/vigil_cluster',
+  env['CLUSTER_OPENSEARCH_URL'] ?? 'http://127.0.0.1:29200',
+  [],
+  { brokers: 3, secure: true },
+);
+
+export const stacks: Record<StackName, StackSpec> = { dev: devStack, test: testStack, cluster: clusterStack };
 
 /** Refuses a configuration where the test stack would share a broker, a registry or a database with the development one. */
 export function assertStacksApart(): void {

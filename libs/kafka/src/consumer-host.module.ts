@@ -2,6 +2,7 @@ import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nest
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { PinoLogger } from 'nestjs-pino';
 import { ClockModule } from '@vigil/common';
+import { kafkaFailureHint } from '@vigil/observability';
 import { AuditBatchTransport } from './audit-batch.strategy';
 
 /**
@@ -24,7 +25,18 @@ export class ConsumerHostModule implements OnModuleInit, BeforeApplicationShutdo
 
   onModuleInit(): void {
     this.http.listen$.subscribe(() => {
-      this.transport.start().catch((err: unknown) => this.logger.logger.error({ err }, 'consumer host failed to start'));
+      this.transport.start().catch(async (err: unknown) => {
+        const hint = kafkaFailureHint(err);
+        if (hint === undefined) {
+          this.logger.logger.error({ err }, 'consumer host failed to start');
+          return;
+        }
+        // Credentials, ACLs and certificates do not fix themselves: a host that stayed up would do nothing while
+        // /health/live said it was fine. Exit, naming what to change, so the supervisor and the operator see it.
+        this.logger.logger.fatal({ err }, `consumer host failed to start: ${hint}; exiting`);
+        await this.transport.close().catch(() => undefined);
+        process.exit(1);
+      });
     });
   }
 

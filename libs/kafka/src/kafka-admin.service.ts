@@ -43,7 +43,9 @@ export class KafkaAdminService implements OnApplicationShutdown {
     await (
       await this.admin()
     ).createTopics({
-      waitForLeaders: true,
+      // kafkajs' own wait gives up when the broker it asks has not heard of the topic yet (UNKNOWN_TOPIC_OR_PARTITION
+      // on a cluster), so Vigil waits itself, below.
+      waitForLeaders: false,
       topics: specs.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,
@@ -51,6 +53,37 @@ export class KafkaAdminService implements OnApplicationShutdown {
         configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
       })),
     });
+    await this.untilLed(specs.map((s) => ({ topic: s.topic, partitions: s.partitions })));
+  }
+
+  /**
+   * Returns once the metadata lists every partition of the topics with a leader. On a cluster a broker learns of a
+   * new topic a moment after the controller answered, and says it does not host it until then.
+   */
+  private async untilLed(expected: readonly { topic: string; partitions: number }[]): Promise<void> {
+    const deadline = Date.now() + PARTITIONS_VISIBLE_TIMEOUT_MS;
+    let missing: string[] = expected.map((e) => e.topic);
+    for (;;) {
+      try {
+        const { topics: meta } = await (await this.admin()).fetchTopicMetadata({ topics: expected.map((e) => e.topic) });
+        missing = expected
+          .filter((e) => {
+            const parts = meta.find((m) => m.name === e.topic)?.partitions ?? [];
+            return parts.length < e.partitions || parts.some((p) => p.leader < 0);
+          })
+          .map((e) => e.topic);
+        if (missing.length === 0) return;
+      } catch (err) {
+        const type = (err as { type?: string }).type;
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+      }
+      if (Date.now() > deadline)
+        throw new KafkaAdminException(
+          KafkaAdminErrorCode.BROKER_UNREACHABLE,
+          `created ${missing.join(', ')}, but the cluster's metadata still lists no leader for every partition after ${PARTITIONS_VISIBLE_TIMEOUT_MS / 1000} s`,
+        );
+      await delay(100);
+    }
   }
 
   /** Partition count per topic (0 for a topic the broker does not know). */
@@ -67,16 +100,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
    */
   async createPartitions(topic: string, count: number): Promise<void> {
     await (await this.admin()).createPartitions({ topicPartitions: [{ topic, count }] });
-    const deadline = Date.now() + PARTITIONS_VISIBLE_TIMEOUT_MS;
-    const listed = async (): Promise<number> => (await this.partitionCounts([topic])).get(topic) ?? 0;
-    for (let seen = await listed(); seen < count; seen = await listed()) {
-      if (Date.now() > deadline)
-        throw new KafkaAdminException(
-          KafkaAdminErrorCode.BROKER_UNREACHABLE,
-          `${topic} was raised to ${count} partitions, but the cluster's metadata still lists ${seen} after ${PARTITIONS_VISIBLE_TIMEOUT_MS / 1000} s`,
-        );
-      await delay(100);
-    }
+    await this.untilLed([{ topic, partitions: count }]);
   }
 
   /** The current configuration of each topic, entry by entry. */

@@ -69,7 +69,13 @@ export function createKafka(options: KafkaClientOptions, logger: Logger): KafkaC
         // Vigil bounds producer retries on purpose (a publish must reject with its reason, and events carry
         // ids for deduplication), so kafkajs' warning about it on every producer creation is noise.
         if (message.startsWith('Limiting retries for the idempotent producer')) return;
-        logger[levels[level]]({ kafkajs: namespace, ...extra }, message);
+        // A broker that has not yet heard of a topic just created answers a metadata request with this; the admin
+        // service waits it out (KafkaAdminService.createTopics), so it is not an error to report.
+        const expected =
+          namespace === 'Connection' &&
+          extra['error'] === 'This server does not host this topic-partition' &&
+          message.startsWith('Response Metadata');
+        logger[expected ? 'debug' : levels[level]]({ kafkajs: namespace, ...extra }, message);
       },
   });
 }

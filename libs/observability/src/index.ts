@@ -3,3 +3,4 @@ export * from './health.indicator';
 export * from './logger.factory';
 export * from './metrics.service';
 export * from './observability.module';
+export * from './kafka-failure.util';
