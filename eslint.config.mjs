@@ -55,8 +55,10 @@ const roles = [
   'spec',
   'int-spec',
   'e2e-spec',
+  'cluster-spec',
+  'chaos',
 ];
-const fileName = `+([a-z0-9])*(-+([a-z0-9])).@(${roles.join('|')})?(.@(spec|int-spec|e2e-spec))`;
+const fileName = `+([a-z0-9])*(-+([a-z0-9])).@(${roles.join('|')})?(.@(spec|int-spec|e2e-spec|cluster-spec))`;
 
 // Lib boundaries (docs/architecture.md): which @vigil lib each lib may import. A DAG, lowest layer first; a lib
 // outside its list is a lint error, so a new dependency is a decision made here, not a habit. @vigil/testing is

@@ -1,6 +1,7 @@
 // The two local stacks and their addresses. The development stack (`npm start`, `npm run stack:up`) uses the apps'
 // own variables; the test stack (`npm test`, `npm run bench`) has its own Kafka, registry, databases and state
 // directory, so a test or a benchmark never writes to the topics, groups or store of a running `npm start`.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ScriptError, root } from './proc.mts';
 
@@ -152,4 +153,28 @@ export function registryAddress(stack: StackSpec): { url: URL; local: boolean } 
 export function registryServerBase(stack: StackSpec): string {
   const { url } = registryAddress(stack);
   return `${url.protocol}//${url.host}`;
+}
+
+/**
+ * The environment of a process that works on the cluster stack as `principal` (its `<principal>.env`): the TEST_*
+ * addresses point at the cluster too, so the test utilities (stores, registry) use its database and registry.
+ */
+export function clusterStackEnv(principal: string): NodeJS.ProcessEnv {
+  const secure = path.join(clusterStack.stateDir, 'secure');
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(path.join(secure, `${principal}.env`), 'utf8').split('\n')) {
+    const m = /^export ([A-Z0-9_]+)='(.*)'$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) vars[m[1]] = m[2];
+  }
+  const brokers = vars['KAFKA_BROKERS'] ?? clusterStack.kafkaBrokers;
+  return {
+    ...env,
+    ...vars,
+    CLUSTER_SECURE_DIR: secure,
+    TEST_KAFKA_BROKERS: brokers,
+    TEST_SCHEMA_REGISTRY_URL: clusterStack.schemaRegistryUrl,
+    TEST_DATABASE_URL: clusterStack.databaseUrl,
+    SCHEMA_REGISTRY_URL: clusterStack.schemaRegistryUrl,
+    DATABASE_URL: clusterStack.databaseUrl,
+  };
 }

@@ -2,11 +2,13 @@
 import { globSync } from 'node:fs';
 import { log, root, run, ScriptError } from './proc.mts';
 
-export type Suite = 'unit' | 'integration';
+export type Suite = 'unit' | 'integration' | 'cluster';
 
 const patterns: Record<Suite, string[]> = {
   unit: ['dist/**/*.spec.js'],
   integration: ['dist/**/*.int-spec.js', 'dist/**/*.e2e-spec.js'],
+  /** Against the secured three-broker stack only (`npm run test:cluster`). */
+  cluster: ['dist/**/*.cluster-spec.js'],
 };
 
 export async function runTests(

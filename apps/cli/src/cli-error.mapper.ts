@@ -1,4 +1,5 @@
 import { ConfigException } from '@vigil/config';
+import { kafkaFailureHint } from '@vigil/observability';
 import { OperationsErrorCode, OperationsException } from '@vigil/operations';
 import { CliError, isCommanderExit } from './cli.util';
 
@@ -34,5 +35,7 @@ export function failureOf(thrown: unknown): { message: string | null; exitCode: 
   if (err instanceof OperationsException) return { message: err.message, exitCode: exitCodeOf(err.code) };
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof ConfigException) return { message: err.message, exitCode: 2 };
+  const hint = kafkaFailureHint(err);
+  if (hint !== undefined) return { message: hint, exitCode: 1 };
   return { message: err instanceof Error ? (err.stack ?? err.message) : String(err), exitCode: 1 };
 }

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
+import { kafkaFailureHint } from '@vigil/observability';
 import type { KafkaClientOptions } from './kafka.client';
 import type { KafkaClient } from './kafka.client';
 import type { OffsetMap, PartitionWatermarks, TopicSpec } from './kafka-client.types';
@@ -274,6 +275,8 @@ export class KafkaAdminService implements OnApplicationShutdown {
       return admin;
     } catch (err) {
       this.connected = undefined;
+      const hint = kafkaFailureHint(err);
+      if (hint !== undefined) throw new KafkaAdminException(KafkaAdminErrorCode.BROKER_UNREACHABLE, hint);
       throw new KafkaAdminException(
         KafkaAdminErrorCode.BROKER_UNREACHABLE,
         `Kafka is not reachable${this.options.brokers.length > 0 ? ` at ${this.options.brokers.join(',')}` : ''} (${(err as Error).message}). Start it with \`npm run stack:up\` or set KAFKA_BROKERS.`,

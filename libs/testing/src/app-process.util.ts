@@ -61,18 +61,24 @@ export class AppProcess {
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
+    const child = this.child;
+    // An app that exits while starting fails the start at once (waitFor would keep polling until its timeout).
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) =>
+        reject(new Error(`${this.app} exited (${String(code ?? signal)}): ${this.output.join('').slice(-2000)}`)),
+      ),
+    );
+    exited.catch(() => undefined);
     try {
-      await waitFor(
-        async () => {
-          if (this.child?.exitCode !== null)
-            throw new Error(`${this.app} exited (${String(this.child?.exitCode)}): ${this.output.join('').slice(-2000)}`);
-          const res = await fetch(`${this.baseUrl}/health/ready`);
-          return res.status;
-        },
-        (status) => status === 200,
-        `${this.app} to become ready`,
-        timeoutMs,
-      );
+      await Promise.race([
+        waitFor(
+          async () => (await fetch(`${this.baseUrl}/health/ready`)).status,
+          (status) => status === 200,
+          `${this.app} to become ready`,
+          timeoutMs,
+        ),
+        exited,
+      ]);
     } catch (err) {
       // An app that never became ready is not left running (a test that failed here has no handle to stop it), and
       // its last output says why.

@@ -11,3 +11,4 @@ export * from './scratch-store.util';
 export * from './event-filter-cases.util';
 export * from './random-text.util';
 export * from './avro-bytes.util';
+export * from './cluster.env';
