@@ -56,7 +56,6 @@ const roles = [
   'int-spec',
   'e2e-spec',
   'cluster-spec',
-  'chaos',
 ];
 const fileName = `+([a-z0-9])*(-+([a-z0-9])).@(${roles.join('|')})?(.@(spec|int-spec|e2e-spec|cluster-spec))`;
 
