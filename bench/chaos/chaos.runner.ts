@@ -294,17 +294,21 @@ async function scenario(
   const lag = new Lag(rig.admin, () => (lagOf === 'materializer' ? rig.materializerGroup : rig.connectorGroup));
   process.stderr.write(`chaos: ${name}: ${repetitions} x under ${RATE} events/s\n`);
   load.start();
-  await sleep(3000);
-  const baseline = await lag.baseline();
   const recoveries: number[] = [];
-  for (let i = 0; i < repetitions; i++) {
-    await fault(i);
-    const seconds = await lag.recovery(baseline);
-    recoveries.push(seconds);
-    process.stderr.write(`chaos: ${name} #${i + 1}: lag back to baseline (${baseline}) ${round(seconds)} s after the fault ended\n`);
+  try {
+    await sleep(3000);
+    const baseline = await lag.baseline();
+    for (let i = 0; i < repetitions; i++) {
+      await fault(i);
+      const seconds = await lag.recovery(baseline);
+      recoveries.push(seconds);
+      process.stderr.write(`chaos: ${name} #${i + 1}: lag back to baseline (${baseline}) ${round(seconds)} s after the fault ended\n`);
+    }
+    await sleep(2000);
+  } finally {
+    // A fault that could not be injected or undone ends the run, not the load loop (it would keep the process alive).
+    await load.stop();
   }
-  await sleep(2000);
-  await load.stop();
   // Everything acknowledged must arrive; wait until it has (or a generous deadline passes, then count what is missing).
   const deadline = Date.now() + 180_000;
   let stored = await storedCounts(rig.store, tenants);

@@ -30,13 +30,14 @@ export const SCRAM = 'SCRAM-SHA-512';
 
 /**
  * One principal per app, each with the least rights it needs (docs/operations.md#principals-and-acls):
- * producers write the audit topics, the materializer reads them and writes dead letters (and its signed checkpoints,
+ * producers write the audit topics, the query API also reads them (live tail), the materializer reads them and writes dead letters (and its signed checkpoints,
  * which are events of the application-change topic), connectors read them and report status, and only the operator
  * (`vigil` CLI: topics, replay, pause and resume) writes the control topic.
  */
 export const principals = {
   admin: 'vigil-admin',
   producer: 'vigil-producer',
+  queryApi: 'vigil-query-api',
   materializer: 'vigil-materializer',
   connector: 'vigil-connector',
   operator: 'vigil-operator',
@@ -109,7 +110,16 @@ export type Credentials = Record<Principal, string>;
 /** The principals' passwords: made once, with the data they were formatted into (0600, under the state directory). */
 export function credentials(stack: StackSpec): Credentials {
   const file = path.join(secureDir(stack), 'credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<Credentials>;
+    const missing = Object.keys(principals).filter((p) => saved[p as Principal] === undefined);
+    // SCRAM users are formatted into the cluster's storage: a principal added since needs a cluster made afresh.
+    if (missing.length > 0)
+      throw new ScriptError(
+        `the ${stack.name} stack's Kafka has no user for ${missing.map((p) => principals[p as Principal]).join(', ')} (added since it was made): npm run stack:up -- ${stack.name} --fresh`,
+      );
+    return saved as Credentials;
+  }
   mkdirSync(secureDir(stack), { recursive: true, mode: 0o700 });
   const made = Object.fromEntries(Object.keys(principals).map((p) => [p, randomBytes(18).toString('base64url')])) as Credentials;
   writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
@@ -300,6 +310,9 @@ type Acl = {
 export const acls: readonly Acl[] = [
   { principal: 'producer', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['WRITE', 'DESCRIBE'] },
   { principal: 'producer', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE'] },
+  { principal: 'queryApi', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['READ', 'WRITE', 'DESCRIBE'] },
+  { principal: 'queryApi', resourceType: 'GROUP', name: 'vigil-query-live', prefixed: true, operations: ['READ', 'DESCRIBE'] },
+  { principal: 'queryApi', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE'] },
   { principal: 'materializer', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['READ', 'DESCRIBE'] },
   { principal: 'materializer', resourceType: 'TOPIC', name: 'audit.dlq', prefixed: false, operations: ['WRITE'] },
   { principal: 'materializer', resourceType: 'TOPIC', name: 'audit.application-change', prefixed: false, operations: ['WRITE'] },

@@ -153,7 +153,7 @@ describe('secured three-broker cluster', () => {
     }
   });
 
-  it('runs the apps as their own principals: the SDK publishes, the materializer stores and a connector delivers every event', async () => {
+  it('runs the apps as their own principals: the SDK publishes, the materializer stores, the query API tails and a connector delivers every event', async () => {
     const store = await new SchemaStore('secure').create();
     stores.push(store);
     const tenantId = uniqueName('secure-tenant');
@@ -179,6 +179,9 @@ describe('secured three-broker cluster', () => {
         appEnv('vigil-materializer', { DATABASE_URL: store.databaseUrl(), MATERIALIZER_GROUP_ID: uniqueName('vigil-materializer-it') }),
       ).start(90_000);
       apps.push(materializer);
+      // The query API tails the audit topics live (its own consumer group) as vigil-query-api: ready means it joined.
+      const api = await new AppProcess('query-api', appEnv('vigil-query-api', { DATABASE_URL: store.databaseUrl() })).start(90_000);
+      apps.push(api);
       const connector = await new AppProcess(
         'connector-splunk',
         appEnv('vigil-connector', { VIGIL_CONFIG: configPath, CLUSTER_HEC_TOKEN: 'cluster-token' }),

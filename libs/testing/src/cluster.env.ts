@@ -12,7 +12,8 @@ const clusterEnvSchema = defineConfig({
   CLUSTER_SECURE_DIR: z.string().min(1).optional(),
 });
 
-export type ClusterPrincipal = 'vigil-admin' | 'vigil-producer' | 'vigil-materializer' | 'vigil-connector' | 'vigil-operator';
+export type ClusterPrincipal =
+  'vigil-admin' | 'vigil-producer' | 'vigil-query-api' | 'vigil-materializer' | 'vigil-connector' | 'vigil-operator';
 
 function secureDir(): string {
   const dir = loadConfig(clusterEnvSchema).CLUSTER_SECURE_DIR;
