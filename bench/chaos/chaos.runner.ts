@@ -149,7 +149,14 @@ function brokerPid(nodeId: number): number {
 /** `stack:up cluster` starts the nodes that are not running and waits for all three (and the registry). */
 async function restartMissingBrokers(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/stack.mts', 'up', 'cluster'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Without this process's addresses: they point every stack variable at the cluster, which stack:up would refuse
+    // as the development and test stacks sharing it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEST_|KAFKA_|SCHEMA_REGISTRY_|DATABASE_URL$)/.test(k)));
+    const child = spawn(process.execPath, ['scripts/stack.mts', 'up', 'cluster'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.once('exit', (code) =>
