@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { inheritedEnvironment } from '@vigil/config';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import { createRawKafka, type RawAdmin } from '@vigil/kafka';
 import { AppProcess, principalEnv, principalKafka, repoRoot, SchemaStore, TcpProxy, testEnv, uniqueName } from '@vigil/testing';
@@ -151,7 +152,7 @@ async function restartMissingBrokers(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     // Without this process's addresses: they point every stack variable at the cluster, which stack:up would refuse
     // as the development and test stacks sharing it.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEST_|KAFKA_|SCHEMA_REGISTRY_|DATABASE_URL$)/.test(k)));
+    const env = Object.fromEntries(Object.entries(inheritedEnvironment()).filter(([k]) => !/^(TEST_|KAFKA_|SCHEMA_REGISTRY_|DATABASE_URL$)/.test(k)));
     const child = spawn(process.execPath, ['scripts/stack.mts', 'up', 'cluster'], {
       cwd: repoRoot,
       env,
@@ -207,6 +208,16 @@ class Lag {
     return sorted[Math.floor(sorted.length * 0.95)] ?? 0;
   }
 
+  /** Waits until the group has caught up with what was published before (a new group starts from the earliest offset). */
+  async caughtUp(timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await this.now().catch(() => Number.POSITIVE_INFINITY)) <= RATE) return;
+      await sleep(500);
+    }
+    throw new Error(`${this.groupId()} did not catch up within ${timeoutMs / 1000} s`);
+  }
+
   /** Seconds from now until the lag is back within the baseline (plus one produce batch of slack). */
   async recovery(baseline: number, timeoutMs = 180_000): Promise<number> {
     const start = Date.now();
@@ -231,6 +242,8 @@ interface ScenarioResult {
   siemDuplicates: number;
   recoveryMedianS: number;
   recoveryMaxS: number;
+  /** Apps that exited on their own during the scenario (a crash, not a kill the scenario made). */
+  crashed: string[];
 }
 
 interface Rig {
@@ -303,7 +316,8 @@ async function scenario(
   load.start();
   const recoveries: number[] = [];
   try {
-    await sleep(3000);
+    await lag.caughtUp();
+    await sleep(2000);
     const baseline = await lag.baseline();
     for (let i = 0; i < repetitions; i++) {
       await fault(i);
@@ -336,9 +350,16 @@ async function scenario(
     siemDuplicates: [...load.acknowledged].reduce((sum, id) => sum + Math.max(0, (rig.hec.ids.get(id) ?? 0) - 1), 0),
     recoveryMedianS: round(median(recoveries)),
     recoveryMaxS: round(Math.max(...recoveries)),
+    crashed: [rig.materializer.alive ? '' : 'materializer', rig.connector.alive ? '' : 'connector-splunk'].filter((a) => a !== ''),
   };
   await load.close();
   process.stderr.write(`chaos: ${name}: ${JSON.stringify(result)}\n`);
+  if (result.lostInStore + result.lostAtSiem > 0 || !Number.isFinite(result.recoveryMaxS)) {
+    const lost = [...load.acknowledged].filter((id) => !stored.has(id) || !rig.hec.ids.has(id)).slice(0, 5);
+    process.stderr.write(`chaos: ${name}: first lost ids ${lost.join(', ')}\n`);
+    process.stderr.write(`--- materializer ---\n${rig.materializer.output.join('').slice(-4000)}\n`);
+    process.stderr.write(`--- connector ---\n${rig.connector.output.join('').slice(-2000)}\n`);
+  }
   return result;
 }
 
@@ -450,7 +471,13 @@ async function main(): Promise<void> {
       name: `${r.scenario}: lost (store, SIEM) of ${r.acknowledged} acknowledged`,
       value: r.lostInStore + r.lostAtSiem,
       unit: 'events',
-      extra: { lostInStore: r.lostInStore, lostAtSiem: r.lostAtSiem, notAcknowledged: r.notAcknowledged, repetitions: r.repetitions },
+      extra: {
+        lostInStore: r.lostInStore,
+        lostAtSiem: r.lostAtSiem,
+        notAcknowledged: r.notAcknowledged,
+        repetitions: r.repetitions,
+        crashed: r.crashed.join(',') || 'none',
+      },
     },
     {
       name: `${r.scenario}: duplicated rows in the store`,
@@ -481,7 +508,9 @@ async function main(): Promise<void> {
     measurements,
     ratios: {},
   });
-  const failed = results.filter((r) => r.lostInStore + r.lostAtSiem + r.duplicatedInStore > 0 || r.recoveryMaxS > 60);
+  const failed = results.filter(
+    (r) => r.lostInStore + r.lostAtSiem + r.duplicatedInStore > 0 || !(r.recoveryMaxS <= 60) || r.crashed.length > 0,
+  );
   if (failed.length > 0) {
     process.stderr.write(
       `chaos: goal missed in ${failed.map((r) => r.scenario).join(', ')} (0 lost, 0 duplicated, lag back within 60 s)\n`,

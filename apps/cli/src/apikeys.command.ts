@@ -1,14 +1,14 @@
 import { Command, Option } from 'commander';
 import pg from 'pg';
 import { databaseEnv, defineConfig, loadConfig } from '@vigil/config';
-import { API_KEY_ROLES, ApiKeyRepository, apiKeyEnv, type ApiKeyInfo, type ApiKeyRole } from '@vigil/store';
+import { createPgPool, API_KEY_ROLES, ApiKeyRepository, apiKeyEnv, type ApiKeyInfo, type ApiKeyRole } from '@vigil/store';
 import { CliError, printTable, type Output } from './cli.util';
 
 const apiKeysConfigSchema = defineConfig({ ...databaseEnv, ...apiKeyEnv });
 
 async function withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const config = loadConfig(apiKeysConfigSchema);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
+  const pool = createPgPool({ connectionString: config.DATABASE_URL, max: 1 });
   try {
     return await work(pool);
   } catch (err) {

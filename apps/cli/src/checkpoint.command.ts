@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import pg from 'pg';
+import { createPgPool } from '@vigil/store';
 import { AuditPublisher, connectionOf } from '@vigil/audit-sdk';
 import { Clock } from '@vigil/common';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
@@ -20,7 +20,7 @@ export function checkpointCommand(out: Output): Command {
       const [key] = parseSigningKeys(config.VIGIL_CHAIN_SIGNING_KEYS ?? '');
       if (key === undefined)
         throw new CliError('VIGIL_CHAIN_SIGNING_KEYS is not set: there is no key to sign checkpoints with (docs/integrity.md)');
-      const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+      const pool = createPgPool({ connectionString: config.DATABASE_URL, max: 2 });
       const publisher = new AuditPublisher({ ...connectionOf(config, 'vigil-cli-checkpoint'), service: { name: 'vigil-cli' } });
       try {
         const signed = await new ChainCheckpointer(pool, key, publisher, new Clock()).run({

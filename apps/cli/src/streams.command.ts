@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import pg from 'pg';
+import { createPgPool } from '@vigil/store';
 import pino from 'pino';
 import { AuditPublisher, connectionOf } from '@vigil/audit-sdk';
 import { databaseEnv, defineConfig, kafkaEnv, loadConfig, registryEnv } from '@vigil/config';
@@ -25,7 +25,7 @@ function operator(): StreamActor {
 
 async function withStreams<T>(work: (streams: StreamAdminService, repository: StreamRepository) => Promise<T>): Promise<T> {
   const config = loadConfig(streamsConfigSchema);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  const pool = createPgPool({ connectionString: config.DATABASE_URL, max: 2 });
   const publisher = new AuditPublisher({
     ...connectionOf(config, 'vigil-cli'),
     service: { name: 'vigil-cli' },

@@ -5,6 +5,7 @@ import { Clock } from '@vigil/common';
 import { allTopics, EventCodec } from '@vigil/events';
 import { AuditBatchConsumer, ConsumerGroups, KAFKA, KafkaAdminService, positionOf, type KafkaClient } from '@vigil/kafka';
 import {
+  createPgPool,
   AuditEventRepository,
   BatchMaterializer,
   PartitionManager,
@@ -47,7 +48,7 @@ export class RebuildUseCase {
   ) {}
 
   async execute(request: { restart: boolean }, observer: OperationObserver, signal: AbortSignal): Promise<RebuildSummary> {
-    const main = new pg.Pool({ connectionString: this.options.databaseUrl, max: 2 });
+    const main = createPgPool({ connectionString: this.options.databaseUrl, max: 2 });
     const store = new StoreRebuildRepository();
     try {
       const target = await store.currentSchema(main);
@@ -81,7 +82,7 @@ export class RebuildUseCase {
     }
     const resuming = await store.schemaExists(main, staging);
     await runMigrations(this.options.databaseUrl, { schema: staging });
-    const pool = new pg.Pool(storePoolConfig(this.options.databaseUrl, staging, 4));
+    const pool = createPgPool(storePoolConfig(this.options.databaseUrl, staging, 4));
     try {
       const partitions = new PartitionManager(pool, this.clock, { retentionDays: this.options.retentionDays, partitionsAheadDays: 7 });
       await partitions.maintain();

@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import type { KeyObject } from 'node:crypto';
 import { checkpointRecordVerifies, GENESIS, offCheckpoint, verifyChain, type ChainFinding, type ChainPoint } from '@vigil/integrity';
-import { ChainCheckpointRepository, ChainRowRepository, storePoolConfig, type ChainRow, type StoredCheckpoint } from '@vigil/store';
+import {
+  createPgPool,
+  ChainCheckpointRepository,
+  ChainRowRepository,
+  storePoolConfig,
+  type ChainRow,
+  type StoredCheckpoint,
+} from '@vigil/store';
 import { throwIfAborted } from './interruption.util';
 import { OPERATIONS_OPTIONS, type OperationObserver, type OperationsOptions } from './operations.types';
 
@@ -54,7 +61,7 @@ export class VerifyUseCase {
   constructor(@Inject(OPERATIONS_OPTIONS) private readonly options: OperationsOptions) {}
 
   async execute(request: VerifyRequest, observer: OperationObserver, signal: AbortSignal): Promise<VerifyReport> {
-    const pool = new pg.Pool(storePoolConfig(this.options.databaseUrl, undefined, 2));
+    const pool = createPgPool(storePoolConfig(this.options.databaseUrl, undefined, 2));
     try {
       const heads = (await this.rows.heads(pool, request.tenantId)).filter(
         (h) => request.categories === undefined || request.categories.includes(h.category),

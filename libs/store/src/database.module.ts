@@ -1,5 +1,6 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPgPool } from './pg-pool.factory';
 import { APP_CONFIG } from '@vigil/config';
 import { PostgresHealthIndicator } from './postgres.health';
 import { PG_POOL } from './store.tokens';
@@ -17,10 +18,8 @@ interface DatabaseAppConfig {
       provide: PG_POOL,
       inject: [APP_CONFIG],
       useFactory: (config: DatabaseAppConfig) => {
-        const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, connectionTimeoutMillis: 5000 });
-        // An idle client losing its connection (PostgreSQL restart) must not crash the app; the next query reconnects.
-        pool.on('error', () => undefined);
-        return pool;
+        // A client losing its connection (PostgreSQL restart) must not crash the app; the next query reconnects.
+        return createPgPool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, connectionTimeoutMillis: 5000 });
       },
     },
     PostgresHealthIndicator,

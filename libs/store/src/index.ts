@@ -22,3 +22,4 @@ export * from './batch-materializer.service';
 export * from './chain-head.repository';
 export * from './chain-row.repository';
 export * from './chain-checkpoint.repository';
+export * from './pg-pool.factory';

@@ -43,6 +43,11 @@ export class AppProcess {
     private readonly env: Record<string, string>,
   ) {}
 
+  /** Whether the process started and has not exited (a crash shows here). */
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
