@@ -250,6 +250,11 @@ function currentKafka(stack: StackSpec): { mode: KafkaMode; nodes: KafkaNode[] }
 /** True when a real Kafka metadata request succeeds (as the admin principal on a secure stack) and, when given, that many brokers answer. */
 async function kafkaReady(stack: StackSpec, expect?: { mode: KafkaMode; brokers: number }): Promise<boolean> {
   const mode = expect?.mode ?? currentKafka(stack).mode;
+  // The cluster's metadata still lists a broker killed a moment ago (until its registration times out), so a node
+  // counts only once its own listener accepts connections too.
+  if (expect !== undefined && mode.brokers > 1) {
+    for (const node of kafkaNodes(stack, mode)) if (!(await portOpen('127.0.0.1', node.brokerPort))) return false;
+  }
   const kafka = new kafkajs.Kafka({
     clientId: 'vigil-stack',
     brokers: mode.brokers > 1 || mode.secure ? bootstrapOf(kafkaNodes(stack, mode)).split(',') : stack.kafkaBrokers.split(','),

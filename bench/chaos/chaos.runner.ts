@@ -152,7 +152,9 @@ async function restartMissingBrokers(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     // Without this process's addresses: they point every stack variable at the cluster, which stack:up would refuse
     // as the development and test stacks sharing it.
-    const env = Object.fromEntries(Object.entries(inheritedEnvironment()).filter(([k]) => !/^(TEST_|KAFKA_|SCHEMA_REGISTRY_|DATABASE_URL$)/.test(k)));
+    const env = Object.fromEntries(
+      Object.entries(inheritedEnvironment()).filter(([k]) => !/^(TEST_|KAFKA_|SCHEMA_REGISTRY_|DATABASE_URL$)/.test(k)),
+    );
     const child = spawn(process.execPath, ['scripts/stack.mts', 'up', 'cluster'], {
       cwd: repoRoot,
       env,
@@ -357,6 +359,7 @@ async function scenario(
   if (result.lostInStore + result.lostAtSiem > 0 || !Number.isFinite(result.recoveryMaxS)) {
     const lost = [...load.acknowledged].filter((id) => !stored.has(id) || !rig.hec.ids.has(id)).slice(0, 5);
     process.stderr.write(`chaos: ${name}: first lost ids ${lost.join(', ')}\n`);
+    process.stderr.write(`chaos: ${name}: where Kafka has them: ${JSON.stringify(await findInTopic(lost))}\n`);
     process.stderr.write(`--- materializer ---\n${rig.materializer.output.join('').slice(-4000)}\n`);
     process.stderr.write(`--- connector ---\n${rig.connector.output.join('').slice(-2000)}\n`);
   }
@@ -377,6 +380,33 @@ function writeConnectorsFile(rig: Pick<Rig, 'configPath' | 'hec' | 'connectorGro
     splunk: { url: '${rig.hec.url}', allowInsecureHttp: true, tokenEnv: CHAOS_HEC_TOKEN }
 `,
   );
+}
+
+/** Where the topic holds each id (partition/offset), read from the earliest offset: tells a loss in Kafka from one in a consumer. */
+async function findInTopic(ids: readonly string[]): Promise<Record<string, string>> {
+  const kafka = createRawKafka(principalKafka('vigil-admin', 'vigil-chaos-find'), logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(TOPIC);
+  await admin.disconnect();
+  const remaining = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+  const found: Record<string, string> = Object.fromEntries(ids.map((id) => [id, 'absent']));
+  const consumer = kafka.consumer({ groupId: uniqueName('vigil-chaos-find') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        for (const id of ids) if (message.value?.includes(id) === true) found[id] = `${partition}/${message.offset}`;
+        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+        if ([...remaining.values()].every((high) => high === 0) || remaining.size === 0) resolve();
+        return Promise.resolve();
+      },
+    });
+  });
+  await Promise.race([done, sleep(120_000)]);
+  await consumer.disconnect();
+  return found;
 }
 
 async function leaderOf(admin: RawAdmin, tenantsPartition: number): Promise<number> {

@@ -1,5 +1,6 @@
-import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { Clock } from '@vigil/common';
+import type { KafkaClient } from './kafka.client';
+import { KafkaProducer } from './kafka.producer';
 
 export const DEAD_LETTER_TOPIC = 'audit.dlq';
 
@@ -29,32 +30,25 @@ export interface DeadLetter {
 
 /** Writes undeliverable or undecodable messages to `audit.dlq` (acks=all), so a partition never blocks on one. */
 export class DeadLetterProducer {
-  private readonly producer: Producer;
-  private connected: Promise<void> | undefined;
+  private readonly producer: KafkaProducer;
 
   constructor(
-    kafka: Kafka,
+    kafka: KafkaClient,
     /** The consumer writing the letters, e.g. `vigil-materializer` or `vigil-connector-splunk-eu`. */
     private readonly consumer: string,
     private readonly topic = DEAD_LETTER_TOPIC,
     private readonly clock: Clock = new Clock(),
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = new KafkaProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   }
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
-      this.connected = undefined;
-      throw err;
-    });
-    await this.connected;
     const now = this.clock.now().toISOString();
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: letters.map((l) => {
-        const headers: IHeaders = {
+    await this.producer.send(
+      this.topic,
+      letters.map((l) => {
+        const headers: Record<string, string> = {
           [DLQ_HEADERS.reason]: l.reason,
           [DLQ_HEADERS.detail]: l.detail.slice(0, 2000),
           [DLQ_HEADERS.consumer]: this.consumer,
@@ -66,11 +60,11 @@ export class DeadLetterProducer {
         if (l.eventId !== undefined) headers[DLQ_HEADERS.eventId] = l.eventId;
         return { key: l.key, value: l.value, headers };
       }),
-    });
+      { acks: -1 },
+    );
   }
 
   async close(): Promise<void> {
-    if (this.connected !== undefined) await this.producer.disconnect();
-    this.connected = undefined;
+    await this.producer.disconnect();
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { CompressionTypes, Partitioners, type Message, type Producer, type ProducerConfig } from 'kafkajs';
 import type { KafkaClient } from './kafka.client';
 import { KafkaProducerErrorCode, KafkaProducerException } from './kafka-producer.exception';
@@ -51,15 +52,38 @@ export interface SendOptions {
 }
 
 /**
- * A producer for libraries outside libs/kafka (SDK, connector status): murmur2 partitioning like every Vigil
- * producer, connected on first use and again after a failed connect. A request the broker refuses as too large
+ * Whether a send failed for a reason that passes (a leader moving, a broker restarting, a connection dropped). kafkajs
+ * runs with no retries of its own here (see KafkaProducer), so it reports such a failure as the retries exhausted.
+ */
+function isRetriable(err: unknown): boolean {
+  const name = (err as { name?: unknown }).name;
+  return (
+    name === 'KafkaJSNumberOfRetriesExceeded' ||
+    name === 'KafkaJSConnectionError' ||
+    name === 'KafkaJSConnectionClosedError' ||
+    name === 'KafkaJSRequestTimeoutError' ||
+    name === 'KafkaJSMetadataNotLoaded' ||
+    (err as { retriable?: unknown }).retriable === true
+  );
+}
+
+/**
+ * A producer for libraries outside libs/kafka (SDK, connector status, dead letters): murmur2 partitioning like every
+ * Vigil producer, connected on first use and again after a failed connect. A request the broker refuses as too large
  * is split in two and sent again, half after half, until every record went through: only one record that is
  * too large on its own fails (RECORD_TOO_LARGE).
+ *
+ * Retries are Vigil's, of the whole request, never kafkajs'. kafkajs 2.2.4 retries a multi-broker request only to the
+ * brokers that have not answered yet: when a partition's leader moves to a broker that already answered for its
+ * own partitions, that partition's records are never sent, and the send resolves anyway (kafkajs issue #1303). The
+ * chaos suite's leader-kill scenario lost 21 of 13,475 acknowledged events that way. Sent again whole, records that
+ * had been written are written twice, which every consumer absorbs (the store and the SIEMs deduplicate by event id).
  */
 export class KafkaProducer {
   private producer: Producer;
   private readonly config: ProducerConfig;
   private connected: Promise<void> | undefined;
+  private readonly retry: { retries: number; initialRetryTime: number; maxRetryTime: number };
   /** How many times a request was split because the broker refused it as too large (for logs and tests). */
   splits = 0;
 
@@ -70,8 +94,13 @@ export class KafkaProducer {
     this.config = {
       ...(options.idempotent !== undefined && { idempotent: options.idempotent }),
       ...(options.maxInFlightRequests !== undefined && { maxInFlightRequests: options.maxInFlightRequests }),
-      ...(options.retry !== undefined && { retry: options.retry }),
+      retry: { ...options.retry, retries: 0 },
       createPartitioner: Partitioners.DefaultPartitioner,
+    };
+    this.retry = {
+      retries: options.retry?.retries ?? 5,
+      initialRetryTime: options.retry?.initialRetryTime ?? 300,
+      maxRetryTime: options.retry?.maxRetryTime ?? 30_000,
     };
     this.producer = kafka.producer(this.config);
   }
@@ -90,6 +119,20 @@ export class KafkaProducer {
    * messages in order); throws KafkaProducerException(RECORD_TOO_LARGE) only for a single record over the limit.
    */
   async sendBatch(topics: TopicMessages, options: SendOptions = {}): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.sendWhole(topics, options);
+        return;
+      } catch (err) {
+        if (!isRetriable(err) || attempt >= this.retry.retries) throw err;
+        // kafkajs refreshed the metadata before it gave up: the next attempt goes to the partitions' new leaders.
+        const backoff = Math.min(this.retry.maxRetryTime, this.retry.initialRetryTime * 2 ** attempt);
+        await delay(backoff * (0.8 + Math.random() * 0.4));
+      }
+    }
+  }
+
+  private async sendWhole(topics: TopicMessages, options: SendOptions): Promise<void> {
     await this.connect();
     try {
       await this.producer.sendBatch({
