@@ -24,7 +24,7 @@ describe(KafkaProducer.name, () => {
       topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'max.message.bytes', value: '4096' }] }],
       waitForLeaders: true,
     });
-    const producer = new KafkaProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+    const producer = new KafkaProducer(kafka, { maxInFlightRequests: 1 });
     try {
       const from = await endOffsets(admin, [topic]);
       const messages = Array.from({ length: 200 }, (_, i) => ({

@@ -83,7 +83,7 @@ interface Pending {
 
 /**
  * Publishes audit events to Kafka: validated against the Avro schema and the catalog before anything
- * is sent, coalesced into batched produce requests (acks=-1, idempotent producer), and resolved only
+ * is sent, coalesced into batched produce requests (acks=-1, sent again whole on a passing failure), and resolved only
  * once Kafka acknowledged them. A full queue makes publish() wait (backpressure); nothing is dropped.
  */
 export class AuditPublisher {
@@ -122,8 +122,8 @@ export class AuditPublisher {
     const registry = 'client' in options.schemaRegistry ? options.schemaRegistry.client : new RegistryHttpClient(options.schemaRegistry);
     this.codec = new EventCodec(registry, { schemaIds: 'register' });
     this.producer = new KafkaProducer(kafka, {
-      idempotent: true,
-      // One request in flight per broker keeps each tenant's events in order across retries.
+      // One request in flight per broker keeps each tenant's events in order across retries (KafkaProducer retries a
+      // failed request whole; a copy written twice is dropped downstream by its event id).
       maxInFlightRequests: 1,
       retry: {
         retries: options.retry?.retries ?? 8,

@@ -39,7 +39,7 @@ export class DeadLetterProducer {
     private readonly topic = DEAD_LETTER_TOPIC,
     private readonly clock: Clock = new Clock(),
   ) {
-    this.producer = new KafkaProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new KafkaProducer(kafka, { maxInFlightRequests: 1 });
   }
 
   async send(letters: readonly DeadLetter[]): Promise<void> {

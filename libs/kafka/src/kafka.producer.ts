@@ -5,8 +5,7 @@ import { KafkaProducerErrorCode, KafkaProducerException } from './kafka-producer
 import { recordBytes } from './record-size.util';
 
 export interface KafkaProducerOptions {
-  /** Exactly-once per partition on the broker's side (and one request in flight keeps order across retries). */
-  idempotent?: boolean;
+  /** One request in flight (per broker) keeps each partition's records in order across Vigil's retries. */
   maxInFlightRequests?: number;
   retry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
 }
@@ -78,6 +77,8 @@ function isRetriable(err: unknown): boolean {
  * own partitions, that partition's records are never sent, and the send resolves anyway (kafkajs issue #1303). The
  * chaos suite's leader-kill scenario lost 21 of 13,475 acknowledged events that way. Sent again whole, records that
  * had been written are written twice, which every consumer absorbs (the store and the SIEMs deduplicate by event id).
+ * kafkajs refuses an idempotent producer without retries of its own, so this producer is not idempotent: Kafka's
+ * duplicate detection would only have saved the copies that event ids already make harmless.
  */
 export class KafkaProducer {
   private producer: Producer;
@@ -92,7 +93,9 @@ export class KafkaProducer {
     options: KafkaProducerOptions = {},
   ) {
     this.config = {
-      ...(options.idempotent !== undefined && { idempotent: options.idempotent }),
+      // Not kafkajs' idempotent producer: it insists on retrying inside kafkajs, which is where records are lost
+      // (see above). A request sent again whole may write records twice; never out of order, with one in flight.
+      idempotent: false,
       ...(options.maxInFlightRequests !== undefined && { maxInFlightRequests: options.maxInFlightRequests }),
       retry: { ...options.retry, retries: 0 },
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -165,9 +168,8 @@ export class KafkaProducer {
   }
 
   /**
-   * A fresh idempotent producer (a new producer id). The refused request may have been appended on its other
-   * partitions while kafkajs rolled their sequence numbers back; resent in halves under the old id they would meet
-   * OUT_OF_ORDER_SEQUENCE_NUMBER. Under a new id they are accepted, at worst once more: consumers dedup by event id.
+   * A fresh producer before the halves of a refused request are sent: the refused request may have been appended on
+   * its other partitions, so its halves are accepted at worst once more (consumers dedup by event id).
    */
   private async renew(): Promise<void> {
     const old = this.producer;
