@@ -1,7 +1,7 @@
 // `npm run chaos [-- --quick] [-- <scenario> ...]`: the fault scenarios of bench/chaos/chaos.runner.ts on the cluster
 // stack (three KRaft brokers, SASL_SSL, ACLs; never the development or test stack), each repeated under load, with
 // every acknowledged event counted in the store and at the SIEM double. Results: bench/results/chaos.<time>.json.
-// A full run takes about 20 minutes (five of them a SIEM outage); --quick about 5.
+// A full run takes about 25 minutes (five of them a SIEM outage); --quick about 5.
 import { build } from './lib/build.mts';
 import { clusterStackEnv } from './lib/env.mts';
 import { log, run, ScriptError } from './lib/proc.mts';

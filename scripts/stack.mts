@@ -325,6 +325,11 @@ async function startKafka(stack: StackSpec, fresh: boolean, args: readonly strin
   const todo = nodes.filter((n) => ownedPid(stack, n.pidName, 'kafka.Kafka') === undefined);
   if (todo.length === 0) {
     log(`${stack.name}: kafka already running (${describeMode(mode)})`);
+    // Idempotent: a checkout that changed the principals' rights or files applies them to the running cluster.
+    if (mode.secure) {
+      await applyAcls(stack, mode);
+      writePrincipalEnvFiles(stack, mode);
+    }
     return;
   }
   if (mode.brokers === 1 && !mode.secure && (await portOpen(first.host, first.port))) {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './lib/build.mts';
 import { devStack } from './lib/env.mts';
+import { principalEnv, savedMode, type KafkaMode, type Principal } from './lib/kafka-cluster.mts';
 import { prepareStack } from './lib/prepare.mts';
 import { log, root, run, ScriptError } from './lib/proc.mts';
 
@@ -41,10 +42,30 @@ function services(): { name: string; main: string; port: number }[] {
     .filter((s) => existsSync(s.main));
 }
 
+/** The principal each app runs as on a secured stack (docs/operations.md#principals-and-acls). */
+function principalOf(app: string): Principal {
+  if (app === 'materializer') return 'materializer';
+  if (app === 'query-api') return 'queryApi';
+  if (app === 'ingest-gateway') return 'producer';
+  return 'connector';
+}
+
+/** An app's Kafka settings: on a stack made with --brokers 3 or --secure, its brokers and its own principal. */
+function kafkaEnvOf(app: string, mode: KafkaMode | undefined): Record<string, string> {
+  if (mode === undefined || (mode.brokers === 1 && !mode.secure)) return {};
+  return principalEnv(devStack, principalOf(app), mode);
+}
+
 async function main(): Promise<void> {
   await build();
   await run(process.execPath, ['scripts/stack.mts', 'up']);
-  await prepareStack();
+  const mode = savedMode(devStack);
+  // Topics, schemas and migrations as the admin principal (and three replicas on three brokers).
+  await prepareStack({
+    ...process.env,
+    ...(mode !== undefined && (mode.secure || mode.brokers > 1) ? principalEnv(devStack, 'admin', mode) : {}),
+    ...(mode !== undefined && mode.brokers > 1 ? { VIGIL_TOPIC_REPLICATION_FACTOR: '3' } : {}),
+  });
   const connectorsFile = path.resolve(root, process.env['VIGIL_CONFIG'] ?? 'vigil.config.yaml');
   const haveConnectors = existsSync(connectorsFile);
   const apps = services().filter((app) => haveConnectors || !app.name.startsWith('connector-'));
@@ -58,7 +79,11 @@ async function main(): Promise<void> {
     const child = spawn(process.execPath, ['--enable-source-maps', app.main], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, PORT: process.env[`${app.name.toUpperCase().replaceAll('-', '_')}_PORT`] ?? String(app.port) },
+      env: {
+        ...process.env,
+        ...kafkaEnvOf(app.name, mode),
+        PORT: process.env[`${app.name.toUpperCase().replaceAll('-', '_')}_PORT`] ?? String(app.port),
+      },
     });
     child.on('exit', (code, signal) => log(`${app.name} exited (${signal ?? `code ${String(code)}`})`));
     children.push(child);
@@ -66,7 +91,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Vigil is running.',
-    `  Kafka            ${devStack.kafkaBrokers}`,
+    `  Kafka            ${mode?.secure === true ? `${kafkaEnvOf('materializer', mode)['KAFKA_BROKERS'] ?? ''} (SASL_SSL; for the CLI: source .stack/secure/vigil-operator.env)` : devStack.kafkaBrokers}`,
     `  Schema registry  ${devStack.schemaRegistryUrl}`,
     `  PostgreSQL       ${new URL(devStack.databaseUrl).host}${new URL(devStack.databaseUrl).pathname}`,
     ...apps.map((a) => `  ${a.name.padEnd(16)} http://127.0.0.1:${a.port}  (/health, /metrics)`),

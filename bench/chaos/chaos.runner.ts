@@ -333,10 +333,13 @@ async function scenario(
       process.stderr.write(`chaos: ${name} #${i + 1}: lag back to baseline (${baseline}) ${round(seconds)} s after the fault ended\n`);
     }
     await sleep(2000);
-  } finally {
+  } catch (err) {
     // A fault that could not be injected or undone ends the run, not the load loop (it would keep the process alive).
     await load.stop();
+    await load.close();
+    throw err;
   }
+  await load.stop();
   // Everything acknowledged must arrive; wait until it has (or a generous deadline passes, then count what is missing).
   const deadline = Date.now() + 180_000;
   let stored = await storedCounts(rig.store, tenants);
@@ -557,5 +560,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`chaos: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
+  // Sockets of a half-built rig (the SIEM double, the proxy, kafkajs) would keep the process alive.
+  process.exit(1);
 });

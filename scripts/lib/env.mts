@@ -111,13 +111,18 @@ export function assertStacksApart(): void {
     );
 }
 
+/** The environment without Kafka security settings (a shell that sourced a `<principal>.env` has them). */
+export function withoutKafkaSecurity(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(source).filter(([k]) => !/^KAFKA_(SECURITY_PROTOCOL|SASL_|SSL_)/.test(k)));
+}
+
 /**
  * The environment of a process that works on the test stack: the apps' variables point at it too, so an app or a
  * CLI a test spawns with the inherited environment can never reach the development stack.
  */
 export function testStackEnv(databaseUrl = testStack.databaseUrl): NodeJS.ProcessEnv {
   return {
-    ...env,
+    ...withoutKafkaSecurity(env),
     TEST_KAFKA_BROKERS: testStack.kafkaBrokers,
     TEST_SCHEMA_REGISTRY_URL: testStack.schemaRegistryUrl,
     TEST_DATABASE_URL: databaseUrl,
@@ -161,11 +166,7 @@ export function registryServerBase(stack: StackSpec): string {
  */
 export function clusterStackEnv(principal: string): NodeJS.ProcessEnv {
   const secure = path.join(clusterStack.stateDir, 'secure');
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(path.join(secure, `${principal}.env`), 'utf8').split('\n')) {
-    const m = /^export ([A-Z0-9_]+)='(.*)'$/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined) vars[m[1]] = m[2];
-  }
+  const vars = JSON.parse(readFileSync(path.join(secure, `${principal}.json`), 'utf8')) as Record<string, string>;
   const brokers = vars['KAFKA_BROKERS'] ?? clusterStack.kafkaBrokers;
   return {
     ...env,

@@ -295,6 +295,8 @@ export function writePrincipalEnvFiles(stack: StackSpec, mode: KafkaMode): void 
       .map(([k, v]) => `export ${k}='${v}'`)
       .join('\n');
     writeFileSync(path.join(secureDir(stack), `${principals[principal]}.env`), `${text}\n`, { mode: 0o600 });
+    // The same, for programs (the test and chaos runners): no shell quoting to undo.
+    writeFileSync(path.join(secureDir(stack), `${principals[principal]}.json`), `${JSON.stringify(env)}\n`, { mode: 0o600 });
   }
 }
 
@@ -309,25 +311,29 @@ type Acl = {
 /** Every ACL the local secure stack creates; docs/operations.md lists the same ones as kafka-acls.sh commands. */
 export const acls: readonly Acl[] = [
   { principal: 'producer', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['WRITE', 'DESCRIBE'] },
-  { principal: 'producer', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE'] },
   { principal: 'queryApi', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['READ', 'WRITE', 'DESCRIBE'] },
   { principal: 'queryApi', resourceType: 'GROUP', name: 'vigil-query-live', prefixed: true, operations: ['READ', 'DESCRIBE'] },
-  { principal: 'queryApi', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE'] },
   { principal: 'materializer', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['READ', 'DESCRIBE'] },
   { principal: 'materializer', resourceType: 'TOPIC', name: 'audit.dlq', prefixed: false, operations: ['WRITE'] },
   { principal: 'materializer', resourceType: 'TOPIC', name: 'audit.application-change', prefixed: false, operations: ['WRITE'] },
   { principal: 'materializer', resourceType: 'GROUP', name: 'vigil-materializer', prefixed: true, operations: ['READ', 'DESCRIBE'] },
-  { principal: 'materializer', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE'] },
   { principal: 'connector', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['READ', 'DESCRIBE'] },
   { principal: 'connector', resourceType: 'TOPIC', name: 'audit.dlq', prefixed: false, operations: ['WRITE'] },
   { principal: 'connector', resourceType: 'TOPIC', name: 'vigil.connector-control', prefixed: false, operations: ['READ', 'DESCRIBE'] },
   { principal: 'connector', resourceType: 'TOPIC', name: 'vigil.connector-status', prefixed: false, operations: ['WRITE', 'DESCRIBE'] },
   { principal: 'connector', resourceType: 'GROUP', name: 'vigil-connector', prefixed: true, operations: ['READ', 'DESCRIBE'] },
   { principal: 'connector', resourceType: 'GROUP', name: 'vigil-stream', prefixed: true, operations: ['READ', 'DESCRIBE'] },
-  { principal: 'connector', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE'] },
-  { principal: 'operator', resourceType: 'TOPIC', name: 'audit.', prefixed: true, operations: ['READ', 'DESCRIBE', 'DESCRIBE_CONFIGS'] },
+  // publish, import, checkpoint, streams and dlq redrive write events and dead letters.
+  {
+    principal: 'operator',
+    resourceType: 'TOPIC',
+    name: 'audit.',
+    prefixed: true,
+    operations: ['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS'],
+  },
   { principal: 'operator', resourceType: 'TOPIC', name: 'vigil.', prefixed: true, operations: ['READ', 'WRITE', 'DESCRIBE'] },
   { principal: 'operator', resourceType: 'GROUP', name: 'vigil-', prefixed: true, operations: ['READ', 'DESCRIBE', 'DELETE'] },
+  // Its keyed records (replay checkpoints, pause and resume) go through kafkajs' idempotent producer.
   { principal: 'operator', resourceType: 'CLUSTER', name: 'kafka-cluster', prefixed: false, operations: ['IDEMPOTENT_WRITE', 'DESCRIBE'] },
 ];
 

@@ -11,6 +11,11 @@ export function log(message: string): void {
 
 export class ScriptError extends Error {}
 
+/** A command line as it may be shown: passwords in it (kafka-storage's `--add-scram ...password=...`) masked. */
+export function redact(commandLine: string): string {
+  return commandLine.replace(/password=[^\],\s]*/g, 'password=***');
+}
+
 /** Runs a command to completion with inherited output; throws naming the command when it fails. */
 export function run(cmd: string, args: readonly string[], options: SpawnOptions = {}): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -18,7 +23,7 @@ export function run(cmd: string, args: readonly string[], options: SpawnOptions 
     child.on('error', (err) => reject(new ScriptError(`${cmd}: ${err.message}`)));
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new ScriptError(`${cmd} ${args.join(' ')} exited with ${signal ?? `code ${String(code)}`}`));
+      else reject(new ScriptError(`${redact(`${cmd} ${args.join(' ')}`)} exited with ${signal ?? `code ${String(code)}`}`));
     });
   });
 }

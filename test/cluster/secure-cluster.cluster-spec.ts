@@ -139,11 +139,22 @@ describe('secured three-broker cluster', () => {
     } finally {
       await producer.disconnect();
     }
+    const reader = createRawProducer(kafkaAs('vigil-connector'));
+    await reader.connect();
+    try {
+      await assert.rejects(
+        reader.send({ topic: 'vigil.connector-control', acks: -1, messages: [{ key: 'x', value: '{"pause":true}' }] }),
+        (err: Error) => refusedByAcl(err),
+      );
+    } finally {
+      await reader.disconnect();
+    }
     const operator = createRawProducer(kafkaAs('vigil-operator'), { idempotent: true, maxInFlightRequests: 1 });
     await operator.connect();
     try {
+      // A tombstone for a connector no app runs: the operator's right, without pausing anything real.
       const [meta] = await operator.send({
-        topic: 'vigil.connector-status',
+        topic: 'vigil.connector-control',
         acks: -1,
         messages: [{ key: uniqueName('probe'), value: null }],
       });
@@ -151,6 +162,12 @@ describe('secured three-broker cluster', () => {
     } finally {
       await operator.disconnect();
     }
+    // The CLI's commands that write events (publish, checkpoint, dlq redrive) run as the operator.
+    const published = await runCli(['publish', '--example', 'user.login.failed', '--tenant', uniqueName('operator-tenant')], {
+      ...appEnv('vigil-operator'),
+      DATABASE_URL: testEnv.databaseUrl,
+    });
+    assert.equal(published.code, 0, published.stderr);
   });
 
   it('runs the apps as their own principals: the SDK publishes, the materializer stores, the query API tails and a connector delivers every event', async () => {

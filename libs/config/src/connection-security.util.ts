@@ -134,7 +134,9 @@ export function kafkaSecurityOf(config: KafkaSecurityConfig): KafkaSecurity {
       rejectUnauthorized: config.KAFKA_SSL_VERIFY ?? true,
     };
   } else {
-    const stray = (['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const).filter((k) => config[k] !== undefined);
+    const stray = (['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_KEY_PASSWORD'] as const).filter(
+      (k) => config[k] !== undefined,
+    );
     if (stray.length > 0)
       problems.push(`${stray.join(', ')}: set, but KAFKA_SECURITY_PROTOCOL=${protocol} does not use TLS (SSL or SASL_SSL)`);
   }

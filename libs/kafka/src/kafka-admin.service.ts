@@ -12,6 +12,19 @@ import { KAFKA, KAFKA_CLIENT_OPTIONS } from './kafka.tokens';
 /** How long createPartitions waits for the cluster's metadata to list the new partitions. */
 const PARTITIONS_VISIBLE_TIMEOUT_MS = 10_000;
 
+/** A metadata error that only means "not there yet" (kafkajs may wrap it once its own retries ran out). */
+function notYetLed(err: unknown): boolean {
+  for (
+    let e = err as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
+    e !== undefined && depth < 5;
+    depth++
+  ) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || e.type === 'LEADER_NOT_AVAILABLE') return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
 /**
  * The one Kafka admin of an operations process: topics, watermarks, offsets for a time, group offsets, lag. It
  * connects on first use, so commands that never touch Kafka never wait for it, and an unreachable broker becomes
@@ -75,8 +88,7 @@ export class KafkaAdminService implements OnApplicationShutdown {
           .map((e) => e.topic);
         if (missing.length === 0) return;
       } catch (err) {
-        const type = (err as { type?: string }).type;
-        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+        if (!notYetLed(err)) throw err;
       }
       if (Date.now() > deadline)
         throw new KafkaAdminException(

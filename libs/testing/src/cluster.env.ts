@@ -6,7 +6,7 @@ import type { KafkaClientOptions } from '@vigil/kafka';
 
 /**
  * The secured three-broker stack `npm run test:cluster` and `npm run chaos` run against (scripts/lib/kafka-cluster.mts):
- * `CLUSTER_SECURE_DIR` holds one `<principal>.env` file per app principal, as `stack:up -- cluster` wrote them.
+ * `CLUSTER_SECURE_DIR` holds one `<principal>.json` (and `.env`) file per app principal, as `stack:up -- cluster` wrote them.
  */
 const clusterEnvSchema = defineConfig({
   CLUSTER_SECURE_DIR: z.string().min(1).optional(),
@@ -23,13 +23,7 @@ function secureDir(): string {
 
 /** The variables an app runs with as `principal` (KAFKA_BROKERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CA_FILE). */
 export function principalEnv(principal: ClusterPrincipal): Record<string, string> {
-  const text = readFileSync(path.join(secureDir(), `${principal}.env`), 'utf8');
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z0-9_]+)='(.*)'$/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined) env[m[1]] = m[2];
-  }
-  return env;
+  return JSON.parse(readFileSync(path.join(secureDir(), `${principal}.json`), 'utf8')) as Record<string, string>;
 }
 
 /** Kafka client options of `principal`, made by the same config code the apps use. */
