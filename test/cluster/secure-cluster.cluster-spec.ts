@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
+import { errorChain } from '@vigil/common';
 import { createRawKafka, createRawProducer, type RawKafka } from '@vigil/kafka';
 import {
   AppProcess,
@@ -43,9 +44,7 @@ function publisherAs(principal: ClusterPrincipal): AuditPublisher {
 
 /** Whether Kafka refused the request for want of an ACL (kafkajs may wrap the protocol error once). */
 function refusedByAcl(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown } | undefined; e !== undefined; e = e.cause as typeof e) {
-    if (e.type === 'TOPIC_AUTHORIZATION_FAILED') return true;
-  }
+  if ([...errorChain(err)].some((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED')) return true;
   assert.fail(`expected TOPIC_AUTHORIZATION_FAILED, got ${String(err)}`);
 }
 

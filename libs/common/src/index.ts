@@ -1,3 +1,4 @@
 export * from './clock.service';
 export * from './clock.module';
 export * from './token-buckets.util';
+export * from './error-chain.util';

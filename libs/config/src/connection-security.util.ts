@@ -53,17 +53,8 @@ export const kafkaSecurityEnv = {
   KAFKA_SASL_PASSWORD: z.string().min(1).max(1024).optional(),
 };
 
-export interface KafkaSecurityConfig {
-  KAFKA_SECURITY_PROTOCOL?: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' | undefined;
-  KAFKA_SSL_CA_FILE?: string | undefined;
-  KAFKA_SSL_CERT_FILE?: string | undefined;
-  KAFKA_SSL_KEY_FILE?: string | undefined;
-  KAFKA_SSL_KEY_PASSWORD?: string | undefined;
-  KAFKA_SSL_VERIFY?: boolean | undefined;
-  KAFKA_SASL_MECHANISM?: SaslMechanism | undefined;
-  KAFKA_SASL_USERNAME?: string | undefined;
-  KAFKA_SASL_PASSWORD?: string | undefined;
-}
+/** The variables of `kafkaSecurityEnv` as an app's validated config holds them. */
+export type KafkaSecurityConfig = Partial<z.infer<z.ZodObject<typeof kafkaSecurityEnv>>>;
 
 export const registrySecurityEnv = {
   SCHEMA_REGISTRY_CA_FILE: pemFile.optional(),
@@ -71,12 +62,8 @@ export const registrySecurityEnv = {
   SCHEMA_REGISTRY_KEY_FILE: pemFile.optional(),
 };
 
-export interface RegistrySecurityConfig {
-  SCHEMA_REGISTRY_URL: string;
-  SCHEMA_REGISTRY_CA_FILE?: string | undefined;
-  SCHEMA_REGISTRY_CERT_FILE?: string | undefined;
-  SCHEMA_REGISTRY_KEY_FILE?: string | undefined;
-}
+/** The registry's address and the variables of `registrySecurityEnv`, as an app's validated config holds them. */
+export type RegistrySecurityConfig = { SCHEMA_REGISTRY_URL: string } & Partial<z.infer<z.ZodObject<typeof registrySecurityEnv>>>;
 
 function readPem(variable: string, file: string | undefined, problems: string[]): string | undefined {
   if (file === undefined) return undefined;

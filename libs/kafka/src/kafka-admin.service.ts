@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
+import { errorChain } from '@vigil/common';
 import { kafkaFailureHint } from '@vigil/observability';
 import type { KafkaClientOptions } from './kafka.client';
 import type { KafkaClient } from './kafka.client';
@@ -14,15 +15,7 @@ const PARTITIONS_VISIBLE_TIMEOUT_MS = 10_000;
 
 /** A metadata error that only means "not there yet" (kafkajs may wrap it once its own retries ran out). */
 function notYetLed(err: unknown): boolean {
-  for (
-    let e = err as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
-    e !== undefined && depth < 5;
-    depth++
-  ) {
-    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || e.type === 'LEADER_NOT_AVAILABLE') return true;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
-  return false;
+  return [...errorChain(err)].some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || e.type === 'LEADER_NOT_AVAILABLE');
 }
 
 /**

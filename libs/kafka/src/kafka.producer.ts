@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { CompressionTypes, Partitioners, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import { errorChain } from '@vigil/common';
 import type { KafkaClient } from './kafka.client';
 import { KafkaProducerErrorCode, KafkaProducerException } from './kafka-producer.exception';
 import { recordBytes } from './record-size.util';
@@ -23,11 +24,7 @@ const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 /** True when kafkajs failed the request because the broker refused a batch as too large (the type may sit in a cause). */
 function isTooLarge(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string' && TOO_LARGE.has(type)) return true;
-  }
-  return false;
+  return [...errorChain(err)].some((e) => typeof e.type === 'string' && TOO_LARGE.has(e.type));
 }
 
 /** The first `count` messages of the request and the rest, each topic's messages kept in order. */

@@ -2,37 +2,29 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withTimeout, type ReadinessIndicator } from '@vigil/observability';
 import { SCHEMA_REGISTRY_OPTIONS } from './kafka.tokens';
-import { fetchFailure, registryFetch, type RegistryFetch } from './registry-fetch.util';
+import { RegistryHttpClient } from './registry-http.client';
 import type { SchemaRegistryOptions } from './schema-registry.client';
 
-/** Ready when the registry lists its subjects (the same API the serializers use). */
+/** Ready when the registry lists its subjects, asked through the client the app uses (its credentials and TLS). */
 @Injectable()
 export class SchemaRegistryHealthIndicator implements ReadinessIndicator {
   readonly key = 'schemaRegistry';
-  private readonly fetch: RegistryFetch;
+  private readonly client: RegistryHttpClient;
 
   constructor(
-    @Inject(SCHEMA_REGISTRY_OPTIONS) private readonly options: SchemaRegistryOptions,
+    @Inject(SCHEMA_REGISTRY_OPTIONS) options: SchemaRegistryOptions,
     private readonly health: HealthIndicatorService,
   ) {
-    this.fetch = registryFetch(options.tls);
+    this.client = new RegistryHttpClient({ ...options, timeoutMs: 3000 });
   }
 
   async check(): Promise<HealthIndicatorResult> {
     const session = this.health.check(this.key);
     try {
-      const headers: Record<string, string> = {};
-      if (this.options.username !== undefined) {
-        headers['Authorization'] = `Basic ${Buffer.from(`${this.options.username}:${this.options.password ?? ''}`).toString('base64')}`;
-      }
-      const res = await withTimeout(
-        this.fetch(`${this.options.url}/subjects`, { headers, signal: AbortSignal.timeout(3000) }),
-        3500,
-        'Schema registry',
-      );
-      return res.ok ? session.up() : session.down({ message: `HTTP ${res.status}` });
+      await withTimeout(this.client.subjects(), 3500, 'Schema registry');
+      return session.up();
     } catch (err) {
-      return session.down({ message: fetchFailure(err) });
+      return session.down({ message: (err as Error).message });
     }
   }
 }

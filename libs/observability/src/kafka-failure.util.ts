@@ -1,11 +1,13 @@
+import { errorChain } from '@vigil/common';
+
 /**
  * What a person should do about a failure to reach Kafka, when the error says (a rejected password, a missing ACL,
  * an untrusted certificate, a plaintext client at a TLS listener). kafkajs' errors are recognised by name and type,
  * so this library needs no Kafka client; the error chain (`cause`, kafkajs' `originalError`) is searched.
  */
 export function kafkaFailureHint(err: unknown): string | undefined {
-  for (const e of chain(err)) {
-    const message = e.message ?? '';
+  for (const e of errorChain(err)) {
+    const message = typeof e.message === 'string' ? e.message : '';
     if (e.name === 'KafkaJSSASLAuthenticationError')
       return `Kafka rejected this app's SASL credentials: check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM (${message})`;
     if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED'))
@@ -18,23 +20,4 @@ export function kafkaFailureHint(err: unknown): string | undefined {
       return `the TLS handshake failed: is KAFKA_SECURITY_PROTOCOL right for this listener (SSL or SASL_SSL only where the broker speaks TLS)? (${message})`;
   }
   return undefined;
-}
-
-interface ErrorLike {
-  name?: string;
-  message?: string;
-  type?: unknown;
-  cause?: unknown;
-  originalError?: unknown;
-}
-
-function* chain(err: unknown): Generator<ErrorLike> {
-  const seen = new Set<unknown>();
-  let current: unknown = err;
-  while (current !== null && typeof current === 'object' && !seen.has(current)) {
-    seen.add(current);
-    const e = current as ErrorLike;
-    yield e;
-    current = e.originalError ?? e.cause;
-  }
 }
