@@ -4,7 +4,7 @@ import { EventValidationException } from '@vigil/events';
 import { RECORD_BATCH_OVERHEAD, recordBytes, RegistryHttpClient, type KafkaClient, type RawProducerBatch } from '@vigil/kafka';
 import { randomCjk } from '@vigil/testing';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
-import { AuditPublisher } from './audit.publisher';
+import { AuditPublisher, laneOf } from './audit.publisher';
 
 /** A producer whose sendBatch the test controls: each call waits for `release()` or fails on demand. */
 class FakeProducer {
@@ -67,6 +67,28 @@ class FakeProducer {
   }
 }
 
+/** Fails every request that carries the given tenant's events. */
+class FailingFor extends FakeProducer {
+  constructor(private readonly tenant: string) {
+    super();
+  }
+  override async sendBatch(batch: RawProducerBatch): Promise<unknown[]> {
+    const keys = (batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.key));
+    if (keys.includes(this.tenant)) {
+      this.batches.push(batch);
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error('NOT_LEADER_OR_FOLLOWER');
+    }
+    return super.sendBatch(batch);
+  }
+}
+
+/** Two tenant ids whose events take different lanes of a publisher with the default three. */
+function twoLanes(): [string, string] {
+  const a = 'acme';
+  for (let i = 0; ; i++) if (laneOf(`t${i}`, 3) !== laneOf(a, 3)) return [a, `t${i}`];
+}
+
 class FakeRegistry extends RegistryHttpClient {
   registrations = 0;
   constructor() {
@@ -90,7 +112,7 @@ describe(AuditPublisher.name, () => {
   it('coalesces concurrent publishes into batched produce requests and resolves each after the ack', async () => {
     const producer = new FakeProducer();
     const registry = new FakeRegistry();
-    const publisher = publisherWith(producer, registry, { maxEvents: 500, lingerMs: 5 });
+    const publisher = publisherWith(producer, registry, { maxEvents: 500, lingerMs: 5, maxInFlight: 1 });
     const events = await Promise.all(Array.from({ length: 2000 }, (_, i) => publisher.publish(input(i))));
     assert.equal(events.length, 2000);
     assert.equal(producer.events(), 2000);
@@ -121,9 +143,9 @@ describe(AuditPublisher.name, () => {
     let accepted = 0;
     const all = Array.from({ length: 100 }, (_, i) => publisher.publish(input(i)).then(() => accepted++));
     await new Promise((r) => setTimeout(r, 50));
-    // One batch of 10 in flight, at most 20 queued; the rest wait in publish().
+    // One batch of 10 in flight per lane (3), at most 20 queued; the rest wait in publish().
     const queuedOrSent = producer.events() + 20;
-    assert.ok(queuedOrSent <= 30, `at most 30 events taken, saw ${queuedOrSent}`);
+    assert.ok(queuedOrSent <= 50, `at most 50 events taken, saw ${queuedOrSent}`);
     assert.equal(accepted, 0);
     producer.release();
     await Promise.all(all);
@@ -245,7 +267,7 @@ describe(`${AuditPublisher.name} ordering and complete events`, () => {
     producer.hold();
     producer.failWith = new Error('broker gone');
     const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 1, lingerMs: 0 });
-    const results = Promise.allSettled(Array.from({ length: 5 }, (_, i) => publisher.publish(input(i))));
+    const results = Promise.allSettled(Array.from({ length: 5 }, (_, i) => publisher.publish({ ...input(i), tenantId: 'acme' })));
     await new Promise((r) => setTimeout(r, 20));
     producer.release();
     const settled = await results;
@@ -254,6 +276,46 @@ describe(`${AuditPublisher.name} ordering and complete events`, () => {
       ['rejected', 'rejected', 'rejected', 'rejected', 'rejected'],
     );
     assert.equal(producer.batches.length, 1, 'nothing after the failed batch was sent');
+  });
+
+  it("sends different tenants' requests at once, each tenant's one at a time and in order", async () => {
+    const [a, b] = twoLanes();
+    const producer = new FakeProducer();
+    producer.hold();
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 2, lingerMs: 0 });
+    const all = Promise.all(
+      Array.from({ length: 8 }, (_, i) => publisher.publish({ ...input(i), tenantId: i % 2 === 0 ? a : b, correlationId: `n${i}` })),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const tenantsOf = (batch: RawProducerBatch) => new Set((batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.key))));
+    assert.equal(producer.batches.length, 2, 'one request in flight per lane');
+    assert.deepEqual(producer.batches.map((batch) => [...tenantsOf(batch)]).sort(), [[a], [b]].sort());
+    producer.release();
+    const events = await all;
+    for (const tenant of [a, b]) {
+      const sent = producer.batches.flatMap((batch) =>
+        (batch.topicMessages ?? []).flatMap((t) => t.messages.filter((m) => m.key === tenant).map((m) => m.headers?.['vigil-event-id'])),
+      );
+      assert.deepEqual(
+        sent,
+        events.filter((e) => e.tenantId === tenant).map((e) => e.id),
+        `${tenant}'s events in the order published`,
+      );
+    }
+  });
+
+  it("a failed request rejects its own lane's queue only: other tenants' events are delivered", async () => {
+    const [a, b] = twoLanes();
+    const producer = new FailingFor(a);
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 1, lingerMs: 0 });
+    const settled = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => publisher.publish({ ...input(i), tenantId: i % 2 === 0 ? a : b })),
+    );
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(producer.acked, 3);
   });
 
   it('publishes a complete event exactly as it is, observedTime included', async () => {

@@ -41,23 +41,30 @@ export function sanitizeStrings<T>(value: T): T {
 function sanitizeValue(value: unknown): unknown {
   if (typeof value === 'string') return sanitizeText(value);
   if (Array.isArray(value)) {
-    let changed = false;
-    const out = value.map((item: unknown) => {
+    // Copied only from the first item that changes: most events need no change, and then nothing is allocated.
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
       const clean = sanitizeValue(item);
-      changed ||= clean !== item;
-      return clean;
-    });
-    return changed ? out : value;
+      if (clean !== item) {
+        out ??= value.slice();
+        out[i] = clean;
+      }
+    }
+    return out ?? value;
   }
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-    let changed = false;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const clean = sanitizeValue(v);
-      changed ||= clean !== v;
-      out[k] = clean;
+    const record = value as Record<string, unknown>;
+    let out: Record<string, unknown> | undefined;
+    for (const k in record) {
+      const item = record[k];
+      const clean = sanitizeValue(item);
+      if (clean !== item) {
+        out ??= { ...record };
+        out[k] = clean;
+      }
     }
-    return changed ? out : value;
+    return out ?? value;
   }
   return value;
 }

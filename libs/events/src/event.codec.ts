@@ -19,6 +19,8 @@ export interface SchemaRegistryPort {
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
+/** Where encodeWithId writes before copying the event out; grown for an event that does not fit (at most 512 KiB). */
+let scratch = Buffer.allocUnsafe(64 * 1024);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface EventCodecOptions {
@@ -71,12 +73,17 @@ export class EventCodec {
   }
 
   encodeWithId(schemaId: number, event: AuditEvent): Buffer {
-    const body = readerType(event.category).toBuffer(toAvro(event));
-    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-    out.writeUInt8(MAGIC_BYTE, 0);
-    out.writeInt32BE(schemaId, 1);
-    body.copy(out, HEADER_BYTES);
-    return out;
+    const type = readerType(event.category);
+    const avro = toAvro(event);
+    // Written into a scratch buffer after the header, then copied out once: one allocation per event, not two.
+    let end = type.encode(avro, scratch, HEADER_BYTES);
+    if (end < 0) {
+      scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+      end = type.encode(avro, scratch, HEADER_BYTES);
+    }
+    scratch.writeUInt8(MAGIC_BYTE, 0);
+    scratch.writeInt32BE(schemaId, 1);
+    return Buffer.from(scratch.subarray(0, end));
   }
 
   /**

@@ -92,11 +92,12 @@ function schemaIssues(event: Shape, category: string, attributes: Record<string,
   return issues;
 }
 
-function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>): EventIssue[] {
+function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>, size: JsonSizeBound): EventIssue[] {
   if (raw === undefined) return [];
   if (!isRecord(raw)) return [{ path: 'attributes', rule: 'expected an object of string keys to values' }];
   const issues: EventIssue[] = [];
   const entries = Object.entries(raw);
+  size.nodes += 1;
   if (entries.length > EVENT_LIMITS.attributes) issues.push({ path: 'attributes', rule: `at most ${EVENT_LIMITS.attributes} attributes` });
   for (const [key, value] of entries) {
     const path = `attributes.${key}`;
@@ -109,10 +110,17 @@ function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>): E
       issues.push({ path, rule: 'must be a string, a finite number, a boolean or an array of strings' });
       continue;
     }
-    if ('string' in wrapped) textIssues(wrapped.string, path, EVENT_LIMITS.longString, issues);
+    size.nodes += 2;
+    size.chars += key.length;
+    if ('string' in wrapped) {
+      textIssues(wrapped.string, path, EVENT_LIMITS.longString, issues);
+      size.chars += wrapped.string.length;
+    }
     if ('array' in wrapped) {
       if (wrapped.array.length > EVENT_LIMITS.attributeArray) issues.push({ path, rule: `at most ${EVENT_LIMITS.attributeArray} items` });
       wrapped.array.forEach((item, i) => textIssues(item, `${path}.${i}`, EVENT_LIMITS.longString, issues));
+      size.nodes += wrapped.array.length;
+      for (const item of wrapped.array) size.chars += item.length;
     }
     out[key] = wrapped;
   }
@@ -129,47 +137,93 @@ function textIssues(value: string, path: string, maxBytes: number, issues: Event
   if (!isStorableText(value)) issues.push({ path, rule: 'must not contain NUL characters or unpaired surrogates (sanitizeText)' });
 }
 
-function boundedStrings(value: unknown, path: string, issues: EventIssue[]): void {
+/**
+ * What the validator learns of an event's JSON size on its way through every field: UTF-16 units of its strings and
+ * keys, and how many keys, values and containers it has. JSON takes at most 6 bytes per unit (`\\uXXXX`) and at
+ * most 30 bytes of quotes, separators, brackets or number digits per node, so an event whose bound is under the
+ * limit needs no JSON.stringify to know it fits.
+ */
+interface JsonSizeBound {
+  chars: number;
+  nodes: number;
+}
+
+const maxJsonBytes = (size: JsonSizeBound): number => size.chars * 6 + size.nodes * 30;
+
+function boundedStrings(value: unknown, path: string, issues: EventIssue[], size: JsonSizeBound): void {
+  size.nodes++;
   if (typeof value === 'string') {
+    size.chars += value.length;
+    // At most 3 UTF-8 bytes per UTF-16 unit and no NUL or surrogate at all: nothing to check (the common case).
+    if (value.length * 3 <= EVENT_LIMITS.string && isStorableText(value)) return;
     const limit =
       path === 'description' || path.endsWith('.url') || path.startsWith('payload.') ? EVENT_LIMITS.longString : EVENT_LIMITS.string;
     textIssues(value, path, limit, issues);
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => boundedStrings(item, `${path}.${i}`, issues));
+    for (let i = 0; i < value.length; i++) boundedStrings(value[i], `${path}.${i}`, issues, size);
   } else if (isRecord(value) && path !== 'attributes') {
-    for (const [k, v] of Object.entries(value)) boundedStrings(v, path === '' ? k : `${path}.${k}`, issues);
+    for (const k in value) {
+      size.chars += k.length;
+      boundedStrings(value[k], path === '' ? k : `${path}.${k}`, issues, size);
+    }
   }
+}
+
+interface RecordShape {
+  fields: readonly avsc.types.Field[];
+  names: string[];
+  known: ReadonlySet<string>;
+}
+/** Each Avro type's record branch and its field names, worked out once per type rather than per event. */
+const recordShapes = new WeakMap<avsc.Type, RecordShape | null>();
+
+function recordShape(type: avsc.Type): RecordShape | undefined {
+  let shape = recordShapes.get(type);
+  if (shape === undefined) {
+    const record =
+      type.typeName === 'record'
+        ? (type as avsc.types.RecordType)
+        : (type as avsc.types.UnwrappedUnionType).types?.find((t) => t.typeName === 'record');
+    if (record === undefined || record.typeName !== 'record') shape = null;
+    else {
+      const fields = (record as avsc.types.RecordType).fields;
+      const names = fields.map((f) => f.name);
+      shape = { fields, names, known: new Set(names) };
+    }
+    recordShapes.set(type, shape);
+  }
+  return shape ?? undefined;
 }
 
 /** Fields a producer wrote that the schema does not have (Avro would silently drop them): usually a typo. */
 function undeclaredIssues(event: Shape, category: string): EventIssue[] {
   if (!isCategory(category)) return [];
   const issues: EventIssue[] = [];
-  const check = (value: unknown, type: avsc.Type | undefined, path: string): void => {
-    if (!isRecord(value) || type === undefined) return;
-    const record =
-      type.typeName === 'record'
-        ? (type as avsc.types.RecordType)
-        : (type as avsc.types.UnwrappedUnionType).types?.find((t) => t.typeName === 'record');
-    if (record === undefined || record.typeName !== 'record') return;
-    const fields = (record as avsc.types.RecordType).fields;
-    const names = fields.map((f) => f.name);
-    for (const key of Object.keys(value)) {
-      if (names.includes(key)) continue;
-      const near = names.length > 0 ? closest(key, names) : undefined;
-      const hint = near !== undefined && distance(key, near) <= 2 ? `; did you mean "${near}"?` : '';
-      issues.push({ path: path === '' ? key : `${path}.${key}`, rule: `unknown field${hint}` });
-    }
-    for (const field of fields) {
-      if (field.name !== 'attributes') check(value[field.name], field.type, path === '' ? field.name : `${path}.${field.name}`);
-    }
-  };
-  check(event, readerType(category), '');
+  undeclaredFields(event, readerType(category), '', issues);
   return issues;
 }
 
+function undeclaredFields(value: Shape, type: avsc.Type, path: string, issues: EventIssue[]): void {
+  const shape = recordShape(type);
+  if (shape === undefined) return;
+  const { fields, names, known } = shape;
+  for (const key in value) {
+    if (known.has(key)) continue;
+    const near = names.length > 0 ? closest(key, names) : undefined;
+    const hint = near !== undefined && distance(key, near) <= 2 ? `; did you mean "${near}"?` : '';
+    issues.push({ path: path === '' ? key : `${path}.${key}`, rule: `unknown field${hint}` });
+  }
+  for (const field of fields) {
+    const nested = value[field.name];
+    // Only records hold fields of their own; the path is built only for those.
+    if (field.name !== 'attributes' && isRecord(nested)) {
+      undeclaredFields(nested, field.type, path === '' ? field.name : `${path}.${field.name}`, issues);
+    }
+  }
+}
+
 /** Catalog and content rules the Avro schema cannot express. */
-function semanticIssues(event: Shape, nowMicros: number): EventIssue[] {
+function semanticIssues(event: Shape, nowMicros: number, size: JsonSizeBound): EventIssue[] {
   const issues: EventIssue[] = [];
   const { id, tenantId, action, category, time, client, traceId, spanId, http, actor, targets } = event;
   if (typeof id === 'string' && !UUID.test(id)) issues.push({ path: 'id', rule: 'must be a UUID (Vigil generates UUIDv7)' });
@@ -211,8 +265,11 @@ function semanticIssues(event: Shape, nowMicros: number): EventIssue[] {
   }
   if (Array.isArray(targets) && targets.length > EVENT_LIMITS.targets)
     issues.push({ path: 'targets', rule: `at most ${EVENT_LIMITS.targets} targets` });
-  const { attributes: _attributes, ...rest } = event;
-  boundedStrings(rest, '', issues);
+  for (const key in event) {
+    if (key === 'attributes') continue;
+    size.chars += key.length;
+    boundedStrings(event[key], key, issues, size);
+  }
   return issues;
 }
 
@@ -229,7 +286,8 @@ function sizeIssues(event: Shape): EventIssue[] {
 export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000): EventIssue[] {
   if (!isRecord(candidate)) return [{ path: '(event)', rule: 'expected an object' }];
   const attributes: Record<string, WrappedAttribute> = {};
-  const issues = attributeIssues(candidate['attributes'] ?? {}, attributes);
+  const size: JsonSizeBound = { chars: 0, nodes: 1 };
+  const issues = attributeIssues(candidate['attributes'] ?? {}, attributes, size);
   const category = candidate['category'];
   const action = candidate['action'];
   const actionKnown = typeof action === 'string' && catalogEntry(action) !== undefined;
@@ -240,8 +298,9 @@ export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000)
   } else {
     issues.push(...schemaIssues(candidate, category, attributes), ...undeclaredIssues(candidate, category));
   }
-  issues.push(...semanticIssues(candidate, nowMicros));
-  if (issues.length === 0) issues.push(...sizeIssues(candidate));
+  issues.push(...semanticIssues(candidate, nowMicros, size));
+  if (issues.length === 0 && maxJsonBytes(size) > EVENT_LIMITS.event) issues.push(...sizeIssues(candidate));
+  if (issues.length === 0) return issues;
   // One issue per path and rule, schema problems first.
   const seen = new Set<string>();
   return issues.filter((i) => !seen.has(`${i.path}\u0000${i.rule}`) && seen.add(`${i.path}\u0000${i.rule}`) !== undefined);

@@ -14,6 +14,8 @@ export const benchConfigSchema = defineConfig({
   BENCH_RATE: positive.default(1000),
   /** Seconds of the materializer's latency run (default 20). */
   BENCH_LATENCY_SECONDS: positive.default(20),
+  /** Produce requests in flight for the SDK and its raw baseline (sdk-publish bench, default 3). */
+  BENCH_IN_FLIGHT: positive.optional(),
   /** Rows per round (insert-strategy bench). */
   BENCH_ROWS: positive.default(10_000),
   /** Rounds to measure; each bench has its own default. */
