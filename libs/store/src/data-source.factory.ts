@@ -8,6 +8,7 @@ import { AllowPlatformAdminKeys1795650000000 } from './migrations/1795650000000-
 import { AllowProducerKeys1796200000000 } from './migrations/1796200000000-AllowProducerKeys';
 import { CreateStreams1796100000000 } from './migrations/1796100000000-CreateStreams';
 import { AddHashChain1796300000000 } from './migrations/1796300000000-AddHashChain';
+import { AddFreeTextIndex1796400000000 } from './migrations/1796400000000-AddFreeTextIndex';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
 export const STORE_MIGRATIONS = [
@@ -18,6 +19,7 @@ export const STORE_MIGRATIONS = [
   CreateStreams1796100000000,
   AllowProducerKeys1796200000000,
   AddHashChain1796300000000,
+  AddFreeTextIndex1796400000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';

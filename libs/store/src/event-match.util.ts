@@ -25,7 +25,10 @@ function valueTexts(value: AttributeValue): string[] {
   return Array.isArray(value) ? value : [String(value)];
 }
 
-/** `description ILIKE %text%` or an attribute key or value containing the text (buildEventWhere's attribute match). */
+/**
+ * The description, an attribute key or an attribute value (an array's elements one by one) contains the text, case
+ * aside: what buildEventWhere's `audit_event_search_text(description, attributes) ILIKE %text%` selects.
+ */
 function textMatches(event: AuditEvent, text: string): boolean {
   const needle = text.toLowerCase();
   const contains = (haystack: string): boolean => haystack.toLowerCase().includes(needle);

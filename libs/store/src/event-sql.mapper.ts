@@ -38,14 +38,21 @@ class Params {
 }
 
 /**
- * Whether an attribute key, or a value (each element of an array value), contains the pattern. Keys and values,
- * not the map's JSON text, so that `eventMatches` can say the same of a decoded event: jsonb's text form
- * (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's.
+ * The character `audit_event_search_text` puts between the description, each attribute key and each value
+ * (migration 1796400000000-AddFreeTextIndex). A needle without it matches the joined text exactly when one part
+ * contains it; the query API refuses control characters in `text`, so every needle it sends qualifies.
  */
-function attributeTextMatch(pattern: string): string {
-  return `EXISTS (SELECT 1 FROM jsonb_each(attributes) a WHERE a.key ILIKE ${pattern} OR CASE jsonb_typeof(a.value)
-    WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(a.value) v WHERE v ILIKE ${pattern})
-    ELSE a.value #>> '{}' ILIKE ${pattern} END)`;
+export const SEARCH_TEXT_SEPARATOR = '\x1f';
+
+/**
+ * Whether the description, an attribute key, or a value (each element of an array value) contains the text, as
+ * `textMatches` (event-match.util.ts) says of a decoded event. Keys and values, not the map's JSON text: jsonb's text
+ * form (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's. One ILIKE over
+ * `audit_event_search_text(description, attributes)`, the expression of the trigram index `audit_event_search_trgm_idx`.
+ */
+function textMatch(text: string, p: Params): string {
+  if (text.includes(SEARCH_TEXT_SEPARATOR)) throw new Error('a text filter cannot hold U+001F (the separator of the searched parts)');
+  return `audit_event_search_text(description, attributes) ILIKE ${p.add(`%${escapeLike(text)}%`)}`;
 }
 
 /**
@@ -80,10 +87,7 @@ export function buildEventWhere(scope: TenantScope, filter: EventFilter, after?:
   if (filter.service !== undefined) clauses.push(`service_name = ${p.add(filter.service)}`);
   if (filter.correlationId !== undefined) clauses.push(`correlation_id = ${p.add(filter.correlationId)}`);
   if (filter.traceId !== undefined) clauses.push(`trace_id = ${p.add(filter.traceId)}`);
-  if (filter.text !== undefined) {
-    const pattern = p.add(`%${escapeLike(filter.text)}%`);
-    clauses.push(`(description ILIKE ${pattern} OR ${attributeTextMatch(pattern)})`);
-  }
+  if (filter.text !== undefined) clauses.push(textMatch(filter.text, p));
   if (after) {
     const op = order === 'NEWEST_FIRST' ? '<' : '>';
     const t = p.add(microsToTimestamp(Number(after.timeMicros)));

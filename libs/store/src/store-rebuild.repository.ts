@@ -4,6 +4,8 @@ import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.ut
 import { StoreErrorCode, StoreException } from './store.exception';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** The expression function of `audit_event_search_trgm_idx` (migration 1796400000000-AddFreeTextIndex). */
+const SEARCH_FUNCTION = 'audit_event_search_text(text, jsonb)';
 
 /** Schema names are spliced into DDL (they cannot be bind parameters), so only plain identifiers pass. */
 function identifier(schema: string): string {
@@ -63,7 +65,7 @@ export class StoreRebuildRepository {
   }
 
   /**
-   * Replaces the live table, its rollups and its chain heads by the rebuilt ones in the transaction `beginSwitch`
+   * Replaces the live table (with its free-text function), its rollups and its chain heads by the rebuilt ones in the transaction `beginSwitch`
    * opened: readers and the materializer wait on the lock, then see the new tables. Returns how many partitions moved.
    */
   async finishSwitch(client: PoolClient, staging: string, target: string): Promise<number> {
@@ -77,6 +79,11 @@ export class StoreRebuildRepository {
       await client.query(`DROP TABLE IF EXISTS ${to}.audit_event CASCADE`);
       await client.query(`ALTER TABLE ${from}.audit_event SET SCHEMA ${to}`);
       for (const { name } of parts.rows) await client.query(`ALTER TABLE ${from}.${name} SET SCHEMA ${to}`);
+      // The moved trigram index refers to the staging schema's function: it moves too (replacing the live one, whose
+      // index went with the old table), so the live schema's unqualified calls match the index and dropping the
+      // staging schema afterwards cannot take the index with it.
+      await client.query(`DROP FUNCTION IF EXISTS ${to}.${SEARCH_FUNCTION}`);
+      await client.query(`ALTER FUNCTION ${from}.${SEARCH_FUNCTION} SET SCHEMA ${to}`);
       // The rollups and the chain heads were filled by the same store() in the staging schema: they move with the events.
       for (const table of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE, 'audit_chain_head']) {
         await client.query(`DROP TABLE IF EXISTS ${to}.${table}`);

@@ -85,5 +85,14 @@ export const FILTER_CASES: readonly FilterCase[] = [
   t1('text in non-ASCII text', { text: 'ünïc' }, ['logout']),
   t1('text never matches JSON syntax', { text: 'a", "b' }, []),
   t1('LIKE metacharacters are literal', { text: '50%_' }, ['discount']),
+  // The store searches the parts joined into one text (audit_event_search_text): a needle spanning two parts must not match.
+  t1('text never spans the description and an attribute key', { text: 'passwordlogin' }, []),
+  t1('text never spans an attribute key and its value', { text: 'formweb' }, []),
+  t1('text never spans two array elements', { text: 'alphabeta' }, []),
+  t1('text never spans a value and the next key', { text: 'webrisk' }, []),
+  t1('text in an array element, any case', { text: 'ALPH' }, ['logout']),
+  t1('text in an attribute key, any case', { text: 'RISK.SCORE' }, ['loginFailed']),
+  t1('text of two characters (too short for a trigram)', { text: 'ou' }, ['logout']),
+  t1('text with a space', { text: 'ed ou' }, ['logout']),
   t1('criteria are ANDed', { outcome: 'FAILURE', service: 'billing' }, []),
 ];

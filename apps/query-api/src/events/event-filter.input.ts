@@ -20,7 +20,8 @@ export class EventFilterInput implements EventFilterFields {
   @Field(() => String, { nullable: true }) traceId?: string | null;
   @Field(() => String, {
     nullable: true,
-    description: 'Case-insensitive substring of the description or the attributes (2 to 200 characters)',
+    description:
+      'Case-insensitive substring of the description, an attribute key or an attribute value (2 to 200 characters, no control characters)',
   })
   text?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'The platform-admin role only: every tenant instead of the caller’s own' })

@@ -28,7 +28,14 @@ export interface FilterLimits {
 const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2}))?$/;
 const ACTION = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/i;
 const MAX_LIST = 50;
+const MIN_TEXT = 2;
 const MAX_TEXT = 200;
+/**
+ * Control characters in a search. The store searches the description, attribute keys and values joined by U+001F
+ * (audit_event_search_text), so a needle holding it could match across two of them; the others are refused alike.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_VALUE = 500;
 
 /** An ISO-8601 instant (with a zone, or a bare UTC date) to epoch microseconds, keeping all six fractional digits. */
@@ -100,8 +107,10 @@ export function validateCriteria(input: EventFilterFields): EventCriteria {
     throw QueryException.badInput('filter.outcome', `must be one of ${OUTCOMES.join(', ')}`);
   }
   const text = input.text == null ? undefined : input.text.trim();
-  if (text !== undefined && (text.length < 2 || text.length > MAX_TEXT))
-    throw QueryException.badInput('filter.text', `must be 2 to ${MAX_TEXT} characters`);
+  if (text !== undefined && (text.length < MIN_TEXT || text.length > MAX_TEXT))
+    throw QueryException.badInput('filter.text', `must be ${MIN_TEXT} to ${MAX_TEXT} characters`);
+  if (text !== undefined && CONTROL.test(text))
+    throw QueryException.badInput('filter.text', 'must not contain control characters (U+0000 to U+001F, U+007F)');
   const fields = {
     actorId: optionalText(input.actorId, 'filter.actorId'),
     actorName: optionalText(input.actorName, 'filter.actorName'),

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { PoolClient } from 'pg';
+import { ManualClock } from '@vigil/common';
+import {
+  CASE_EVENTS,
+  CASE_TIME_MICROS,
+  type CaseEvent,
+  createScratchStore,
+  FILTER_CASES,
+  makeEvent,
+  makeOrigin,
+  requireStack,
+  type ScratchStore,
+} from '@vigil/testing';
+import { toRow } from './audit-event.mapper';
+import { buildEventWhere } from './event-sql.mapper';
+import type { EventFilter } from './event-filter.types';
+import { PartitionManager } from './partition.manager';
+import { DEFAULT_STORE_OPTIONS } from './store.config';
+import { TenantScope } from './tenant-scope.types';
+
+const INDEX = 'audit_event_search_trgm_idx';
+const HOUR_MICROS = 3_600_000_000;
+const DAY_MICROS = 24 * HOUR_MICROS;
+
+/** The trigram index and its partitions' indexes (a plan names the partition's), in the client's schema. */
+async function indexNames(client: PoolClient): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass`,
+    [INDEX],
+  );
+  return [INDEX, ...rows.map((r) => r.name)];
+}
+
+async function plan(client: PoolClient, sql: string, params: unknown[]): Promise<string> {
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+const usesIndex = (text: string, names: readonly string[]): boolean =>
+  names.some((name) => new RegExp(`Index Scan on ${name}\\b`).test(text));
+
+describe(`free text over ${INDEX}`, () => {
+  let store: ScratchStore;
+  let client: PoolClient;
+
+  before(async () => {
+    await requireStack(['postgres']);
+    store = await createScratchStore();
+    // Daily partitions around the case day, as the PartitionManager attaches them: the index must reach each.
+    await new PartitionManager(
+      store.pool,
+      new ManualClock(new Date(CASE_TIME_MICROS / 1000 + 3_600_000)),
+      DEFAULT_STORE_OPTIONS,
+    ).maintain();
+    const filler = Array.from({ length: 6_000 }, (_, i) =>
+      makeEvent({
+        tenantId: 'bulk',
+        time: CASE_TIME_MICROS - (i % 10) * DAY_MICROS + HOUR_MICROS + i,
+        description: `Read invoice ${i} of customer ${i % 97}`,
+        attributes: { 'request.id': `req-${i}`, 'http.route': '/invoices/:id', tags: ['billing', `shard-${i % 8}`] },
+      }),
+    );
+    for (let i = 0; i < filler.length; i += 1_000) await store.insert(filler.slice(i, i + 1_000).map((e) => toRow(e, makeOrigin())));
+    client = await store.pool.connect();
+    // VACUUM as autovacuum would: it also moves GIN's pending list (fast inserts) into the index, which the planner costs.
+    await client.query('VACUUM ANALYZE audit_event');
+  });
+  after(async () => {
+    client?.release();
+    await store?.close();
+  });
+
+  it('exists on audit_event and on every partition, over audit_event_search_text with gin_trgm_ops', async () => {
+    const { rows } = await client.query<{ def: string }>(`SELECT pg_get_indexdef($1::regclass) AS def`, [INDEX]);
+    assert.match(rows[0]?.def ?? '', /USING gin \(.*audit_event_search_text\(description, attributes\) public\.gin_trgm_ops\)/);
+    const partitions = await client.query(`SELECT 1 FROM pg_inherits WHERE inhparent = 'audit_event'::regclass`);
+    assert.ok(partitions.rowCount !== null && partitions.rowCount > 30, 'the daily partitions were created');
+    assert.equal((await indexNames(client)).length, partitions.rowCount + 1, 'one index per partition, attached to the parent');
+  });
+
+  it('serves a selective text search of a tenant over ten days (EXPLAIN with enable_seqscan off)', async () => {
+    const filter: EventFilter = {
+      fromMicros: CASE_TIME_MICROS - 9 * DAY_MICROS,
+      toMicros: CASE_TIME_MICROS + DAY_MICROS,
+      toGiven: true,
+      text: 'REQ-4242',
+    };
+    const where = buildEventWhere(TenantScope.tenant('bulk'), filter);
+    const sql = `SELECT id FROM audit_event WHERE ${where.sql} ORDER BY time DESC, id DESC LIMIT 100`;
+    await client.query('SET enable_seqscan = off');
+    try {
+      const text = await plan(client, sql, where.params);
+      assert.ok(usesIndex(text, await indexNames(client)), text);
+      const { rows } = await client.query(sql, where.params);
+      assert.equal(rows.length, 1, 'req-4242 only (not req-42420, which does not exist)');
+    } finally {
+      await client.query('RESET enable_seqscan');
+    }
+  });
+});
+
+describe(`every text case of the filter table through ${INDEX} alone`, () => {
+  let store: ScratchStore;
+  let client: PoolClient;
+  const names = new Map(Object.entries(CASE_EVENTS).map(([name, event]) => [event.id, name as CaseEvent]));
+
+  before(async () => {
+    await requireStack(['postgres']);
+    store = await createScratchStore();
+    await store.insert(
+      Object.values(CASE_EVENTS).map((e, i) => toRow(e, { topic: `audit.${e.category}`, partition: 0, offset: String(i) })),
+    );
+    client = await store.pool.connect();
+    // This schema is the test's own: with every other index gone and sequential scans off, the planner has no way
+    // to answer but the trigram index, so the answers below are the index's (recheck included), not a scan's.
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'audit_event' AND indexname NOT IN ($1, 'audit_event_pk')`,
+      [INDEX],
+    );
+    for (const { name } of rows) await client.query(`DROP INDEX ${name}`);
+    await client.query('ALTER TABLE audit_event DROP CONSTRAINT audit_event_pk');
+    await client.query('VACUUM ANALYZE audit_event');
+    await client.query('SET enable_seqscan = off');
+  });
+  after(async () => {
+    client?.release();
+    await store?.close();
+  });
+
+  const textCases = FILTER_CASES.filter((c) => c.criteria.text !== undefined);
+  it('the table has text cases', () => assert.ok(textCases.length >= 10));
+  for (const c of textCases) {
+    it(`selects what the matcher selects: ${c.name}`, async () => {
+      const scope = c.tenant === null ? TenantScope.all() : TenantScope.tenant(c.tenant);
+      const filter = { fromMicros: CASE_TIME_MICROS, toMicros: CASE_TIME_MICROS + 1_000_000, toGiven: true, ...c.criteria };
+      const where = buildEventWhere(scope, filter);
+      const sql = `SELECT id FROM audit_event WHERE ${where.sql}`;
+      const text = await plan(client, sql, where.params);
+      assert.ok(usesIndex(text, await indexNames(client)), text);
+      const { rows } = await client.query<{ id: string }>(sql, where.params);
+      assert.deepEqual(rows.map((r) => names.get(r.id)).sort(), [...c.matches].sort());
+    });
+  }
+});
