@@ -38,5 +38,42 @@ describe('Avro attribute mapping', () => {
     const type = readerType('role-privilege');
     const decoded = fromAvro(type.fromBuffer(type.toBuffer(toAvro(event))) as Parameters<typeof fromAvro>[0]);
     assert.deepEqual(decoded, event);
+    // Plain objects all the way down, as JSON.parse would give: they serialise, spread and compare like any other.
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.equal(Object.getPrototypeOf(decoded.actor), Object.prototype);
+    assert.equal(Object.getPrototypeOf(decoded.targets[0]), Object.prototype);
+  });
+
+  it('reads a double JSON cannot hold (written by a producer other than the SDK) as null, as before', () => {
+    const type = readerType('authentication');
+    const base = fromAvro(
+      type.fromBuffer(
+        type.toBuffer({
+          ...toAvro({
+            id: '01936f5e-8a3b-7c3d-9e4f-0123456789ab',
+            time: 1,
+            observedTime: 1,
+            tenantId: 'acme',
+            category: 'authentication',
+            action: 'user.login.failed',
+            outcome: 'FAILURE',
+            severity: 'LOW',
+            actor: { id: 'u-1', name: null, type: 'USER', roles: [] },
+            client: null,
+            targets: [],
+            http: null,
+            service: { name: 'iam', version: null, host: null },
+            correlationId: null,
+            traceId: null,
+            spanId: null,
+            description: null,
+            payload: null,
+            attributes: {},
+          }),
+          attributes: { odd: { double: Number.NaN } },
+        }),
+      ) as Parameters<typeof fromAvro>[0],
+    );
+    assert.equal(base.attributes['odd'], null);
   });
 });

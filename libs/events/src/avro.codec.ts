@@ -56,11 +56,28 @@ export function toAvro(event: AuditEvent): AvroEvent {
   return { ...event, attributes };
 }
 
+/**
+ * A decoded value as JSON would give it back, without the round trip through text: plain objects for avsc's record
+ * instances, no undefined fields, and a number JSON cannot hold (NaN, Infinity) as null.
+ */
+function plain(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : plain(item)));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== undefined) out[key] = plain(field);
+  }
+  return out;
+}
+
 export function fromAvro(record: AvroEvent): AuditEvent {
   const attributes: Record<string, AttributeValue> = {};
   for (const [key, value] of Object.entries(record.attributes)) attributes[key] = unwrapAttribute(value);
-  // Avro records decode as class instances; a plain object serialises and compares like any other.
-  return JSON.parse(JSON.stringify({ ...record, attributes })) as AuditEvent;
+  // Avro records decode as class instances; a plain object serialises and compares like any other. Copied field by
+  // field: JSON.parse(JSON.stringify(...)) did the same at several times the cost, on every event every consumer reads.
+  return plain({ ...record, attributes }) as AuditEvent;
 }
 
 /**

@@ -9,7 +9,6 @@ import { AuditEventEnvelopeColumns } from './generated/audit-event.columns';
  */
 @Entity({ name: 'audit_event', synchronize: false })
 @Index('audit_event_tenant_time_idx', ['tenantId', 'time', 'id'])
-@Index('audit_event_id_idx', ['id'])
 @Index('audit_event_tenant_actor_time_idx', ['tenantId', 'actorId', 'time', 'id'])
 @Index('audit_event_tenant_action_time_idx', ['tenantId', 'action', 'time', 'id'])
 @Index('audit_event_targets_idx', ['targets'])

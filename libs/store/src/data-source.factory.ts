@@ -9,6 +9,7 @@ import { AllowProducerKeys1796200000000 } from './migrations/1796200000000-Allow
 import { CreateStreams1796100000000 } from './migrations/1796100000000-CreateStreams';
 import { AddHashChain1796300000000 } from './migrations/1796300000000-AddHashChain';
 import { AddFreeTextIndex1796400000000 } from './migrations/1796400000000-AddFreeTextIndex';
+import { KeyLeadsWithId1796500000000 } from './migrations/1796500000000-KeyLeadsWithId';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
 export const STORE_MIGRATIONS = [
@@ -20,6 +21,7 @@ export const STORE_MIGRATIONS = [
   AllowProducerKeys1796200000000,
   AddHashChain1796300000000,
   AddFreeTextIndex1796400000000,
+  KeyLeadsWithId1796500000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';
