@@ -9,6 +9,20 @@ describe('time.util', () => {
     assert.equal(microsToUnixNanos(1768244683006123), '1768244683006123000');
   });
 
+  it('formats every time as Date does, whichever second it formatted before', () => {
+    const reference = (micros: number) => {
+      const millis = Math.floor(micros / 1000);
+      return `${new Date(millis).toISOString().slice(0, -1)}${String(micros - millis * 1000).padStart(3, '0')}Z`;
+    };
+    let micros = 1_768_244_683_006_123;
+    for (let i = 0; i < 2000; i++) {
+      // Steps of up to ~2 s, sometimes back: the same second again, the next one, an earlier one.
+      micros += Math.floor((Math.random() - 0.3) * 2_000_000);
+      assert.equal(microsToIso(micros), reference(micros));
+    }
+    assert.equal(microsToIso(8_000_000_000_000_001), reference(8_000_000_000_000_001));
+  });
+
   it('truncates to milliseconds for epoch seconds', () => {
     assert.equal(microsToEpochSeconds(1700000000123999), 1700000000.123);
     assert.equal(microsToEpochSeconds(1700000000000000), 1700000000);

@@ -2,12 +2,22 @@
 
 const MICROS_PER_MILLI = 1000;
 
+const MICROS_PER_SECOND = 1_000_000;
+/** The last second formatted (`2023-11-14T22:13:20.`): the events of a batch mostly share their seconds. */
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
 /** ISO-8601 UTC with microsecond precision, e.g. `2023-11-14T22:13:20.123456Z`. */
 export function microsToIso(micros: number): string {
-  const millis = Math.floor(micros / MICROS_PER_MILLI);
-  const subMillis = micros - millis * MICROS_PER_MILLI;
-  const iso = new Date(millis).toISOString();
-  return `${iso.slice(0, -1)}${String(subMillis).padStart(3, '0')}Z`;
+  const second = Math.floor(micros / MICROS_PER_SECOND);
+  if (second !== cachedSecond) {
+    // Date's own formatting (years beyond 9999 and before 0 included), once per second rather than once per event.
+    const iso = new Date(second * 1000).toISOString();
+    cachedPrefix = iso.slice(0, iso.length - 4);
+    cachedSecond = second;
+  }
+  const fraction = Math.floor(micros - second * MICROS_PER_SECOND);
+  return `${cachedPrefix}${String(fraction).padStart(6, '0')}Z`;
 }
 
 /** OTLP int64 nanoseconds as a decimal string; BigInt keeps the digits a double would lose. */
