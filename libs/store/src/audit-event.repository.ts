@@ -65,10 +65,14 @@ const INSERT_SQL = insertWithRollupsSql(
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+
 /** A value in COPY's text format. */
 function copyField(value: Value): string {
   if (value === null) return '\\N';
-  return String(value).replace(/[\\\n\r\t]/g, (ch) => COPY_ESCAPES[ch] ?? ch);
+  if (typeof value === 'number') return String(value);
+  // Most values have nothing to escape: a test is cheaper than a replace that finds nothing.
+  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\n\r\t]/g, (ch) => COPY_ESCAPES[ch] ?? ch) : value;
 }
 
 /** One row as a line of COPY's text format, columns in `AUDIT_EVENT_INSERT_COLUMNS` order. */
@@ -112,7 +116,8 @@ export class AuditEventRepository {
     await client.query(CREATE_STAGE_SQL);
     // TRUNCATE rather than ON COMMIT DELETE ROWS: outside a transaction the staged rows must survive until the INSERT.
     await client.query(`TRUNCATE ${STAGE_TABLE}`);
-    await pipeline(Readable.from(rows.map(copyLine)), client.query(copyFrom(COPY_SQL)));
+    // The batch as one chunk: a stream chunk per row cost a write and a callback per row.
+    await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(COPY_SQL)));
     const result = await client.query<{ inserted: number }>(INSERT_SQL);
     return result.rows[0]?.inserted ?? 0;
   }
