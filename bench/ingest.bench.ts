@@ -12,7 +12,7 @@ import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { machine, round, secondsSince, writeReport, type Measurement } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
-const RATE = benchEnv().BENCH_RATE;
+const RATE = benchEnv().BENCH_RATE ?? 1000;
 const LATENCY_SECONDS = benchEnv().BENCH_LATENCY_SECONDS;
 const BATCH = 100;
 const IN_FLIGHT = 16;

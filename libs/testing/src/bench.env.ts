@@ -10,8 +10,8 @@ export const benchConfigSchema = defineConfig({
   BENCH_EVENTS: positive.optional(),
   /** Messages of the raw Kafka baseline (default 200,000). */
   BENCH_MESSAGES: positive.default(200_000),
-  /** Events per second of the materializer's latency run (default 1,000). */
-  BENCH_RATE: positive.default(1000),
+  /** Events (or requests) per second of a steady-rate run; each bench has its own default (materializer 10,000, others 1,000). */
+  BENCH_RATE: positive.optional(),
   /** Seconds of the materializer's latency run (default 20). */
   BENCH_LATENCY_SECONDS: positive.default(20),
   /** Produce requests in flight for the SDK and its raw baseline (sdk-publish bench, default 3). */
