@@ -4,7 +4,7 @@
 // Goals (issue 18): at least 50,000 events/s, and at least 0.9x raw produce at the same concurrency.
 import pino from 'pino';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
-import { EventCodec, topicFor } from '@vigil/events';
+import { EventCodec } from '@vigil/events';
 import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { machine, secondsSince, writeReport } from './lib/report.util';
@@ -81,7 +81,13 @@ async function main(): Promise<void> {
     bench: 'sdk-publish',
     startedAt,
     machine: machine(),
-    parameters: { events: EVENTS, tenants: TENANTS, avroBytesPerEvent: Math.round(avroBytes / EVENTS), rawBatch: 1000, inFlight: IN_FLIGHT },
+    parameters: {
+      events: EVENTS,
+      tenants: TENANTS,
+      avroBytesPerEvent: Math.round(avroBytes / EVENTS),
+      rawBatch: 1000,
+      inFlight: IN_FLIGHT,
+    },
     measurements: [
       { name: 'SDK publish (validate + Avro + batch, acks=-1)', value: sdkRate, unit: 'events/s', extra: { seconds: sdkSeconds } },
       {

@@ -287,7 +287,8 @@ describe(`${AuditPublisher.name} ordering and complete events`, () => {
       Array.from({ length: 8 }, (_, i) => publisher.publish({ ...input(i), tenantId: i % 2 === 0 ? a : b, correlationId: `n${i}` })),
     );
     await new Promise((r) => setTimeout(r, 20));
-    const tenantsOf = (batch: RawProducerBatch) => new Set((batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.key))));
+    const tenantsOf = (batch: RawProducerBatch) =>
+      new Set((batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.key))));
     assert.equal(producer.batches.length, 2, 'one request in flight per lane');
     assert.deepEqual(producer.batches.map((batch) => [...tenantsOf(batch)]).sort(), [[a], [b]].sort());
     producer.release();
