@@ -19,7 +19,7 @@ export interface SchemaRegistryPort {
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
-/** Where encodeWithId writes before copying the event out; grown for an event that does not fit (at most 512 KiB). */
+/** Where encodeWithId writes before copying the event out; grown when an event does not fit, and kept that size. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

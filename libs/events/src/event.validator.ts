@@ -154,8 +154,6 @@ function boundedStrings(value: unknown, path: string, issues: EventIssue[], size
   size.nodes++;
   if (typeof value === 'string') {
     size.chars += value.length;
-    // At most 3 UTF-8 bytes per UTF-16 unit and no NUL or surrogate at all: nothing to check (the common case).
-    if (value.length * 3 <= EVENT_LIMITS.string && isStorableText(value)) return;
     const limit =
       path === 'description' || path.endsWith('.url') || path.startsWith('payload.') ? EVENT_LIMITS.longString : EVENT_LIMITS.string;
     textIssues(value, path, limit, issues);

@@ -65,8 +65,9 @@ export class StoreRebuildRepository {
   }
 
   /**
-   * Replaces the live table (with its free-text function), its rollups and its chain heads by the rebuilt ones in the transaction `beginSwitch`
-   * opened: readers and the materializer wait on the lock, then see the new tables. Returns how many partitions moved.
+   * Replaces the live table (with its free-text function), its rollups and its chain heads by the rebuilt ones in the
+   * transaction `beginSwitch` opened: readers and the materializer wait on the lock, then see the new tables. Returns
+   * how many partitions moved.
    */
   async finishSwitch(client: PoolClient, staging: string, target: string): Promise<number> {
     const [from, to] = [identifier(staging), identifier(target)];
