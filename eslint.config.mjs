@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import checkFile from 'eslint-plugin-check-file';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 // File names: kebab-case `<thing>.<role>.ts` with a fixed set of roles (STYLE.md, rule 2).
@@ -52,6 +53,8 @@ const roles = [
   'interceptor',
   'migration',
   'manager',
+  'hook',
+  'context',
   'spec',
   'int-spec',
   'e2e-spec',
@@ -215,6 +218,16 @@ export default tseslint.config(
     rules: { 'check-file/filename-naming-convention': ['error', { '**/*.ts': fileName }] },
   },
   ...boundaries,
+  // The audit console (apps/console): React's rules of hooks; components live in kebab-case .tsx files.
+  {
+    files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx', 'apps/console/**/*.mts'],
+    ...reactHooks.configs.flat['recommended-latest'],
+  },
+  {
+    files: ['apps/console/**/*.tsx'],
+    plugins: { 'check-file': checkFile },
+    rules: { 'check-file/filename-naming-convention': ['error', { '**/*.tsx': '+([a-z0-9])*(-+([a-z0-9]))' }] },
+  },
   {
     files: ['scripts/**/*.mts'],
     rules: { 'no-console': 'off' },

@@ -10,6 +10,14 @@ export async function build(options: { quiet?: boolean } = {}): Promise<void> {
   if (options.quiet !== true) log('building (tsc)');
   await run(bin('tsc'), ['-p', 'tsconfig.json']);
   await run(bin('tsc-alias'), ['-p', 'tsconfig.json']);
+  await buildConsole(options);
+}
+
+/** The audit console (apps/console, Vite): type-checked with its own tsconfig, bundled into dist/console. */
+export async function buildConsole(options: { quiet?: boolean } = {}): Promise<void> {
+  if (options.quiet !== true) log('building the console (tsc --noEmit, vite build)');
+  await run(bin('tsc'), ['-p', 'apps/console/tsconfig.json']);
+  await run(bin('vite'), ['build', '--config', 'apps/console/vite.config.mts', '--logLevel', 'warn']);
 }
 
 export function clean(): void {

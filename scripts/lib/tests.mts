@@ -5,7 +5,8 @@ import { log, root, run, ScriptError } from './proc.mts';
 export type Suite = 'unit' | 'integration' | 'cluster';
 
 const patterns: Record<Suite, string[]> = {
-  unit: ['dist/**/*.spec.js'],
+  /** The console's pure modules run from source (Node strips their types); the rest from dist. */
+  unit: ['dist/**/*.spec.js', 'apps/console/src/**/*.spec.ts'],
   integration: ['dist/**/*.int-spec.js', 'dist/**/*.e2e-spec.js'],
   /** Against the secured three-broker stack only (`npm run test:cluster`). */
   cluster: ['dist/**/*.cluster-spec.js'],

@@ -71,6 +71,15 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_LIVE_MAX_PER_KEY: positiveInt(1000).default(5),
   /** How often a live connection's key or token is checked again (revoked, expired); at most 60 s. */
   QUERY_API_LIVE_RECHECK_SECONDS: positiveInt(60).default(60),
+  /** The audit console at /console (apps/console, built into dist/console by npm run build). */
+  QUERY_API_CONSOLE: envBoolean.default(true),
+  /** Where the built console is; dist/console of this checkout by default. */
+  QUERY_API_CONSOLE_DIR: z.string().min(1).optional(),
+  /** CSP frame-ancestors of the console: which sites may embed it (e.g. "'self' https://app.vendor.example"). */
+  QUERY_API_CONSOLE_FRAME_ANCESTORS: z
+    .string()
+    .regex(/^[^;,\r\n]+$/, 'CSP source expressions separated by spaces, no ; or ,')
+    .default("'self'"),
 })
   .superRefine(requireJwtSettings)
   .superRefine((env, ctx) => {

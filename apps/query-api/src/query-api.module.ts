@@ -21,6 +21,7 @@ import {
   type EventQueryOptions,
 } from '@vigil/store';
 import { ExpressApolloDriver } from './apollo-express.strategy';
+import { ConsoleModule } from './console/console.module';
 import { AuthGuard } from './auth/auth.guard';
 import { precheckCredential } from './auth/authenticator.service';
 import { QueryAccessModule } from './auth/query-access.module';
@@ -118,7 +119,8 @@ export class QueryApiModule {
    * false: the module's shape follows the validated config, read through libs/config like every other setting.
    */
   static forRoot(env?: Readonly<Record<string, string | undefined>>): DynamicModule {
-    const live = loadConfig(queryApiConfigSchema, env).QUERY_API_LIVE;
+    const config = loadConfig(queryApiConfigSchema, env);
+    const live = config.QUERY_API_LIVE;
     const readiness: Type<ReadinessIndicator>[] = live ? [PostgresHealthIndicator, KafkaHealthIndicator] : [PostgresHealthIndicator];
     return {
       module: QueryApiModule,
@@ -130,6 +132,11 @@ export class QueryApiModule {
         QueryAccessModule,
         ...(live ? [KafkaModule, ConsumerHostModule] : []),
         graphql,
+        ConsoleModule.forRoot({
+          enabled: config.QUERY_API_CONSOLE,
+          dir: config.QUERY_API_CONSOLE_DIR,
+          frameAncestors: config.QUERY_API_CONSOLE_FRAME_ANCESTORS,
+        }),
       ],
       controllers: [EventsExportController, IntegrityKeysController],
       providers: [

@@ -1,0 +1,154 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiError, GraphQLClient } from './api/graphql.client.ts';
+import {
+  capabilities,
+  clearCredential,
+  loadCredential,
+  ME_QUERY,
+  saveCredential,
+  takeFragmentToken,
+  type Me,
+} from './auth/session.util.ts';
+import { EventsPage } from './pages/events/events-page.tsx';
+import { SignIn } from './pages/sign-in.tsx';
+import { useRoute } from './routing/location.hook.ts';
+import { hrefFor } from './routing/route.util.ts';
+import { SessionContext, type ConsoleSession } from './session.context.ts';
+import { Link } from './ui/link.tsx';
+import { EmptyState, LoadingState } from './ui/states.tsx';
+
+// Pages most users never open are loaded on demand, keeping the first download small.
+const StreamsPage = lazy(() => import('./pages/streams/streams-page.tsx').then((m) => ({ default: m.StreamsPage })));
+const IntegrityPage = lazy(() => import('./pages/integrity/integrity-page.tsx').then((m) => ({ default: m.IntegrityPage })));
+
+function initialCredential(): string | null {
+  const fromFragment = takeFragmentToken(window.location.hash);
+  if (fromFragment) {
+    // Out of the address bar (and history) before anything else runs: the token must not be shared with the URL.
+    window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${fromFragment.rest}`);
+    saveCredential(window.sessionStorage, fromFragment.token);
+    return fromFragment.token;
+  }
+  return loadCredential(window.sessionStorage);
+}
+
+export function App() {
+  const { route, navigate } = useRoute();
+  const [credential, setCredential] = useState<string | null>(initialCredential);
+  const [me, setMe] = useState<Me | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  const signOut = useCallback((reason?: string) => {
+    clearCredential(window.sessionStorage);
+    setCredential(null);
+    setMe(null);
+    setMessage(reason ?? null);
+  }, []);
+
+  const client = useMemo(
+    () =>
+      new GraphQLClient({
+        credential: () => credential,
+        onAuthFailure: (error) => signOut(`Signed out: ${error.message}`),
+      }),
+    [credential, signOut],
+  );
+
+  useEffect(() => {
+    if (credential === null || me !== null) return;
+    let cancelled = false;
+    client
+      .request<{ me: Me }>(ME_QUERY)
+      .then((data) => {
+        if (!cancelled) setMe(data.me);
+      })
+      .catch((err: unknown) => {
+        if (cancelled) return;
+        if (err instanceof ApiError && err.isAuthFailure) return; // onAuthFailure already signed out
+        setMessage(err instanceof Error ? err.message : String(err));
+        clearCredential(window.sessionStorage);
+        setCredential(null);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [client, credential, me]);
+
+  const submit = (value: string): void => {
+    saveCredential(window.sessionStorage, value);
+    setMessage(null);
+    setCredential(value);
+  };
+
+  const session = useMemo<ConsoleSession | null>(
+    () => (me && credential ? { client, me, credential, navigate, signOut } : null),
+    [client, me, credential, navigate, signOut],
+  );
+
+  if (!session) {
+    if (credential !== null && message === null) return <LoadingState label="Signing in…" />;
+    return <SignIn onSubmit={submit} busy={credential !== null} message={message} />;
+  }
+  const caps = capabilities(session.me);
+  const nav = [
+    { page: 'events' as const, label: 'Events', show: true },
+    { page: 'streams' as const, label: 'Streams', show: caps.streams },
+    { page: 'integrity' as const, label: 'Integrity', show: caps.integrity },
+  ].filter((item) => item.show);
+
+  return (
+    <SessionContext.Provider value={session}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Vigil</span>
+        <nav aria-label="Console">
+          <ul>
+            {nav.map((item) => (
+              <li key={item.page}>
+                <Link href={hrefFor(item.page)} aria-current={route.page === item.page ? 'page' : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <Who me={session.me} />
+        <button type="button" className="ghost" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<LoadingState />}>
+          {route.page === 'events' && <EventsPage params={route.params} />}
+          {route.page === 'streams' && (caps.streams ? <StreamsPage /> : <NotAllowed />)}
+          {route.page === 'integrity' && (caps.integrity ? <IntegrityPage params={route.params} /> : <NotAllowed />)}
+          {route.page === 'not-found' && (
+            <EmptyState title="No such page">
+              <Link href={hrefFor('events')}>Go to events</Link>
+            </EmptyState>
+          )}
+        </Suspense>
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+function NotAllowed() {
+  return <EmptyState title="Your credential does not open this page" />;
+}
+
+function Who({ me }: { me: Me }) {
+  const scope = [me.actorId ? `actor ${me.actorId}` : null, me.targetId ? `target ${me.targetType ?? ''}:${me.targetId}` : null].filter(
+    Boolean,
+  );
+  const expires = me.expiresAt ? new Date(me.expiresAt) : null;
+  return (
+    <p className="who" aria-label="Signed in as">
+      <span className="tenant">{me.tenantId}</span> · <span>{me.role}</span>
+      {scope.length > 0 && <span> · {scope.join(', ')}</span>}
+      {expires && <span className="muted"> · until {expires.toLocaleTimeString()}</span>}
+    </p>
+  );
+}

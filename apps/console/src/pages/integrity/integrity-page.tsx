@@ -1,0 +1,5 @@
+import { EmptyState } from '../../ui/states.tsx';
+
+export function IntegrityPage({ params }: { params: URLSearchParams }) {
+  return <EmptyState title={`Integrity ${params.toString()}`} />;
+}
