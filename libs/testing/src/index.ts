@@ -12,3 +12,6 @@ export * from './event-filter-cases.util';
 export * from './random-text.util';
 export * from './avro-bytes.util';
 export * from './cluster.env';
+export * from './browser.env';
+export * from './browser.util';
+export * from './page-globals.types';
