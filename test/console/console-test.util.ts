@@ -66,6 +66,8 @@ export async function openConsole(
   viewport = { width: 1280, height: 800 },
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, acceptDownloads: true, locale: 'en-GB', timezoneId: 'UTC' });
+  // Well under the test's own timeout, so a missing element fails with Playwright's call log, not a bare timeout.
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   await page.goto(`${baseUrl}${path}`);
   return { context, page };

@@ -371,14 +371,18 @@ describe('audit console in Chromium', () => {
   });
 
   it('embeds with a viewer token: only its tenant (and actor), the token out of the address bar, never tenant B', async () => {
-    const mint = async (input: Record<string, unknown>): Promise<string> => {
+    // The input is spelled out field by field, so the test depends on the mutation's fields, not its input type's name.
+    const mint = async (input: { tenantId: string; actorId?: string; ttlSeconds: number }): Promise<string> => {
       const result = await api?.gql<CreateViewerToken>(
-        `mutation ($input: CreateViewerTokenInput!) { createViewerToken(input: $input) { token expiresAt tenantId } }`,
-        { input },
+        `mutation ($tenantId: String, $actorId: String, $ttlSeconds: Int) {
+          createViewerToken(input: { tenantId: $tenantId, actorId: $actorId, ttlSeconds: $ttlSeconds }) { token expiresAt tenantId }
+        }`,
+        { actorId: null, ...input },
         adminKey,
       );
       const token = result?.data?.createViewerToken.token;
       assert.ok(token, `createViewerToken answered ${JSON.stringify(result?.errors ?? result)}`);
+      assert.equal(result?.data?.createViewerToken.tenantId, tenantA);
       return token;
     };
     const whole = await mint({ tenantId: tenantA, ttlSeconds: 600 });
