@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { formatTime } from '../../ui/time.util.ts';
 import type { AuditEventNode } from './queries.util.ts';
 
@@ -28,10 +28,12 @@ function targetText(event: AuditEventNode): string {
 
 /**
  * The events as a virtualised table: only the rows in view (and a few around them) are in the DOM, so 10,000 rows
- * scroll as smoothly as 100. Rows are focusable; Enter opens one, the arrow keys move between them.
+ * scroll as smoothly as 100. The table is one tab stop (a roving tabindex): Tab reaches the current row, the arrow
+ * keys, Home and End move between rows, Enter opens one.
  */
 export function EventsTable({ rows, hasMore, loadingMore, onLoadMore, onOpen, selectedId, newIds, zone, showTenant }: EventsTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
+  const [activeIndex, setActiveIndex] = useState(0);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -39,6 +41,8 @@ export function EventsTable({ rows, hasMore, loadingMore, onLoadMore, onOpen, se
     overscan: 12,
   });
   const items = virtualizer.getVirtualItems();
+  // The row Tab lands on: the current one, or the first in view when the current one has scrolled out of the DOM.
+  const tabbable = items.some((i) => i.index === activeIndex) ? activeIndex : (items[0]?.index ?? 0);
   const lastIndex = items.length > 0 ? (items[items.length - 1]?.index ?? 0) : 0;
 
   useEffect(() => {
@@ -118,7 +122,8 @@ export function EventsTable({ rows, hasMore, loadingMore, onLoadMore, onOpen, se
                 aria-selected={event.id === selectedId}
                 data-index={item.index}
                 data-event-id={event.id}
-                tabIndex={0}
+                tabIndex={item.index === tabbable ? 0 : -1}
+                onFocus={() => setActiveIndex(item.index)}
                 className={classes}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 onClick={() => onOpen(event.id)}
