@@ -4,7 +4,17 @@ import { useEffect, useRef, type ReactNode } from 'react';
  * A modal dialog on the native <dialog>: the browser keeps focus inside it and closes it on Escape. Focus goes to the
  * first field (or the element marked autoFocus) on open, and back to what had it before on close.
  */
-export function Modal({ title, onClose, children, size = 'normal' }: { title: string; onClose: () => void; children: ReactNode; size?: 'normal' | 'small' }) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  size = 'normal',
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  size?: 'normal' | 'small';
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;

@@ -137,7 +137,12 @@ export function StreamForm({ stream, onSubmit, onCancel }: Props) {
         </div>
         <div className="field">
           <label htmlFor={`${id}-format`}>Format</label>
-          <select id={`${id}-format`} value={form.format} onChange={(e) => set('format', e.target.value)} aria-describedby={described('format')}>
+          <select
+            id={`${id}-format`}
+            value={form.format}
+            onChange={(e) => set('format', e.target.value)}
+            aria-describedby={described('format')}
+          >
             <option value="">{editing ? 'Unchanged' : `Default (${spec?.formats[0] ?? 'native'})`}</option>
             {(spec?.formats ?? []).map((f) => (
               <option key={f} value={f}>
@@ -238,8 +243,8 @@ export function StreamForm({ stream, onSubmit, onCancel }: Props) {
             aria-describedby={described('advanced', true)}
           />
           <p className="hint" id={`${id}-advanced-hint`}>
-            Every other setting of the {spec?.label ?? form.type} sink, as a JSON object (e.g. {'{ "gzip": true }'}). Secrets do not
-            go here.
+            Every other setting of the {spec?.label ?? form.type} sink, as a JSON object (e.g. {'{ "gzip": true }'}). Secrets do not go
+            here.
             {!advancedCheck.ok && <span className="warn-text"> Not yet valid: {advancedCheck.message}.</span>}
           </p>
           {fieldError('advanced')}
@@ -275,7 +280,11 @@ export function StreamForm({ stream, onSubmit, onCancel }: Props) {
                 </span>
                 {isSet && (
                   <label className="check">
-                    <input type="checkbox" checked={entry.remove} onChange={(e) => setSecret(s.name, { remove: e.target.checked, value: '' })} />
+                    <input
+                      type="checkbox"
+                      checked={entry.remove}
+                      onChange={(e) => setSecret(s.name, { remove: e.target.checked, value: '' })}
+                    />
                     Remove {s.label}
                   </label>
                 )}

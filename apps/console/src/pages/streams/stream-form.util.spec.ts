@@ -70,7 +70,12 @@ describe('stream form', () => {
     const result = toCreateInput({ ...emptyForm('splunk'), name: 'x', advanced: '{nope}' });
     assert.ok(!result.ok);
     assert.match(result.errors['advanced'] ?? '', /not valid JSON/);
-    const twice = toCreateInput({ ...emptyForm('splunk'), name: 'x', settings: { url: 'https://a.example' }, advanced: '{"url":"https://b"}' });
+    const twice = toCreateInput({
+      ...emptyForm('splunk'),
+      name: 'x',
+      settings: { url: 'https://a.example' },
+      advanced: '{"url":"https://b"}',
+    });
     assert.ok(!twice.ok);
     assert.match(twice.errors['advanced'] ?? '', /own field/);
     const nameless = toCreateInput(emptyForm());

@@ -34,41 +34,49 @@ export function StreamsPage() {
   const { client } = useSession();
   const [streams, setStreams] = useState<Stream[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(true);
   const [loadedAt, setLoadedAt] = useState<number | null>(null);
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [pending, setPending] = useState<Record<string, string>>({});
   const inFlight = useRef<AbortController | null>(null);
 
-  const load = useCallback(async () => {
+  /** Fetches the list; null when a newer fetch took over (this one was aborted). */
+  const fetchStreams = useCallback(async (): Promise<{ streams: Stream[] } | { error: unknown } | null> => {
     inFlight.current?.abort();
     const controller = new AbortController();
     inFlight.current = controller;
-    setLoading(true);
     try {
       const data = await client.request<{ streams: Stream[] }>(STREAMS_QUERY, {}, controller.signal);
-      setStreams([...data.streams].sort((a, b) => a.name.localeCompare(b.name)));
-      setLoadError(null);
-      setLoadedAt(Date.now());
+      return { streams: [...data.streams].sort((a, b) => a.name.localeCompare(b.name)) };
     } catch (err) {
-      if (err instanceof DOMException && err.name === 'AbortError') return;
-      setLoadError(err);
+      return err instanceof DOMException && err.name === 'AbortError' ? null : { error: err };
     } finally {
-      if (inFlight.current === controller) {
-        inFlight.current = null;
-        setLoading(false);
-      }
+      if (inFlight.current === controller) inFlight.current = null;
     }
   }, [client]);
+  const apply = useCallback((outcome: { streams: Stream[] } | { error: unknown } | null): void => {
+    if (outcome === null) return;
+    setLoading(false);
+    if ('error' in outcome) setLoadError(outcome.error);
+    else {
+      setStreams(outcome.streams);
+      setLoadError(null);
+      setLoadedAt(Date.now());
+    }
+  }, []);
+  const load = useCallback(() => {
+    setLoading(true);
+    void fetchStreams().then(apply);
+  }, [fetchStreams, apply]);
 
   useEffect(() => {
-    void load();
+    void fetchStreams().then(apply);
     return () => inFlight.current?.abort();
-  }, [load]);
+  }, [fetchStreams, apply]);
   // Auto-refresh while the tab is visible, but never under an open form (a refresh would not lose it, but it is noise).
   useVisibleInterval(() => {
-    if (dialog === null) void load();
+    if (dialog === null) load();
   }, REFRESH_MS);
 
   const replace = (stream: Stream): void => setStreams((list) => (list ?? []).map((s) => (s.id === stream.id ? stream : s)));
@@ -90,7 +98,11 @@ export function StreamsPage() {
       const data = await client.request<Record<string, Stream>>(enabled ? ENABLE_STREAM : DISABLE_STREAM, { id: stream.id });
       const updated = data[enabled ? 'enableStream' : 'disableStream'];
       if (updated) replace(updated);
-      setNotice({ tone: 'ok', title: `“${stream.name}” ${enabled ? 'enabled: it catches up from where it stopped' : 'disabled: its position is kept'}`, lines: [] });
+      setNotice({
+        tone: 'ok',
+        title: `“${stream.name}” ${enabled ? 'enabled: it catches up from where it stopped' : 'disabled: its position is kept'}`,
+        lines: [],
+      });
     });
 
   const sendTest = (stream: Stream): Promise<void> =>
@@ -118,7 +130,11 @@ export function StreamsPage() {
     const { createStream } = await client.request<{ createStream: Stream }>(CREATE_STREAM, { input: result.input });
     setStreams((list) => [...(list ?? []), createStream].sort((a, b) => a.name.localeCompare(b.name)));
     setDialog(null);
-    setNotice({ tone: 'ok', title: `“${createStream.name}” created`, lines: ['It receives your events from now on. Send a test event to check the SIEM accepts them.'] });
+    setNotice({
+      tone: 'ok',
+      title: `“${createStream.name}” created`,
+      lines: ['It receives your events from now on. Send a test event to check the SIEM accepts them.'],
+    });
     return undefined;
   };
 
@@ -145,7 +161,7 @@ export function StreamsPage() {
         <p className="muted page-lede">Your SIEMs: each receives only your tenant’s events. Health refreshes every 15 seconds.</p>
         <div className="page-actions">
           {newButton}
-          <button type="button" onClick={() => void load()} disabled={loading} aria-describedby="streams-updated">
+          <button type="button" onClick={() => load()} disabled={loading} aria-describedby="streams-updated">
             Refresh
           </button>
           <span className="muted small" id="streams-updated" aria-live="polite">
@@ -175,7 +191,11 @@ export function StreamsPage() {
 
       {streams === null && loadError === null && <LoadingState label="Loading streams…" />}
       {loadError !== null && (
-        <ErrorState error={loadError} title={streams === null ? 'The streams could not be loaded' : 'The last refresh failed'} onRetry={() => void load()} />
+        <ErrorState
+          error={loadError}
+          title={streams === null ? 'The streams could not be loaded' : 'The last refresh failed'}
+          onRetry={() => load()}
+        />
       )}
       {streams !== null && streams.length === 0 && (
         <EmptyState title="No streams yet">
@@ -186,6 +206,7 @@ export function StreamsPage() {
       {streams !== null && streams.length > 0 && (
         <StreamsTable
           streams={streams}
+          now={loadedAt ?? 0}
           pending={pending}
           onEdit={(stream) => setDialog({ kind: 'edit', stream })}
           onTest={(stream) => void sendTest(stream)}
@@ -207,8 +228,8 @@ export function StreamsPage() {
       {dialog?.kind === 'delete' && (
         <Modal title={`Delete stream “${dialog.stream.name}”?`} onClose={() => setDialog(null)} size="small">
           <p>
-            The stream <strong>{dialog.stream.name}</strong> ({typeSpec(dialog.stream.type)?.label ?? dialog.stream.type}) and its secrets are removed.
-            Events stop reaching that SIEM. This cannot be undone.
+            The stream <strong>{dialog.stream.name}</strong> ({typeSpec(dialog.stream.type)?.label ?? dialog.stream.type}) and its secrets
+            are removed. Events stop reaching that SIEM. This cannot be undone.
           </p>
           <div className="form-actions">
             <button type="button" className="danger" onClick={() => void remove(dialog.stream)}>
@@ -231,6 +252,8 @@ function describeError(err: unknown): string[] {
 
 interface TableProps {
   streams: Stream[];
+  /** When the list was loaded: the "ago" times are as of then. */
+  now: number;
   pending: Record<string, string>;
   onEdit: (stream: Stream) => void;
   onTest: (stream: Stream) => void;
@@ -238,8 +261,7 @@ interface TableProps {
   onDelete: (stream: Stream) => void;
 }
 
-function StreamsTable({ streams, pending, onEdit, onTest, onEnabled, onDelete }: TableProps) {
-  const now = Date.now();
+function StreamsTable({ streams, now, pending, onEdit, onTest, onEnabled, onDelete }: TableProps) {
   return (
     <div className="table-scroll" role="region" aria-label="Streams table (scrolls sideways on narrow screens)" tabIndex={0}>
       <table className="data-table streams-table" aria-label="Streams">
@@ -290,7 +312,13 @@ function StreamsTable({ streams, pending, onEdit, onTest, onEnabled, onDelete }:
                   {h ? formatCount(h.deadLettered) : '—'}
                 </td>
                 <td data-label="Last success">
-                  {h?.lastSuccessAt ? <time dateTime={h.lastSuccessAt} title={h.lastSuccessAt}>{formatAgo(h.lastSuccessAt, now)}</time> : 'never'}
+                  {h?.lastSuccessAt ? (
+                    <time dateTime={h.lastSuccessAt} title={h.lastSuccessAt}>
+                      {formatAgo(h.lastSuccessAt, now)}
+                    </time>
+                  ) : (
+                    'never'
+                  )}
                 </td>
                 <td data-label="Last error" className="last-error">
                   {h?.lastError ? (
