@@ -42,7 +42,8 @@ export interface StreamTestResult {
 const STREAM_FIELDS = `id tenantId name type enabled categories actions { include exclude } minSeverity format settings secretNames version
   health { state reason recovery lagEvents lagSeconds delivered24h deadLettered lastSuccessAt lastErrorAt lastError updatedAt }`;
 
-export const STREAMS_QUERY = `query Streams { streams { ${STREAM_FIELDS} } }`;
+// Always the signed-in tenant: without tenantId a platform admin would get every tenant's streams.
+export const STREAMS_QUERY = `query Streams($tenantId: String) { streams(tenantId: $tenantId) { ${STREAM_FIELDS} } }`;
 export const CREATE_STREAM = `mutation CreateStream($input: CreateStreamInput!) { createStream(input: $input) { ${STREAM_FIELDS} } }`;
 export const UPDATE_STREAM = `mutation UpdateStream($id: ID!, $input: UpdateStreamInput!) { updateStream(id: $id, input: $input) { ${STREAM_FIELDS} } }`;
 export const ENABLE_STREAM = `mutation EnableStream($id: ID!) { enableStream(id: $id) { ${STREAM_FIELDS} } }`;

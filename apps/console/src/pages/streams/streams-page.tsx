@@ -31,7 +31,7 @@ interface Notice {
 
 /** The tenant's SIEM streams: health at a glance, and create, edit, test, enable, disable, delete (docs/streams.md). */
 export function StreamsPage() {
-  const { client } = useSession();
+  const { client, me } = useSession();
   const [streams, setStreams] = useState<Stream[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
@@ -47,14 +47,14 @@ export function StreamsPage() {
     const controller = new AbortController();
     inFlight.current = controller;
     try {
-      const data = await client.request<{ streams: Stream[] }>(STREAMS_QUERY, {}, controller.signal);
+      const data = await client.request<{ streams: Stream[] }>(STREAMS_QUERY, { tenantId: me.tenantId }, controller.signal);
       return { streams: [...data.streams].sort((a, b) => a.name.localeCompare(b.name)) };
     } catch (err) {
       return err instanceof DOMException && err.name === 'AbortError' ? null : { error: err };
     } finally {
       if (inFlight.current === controller) inFlight.current = null;
     }
-  }, [client]);
+  }, [client, me.tenantId]);
   const apply = useCallback((outcome: { streams: Stream[] } | { error: unknown } | null): void => {
     if (outcome === null) return;
     setLoading(false);
