@@ -8,7 +8,11 @@ COPY apps apps
 COPY libs libs
 COPY test test
 COPY bench bench
-RUN node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc-alias -p tsconfig.json && npm prune --omit=dev
+# The audit console (apps/console) is bundled by Vite into dist/console, which the query API serves at /console.
+RUN node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc-alias -p tsconfig.json \
+  && node_modules/.bin/tsc -p apps/console/tsconfig.json \
+  && node_modules/.bin/vite build --config apps/console/vite.config.mts --logLevel warn \
+  && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0

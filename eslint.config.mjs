@@ -218,10 +218,12 @@ export default tseslint.config(
     rules: { 'check-file/filename-naming-convention': ['error', { '**/*.ts': fileName }] },
   },
   ...boundaries,
-  // The audit console (apps/console): React's rules of hooks; components live in kebab-case .tsx files.
+  // The audit console (apps/console): React's rules of hooks and exhaustive effect dependencies. The plugin's React
+  // Compiler rules are left out: the console is not compiled by it, and they forbid the plain fetch-in-effect pattern.
   {
     files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx', 'apps/console/**/*.mts'],
-    ...reactHooks.configs.flat['recommended-latest'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['apps/console/**/*.tsx'],

@@ -96,6 +96,11 @@ async function main(): Promise<void> {
     `  PostgreSQL       ${new URL(devStack.databaseUrl).host}${new URL(devStack.databaseUrl).pathname}`,
     ...apps.map((a) => `  ${a.name.padEnd(16)} http://127.0.0.1:${a.port}  (/health, /metrics)`),
     ...(apps.length === 0 ? ['  (no service apps are built yet; the stack is up)'] : []),
+    ...(apps.some((a) => a.name === 'query-api')
+      ? [
+          `  Audit console    http://127.0.0.1:${apps.find((a) => a.name === 'query-api')?.port ?? 4000}/console/  (sign in with a key: npm run vigil -- apikeys create --tenant <id> --role analyst)`,
+        ]
+      : []),
     '  CLI              npm run vigil -- --help',
     '',
     'Ctrl-C stops the apps; `npm run stack:down` stops Kafka and the registry.',

@@ -32,6 +32,8 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
   QUERY_API_MAX_PAGE_SIZE: positiveInt(10_000).default(1000),
   QUERY_API_MAX_SPAN_DAYS: positiveInt(3650).default(31),
+  /** verifyIntegrity stops after about this many events and answers a partial report (`vigil verify` walks it all). */
+  QUERY_API_VERIFY_MAX_EVENTS: positiveInt(100_000_000).default(500_000),
   QUERY_API_MAX_DEPTH: positiveInt(50).default(8),
   QUERY_API_MAX_COMPLEXITY: positiveInt(100_000).default(2000),
   /** graphql-js stops parsing a document past this many tokens, before any validation runs. */

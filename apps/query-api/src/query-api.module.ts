@@ -9,6 +9,7 @@ import type { ServerOptions } from 'graphql-ws';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import type { Request } from 'express';
 import { ClockModule } from '@vigil/common';
+import { OPERATIONS_OPTIONS, VerifyUseCase } from '@vigil/operations';
 import { APP_CONFIG, ConfigModule, loadConfig } from '@vigil/config';
 import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule } from '@vigil/kafka';
 import { ObservabilityModule, type ReadinessIndicator } from '@vigil/observability';
@@ -155,6 +156,13 @@ export class QueryApiModule {
         },
         EventQueryService,
         EventsResolver,
+        // verifyIntegrity runs `vigil verify`'s use case, which reads only the database URL of the operations' options.
+        {
+          provide: OPERATIONS_OPTIONS,
+          inject: [APP_CONFIG],
+          useFactory: (config: QueryApiConfig) => ({ databaseUrl: config.DATABASE_URL }),
+        },
+        VerifyUseCase,
         IntegrityResolver,
         ...streamAdminProviders,
         StreamsResolver,

@@ -22,6 +22,11 @@ export interface VerifyRequest {
   to?: Date;
   /** Public keys by id: each signed checkpoint's signature is checked with them (unchecked without). */
   publicKeys?: ReadonlyMap<string, KeyObject>;
+  /**
+   * Stop after about this many events (whole pages of the walk) and say so in the report (`stoppedAfter`) instead of
+   * walking on: the query API's bound. Unbounded by default, as `vigil verify` runs.
+   */
+  maxEvents?: number;
 }
 
 /** One chain's result. `anchor` says where the walk started and why there. */
@@ -35,6 +40,10 @@ export interface ChainReport {
   anchor: { seq: number; kind: 'genesis' | 'stored-link' | 'retention' };
   head: ChainPoint;
   finding?: { kind: ChainFinding | 'checkpoint'; seq: number; id: string | undefined; detail: string };
+  /** Signed checkpoints on the walked part whose link the chain was compared with. */
+  checkpoints: number;
+  /** The walk stopped at `last` because the request's maxEvents were spent: the rest of this chain was not checked. */
+  stopped?: true;
 }
 
 export interface VerifyReport {
@@ -44,6 +53,8 @@ export interface VerifyReport {
   chains: ChainReport[];
   /** Rows of the tenant that hold no place in any chain although stored after it started: added behind Vigil's back. */
   unchained: { count: number; ids: string[] };
+  /** Set when maxEvents were spent before the end: the events walked, and the categories not walked at all. */
+  stoppedAfter?: { events: number; skipped: string[] };
 }
 
 const PAGE = 5_000;
@@ -58,7 +69,8 @@ const PAGE = 5_000;
 export class VerifyUseCase {
   private readonly rows = new ChainRowRepository();
 
-  constructor(@Inject(OPERATIONS_OPTIONS) private readonly options: OperationsOptions) {}
+  /** Only the database URL is read, so a host without the other operations (the query API) can provide it. */
+  constructor(@Inject(OPERATIONS_OPTIONS) private readonly options: Pick<OperationsOptions, 'databaseUrl'>) {}
 
   async execute(request: VerifyRequest, observer: OperationObserver, signal: AbortSignal): Promise<VerifyReport> {
     const pool = createPgPool(storePoolConfig(this.options.databaseUrl, undefined, 2));
@@ -68,16 +80,30 @@ export class VerifyUseCase {
       );
       const chains: ChainReport[] = [];
       const checkpoints = await new ChainCheckpointRepository().list(pool, request.tenantId);
+      const budget = { left: request.maxEvents ?? Number.POSITIVE_INFINITY };
+      const skipped: string[] = [];
       for (const head of heads) {
+        if (budget.left <= 0) {
+          skipped.push(head.category);
+          continue;
+        }
         const own = checkpoints.filter((c) => c.category === head.category);
-        const report = await this.verifyOne(pool, request, head, own, observer, signal);
+        const report = await this.verifyOne(pool, request, head, own, observer, signal, budget);
         if (report !== undefined) chains.push(report);
       }
       const start = await this.rows.chainStart(pool, request.tenantId);
       const since = start === undefined ? undefined : new Date(Math.max(start.getTime(), request.from?.getTime() ?? 0));
       const unchained = since === undefined ? { count: 0, ids: [] } : await this.rows.unchained(pool, request.tenantId, since);
       const checked = chains.reduce((n, c) => n + c.checked, 0);
-      return { tenantId: request.tenantId, ok: chains.every((c) => c.ok) && unchained.count === 0, checked, chains, unchained };
+      const stopped = skipped.length > 0 || chains.some((c) => c.stopped === true);
+      return {
+        tenantId: request.tenantId,
+        ok: chains.every((c) => c.ok) && unchained.count === 0,
+        checked,
+        chains,
+        unchained,
+        ...(stopped && { stoppedAfter: { events: checked, skipped } }),
+      };
     } finally {
       await pool.end();
     }
@@ -90,6 +116,7 @@ export class VerifyUseCase {
     checkpoints: readonly StoredCheckpoint[],
     observer: OperationObserver,
     signal: AbortSignal,
+    budget: { left: number },
   ): Promise<ChainReport | undefined> {
     const { tenantId } = request;
     const { category } = head;
@@ -118,12 +145,15 @@ export class VerifyUseCase {
     const signedTop = Math.max(0, ...bySeq.keys());
     const to: ChainPoint | undefined = ranged && request.to !== undefined ? undefined : { seq: head.seq, hash: head.hash };
     const base = { category, first: fromSeq, anchor: { seq: anchor.seq, kind: anchorKind }, head: to ?? anchor };
+    // The signed checkpoints the walk compared its links with, up to a place.
+    const matched = (upTo: number): number => [...bySeq.keys()].filter((seq) => seq <= upTo).length;
     const broken = (finding: NonNullable<ChainReport['finding']>, checked: number): ChainReport => ({
       ...base,
       ok: false,
       checked,
       last: Math.max(fromSeq, finding.seq),
       finding,
+      checkpoints: matched(finding.seq - 1),
     });
     const { publicKeys } = request;
     const badSignature = publicKeys === undefined ? undefined : signed.find((c) => !checkpointRecordVerifies(c, publicKeys));
@@ -166,8 +196,11 @@ export class VerifyUseCase {
           return broken({ kind, ...rest }, checked + walk.findIndex((e) => e.seq === rewritten.seq));
         }
         checked += walk.length;
+        budget.left -= walk.length;
         observer.advance?.(walk.length);
         from = verdict.head;
+        if (!last && budget.left <= 0)
+          return { ...base, ok: true, checked, last: from.seq, head: from, checkpoints: matched(from.seq), stopped: true };
         if (!last) {
           lookahead = entries.slice(-1);
           continue;
@@ -182,7 +215,7 @@ export class VerifyUseCase {
             },
             checked,
           );
-        return { ...base, ok: true, checked, last: from.seq, head: to ?? from };
+        return { ...base, ok: true, checked, last: from.seq, head: to ?? from, checkpoints: matched(from.seq) };
       }
     } finally {
       observer.end?.();
