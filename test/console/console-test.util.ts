@@ -132,19 +132,19 @@ export async function loadAll(page: Page): Promise<number> {
 }
 
 /**
- * The table's scroll container: the nearest ancestor of the table (or the table) that scrolls vertically, the page
- * itself when none does. Marked with data-e2e-scroller so later calls find it again.
+ * The table's scroll container: the first element in the table that scrolls vertically (a virtualised body), else the
+ * nearest ancestor that does, else the page. Marked with data-e2e-scroller so later calls find it again.
  */
 export async function markScroller(page: Page): Promise<void> {
   await eventsTable(page).evaluate((table: unknown) => {
     const w = globalThis as unknown as PageWindow;
     for (const el of w.document.querySelectorAll('[data-e2e-scroller]')) el.removeAttribute('data-e2e-scroller');
-    let el = table as PageElement | null;
-    while (el) {
-      if (/(auto|scroll)/.test(w.getComputedStyle(el).overflowY) && el.scrollHeight > el.clientHeight) break;
-      el = el.parentElement;
-    }
-    (el ?? w.document.scrollingElement ?? w.document.documentElement).setAttribute('data-e2e-scroller', '');
+    const scrolls = (el: PageElement): boolean =>
+      /(auto|scroll)/.test(w.getComputedStyle(el).overflowY) && el.scrollHeight > el.clientHeight;
+    const root = table as PageElement;
+    let found: PageElement | null = [...root.querySelectorAll('*')].find(scrolls) ?? null;
+    for (let el: PageElement | null = root; !found && el; el = el.parentElement) if (scrolls(el)) found = el;
+    (found ?? w.document.scrollingElement ?? w.document.documentElement).setAttribute('data-e2e-scroller', '');
   });
 }
 
@@ -159,9 +159,10 @@ export async function scrollTableToEnd(page: Page): Promise<void> {
 
 /**
  * Every row the table holds, read by scrolling its container from top to bottom (a virtualised table renders only
- * the rows in view): the distinct row texts.
+ * the rows in view): one text per distinct event (by the row's data-event-id, else by its text).
  */
 export async function readAllRows(page: Page): Promise<string[]> {
+  if ((await eventsTable(page).count()) === 0) return []; // "No events match" or an error: no table at all
   await markScroller(page);
   return page.evaluate(async () => {
     const w = globalThis as unknown as PageWindow;
@@ -169,19 +170,21 @@ export async function readAllRows(page: Page): Promise<string[]> {
     const table = w.document.querySelector('[role="table"][aria-label="Events"], table[aria-label="Events"]');
     if (!el || !table) return [];
     const frame = () => new Promise<void>((resolve) => w.requestAnimationFrame(() => w.requestAnimationFrame(() => resolve())));
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     const step = Math.max(40, Math.floor(el.clientHeight / 2));
     for (let top = 0; ; top += step) {
       el.scrollTop = top;
       await frame();
       for (const row of table.querySelectorAll('[role="row"], tr')) {
         if (row.querySelector('[role="columnheader"], th')) continue;
-        seen.add(row.innerText.replace(/\s+/g, ' ').trim());
+        // Keyed by the event id the row carries (data-event-id) when it has one, so two rows of one event count once.
+        const text = row.innerText.replace(/\s+/g, ' ').trim();
+        seen.set(row.getAttribute('data-event-id') ?? text, text);
       }
       if (top >= el.scrollHeight - el.clientHeight) break;
     }
     el.scrollTop = 0;
-    return [...seen];
+    return [...seen.values()];
   });
 }
 

@@ -71,6 +71,15 @@ export class QueryApiHarness {
     return this.process.baseUrl;
   }
 
+  /** Whether the process still runs (a crash shows here), and its last output lines (for a failing test's message). */
+  get alive(): boolean {
+    return this.process.alive;
+  }
+
+  get output(): string {
+    return this.process.output.join('');
+  }
+
   async start(): Promise<this> {
     await this.process.start();
     return this;
