@@ -27,7 +27,7 @@ export function credentialOf(headers: Headers): string | undefined {
   return apiKey ? apiKey : undefined;
 }
 
-const NO_CREDENTIAL = 'send an API key, a JWT or a viewer token: Authorization: Bearer <credential>';
+const NO_CREDENTIAL = 'send an API key or a JWT (or a viewer token): Authorization: Bearer <credential>';
 const JWT_NOT_ACCEPTED = 'JWTs are not accepted here (no JWKS, JWT secret or viewer token secret configured); use an API key';
 /** A compact JWS: three base64url parts. */
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
