@@ -21,6 +21,7 @@ import {
   type EventsData,
   type GqlResult,
 } from './query-api-test.util';
+import { runCli } from '../replay/replay-test.util';
 
 const VIEWER_SECRET = 'viewer-token-int-spec-secret-0123456789abcdef';
 /** The previous secret, still listed for verification (rotation): tokens it signed keep working. */
@@ -508,6 +509,26 @@ describe('query-api viewer tokens', () => {
     );
     // A JWT may not claim the viewer role: only a viewer token carries it.
     assert.equal(codeOf(await api.gql(ME, {}, await testJwt({ tenant: 'tenant-a', role: 'viewer' }))), 'UNAUTHENTICATED');
+  });
+
+  it('`vigil viewer-tokens create` signs with the same secret: the API accepts its token and restriction', async () => {
+    const env = { QUERY_API_VIEWER_TOKEN_SECRET: VIEWER_SECRET };
+    const run = await runCli(['viewer-tokens', 'create', '--tenant', 'tenant-a', '--actor', 'alice', '--ttl', '120', '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stderr.includes(VIEWER_SECRET));
+    const printed = JSON.parse(run.stdout) as { token: string; tenant: string; actor: string; expires: string };
+    assert.equal(printed.actor, 'alice');
+    const read = await nodes(printed.token);
+    assert.equal(read.length, 10);
+    assert.ok(read.every((n) => n.tenantId === 'tenant-a' && n.actor.id === 'alice'));
+    const me = await api.gql<MeData>(ME, {}, printed.token);
+    assert.equal(me.data?.me.expiresAt, printed.expires);
+    const half = await runCli(['viewer-tokens', 'create', '--tenant', 'tenant-a', '--target-type', 'document'], env);
+    assert.notEqual(half.code, 0);
+    assert.match(half.stderr, /--target-id: targetType and targetId go together/);
+    const unset = await runCli(['viewer-tokens', 'create', '--tenant', 'tenant-a'], {});
+    assert.notEqual(unset.code, 0);
+    assert.match(unset.stderr, /QUERY_API_VIEWER_TOKEN_SECRET/);
   });
 
   describe('without QUERY_API_VIEWER_TOKEN_SECRET', () => {
