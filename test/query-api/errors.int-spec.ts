@@ -30,6 +30,8 @@ const ROOT_FIELDS: Record<string, string> = {
   streams: `{ streams { id } }`,
   stream: `{ stream(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
   checkpoints: `{ checkpoints { seq } }`,
+  verifyIntegrity: `{ verifyIntegrity(from: "${new Date(Date.now() - 3600e3).toISOString()}", to: "${new Date().toISOString()}") { ok } }`,
+  me: `{ me { tenantId role } }`,
 };
 
 const STREAM_ID = '"0190f5c2-0000-7000-8000-000000000000"';
@@ -41,6 +43,7 @@ const MUTATIONS: Record<string, string> = {
   deleteStream: `mutation { deleteStream(id: ${STREAM_ID}) { id } }`,
   testStream: `mutation { testStream(id: ${STREAM_ID}) { ok } }`,
   replayStream: `mutation { replayStream(id: ${STREAM_ID}, from: "2026-01-01T00:00:00Z") { id } }`,
+  createViewerToken: `mutation { createViewerToken(input: {}) { token } }`,
 };
 
 function assertSafe(result: GqlResult<unknown>): void {

@@ -17,6 +17,7 @@ import { replayCommand } from './replay.command';
 import { schemasCommand } from './schemas.command';
 import { streamsCommand } from './streams.command';
 import { topicsCommand } from './topics.command';
+import { viewerTokensCommand } from './viewer-tokens.command';
 
 async function main(argv: string[]): Promise<void> {
   const out: Output = { json: argv.includes('--json') };
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
   program.addCommand(importCommand(out).exitOverride());
   program.addCommand(migrationsCommand(out).exitOverride());
   program.addCommand(apikeysCommand(out).exitOverride());
+  program.addCommand(viewerTokensCommand(out).exitOverride());
   program.addCommand(rebuildCommand(out).exitOverride());
   program.addCommand(verifyCommand(out).exitOverride());
   program.addCommand(checkpointCommand(out).exitOverride());

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { chainEnv } from '@vigil/integrity';
-import { apiKeyEnv } from '@vigil/store';
+import { apiKeyEnv, viewerTokenEnv } from '@vigil/store';
 import { streamPolicyEnv } from '@vigil/streams';
 import { jwtAlgorithmsEnv, requireJwtSettings } from './auth/jwt-config.schema';
 import { databaseEnv, defineConfig, envBoolean, httpEnv, kafkaEnv, logEnv, registryEnv } from '@vigil/config';
@@ -30,6 +30,12 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_JWT_ALGORITHMS: jwtAlgorithmsEnv.optional(),
   QUERY_API_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
   QUERY_API_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
+  /**
+   * Viewer tokens for the embedded console (docs/query-api.md "Viewer tokens"): QUERY_API_VIEWER_TOKEN_SECRET, a
+   * comma-separated list of HS256 secrets (the first signs, all verify), and QUERY_API_VIEWER_TOKEN_MAX_TTL_SECONDS.
+   * Unset secret: viewer tokens are off.
+   */
+  ...viewerTokenEnv,
   QUERY_API_MAX_PAGE_SIZE: positiveInt(10_000).default(1000),
   QUERY_API_MAX_SPAN_DAYS: positiveInt(3650).default(31),
   /** verifyIntegrity stops after about this many events and answers a partial report (`vigil verify` walks it all). */
@@ -84,6 +90,12 @@ export const queryApiConfigSchema = defineConfig({
     .default("'self'"),
 })
   .superRefine(requireJwtSettings)
+  .superRefine((env, ctx) => {
+    // One secret for both would let whoever holds the IdP's HS256 secret mint viewer tokens, and the reverse.
+    if (env.QUERY_API_JWT_SECRET !== undefined && env.QUERY_API_VIEWER_TOKEN_SECRET?.includes(env.QUERY_API_JWT_SECRET)) {
+      ctx.addIssue({ code: 'custom', path: ['QUERY_API_VIEWER_TOKEN_SECRET'], message: 'must not hold QUERY_API_JWT_SECRET' });
+    }
+  })
   .superRefine((env, ctx) => {
     // A key (or the exports together) holding every connection would starve every other tenant.
     for (const name of ['QUERY_API_KEY_CONCURRENCY', 'QUERY_API_MAX_EXPORTS'] as const) {

@@ -40,6 +40,13 @@ import { QueryException } from './query.exception';
 import { QuerySessionSettings } from './query-session.service';
 import { streamAdminProviders } from './streams/stream-admin.factory';
 import { StreamsResolver } from './streams/streams.resolver';
+import { MeResolver } from './auth/me.resolver';
+import { ViewerTokensResolver } from './viewer/viewer-tokens.resolver';
+
+/** Every resolver the API registers but the live tail's; `schema.generator.ts` prints the schema from these and LIVE_RESOLVERS. */
+export const RESOLVERS = [EventsResolver, IntegrityResolver, StreamsResolver, ViewerTokensResolver, MeResolver] as const;
+/** The live tail's resolvers, registered when QUERY_API_LIVE is on (and always in the committed schema). */
+export const LIVE_RESOLVERS = [LiveEventsResolver] as const;
 
 /**
  * An HTTP request's context, made before Apollo parses or validates the document: a request without a
@@ -47,7 +54,12 @@ import { StreamsResolver } from './streams/streams.resolver';
  */
 function preCheckedRequest(req: Request, config: QueryApiConfig): { req: Request } {
   try {
-    precheckCredential(req.headers, config.QUERY_API_JWKS_URL !== undefined || config.QUERY_API_JWT_SECRET !== undefined);
+    // A JWS may be an identity provider's JWT or a viewer token: either configured, the shape is acceptable.
+    const jwsAccepted =
+      config.QUERY_API_JWKS_URL !== undefined ||
+      config.QUERY_API_JWT_SECRET !== undefined ||
+      config.QUERY_API_VIEWER_TOKEN_SECRET !== undefined;
+    precheckCredential(req.headers, jwsAccepted);
   } catch (err) {
     throw err instanceof QueryException ? graphqlRefusal(err) : err;
   }
@@ -155,7 +167,6 @@ export class QueryApiModule {
           }),
         },
         EventQueryService,
-        EventsResolver,
         // verifyIntegrity runs `vigil verify`'s use case, which reads only the database URL of the operations' options.
         {
           provide: OPERATIONS_OPTIONS,
@@ -163,10 +174,9 @@ export class QueryApiModule {
           useFactory: (config: QueryApiConfig) => ({ databaseUrl: config.DATABASE_URL }),
         },
         VerifyUseCase,
-        IntegrityResolver,
         ...streamAdminProviders,
-        StreamsResolver,
-        ...(live ? [LiveEventsService, LiveEventsConsumer, LiveEventsResolver] : []),
+        ...RESOLVERS,
+        ...(live ? [LiveEventsService, LiveEventsConsumer, ...LIVE_RESOLVERS] : []),
       ],
     };
   }

@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { GRAPHQL_SDL_FILE_HEADER, GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { EventsResolver } from './events/events.resolver';
-import { LiveEventsResolver } from './live/live-events.resolver';
+import { LIVE_RESOLVERS, RESOLVERS } from './query-api.module';
 
 /**
  * The API's schema as SDL, from the code-first resolvers and models, exactly as Nest would write it. `npm run
@@ -13,7 +12,8 @@ import { LiveEventsResolver } from './live/live-events.resolver';
 export async function printQueryApiSchema(): Promise<string> {
   const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, { logger: false });
   try {
-    const schema = await app.get(GraphQLSchemaFactory).create([EventsResolver, LiveEventsResolver]);
+    // Every resolver the module registers, the live tail's included (it is registered when QUERY_API_LIVE is on).
+    const schema = await app.get(GraphQLSchemaFactory).create([...RESOLVERS, ...LIVE_RESOLVERS]);
     return GRAPHQL_SDL_FILE_HEADER + printSchema(lexicographicSortSchema(schema));
   } finally {
     await app.close();

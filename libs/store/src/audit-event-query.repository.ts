@@ -86,10 +86,11 @@ export class AuditEventQueryRepository {
   /**
    * The `limit` most frequent values of a key (nulls left out), most frequent first. Read from the hourly and
    * daily rollups when they can answer the filter (`rollupRange`: time range and `outcome: FAILURE` only, whole
-   * hours or at least 24 h), else from `audit_event`.
+   * hours or at least 24 h) and the scope is not restricted to an actor or a target, else from `audit_event`.
    */
   async top(scope: TenantScope, filter: EventFilter, by: GroupBy, limit: number): Promise<TopRow[]> {
-    const range = rollupRange(filter);
+    // A viewer's scope narrowed to an actor or a target: the rollups hold neither, so only audit_event can answer.
+    const range = scope.isRestricted ? null : rollupRange(filter);
     if (range) {
       const rollup = buildRollupTop(scope, range, by, filter.outcome === 'FAILURE', limit);
       return this.read<TopRow>(rollup.sql, rollup.params);

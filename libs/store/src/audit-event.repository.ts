@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { insertWithRollupsSql } from './audit-event-rollup.util';
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
+import { scopePredicates } from './event-sql.mapper';
 import { ENVELOPE_COLUMNS } from './generated/audit-event.columns';
 import { TenantScope } from './tenant-scope.types';
 
@@ -150,9 +151,10 @@ export class AuditEventRepository {
   async findById(db: StoreExecutor, scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {
     if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
     if (!UUID.test(id)) return null;
-    const tenant = scope.tenantId === null ? '' : ' AND tenant_id = $2';
-    const params = scope.tenantId === null ? [id] : [id, scope.tenantId];
-    const [record] = await queryRows<AuditEventRecord>(db, `${AUDIT_EVENT_SELECT_SQL} WHERE id = $1${tenant} LIMIT 1`, params);
+    const params: unknown[] = [id];
+    // The tenant and, for a viewer's scope, its actor and target: the same predicates as every other event query.
+    const scoped = scopePredicates(scope, (value) => `$${params.push(value)}`).map((clause) => ` AND ${clause}`);
+    const [record] = await queryRows<AuditEventRecord>(db, `${AUDIT_EVENT_SELECT_SQL} WHERE id = $1${scoped.join('')} LIMIT 1`, params);
     return record ? fromRecord(record) : null;
   }
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CASE_EVENTS, CASE_TIME_MICROS, type CaseEvent, FILTER_CASES, requireStack, SchemaStore } from '@vigil/testing';
+import { CASE_EVENTS, CASE_TIME_MICROS, type CaseEvent, FILTER_CASES, scopeOfCase, requireStack, SchemaStore } from '@vigil/testing';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { buildEventWhere } from './event-sql.mapper';
-import { TenantScope } from './tenant-scope.types';
 
 describe(`${buildEventWhere.name} over PostgreSQL`, () => {
   const store = new SchemaStore('filter');
@@ -20,7 +19,7 @@ describe(`${buildEventWhere.name} over PostgreSQL`, () => {
 
   for (const c of FILTER_CASES) {
     it(`selects what the matcher selects: ${c.name}`, async () => {
-      const scope = c.tenant === null ? TenantScope.all() : TenantScope.tenant(c.tenant);
+      const scope = scopeOfCase(c);
       const filter = { fromMicros: CASE_TIME_MICROS, toMicros: CASE_TIME_MICROS + 1_000_000, toGiven: true, ...c.criteria };
       const where = buildEventWhere(scope, filter);
       const { rows } = await store.pool.query<{ id: string }>(`SELECT id FROM audit_event WHERE ${where.sql}`, where.params);

@@ -37,11 +37,11 @@ function textMatches(event: AuditEvent, text: string): boolean {
 }
 
 /**
- * `buildEventWhere`'s filter over a decoded event (the live tail), with the same semantics; the scope is checked
- * first. Both are tested against one table of cases (libs/testing/src/event-filter-cases.util.ts).
+ * `buildEventWhere`'s filter over a decoded event (the live tail), with the same semantics; the scope (tenant, and a
+ * viewer's actor and target) is checked first. Both are tested against one table of cases (libs/testing/src/event-filter-cases.util.ts).
  */
 export function eventMatches(scope: TenantScope, criteria: EventCriteria, event: AuditEvent): boolean {
-  if (!scope.includes(event.tenantId)) return false;
+  if (!scope.includes(event)) return false;
   const c = criteria;
   if (c.categories && !c.categories.includes(event.category)) return false;
   if (c.actions || c.actionPrefixes) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEventWhere, escapeLike, SEARCH_TEXT_SEPARATOR } from './event-sql.mapper';
+import { buildEventWhere, buildRollupTop, escapeLike, SEARCH_TEXT_SEPARATOR } from './event-sql.mapper';
 import type { EventFilter } from './event-filter.types';
 import { TenantScope } from './tenant-scope.types';
 
@@ -16,6 +16,24 @@ describe(buildEventWhere.name, () => {
   it('has no tenant predicate only for the explicit all-tenants scope', () => {
     assert.ok(!buildEventWhere(TenantScope.all(), range).sql.includes('tenant_id'));
     assert.throws(() => buildEventWhere({ tenantId: null } as unknown as TenantScope, range), /TenantScope/);
+  });
+
+  it('puts a viewer scope’s actor and target right after the tenant, as the actorId and target filters do', () => {
+    const scope = TenantScope.viewer('t', { actorId: 'u1', target: { type: 'document', id: 'd1' } });
+    const where = buildEventWhere(scope, { ...range, actorId: 'u2' });
+    assert.equal(
+      where.sql,
+      'tenant_id = $1 AND actor_id = $2 AND targets @> $3::jsonb AND time >= $4::timestamptz AND time < $5::timestamptz AND actor_id = $6',
+    );
+    assert.deepEqual(where.params.slice(0, 3), ['t', 'u1', '[{"type":"document","id":"d1"}]']);
+    assert.equal(buildEventWhere(TenantScope.viewer('t', { actorId: 'u1' }), range).sql.split(' AND ')[1], 'actor_id = $2');
+    assert.equal(buildEventWhere(TenantScope.viewer('t', {}), range).sql, buildEventWhere(TenantScope.tenant('t'), range).sql);
+  });
+
+  it('refuses to read the rollups for a restricted scope (they hold no actor or target)', () => {
+    const hours = { fromMicros: range.fromMicros, toMicros: range.toMicros };
+    assert.throws(() => buildRollupTop(TenantScope.viewer('t', { actorId: 'u1' }), hours, 'ACTION', false, 10), /rollups/);
+    assert.match(buildRollupTop(TenantScope.tenant('t'), hours, 'ACTION', false, 10).sql, /tenant_id = \$1/);
   });
 
   it('maps every filter to its predicate', () => {

@@ -55,15 +55,35 @@ function textMatch(text: string, p: Params): string {
   return `audit_event_search_text(description, attributes) ILIKE ${p.add(`%${escapeLike(text)}%`)}`;
 }
 
+/** `targets @> [{type, id}]`: an event with a target of that type and/or id (the filter's and a viewer's restriction's). */
+function targetMatch(target: { type?: string; id?: string }, add: (value: unknown) => string): string {
+  return `targets @> ${add(JSON.stringify([target]))}::jsonb`;
+}
+
 /**
- * The WHERE clause of every event query: the tenant predicate first (from the required scope), then the
- * time range (which prunes the daily partitions), then each filter. Values are always bind parameters.
+ * The scope's predicates: `tenant_id = $n` (none for the all-tenants scope) and, for a viewer's restricted scope,
+ * `actor_id = $n` and the target containment, the same SQL as the `actorId` and `targetType`/`targetId` filters.
+ * `add` binds a value and returns its placeholder.
+ */
+export function scopePredicates(scope: TenantScope, add: (value: unknown) => string): string[] {
+  if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
+  const clauses: string[] = [];
+  if (scope.tenantId !== null) clauses.push(`tenant_id = ${add(scope.tenantId)}`);
+  const restriction = scope.restriction;
+  if (restriction?.actorId !== undefined) clauses.push(`actor_id = ${add(restriction.actorId)}`);
+  if (restriction?.target !== undefined) clauses.push(targetMatch({ type: restriction.target.type, id: restriction.target.id }, add));
+  return clauses;
+}
+
+/**
+ * The WHERE clause of every event query: the scope's predicates first (the tenant, and a viewer's actor and
+ * target), then the time range (which prunes the daily partitions), then each filter. Values are always bind
+ * parameters.
  */
 export function buildEventWhere(scope: TenantScope, filter: EventFilter, after?: Keyset, order: EventOrder = 'NEWEST_FIRST'): SqlWhere {
   if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
   const p = new Params();
-  const clauses: string[] = [];
-  if (scope.tenantId !== null) clauses.push(`tenant_id = ${p.add(scope.tenantId)}`);
+  const clauses: string[] = scopePredicates(scope, (value) => p.add(value));
   clauses.push(`time >= ${p.add(microsToTimestamp(filter.fromMicros))}::timestamptz`);
   clauses.push(`time < ${p.add(microsToTimestamp(filter.toMicros))}::timestamptz`);
   if (filter.categories?.length) clauses.push(`category = ANY(${p.add(filter.categories)}::text[])`);
@@ -81,7 +101,7 @@ export function buildEventWhere(scope: TenantScope, filter: EventFilter, after?:
       ...(filter.targetType !== undefined ? { type: filter.targetType } : {}),
       ...(filter.targetId !== undefined ? { id: filter.targetId } : {}),
     };
-    clauses.push(`targets @> ${p.add(JSON.stringify([target]))}::jsonb`);
+    clauses.push(targetMatch(target, (value) => p.add(value)));
   }
   if (filter.clientIp !== undefined) clauses.push(`client_ip ${filter.clientIpIsNetwork ? '<<=' : '='} ${p.add(filter.clientIp)}::inet`);
   if (filter.service !== undefined) clauses.push(`service_name = ${p.add(filter.service)}`);
@@ -136,7 +156,8 @@ export function rollupRange(filter: EventFilter): { fromMicros: number; toMicros
 /**
  * Top-N over the rollups for a range from `rollupRange`: the whole UTC days inside it from `audit_event_daily`,
  * the hours at its edges from `audit_event_hourly`. The tenant predicate comes from the scope, as in
- * `buildEventWhere`; the key and ordering match the query over `audit_event` (nulls are never rolled up).
+ * `buildEventWhere`; the key and ordering match the query over `audit_event` (nulls are never rolled up). A scope
+ * restricted to an actor or a target is refused: the rollups could not honour it.
  */
 export function buildRollupTop(
   scope: TenantScope,
@@ -146,6 +167,8 @@ export function buildRollupTop(
   limit: number,
 ): SqlWhere {
   if (!(scope instanceof TenantScope)) throw new Error('an event query needs a TenantScope');
+  // The rollups carry no actor or target: a viewer's restricted scope is answered from audit_event (AuditEventQueryRepository.top).
+  if (scope.isRestricted) throw new Error('the rollups cannot answer a scope restricted to an actor or a target');
   const p = new Params();
   const tenant = scope.tenantId !== null ? `tenant_id = ${p.add(scope.tenantId)} AND ` : '';
   const dimension = `dimension = ${p.add(ROLLUP_DIMENSION[by])}`;

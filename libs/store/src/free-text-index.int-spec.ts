@@ -8,6 +8,7 @@ import {
   type CaseEvent,
   createScratchStore,
   FILTER_CASES,
+  scopeOfCase,
   makeEvent,
   makeOrigin,
   requireStack,
@@ -133,7 +134,7 @@ describe(`every text case of the filter table through ${INDEX} alone`, () => {
   it('the table has text cases', () => assert.ok(textCases.length >= 10));
   for (const c of textCases) {
     it(`selects what the matcher selects: ${c.name}`, async () => {
-      const scope = c.tenant === null ? TenantScope.all() : TenantScope.tenant(c.tenant);
+      const scope = scopeOfCase(c);
       const filter = { fromMicros: CASE_TIME_MICROS, toMicros: CASE_TIME_MICROS + 1_000_000, toGiven: true, ...c.criteria };
       const where = buildEventWhere(scope, filter);
       const sql = `SELECT id FROM audit_event WHERE ${where.sql}`;

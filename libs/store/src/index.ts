@@ -13,6 +13,7 @@ export * from './event-filter.types';
 export * from './event-match.util';
 export * from './event-sql.mapper';
 export * from './tenant-scope.types';
+export * from './viewer-token.codec';
 export * from './store.config';
 export * from './store.exception';
 export * from './store.module';

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@vigil/events';
-import type { EventCriteria } from '@vigil/store';
+import { TenantScope, type EventCriteria, type ViewerRestriction } from '@vigil/store';
 import { anAuditEvent } from './audit-event.factory';
 
 /** The instant every case event happened at (any day works: the store's default partition takes it). */
@@ -40,7 +40,15 @@ export interface FilterCase {
   criteria: EventCriteria;
   /** The tenant the case queries as; null is the explicit all-tenants scope. */
   tenant: string | null;
+  /** A viewer token's restriction within the tenant (an actor, a target), applied by the scope. */
+  restriction?: ViewerRestriction;
   matches: readonly CaseEvent[];
+}
+
+/** The scope a case queries with: every tenant, one tenant, or a viewer's restricted one. */
+export function scopeOfCase(c: FilterCase): TenantScope {
+  if (c.tenant === null) return TenantScope.all();
+  return c.restriction ? TenantScope.viewer(c.tenant, c.restriction) : TenantScope.tenant(c.tenant);
 }
 
 const T1: readonly CaseEvent[] = ['loginFailed', 'logout', 'mappedV6', 'discount', 'lookalike'];
@@ -50,6 +58,14 @@ const t1 = (name: string, criteria: EventCriteria, matches: readonly CaseEvent[]
   tenant: 't1',
   matches,
 });
+const viewer = (name: string, restriction: ViewerRestriction, criteria: EventCriteria, matches: readonly CaseEvent[]): FilterCase => ({
+  name: `viewer scope: ${name}`,
+  criteria,
+  tenant: 't1',
+  restriction,
+  matches,
+});
+const ADA = '6006b9469145130011ec8497';
 
 /**
  * The filter's semantics as a table: `eventMatches` (unit test) and `buildEventWhere` over a real PostgreSQL
@@ -95,4 +111,20 @@ export const FILTER_CASES: readonly FilterCase[] = [
   t1('text of two characters (too short for a trigram)', { text: 'ou' }, ['logout']),
   t1('text with a space', { text: 'ed ou' }, ['logout']),
   t1('criteria are ANDed', { outcome: 'FAILURE', service: 'billing' }, []),
+  viewer('an actor', { actorId: 'u2' }, {}, ['logout']),
+  viewer('an actor, the filter naming the same one', { actorId: 'u2' }, { actorId: 'u2' }, ['logout']),
+  viewer('an actor, the filter naming another', { actorId: 'u2' }, { actorId: ADA }, []),
+  viewer('an actor, the filter narrowing further', { actorId: ADA }, { text: 'incorrect' }, ['loginFailed', 'mappedV6']),
+  viewer('a target', { target: { type: 'role', id: 'r1' } }, {}, ['logout']),
+  viewer('a target of the right type but another id', { target: { type: 'role', id: 'r2' } }, {}, []),
+  viewer('a target id under another type', { target: { type: 'user', id: 'r1' } }, {}, []),
+  viewer('a target, the filter naming another type', { target: { type: 'role', id: 'r1' } }, { targetType: 'user' }, []),
+  viewer('an actor and a target', { actorId: ADA, target: { type: 'user', id: ADA } }, {}, [
+    'loginFailed',
+    'mappedV6',
+    'discount',
+    'lookalike',
+  ]),
+  viewer('an actor and another actor’s target', { actorId: ADA, target: { type: 'role', id: 'r1' } }, {}, []),
+  { name: 'viewer scope: an actor of another tenant', criteria: {}, tenant: 't2', restriction: { actorId: 'u2' }, matches: [] },
 ];

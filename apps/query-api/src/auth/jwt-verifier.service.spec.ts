@@ -58,7 +58,7 @@ describe(JwtVerifier.name, () => {
   it('accepts a token with exp, the configured iss and aud, and a pinned algorithm', async () => {
     const before = Date.now();
     const { expiresAt, ...principal } = await verifier().verify(await token(analyst));
-    assert.deepEqual(principal, { tenantId: 'tenant-a', role: 'analyst', subject: `jwt:${ISSUER}/user-1` });
+    assert.deepEqual(principal, { tenantId: 'tenant-a', role: 'analyst', subject: `jwt:${ISSUER}/user-1`, credential: 'JWT' });
     // The token's exp, so a live connection can be ended when it passes.
     assert.ok(expiresAt && expiresAt.getTime() > before, String(expiresAt));
   });
@@ -68,6 +68,24 @@ describe(JwtVerifier.name, () => {
     assert.equal(await refusal(verifier().verify(await token(analyst, { exp: '-1m' }))), QueryErrorCode.UNAUTHENTICATED);
     assert.equal(await refusal(verifier().verify(await token(analyst, { issuer: null }))), QueryErrorCode.UNAUTHENTICATED);
     assert.equal(await refusal(verifier().verify(await token(analyst, { audience: null }))), QueryErrorCode.UNAUTHENTICATED);
+  });
+
+  it('never accepts a viewer token (typ vigil-viewer+jwt), even one signed with its key, issuer and audience', async () => {
+    const claims = { ...analyst, sub: 'tenant-a' };
+    const typed = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'vigil-viewer+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
+    assert.equal(await refusal(verifier().verify(typed)), QueryErrorCode.UNAUTHENTICATED);
+    const plain = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
+    assert.equal((await verifier().verify(plain)).tenantId, 'tenant-a', 'the same token with an ordinary typ is accepted');
   });
 
   it('refuses a token for another audience or from another issuer', async () => {
@@ -137,5 +155,14 @@ describe('query API JWT settings', () => {
     );
     assert.match(problems({ ...env, QUERY_API_JWT_ALGORITHMS: 'none' })[0] ?? '', /^QUERY_API_JWT_ALGORITHMS/);
     assert.deepEqual(problems({ ...env, QUERY_API_JWT_ALGORITHMS: 'HS256, HS512' }), []);
+  });
+
+  it('refuses a viewer token secret list that holds the JWT secret (either could then mint the other)', () => {
+    const env = { ...base, QUERY_API_JWT_ISSUER: ISSUER, QUERY_API_JWT_AUDIENCE: AUDIENCE };
+    const viewerSecret = 'a-viewer-token-secret-0123456789abcdef';
+    assert.deepEqual(problems({ ...env, QUERY_API_VIEWER_TOKEN_SECRET: viewerSecret }), []);
+    assert.deepEqual(problems({ ...env, QUERY_API_VIEWER_TOKEN_SECRET: `${viewerSecret},${SECRET}` }), [
+      'QUERY_API_VIEWER_TOKEN_SECRET: must not hold QUERY_API_JWT_SECRET',
+    ]);
   });
 });

@@ -5,7 +5,8 @@ import { APP_CONFIG } from '@vigil/config';
 import { QueryErrorCode, QueryException } from '../query.exception';
 import type { QueryApiConfig } from '../query-api.config';
 import { pinnedAlgorithms } from './jwt-config.schema';
-import { ROLES, type Principal, type Role } from './principal.types';
+import { isViewerToken, type ApiKeyRole } from '@vigil/store';
+import { ROLES, type Principal } from './principal.types';
 
 function unauthenticated(message: string): QueryException {
   return new QueryException(QueryErrorCode.UNAUTHENTICATED, message);
@@ -50,6 +51,8 @@ export class JwtVerifier {
 
   async verify(token: string): Promise<Principal> {
     if (this.key === undefined) throw unauthenticated('JWTs are not accepted here (no JWKS or secret configured); use an API key');
+    // A viewer token is never an identity provider's JWT, whatever key it was signed with (the Authenticator routes it away).
+    if (isViewerToken(token)) throw unauthenticated('the token is invalid or expired');
     let payload: JWTPayload;
     // Expiry and not-before are judged by the injected clock, like every other time decision.
     const options: JWTVerifyOptions = { ...this.options, currentDate: this.clock.now() };
@@ -71,8 +74,9 @@ export class JwtVerifier {
     }
     return {
       tenantId: tenant,
-      role: role as Role,
+      role: role as ApiKeyRole,
       subject: `jwt:${payload.iss ?? ''}/${payload.sub ?? tenant}`,
+      credential: 'JWT',
       // Required above (requiredClaims), so always present on a verified token.
       ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}),
     };

@@ -5,6 +5,7 @@ import { LiveSessions } from '../live/live-sessions.service';
 import { Authenticator } from './authenticator.service';
 import { JwtVerifier } from './jwt-verifier.service';
 import { RateLimiter } from './rate-limiter.service';
+import { ViewerTokenService } from './viewer-token.service';
 
 /**
  * Who may ask and how much: authentication, the per-key rate and concurrency limits, and the live tail's
@@ -12,7 +13,7 @@ import { RateLimiter } from './rate-limiter.service';
  * the same instances.
  */
 @Module({
-  providers: [ApiKeyRepository, Authenticator, JwtVerifier, RateLimiter, QueryWorkLimiter, LiveSessions],
-  exports: [ApiKeyRepository, Authenticator, JwtVerifier, RateLimiter, QueryWorkLimiter, LiveSessions],
+  providers: [ApiKeyRepository, Authenticator, JwtVerifier, ViewerTokenService, RateLimiter, QueryWorkLimiter, LiveSessions],
+  exports: [ApiKeyRepository, Authenticator, JwtVerifier, ViewerTokenService, RateLimiter, QueryWorkLimiter, LiveSessions],
 })
 export class QueryAccessModule {}

@@ -2,6 +2,7 @@ import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
+import { ViewerAllowed } from '../auth/viewer-allowed.decorator';
 import type { Bucket, EventOrder, GroupBy } from '@vigil/store';
 import { EventFilterInput } from './event-filter.input';
 import { toEventModel } from './event-model.mapper';
@@ -20,8 +21,10 @@ import {
 /**
  * The analyst queries. Thin: the service validates and bounds, the repository scopes every query to a tenant,
  * and each root field holds one of its key's database slots while it runs (QueryWorkLimiter): an operation of
- * many root fields counts as many units of work, not one request.
+ * many root fields counts as many units of work, not one request. A viewer token may call them all: its scope
+ * (scopeFor) narrows every query to its tenant, actor and target in the data layer.
  */
+@ViewerAllowed()
 @Resolver(() => AuditEventModel)
 export class EventsResolver {
   constructor(

@@ -7,6 +7,7 @@ import type { StoredAuditEvent } from '@vigil/store';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
+import { ViewerAllowed } from '../auth/viewer-allowed.decorator';
 import type { EventFilterFields } from '../events/event-filter.validator';
 import { EventQueryService } from '../events/event-query.service';
 import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
@@ -79,6 +80,7 @@ export class EventsExportController {
     this.logger.setContext(EventsExportController.name);
   }
 
+  @ViewerAllowed()
   @Get('export')
   async export(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, QueryValue>, @Res() res: Response): Promise<void> {
     refuseUnknownParameters(query, EXPORT_PARAMETERS);

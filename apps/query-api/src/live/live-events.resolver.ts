@@ -2,6 +2,7 @@ import { Args, InputType, OmitType, Resolver, Subscription } from '@nestjs/graph
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
+import { ViewerAllowed } from '../auth/viewer-allowed.decorator';
 import { EventFilterInput } from '../events/event-filter.input';
 import { validateCriteria } from '../events/event-filter.validator';
 import { toEventModel } from '../events/event-model.mapper';
@@ -20,6 +21,7 @@ export class LiveEventsResolver {
     private readonly sessions: LiveSessions,
   ) {}
 
+  @ViewerAllowed()
   @Subscription(() => AuditEventModel, {
     description: 'Events as they arrive in Kafka (not yet necessarily in the store) that match the filter',
     resolve: (event: AuditEventModel) => event,
