@@ -80,8 +80,8 @@ describe('audit console in Chromium', () => {
   /** The events view has answered: rows, "No events match", or an error. */
   const settled = (page: Page): Promise<void> =>
     showingStatus(page).or(page.getByRole('alert')).or(page.getByText('No events match')).first().waitFor();
-  const shoot = async (page: Page, name: string): Promise<void> => {
-    await page.screenshot({ path: path.join(shots, name), animations: 'disabled' });
+  const shoot = async (page: Page, name: string, fullPage = false): Promise<void> => {
+    await page.screenshot({ path: path.join(shots, name), animations: 'disabled', fullPage });
   };
 
   before(async () => {
@@ -144,10 +144,27 @@ describe('audit console in Chromium', () => {
       (r) => r === '7d',
       'the time range in the URL',
     );
+    // The overview has answered (histogram, top panels) and the rows are in: what a user sees, and the screenshot.
+    await dataRows(page).first().waitFor();
+    await page
+      .getByRole('figure')
+      .getByText(new RegExp(`^${A_EVENTS} events`))
+      .waitFor();
+    const topAction = page.getByRole('region', { name: 'Top actions' }).getByRole('button', { name: 'user.login.succeeded', exact: true });
+    await topAction.waitFor();
     await shoot(page, 'events.png');
+    // A top entry filters by it.
+    await topAction.click();
+    await waitFor(
+      () => new URL(page.url()).searchParams.get('actions'),
+      (a) => a === 'user.login.succeeded',
+      'the top action as a filter in the URL',
+    );
+    await waitForShown(page, matching(eventsA, page.url()).length, 'the top action filter');
 
-    // Free text.
+    // Free text (after Reset, which drops the top action's filter).
     const filters = page.getByRole('search', { name: 'Event filters' });
+    await filters.getByRole('button', { name: 'Reset' }).click();
     await filters.getByLabel('Search text').fill(NEEDLE);
     await filters.getByRole('button', { name: 'Apply' }).click();
     await waitFor(
@@ -246,6 +263,7 @@ describe('audit console in Chromium', () => {
       `Filter by correlation id ${event.correlationId ?? ''}`,
     ])
       await dialog.getByRole('button', { name: pivot }).waitFor();
+    await page.getByRole('figure').waitFor();
     await shoot(page, 'event-drawer.png');
 
     // Escape closes; the URL forgets the event.
@@ -376,7 +394,8 @@ describe('audit console in Chromium', () => {
       return { viewport: w.innerWidth, document: w.document.documentElement.scrollWidth, body: w.document.body.scrollWidth };
     });
     assert.ok(widths.document <= widths.viewport && widths.body <= widths.viewport, JSON.stringify(widths));
-    await shoot(page, 'events-phone.png');
+    await page.getByRole('figure').waitFor();
+    await shoot(page, 'events-phone.png', true);
     await dataRows(page).first().click();
     await page.getByRole('dialog', { name: /^Event / }).waitFor();
   });
