@@ -17,34 +17,15 @@ import {
   testJwt as jwt,
   type EventsData,
   type GqlResult,
+  rootQueries,
+  ROOT_MUTATIONS,
 } from './query-api-test.util';
 
 const FROM = () => ({ from: minutesAgo(120) });
 
-/** One request per root field; a field missing here fails the guard test, so new resolvers get checked too. */
-const ROOT_FIELDS: Record<string, string> = {
-  events: `{ events(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }) { pageInfo { hasNextPage } } }`,
-  event: `{ event(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
-  eventCounts: `{ eventCounts(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, bucket: HOUR) { truncated } }`,
-  topN: `{ topN(filter: { from: "${new Date(Date.now() - 3600e3).toISOString()}" }, by: ACTOR) { key } }`,
-  streams: `{ streams { id } }`,
-  stream: `{ stream(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
-  checkpoints: `{ checkpoints { seq } }`,
-  verifyIntegrity: `{ verifyIntegrity(from: "${new Date(Date.now() - 3600e3).toISOString()}", to: "${new Date().toISOString()}") { ok } }`,
-  me: `{ me { tenantId role } }`,
-};
-
-const STREAM_ID = '"0190f5c2-0000-7000-8000-000000000000"';
-const MUTATIONS: Record<string, string> = {
-  createStream: `mutation { createStream(input: { name: "x", type: "http", settings: { url: "https://x.example" } }) { id } }`,
-  updateStream: `mutation { updateStream(id: ${STREAM_ID}, input: { name: "y" }) { id } }`,
-  enableStream: `mutation { enableStream(id: ${STREAM_ID}) { id } }`,
-  disableStream: `mutation { disableStream(id: ${STREAM_ID}) { id } }`,
-  deleteStream: `mutation { deleteStream(id: ${STREAM_ID}) { id } }`,
-  testStream: `mutation { testStream(id: ${STREAM_ID}) { ok } }`,
-  replayStream: `mutation { replayStream(id: ${STREAM_ID}, from: "2026-01-01T00:00:00Z") { id } }`,
-  createViewerToken: `mutation { createViewerToken(input: {}) { token } }`,
-};
+/** One request per root field; a field missing there fails the guard test, so new resolvers get checked too. */
+const ROOT_FIELDS = rootQueries(new Date(Date.now() - 3600e3).toISOString(), new Date().toISOString());
+const MUTATIONS = ROOT_MUTATIONS;
 
 function assertSafe(result: GqlResult<unknown>): void {
   const text = JSON.stringify(result.errors);

@@ -1,4 +1,6 @@
+import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, type JWTPayload } from 'jose';
+import WebSocket from 'ws';
 import type { AuditEvent } from '@vigil/events';
 import { ApiKeyRepository, AuditEventRepository, toRow, type ApiKeyRole } from '@vigil/store';
 import { anAuditEvent, AppProcess, SchemaStore, testEnv } from '@vigil/testing';
@@ -132,3 +134,90 @@ export interface EventsData {
 export function minutesAgo(minutes: number): string {
   return new Date(Date.now() - minutes * 60_000).toISOString();
 }
+
+/** What graphql-ws hands `closed` (a ws CloseEvent). */
+interface CloseEvent {
+  code: number;
+  reason: string;
+}
+
+/** A graphql-ws subscription that collects what arrives, the errors, the connection's closes and whether it completed. */
+export interface LiveSubscriber<T> {
+  client: Client;
+  events: T[];
+  errors: unknown[];
+  closes: { code: number; reason: string }[];
+  readonly completed: boolean;
+}
+
+/** Subscribes to eventAdded on the API at `baseUrl` with `credential` (none: anonymous), selecting `selection`. */
+export function subscribeLive<T>(
+  baseUrl: string,
+  credential: string | undefined,
+  selection: string,
+  filter?: Record<string, unknown>,
+): LiveSubscriber<T> {
+  const closes: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: `${baseUrl.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: credential ? { Authorization: `Bearer ${credential}` } : {},
+    retryAttempts: 0,
+    on: { closed: (event) => closes.push({ code: (event as CloseEvent).code, reason: String((event as CloseEvent).reason) }) },
+  });
+  const events: T[] = [];
+  const errors: unknown[] = [];
+  let completed = false;
+  client.subscribe<{ eventAdded: T }>(
+    { query: `subscription ($filter: LiveEventFilter) { eventAdded(filter: $filter) { ${selection} } }`, variables: { filter } },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data) events.push(result.data.eventAdded);
+      },
+      error: (err) => errors.push(err),
+      complete: () => (completed = true),
+    },
+  );
+  return {
+    client,
+    events,
+    errors,
+    closes,
+    get completed() {
+      return completed;
+    },
+  };
+}
+
+const SOME_ID = '"0190f5c2-0000-7000-8000-000000000000"';
+
+/**
+ * One document per root query field of the schema. Tests that decide every field (authentication, what a viewer may
+ * call) compare this list with the schema's, so a new field fails them until it is added here and decided.
+ */
+export function rootQueries(from: string, to: string): Record<string, string> {
+  return {
+    events: `{ events(filter: { from: "${from}" }) { pageInfo { hasNextPage } } }`,
+    event: `{ event(id: ${SOME_ID}) { id } }`,
+    eventCounts: `{ eventCounts(filter: { from: "${from}" }, bucket: HOUR) { truncated } }`,
+    topN: `{ topN(filter: { from: "${from}" }, by: ACTOR) { key } }`,
+    streams: `{ streams { id } }`,
+    stream: `{ stream(id: ${SOME_ID}) { id } }`,
+    checkpoints: `{ checkpoints { seq } }`,
+    verifyIntegrity: `{ verifyIntegrity(from: "${from}", to: "${to}") { ok } }`,
+    me: `{ me { tenantId role } }`,
+  };
+}
+
+/** One document per mutation of the schema (see rootQueries). */
+export const ROOT_MUTATIONS: Record<string, string> = {
+  createStream: `mutation { createStream(input: { name: "x", type: "http", settings: { url: "https://x.example" } }) { id } }`,
+  updateStream: `mutation { updateStream(id: ${SOME_ID}, input: { name: "y" }) { id } }`,
+  enableStream: `mutation { enableStream(id: ${SOME_ID}) { id } }`,
+  disableStream: `mutation { disableStream(id: ${SOME_ID}) { id } }`,
+  deleteStream: `mutation { deleteStream(id: ${SOME_ID}) { id } }`,
+  testStream: `mutation { testStream(id: ${SOME_ID}) { ok } }`,
+  replayStream: `mutation { replayStream(id: ${SOME_ID}, from: "2026-01-01T00:00:00Z") { id } }`,
+  createViewerToken: `mutation { createViewerToken(input: {}) { token } }`,
+};

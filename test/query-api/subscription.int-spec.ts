@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from 'graphql-ws';
 import pino from 'pino';
-import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import { ApiKeyRepository } from '@vigil/store';
 import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
-import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, PEPPER, QueryApiHarness, QueryTestStore } from './query-api-test.util';
+import {
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  JWT_SECRET,
+  PEPPER,
+  QueryApiHarness,
+  QueryTestStore,
+  subscribeLive,
+  type LiveSubscriber,
+} from './query-api-test.util';
 
 interface Received {
   id: string;
@@ -15,53 +22,12 @@ interface Received {
   action: string;
 }
 
-/** A graphql-ws subscription to eventAdded that collects what arrives (and the errors). */
+/** A graphql-ws subscription to eventAdded of `id tenantId action` that collects what arrives (and the errors). */
 function subscribe(baseUrl: string, credential: string | undefined, filter: Record<string, unknown>): Subscriber {
-  const closes: { code: number; reason: string }[] = [];
-  const client = createClient({
-    url: `${baseUrl.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: credential ? { Authorization: `Bearer ${credential}` } : {},
-    retryAttempts: 0,
-    on: { closed: (event) => closes.push({ code: (event as CloseEvent).code, reason: String((event as CloseEvent).reason) }) },
-  });
-  const events: Received[] = [];
-  const errors: unknown[] = [];
-  let completed = false;
-  client.subscribe<{ eventAdded: Received }>(
-    { query: `subscription ($filter: LiveEventFilter) { eventAdded(filter: $filter) { id tenantId action } }`, variables: { filter } },
-    {
-      next: (result) => {
-        if (result.errors) errors.push(...result.errors);
-        if (result.data) events.push(result.data.eventAdded);
-      },
-      error: (err) => errors.push(err),
-      complete: () => (completed = true),
-    },
-  );
-  return {
-    client,
-    events,
-    errors,
-    closes,
-    get completed() {
-      return completed;
-    },
-  };
+  return subscribeLive<Received>(baseUrl, credential, 'id tenantId action', filter);
 }
 
-interface Subscriber {
-  client: Client;
-  events: Received[];
-  errors: unknown[];
-  closes: { code: number; reason: string }[];
-  readonly completed: boolean;
-}
-
-interface CloseEvent {
-  code: number;
-  reason: string;
-}
+type Subscriber = LiveSubscriber<Received>;
 
 const codeOf = (errors: unknown[]) => (errors[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
 

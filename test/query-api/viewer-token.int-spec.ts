@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
 import pino from 'pino';
-import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
 import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
@@ -17,6 +15,9 @@ import {
   minutesAgo,
   QueryApiHarness,
   QueryTestStore,
+  rootQueries,
+  ROOT_MUTATIONS,
+  subscribeLive,
   testJwt,
   type EventsData,
   type GqlResult,
@@ -419,30 +420,12 @@ describe('query-api viewer tokens', () => {
   it('a viewer token may call only events, event, eventCounts, topN and me: every other root field is FORBIDDEN', async () => {
     const token = await mint(adminA, { actorId: 'alice' });
     const from = minutesAgo(60);
-    const ID = '"0190f5c2-0000-7000-8000-000000000000"';
-    const allowed: Record<string, string> = {
-      events: `{ events(filter: { from: "${from}" }) { pageInfo { hasNextPage } } }`,
-      event: `{ event(id: ${ID}) { id } }`,
-      eventCounts: `{ eventCounts(filter: { from: "${from}" }, bucket: HOUR) { truncated } }`,
-      topN: `{ topN(filter: { from: "${from}" }, by: ACTOR) { key } }`,
-      me: `{ me { role } }`,
-    };
-    const refusedQueries: Record<string, string> = {
-      streams: `{ streams { id } }`,
-      stream: `{ stream(id: ${ID}) { id } }`,
-      checkpoints: `{ checkpoints { seq } }`,
-      verifyIntegrity: `{ verifyIntegrity(from: "${from}", to: "${new Date().toISOString()}") { ok } }`,
-    };
-    const refusedMutations: Record<string, string> = {
-      createStream: `mutation { createStream(input: { name: "x", type: "http", settings: { url: "https://x.example" } }) { id } }`,
-      updateStream: `mutation { updateStream(id: ${ID}, input: { name: "y" }) { id } }`,
-      enableStream: `mutation { enableStream(id: ${ID}) { id } }`,
-      disableStream: `mutation { disableStream(id: ${ID}) { id } }`,
-      deleteStream: `mutation { deleteStream(id: ${ID}) { id } }`,
-      testStream: `mutation { testStream(id: ${ID}) { ok } }`,
-      replayStream: `mutation { replayStream(id: ${ID}, from: "2026-01-01T00:00:00Z") { id } }`,
-      createViewerToken: `mutation { createViewerToken(input: {}) { token } }`,
-    };
+    const queries = rootQueries(from, minutesAgo(0));
+    const pick = (names: readonly string[], source: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(names.map((name) => [name, source[name] ?? '']));
+    const allowed = pick(['events', 'event', 'eventCounts', 'topN', 'me'], queries);
+    const refusedQueries = pick(['streams', 'stream', 'checkpoints', 'verifyIntegrity'], queries);
+    const refusedMutations = ROOT_MUTATIONS;
     // Every root field of the schema is in one of the lists, so a new one must be decided here.
     const schema = await api.gql<{ __schema: { queryType: { fields: { name: string }[] }; mutationType: { fields: { name: string }[] } } }>(
       `{ __schema { queryType { fields { name } } mutationType { fields { name } } } }`,
@@ -469,7 +452,11 @@ describe('query-api viewer tokens', () => {
     // The same fields answer (or get past the guard) for the tenant's admin: the refusal is the viewer's.
     assert.equal(codeOf(await api.gql(refusedQueries['checkpoints'] ?? '', {}, adminA)), undefined);
     // One operation mixing both: the allowed field answers, the other (nullable) is refused on its own.
-    const mixed = await api.gql<{ me: { role: string } | null; stream: unknown }>(`{ me { role } stream(id: ${ID}) { id } }`, {}, token);
+    const mixed = await api.gql<{ me: { role: string } | null; stream: unknown }>(
+      `{ me { role } stream(id: "0190f5c2-0000-7000-8000-000000000000") { id } }`,
+      {},
+      token,
+    );
     assert.equal(mixed.data?.stream, null);
     assert.equal(mixed.data?.me?.role, 'viewer');
     assert.equal(codeOf(mixed), 'FORBIDDEN');
@@ -573,28 +560,7 @@ describe('query-api viewer tokens on the live tail', () => {
   const tenantA = uniqueName('viewer-live-a');
   const tenantB = uniqueName('viewer-live-b');
 
-  function subscribe(token: string): { events: LiveReceived[]; errors: unknown[]; dispose: () => Promise<void> } {
-    const client = createClient({
-      url: `${api.baseUrl.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-    });
-    const events: LiveReceived[] = [];
-    const errors: unknown[] = [];
-    client.subscribe<{ eventAdded: LiveReceived }>(
-      { query: `subscription { eventAdded { id tenantId actor { id } targets { type id } } }` },
-      {
-        next: (result) => {
-          if (result.errors) errors.push(...result.errors);
-          if (result.data) events.push(result.data.eventAdded);
-        },
-        error: (err) => errors.push(err),
-        complete: () => undefined,
-      },
-    );
-    return { events, errors, dispose: () => client.dispose() as Promise<void> };
-  }
+  const subscribe = (token: string) => subscribeLive<LiveReceived>(api.baseUrl, token, 'id tenantId actor { id } targets { type id }');
 
   before(async () => {
     await requireStack();
@@ -670,8 +636,8 @@ describe('query-api viewer tokens on the live tail', () => {
       );
       assert.deepEqual([...byActor.errors, ...byTarget.errors], []);
     } finally {
-      await byActor.dispose();
-      await byTarget.dispose();
+      await byActor.client.dispose();
+      await byTarget.client.dispose();
     }
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   CATEGORIES,
@@ -115,5 +116,18 @@ describe('stream form', () => {
     assert.equal(formFieldOf('input.name', 'splunk'), 'name');
     assert.equal(formFieldOf('secrets.token', 'splunk'), 'secrets.token');
     assert.equal(formFieldOf(undefined, 'splunk'), undefined);
+  });
+});
+
+describe("the console's categories", () => {
+  // The console is bundled apart from libs/events, so it keeps its own copy of the category list; this keeps the copy
+  // true to the generated one (read as text: the console does not import the libs).
+  it("are the generated catalog's, in its order", () => {
+    const generated = readFileSync(new URL('../../../../../libs/events/src/generated/event.types.ts', import.meta.url), 'utf8');
+    const list = /export const CATEGORIES = \[([^\]]*)\]/.exec(generated)?.[1] ?? '';
+    assert.deepEqual(
+      [...CATEGORIES],
+      [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]),
+    );
   });
 });
