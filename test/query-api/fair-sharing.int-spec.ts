@@ -121,7 +121,7 @@ describe('query-api fair sharing between keys', () => {
     }
   });
 
-  it('exports are capped per key and over all keys (EXPORTS_BUSY), release their slots when the client goes, and page queries go on', async () => {
+  it('exports (and integrity verifications) are capped per key and over all keys (EXPORTS_BUSY), release their slots when the client goes, and page queries go on', async () => {
     const path = `/v1/events/export?format=ndjson&from=${encodeURIComponent(minutesAgo(180))}`;
     const stalled = [await stalledExport(api.baseUrl, path, keyA)];
     try {
@@ -139,6 +139,9 @@ describe('query-api fair sharing between keys', () => {
       const body = (await busy.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'EXPORTS_BUSY');
       assert.match(body.error.message, /QUERY_API_MAX_EXPORTS/);
+      // A verification reads a whole range with connections of its own: it takes an export's slot, so it is busy too.
+      const verify = await api.gql(`{ verifyIntegrity(from: "${minutesAgo(180)}", to: "${minutesAgo(0)}") { ok } }`, {}, keyB);
+      assert.equal(verify.errors?.[0]?.extensions?.code, 'EXPORTS_BUSY', JSON.stringify(verify));
       const page = await pageOfB();
       assert.equal(page.errors, undefined, JSON.stringify(page.errors));
     } finally {

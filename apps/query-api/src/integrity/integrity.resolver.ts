@@ -95,7 +95,10 @@ export class IntegrityResolver {
     if (tenantId === null) throw new QueryException(QueryErrorCode.FORBIDDEN, 'a verification is of one tenant');
     const range = { from: new Date(Math.floor(fromMicros / 1000)), to: new Date(Math.ceil(toMicros / 1000)) };
     const maxEvents = this.config.QUERY_API_VERIFY_MAX_EVENTS;
-    return this.limits.run(principal, async () => {
+    // A verification reads a whole range through a pool of its own (the use case's): it takes an export's slot, so at
+    // most QUERY_API_MAX_EXPORTS of them (and exports) run on an instance, one per key, and their connections are bounded.
+    const release = await this.limits.exportSlot(principal);
+    try {
       const started = this.clock.now().getTime();
       const timeoutMs = this.config.QUERY_API_EXPORT_TIMEOUT_MS;
       const report = await this.verifier
@@ -126,7 +129,9 @@ export class IntegrityResolver {
         durationMs: this.clock.now().getTime() - started,
         maxEvents,
       });
-    });
+    } finally {
+      release();
+    }
   }
 }
 
