@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
@@ -35,6 +37,24 @@ const B_EVENTS = 100;
 /** The live tail's goal: an event published through the SDK is in the analyst's table within 2 s. */
 const LIVE_GOAL_MS = 2000;
 
+/**
+ * A vendor's page embedding the console: it frames the console address given in its own fragment, records the
+ * console's messages in `window.messages`, and hands the frame a token with `window.handOver(token)`.
+ */
+const PARENT_PAGE = `<!doctype html><html><body><iframe id="console" title="Audit log" width="1200" height="760"></iframe><script>
+window.messages = [];
+window.addEventListener('message', (e) => window.messages.push(e.data));
+window.handOver = (token) => document.getElementById('console').contentWindow.postMessage({ type: 'vigil:viewer-token', token }, '*');
+document.getElementById('console').src = decodeURIComponent(location.hash.slice(1));
+</script></body></html>`;
+
+/** An HTTP server on 127.0.0.1 serving PARENT_PAGE at every path: one vendor site (an origin of its own). */
+async function vendorSite(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PARENT_PAGE));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 interface CreateViewerToken {
   createViewerToken: { token: string; expiresAt: string; tenantId: string };
 }
@@ -62,6 +82,9 @@ describe('audit console in Chromium', () => {
   let analystKey = '';
   let adminKey = '';
   const contexts: BrowserContext[] = [];
+  /** A vendor site the API lets frame the console (QUERY_API_CONSOLE_FRAME_ANCESTORS), and one it does not. */
+  let allowedSite: { server: Server; origin: string } | undefined;
+  let otherSite: { server: Server; origin: string } | undefined;
 
   const base = (): string => api?.baseUrl ?? assert.fail('the query API did not start');
   const chromium = (): Browser => browser ?? assert.fail('Chromium did not start');
@@ -92,7 +115,9 @@ describe('audit console in Chromium', () => {
     await store.insert([...eventsA, ...eventsB]);
     analystKey = await store.apiKey(tenantA, 'analyst');
     adminKey = await store.apiKey(tenantA, 'admin');
+    [allowedSite, otherSite] = await Promise.all([vendorSite(), vendorSite()]);
     api = await new QueryApiHarness({
+      QUERY_API_CONSOLE_FRAME_ANCESTORS: `'self' ${allowedSite.origin}`,
       DATABASE_URL: store.databaseUrl(),
       QUERY_API_LIVE: 'true',
       QUERY_API_VIEWER_TOKEN_SECRET: VIEWER_SECRET,
@@ -107,6 +132,7 @@ describe('audit console in Chromium', () => {
     if (api && !api.alive) process.stdout.write(`# the query API exited during the run; its last output:\n${api.output.slice(-4000)}\n`);
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
+    for (const site of [allowedSite, otherSite]) site?.server.close();
     await publisher.close();
     await api?.stop();
     await store.drop();
@@ -462,6 +488,69 @@ describe('audit console in Chromium', () => {
     await restricted.goto(`${base()}/console/?range=24h&actorId=alpha-bob`);
     await settled(restricted);
     assert.ok((await readAllRows(restricted)).every((t) => !t.includes('alpha-bob') && !t.includes('bob@alpha')));
+  });
+
+  it('lives in a vendor page: an allowed site frames it and hands it a fresh token; another site cannot frame it', async () => {
+    const mint = async (actorId: string): Promise<string> => {
+      const result = await api?.gql<CreateViewerToken>(
+        `mutation ($actorId: String) { createViewerToken(input: { actorId: $actorId, ttlSeconds: 600 }) { token expiresAt tenantId } }`,
+        { actorId },
+        adminKey,
+      );
+      return result?.data?.createViewerToken.token ?? assert.fail(`createViewerToken answered ${JSON.stringify(result)}`);
+    };
+    const [alice, bob] = await Promise.all([mint('alpha-alice'), mint('alpha-bob')]);
+    const framedAt = (site: { origin: string } | undefined, token: string): string =>
+      `${site?.origin ?? assert.fail('no vendor site')}/#${encodeURIComponent(`${base()}/console/?range=24h#token=${token}`)}`;
+    const context = await chromium().newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    context.setDefaultTimeout(15_000);
+
+    const page = await context.newPage();
+    await page.goto(framedAt(allowedSite, alice));
+    const frame = page.frameLocator('#console');
+    await frame
+      .getByLabel('Signed in as')
+      .getByText(/actor alpha-alice/)
+      .waitFor();
+    await frame.locator('[data-event-id]').first().waitFor();
+    const rowTexts = async (): Promise<string[]> => frame.locator('[data-event-id]').allInnerTexts();
+    assert.ok((await rowTexts()).every((t) => t.includes('alice@alpha')));
+    const messages = (): Promise<{ type: string; tenantId?: string }[]> =>
+      page.evaluate(() => (globalThis as unknown as { messages: { type: string; tenantId?: string }[] }).messages);
+    await waitFor(
+      messages,
+      (m) => m.some((x) => x.type === 'vigil:ready' && x.tenantId === tenantA),
+      'the console to tell its parent it is ready',
+    );
+
+    // The vendor hands over another token: the console takes it without a reload and shows what that one may see.
+    await page.evaluate((token) => (globalThis as unknown as { handOver: (t: string) => void }).handOver(token), bob);
+    await frame
+      .getByLabel('Signed in as')
+      .getByText(/actor alpha-bob/)
+      .waitFor();
+    await waitFor(rowTexts, (rows) => rows.length > 0 && rows.every((t) => t.includes('bob@alpha')), 'bob’s rows only');
+    // Something that is not a viewer token is refused, and the session stays bob's.
+    await page.evaluate((token) => (globalThis as unknown as { handOver: (t: string) => void }).handOver(token), 'aaa.bbb.ccc');
+    await waitFor(messages, (m) => m.some((x) => x.type === 'vigil:token-refused'), 'the refusal of a bad token');
+    assert.match((await frame.getByLabel('Signed in as').textContent()) ?? '', /actor alpha-bob/);
+
+    // Another site: the API's frame-ancestors keeps the console out of its frame.
+    const other = await context.newPage();
+    await other.goto(framedAt(otherSite, alice));
+    const child = await waitFor(
+      () =>
+        other
+          .frames()
+          .find((f) => f !== other.mainFrame())
+          ?.url() ?? '',
+      (url) => url !== '' && url !== 'about:blank',
+      'the frame to navigate',
+    );
+    // Chromium refuses the document (CSP frame-ancestors) and shows its own error page in the frame instead.
+    assert.match(child, /^chrome-error:/, `a site frame-ancestors does not list framed the console: ${child}`);
+    assert.equal(await other.frameLocator('#console').getByLabel('Signed in as').count(), 0);
   });
 
   it('tails live: an event published through the SDK is at the top of the table within 2 s', async () => {

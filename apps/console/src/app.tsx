@@ -1,5 +1,6 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, GraphQLClient } from './api/graphql.client.ts';
+import { expiryWarningIn, tokenOf, type ConsoleMessage } from './auth/embedding.util.ts';
 import {
   capabilities,
   clearCredential,
@@ -45,14 +46,57 @@ export function App() {
     setMessage(reason ?? null);
   }, []);
 
+  // One client for the session: it reads the credential when it sends, so a fresh viewer token from the embedding
+  // page takes effect without the pages reloading what they show.
+  const credentialRef = useRef(credential);
+  useEffect(() => {
+    credentialRef.current = credential;
+  }, [credential]);
   const client = useMemo(
     () =>
       new GraphQLClient({
-        credential: () => credential,
+        credential: () => credentialRef.current,
         onAuthFailure: (error) => signOut(`Signed out: ${error.message}`),
       }),
-    [credential, signOut],
+    [signOut],
   );
+
+  // Embedded (docs/console.md): the parent page may hand over a fresh viewer token, and hears when this one expires.
+  const framed = window.parent !== window;
+  const tell = useCallback((message: ConsoleMessage) => window.parent.postMessage(message, '*'), []);
+  useEffect(() => {
+    if (!framed) return;
+    const onMessage = (event: MessageEvent): void => {
+      if (event.source !== window.parent) return;
+      const token = tokenOf(event.data);
+      if (token === null) return;
+      // Only a viewer session (or none) gives way to the parent's token: never an analyst's own key.
+      if (me !== null && me.credential !== 'VIEWER_TOKEN')
+        return tell({ type: 'vigil:token-refused', reason: 'signed in with another credential' });
+      new GraphQLClient({ credential: () => token })
+        .request<{ me: Me }>(ME_QUERY)
+        .then(({ me: next }) => {
+          if (next.credential !== 'VIEWER_TOKEN') return tell({ type: 'vigil:token-refused', reason: 'not a viewer token' });
+          saveCredential(window.sessionStorage, token);
+          credentialRef.current = token;
+          setCredential(token);
+          setMe(next);
+          setMessage(null);
+        })
+        .catch((err: unknown) => tell({ type: 'vigil:token-refused', reason: err instanceof Error ? err.message : String(err) }));
+    };
+    window.addEventListener('message', onMessage);
+    return () => window.removeEventListener('message', onMessage);
+  }, [framed, me, tell]);
+  useEffect(() => {
+    if (!framed || me === null) return;
+    tell({ type: 'vigil:ready', tenantId: me.tenantId, expiresAt: me.expiresAt });
+    const warnIn = expiryWarningIn(me.expiresAt, Date.now());
+    if (warnIn === null || me.expiresAt === null) return;
+    const expiresAt = me.expiresAt;
+    const timer = setTimeout(() => tell({ type: 'vigil:token-expiring', expiresAt }), warnIn);
+    return () => clearTimeout(timer);
+  }, [framed, me, tell]);
 
   useEffect(() => {
     if (credential === null || me !== null) return;
@@ -119,7 +163,12 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      {/* A token of another restriction (handed over by an embedding page) starts the pages afresh; a renewed one does not. */}
+      <main
+        id="main"
+        tabIndex={-1}
+        key={[session.me.tenantId, session.me.actorId, session.me.targetType, session.me.targetId].join('\u001f')}
+      >
         <Suspense fallback={<LoadingState />}>
           {route.page === 'events' && <EventsPage params={route.params} />}
           {route.page === 'streams' && (caps.streams ? <StreamsPage /> : <NotAllowed />)}

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EXPIRY_WARNING_MS, expiryWarningIn, tokenOf } from './embedding.util.ts';
+
+describe('console embedding', () => {
+  it('takes a token only from a well-formed viewer-token message', () => {
+    assert.equal(tokenOf({ type: 'vigil:viewer-token', token: ' aaa.bbb.ccc ' }), 'aaa.bbb.ccc');
+    assert.equal(tokenOf({ type: 'vigil:viewer-token', token: 'not a jws' }), null);
+    assert.equal(tokenOf({ type: 'vigil:viewer-token', token: `a.b.${'c'.repeat(5000)}` }), null);
+    assert.equal(tokenOf({ type: 'other', token: 'aaa.bbb.ccc' }), null);
+    assert.equal(tokenOf({ type: 'vigil:viewer-token', token: 42 }), null);
+    assert.equal(tokenOf('vigil:viewer-token'), null);
+    assert.equal(tokenOf(null), null);
+  });
+
+  it('warns the parent a minute before the token expires', () => {
+    const now = Date.parse('2026-11-27T12:00:00Z');
+    assert.equal(expiryWarningIn('2026-11-27T12:10:00Z', now), 10 * 60_000 - EXPIRY_WARNING_MS);
+    assert.equal(expiryWarningIn('2026-11-27T12:00:30Z', now), 0);
+    assert.equal(expiryWarningIn(null, now), null);
+    assert.equal(expiryWarningIn('soon', now), null);
+  });
+});
