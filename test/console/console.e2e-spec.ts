@@ -270,10 +270,17 @@ describe('audit console in Chromium', () => {
     await dataRows(page).first().click();
     const dialog = page.getByRole('dialog', { name: /^Event / });
     await dialog.waitFor();
-    const id = (await accessibleName(dialog)).replace(/^Event\s+/, '').trim();
+    // The open event is in the URL, and the dialog is named after it.
+    const id = await waitFor(
+      () => new URL(page.url()).searchParams.get('event') ?? '',
+      (value) => value !== '',
+      'the open event in the URL',
+    );
+    await page.getByRole('dialog', { name: `Event ${id}` }).waitFor();
+    assert.equal((await accessibleName(dialog)).replace(/^Event\s+/, '').trim(), id);
     const event = eventsA.find((e) => e.id === id);
     assert.ok(event, `the dialog names a seeded event of tenant A (got "${id}")`);
-    assert.equal(new URL(page.url()).searchParams.get('event'), id, 'the open event is in the URL');
+    await dialog.getByRole('region', { name: 'Raw JSON' }).waitFor();
     const body = (await dialog.innerText()).replace(/\s+/g, ' ');
     for (const value of [
       event.id,
