@@ -460,6 +460,15 @@ describe('audit console in Chromium', () => {
     const aliceId = 'alpha-alice';
     const alice = await mint({ tenantId: tenantA, actorId: aliceId, ttlSeconds: 600 });
 
+    // Only a viewer token is taken from the address: an analyst's API key there is ignored (no sign-in by link).
+    const byKey = await open(`/console/?range=24h#token=${encodeURIComponent(analystKey)}`);
+    await byKey
+      .getByRole('alert')
+      .getByText(/not a viewer token/)
+      .waitFor();
+    assert.equal(await signedInAs(byKey).count(), 0);
+    assert.ok(!byKey.url().includes('token='));
+
     const page = await open(`/console/?range=24h#token=${encodeURIComponent(whole)}`);
     await signedInAs(page).waitFor();
     assert.ok(!page.url().includes('token='), `the token left the address bar: ${page.url()}`);

@@ -640,4 +640,19 @@ describe('query-api viewer tokens on the live tail', () => {
       await byTarget.client.dispose();
     }
   });
+  it('every viewer token of a tenant draws on one rate bucket: minting more tokens does not multiply the rate', async () => {
+    // This API runs the default rate (20/s, burst 60). Two tokens sending 45 requests each at once: two buckets
+    // would answer all 90; the tenant's one bucket answers about 60 and refuses the rest.
+    const admin = await store.apiKey(tenantA, 'admin');
+    const tokens = await Promise.all(
+      ['alice', 'bob'].map(async (actorId) => {
+        const result = await api.gql<Minted>(MINT, { input: { actorId } }, admin);
+        return result.data?.createViewerToken.token ?? assert.fail(JSON.stringify(result.errors));
+      }),
+    );
+    const results = await Promise.all(Array.from({ length: 90 }, (_, i) => api.gql(ME, {}, tokens[i % 2])));
+    const limited = results.filter((r) => codeOf(r) === 'RATE_LIMITED').length;
+    assert.ok(limited >= 20, `${limited} of 90 requests were refused; one shared bucket refuses about 30`);
+    assert.ok(results.filter((r) => codeOf(r) === undefined).length >= 55);
+  });
 });

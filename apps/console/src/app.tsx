@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, GraphQLClient } from './api/graphql.client.ts';
-import { expiryWarningIn, tokenOf, type ConsoleMessage } from './auth/embedding.util.ts';
+import { expiryWarningIn, isViewerToken, tokenOf, type ConsoleMessage } from './auth/embedding.util.ts';
 import {
   capabilities,
   clearCredential,
@@ -22,22 +22,31 @@ import { EmptyState, LoadingState } from './ui/states.tsx';
 const StreamsPage = lazy(() => import('./pages/streams/streams-page.tsx').then((m) => ({ default: m.StreamsPage })));
 const IntegrityPage = lazy(() => import('./pages/integrity/integrity-page.tsx').then((m) => ({ default: m.IntegrityPage })));
 
-function initialCredential(): string | null {
+/** A viewer token passed in the address's fragment, or the tab's stored credential; and why a fragment was ignored. */
+function initialCredential(): { credential: string | null; ignored: string | null } {
   const fromFragment = takeFragmentToken(window.location.hash);
   if (fromFragment) {
     // Out of the address bar (and history) before anything else runs: the token must not be shared with the URL.
     window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${fromFragment.rest}`);
+    // Only a viewer token: a link must not sign anyone in with someone else's key or identity-provider token.
+    if (!isViewerToken(fromFragment.token)) {
+      return {
+        credential: loadCredential(window.sessionStorage),
+        ignored: 'The address carried a credential that is not a viewer token; it was ignored.',
+      };
+    }
     saveCredential(window.sessionStorage, fromFragment.token);
-    return fromFragment.token;
+    return { credential: fromFragment.token, ignored: null };
   }
-  return loadCredential(window.sessionStorage);
+  return { credential: loadCredential(window.sessionStorage), ignored: null };
 }
 
 export function App() {
   const { route, navigate } = useRoute();
-  const [credential, setCredential] = useState<string | null>(initialCredential);
+  const [initial] = useState(initialCredential);
+  const [credential, setCredential] = useState<string | null>(initial.credential);
   const [me, setMe] = useState<Me | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(initial.ignored);
 
   const signOut = useCallback((reason?: string) => {
     clearCredential(window.sessionStorage);
@@ -63,6 +72,7 @@ export function App() {
 
   // Embedded (docs/console.md): the parent page may hand over a fresh viewer token, and hears when this one expires.
   const framed = window.parent !== window;
+  const handOvers = useRef(0);
   const tell = useCallback((message: ConsoleMessage) => window.parent.postMessage(message, '*'), []);
   useEffect(() => {
     if (!framed) return;
@@ -70,12 +80,18 @@ export function App() {
       if (event.source !== window.parent) return;
       const token = tokenOf(event.data);
       if (token === null) return;
-      // Only a viewer session (or none) gives way to the parent's token: never an analyst's own key.
-      if (me !== null && me.credential !== 'VIEWER_TOKEN')
+      // Only a viewer session (or none) gives way to the parent's token, and only to a viewer token: never an
+      // analyst's own key or JWT, even while it is still signing in.
+      const current = credentialRef.current;
+      if (current !== null && !isViewerToken(current))
         return tell({ type: 'vigil:token-refused', reason: 'signed in with another credential' });
+      if (!isViewerToken(token)) return tell({ type: 'vigil:token-refused', reason: 'not a viewer token' });
+      // Hand-overs may answer out of order: only the latest one applies.
+      const sequence = ++handOvers.current;
       new GraphQLClient({ credential: () => token })
         .request<{ me: Me }>(ME_QUERY)
         .then(({ me: next }) => {
+          if (sequence !== handOvers.current) return;
           if (next.credential !== 'VIEWER_TOKEN') return tell({ type: 'vigil:token-refused', reason: 'not a viewer token' });
           saveCredential(window.sessionStorage, token);
           credentialRef.current = token;
@@ -83,7 +99,10 @@ export function App() {
           setMe(next);
           setMessage(null);
         })
-        .catch((err: unknown) => tell({ type: 'vigil:token-refused', reason: err instanceof Error ? err.message : String(err) }));
+        .catch((err: unknown) => {
+          if (sequence === handOvers.current)
+            tell({ type: 'vigil:token-refused', reason: err instanceof Error ? err.message : String(err) });
+        });
     };
     window.addEventListener('message', onMessage);
     return () => window.removeEventListener('message', onMessage);

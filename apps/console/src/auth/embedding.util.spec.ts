@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EXPIRY_WARNING_MS, expiryWarningIn, tokenOf } from './embedding.util.ts';
+import { EXPIRY_WARNING_MS, expiryWarningIn, isViewerToken, tokenOf } from './embedding.util.ts';
 
 describe('console embedding', () => {
   it('takes a token only from a well-formed viewer-token message', () => {
@@ -19,5 +19,18 @@ describe('console embedding', () => {
     assert.equal(expiryWarningIn('2026-11-27T12:00:30Z', now), 0);
     assert.equal(expiryWarningIn(null, now), null);
     assert.equal(expiryWarningIn('soon', now), null);
+  });
+});
+
+describe('viewer tokens by their header', () => {
+  const jws = (header: object): string => `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.c2ln`;
+
+  it('tells a viewer token from an API key or another JWT', () => {
+    assert.equal(isViewerToken(jws({ alg: 'HS256', typ: 'vigil-viewer+jwt' })), true);
+    assert.equal(isViewerToken(jws({ alg: 'RS256', typ: 'JWT' })), false);
+    assert.equal(isViewerToken(jws({ alg: 'HS256' })), false);
+    assert.equal(isViewerToken('vigil_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), false);
+    assert.equal(isViewerToken('%%%.e30.c2ln'), false);
+    assert.equal(isViewerToken(''), false);
   });
 });

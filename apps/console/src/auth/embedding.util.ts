@@ -32,3 +32,25 @@ export function expiryWarningIn(expiresAt: string | null, now: number): number |
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - EXPIRY_WARNING_MS - now);
 }
+
+/**
+ * Whether a credential is a viewer token, by its JWS header's `typ` (read, not verified: the API verifies). Only a
+ * viewer token may arrive in the address or from a parent page; an API key or an identity provider's JWT never does,
+ * so a link cannot sign someone in as another tenant's analyst.
+ */
+export function isViewerToken(credential: string): boolean {
+  const header = credential.split('.')[0];
+  if (header === undefined || credential.split('.').length !== 3) return false;
+  try {
+    const json = atob(
+      header
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(header.length / 4) * 4, '='),
+    );
+    const parsed = JSON.parse(json) as { typ?: unknown };
+    return parsed.typ === 'vigil-viewer+jwt';
+  } catch {
+    return false;
+  }
+}

@@ -49,7 +49,9 @@ export class ViewerTokenService {
     return {
       tenantId: claims.tenantId,
       role: VIEWER_ROLE,
-      subject: `viewer:${claims.jti}`,
+      // Every viewer token of a tenant shares one bucket (rate, query and export slots): minting more tokens must not
+      // multiply what a tenant may take from the instance.
+      subject: `viewer:${claims.tenantId}`,
       credential: 'VIEWER_TOKEN',
       expiresAt: claims.expiresAt,
       restriction: claims.restriction,

@@ -27,8 +27,10 @@ import {
   type EventsView,
 } from './view-state.util.ts';
 
-/** Rows the live tail keeps at the top of the table; older arrivals give way (the store has them all). */
-const LIVE_MAX_ROWS = 5_000;
+/** Rows the live tail adds above the loaded pages; past them it counts what arrived and offers a refresh. */
+const LIVE_MAX_ROWS = 1_000;
+
+const NO_LIVE_ROWS: { rows: AuditEventNode[]; overflow: number } = { rows: [], overflow: 0 };
 
 interface Page {
   rows: AuditEventNode[];
@@ -60,7 +62,6 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loadingMore, setLoadingMore] = useState(false);
-  const [newIds, setNewIds] = useState<ReadonlySet<string>>(new Set());
   const requestRef = useRef(0);
 
   useEffect(() => {
@@ -68,7 +69,6 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
     const request = ++requestRef.current;
     setPage(null);
     setError(null);
-    setNewIds(new Set());
     client
       .request<EventsAnswer>(EVENTS_QUERY, { filter, first: PAGE_SIZE, order: view.order }, controller.signal)
       .then((data) => {
@@ -123,24 +123,40 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
     return () => controller.abort();
   }, [client, filter, bucket]);
 
-  // The live tail: a custom range that ended in the past has nothing new to show.
-  const liveAllowed = view.range !== 'custom' || view.to === null;
+  // The live tail: newest first over a range that ends now (a range that ended has nothing new to show). Its rows sit
+  // above the loaded pages, belong to the window they arrived in (a new window starts without them), and never push
+  // loaded rows out, so paging on from the last cursor leaves no gap.
+  const liveAllowed = (view.range !== 'custom' || view.to === null) && view.order === 'NEWEST_FIRST';
   const liveFilterValue = useMemo(() => liveFilter(view), [view]);
+  const windowId = `${queryKey}@${now}`;
+  const [liveRows, setLiveRows] = useState<{ windowId: string; rows: AuditEventNode[]; overflow: number }>({
+    windowId,
+    rows: [],
+    overflow: 0,
+  });
   const onLiveEvent = useCallback(
-    (event: AuditEventNode) => {
-      setPage((current) => {
-        if (!current || current.rows.some((r) => r.id === event.id)) return current;
-        const rows =
-          view.order === 'NEWEST_FIRST'
-            ? [event, ...current.rows].slice(0, Math.max(LIVE_MAX_ROWS, current.rows.length))
-            : [...current.rows, event];
-        return { ...current, rows };
-      });
-      setNewIds((ids) => new Set([...ids, event.id].slice(-LIVE_MAX_ROWS)));
-    },
-    [view.order],
+    (event: AuditEventNode) =>
+      setLiveRows((prev) => {
+        const current = prev.windowId === windowId ? prev : { windowId, rows: [], overflow: 0 };
+        if (current.rows.some((r) => r.id === event.id)) return current;
+        if (current.rows.length >= LIVE_MAX_ROWS) return { ...current, overflow: current.overflow + 1 };
+        return { ...current, rows: [event, ...current.rows] };
+      }),
+    [windowId],
   );
   const live = useLiveTail(view.live && liveAllowed, credential, JSON.stringify(liveFilterValue), liveFilterValue, onLiveEvent);
+  // Each (re)connection starts the window again at that moment: what happened while the tail was not connected (before
+  // it was switched on, during a network drop or a token renewal) comes from the store, what follows from the tail.
+  useEffect(() => {
+    if (live.status === 'connected') setAnchor((a) => ({ key: a.key, now: Date.now() }));
+  }, [live.status]);
+  const shownLive = liveRows.windowId === windowId ? liveRows : NO_LIVE_ROWS;
+  const rows = useMemo(() => {
+    if (page === null) return null;
+    const loaded = new Set(page.rows.map((r) => r.id));
+    return [...shownLive.rows.filter((r) => !loaded.has(r.id)), ...page.rows];
+  }, [page, shownLive.rows]);
+  const newIds = useMemo(() => new Set(shownLive.rows.map((r) => r.id)), [shownLive.rows]);
 
   // Export of exactly this view.
   const [exporting, setExporting] = useState<{ format: 'csv' | 'ndjson'; progress: ExportProgress; controller: AbortController } | null>(
@@ -184,7 +200,7 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
     error instanceof ApiError && error.code === 'BAD_USER_INPUT'
       ? { message: error.message, ...(error.field ? { field: error.field } : {}) }
       : null;
-  const selected = view.event ? page?.rows.find((r) => r.id === view.event) : undefined;
+  const selected = view.event ? rows?.find((r) => r.id === view.event) : undefined;
   const integrityParams = new URLSearchParams();
   for (const name of ['range', 'from', 'to', 'categories']) {
     const value = params.get(name);
@@ -290,19 +306,27 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
           </p>
         )}
         {page === null && error === null && <LoadingState label="Loading events…" />}
-        {page !== null && page.rows.length === 0 && (
+        {rows !== null && rows.length === 0 && (
           <EmptyState title="No events match">
             <p className="muted">Widen the time range or remove a filter.</p>
           </EmptyState>
         )}
-        {page !== null && page.rows.length > 0 && (
+        {page !== null && rows !== null && rows.length > 0 && (
           <>
             <p role="status" className="small muted count-line">
-              Showing {plural(page.rows.length, 'event')}
+              Showing {plural(rows.length, 'event')}
               {page.hasMore ? ', more available' : ''}
             </p>
+            {shownLive.overflow > 0 && (
+              <p role="status" className="small">
+                {plural(shownLive.overflow, 'more new event')} arrived.{' '}
+                <button type="button" className="link" onClick={() => setAnchor({ key: queryKey, now: Date.now() })}>
+                  Refresh to show them
+                </button>
+              </p>
+            )}
             <EventsTable
-              rows={page.rows}
+              rows={rows}
               hasMore={page.hasMore}
               loadingMore={loadingMore}
               onLoadMore={loadMore}

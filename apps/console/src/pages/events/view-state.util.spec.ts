@@ -88,6 +88,9 @@ describe('events view state', () => {
     assert.equal(query.get('format'), 'csv');
     assert.equal(query.get('actions'), 'a.b,c.*');
     assert.equal(query.get('from'), '2026-11-27T11:45:00.000Z');
+    // The export's default order is oldest first: the view's newest-first default must be sent.
+    assert.equal(query.get('order'), 'NEWEST_FIRST');
+    assert.equal(exportQuery({ ...view, order: 'OLDEST_FIRST' }, NOW, 'ndjson').get('order'), 'OLDEST_FIRST');
   });
 
   it('picks buckets that keep the histogram to a few hundred bars', () => {

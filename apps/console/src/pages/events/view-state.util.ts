@@ -175,7 +175,8 @@ export function exportQuery(view: EventsView, now: number, format: 'csv' | 'ndjs
     if (Array.isArray(value)) params.set(name, value.join(','));
     else params.set(name, String(value));
   }
-  if (view.order !== 'NEWEST_FIRST') params.set('order', view.order);
+  // Always: the export's own default order is oldest first, the view's newest first.
+  params.set('order', view.order);
   return params;
 }
 
