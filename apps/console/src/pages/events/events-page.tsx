@@ -124,25 +124,25 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   }, [client, filter, bucket]);
 
   // The live tail: newest first over a range that ends now (a range that ended has nothing new to show). Its rows sit
-  // above the loaded pages, belong to the window they arrived in (a new window starts without them), and never push
-  // loaded rows out, so paging on from the last cursor leaves no gap.
+  // above the loaded pages (those already loaded show once), belong to the query they arrived for (another filter
+  // starts without them; a reload of the same query keeps them), and never push loaded rows out, so paging on from
+  // the last cursor leaves no gap.
   const liveAllowed = (view.range !== 'custom' || view.to === null) && view.order === 'NEWEST_FIRST';
   const liveFilterValue = useMemo(() => liveFilter(view), [view]);
-  const windowId = `${queryKey}@${now}`;
-  const [liveRows, setLiveRows] = useState<{ windowId: string; rows: AuditEventNode[]; overflow: number }>({
-    windowId,
+  const [liveRows, setLiveRows] = useState<{ key: string; rows: AuditEventNode[]; overflow: number }>({
+    key: queryKey,
     rows: [],
     overflow: 0,
   });
   const onLiveEvent = useCallback(
     (event: AuditEventNode) =>
       setLiveRows((prev) => {
-        const current = prev.windowId === windowId ? prev : { windowId, rows: [], overflow: 0 };
+        const current = prev.key === queryKey ? prev : { key: queryKey, rows: [], overflow: 0 };
         if (current.rows.some((r) => r.id === event.id)) return current;
         if (current.rows.length >= LIVE_MAX_ROWS) return { ...current, overflow: current.overflow + 1 };
         return { ...current, rows: [event, ...current.rows] };
       }),
-    [windowId],
+    [queryKey],
   );
   const live = useLiveTail(view.live && liveAllowed, credential, JSON.stringify(liveFilterValue), liveFilterValue, onLiveEvent);
   // Each (re)connection starts the window again at that moment: what happened while the tail was not connected (before
@@ -150,7 +150,12 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     if (live.status === 'connected') setAnchor((a) => ({ key: a.key, now: Date.now() }));
   }, [live.status]);
-  const shownLive = liveRows.windowId === windowId ? liveRows : NO_LIVE_ROWS;
+  const shownLive = liveRows.key === queryKey ? liveRows : NO_LIVE_ROWS;
+  /** Refresh: the window ends now, and the live rows (now in the store, or soon) give way to it. */
+  const refresh = useCallback(() => {
+    setLiveRows({ key: queryKey, rows: [], overflow: 0 });
+    setAnchor({ key: queryKey, now: Date.now() });
+  }, [queryKey]);
   const rows = useMemo(() => {
     if (page === null) return null;
     const loaded = new Set(page.rows.map((r) => r.id));
@@ -239,7 +244,7 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
           </label>
         )}
         <span className="spacer" />
-        <button type="button" onClick={() => setAnchor({ key: queryKey, now: Date.now() })}>
+        <button type="button" onClick={refresh}>
           Refresh
         </button>
         <button type="button" onClick={() => runExport('csv')} disabled={exporting !== null}>
@@ -320,7 +325,7 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
             {shownLive.overflow > 0 && (
               <p role="status" className="small">
                 {plural(shownLive.overflow, 'more new event')} arrived.{' '}
-                <button type="button" className="link" onClick={() => setAnchor({ key: queryKey, now: Date.now() })}>
+                <button type="button" className="link" onClick={refresh}>
                   Refresh to show them
                 </button>
               </p>
