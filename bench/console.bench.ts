@@ -9,7 +9,6 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
-import { ApiKeyRepository } from '@vigil/store';
 import {
   AppProcess,
   benchEnv,
@@ -21,6 +20,7 @@ import {
   type PageElement,
   type PageWindow,
 } from '@vigil/testing';
+import { benchApiKey, startBenchQueryApi } from './lib/query-api.util';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
 import { machine, writeReport, type Measurement } from './lib/report.util';
 
@@ -30,7 +30,6 @@ const LOADS = env.BENCH_ROUNDS ?? 10;
 const SCROLL_ROWS = 10_000;
 /** Pixels the scroll container moves per animation frame: a steady, brisk scroll (about 10 rows a frame). */
 const SCROLL_STEP_PX = 160;
-const PEPPER = 'bench-pepper-0123456789abcdef';
 const CONSOLE_DIR = path.join(repoRoot, 'dist', 'console');
 const CREDENTIAL_KEY = 'vigil.console.credential';
 
@@ -193,15 +192,8 @@ async function main(): Promise<void> {
         ])
       ).rows[0]?.n ?? 0,
     );
-    const { key } = await new ApiKeyRepository().create(pool, { tenantId: tenant, role: 'analyst', name: 'console-bench' }, PEPPER);
-    app = await new AppProcess('query-api', {
-      DATABASE_URL: url.toString(),
-      QUERY_API_LIVE: 'false',
-      VIGIL_API_KEY_PEPPER: PEPPER,
-      QUERY_API_RATE_PER_SECOND: '100000',
-      QUERY_API_RATE_BURST: '100000',
-      LOG_LEVEL: 'silent',
-    }).start();
+    const key = await benchApiKey(pool, tenant, 'console-bench');
+    app = await startBenchQueryApi(url.toString());
     browser = await launchChromium();
 
     // (b) Time to first rows: a fresh tab each load (no HTTP cache), one warm-up load not counted.

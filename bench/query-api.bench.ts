@@ -3,15 +3,15 @@
 // store seeded with BENCH_EVENTS (default 1,000,000; the issue's figure is 10,000,000) events of 50 tenants
 // over 30 days. BENCH_SCHEMA reuses an already seeded schema of the test database (kept afterwards).
 import pg from 'pg';
-import { ApiKeyRepository, AuditEventQueryRepository, AuditEventRepository, TenantScope } from '@vigil/store';
-import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
+import { AuditEventQueryRepository, AuditEventRepository, TenantScope } from '@vigil/store';
+import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
+import { benchApiKey, startBenchQueryApi } from './lib/query-api.util';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
 import { machine, writeReport, type Measurement } from './lib/report.util';
 
 const env = benchEnv();
 const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
 const ROUNDS = env.BENCH_ROUNDS ?? 50;
-const PEPPER = 'bench-pepper-0123456789abcdef';
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -33,16 +33,8 @@ async function main(): Promise<void> {
     process.stdout.write(`seeded ${EVENTS} events in ${seedSeconds.toFixed(1)} s\n`);
   }
   const tenant = tenantName(0);
-  const { key } = await new ApiKeyRepository().create(pool, { tenantId: tenant, role: 'analyst', name: 'bench' }, PEPPER);
-  // The compiled app as its own process, as operators run it (and without reaching into its internals).
-  const app = await new AppProcess('query-api', {
-    DATABASE_URL: url.toString(),
-    QUERY_API_LIVE: 'false',
-    VIGIL_API_KEY_PEPPER: PEPPER,
-    QUERY_API_RATE_PER_SECOND: '100000',
-    QUERY_API_RATE_BURST: '100000',
-    LOG_LEVEL: 'silent',
-  }).start();
+  const key = await benchApiKey(pool, tenant, 'bench');
+  const app = await startBenchQueryApi(url.toString());
   const gql = async (query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const res = await fetch(`${app.baseUrl}/graphql`, {
       method: 'POST',

@@ -5,8 +5,8 @@
 // (default 300,000) events of 50 tenants over 30 days; tenant A is the biggest (about a fifth of them).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import { ApiKeyRepository } from '@vigil/store';
-import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
+import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
+import { benchApiKey, startBenchQueryApi } from './lib/query-api.util';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
 import { machine, writeReport, type Measurement } from './lib/report.util';
 
@@ -15,7 +15,6 @@ const EVENTS = env.BENCH_EVENTS ?? 300_000;
 const ROUNDS = env.BENCH_ROUNDS ?? 200;
 /** Concurrent loops of tenant A: more than its 2 slots, so its own queue is never empty. */
 const A_LOOPS = 8;
-const PEPPER = 'bench-pepper-0123456789abcdef';
 /**
  * The defaults, then the limits lifted as far as the config allows (one below the pool of 10): what the per-key
  * and export limits buy, measured in the same run.
@@ -66,25 +65,15 @@ async function main(): Promise<void> {
   const seedSeconds = await seedQueryStore({ databaseUrl: testEnv.databaseUrl, schema, events: EVENTS });
   process.stdout.write(`seeded ${EVENTS} events in ${seedSeconds.toFixed(1)} s\n`);
   const [tenantA, tenantB] = [tenantName(0), tenantName(1)];
-  const repo = new ApiKeyRepository();
-  const keyA = (await repo.create(pool, { tenantId: tenantA, role: 'analyst', name: 'bench-a' }, PEPPER)).key;
-  const keyB = (await repo.create(pool, { tenantId: tenantB, role: 'analyst', name: 'bench-b' }, PEPPER)).key;
+  const keyA = await benchApiKey(pool, tenantA, 'bench-a');
+  const keyB = await benchApiKey(pool, tenantB, 'bench-b');
   const page = `query ($filter: EventFilter!) { events(filter: $filter, first: 100) {
     edges { node { id time action outcome actor { id name } client { ip } targets { type id } attributes } } pageInfo { endCursor } } }`;
   const measurements: Measurement[] = [];
   const ratios: Record<string, number> = {};
   try {
     for (const [label, limits] of SCENARIOS) {
-      const app = await new AppProcess('query-api', {
-        DATABASE_URL: url.toString(),
-        QUERY_API_LIVE: 'false',
-        VIGIL_API_KEY_PEPPER: PEPPER,
-        QUERY_API_RATE_PER_SECOND: '100000',
-        QUERY_API_RATE_BURST: '100000',
-        QUERY_API_STATEMENT_TIMEOUT_MS: '120000',
-        LOG_LEVEL: 'silent',
-        ...limits,
-      }).start();
+      const app = await startBenchQueryApi(url.toString(), { QUERY_API_STATEMENT_TIMEOUT_MS: '120000', ...limits });
       try {
         const b = client(app.baseUrl, keyB);
         let failures = 0;
