@@ -5,11 +5,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import pino from 'pino';
-import { AuditPublisher } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
-import { launchChromium, requireStack, screenshotsDir, testEnv, uniqueName, waitFor, type PageWindow } from '@vigil/testing';
-import { QueryApiHarness, QueryTestStore } from '../query-api/query-api-test.util';
+import { launchChromium, requireStack, screenshotsDir, uniqueName, waitFor, type PageWindow } from '@vigil/testing';
+import { livePublisher, QueryApiHarness, QueryTestStore } from '../query-api/query-api-test.util';
 import {
   accessibleName,
   B_MARK,
@@ -71,12 +69,7 @@ describe('audit console in Chromium', () => {
   const eventsA = consoleEvents(tenantA, A_EVENTS, 'alpha');
   const eventsB = consoleEvents(tenantB, B_EVENTS, B_MARK).map((e) => ({ ...e, description: `${B_MARK}: ${e.description ?? ''}` }));
   const shots = screenshotsDir();
-  const publisher = new AuditPublisher({
-    kafka: { brokers: testEnv.kafkaBrokers },
-    schemaRegistry: { url: testEnv.schemaRegistryUrl },
-    service: { name: 'console-e2e-spec', version: '1.0.0' },
-    logger: pino({ level: 'silent' }),
-  });
+  const publisher = livePublisher('console-e2e-spec');
   let api: QueryApiHarness | undefined;
   let browser: Browser | undefined;
   let analystKey = '';

@@ -1,6 +1,8 @@
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, type JWTPayload } from 'jose';
+import pino from 'pino';
 import WebSocket from 'ws';
+import { AuditPublisher } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
 import { ApiKeyRepository, AuditEventRepository, toRow, type ApiKeyRole } from '@vigil/store';
 import { anAuditEvent, AppProcess, SchemaStore, testEnv } from '@vigil/testing';
@@ -133,6 +135,16 @@ export interface EventsData {
 /** An ISO instant `minutes` ago. */
 export function minutesAgo(minutes: number): string {
   return new Date(Date.now() - minutes * 60_000).toISOString();
+}
+
+/** An SDK publisher to the test stack for the live-tail tests, as service `name`, logging nothing. */
+export function livePublisher(name: string): AuditPublisher {
+  return new AuditPublisher({
+    kafka: { brokers: testEnv.kafkaBrokers },
+    schemaRegistry: { url: testEnv.schemaRegistryUrl },
+    service: { name, version: '1.0.0' },
+    logger: pino({ level: 'silent' }),
+  });
 }
 
 /** What graphql-ws hands `closed` (a ws CloseEvent). */

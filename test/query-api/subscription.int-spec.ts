@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { SignJWT } from 'jose';
-import { AuditPublisher } from '@vigil/audit-sdk';
+import type { AuditPublisher } from '@vigil/audit-sdk';
 import { ApiKeyRepository } from '@vigil/store';
-import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
+import { requireStack, uniqueName, waitFor } from '@vigil/testing';
 import {
   JWT_AUDIENCE,
   JWT_ISSUER,
   JWT_SECRET,
+  livePublisher,
   PEPPER,
   QueryApiHarness,
   QueryTestStore,
@@ -47,12 +47,7 @@ async function warmUp(publisher: AuditPublisher, tenantId: string, subscriber: S
 describe('query-api live tail (eventAdded)', () => {
   const store = new QueryTestStore();
   let api: QueryApiHarness;
-  const publisher = new AuditPublisher({
-    kafka: { brokers: testEnv.kafkaBrokers },
-    schemaRegistry: { url: testEnv.schemaRegistryUrl },
-    service: { name: 'query-api-int-spec', version: '1.0.0' },
-    logger: pino({ level: 'silent' }),
-  });
+  const publisher = livePublisher('query-api-int-spec');
   const tenantA = uniqueName('live-a');
   const tenantB = uniqueName('live-b');
 

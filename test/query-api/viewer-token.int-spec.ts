@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
-import pino from 'pino';
-import { AuditPublisher } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
-import { requireStack, testEnv, uniqueName, waitFor } from '@vigil/testing';
+import { requireStack, uniqueName, waitFor } from '@vigil/testing';
 import {
   codeOf,
   EVENTS_QUERY,
@@ -12,6 +10,7 @@ import {
   JWT_AUDIENCE,
   JWT_ISSUER,
   JWT_SECRET,
+  livePublisher,
   minutesAgo,
   QueryApiHarness,
   QueryTestStore,
@@ -551,12 +550,7 @@ interface LiveReceived {
 describe('query-api viewer tokens on the live tail', () => {
   const store = new QueryTestStore();
   let api: QueryApiHarness;
-  const publisher = new AuditPublisher({
-    kafka: { brokers: testEnv.kafkaBrokers },
-    schemaRegistry: { url: testEnv.schemaRegistryUrl },
-    service: { name: 'viewer-token-int-spec', version: '1.0.0' },
-    logger: pino({ level: 'silent' }),
-  });
+  const publisher = livePublisher('viewer-token-int-spec');
   const tenantA = uniqueName('viewer-live-a');
   const tenantB = uniqueName('viewer-live-b');
 
