@@ -106,7 +106,7 @@ export function App() {
     };
     window.addEventListener('message', onMessage);
     return () => window.removeEventListener('message', onMessage);
-  }, [framed, me, tell]);
+  }, [framed, tell]);
   useEffect(() => {
     if (!framed || me === null) return;
     tell({ type: 'vigil:ready', tenantId: me.tenantId, expiresAt: me.expiresAt });
