@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromAvro, readerType, toAvro, unwrapAttribute, wrapAttribute } from './avro.codec';
-import type { AuditEvent } from './generated/event.types';
+import { completePayload, fromAvro, fromReaderRecord, readerType, toAvro, unwrapAttribute, wrapAttribute } from './avro.codec';
+import type { AuditEvent, RolePrivilegePayload } from './generated/event.types';
 
 /** A full event of the role-privilege category, every field set or null. */
 const event: AuditEvent = {
@@ -51,5 +51,32 @@ describe('Avro attribute mapping', () => {
     const written = type.toBuffer({ ...toAvro({ ...event, attributes: {} }), attributes: { odd: { double: Number.NaN } } });
     const decoded = fromAvro(type.fromBuffer(written) as Parameters<typeof fromAvro>[0]);
     assert.equal(decoded.attributes['odd'], null);
+  });
+
+  it('decodes with the reader type straight into plain events, payload and targets included, without a copy', () => {
+    const type = readerType('role-privilege');
+    const withPayload: AuditEvent = {
+      ...event,
+      client: { ip: '203.0.113.9', userAgent: null },
+      payload: completePayload('role-privilege', { subjectUserId: 'u-2' }) as unknown as RolePrivilegePayload,
+    };
+    const record = type.fromBuffer(type.toBuffer(toAvro(withPayload))) as Parameters<typeof fromReaderRecord>[0];
+    const decoded = fromReaderRecord(record);
+    assert.ok(Object.is(decoded, record), 'the decoded record itself, not a copy');
+    assert.deepEqual(decoded, withPayload);
+    for (const value of [decoded, decoded.actor, decoded.client, decoded.targets[0], decoded.service, decoded.payload, decoded.attributes])
+      assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.deepEqual(JSON.parse(JSON.stringify(decoded)), decoded);
+  });
+
+  it('reads a non-finite double as null, and leaves a hostile __proto__ attribute out, on the fast path too', () => {
+    const type = readerType('role-privilege');
+    const attributes = JSON.parse('{"odd":{"double":null},"__proto__":{"string":"x"},"ok":{"long":2}}') as Record<string, unknown>;
+    attributes['odd'] = { double: Number.NEGATIVE_INFINITY };
+    const written = type.toBuffer({ ...toAvro({ ...event, attributes: {} }), attributes });
+    const decoded = fromReaderRecord(type.fromBuffer(written) as Parameters<typeof fromReaderRecord>[0]);
+    assert.deepEqual(Object.keys(decoded.attributes), ['odd', 'ok']);
+    assert.equal(decoded.attributes['odd'], null);
+    assert.equal(decoded.attributes['ok'], 2);
   });
 });

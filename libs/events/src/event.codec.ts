@@ -1,5 +1,5 @@
 import avsc from 'avsc';
-import { fromAvro, readerType, toAvro, type AvroEvent } from './avro.codec';
+import { fromReaderRecord, readerType, toAvro, type AvroEvent } from './avro.codec';
 import { categoryOfTopic, subjectFor } from './event-catalog.service';
 import { AvroBoundsValidator, DEFAULT_AVRO_BOUNDS, type AvroBounds } from './avro-bounds.validator';
 import { EventDecodeException, SchemaFormatException, SchemaRegistryException } from './event.exception';
@@ -114,7 +114,7 @@ export class EventCodec {
     } catch (err) {
       throw new EventDecodeException(`undecodable Avro for schema id ${schemaId}: ${(err as Error).message}`, 'avro');
     }
-    const event = fromAvro(record);
+    const event = fromReaderRecord(record);
     if (event.category !== category) throw new EventDecodeException(`event category "${event.category}" read as ${category}`, 'envelope');
     if (!UUID.test(event.id)) throw new EventDecodeException(`event id "${event.id.slice(0, 64)}" is not a UUID`, 'envelope');
     if (event.tenantId === '') throw new EventDecodeException('event has an empty tenantId', 'envelope');
