@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from './generated/event.types';
+import { completePayload } from './avro.codec';
 import { EVENT_LIMITS, STORE_INDEX_BUDGET, validateEvent } from './event.validator';
 import { randomCjk, randomEmoji } from '@vigil/testing';
 
@@ -124,6 +125,19 @@ describe('validateEvent', () => {
     const over = `${fits}x`;
     assert.deepEqual(rules(validEvent({ targets: [{ type: 'user', id: over, name: null }] })), [
       'targets.0.id: at most 1024 bytes of UTF-8 (got 1025)',
+    ]);
+  });
+
+  it('gives http.url and payload strings the long bound, other nested strings the short one, and names their paths', () => {
+    const payload = completePayload('authentication', { authMethod: 'password', failureReason: 'x'.repeat(5000) });
+    const http = { method: 'POST', url: `/${'u'.repeat(5000)}`, operation: null, statusCode: 401 };
+    assert.deepEqual(rules(validEvent({ http, payload })), []);
+    const over = { ...http, url: `/${'u'.repeat(8192)}`, operation: `${'o'.repeat(1025)}\u0000` };
+    assert.deepEqual(rules(validEvent({ http: over, payload: { ...payload, authMethod: 'p'.repeat(8193) } })).sort(), [
+      'http.operation: at most 1024 bytes of UTF-8 (got 1026)',
+      'http.operation: must not contain NUL characters or unpaired surrogates (sanitizeText)',
+      'http.url: at most 8192 bytes of UTF-8 (got 8193)',
+      'payload.authMethod: at most 8192 bytes of UTF-8 (got 8193)',
     ]);
   });
 
