@@ -47,7 +47,8 @@ interface Reader {
 export class EventCodec {
   private readonly ids = new Map<Category, Promise<number>>();
   private readonly writers = new Map<number, Promise<avsc.Type>>();
-  private readonly readers = new Map<string, Reader>();
+  /** Readers by writer schema id, then category: looked up for every message, so without building a key. */
+  private readonly readers = new Map<number, Map<Category, Reader>>();
   private readonly bounds: AvroBounds;
 
   constructor(
@@ -105,7 +106,8 @@ export class EventCodec {
     if (value.length > this.bounds.maxBytes)
       throw new EventDecodeException(`message of ${value.length} bytes exceeds the bound of ${this.bounds.maxBytes}`, 'too-large');
     const schemaId = value.readInt32BE(1);
-    const { writer, resolver } = await this.reader(schemaId, category);
+    // A cached reader is taken without awaiting: an await per message was a microtask per event read.
+    const { writer, resolver } = this.readers.get(schemaId)?.get(category) ?? (await this.reader(schemaId, category));
     const body = value.subarray(HEADER_BYTES);
     // Before avsc sees the body: it allocates for whatever counts the body claims.
     AvroBoundsValidator.check(writer, body, this.bounds);
@@ -141,8 +143,7 @@ export class EventCodec {
   }
 
   private async reader(schemaId: number, category: Category): Promise<Reader> {
-    const key = `${schemaId}:${category}`;
-    const cached = this.readers.get(key);
+    const cached = this.readers.get(schemaId)?.get(category);
     if (cached !== undefined) return cached;
     const writer = await this.writer(schemaId);
     let resolver: avsc.Resolver | undefined;
@@ -158,7 +159,9 @@ export class EventCodec {
       );
     }
     const reader = { writer, resolver };
-    this.readers.set(key, reader);
+    const byCategory = this.readers.get(schemaId) ?? new Map<Category, Reader>();
+    byCategory.set(category, reader);
+    this.readers.set(schemaId, byCategory);
     return reader;
   }
 
