@@ -76,6 +76,9 @@ describe('Avro attribute mapping', () => {
     const written = type.toBuffer({ ...toAvro({ ...event, attributes: {} }), attributes });
     const decoded = fromReaderRecord(type.fromBuffer(written) as Parameters<typeof fromReaderRecord>[0]);
     assert.deepEqual(Object.keys(decoded.attributes), ['odd', 'ok']);
+    // Nothing of the hostile key is left: not as a value, and not as the attributes' prototype.
+    assert.equal(Object.getPrototypeOf(decoded.attributes), Object.prototype);
+    assert.equal('string' in decoded.attributes, false);
     assert.equal(decoded.attributes['odd'], null);
     assert.equal(decoded.attributes['ok'], 2);
   });
