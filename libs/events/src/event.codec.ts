@@ -148,7 +148,7 @@ export class EventCodec {
     const writer = await this.writer(schemaId);
     let resolver: avsc.Resolver | undefined;
     try {
-      // Nearly every message was written with this build's own schema: reading it through a resolver cost a tenth of a
+      // Nearly every message was written with this build's own schema: reading it through a resolver cost about 4 % of a
       // decode. Equal canonical forms (names, types, field order; not docs or defaults) read alike without one.
       const reader = readerType(category);
       resolver = writer.equals(reader) ? undefined : reader.createResolver(writer);
