@@ -3,29 +3,16 @@
 // same run and on the same topic configuration: what the SDK costs over Kafka itself.
 // Goals (issue 18): at least 50,000 events/s, and at least 0.9x raw produce at the same concurrency.
 import pino from 'pino';
-import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
+import { AuditPublisher } from '@vigil/audit-sdk';
 import { EventCodec } from '@vigil/events';
 import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
+import { BENCH_TENANTS, benchInput } from './lib/bench-event.factory';
 import { machine, secondsSince, writeReport } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
-const TENANTS = 50;
 /** Produce requests in flight, for the SDK (batch.maxInFlight, its default) and the raw baseline alike. */
 const IN_FLIGHT = benchEnv().BENCH_IN_FLIGHT ?? 3;
-
-function input(i: number, tenant: string): AuditEventInput {
-  return {
-    action: 'user.login.failed',
-    tenantId: `${tenant}-${i % TENANTS}`,
-    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, roles: ['analyst'] },
-    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
-    http: { method: 'POST', url: '/api/login', statusCode: 401 },
-    correlationId: `req-${i}`,
-    payload: { authMethod: 'password', failureReason: 'bad password', failedAttempts: (i % 5) + 1 },
-    attributes: { attempt: i % 5, region: 'eu-west-1' },
-  };
-}
 
 async function main(): Promise<void> {
   const logger = pino({ level: 'warn' });
@@ -45,9 +32,9 @@ async function main(): Promise<void> {
     batch: { maxInFlight: IN_FLIGHT },
     logger,
   });
-  await publisher.publish(input(0, tenant)); // connect and cache the schema id outside the clock
+  await publisher.publish(benchInput(0, tenant)); // connect and cache the schema id outside the clock
   const sdkStart = process.hrtime.bigint();
-  const events = await Promise.all(Array.from({ length: EVENTS }, (_, i) => publisher.publish(input(i, tenant))));
+  const events = await Promise.all(Array.from({ length: EVENTS }, (_, i) => publisher.publish(benchInput(i, tenant))));
   const sdkSeconds = secondsSince(sdkStart);
   await publisher.close();
 
@@ -83,7 +70,7 @@ async function main(): Promise<void> {
     machine: machine(),
     parameters: {
       events: EVENTS,
-      tenants: TENANTS,
+      tenants: BENCH_TENANTS,
       avroBytesPerEvent: Math.round(avroBytes / EVENTS),
       rawBatch: 1000,
       inFlight: IN_FLIGHT,
