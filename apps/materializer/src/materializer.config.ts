@@ -12,7 +12,7 @@ export const materializerConfigSchema = defineConfig({
   ...logEnv,
   ...chainEnv,
   MATERIALIZER_GROUP_ID: z.string().min(1).max(200).default('vigil-materializer'),
-  /** Partitions written at once; each batch is its own transaction (default 3 on small machines). */
+  /** Transactions at once, each on its own connection; the partition batches of a fetch share them (default 3). */
   MATERIALIZER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(3),
   /** How long a silent instance keeps its partitions before the group moves them (Kafka allows 6 s to 30 min). */
   MATERIALIZER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(1_800_000).default(30_000),

@@ -4,20 +4,44 @@ import type { Pool } from 'pg';
 import { APP_CONFIG } from '@vigil/config';
 import { allTopics } from '@vigil/events';
 import { AuditBatchHandler, type BatchOutcome, type DecodedBatch, type DeadLetter } from '@vigil/kafka';
-import { AuditEventRepository, BatchMaterializer, PartitionManager, PG_POOL } from '@vigil/store';
+import {
+  AuditEventRepository,
+  BatchMaterializer,
+  GroupCommitQueue,
+  PartitionManager,
+  PG_POOL,
+  partitionKey,
+  type EventWithOrigin,
+  type MaterializedBatch,
+} from '@vigil/store';
 import type { MaterializerConfig } from './materializer.config';
 import { MaterializerMetrics } from './materializer-metrics.service';
 
 /**
+ * Partition batches handed to the handler at once. kafkajs fetches again only once every batch of a fetch is done,
+ * so all of a fetch's batches are handed over together and the group commit decides how many transactions they take
+ * (MATERIALIZER_CONCURRENCY); memory stays bounded by the fetch (kafkajs' 10 MiB a fetch).
+ */
+const PARTITIONS_AT_ONCE = 32;
+/** A transaction holds at most this many events (a bigger batch still goes, alone). */
+const MAX_EVENTS_PER_TRANSACTION = 20_000;
+/** Fewer events than this per transaction are not worth a second transaction: they share one. */
+const MIN_EVENTS_TO_SPLIT = 500;
+
+/**
  * Consumer group `vigil-materializer` on every audit topic. The consumer host decodes each partition batch
  * (undecodable messages go to audit.dlq) and commits it only after this handler resolved; the handler writes
- * the batch in one transaction (COPY + INSERT ... ON CONFLICT DO NOTHING) and hands back what cannot be a row.
+ * the batch in a transaction (COPY + INSERT ... ON CONFLICT DO NOTHING) and hands back what cannot be a row.
+ * Batches that arrive together (one fetch's partitions) share transactions (group commit, GroupCommitQueue): one
+ * transaction per partition batch cost a round of BEGIN, chain-head locks, staging, COMMIT each, and kafkajs' next
+ * fetch waited for ceil(partitions / concurrency) rounds of them (docs/performance.md).
  * PostgreSQL or registry outages make the partition retry with backoff until they are back; a row PostgreSQL refuses
  * (index row too large, invalid byte sequence, ...) is isolated by the host and dead-lettered with its SQLSTATE.
  */
 @Injectable()
 export class MaterializerConsumer {
   private readonly materializer: BatchMaterializer;
+  private readonly groups: GroupCommitQueue<EventWithOrigin, MaterializedBatch>;
 
   constructor(
     @Inject(APP_CONFIG) readonly config: MaterializerConfig,
@@ -29,19 +53,24 @@ export class MaterializerConsumer {
   ) {
     this.logger.setContext(MaterializerConsumer.name);
     this.materializer = new BatchMaterializer(repository, (time) => partitions.isWithinRetention(time));
+    this.groups = new GroupCommitQueue((batches) => this.materializer.storeAll(this.pool, batches), {
+      maxTransactions: config.MATERIALIZER_CONCURRENCY,
+      maxEvents: MAX_EVENTS_PER_TRANSACTION,
+      minEventsToSplit: MIN_EVENTS_TO_SPLIT,
+    });
   }
 
   @AuditBatchHandler((self: MaterializerConsumer) => ({
     group: self.config.MATERIALIZER_GROUP_ID,
     topics: allTopics(),
     fromBeginning: true,
-    concurrency: self.config.MATERIALIZER_CONCURRENCY,
+    concurrency: PARTITIONS_AT_ONCE,
     maxBytesPerPartition: self.config.MATERIALIZER_MAX_BYTES_PER_PARTITION,
     sessionTimeoutMs: self.config.MATERIALIZER_SESSION_TIMEOUT_MS,
   }))
   async store(batch: DecodedBatch): Promise<BatchOutcome> {
     const timer = this.metrics.batchSeconds.startTimer({ topic: batch.topic });
-    const result = await this.materializer.store(this.pool, batch.messages);
+    const result = await this.groups.store(partitionKey(batch.topic, batch.partition), batch.messages);
     const deadLetters: DeadLetter[] = result.rejected.map(({ origin, event, reason, detail }) => {
       const message = batch.messages.find((m) => m.origin.offset === origin.offset);
       return { origin, key: message?.key ?? null, value: message?.value ?? null, reason, detail, eventId: event.id };

@@ -59,13 +59,15 @@ function upsertCtes(): string {
 
 /**
  * `insert` (an `INSERT INTO audit_event ... ON CONFLICT DO NOTHING`, without RETURNING) made to also add the
- * rows it really inserted to both rollups, in the same statement; the statement returns `inserted`, their number.
+ * rows it really inserted to both rollups, in the same statement; the statement returns one row per Kafka topic and
+ * partition the inserted rows came from (`kafka_topic`, `kafka_partition`, `inserted`: their number), so a
+ * transaction that stores several partition batches at once can tell each batch what it stored.
  */
 export function insertWithRollupsSql(insert: string): string {
-  return `WITH ins AS (${insert} RETURNING ${ROLLUP_SOURCE_COLUMNS}),
+  return `WITH ins AS (${insert} RETURNING ${ROLLUP_SOURCE_COLUMNS}, kafka_topic, kafka_partition),
     h AS (${hourlyAggregate('ins')}),
     ${upsertCtes()}
-    SELECT count(*)::int AS inserted FROM ins`;
+    SELECT kafka_topic, kafka_partition, count(*)::int AS inserted FROM ins GROUP BY 1, 2`;
 }
 
 /** Recomputes both rollups from `audit_event` (after a raw COPY that bypassed `insertBatch`, e.g. a seeder). */

@@ -48,6 +48,11 @@ export function rowValues(row: AuditEventRow): Value[] {
   return COLUMNS.map(([, , value]) => value(row));
 }
 
+/** The key of a Kafka partition in `insertBatchByPartition`'s answer. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const names = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
@@ -113,15 +118,28 @@ export class AuditEventRepository {
    * after which the Kafka offsets are committed; outside one it is still correct, just not atomic.
    */
   async insertBatch(db: ClientBase | EntityManager, rows: readonly AuditEventRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
+    let inserted = 0;
+    for (const n of (await this.insertBatchByPartition(db, rows)).values()) inserted += n;
+    return inserted;
+  }
+
+  /**
+   * `insertBatch`, telling how many rows were new per Kafka partition they came from (`partitionKey(topic,
+   * partition)`; partitions none of whose rows were new are absent): the materializer stores several partitions'
+   * batches in one transaction and reports each batch's figures.
+   */
+  async insertBatchByPartition(db: ClientBase | EntityManager, rows: readonly AuditEventRow[]): Promise<Map<string, number>> {
+    const inserted = new Map<string, number>();
+    if (rows.length === 0) return inserted;
     const client = await sessionOf(db);
     await client.query(CREATE_STAGE_SQL);
     // TRUNCATE rather than ON COMMIT DELETE ROWS: outside a transaction the staged rows must survive until the INSERT.
     await client.query(`TRUNCATE ${STAGE_TABLE}`);
     // The batch as one chunk: a stream chunk per row cost a write and a callback per row.
     await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(COPY_SQL)));
-    const result = await client.query<{ inserted: number }>(INSERT_SQL);
-    return result.rows[0]?.inserted ?? 0;
+    const result = await client.query<{ kafka_topic: string; kafka_partition: number; inserted: number }>(INSERT_SQL);
+    for (const r of result.rows) inserted.set(partitionKey(r.kafka_topic, r.kafka_partition), r.inserted);
+    return inserted;
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AuditEvent } from '@vigil/events';
 import { nextLink } from '@vigil/integrity';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
-import type { AuditEventRepository } from './audit-event.repository';
+import { partitionKey, type AuditEventRepository } from './audit-event.repository';
 import { ChainHeadRepository, chainKey, type ChainHead } from './chain-head.repository';
 
 /** A decoded event and where it was read from (the row keeps topic, partition and offset). */
@@ -29,6 +29,8 @@ export interface MaterializedBatch {
 interface Candidate {
   item: EventWithOrigin;
   row: AuditEventRow;
+  /** Which of the transaction's batches it belongs to. */
+  batch: number;
 }
 
 /**
@@ -55,54 +57,90 @@ export class BatchMaterializer {
     private readonly options: { chain?: boolean } = {},
   ) {}
 
+  /** One batch in a transaction of its own. */
   async store(pool: Pool, events: readonly EventWithOrigin[]): Promise<MaterializedBatch> {
+    const [result] = await this.storeAll(pool, [events]);
+    if (result === undefined) throw new Error('storeAll answered no figures for its one batch');
+    return result;
+  }
+
+  /**
+   * Several partition batches in one transaction (the materializer's group commit, group-commit.queue.ts): all of
+   * them or none, with each batch's own figures. With more than one batch, each must hold the events of one
+   * partition and no two the same partition, since the inserted rows are counted per partition.
+   */
+  async storeAll(pool: Pool, batches: readonly (readonly EventWithOrigin[])[]): Promise<MaterializedBatch[]> {
+    const results: MaterializedBatch[] = batches.map(() => ({ stored: 0, duplicates: 0, rejected: [], expired: [] }));
     const candidates: Candidate[] = [];
-    const rejected: RejectedEvent[] = [];
-    const expired: AuditEvent[] = [];
-    for (const item of events) {
-      if (!this.isWithinRetention(item.event.time)) {
-        expired.push(item.event);
-        continue;
+    const counted = new Array<number>(batches.length).fill(0);
+    batches.forEach((events, batch) => {
+      const result = results[batch] as MaterializedBatch;
+      for (const item of events) {
+        if (!this.isWithinRetention(item.event.time)) {
+          result.expired.push(item.event);
+          continue;
+        }
+        try {
+          candidates.push({ item, row: toRow(item.event, item.origin), batch });
+          counted[batch] = (counted[batch] ?? 0) + 1;
+        } catch (err) {
+          result.rejected.push({ ...item, reason: 'envelope', detail: (err as Error).message });
+        }
       }
-      try {
-        candidates.push({ item, row: toRow(item.event, item.origin) });
-      } catch (err) {
-        rejected.push({ ...item, reason: 'envelope', detail: (err as Error).message });
-      }
-    }
-    const [first] = candidates;
-    if (first === undefined) return { stored: 0, duplicates: 0, rejected, expired };
-    if (this.options.chain === false) {
-      const stored = await this.repository.insertBatchInTransaction(
-        pool,
-        candidates.map((c) => c.row),
-      );
-      return { stored, duplicates: candidates.length - stored, rejected, expired };
-    }
+    });
+    if (candidates.length === 0) return results;
+    const partitions = partitionsOf(batches);
     const client = await pool.connect();
+    let inserted: Map<string, number>;
     try {
       await client.query('BEGIN');
-      // The row's tenant and category: sanitised as stored (a NUL in a producer's tenant id becomes U+FFFD there).
-      const keys = candidates.map(({ row }) => ({ tenantId: row.tenantId, category: row.category }));
-      const heads = await this.heads.lock(client, keys, first.item.origin);
-      let chained = chain(candidates, heads, new Set());
-      await client.query('SAVEPOINT chained');
-      let stored = await this.repository.insertBatch(client, chained.rows);
-      if (stored < chained.rows.length) {
-        // Some ids are stored already (or twice in the batch): chain again without them, so no link is left unstored.
-        await client.query('ROLLBACK TO SAVEPOINT chained');
-        chained = chain(candidates, heads, await this.present(client, chained.rows));
-        stored = await this.repository.insertBatch(client, chained.rows);
-      }
-      await this.heads.save(client, chained.heads);
+      inserted = this.options.chain === false ? await this.insert(client, candidates) : await this.chainAndInsert(client, candidates);
       await client.query('COMMIT');
-      return { stored, duplicates: candidates.length - stored, rejected, expired };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
+    results.forEach((result, batch) => {
+      const partition = partitions[batch];
+      // A single batch may hold any partitions' events: all that was inserted is its.
+      const stored = batches.length === 1 ? total(inserted) : partition === undefined ? 0 : (inserted.get(partition) ?? 0);
+      result.stored = stored;
+      result.duplicates = (counted[batch] ?? 0) - stored;
+    });
+    return results;
+  }
+
+  /** Without the chain (the integrity benchmark's baseline). */
+  private insert(client: PoolClient, candidates: readonly Candidate[]): Promise<Map<string, number>> {
+    return this.repository.insertBatchByPartition(
+      client,
+      candidates.map((c) => c.row),
+    );
+  }
+
+  /** Locks the chains' heads, links the candidates and inserts them, then moves the heads; inside the transaction. */
+  private async chainAndInsert(client: PoolClient, candidates: readonly Candidate[]): Promise<Map<string, number>> {
+    // The row's tenant and category: sanitised as stored (a NUL in a producer's tenant id becomes U+FFFD there).
+    const keys = candidates.map(({ row, item }) => ({
+      tenantId: row.tenantId,
+      category: row.category,
+      topic: item.origin.topic,
+      partition: item.origin.partition,
+    }));
+    const heads = await this.heads.lock(client, keys);
+    let chained = chain(candidates, heads, new Set());
+    await client.query('SAVEPOINT chained');
+    let inserted = await this.repository.insertBatchByPartition(client, chained.rows);
+    if (total(inserted) < chained.rows.length) {
+      // Some ids are stored already (or twice in the batch): chain again without them, so no link is left unstored.
+      await client.query('ROLLBACK TO SAVEPOINT chained');
+      chained = chain(candidates, heads, await this.present(client, chained.rows));
+      inserted = await this.repository.insertBatchByPartition(client, chained.rows);
+    }
+    await this.heads.save(client, chained.heads);
+    return inserted;
   }
 
   /** The `time/id` of the rows the table holds already. */
@@ -143,6 +181,31 @@ function chain(
     heads.set(key, { ...head, seq, hash, topic, partition, offset: BigInt(offset) });
   }
   return { rows, heads: [...heads.values()] };
+}
+
+/**
+ * Each batch's partition key (`partitionKey`; undefined for a batch without events), when there are several batches;
+ * throws when one holds events of two partitions or two hold the same partition, since their figures could not be
+ * told apart. One batch needs no key.
+ */
+function partitionsOf(batches: readonly (readonly EventWithOrigin[])[]): (string | undefined)[] {
+  if (batches.length <= 1) return [undefined];
+  const seen = new Set<string>();
+  return batches.map((events) => {
+    const keys = new Set(events.map(({ origin }) => partitionKey(origin.topic, origin.partition)));
+    const [key] = keys;
+    if (keys.size > 1) throw new Error(`storeAll: a batch holds events of ${keys.size} partitions`);
+    if (key === undefined) return undefined;
+    if (seen.has(key)) throw new Error(`storeAll: two batches of partition ${key} in one transaction`);
+    seen.add(key);
+    return key;
+  });
+}
+
+function total(counts: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const n of counts.values()) sum += n;
+  return sum;
 }
 
 /** What the table's key says about a row: its time and id. */

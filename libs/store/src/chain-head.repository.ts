@@ -24,20 +24,22 @@ export class ChainHeadRepository {
    */
   async lock(
     client: ClientBase,
-    keys: readonly { tenantId: string; category: string }[],
-    origin: { topic: string; partition: number },
+    keys: readonly { tenantId: string; category: string; topic: string; partition: number }[],
   ): Promise<Map<string, ChainHead>> {
     // Sorted, so two transactions lock in the same order and never deadlock on each other.
-    const sorted = [...new Map(keys.map((k) => [chainKey(k.tenantId, k.category), k])).values()].sort((a, b) =>
+    const first = new Map<string, (typeof keys)[number]>();
+    for (const k of keys) if (!first.has(chainKey(k.tenantId, k.category))) first.set(chainKey(k.tenantId, k.category), k);
+    const sorted = [...first.values()].sort((a, b) =>
       chainKey(a.tenantId, a.category) < chainKey(b.tenantId, b.category) ? -1 : 1,
     );
     const tenants = sorted.map((k) => k.tenantId);
     const categories = sorted.map((k) => k.category);
+    // A new head starts before the first offset of the partition its first event comes from.
     await client.query(
       `INSERT INTO audit_chain_head (tenant_id, category, seq, hash, kafka_topic, kafka_partition, kafka_offset)
-       SELECT t, c, 0, decode($3, 'hex'), $4, $5, -1 FROM unnest($1::text[], $2::text[]) AS k(t, c)
+       SELECT t, c, 0, decode($3, 'hex'), tp, p, -1 FROM unnest($1::text[], $2::text[], $4::text[], $5::int[]) AS k(t, c, tp, p)
        ON CONFLICT (tenant_id, category) DO NOTHING`,
-      [tenants, categories, GENESIS_HEX, origin.topic, origin.partition],
+      [tenants, categories, GENESIS_HEX, sorted.map((k) => k.topic), sorted.map((k) => k.partition)],
     );
     const { rows } = await client.query<{
       tenant_id: string;

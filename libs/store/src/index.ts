@@ -5,6 +5,7 @@ export * from './audit-event.repository';
 export * from './audit-event-query.repository';
 export * from './audit-event-rollup.util';
 export * from './data-source.factory';
+export * from './group-commit.util';
 export * from './database.module';
 export * from './partition.scheduler';
 export * from './partition.manager';
