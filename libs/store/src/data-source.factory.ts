@@ -10,6 +10,7 @@ import { CreateStreams1796100000000 } from './migrations/1796100000000-CreateStr
 import { AddHashChain1796300000000 } from './migrations/1796300000000-AddHashChain';
 import { AddFreeTextIndex1796400000000 } from './migrations/1796400000000-AddFreeTextIndex';
 import { KeyLeadsWithId1796500000000 } from './migrations/1796500000000-KeyLeadsWithId';
+import { FreeTextIndexOverJsonText1796600000000 } from './migrations/1796600000000-FreeTextIndexOverJsonText';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
 export const STORE_MIGRATIONS = [
@@ -22,6 +23,7 @@ export const STORE_MIGRATIONS = [
   AddHashChain1796300000000,
   AddFreeTextIndex1796400000000,
   KeyLeadsWithId1796500000000,
+  FreeTextIndexOverJsonText1796600000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';

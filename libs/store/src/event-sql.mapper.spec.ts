@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEventWhere, buildRollupTop, escapeLike, SEARCH_TEXT_SEPARATOR } from './event-sql.mapper';
+import { buildEventWhere, buildRollupTop, escapeLike, jsonEscaped, SEARCH_BLOB_SQL, SEARCH_TEXT_SEPARATOR } from './event-sql.mapper';
 import type { EventFilter } from './event-filter.types';
 import { TenantScope } from './tenant-scope.types';
 
@@ -54,17 +54,18 @@ describe(buildEventWhere.name, () => {
       traceId: 'tr',
       text: '50%_off',
     });
-    const [head, textClause] = where.sql.split(' AND audit_event_search_text(');
+    const [head, textClause] = where.sql.split(` AND (${SEARCH_BLOB_SQL} ILIKE `);
     assert.equal(
       head,
       'tenant_id = $1 AND time >= $2::timestamptz AND time < $3::timestamptz AND category = ANY($4::text[]) AND (action = ANY($5::text[]) OR action LIKE $6) AND outcome = $7 AND actor_id = $8 AND actor_name = $9 AND targets @> $10::jsonb AND client_ip <<= $11::inet AND service_name = $12 AND correlation_id = $13 AND trace_id = $14',
     );
     // The text predicate's semantics (attribute keys and values) are proven against PostgreSQL in event-filter.int-spec.ts,
     // its use of the trigram index in free-text-index.int-spec.ts.
-    assert.equal(textClause, 'description, attributes) ILIKE $15');
+    assert.equal(textClause, '$15 AND audit_event_search_text(description, attributes) ILIKE $16)');
     assert.equal(where.params[5], 'role.%');
     assert.equal(where.params[9], '[{"type":"user","id":"u2"}]');
     assert.equal(where.params[14], '%50\\%\\_off%');
+    assert.equal(where.params[15], '%50\\%\\_off%');
   });
 
   it('adds the keyset predicate in the order of the page', () => {
@@ -82,5 +83,20 @@ describe(buildEventWhere.name, () => {
 
   it('escapes LIKE metacharacters', () => {
     assert.equal(escapeLike('a%b_c\\d'), 'a\\%b\\_c\\\\d');
+  });
+
+  it('escapes a string as jsonb writes it inside quotes, as JSON.stringify does for these characters', () => {
+    const tricky = ['say "hi"', 'C:\\temp\\x', 'tab\there\nnl\r\b\f', '\u0001\u001f\u007f', 'ünïcødé ✓ 50%_off', 'plain'];
+    for (const s of tricky) assert.equal(jsonEscaped(s), JSON.stringify(s).slice(1, -1), s);
+    assert.equal(jsonEscaped('a"b\\c'), 'a\\"b\\\\c');
+  });
+
+  it('asks the trigram index for the text as it is and JSON-escaped, then tests it exactly', () => {
+    const plain = buildEventWhere(TenantScope.tenant('t'), { ...range, text: 'web' });
+    assert.ok(plain.sql.includes(`(${SEARCH_BLOB_SQL} ILIKE $4 AND audit_event_search_text(description, attributes) ILIKE $5)`), plain.sql);
+    assert.deepEqual(plain.params.slice(3), ['%web%', '%web%']);
+    const quoted = buildEventWhere(TenantScope.tenant('t'), { ...range, text: 'say "50%"' });
+    assert.ok(quoted.sql.includes(`((${SEARCH_BLOB_SQL} ILIKE $4 OR ${SEARCH_BLOB_SQL} ILIKE $5) AND audit_event_search_text`), quoted.sql);
+    assert.deepEqual(quoted.params.slice(3), ['%say "50\\%"%', '%say \\\\"50\\%\\\\"%', '%say "50\\%"%']);
   });
 });

@@ -45,14 +45,32 @@ class Params {
 export const SEARCH_TEXT_SEPARATOR = '\x1f';
 
 /**
+ * The trigram index's expression (migration 1796600000000-FreeTextIndexOverJsonText): the description and the
+ * attributes' jsonb text. It holds every part `audit_event_search_text` joins, a string part JSON-escaped.
+ */
+export const SEARCH_BLOB_SQL = `(coalesce(description, '') || ' ' || coalesce(attributes::text, ''))`;
+
+/** A string as jsonb writes it inside quotes (PostgreSQL's escape_json): `"` and `\` escaped, control characters too. */
+export function jsonEscaped(text: string): string {
+  return text.replace(/["\\\u0000-\u001f]/g, (ch) => JSON_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
  * Whether the description, an attribute key, or a value (each element of an array value) contains the text, as
  * `textMatches` (event-match.util.ts) says of a decoded event. Keys and values, not the map's JSON text: jsonb's text
- * form (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's. One ILIKE over
- * `audit_event_search_text(description, attributes)`, the expression of the trigram index `audit_event_search_trgm_idx`.
+ * form (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's. The exact test is one ILIKE over
+ * `audit_event_search_text(description, attributes)`; before it, the trigram index `audit_event_search_trgm_idx` finds
+ * the rows whose `SEARCH_BLOB_SQL` holds the text as it is or JSON-escaped, a superset of the matches (the migration
+ * says why), so PostgreSQL evaluates the exact test only on those.
  */
 function textMatch(text: string, p: Params): string {
   if (text.includes(SEARCH_TEXT_SEPARATOR)) throw new Error('a text filter cannot hold U+001F (the separator of the searched parts)');
-  return `audit_event_search_text(description, attributes) ILIKE ${p.add(`%${escapeLike(text)}%`)}`;
+  const escaped = jsonEscaped(text);
+  const candidates = [text, ...(escaped === text ? [] : [escaped])].map((n) => `${SEARCH_BLOB_SQL} ILIKE ${p.add(`%${escapeLike(n)}%`)}`);
+  const indexed = candidates.length === 1 ? candidates[0] : `(${candidates.join(' OR ')})`;
+  return `(${indexed} AND audit_event_search_text(description, attributes) ILIKE ${p.add(`%${escapeLike(text)}%`)})`;
 }
 
 /** `targets @> [{type, id}]`: an event with a target of that type and/or id (the filter's and a viewer's restriction's). */

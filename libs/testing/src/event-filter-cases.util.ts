@@ -29,7 +29,7 @@ export const CASE_EVENTS = {
   }),
   otherTenant: base(3, { tenantId: 't2' }),
   mappedV6: base(4, { client: { ip: '::ffff:18.171.51.239', userAgent: null }, attributes: {} }),
-  discount: base(5, { client: null, description: '50%_off today', attributes: {} }),
+  discount: base(5, { client: null, description: '50%_off today', attributes: { quote: 'say "hi" to C:\\temp' } }),
   lookalike: base(6, { client: { ip: 'not-an-ip', userAgent: null }, description: '50ab_off today', attributes: {} }),
 } satisfies Record<string, AuditEvent>;
 
@@ -101,6 +101,10 @@ export const FILTER_CASES: readonly FilterCase[] = [
   t1('text in non-ASCII text', { text: 'ünïc' }, ['logout']),
   t1('text never matches JSON syntax', { text: 'a", "b' }, []),
   t1('LIKE metacharacters are literal', { text: '50%_' }, ['discount']),
+  // The trigram index holds the attributes' jsonb text, where `"` and `\` are escaped: found either way, exactly.
+  t1('text with double quotes, in a value', { text: '"hi"' }, ['discount']),
+  t1('text with a backslash, in a value', { text: 'C:\\temp' }, ['discount']),
+  t1("text never matches a value's JSON escaping", { text: '\\"hi' }, []),
   // The store searches the parts joined into one text (audit_event_search_text): a needle spanning two parts must not match.
   t1('text never spans the description and an attribute key', { text: 'passwordlogin' }, []),
   t1('text never spans an attribute key and its value', { text: 'formweb' }, []),
