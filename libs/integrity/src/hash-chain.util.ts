@@ -17,7 +17,15 @@ export function canonicalBytes(event: AuditEvent | Record<string, unknown>): Buf
 
 /** The next link: SHA-256 of the previous link followed by the event's canonical bytes. */
 export function nextLink(previous: Buffer, event: AuditEvent | Record<string, unknown>): Buffer {
-  return createHash('sha256').update(previous).update(chainFormText(event), 'utf8').digest();
+  return linkOfText(previous, chainFormText(event));
+}
+
+/**
+ * `nextLink` from the event's chain form text (`chainFormText`), for a writer that wrote the text ahead: the
+ * materializer does, before it takes the chains' locks, so its transactions hold them only for the hashing.
+ */
+export function linkOfText(previous: Buffer, formText: string): Buffer {
+  return createHash('sha256').update(previous).update(formText, 'utf8').digest();
 }
 
 /** One event at its place in a chain, as a verifier reads it from the store or an export. */

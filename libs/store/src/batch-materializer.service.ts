@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { AuditEvent } from '@vigil/events';
-import { nextLink } from '@vigil/integrity';
+import { chainFormText, linkOfText } from '@vigil/integrity';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { partitionKey, type AuditEventRepository } from './audit-event.repository';
 import { ChainHeadRepository, chainKey, type ChainHead } from './chain-head.repository';
@@ -31,6 +31,8 @@ interface Candidate {
   row: AuditEventRow;
   /** Which of the transaction's batches it belongs to. */
   batch: number;
+  /** The event's chain form text (chainFormText), written before the transaction; empty without the chain. */
+  form: string;
 }
 
 /**
@@ -81,7 +83,10 @@ export class BatchMaterializer {
           continue;
         }
         try {
-          candidates.push({ item, row: toRow(item.event, item.origin), batch });
+          const row = toRow(item.event, item.origin);
+          // The chain form is the largest part of the work per event (a fifth of the materializer's CPU): written
+          // here, outside the transaction, so the chains' locks are held for the hashing only.
+          candidates.push({ item, row, batch, form: this.options.chain === false ? '' : chainFormText(item.event) });
           counted[batch] = (counted[batch] ?? 0) + 1;
         } catch (err) {
           result.rejected.push({ ...item, reason: 'envelope', detail: (err as Error).message });
@@ -166,7 +171,7 @@ function chain(
   const heads = new Map<string, ChainHead>();
   const seen = new Set<string>();
   const rows: AuditEventRow[] = [];
-  for (const { item, row } of candidates) {
+  for (const { item, row, form } of candidates) {
     const key = chainKey(row.tenantId, row.category);
     const head = heads.get(key) ?? locked.get(key);
     if (head === undefined) throw new Error(`no chain head locked for ${key}`);
@@ -175,7 +180,7 @@ function chain(
     const identity = identityOf(row);
     if (seen.has(identity) || drop.has(identity)) continue;
     seen.add(identity);
-    const hash = nextLink(Buffer.from(head.hash, 'hex'), item.event).toString('hex');
+    const hash = linkOfText(Buffer.from(head.hash, 'hex'), form).toString('hex');
     const seq = head.seq + 1;
     rows.push({ ...row, chainSeq: String(seq), chainHash: hash });
     heads.set(key, { ...head, seq, hash, topic, partition, offset: BigInt(offset) });
