@@ -70,6 +70,77 @@ export function insertWithRollupsSql(insert: string): string {
     SELECT kafka_topic, kafka_partition, count(*)::int AS inserted FROM ins GROUP BY 1, 2`;
 }
 
+/**
+ * Adds rollup counts aggregated by the caller (`aggregateRollups`) to both rollups: parameters are parallel arrays of
+ * tenant, UTC hour, dimension, value (a client IP as the row's text, spelled here as `host()` spells it, like the
+ * insert's rollups do), events and failures. For rows the caller knows were all inserted (a COPY that succeeded).
+ */
+export const ADD_ROLLUPS_SQL = `WITH h AS (
+    SELECT tenant_id, hour, dimension, value, sum(events)::bigint AS events, sum(failures)::bigint AS failures
+      FROM (SELECT k.tenant_id, date_trunc('hour', k.hour, 'UTC') AS hour, k.dimension,
+                   CASE WHEN k.dimension = 'client_ip' THEN host(k.value::inet) ELSE k.value END AS value, k.events, k.failures
+              FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+                AS k(tenant_id, hour, dimension, value, events, failures)) a
+     GROUP BY 1, 2, 3, 4),
+    ${upsertCtes()}
+    SELECT 1`;
+
+/** The source of a rollup count: a row's tenant, time (ISO-8601 UTC, as `toRow` writes it) and dimension columns. */
+export interface RollupSource {
+  tenantId: string;
+  time: string;
+  outcome: string;
+  clientIp: string | null;
+  actorId: string | null;
+  action: string | null;
+  category: string | null;
+  serviceName: string | null;
+}
+
+const HOUR_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:/;
+
+/** Where `aggregateRollups` reads each dimension's value (ROLLUP_DIMENSIONS names the same columns). */
+const ROLLUP_ROW_KEYS: Record<RollupDimension, Exclude<keyof RollupSource, 'tenantId' | 'time'>> = {
+  client_ip: 'clientIp',
+  actor: 'actorId',
+  action: 'action',
+  category: 'category',
+  outcome: 'outcome',
+  service: 'serviceName',
+};
+const ROW_KEYS = Object.entries(ROLLUP_ROW_KEYS) as [RollupDimension, Exclude<keyof RollupSource, 'tenantId' | 'time'>][];
+
+/** `ADD_ROLLUPS_SQL`'s parameters for these rows: one entry per tenant, hour, dimension and value, nulls left out. */
+export function aggregateRollups(rows: readonly RollupSource[]): [string[], string[], string[], string[], number[], number[]] {
+  const counts = new Map<string, { tenant: string; hour: string; dimension: string; value: string; events: number; failures: number }>();
+  for (const row of rows) {
+    // 2026-11-27T22:41:07.123456Z -> 2026-11-27T22:00:00Z; a time of another shape (a year past 9999) is left to
+    // ADD_ROLLUPS_SQL's date_trunc, uncounted here.
+    const hour = HOUR_PREFIX.test(row.time) ? `${row.time.slice(0, 13)}:00:00Z` : row.time;
+    const failed = row.outcome === 'FAILURE' ? 1 : 0;
+    for (const [dimension, rowKey] of ROW_KEYS) {
+      const value = row[rowKey];
+      if (value === null) continue;
+      const key = `${row.tenantId}\u0000${hour}\u0000${dimension}\u0000${value}`;
+      const entry = counts.get(key);
+      if (entry === undefined) counts.set(key, { tenant: row.tenantId, hour, dimension, value, events: 1, failures: failed });
+      else {
+        entry.events++;
+        entry.failures += failed;
+      }
+    }
+  }
+  const entries = [...counts.values()];
+  return [
+    entries.map((e) => e.tenant),
+    entries.map((e) => e.hour),
+    entries.map((e) => e.dimension),
+    entries.map((e) => e.value),
+    entries.map((e) => e.events),
+    entries.map((e) => e.failures),
+  ];
+}
+
 /** Recomputes both rollups from `audit_event` (after a raw COPY that bypassed `insertBatch`, e.g. a seeder). */
 export const BACKFILL_ROLLUPS_SQL = [
   `TRUNCATE ${HOURLY_ROLLUP_TABLE}, ${DAILY_ROLLUP_TABLE}`,

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import type { ClientBase, Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
-import { insertWithRollupsSql } from './audit-event-rollup.util';
+import { ADD_ROLLUPS_SQL, aggregateRollups, insertWithRollupsSql } from './audit-event-rollup.util';
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
 import { scopePredicates } from './event-sql.mapper';
 import { ENVELOPE_COLUMNS } from './generated/audit-event.columns';
@@ -48,6 +48,11 @@ export function rowValues(row: AuditEventRow): Value[] {
   return COLUMNS.map(([, , value]) => value(row));
 }
 
+/** PostgreSQL's unique violation: `insertNewBatchByPartition` met a row stored already. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
 /** The key of a Kafka partition in `insertBatchByPartition`'s answer. */
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
@@ -64,6 +69,7 @@ const names = AUDIT_EVENT_INSERT_COLUMNS.join(', ');
 export const STAGE_TABLE = 'audit_event_stage';
 const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
 const COPY_SQL = `COPY ${STAGE_TABLE} (${names}) FROM STDIN`;
+const COPY_DIRECT_SQL = `COPY audit_event (${names}) FROM STDIN`;
 /** The insert, which also adds the rows it really inserted to the hourly and daily rollups (audit-event-rollup.util.ts). */
 const INSERT_SQL = insertWithRollupsSql(
   `INSERT INTO audit_event (${names}) SELECT ${names} FROM ${STAGE_TABLE} ON CONFLICT (time, id) DO NOTHING`,
@@ -139,6 +145,25 @@ export class AuditEventRepository {
     await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(COPY_SQL)));
     const result = await client.query<{ kafka_topic: string; kafka_partition: number; inserted: number }>(INSERT_SQL);
     for (const r of result.rows) inserted.set(partitionKey(r.kafka_topic, r.kafka_partition), r.inserted);
+    return inserted;
+  }
+
+  /**
+   * The fast path for rows that are all new, which is nearly every batch: COPY straight into `audit_event` (no staging
+   * table, no INSERT ... SELECT) and add the rows to the rollups from counts aggregated here. Throws PostgreSQL's
+   * unique violation (23505, `isUniqueViolation`) when any row is stored already, having stored none: run it after a
+   * SAVEPOINT, and on that error roll back to it and take `insertBatchByPartition`, which skips what is stored.
+   * Answers like `insertBatchByPartition`.
+   */
+  async insertNewBatchByPartition(client: ClientBase, rows: readonly AuditEventRow[]): Promise<Map<string, number>> {
+    const inserted = new Map<string, number>();
+    if (rows.length === 0) return inserted;
+    await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(COPY_DIRECT_SQL)));
+    await client.query(ADD_ROLLUPS_SQL, aggregateRollups(rows));
+    for (const row of rows) {
+      const key = partitionKey(row.kafkaTopic, row.kafkaPartition);
+      inserted.set(key, (inserted.get(key) ?? 0) + 1);
+    }
     return inserted;
   }
 

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AuditEvent } from '@vigil/events';
 import { chainFormText, linkOfText } from '@vigil/integrity';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
-import { partitionKey, type AuditEventRepository } from './audit-event.repository';
+import { isUniqueViolation, partitionKey, type AuditEventRepository } from './audit-event.repository';
 import { ChainHeadRepository, chainKey, type ChainHead } from './chain-head.repository';
 
 /** A decoded event and where it was read from (the row keeps topic, partition and offset). */
@@ -117,12 +117,29 @@ export class BatchMaterializer {
     return results;
   }
 
-  /** Without the chain (the integrity benchmark's baseline). */
-  private insert(client: PoolClient, candidates: readonly Candidate[]): Promise<Map<string, number>> {
-    return this.repository.insertBatchByPartition(
-      client,
-      candidates.map((c) => c.row),
-    );
+  /** Without the chain (the integrity benchmark's baseline): the same two paths as with it. */
+  private async insert(client: PoolClient, candidates: readonly Candidate[]): Promise<Map<string, number>> {
+    const rows = candidates.map((c) => c.row);
+    await client.query('SAVEPOINT fresh');
+    return (await this.insertNew(client, rows, 'fresh')) ?? this.repository.insertBatchByPartition(client, rows);
+  }
+
+  /**
+   * The rows through the fast path (COPY straight into the table) after the caller's SAVEPOINT; undefined, rolled back
+   * to it, when a row is stored already (a redelivery, a producer's retry), so the caller takes the path that skips them.
+   */
+  private async insertNew(
+    client: PoolClient,
+    rows: readonly AuditEventRow[],
+    savepoint: 'fresh' | 'chained',
+  ): Promise<Map<string, number> | undefined> {
+    try {
+      return await this.repository.insertNewBatchByPartition(client, rows);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await client.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+      return undefined;
+    }
   }
 
   /** Locks the chains' heads, links the candidates and inserts them, then moves the heads; inside the transaction. */
@@ -137,10 +154,9 @@ export class BatchMaterializer {
     const heads = await this.heads.lock(client, keys);
     let chained = chain(candidates, heads, new Set());
     await client.query('SAVEPOINT chained');
-    let inserted = await this.repository.insertBatchByPartition(client, chained.rows);
-    if (total(inserted) < chained.rows.length) {
-      // Some ids are stored already (or twice in the batch): chain again without them, so no link is left unstored.
-      await client.query('ROLLBACK TO SAVEPOINT chained');
+    let inserted = await this.insertNew(client, chained.rows, 'chained');
+    if (inserted === undefined) {
+      // Some ids are stored already: chain again without them, so no link is left unstored, and skip any stored since.
       chained = chain(candidates, heads, await this.present(client, chained.rows));
       inserted = await this.repository.insertBatchByPartition(client, chained.rows);
     }
