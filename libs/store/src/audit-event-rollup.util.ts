@@ -112,33 +112,47 @@ const ROW_KEYS = Object.entries(ROLLUP_ROW_KEYS) as [RollupDimension, Exclude<ke
 
 /** `ADD_ROLLUPS_SQL`'s parameters for these rows: one entry per tenant, hour, dimension and value, nulls left out. */
 export function aggregateRollups(rows: readonly RollupSource[]): [string[], string[], string[], string[], number[], number[]] {
-  const counts = new Map<string, { tenant: string; hour: string; dimension: string; value: string; events: number; failures: number }>();
+  // Per tenant and hour, one map per dimension from value to counts: no key string built per dimension and row.
+  const groups = new Map<string, { tenant: string; hour: string; values: Map<string, [events: number, failures: number]>[] }>();
   for (const row of rows) {
-    // 2026-11-27T22:41:07.123456Z -> 2026-11-27T22:00:00Z; a time of another shape (a year past 9999) is left to
-    // ADD_ROLLUPS_SQL's date_trunc, uncounted here.
-    const hour = HOUR_PREFIX.test(row.time) ? `${row.time.slice(0, 13)}:00:00Z` : row.time;
+    // 2026-11-27T22:41:07.123456Z -> 2026-11-27T22; a time of another shape (a year past 9999) is left whole to
+    // ADD_ROLLUPS_SQL's date_trunc.
+    const standard = HOUR_PREFIX.test(row.time);
+    const prefix = standard ? row.time.slice(0, 13) : row.time;
+    const key = `${row.tenantId}\u0000${prefix}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { tenant: row.tenantId, hour: standard ? `${prefix}:00:00Z` : prefix, values: ROW_KEYS.map(() => new Map()) };
+      groups.set(key, group);
+    }
     const failed = row.outcome === 'FAILURE' ? 1 : 0;
-    for (const [dimension, rowKey] of ROW_KEYS) {
-      const value = row[rowKey];
+    for (let d = 0; d < ROW_KEYS.length; d++) {
+      const value = row[(ROW_KEYS[d] as (typeof ROW_KEYS)[number])[1]];
       if (value === null) continue;
-      const key = `${row.tenantId}\u0000${hour}\u0000${dimension}\u0000${value}`;
-      const entry = counts.get(key);
-      if (entry === undefined) counts.set(key, { tenant: row.tenantId, hour, dimension, value, events: 1, failures: failed });
+      const values = group.values[d] as Map<string, [number, number]>;
+      const counts = values.get(value);
+      if (counts === undefined) values.set(value, [1, failed]);
       else {
-        entry.events++;
-        entry.failures += failed;
+        counts[0]++;
+        counts[1] += failed;
       }
     }
   }
-  const entries = [...counts.values()];
-  return [
-    entries.map((e) => e.tenant),
-    entries.map((e) => e.hour),
-    entries.map((e) => e.dimension),
-    entries.map((e) => e.value),
-    entries.map((e) => e.events),
-    entries.map((e) => e.failures),
-  ];
+  const out: [string[], string[], string[], string[], number[], number[]] = [[], [], [], [], [], []];
+  for (const { tenant, hour, values } of groups.values()) {
+    values.forEach((byValue, d) => {
+      const dimension = (ROW_KEYS[d] as (typeof ROW_KEYS)[number])[0];
+      for (const [value, [events, failures]] of byValue) {
+        out[0].push(tenant);
+        out[1].push(hour);
+        out[2].push(dimension);
+        out[3].push(value);
+        out[4].push(events);
+        out[5].push(failures);
+      }
+    });
+  }
+  return out;
 }
 
 /** Recomputes both rollups from `audit_event` (after a raw COPY that bypassed `insertBatch`, e.g. a seeder). */
