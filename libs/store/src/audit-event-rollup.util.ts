@@ -122,7 +122,11 @@ export function aggregateRollups(rows: readonly RollupSource[]): [string[], stri
     const key = `${row.tenantId}\u0000${prefix}`;
     let group = groups.get(key);
     if (group === undefined) {
-      group = { tenant: row.tenantId, hour: standard ? `${prefix}:00:00Z` : prefix, values: ROW_KEYS.map(() => new Map()) };
+      group = {
+        tenant: row.tenantId,
+        hour: standard ? `${prefix}:00:00Z` : prefix,
+        values: ROW_KEYS.map(() => new Map<string, [number, number]>()),
+      };
       groups.set(key, group);
     }
     const failed = row.outcome === 'FAILURE' ? 1 : 0;

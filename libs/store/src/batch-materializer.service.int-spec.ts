@@ -20,7 +20,7 @@ describe(`${BatchMaterializer.name}.storeAll (several partitions' batches in one
   });
   after(() => store.drop());
 
-  it("tells each batch what it stored, chains each tenant from its own partition, and stores nothing twice", async () => {
+  it('tells each batch what it stored, chains each tenant from its own partition, and stores nothing twice', async () => {
     const p0 = batchOf('gc-tenant-0', 0, 3);
     const p1 = batchOf('gc-tenant-1', 1, 2);
     // An event a producer's retry published twice: the second copy is a duplicate of p1's batch alone.
@@ -92,9 +92,19 @@ describe(`${BatchMaterializer.name}.storeAll (several partitions' batches in one
         .map((event, i) => ({ event, origin: { topic: 'audit.authentication', partition: 10 + p, offset: String(i) } })),
     );
     const first = batches.map((b) => b.slice(0, 20));
-    assert.deepEqual((await materializer.storeAll(store.pool, first)).map((r) => r.stored), [20, 20], 'the fast path');
+    assert.deepEqual(
+      (await materializer.storeAll(store.pool, first)).map((r) => r.stored),
+      [20, 20],
+      'the fast path',
+    );
     // Redelivered with what follows: the COPY meets stored rows, and the batch takes the path that skips them.
-    assert.deepEqual((await materializer.storeAll(store.pool, batches)).map((r) => [r.stored, r.duplicates]), [[10, 20], [10, 20]]);
+    assert.deepEqual(
+      (await materializer.storeAll(store.pool, batches)).map((r) => [r.stored, r.duplicates]),
+      [
+        [10, 20],
+        [10, 20],
+      ],
+    );
 
     const snapshot = async (): Promise<string[]> => {
       const out: string[] = [];
@@ -110,7 +120,10 @@ describe(`${BatchMaterializer.name}.storeAll (several partitions' batches in one
     const maintained = await snapshot();
     for (const sql of BACKFILL_ROLLUPS_SQL) await store.pool.query(sql);
     const recounted = await snapshot();
-    assert.ok(recounted.some((l) => l.includes('client_ip 2001:db8::1 ')), 'IPv6 spelled as host() spells it');
+    assert.ok(
+      recounted.some((l) => l.includes('client_ip 2001:db8::1 ')),
+      'IPv6 spelled as host() spells it',
+    );
     assert.ok(recounted.some((l) => l.includes('client_ip ::ffff:18.171.51.239 ')));
     assert.deepEqual(maintained, recounted);
   });

@@ -29,9 +29,7 @@ export class ChainHeadRepository {
     // Sorted, so two transactions lock in the same order and never deadlock on each other.
     const first = new Map<string, (typeof keys)[number]>();
     for (const k of keys) if (!first.has(chainKey(k.tenantId, k.category))) first.set(chainKey(k.tenantId, k.category), k);
-    const sorted = [...first.values()].sort((a, b) =>
-      chainKey(a.tenantId, a.category) < chainKey(b.tenantId, b.category) ? -1 : 1,
-    );
+    const sorted = [...first.values()].sort((a, b) => (chainKey(a.tenantId, a.category) < chainKey(b.tenantId, b.category) ? -1 : 1));
     const tenants = sorted.map((k) => k.tenantId);
     const categories = sorted.map((k) => k.category);
     // A new head starts before the first offset of the partition its first event comes from.

@@ -52,6 +52,7 @@ export const SEARCH_BLOB_SQL = `(coalesce(description, '') || ' ' || coalesce(at
 
 /** A string as jsonb writes it inside quotes (PostgreSQL's escape_json): `"` and `\` escaped, control characters too. */
 export function jsonEscaped(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what jsonb escapes
   return text.replace(/["\\\u0000-\u001f]/g, (ch) => JSON_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -75,7 +75,10 @@ describe(`free text over ${INDEX}`, () => {
 
   it("exists on audit_event and on every partition, over the description and the attributes' jsonb text with gin_trgm_ops", async () => {
     const { rows } = await client.query<{ def: string }>(`SELECT pg_get_indexdef($1::regclass) AS def`, [INDEX]);
-    assert.match(rows[0]?.def ?? '', /USING gin \(\(\(\(COALESCE\(description, ''::text\) \|\| ' '::text\) \|\| COALESCE\(\(attributes\)::text, ''::text\)\)\) public\.gin_trgm_ops\)/);
+    assert.match(
+      rows[0]?.def ?? '',
+      /USING gin \(\(\(\(COALESCE\(description, ''::text\) \|\| ' '::text\) \|\| COALESCE\(\(attributes\)::text, ''::text\)\)\) public\.gin_trgm_ops\)/,
+    );
     const partitions = await client.query(`SELECT 1 FROM pg_inherits WHERE inhparent = 'audit_event'::regclass`);
     assert.ok(partitions.rowCount !== null && partitions.rowCount > 30, 'the daily partitions were created');
     assert.equal((await indexNames(client)).length, partitions.rowCount + 1, 'one index per partition, attached to the parent');

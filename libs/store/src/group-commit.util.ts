@@ -66,7 +66,7 @@ export class GroupCommitQueue<T, R> {
     if (free <= 0) return;
     const ready: Waiting<T, R>[] = [];
     const keys = new Set<string>();
-    for (let i = 0; i < this.waiting.length; ) {
+    for (let i = 0; i < this.waiting.length;) {
       const batch = this.waiting[i] as Waiting<T, R>;
       if (this.busy.has(batch.key) || keys.has(batch.key)) {
         i++;

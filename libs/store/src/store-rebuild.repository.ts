@@ -80,9 +80,9 @@ export class StoreRebuildRepository {
       await client.query(`DROP TABLE IF EXISTS ${to}.audit_event CASCADE`);
       await client.query(`ALTER TABLE ${from}.audit_event SET SCHEMA ${to}`);
       for (const { name } of parts.rows) await client.query(`ALTER TABLE ${from}.${name} SET SCHEMA ${to}`);
-      // The moved trigram index refers to the staging schema's function: it moves too (replacing the live one, whose
-      // index went with the old table), so the live schema's unqualified calls match the index and dropping the
-      // staging schema afterwards cannot take the index with it.
+      // The staging schema's search function moves too, replacing the live one: the text filter's exact test calls it
+      // unqualified, and before migration 1796600000000 the trigram index was over it, so dropping the staging schema
+      // afterwards must not take anything the moved table uses.
       await client.query(`DROP FUNCTION IF EXISTS ${to}.${SEARCH_FUNCTION}`);
       await client.query(`ALTER FUNCTION ${from}.${SEARCH_FUNCTION} SET SCHEMA ${to}`);
       // The rollups and the chain heads were filled by the same store() in the staging schema: they move with the events.
