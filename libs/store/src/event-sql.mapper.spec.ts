@@ -61,7 +61,7 @@ describe(buildEventWhere.name, () => {
     );
     // The text predicate's semantics (attribute keys and values) are proven against PostgreSQL in event-filter.int-spec.ts,
     // its use of the trigram index in free-text-index.int-spec.ts.
-    assert.equal(textClause, '$15 AND audit_event_search_text(description, attributes) ILIKE $16)');
+    assert.equal(textClause, `$15 AND audit_event_text_matches(coalesce(description, ''), coalesce(attributes, 'null'::jsonb), $16))`);
     assert.equal(where.params[5], 'role.%');
     assert.equal(where.params[9], '[{"type":"user","id":"u2"}]');
     assert.equal(where.params[14], '%50\\%\\_off%');
@@ -93,10 +93,18 @@ describe(buildEventWhere.name, () => {
 
   it('asks the trigram index for the text as it is and JSON-escaped, then tests it exactly', () => {
     const plain = buildEventWhere(TenantScope.tenant('t'), { ...range, text: 'web' });
-    assert.ok(plain.sql.includes(`(${SEARCH_BLOB_SQL} ILIKE $4 AND audit_event_search_text(description, attributes) ILIKE $5)`), plain.sql);
+    assert.ok(
+      plain.sql.includes(
+        `(${SEARCH_BLOB_SQL} ILIKE $4 AND audit_event_text_matches(coalesce(description, ''), coalesce(attributes, 'null'::jsonb), $5))`,
+      ),
+      plain.sql,
+    );
     assert.deepEqual(plain.params.slice(3), ['%web%', '%web%']);
     const quoted = buildEventWhere(TenantScope.tenant('t'), { ...range, text: 'say "50%"' });
-    assert.ok(quoted.sql.includes(`((${SEARCH_BLOB_SQL} ILIKE $4 OR ${SEARCH_BLOB_SQL} ILIKE $5) AND audit_event_search_text`), quoted.sql);
+    assert.ok(
+      quoted.sql.includes(`((${SEARCH_BLOB_SQL} ILIKE $4 OR ${SEARCH_BLOB_SQL} ILIKE $5) AND audit_event_text_matches(`),
+      quoted.sql,
+    );
     assert.deepEqual(quoted.params.slice(3), ['%say "50\\%"%', '%say \\\\"50\\%\\\\"%', '%say "50\\%"%']);
   });
 });

@@ -62,7 +62,8 @@ const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '
  * Whether the description, an attribute key, or a value (each element of an array value) contains the text, as
  * `textMatches` (event-match.util.ts) says of a decoded event. Keys and values, not the map's JSON text: jsonb's text
  * form (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's. The exact test is one ILIKE over
- * `audit_event_search_text(description, attributes)`; before it, the trigram index `audit_event_search_trgm_idx` finds
+ * `audit_event_search_text(description, attributes)` (in `audit_event_text_matches`); before it, the trigram index
+ * `audit_event_search_trgm_idx` finds
  * the rows whose `SEARCH_BLOB_SQL` holds the text as it is or JSON-escaped, a superset of the matches (the migration
  * says why), so PostgreSQL evaluates the exact test only on those.
  */
@@ -71,7 +72,9 @@ function textMatch(text: string, p: Params): string {
   const escaped = jsonEscaped(text);
   const candidates = [text, ...(escaped === text ? [] : [escaped])].map((n) => `${SEARCH_BLOB_SQL} ILIKE ${p.add(`%${escapeLike(n)}%`)}`);
   const indexed = candidates.length === 1 ? candidates[0] : `(${candidates.join(' OR ')})`;
-  return `(${indexed} AND audit_event_search_text(description, attributes) ILIKE ${p.add(`%${escapeLike(text)}%`)})`;
+  // The exact test through its STRICT wrapper, which the planner does not inline (migration 1796600000000 says why).
+  const exact = `audit_event_text_matches(coalesce(description, ''), coalesce(attributes, 'null'::jsonb), ${p.add(`%${escapeLike(text)}%`)})`;
+  return `(${indexed} AND ${exact})`;
 }
 
 /** `targets @> [{type, id}]`: an event with a target of that type and/or id (the filter's and a viewer's restriction's). */

@@ -6,6 +6,8 @@ import { StoreErrorCode, StoreException } from './store.exception';
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** The expression function of `audit_event_search_trgm_idx` (migration 1796400000000-AddFreeTextIndex). */
 const SEARCH_FUNCTION = 'audit_event_search_text(text, jsonb)';
+/** The text filter's exact test around it (migration 1796600000000-FreeTextIndexOverJsonText). */
+const MATCH_FUNCTION = 'audit_event_text_matches(text, jsonb, text)';
 
 /** Schema names are spliced into DDL (they cannot be bind parameters), so only plain identifiers pass. */
 function identifier(schema: string): string {
@@ -83,8 +85,11 @@ export class StoreRebuildRepository {
       // The staging schema's search function moves too, replacing the live one: the text filter's exact test calls it
       // unqualified, and before migration 1796600000000 the trigram index was over it, so dropping the staging schema
       // afterwards must not take anything the moved table uses.
+      // The exact test's wrapper calls the search function: it goes first and comes back after it.
+      await client.query(`DROP FUNCTION IF EXISTS ${to}.${MATCH_FUNCTION}`);
       await client.query(`DROP FUNCTION IF EXISTS ${to}.${SEARCH_FUNCTION}`);
       await client.query(`ALTER FUNCTION ${from}.${SEARCH_FUNCTION} SET SCHEMA ${to}`);
+      await client.query(`ALTER FUNCTION ${from}.${MATCH_FUNCTION} SET SCHEMA ${to}`);
       // The rollups and the chain heads were filled by the same store() in the staging schema: they move with the events.
       for (const table of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE, 'audit_chain_head']) {
         await client.query(`DROP TABLE IF EXISTS ${to}.${table}`);
