@@ -25,7 +25,7 @@ import { MaterializerMetrics } from './materializer-metrics.service';
 const PARTITIONS_AT_ONCE = 32;
 /** A transaction holds at most this many events (a bigger batch still goes, alone). */
 const MAX_EVENTS_PER_TRANSACTION = 20_000;
-/** Fewer events than this per transaction are not worth a second transaction: they share one. */
+/** Events a transaction holds at least when a fetch's batches take more than one: fewer share one. */
 const MIN_EVENTS_TO_SPLIT = 500;
 
 /**

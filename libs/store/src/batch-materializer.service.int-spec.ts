@@ -7,7 +7,15 @@ import { BatchMaterializer, type EventWithOrigin } from './batch-materializer.se
 
 describe(`${BatchMaterializer.name}.storeAll (several partitions' batches in one transaction)`, () => {
   const store = new SchemaStore('group_commit');
-  const materializer = new BatchMaterializer(new AuditEventRepository(), () => true);
+  const repository = new AuditEventRepository();
+  /** Rows that went the staging path (`insertBatchByPartition`), which a batch takes only after its COPY met a stored row. */
+  let staged = 0;
+  const stagingPath = repository.insertBatchByPartition.bind(repository);
+  repository.insertBatchByPartition = (db, rows) => {
+    staged += rows.length;
+    return stagingPath(db, rows);
+  };
+  const materializer = new BatchMaterializer(repository, () => true);
   const batchOf = (tenant: string, partition: number, count: number, from = 100): EventWithOrigin[] =>
     Array.from({ length: count }, (_, i) => ({
       event: makeEvent({ tenantId: tenant }),
@@ -92,19 +100,23 @@ describe(`${BatchMaterializer.name}.storeAll (several partitions' batches in one
         .map((event, i) => ({ event, origin: { topic: 'audit.authentication', partition: 10 + p, offset: String(i) } })),
     );
     const first = batches.map((b) => b.slice(0, 20));
+    staged = 0;
     assert.deepEqual(
       (await materializer.storeAll(store.pool, first)).map((r) => r.stored),
       [20, 20],
-      'the fast path',
     );
-    // Redelivered with what follows: the COPY meets stored rows, and the batch takes the path that skips them.
+    assert.equal(staged, 0, 'the fast path');
+    // Published again by a producer's retry (new offsets, so the chain heads' offsets cannot drop them), with what
+    // follows: the COPY meets stored rows, and the batches take the path that skips them.
+    const again = batches.map((b) => b.map((item, i) => ({ ...item, origin: { ...item.origin, offset: String(20 + i) } })));
     assert.deepEqual(
-      (await materializer.storeAll(store.pool, batches)).map((r) => [r.stored, r.duplicates]),
+      (await materializer.storeAll(store.pool, again)).map((r) => [r.stored, r.duplicates]),
       [
         [10, 20],
         [10, 20],
       ],
     );
+    assert.equal(staged, 20, 'the staging path, with the ten new rows of each batch');
 
     const snapshot = async (): Promise<string[]> => {
       const out: string[] = [];

@@ -27,7 +27,8 @@ function valueTexts(value: AttributeValue): string[] {
 
 /**
  * The description, an attribute key or an attribute value (an array's elements one by one) contains the text, case
- * aside: what buildEventWhere's `audit_event_search_text(description, attributes) ILIKE %text%` selects.
+ * aside: what buildEventWhere's exact test, `audit_event_search_text(description, attributes) ILIKE %text%` (through
+ * `audit_event_text_matches`, behind the trigram index's superset), selects.
  */
 function textMatches(event: AuditEvent, text: string): boolean {
   const needle = text.toLowerCase();

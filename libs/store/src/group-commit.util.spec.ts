@@ -104,6 +104,7 @@ describe(GroupCommitQueue.name, () => {
       ['stored a', poison.message, 'stored c'],
     );
     assert.deepEqual(store.transactions, [[['a'], ['x'], ['c']], [['a']], [['x']], [['c']]]);
+    assert.equal(store.maxRunning, 3, 'each alone, all at once');
   });
 
   it('refuses to be built without a transaction to run', () => {

@@ -12,6 +12,8 @@ interface Waiting<T, R> {
   items: readonly T[];
   /** Batches with the same key never share a transaction or run in two at once (a partition's batches, in order). */
   key: string;
+  /** Its group failed: it goes again in a transaction of its own, so its answer is its own. */
+  alone?: boolean;
   resolve(result: R): void;
   reject(err: unknown): void;
 }
@@ -22,7 +24,8 @@ interface Waiting<T, R> {
  * waiting when a transaction slot frees up, or at the end of the event-loop turn in which the first batch arrived, is
  * spread over the free slots, balanced by size, each group of batches one `storeAll` call.
  *
- * A group that fails is not blamed on all its batches: each batch is then stored alone, so each gets its own answer
+ * A group that fails is not blamed on all its batches: each batch is then stored alone (in parallel over the free
+ * slots), so each gets its own answer
  * (the consumer host bisects a batch PostgreSQL refuses, and retries one that met an outage, per partition as before).
  */
 export class GroupCommitQueue<T, R> {
@@ -77,7 +80,13 @@ export class GroupCommitQueue<T, R> {
       this.waiting.splice(i, 1);
     }
     if (ready.length === 0) return;
-    const groups = this.split(ready, free);
+    // Batches of a failed group first, each alone, over the free slots; then the others share what is left.
+    const groups = ready
+      .filter((b) => b.alone === true)
+      .slice(0, free)
+      .map((b) => [b]);
+    const shared = ready.filter((b) => b.alone !== true);
+    if (free > groups.length && shared.length > 0) groups.push(...this.split(shared, free - groups.length));
     // What did not fit waits for the next free slot, ahead of later arrivals.
     const left = ready.filter((b) => !groups.some((g) => g.includes(b)));
     this.waiting.unshift(...left);
@@ -115,8 +124,10 @@ export class GroupCommitQueue<T, R> {
       try {
         results = await this.storeAll(group.map((b) => b.items));
       } catch {
-        // Whose fault it was is each batch's own answer: store them one by one.
-        for (const batch of group) await this.settle(batch);
+        // Whose fault it was is each batch's own answer: each goes again alone, ahead of later arrivals and over every
+        // free slot at once (one after another in this slot, an outage's connection timeouts would add up).
+        for (const batch of group) batch.alone = true;
+        this.waiting.unshift(...group);
         return;
       }
       group.forEach((batch, i) => batch.resolve(results[i] as R));
