@@ -67,7 +67,7 @@ export class BatchMaterializer {
   }
 
   /**
-   * Several partition batches in one transaction (the materializer's group commit, group-commit.queue.ts): all of
+   * Several partition batches in one transaction (the materializer's group commit, GroupCommitQueue in group-commit.util.ts): all of
    * them or none, with each batch's own figures. With more than one batch, each must hold the events of one
    * partition and no two the same partition, since the inserted rows are counted per partition.
    */
