@@ -5,10 +5,11 @@
 // Goals: >= 20,000 events/s; p99 to 202 reported. The gateway, Kafka and this client share the machine's 2 cores.
 import pg from 'pg';
 import pino from 'pino';
-import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
+import { AuditPublisher } from '@vigil/audit-sdk';
 import { createRawKafka } from '@vigil/kafka';
 import { ApiKeyRepository } from '@vigil/store';
 import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
+import { loginInput } from './lib/bench-event.factory';
 import { machine, round, secondsSince, writeReport, type Measurement } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
@@ -18,19 +19,6 @@ const BATCH = 100;
 const IN_FLIGHT = 16;
 const TENANTS = 8;
 const PEPPER = 'bench-ingest-pepper-0123456789abcdef';
-
-function input(i: number, tenant: string): AuditEventInput {
-  return {
-    action: 'user.login.failed',
-    tenantId: tenant,
-    actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, roles: ['analyst'] },
-    client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
-    http: { method: 'POST', url: '/api/login', statusCode: 401 },
-    correlationId: `req-${i}`,
-    payload: { authMethod: 'password', failureReason: 'bad password', failedAttempts: (i % 5) + 1 },
-    attributes: { attempt: i % 5, region: 'eu-west-1' },
-  };
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -56,9 +44,9 @@ async function main(): Promise<void> {
     service: { name: 'bench' },
     logger,
   });
-  await publisher.publish(input(0, tenants[0] ?? ''));
+  await publisher.publish(loginInput(0, tenants[0] ?? ''));
   const sdkStart = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: EVENTS }, (_, i) => publisher.publish(input(i, tenants[i % TENANTS] ?? ''))));
+  await Promise.all(Array.from({ length: EVENTS }, (_, i) => publisher.publish(loginInput(i, tenants[i % TENANTS] ?? ''))));
   const sdkRate = EVENTS / secondsSince(sdkStart);
   await publisher.close();
   measurements.push({ name: 'SDK publish in-process (baseline)', value: sdkRate, unit: 'events/s', extra: { events: EVENTS } });
@@ -84,12 +72,15 @@ async function main(): Promise<void> {
       return res.status;
     };
     // Warm-up: keys verified and cached, the publisher connected, the schema id fetched.
-    for (const [t, key] of keys.entries()) await send(key, JSON.stringify([input(0, tenants[t] ?? '')]));
+    for (const [t, key] of keys.entries()) await send(key, JSON.stringify([loginInput(0, tenants[t] ?? '')]));
 
     // Throughput: batches of 100, IN_FLIGHT requests at once.
     const bodies = Array.from({ length: Math.ceil(EVENTS / BATCH) }, (_, b) => {
       const t = b % TENANTS;
-      return { key: keys[t] ?? '', body: JSON.stringify(Array.from({ length: BATCH }, (_, i) => input(b * BATCH + i, tenants[t] ?? ''))) };
+      return {
+        key: keys[t] ?? '',
+        body: JSON.stringify(Array.from({ length: BATCH }, (_, i) => loginInput(b * BATCH + i, tenants[t] ?? ''))),
+      };
     });
     let next = 0;
     let accepted = 0;
@@ -127,7 +118,7 @@ async function main(): Promise<void> {
         const t = sent % TENANTS;
         const began = performance.now();
         inflight.push(
-          send(keys[t] ?? '', JSON.stringify(input(sent, tenants[t] ?? ''))).then(
+          send(keys[t] ?? '', JSON.stringify(loginInput(sent, tenants[t] ?? ''))).then(
             (status) => {
               if (status === 202) latencies.push(performance.now() - began);
               else non202++;

@@ -39,9 +39,14 @@ export function benchEvent(i: number, tenant: string, timeMicros: number, observ
  * `tenant`. The SDK benchmarks (sdk-publish, event-cpu) publish or prepare these.
  */
 export function benchInput(i: number, tenant: string): AuditEventInput {
+  return loginInput(i, `${tenant}-${i % BENCH_TENANTS}`);
+}
+
+/** The i-th failed login of one of 5,000 users, of exactly this tenant (the ingest bench spreads tenants itself). */
+export function loginInput(i: number, tenantId: string): AuditEventInput {
   return {
     action: 'user.login.failed',
-    tenantId: `${tenant}-${i % BENCH_TENANTS}`,
+    tenantId,
     actor: { id: `user-${i % 5000}`, name: `user${i % 5000}@example.com`, roles: ['analyst'] },
     client: { ip: `203.0.113.${i % 250}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' },
     http: { method: 'POST', url: '/api/login', statusCode: 401 },

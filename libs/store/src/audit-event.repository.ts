@@ -53,6 +53,13 @@ export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
+/** All rows `insertBatchByPartition` or `insertNewBatchByPartition` says were new. */
+export function insertedTotal(counts: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const n of counts.values()) sum += n;
+  return sum;
+}
+
 /** The key of a Kafka partition in `insertBatchByPartition`'s answer. */
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
@@ -96,6 +103,11 @@ export function copyLine(row: AuditEventRow): string {
   return `${line}\n`;
 }
 
+/** The rows through a `COPY … FROM STDIN` in one chunk: a stream chunk per row cost a write and a callback per row. */
+async function copyRows(client: ClientBase, copySql: string, rows: readonly AuditEventRow[]): Promise<void> {
+  await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(copySql)));
+}
+
 /** Every column of `audit_event`, with the times as epoch-microsecond text (`AuditEventRecord`, read by `fromRecord`). */
 export const AUDIT_EVENT_SELECT_SQL = `
   SELECT *, (extract(epoch FROM time) * 1000000)::bigint::text AS time_us,
@@ -127,9 +139,7 @@ export class AuditEventRepository {
    * after which the Kafka offsets are committed; outside one it is still correct, just not atomic.
    */
   async insertBatch(db: ClientBase | EntityManager, rows: readonly AuditEventRow[]): Promise<number> {
-    let inserted = 0;
-    for (const n of (await this.insertBatchByPartition(db, rows)).values()) inserted += n;
-    return inserted;
+    return insertedTotal(await this.insertBatchByPartition(db, rows));
   }
 
   /**
@@ -144,8 +154,7 @@ export class AuditEventRepository {
     await client.query(CREATE_STAGE_SQL);
     // TRUNCATE rather than ON COMMIT DELETE ROWS: outside a transaction the staged rows must survive until the INSERT.
     await client.query(`TRUNCATE ${STAGE_TABLE}`);
-    // The batch as one chunk: a stream chunk per row cost a write and a callback per row.
-    await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(COPY_SQL)));
+    await copyRows(client, COPY_SQL, rows);
     const result = await client.query<{ kafka_topic: string; kafka_partition: number; inserted: number }>(INSERT_SQL);
     for (const r of result.rows) inserted.set(partitionKey(r.kafka_topic, r.kafka_partition), r.inserted);
     return inserted;
@@ -161,7 +170,7 @@ export class AuditEventRepository {
   async insertNewBatchByPartition(client: ClientBase, rows: readonly AuditEventRow[]): Promise<Map<string, number>> {
     const inserted = new Map<string, number>();
     if (rows.length === 0) return inserted;
-    await pipeline(Readable.from([rows.map(copyLine).join('')]), client.query(copyFrom(COPY_DIRECT_SQL)));
+    await copyRows(client, COPY_DIRECT_SQL, rows);
     await client.query(ADD_ROLLUPS_SQL, aggregateRollups(rows));
     for (const row of rows) {
       const key = partitionKey(row.kafkaTopic, row.kafkaPartition);

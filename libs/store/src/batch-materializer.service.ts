@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AuditEvent } from '@vigil/events';
 import { chainFormText, linkOfText } from '@vigil/integrity';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
-import { isUniqueViolation, partitionKey, type AuditEventRepository } from './audit-event.repository';
+import { insertedTotal, isUniqueViolation, partitionKey, type AuditEventRepository } from './audit-event.repository';
 import { ChainHeadRepository, chainKey, type ChainHead } from './chain-head.repository';
 
 /** A decoded event and where it was read from (the row keeps topic, partition and offset). */
@@ -110,7 +110,7 @@ export class BatchMaterializer {
     results.forEach((result, batch) => {
       const partition = partitions[batch];
       // A single batch may hold any partitions' events: all that was inserted is its.
-      const stored = batches.length === 1 ? total(inserted) : partition === undefined ? 0 : (inserted.get(partition) ?? 0);
+      const stored = batches.length === 1 ? insertedTotal(inserted) : partition === undefined ? 0 : (inserted.get(partition) ?? 0);
       result.stored = stored;
       result.duplicates = (counted[batch] ?? 0) - stored;
     });
@@ -120,24 +120,20 @@ export class BatchMaterializer {
   /** Without the chain (the integrity benchmark's baseline): the same two paths as with it. */
   private async insert(client: PoolClient, candidates: readonly Candidate[]): Promise<Map<string, number>> {
     const rows = candidates.map((c) => c.row);
-    await client.query('SAVEPOINT fresh');
-    return (await this.insertNew(client, rows, 'fresh')) ?? this.repository.insertBatchByPartition(client, rows);
+    return (await this.insertNew(client, rows)) ?? this.repository.insertBatchByPartition(client, rows);
   }
 
   /**
-   * The rows through the fast path (COPY straight into the table) after the caller's SAVEPOINT; undefined, rolled back
-   * to it, when a row is stored already (a redelivery, a producer's retry), so the caller takes the path that skips them.
+   * The rows through the fast path (COPY straight into the table) behind a SAVEPOINT; undefined, rolled back to it,
+   * when a row is stored already (a redelivery, a producer's retry), so the caller takes the path that skips them.
    */
-  private async insertNew(
-    client: PoolClient,
-    rows: readonly AuditEventRow[],
-    savepoint: 'fresh' | 'chained',
-  ): Promise<Map<string, number> | undefined> {
+  private async insertNew(client: PoolClient, rows: readonly AuditEventRow[]): Promise<Map<string, number> | undefined> {
+    await client.query('SAVEPOINT fresh');
     try {
       return await this.repository.insertNewBatchByPartition(client, rows);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      await client.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+      await client.query('ROLLBACK TO SAVEPOINT fresh');
       return undefined;
     }
   }
@@ -153,8 +149,7 @@ export class BatchMaterializer {
     }));
     const heads = await this.heads.lock(client, keys);
     let chained = chain(candidates, heads, new Set());
-    await client.query('SAVEPOINT chained');
-    let inserted = await this.insertNew(client, chained.rows, 'chained');
+    let inserted = await this.insertNew(client, chained.rows);
     if (inserted === undefined) {
       // Some ids are stored already: chain again without them, so no link is left unstored, and skip any stored since.
       chained = chain(candidates, heads, await this.present(client, chained.rows));
@@ -221,12 +216,6 @@ function partitionsOf(batches: readonly (readonly EventWithOrigin[])[]): (string
     seen.add(key);
     return key;
   });
-}
-
-function total(counts: ReadonlyMap<string, number>): number {
-  let sum = 0;
-  for (const n of counts.values()) sum += n;
-  return sum;
 }
 
 /** What the table's key says about a row: its time and id. */
