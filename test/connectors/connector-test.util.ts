@@ -78,6 +78,10 @@ export class ConnectorHarness {
       kafka: this.kafka,
       codec: this.codec,
       sink,
+      // As the apps run by default: a sink with an encoding decodes and maps in a worker thread (a test double without
+      // one, on this thread).
+      encodeThreads: 1,
+      registry: { url: testEnv.schemaRegistryUrl },
       deadLetters,
       status: this.status,
       logger,

@@ -10,6 +10,7 @@ import {
   registryConnectionOf,
   registryEnv,
 } from '@vigil/config';
+import { defaultEncodeThreads } from '@vigil/connector';
 import type { OperationsOptions } from '@vigil/operations';
 
 export const cliConfigSchema = defineConfig({
@@ -25,6 +26,8 @@ export const cliConfigSchema = defineConfig({
   VIGIL_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** The connectors file (the same one the connector apps read), for replay, connectors and dlq. */
   VIGIL_CONFIG: z.string().trim().min(1).default('vigil.config.yaml'),
+  /** Worker threads a replay decodes and maps events in (0: on the main thread), as for the connector apps. */
+  VIGIL_ENCODE_THREADS: z.coerce.number().int().min(0).max(16).default(defaultEncodeThreads),
 });
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;
@@ -44,5 +47,6 @@ export function operationsOptions(config: CliConfig): OperationsOptions {
     secrets: namedVariables,
     // The CLI's stderr is for people: library logs only when asked for more than the default.
     logLevel: config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL,
+    encodeThreads: config.VIGIL_ENCODE_THREADS,
   };
 }

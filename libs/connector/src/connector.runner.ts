@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
-import { topicFor, type AuditEvent, type EventCodec } from '@vigil/events';
+import { topicFor, type EventCodec } from '@vigil/events';
 import {
   AuditBatchConsumer,
   type BatchOutcome,
@@ -8,20 +8,29 @@ import {
   type DecodedBatch,
   type DecodedMessage,
   type KafkaClient,
+  type MessageDecoder,
   type ReadonlyOffsetMap,
+  type SchemaRegistryOptions,
 } from '@vigil/kafka';
 import { BatchDelivery, toDeadLetter, type DeadLetterSender, type PendingRecord } from './batch-delivery.service';
 import type { ConnectorDefinition } from './connector-config.schema';
 import type { ConnectorControl, ConnectorStatusService } from './connector-status.service';
 import { ConnectorErrorCode, ConnectorException } from './connector.exception';
-import { eventFilter } from './event-filter.util';
+import { EncodePool } from './encode-pool';
 import { LingerBatcher } from './linger-batcher.util';
+import { InlinePreparer, type ConnectorFilterSpec, type PreparedEvent } from './prepared-event';
 import type { Sink } from './sink.types';
 
 export interface ConnectorRunnerDeps {
   kafka: KafkaClient;
   codec: Pick<EventCodec, 'decode'>;
   sink: Sink;
+  /**
+   * Worker threads that decode, filter and map the events (EncodePool), when the sink has an `encoding`; 0 or unset:
+   * all on this thread. The threads reach the schema registry with `registry`, which they then need.
+   */
+  encodeThreads?: number;
+  registry?: SchemaRegistryOptions;
   deadLetters: DeadLetterSender;
   status: ConnectorStatusService;
   logger: Logger;
@@ -65,13 +74,15 @@ const PARTITIONS_CONCURRENTLY = 8;
  */
 export class ConnectorRunner implements ConnectorControl {
   readonly groupId: string;
-  private readonly consumer: AuditBatchConsumer;
+  private readonly consumer: AuditBatchConsumer<PreparedEvent>;
   private readonly delivery: BatchDelivery;
   private readonly batcher: LingerBatcher<PendingRecord>;
-  private readonly accepts: (event: AuditEvent) => boolean;
+  private readonly pool: EncodePool | undefined;
   private readonly topics: string[];
   private readonly tickets = new Set<Ticket>();
   private readonly queue: PendingRecord[][] = [];
+  /** Partition batches started (decoding) whose records are not in the batcher yet: while none is, nothing else comes. */
+  private readonly arriving = new Set<string>();
   private abort = new AbortController();
   private draining = false;
   private operatorPaused = false;
@@ -85,13 +96,18 @@ export class ConnectorRunner implements ConnectorControl {
     this.range = deps.range;
     this.groupId = deps.range?.groupId ?? `vigil-connector-${name}`;
     this.topics = categories.map(topicFor);
-    const filtered = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
     const tenants = definition.tenants === 'all' ? undefined : new Set(definition.tenants);
-    const selected = tenants === undefined ? filtered : (event: AuditEvent) => tenants.has(event.tenantId) && filtered(event);
-    const floor = deps.range?.fromTimeMicros;
-    this.accepts = floor === undefined ? selected : (event) => event.time >= floor && selected(event);
+    const filter: ConnectorFilterSpec = { actions, minSeverity, tenants: definition.tenants, fromTimeMicros: deps.range?.fromTimeMicros };
+    const { encoding } = deps.sink;
+    const threads = deps.encodeThreads ?? 0;
+    this.pool =
+      encoding !== undefined && threads > 0 && deps.registry !== undefined
+        ? new EncodePool({ registry: deps.registry, filter, encoding, format: definition.format }, threads, deps.logger)
+        : undefined;
+    const decoder: MessageDecoder<PreparedEvent> =
+      this.pool ?? new InlinePreparer(deps.codec, filter, (event) => deps.sink.encode(event), definition.format);
     this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
-    this.consumer = new AuditBatchConsumer(
+    this.consumer = new AuditBatchConsumer<PreparedEvent>(
       {
         group: this.groupId,
         topics: this.topics,
@@ -101,6 +117,8 @@ export class ConnectorRunner implements ConnectorControl {
         // A connector for some tenants skips the others' records undecoded (the key is the tenant id).
         ...(tenants !== undefined && { acceptKey: (key: Buffer | null) => key !== null && tenants.has(key.toString()) }),
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
+        onBatchStart: (topic, partition) => this.arriving.add(`${topic}:${partition}`),
+        onBatchEnd: (topic, partition) => this.arrived(topic, partition),
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
         // A replay reports progress, not lag.
         ...(deps.range === undefined ? { lagIntervalMs: deps.lagIntervalMs ?? 10_000 } : { until: deps.range.until }),
@@ -108,7 +126,7 @@ export class ConnectorRunner implements ConnectorControl {
       (b) => this.handle(b),
       {
         kafka: deps.kafka,
-        codec: deps.codec,
+        codec: decoder,
         deadLetters: { send: (letters) => this.sendLetters(letters) },
         clock: deps.clock ?? new Clock(),
         logger: deps.logger,
@@ -150,10 +168,12 @@ export class ConnectorRunner implements ConnectorControl {
     this.abort.abort();
     this.batcher.clear();
     this.queue.length = 0;
+    this.arriving.clear();
     const stopping = new ConnectorException(ConnectorErrorCode.STOPPING, 'connector stopping; batch left uncommitted');
     for (const ticket of this.tickets) ticket.reject(stopping);
     this.tickets.clear();
     await this.consumer.stop();
+    await this.pool?.close();
     await this.deps.sink.close?.();
     this.deps.logger.info({ connector: this.name }, 'connector stopped');
   }
@@ -182,7 +202,7 @@ export class ConnectorRunner implements ConnectorControl {
   }
 
   /** Resolves once every event of the partition batch was delivered, filtered out or dead-lettered. */
-  private async handle(batch: DecodedBatch): Promise<BatchOutcome> {
+  private async handle(batch: DecodedBatch<PreparedEvent>): Promise<BatchOutcome> {
     const outcome = await this.deliverAll(batch);
     this.range?.onBatch?.({ topic: batch.topic, partition: batch.partition, inRange: batch.read, nextOffset: batch.nextOffset });
     return outcome;
@@ -194,7 +214,7 @@ export class ConnectorRunner implements ConnectorControl {
     this.deps.status.recordDeadLettered(this.name, letters.length);
   }
 
-  private async deliverAll(batch: DecodedBatch): Promise<BatchOutcome> {
+  private async deliverAll(batch: DecodedBatch<PreparedEvent>): Promise<BatchOutcome> {
     const letters: DeadLetter[] = [];
     const records: Omit<PendingRecord, 'settle'>[] = [];
     for (const message of batch.messages) {
@@ -202,7 +222,10 @@ export class ConnectorRunner implements ConnectorControl {
       if (record !== undefined) records.push(record);
     }
     // Unmappable events go to audit.dlq through the host, before the batch is committed.
-    if (records.length === 0) return { deadLetters: letters };
+    if (records.length === 0) {
+      this.arrived(batch.topic, batch.partition);
+      return { deadLetters: letters };
+    }
     // Progress may be committed up to the first record not settled yet, and never past an unmappable event (its
     // letter is written at the batch's end).
     const [firstLetter] = letters;
@@ -225,21 +248,29 @@ export class ConnectorRunner implements ConnectorControl {
         resolve();
       };
       this.batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
+      this.arrived(batch.topic, batch.partition);
     });
     return { deadLetters: letters };
   }
 
-  private prepare({ event, origin, key, value }: DecodedMessage, letters: DeadLetter[]): Omit<PendingRecord, 'settle'> | undefined {
-    if (!this.accepts(event)) return undefined;
+  /** The event's record, or undefined: skipped by the filters, or unmappable (its letter is added). */
+  private prepare({ event, origin, key, value }: DecodedMessage<PreparedEvent>, letters: DeadLetter[]): Omit<PendingRecord, 'settle'> | undefined {
     const from = { ...origin, key, value };
-    try {
-      return { event, json: this.deps.sink.encode(event), origin: from };
-    } catch (err) {
-      letters.push(
-        toDeadLetter({ origin: from, event }, 'unmappable', `cannot map to ${this.definition.format}: ${(err as Error).message}`),
-      );
+    if (event.unmappable !== undefined) {
+      letters.push(toDeadLetter({ origin: from, event }, 'unmappable', event.unmappable));
       return undefined;
     }
+    if (event.json === undefined) return undefined;
+    return { event, json: event.json, origin: from, ...(event.whole !== undefined && { whole: event.whole }) };
+  }
+
+  /**
+   * A partition batch's records are in the batcher (or it had none, or its attempt ended). Once no batch in hand is
+   * still decoding, nothing more can arrive before these are delivered (each partition waits for its batch), so a
+   * partial batch is sent now rather than after the linger: the linger only waits for records that are on their way.
+   */
+  private arrived(topic: string, partition: number): void {
+    if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) this.batcher.flush();
   }
 
   private enqueue(records: PendingRecord[]): void {

@@ -3,7 +3,14 @@ import { PinoLogger } from 'nestjs-pino';
 import { Clock } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
 import type { EventCodec } from '@vigil/events';
-import { AUDIT_EVENT_CODEC, DeadLetterProducer, KAFKA, type KafkaClient } from '@vigil/kafka';
+import {
+  AUDIT_EVENT_CODEC,
+  DeadLetterProducer,
+  KAFKA,
+  SCHEMA_REGISTRY_OPTIONS,
+  type KafkaClient,
+  type SchemaRegistryOptions,
+} from '@vigil/kafka';
 import type { ConnectorDefinition, ConnectorTypeSpec } from './connector-config.schema';
 import { ConnectorControlConsumer } from './connector-control.consumer';
 import { ConnectorStatusPublisher } from './connector-status.publisher';
@@ -33,7 +40,8 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
     private readonly status: ConnectorStatusService,
     private readonly logger: PinoLogger,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: { VIGIL_STATUS_INTERVAL_MS?: number },
+    @Inject(APP_CONFIG) private readonly config: { VIGIL_STATUS_INTERVAL_MS?: number; VIGIL_ENCODE_THREADS?: number },
+    @Inject(SCHEMA_REGISTRY_OPTIONS) private readonly registry: SchemaRegistryOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,6 +56,8 @@ export class ConnectorService implements OnApplicationBootstrap, OnApplicationSh
           kafka: this.kafka,
           codec: this.codec,
           sink,
+          encodeThreads: this.config.VIGIL_ENCODE_THREADS ?? 0,
+          registry: this.registry,
           deadLetters,
           status: this.status,
           logger,

@@ -48,6 +48,10 @@ export class RateLimitedSink implements Sink {
     return this.inner.probe?.(signal) ?? Promise.resolve(undefined);
   }
 
+  get encoding(): Sink['encoding'] {
+    return this.inner.encoding;
+  }
+
   encode(...args: Parameters<Sink['encode']>): string {
     return this.inner.encode(...args);
   }

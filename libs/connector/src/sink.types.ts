@@ -2,11 +2,27 @@ import type { AuditEvent } from '@vigil/events';
 import type { ConnectorDefinition } from './connector-config.schema';
 import type { Logger } from 'pino';
 
+/** What a sink may read of an event besides its record: enough to route it (an index per tenant and day) and name it. */
+export type EventRef = Pick<AuditEvent, 'id' | 'tenantId' | 'time'>;
+
 /** One event as a sink sends it: the event and its record in the connector's format, serialised once. */
 export interface SinkRecord {
-  event: AuditEvent;
+  event: EventRef;
   /** JSON text of the event's record (`FormatMapper.toRecord`), used for byte accounting and framing. */
   json: string;
+  /** The whole decoded event; always there for a sink without `encoding` (its events are decoded on the main thread). */
+  whole?: AuditEvent;
+}
+
+/**
+ * How a worker thread builds a sink's `encode`: `require(module)[factory](options)` must return a function equal to
+ * it. `options` is plain data (structured-cloned to the thread), never a secret.
+ */
+export interface SinkEncoding {
+  /** Absolute path of the compiled module that exports the factory (the sink's own `__filename`). */
+  module: string;
+  factory: string;
+  options: unknown;
 }
 
 /** What the SIEM made of a batch. */
@@ -33,6 +49,11 @@ export interface Sink {
   probe?(signal: AbortSignal): Promise<string | undefined>;
   /** The event's record in the connector's format, as JSON text. */
   encode(event: AuditEvent): string;
+  /**
+   * How worker threads encode for this sink (decoding and mapping off the main thread); absent for a sink whose
+   * deliver needs the whole events (`SinkRecord.whole`), whose events are then decoded and mapped on the main thread.
+   */
+  readonly encoding?: SinkEncoding | undefined;
   /** Sends one batch (records in partition order); must not throw for SIEM answers, only return them. */
   deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult>;
   close?(): Promise<void>;

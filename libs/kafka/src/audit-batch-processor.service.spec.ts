@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
 import { anAuditEvent } from '@vigil/testing';
-import { AuditBatchProcessor } from './audit-batch-processor.service';
+import { AuditBatchProcessor, decodeEach } from './audit-batch-processor.service';
 import type { AuditBatchHandlerFn, DecodedBatch } from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
@@ -45,7 +45,7 @@ function setup(handler: AuditBatchHandlerFn, until?: Map<string, Map<number, str
   const sent: DeadLetter[][] = [];
   const log: string[] = [];
   const processor = new AuditBatchProcessor({
-    codec,
+    decoder: decodeEach(codec),
     deadLetters: {
       send: (letters) => {
         sent.push([...letters]);
@@ -85,7 +85,7 @@ describe(AuditBatchProcessor.name, () => {
     const order: string[] = [];
     let seen: DecodedBatch | undefined;
     const processor = new AuditBatchProcessor({
-      codec: { decode: (value) => (order.push('decode'), codec.decode(value)) },
+      decoder: decodeEach({ decode: (value) => (order.push('decode'), codec.decode(value)) }),
       deadLetters: undefined,
       handler: (batch) => {
         seen = batch;
@@ -153,6 +153,47 @@ describe(AuditBatchProcessor.name, () => {
     const { processor, sent } = setup(() => Promise.resolve());
     await assert.rejects(processor.process(batchOf(['event:a', 'down'])), /registry unreachable/);
     assert.equal(sent.length, 0);
+  });
+
+  it('asks an unreachable registry once per batch, not once per message', async () => {
+    let calls = 0;
+    const decoder = decodeEach({ decode: (value) => (calls++, codec.decode(value)) });
+    const results = await decoder.decodeAll(['bad', 'down', 'event:a', 'event:b'].map((v) => Buffer.from(v)), 'audit.t');
+    assert.equal(calls, 2);
+    assert.deepEqual(
+      results.map((r) => ('event' in r ? 'event' : (r.error as Error).name)),
+      ['EventDecodeException', 'SchemaRegistryException', 'SchemaRegistryException', 'SchemaRegistryException'],
+    );
+  });
+
+  it('takes a decoder of whole batches: its results in order, the undecodable ones dead-lettered by their reason', async () => {
+    const values: string[] = [];
+    const processor = new AuditBatchProcessor<{ id: string; upper: string }>({
+      decoder: {
+        decodeAll: (batch) => {
+          values.push(...batch.map((v) => v?.toString() ?? ''));
+          return Promise.resolve(
+            batch.map((v) =>
+              v?.toString() === 'bad' ? { error: new EventDecodeException('no magic byte', 'framing') } : { event: { id: 'x', upper: v?.toString().toUpperCase() ?? '' } },
+            ),
+          );
+        },
+      },
+      deadLetters: { send: (letters) => (sent.push(...letters), Promise.resolve()) },
+      handler: (batch) => {
+        seen.push(...batch.messages.map((m) => `${m.origin.offset}:${m.event.upper}`));
+        return Promise.resolve();
+      },
+    });
+    const sent: DeadLetter[] = [];
+    const seen: string[] = [];
+    assert.equal(await processor.process(batchOf(['a', 'bad', 'c'], 5)), 8n);
+    assert.deepEqual(values, ['a', 'bad', 'c']);
+    assert.deepEqual(seen, ['5:A', '7:C']);
+    assert.deepEqual(
+      sent.map((l) => [l.origin.offset, l.reason]),
+      [['6', 'framing']],
+    );
   });
 
   it('on a bounded read, skips messages at or past the end and partitions without one, and commits no further than the end', async () => {

@@ -1,15 +1,25 @@
-import type { EventCodec } from '@vigil/events';
-import type { AuditBatchHandlerFn, BatchOutcome, DeadLetterSender, DecodedMessage, ReadonlyOffsetMap } from './audit-batch.types';
+import { EventDecodeException, type AuditEvent, type EventCodec } from '@vigil/events';
+import type {
+  AuditBatchHandlerFn,
+  BatchOutcome,
+  DeadLetterSender,
+  DecodedEvent,
+  DecodedMessage,
+  DecodeResult,
+  MessageDecoder,
+  ReadonlyOffsetMap,
+} from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
 import { classifyFailure, type FailureClass } from './failure-class.mapper';
 import { ProgressCommitter } from './progress-commit.util';
 
-export interface AuditBatchProcessorOptions {
-  codec: Pick<EventCodec, 'decode'>;
+export interface AuditBatchProcessorOptions<E extends DecodedEvent = AuditEvent> {
+  /** Decodes the batch's message values (`decodeEach(codec)`: EventCodec on this thread). */
+  decoder: MessageDecoder<E>;
   /** Undefined: undecodable messages are skipped. */
   deadLetters: DeadLetterSender | undefined;
-  handler: AuditBatchHandlerFn;
+  handler: AuditBatchHandlerFn<E>;
   /** Exclusive end offsets of a bounded read. */
   until?: ReadonlyOffsetMap | undefined;
   /** Attempts at a batch failing with an error of no known class before its poison event is isolated (default 3). */
@@ -27,6 +37,27 @@ export interface AuditBatchProcessorOptions {
 type Messages = readonly PartitionBatch['messages'][number][];
 
 /**
+ * The default decoder: EventCodec, one message after another on this thread. A failure that is not the message's own
+ * (the registry away) ends the batch there: every later message gets the same error instead of another request.
+ */
+export function decodeEach(codec: Pick<EventCodec, 'decode'>): MessageDecoder<AuditEvent> {
+  return {
+    async decodeAll(values, topic) {
+      const results: DecodeResult<AuditEvent>[] = [];
+      for (const value of values) {
+        try {
+          results.push({ event: await codec.decode(value, topic) });
+        } catch (error) {
+          results.push({ error });
+          if (!(error instanceof EventDecodeException)) while (results.length < values.length) results.push({ error });
+        }
+      }
+      return results;
+    },
+  };
+}
+
+/**
  * One attempt at a partition batch: bound, decode, call the handler, dead-letter what cannot be stored, once.
  * Every failure is classified (failure-class.mapper.ts): a data error is the event's, so the batch is bisected until
  * the failing event stands alone and that one is dead-lettered; a transient one throws (the batch consumer retries
@@ -35,10 +66,10 @@ type Messages = readonly PartitionBatch['messages'][number][];
  * offsets already lettered are remembered: a retried batch neither writes a letter twice nor hands the handler the
  * lettered events again.
  */
-export class AuditBatchProcessor {
+export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
   private readonly lettered = new Map<string, Set<string>>();
 
-  constructor(private readonly options: AuditBatchProcessorOptions) {}
+  constructor(private readonly options: AuditBatchProcessorOptions<E>) {}
 
   /** Resolves with the offset the group may commit once the batch is done. */
   async process(batch: PartitionBatch): Promise<bigint> {
@@ -66,7 +97,7 @@ export class AuditBatchProcessor {
     // An undecodable message's letter is written at the batch's end: nothing from it on is committed before.
     const [firstLetter] = letters;
     if (firstLetter !== undefined) progress?.holdAt(BigInt(firstLetter.origin.offset));
-    const run = (messages: readonly DecodedMessage[]): Promise<BatchOutcome | void> =>
+    const run = (messages: readonly DecodedMessage<E>[]): Promise<BatchOutcome | void> =>
       this.options.handler({
         topic: batch.topic,
         partition: batch.partition,
@@ -96,25 +127,26 @@ export class AuditBatchProcessor {
     return failure;
   }
 
-  private async decode(batch: PartitionBatch, inBound: Messages, sent: Set<string>, letters: DeadLetter[]): Promise<DecodedMessage[]> {
-    const decoded: DecodedMessage[] = [];
-    for (const message of inBound) {
-      if (sent.has(message.offset)) continue; // dead-lettered by an earlier attempt at this batch
-      if (this.options.acceptKey !== undefined && !this.options.acceptKey(message.key)) continue;
+  private async decode(batch: PartitionBatch, inBound: Messages, sent: Set<string>, letters: DeadLetter[]): Promise<DecodedMessage<E>[]> {
+    const { acceptKey } = this.options;
+    // Dead-lettered by an earlier attempt at this batch, or of a key this reader does not want: never decoded.
+    const wanted = inBound.filter((m) => !sent.has(m.offset) && (acceptKey === undefined || acceptKey(m.key)));
+    const results = await this.options.decoder.decodeAll(
+      wanted.map((m) => m.value),
+      batch.topic,
+    );
+    const decoded: DecodedMessage<E>[] = [];
+    wanted.forEach((message, i) => {
+      const result = results[i];
       const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-      try {
-        decoded.push({
-          event: await this.options.codec.decode(message.value, batch.topic),
-          origin,
-          key: message.key,
-          value: message.value,
-        });
-      } catch (err) {
-        // A registry outage is not the message's fault: the batch fails and is retried; an unknown failure is, after the bound.
-        const failure = this.mustIsolate(batch, err);
-        letters.push({ origin, key: message.key, value: message.value, ...this.reasonOf(failure) });
+      if (result !== undefined && 'event' in result) {
+        decoded.push({ event: result.event, origin, key: message.key, value: message.value });
+        return;
       }
-    }
+      // A registry outage is not the message's fault: the batch fails and is retried; an unknown failure is, after the bound.
+      const failure = this.mustIsolate(batch, result?.error ?? new Error(`the decoder returned no result for offset ${message.offset}`));
+      letters.push({ origin, key: message.key, value: message.value, ...this.reasonOf(failure) });
+    });
     return decoded;
   }
 
@@ -124,9 +156,9 @@ export class AuditBatchProcessor {
    */
   private async isolate(
     batch: PartitionBatch,
-    messages: readonly DecodedMessage[],
+    messages: readonly DecodedMessage<E>[],
     failure: FailureClass,
-    run: (messages: readonly DecodedMessage[]) => Promise<BatchOutcome | void>,
+    run: (messages: readonly DecodedMessage<E>[]) => Promise<BatchOutcome | void>,
   ): Promise<DeadLetter[]> {
     const [only] = messages;
     if (messages.length <= 1) {

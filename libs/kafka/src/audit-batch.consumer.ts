@@ -1,8 +1,15 @@
 import type { Logger } from 'pino';
 import type { Clock } from '@vigil/common';
-import type { EventCodec } from '@vigil/events';
-import { AuditBatchProcessor } from './audit-batch-processor.service';
-import type { AuditBatchHandlerFn, AuditBatchHandlerOptions, DeadLetterSender, ReadonlyOffsetMap } from './audit-batch.types';
+import type { AuditEvent, EventCodec } from '@vigil/events';
+import { AuditBatchProcessor, decodeEach } from './audit-batch-processor.service';
+import type {
+  AuditBatchHandlerFn,
+  AuditBatchHandlerOptions,
+  DeadLetterSender,
+  DecodedEvent,
+  MessageDecoder,
+  ReadonlyOffsetMap,
+} from './audit-batch.types';
 import { BatchConsumer, type RetryingPartition } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
 import { ConsumerHostErrorCode, ConsumerHostException } from './consumer-host.exception';
@@ -10,9 +17,10 @@ import type { KafkaClient } from './kafka.client';
 import { KafkaAdminService } from './kafka-admin.service';
 import type { StartFrom } from './kafka-offsets.util';
 
-export interface AuditBatchConsumerDeps {
+export interface AuditBatchConsumerDeps<E extends DecodedEvent = AuditEvent> {
   kafka: KafkaClient;
-  codec: Pick<EventCodec, 'decode'>;
+  /** EventCodec, decoding on this thread (`decodeEach`), or a decoder of whole batches (a connector's worker threads). */
+  codec: Pick<EventCodec, 'decode'> | MessageDecoder<E>;
   /** Required unless the options say `undecodable: 'skip'`. */
   deadLetters?: DeadLetterSender | undefined;
   clock: Clock;
@@ -33,11 +41,11 @@ export interface GroupLag {
  * and owns the group's lifecycle, pause/resume, lag and bounded reads. The Nest transport runs one per
  * `@AuditBatchHandler`; one-off reads (replay, rebuild, redrive) construct one directly.
  */
-export class AuditBatchConsumer {
+export class AuditBatchConsumer<E extends DecodedEvent = AuditEvent> {
   /** Resolves once every partition of a bounded read was committed up to its end (never for an unbounded one). */
   readonly finished: Promise<void>;
   private readonly consumer: BatchConsumer;
-  private processor: AuditBatchProcessor | undefined;
+  private processor: AuditBatchProcessor<E> | undefined;
   private readonly remaining = new Map<string, bigint>();
   private finish: () => void = () => undefined;
   private isJoined = false;
@@ -50,8 +58,8 @@ export class AuditBatchConsumer {
 
   constructor(
     readonly options: AuditBatchHandlerOptions,
-    private readonly handler: AuditBatchHandlerFn,
-    private readonly deps: AuditBatchConsumerDeps,
+    private readonly handler: AuditBatchHandlerFn<E>,
+    private readonly deps: AuditBatchConsumerDeps<E>,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
     // Offsets, watermarks and lag come from the one admin of libs/kafka, as they do for the CLI's operations.
@@ -80,6 +88,12 @@ export class AuditBatchConsumer {
       this.isJoined = true;
       for (const resolve of this.joinWaiters.splice(0)) resolve();
     });
+  }
+
+  /** A codec decodes AuditEvents, so a consumer given one hands its handler AuditEvents (E is then AuditEvent). */
+  private get decoder(): MessageDecoder<E> {
+    const { codec } = this.deps;
+    return 'decodeAll' in codec ? codec : (decodeEach(codec) as unknown as MessageDecoder<E>);
   }
 
   get group(): string {
@@ -121,7 +135,7 @@ export class AuditBatchConsumer {
     if (this.options.undecodable !== 'skip' && sender === undefined)
       throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
     this.processor = new AuditBatchProcessor({
-      codec: this.deps.codec,
+      decoder: this.decoder,
       deadLetters,
       handler: this.handler,
       until,

@@ -12,20 +12,40 @@ export interface MessageOrigin {
   offset: string;
 }
 
-/** One audit event as decoded by the host, with the bytes it came from (kept for dead letters and redrives). */
-export interface DecodedMessage {
-  event: AuditEvent;
+/**
+ * One audit event as decoded by the host, with the bytes it came from (kept for dead letters and redrives). `E` is
+ * the decoded event as the group's decoder hands it over: the AuditEvent itself by default, or what a decoder made of
+ * it elsewhere (a connector's worker threads hand back the record already in the SIEM's format).
+ */
+export interface DecodedMessage<E extends DecodedEvent = AuditEvent> {
+  event: E;
   origin: MessageOrigin;
   key: Buffer | null;
   value: Buffer | null;
 }
 
+/** What every decoded event carries: its id, named in the dead letter of an event isolated after a handler failure. */
+export interface DecodedEvent {
+  id: string;
+}
+
+/** Per message value, what the decoder made of it: the event, or the error decoding threw (classified like any failure). */
+export type DecodeResult<E> = { event: E } | { error: unknown };
+
+/**
+ * How the host turns a partition batch's message values into events: EventCodec one message at a time on this thread
+ * (`decodeEach`, the default), or a batch at a time somewhere else. Results come back in the values' order.
+ */
+export interface MessageDecoder<E> {
+  decodeAll(values: readonly (Buffer | null)[], topic: string): Promise<DecodeResult<E>[]>;
+}
+
 /** A partition batch after decoding: what a handler receives. */
-export interface DecodedBatch {
+export interface DecodedBatch<E extends DecodedEvent = AuditEvent> {
   topic: string;
   partition: number;
   /** The decodable events inside the bound, in offset order; undecodable ones were dead-lettered (or skipped) already. */
-  messages: readonly DecodedMessage[];
+  messages: readonly DecodedMessage<E>[];
   /** Messages of the batch inside the bound, decodable or not (progress of bounded reads). */
   read: number;
   /** The offset the group commits once the handler resolved. */
@@ -46,7 +66,7 @@ export interface BatchOutcome {
   deadLetters?: readonly DeadLetter[];
 }
 
-export type AuditBatchHandlerFn = (batch: DecodedBatch) => Promise<BatchOutcome | void>;
+export type AuditBatchHandlerFn<E extends DecodedEvent = AuditEvent> = (batch: DecodedBatch<E>) => Promise<BatchOutcome | void>;
 
 /** Where letters go; `DeadLetterProducer` in production, a fake in unit tests. */
 export interface DeadLetterSender {

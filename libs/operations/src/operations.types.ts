@@ -28,6 +28,8 @@ export interface OperationsOptions {
   secrets(names: readonly string[]): Readonly<Record<string, string | undefined>>;
   /** Level of the operations' own logs (kafkajs, sinks). */
   logLevel: string;
+  /** Worker threads a replay decodes and maps events in (VIGIL_ENCODE_THREADS; 0: on the main thread). */
+  encodeThreads?: number;
 }
 
 export const OPERATIONS_OPTIONS = Symbol('OPERATIONS_OPTIONS');

@@ -7,7 +7,7 @@ import { ConsumerGroups, DeadLetterProducer, KAFKA, KafkaAdminService, type Kafk
 import { MetricsService } from '@vigil/observability';
 import { createSink } from '@vigil/sinks';
 import { untilAborted } from './interruption.util';
-import { OPERATIONS_LOGGER, type OperationObserver } from './operations.types';
+import { OPERATIONS_LOGGER, OPERATIONS_OPTIONS, type OperationObserver, type OperationsOptions } from './operations.types';
 import type { ReplayPlan } from './replay-plan.util';
 
 export interface ReplayRun {
@@ -55,6 +55,7 @@ export class ReplayRunner {
     private readonly codec: EventCodec,
     private readonly clock: Clock,
     @Inject(OPERATIONS_LOGGER) private readonly logger: Logger,
+    @Inject(OPERATIONS_OPTIONS) private readonly options: OperationsOptions,
   ) {}
 
   async run(replay: ReplayRun, observer: OperationObserver, signal: AbortSignal): Promise<ReplayResult> {
@@ -76,6 +77,8 @@ export class ReplayRunner {
       kafka: this.kafka,
       codec: this.codec,
       sink,
+      encodeThreads: this.options.encodeThreads ?? 0,
+      registry: this.options.registry,
       deadLetters,
       status,
       logger: this.logger,

@@ -63,7 +63,7 @@ describe(DatadogConnector.name, () => {
     assert.equal(result.kind === 'rejected' ? result.delivered.length : -1, 1000);
   });
 
-  it('truncates an entry over 1 MB with a marker, keeping its id, and counts it', () => {
+  it('truncates an entry over 1 MB with a marker, keeping its id', () => {
     const sink = new DatadogConnector(connector(), pino({ level: 'silent' }));
     const event = anAuditEvent({ description: 'x'.repeat(1_200_000) });
     const json = sink.encode(event);
@@ -71,7 +71,6 @@ describe(DatadogConnector.name, () => {
     const entry = JSON.parse(json) as Record<string, unknown>;
     assert.equal(entry[TRUNCATED_MARKER], true);
     assert.equal((entry['evt'] as { id: string }).id, event.id);
-    assert.equal(sink.truncated, 1);
   });
 
   it('reports how many delivered entries were cut, once Datadog took them (vigil_connector_events_truncated_total)', async () => {

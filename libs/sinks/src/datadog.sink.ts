@@ -7,10 +7,11 @@ import {
   type ConnectorDefinition,
   type DeliveryResult,
   type Sink,
+  type SinkEncoding,
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent, Severity } from '@vigil/events';
-import { mapperFor, type FormatMapper } from '@vigil/formats';
+import { mapperFor, type ExtraFieldsOptions } from '@vigil/formats';
 import type { DatadogSettings } from './datadog.schema';
 
 /** Datadog's Logs API v2 limits: entries per request, bytes per request (uncompressed) and per entry. */
@@ -33,52 +34,22 @@ const STATUS: Record<Severity, string> = { INFO: 'info', LOW: 'notice', MEDIUM: 
  * retried (Retry-After honoured); 401 and 403 are credential failures.
  */
 export class DatadogConnector implements Sink {
-  private readonly mapper: FormatMapper;
-  /** Entries truncated to fit Datadog's 1 MB, since start (also logged each time). */
-  truncated = 0;
+  readonly encoding: SinkEncoding;
+  private readonly encodeEntry: (event: AuditEvent) => string;
 
   constructor(
     private readonly connector: ConnectorDefinition<DatadogSettings>,
     private readonly logger: Logger,
     private readonly http = new SinkHttpClient(),
   ) {
-    this.mapper = mapperFor('native', { extraFields: connector.extraFields });
+    const { source, service, hostname, tags } = connector.settings;
+    const options: DatadogEncoderOptions = { settings: { source, service, hostname, tags }, extraFields: connector.extraFields };
+    this.encodeEntry = datadogEncoder(options);
+    this.encoding = { module: __filename, factory: datadogEncoder.name, options };
   }
 
   encode(event: AuditEvent): string {
-    const { settings } = this.connector;
-    const entry = {
-      ddsource: settings.source,
-      ddtags: this.tags(event),
-      service: event.service.name || settings.service,
-      hostname: event.service.host ?? settings.hostname ?? null,
-      message: event.description ?? `${event.action} by ${event.actor.id}: ${event.outcome}`,
-      status: STATUS[event.severity],
-      date: new Date(Math.floor(event.time / 1000)).toISOString(),
-      evt: { id: event.id, name: event.action, category: event.category, outcome: event.outcome.toLowerCase() },
-      usr: { id: event.actor.id, name: event.actor.name },
-      network: event.client?.ip ? { client: { ip: event.client.ip } } : undefined,
-      http:
-        event.http === null && event.client?.userAgent == null
-          ? undefined
-          : {
-              method: event.http?.method ?? undefined,
-              url: event.http?.url ?? undefined,
-              status_code: event.http?.statusCode ?? undefined,
-              useragent: event.client?.userAgent ?? undefined,
-            },
-      trace_id: event.traceId ?? undefined,
-      vigil: this.mapper.toRecord(event),
-    };
-    const json = JSON.stringify(entry);
-    if (Buffer.byteLength(json) <= DATADOG_MAX_ENTRY_BYTES) return json;
-    this.truncated++;
-    this.logger.warn(
-      { connector: this.connector.name, eventId: event.id, bytes: Buffer.byteLength(json) },
-      'event over Datadog’s 1 MB: sent without its vigil attribute',
-    );
-    const slim = { ...entry, vigil: undefined, [TRUNCATED_MARKER]: true, message: entry.message.slice(0, 10_000) };
-    return JSON.stringify(slim);
+    return this.encodeEntry(event);
   }
 
   deliver(records: readonly SinkRecord[], signal: AbortSignal): Promise<DeliveryResult> {
@@ -101,22 +72,65 @@ export class DatadogConnector implements Sink {
     if (result.kind !== 'ok') this.logger.debug({ connector: this.connector.name, status: answer.status }, 'Datadog refused the batch');
     if (result.kind !== 'ok') return result;
     // Counted when Datadog took them (vigil_connector_events_truncated_total), not when encoded: a retry counts once.
-    const truncated = part.filter((r) => r.json.endsWith(TRUNCATED_JSON)).length;
-    return truncated > 0 ? { kind: 'ok', truncated } : result;
-  }
-
-  private tags(event: AuditEvent): string {
-    const own = [
-      `tenant:${event.tenantId}`,
-      `category:${event.category}`,
-      `action:${event.action}`,
-      `outcome:${event.outcome.toLowerCase()}`,
-    ];
-    return [...own.map(tagValue), ...this.connector.settings.tags].join(',');
+    const truncated = part.filter((r) => r.json.endsWith(TRUNCATED_JSON));
+    if (truncated.length === 0) return result;
+    this.logger.warn(
+      { connector: this.connector.name, eventIds: truncated.slice(0, 10).map((r) => r.event.id), count: truncated.length },
+      'events over Datadog’s 1 MB: sent without their vigil attribute',
+    );
+    return { kind: 'ok', truncated: truncated.length };
   }
 }
 
 /** Datadog tag values: commas would split the list; everything is lowercased by Datadog anyway. */
 function tagValue(tag: string): string {
   return tag.replace(/,/g, '_').slice(0, 200);
+}
+
+/** What a Datadog entry is built from: plain data, so a worker thread builds the very same encoder. */
+export interface DatadogEncoderOptions {
+  settings: Pick<DatadogSettings, 'source' | 'service' | 'hostname' | 'tags'>;
+  extraFields: ExtraFieldsOptions | undefined;
+}
+
+/**
+ * An event as a Datadog log entry (JSON text): reserved and standard attributes, the native event under `vigil`; an
+ * entry over 1 MB is sent without `vigil` and marked `vigil_truncated` (the sink logs and counts it when delivered).
+ */
+export function datadogEncoder(options: DatadogEncoderOptions): (event: AuditEvent) => string {
+  const { settings } = options;
+  const mapper = mapperFor('native', { extraFields: options.extraFields });
+  const tagsOf = (event: AuditEvent): string => {
+    const own = [`tenant:${event.tenantId}`, `category:${event.category}`, `action:${event.action}`, `outcome:${event.outcome.toLowerCase()}`];
+    return [...own.map(tagValue), ...settings.tags].join(',');
+  };
+  return (event) => {
+    const entry = {
+      ddsource: settings.source,
+      ddtags: tagsOf(event),
+      service: event.service.name || settings.service,
+      hostname: event.service.host ?? settings.hostname ?? null,
+      message: event.description ?? `${event.action} by ${event.actor.id}: ${event.outcome}`,
+      status: STATUS[event.severity],
+      date: new Date(Math.floor(event.time / 1000)).toISOString(),
+      evt: { id: event.id, name: event.action, category: event.category, outcome: event.outcome.toLowerCase() },
+      usr: { id: event.actor.id, name: event.actor.name },
+      network: event.client?.ip ? { client: { ip: event.client.ip } } : undefined,
+      http:
+        event.http === null && event.client?.userAgent == null
+          ? undefined
+          : {
+              method: event.http?.method ?? undefined,
+              url: event.http?.url ?? undefined,
+              status_code: event.http?.statusCode ?? undefined,
+              useragent: event.client?.userAgent ?? undefined,
+            },
+      trace_id: event.traceId ?? undefined,
+      vigil: mapper.toRecord(event),
+    };
+    const json = JSON.stringify(entry);
+    if (Buffer.byteLength(json) <= DATADOG_MAX_ENTRY_BYTES) return json;
+    const slim = { ...entry, vigil: undefined, [TRUNCATED_MARKER]: true, message: entry.message.slice(0, 10_000) };
+    return JSON.stringify(slim);
+  };
 }

@@ -8,11 +8,14 @@ import {
   type HttpAnswer,
   type ConnectorDefinition,
   type DeliveryResult,
+  type EventRef,
   type Sink,
+  type SinkEncoding,
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
 import { mapperFor, type FormatMapper } from '@vigil/formats';
+import { formatEncoding } from './format-encoder';
 import { indexTemplate, ilmPolicy, ismPolicy, policyName, templateName, type ClusterFlavor } from './elasticsearch-index.factory';
 import type { ElasticsearchSettings } from './elasticsearch.schema';
 
@@ -57,6 +60,7 @@ class SetupFailure extends Error {
  * Elasticsearch, ISM on OpenSearch (a cluster without the ISM plugin gets the template and a warning).
  */
 export class ElasticsearchConnector implements Sink {
+  readonly encoding: SinkEncoding;
   private readonly mapper: FormatMapper;
   private readonly base: string;
   private readonly url: string;
@@ -68,6 +72,7 @@ export class ElasticsearchConnector implements Sink {
     private readonly http = new SinkHttpClient(),
   ) {
     this.mapper = mapperFor('ecs', { extraFields: connector.extraFields });
+    this.encoding = formatEncoding('ecs', { extraFields: connector.extraFields });
     this.base = connector.settings.url.replace(/\/+$/, '');
     // Only what the sink reads of each item: a 1,000-item answer is then about 25 KB instead of 200 KB or more.
     this.url = `${this.base}/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason`;
@@ -170,7 +175,7 @@ export class ElasticsearchConnector implements Sink {
   }
 
   /** Where the event goes: its tenant's dated index or data stream. */
-  indexOf(event: AuditEvent): string {
+  indexOf(event: EventRef): string {
     const { indexMode, prefix, dataset } = this.connector.settings;
     const tenant = indexSafe(event.tenantId);
     if (indexMode === 'data-stream') return `logs-${dataset}-${tenant}`;

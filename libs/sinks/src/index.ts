@@ -1,4 +1,5 @@
 export * from './sink.catalog';
+export * from './format-encoder';
 export * from './splunk-hec.sink';
 export * from './splunk-hec.schema';
 export * from './webhook.sink';

@@ -10,6 +10,7 @@ import {
   type DeliveryResult,
   type HttpAnswer,
   type Sink,
+  type SinkEncoding,
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent, Outcome, Severity } from '@vigil/events';
@@ -53,6 +54,11 @@ function firstOf(payload: Payload, names: readonly string[]): string | null {
  * workbooks and analytics rules read it, plus Vigil's own ids. The shipped table and rule (deploy/sentinel/) declare
  * exactly these columns.
  */
+/** An event as its ASIM row's JSON text (what the sink's encode returns). */
+export function sentinelEncoder(): (event: AuditEvent) => string {
+  return (event) => JSON.stringify(asimAuditRow(event));
+}
+
 export function asimAuditRow(event: AuditEvent): Record<string, unknown> {
   const payload = event.payload as Payload;
   const target = event.targets[0];
@@ -117,6 +123,9 @@ export class SentinelConnector implements Sink {
     const base = endpoint.replace(/\/+$/, '');
     this.url = `${base}/dataCollectionRules/${dcrImmutableId}/streams/${encodeURIComponent(streamName)}?api-version=${LOGS_INGESTION_API_VERSION}`;
   }
+
+  /** The ASIM row needs nothing of the connector: worker threads build the same encoder (sentinelEncoder). */
+  readonly encoding: SinkEncoding = { module: __filename, factory: sentinelEncoder.name, options: null };
 
   encode(event: AuditEvent): string {
     return JSON.stringify(asimAuditRow(event));

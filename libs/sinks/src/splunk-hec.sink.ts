@@ -12,10 +12,12 @@ import {
   type DeliveryResult,
   type HttpAnswer,
   type Sink,
+  type SinkEncoding,
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
 import { mapperFor, type FormatMapper } from '@vigil/formats';
+import { formatEncoding } from './format-encoder';
 import type { SplunkHecSettings } from './splunk-hec.schema';
 
 interface HecReply {
@@ -37,6 +39,7 @@ const BUSY = 9;
  * batch counts as delivered only once its ackId reports true).
  */
 export class SplunkHecConnector implements Sink {
+  readonly encoding: SinkEncoding;
   private readonly mapper: FormatMapper;
   private readonly base: string;
   private readonly channel: string | undefined;
@@ -49,10 +52,12 @@ export class SplunkHecConnector implements Sink {
   ) {
     const { settings, extraFields } = connector;
     // The connector's extraFields go into each event's native document, as the webhook sink puts them in its documents.
-    this.mapper = mapperFor('hec', {
+    const options = {
       extraFields,
       hec: { host: settings.host, source: settings.source, sourcetype: settings.sourcetype, index: settings.index },
-    });
+    };
+    this.mapper = mapperFor('hec', options);
+    this.encoding = formatEncoding('hec', options);
     this.base = settings.url.replace(/\/+$/, '');
     this.channel = settings.ack.enabled ? (settings.ack.channel ?? randomUUID()) : undefined;
   }

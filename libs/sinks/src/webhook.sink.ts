@@ -7,10 +7,12 @@ import {
   type ConnectorDefinition,
   type DeliveryResult,
   type Sink,
+  type SinkEncoding,
   type SinkRecord,
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
 import { mapperFor, type FormatMapper } from '@vigil/formats';
+import { formatEncoding } from './format-encoder';
 import type { WebhookSettings } from './webhook.schema';
 
 export const SIGNATURE_TIMESTAMP_HEADER = 'x-vigil-timestamp';
@@ -28,6 +30,8 @@ export function webhookSignature(secret: string, timestamp: number, body: string
  * and replays.
  */
 export class WebhookConnector implements Sink {
+  /** Undefined for OTLP: its request groups whole events by resource, so they are decoded on the main thread. */
+  readonly encoding: SinkEncoding | undefined;
   private readonly mapper: FormatMapper;
   private readonly url: string;
 
@@ -39,6 +43,7 @@ export class WebhookConnector implements Sink {
   ) {
     const { settings, format, extraFields } = connector;
     this.mapper = mapperFor(format, { extraFields, framing: settings.framing });
+    this.encoding = format === 'otlp' ? undefined : formatEncoding(format, { extraFields, framing: settings.framing });
     this.url = format === 'otlp' ? otlpUrl(settings.url) : settings.url;
   }
 
@@ -66,7 +71,7 @@ export class WebhookConnector implements Sink {
     switch (this.connector.format) {
       case 'otlp':
         // Log records are grouped by resource, so the request is built from the events, not from the per-event JSON.
-        return this.mapper.encodeBatch(records.map((r) => r.event));
+        return this.mapper.encodeBatch(records.map(wholeEvent));
       case 'native':
       case 'ecs':
       case 'hec':
@@ -93,4 +98,10 @@ function otlpUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = OTLP_LOGS_PATH;
   return parsed.toString();
+}
+
+/** An OTLP request is built from whole events: a sink without `encoding` always gets them (SinkRecord.whole). */
+function wholeEvent(record: SinkRecord): AuditEvent {
+  if (record.whole === undefined) throw new Error(`event ${record.event.id} reached the OTLP webhook without its decoded event`);
+  return record.whole;
 }

@@ -349,7 +349,7 @@ export class StreamWorker {
     for (const { event, origin, key, value } of messages) {
       const from = { ...origin, key, value };
       try {
-        records.push({ event, json: this.sink.encode(event), origin: from });
+        records.push({ event, json: this.sink.encode(event), origin: from, whole: event });
       } catch (err) {
         letters.push(
           toDeadLetter(

@@ -1,0 +1,77 @@
+// A worker thread of EncodePool: decodes a partition batch's values, filters and maps each event, and answers with
+// their records as JSON text. Started by EncodePool only (workerData: EncodeWorkerData).
+import { parentPort, workerData } from 'node:worker_threads';
+import { EventCodec, EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
+import { RegistryHttpClient } from '@vigil/kafka';
+import { PreparedKind, type EncodeReply, type EncodeRequest, type EncodeWorkerData } from './encode-pool';
+import { connectorFilter, eventPreparer } from './prepared-event';
+
+const data = workerData as EncodeWorkerData;
+// Decoding only: the build's schema ids are looked up, never registered, from a worker.
+const codec = new EventCodec(new RegistryHttpClient(data.registry), { schemaIds: 'lookup' });
+// The module is the sink's own compiled file, named by the sink itself (SinkEncoding): a path known only at run time.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const factories = require(data.encoding.module) as Record<string, (options: unknown) => (event: AuditEvent) => string>;
+const factory = factories[data.encoding.factory];
+if (factory === undefined) throw new Error(`${data.encoding.module} exports no encoder factory ${data.encoding.factory}`);
+const prepare = eventPreparer(connectorFilter(data.filter), factory(data.encoding.options), data.format);
+
+async function answer(request: EncodeRequest): Promise<EncodeReply> {
+  const body = Buffer.from(request.body);
+  const n = request.starts.length;
+  const reply: EncodeReply = {
+    id: request.id,
+    kinds: new Uint8Array(n),
+    ids: new Array<string>(n).fill(''),
+    tenants: new Array<string>(n).fill(''),
+    times: new Float64Array(n),
+    texts: new Array<string>(n).fill(''),
+    errors: new Array<EncodeReply['errors'][number]>(n).fill(null),
+  };
+  for (let i = 0; i < n; i++) {
+    const start = request.starts[i] ?? -1;
+    const value = start < 0 ? null : body.subarray(start, request.ends[i]);
+    let event: AuditEvent;
+    try {
+      event = await codec.decode(value, request.topic);
+    } catch (err) {
+      const error = err as Error;
+      const failed = {
+        name: error.name,
+        ...(err instanceof EventDecodeException && { reason: err.reason }),
+        ...(err instanceof SchemaRegistryException && err.status !== undefined && { status: err.status }),
+      };
+      // A failure that is not the message's own (the registry away) ends the batch, as decodeEach does.
+      const last = err instanceof EventDecodeException ? i + 1 : n;
+      for (let j = i; j < last; j++) {
+        reply.kinds[j] = PreparedKind.FAILED;
+        reply.texts[j] = error.message;
+        reply.errors[j] = failed;
+      }
+      i = last - 1;
+      continue;
+    }
+    const prepared = prepare(event);
+    reply.ids[i] = prepared.id;
+    reply.tenants[i] = prepared.tenantId;
+    reply.times[i] = prepared.time;
+    if (prepared.json !== undefined) {
+      reply.kinds[i] = PreparedKind.RECORD;
+      reply.texts[i] = prepared.json;
+    } else if (prepared.unmappable !== undefined) {
+      reply.kinds[i] = PreparedKind.UNMAPPABLE;
+      reply.texts[i] = prepared.unmappable;
+    } else reply.kinds[i] = PreparedKind.SKIPPED;
+  }
+  return reply;
+}
+
+parentPort?.on('message', (request: EncodeRequest) => {
+  void answer(request).then(
+    (reply) => parentPort?.postMessage(reply, [reply.kinds.buffer as ArrayBuffer, reply.times.buffer as ArrayBuffer]),
+    // answer() catches per message; anything else is a bug of the thread: it dies, and the pool fails the batch.
+    (err: unknown) => setImmediate(() => {
+      throw err;
+    }),
+  );
+});
