@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { EventCodec, EventDecodeException, SchemaRegistryException, TOPIC_SCHEMAS } from '@vigil/events';
+import type { DecodeResult } from '@vigil/kafka';
+import { anAuditEvent } from '@vigil/testing';
+import { EncodePool } from './encode-pool';
+import type { PreparedEvent } from './prepared-event';
+
+const TOPIC = 'audit.authentication';
+const GOOD_ID = 7;
+const OUTAGE_ID = 9;
+/** Writes events with schema id 7 without a registry (the pool's threads look it up from the server below). */
+const writer = new EventCodec({
+  register: () => Promise.resolve(GOOD_ID),
+  lookup: () => Promise.resolve(GOOD_ID),
+  schemaById: () => Promise.reject(new Error('not used')),
+});
+
+function value(description: string, overrides: Parameters<typeof anAuditEvent>[0] = {}): Buffer {
+  return writer.encodeWithId(GOOD_ID, anAuditEvent({ description, ...overrides }));
+}
+
+function kinds(results: DecodeResult<PreparedEvent>[]): string[] {
+  return results.map((r) => {
+    if ('error' in r) return r.error instanceof EventDecodeException ? `undecodable:${r.error.reason}` : `${(r.error as Error).name}`;
+    if (r.event.unmappable !== undefined) return `unmappable:${r.event.unmappable}`;
+    return r.event.json === undefined ? 'skipped' : 'record';
+  });
+}
+
+describe(EncodePool.name, () => {
+  let registry: Server;
+  let registryUrl = '';
+  const pools: EncodePool[] = [];
+  const pool = (threads = 1, exclude: string[] = []): EncodePool => {
+    const p = new EncodePool(
+      {
+        registry: { url: registryUrl },
+        filter: { actions: { include: ['*'], exclude }, minSeverity: 'INFO', tenants: 'all' },
+        encoding: { module: path.join(__dirname, 'encode-pool.fixture.js'), factory: 'fixtureEncoder', options: { prefix: 'p' } },
+        format: 'native',
+      },
+      threads,
+      pino({ level: 'silent' }),
+    );
+    pools.push(p);
+    return p;
+  };
+
+  before(async () => {
+    // The registry's one endpoint the threads use: schema 7 is the build's own, 9 is an outage, any other unknown.
+    registry = createServer((req, res) => {
+      const id = Number(/\/schemas\/ids\/(\d+)/.exec(req.url ?? '')?.[1]);
+      if (id === GOOD_ID) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ schema: JSON.stringify(TOPIC_SCHEMAS.authentication) }));
+      else if (id === OUTAGE_ID) res.writeHead(503).end('{"message":"down"}');
+      else res.writeHead(404).end('{"error_code":40403,"message":"Schema not found"}');
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    registry.close();
+  });
+
+  it('decodes, filters and maps a batch in a worker thread, in order, with the codec’s reasons for the undecodable ones', async () => {
+    const login = anAuditEvent({ description: 'kept' });
+    const values = [
+      writer.encodeWithId(GOOD_ID, login),
+      value('excluded', { action: 'user.logout' }),
+      Buffer.from('not avro at all'),
+      null,
+      value('unmappable'),
+      Buffer.concat([Buffer.from([0, 0, 0, 0, 42]), Buffer.from('body')]),
+    ];
+    const results = await pool(1, ['user.logout']).decodeAll(values, TOPIC);
+    assert.deepEqual(kinds(results), [
+      'record',
+      'skipped',
+      'undecodable:framing',
+      'undecodable:framing',
+      'unmappable:cannot map to native: no field for this event',
+      'undecodable:unknown-schema',
+    ]);
+    const [first] = results;
+    assert.ok(first !== undefined && 'event' in first);
+    assert.deepEqual(
+      { id: first.event.id, tenantId: first.event.tenantId, time: first.event.time, whole: first.event.whole },
+      { id: login.id, tenantId: login.tenantId, time: login.time, whole: undefined },
+    );
+    assert.deepEqual(JSON.parse(first.event.json ?? ''), { prefix: 'p', id: login.id, action: login.action });
+  });
+
+  it('fails the rest of a batch with the registry’s error when the registry is away (the host retries the batch)', async () => {
+    const outage = Buffer.concat([Buffer.from([0, 0, 0, 0, OUTAGE_ID]), Buffer.from('body')]);
+    const results = await pool().decodeAll([value('a'), outage, value('b')], TOPIC);
+    assert.deepEqual(kinds(results), ['record', SchemaRegistryException.name, SchemaRegistryException.name]);
+  });
+
+  it('keeps each batch’s order when batches run at once on several threads', async () => {
+    const p = pool(2);
+    const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 50 }, (__, i) => anAuditEvent({ description: `${b}:${i}` })));
+    const results = await Promise.all(batches.map((events) => p.decodeAll(events.map((e) => writer.encodeWithId(GOOD_ID, e)), TOPIC)));
+    results.forEach((batch, b) =>
+      assert.deepEqual(
+        batch.map((r) => ('event' in r ? r.event.id : 'error')),
+        batches[b]?.map((e) => e.id),
+      ),
+    );
+  });
+
+  it('fails the batches of a thread that dies, and carries on with a new thread', async () => {
+    const p = pool();
+    await assert.rejects(p.decodeAll([value('a'), value('crash')], TOPIC), /encode worker thread exited \(code 3\)/);
+    assert.deepEqual(kinds(await p.decodeAll([value('a'), value('b')], TOPIC)), ['record', 'record']);
+  });
+
+  it('answers an empty batch without a thread', async () => {
+    assert.deepEqual(await pool().decodeAll([], TOPIC), []);
+  });
+});
