@@ -33,8 +33,13 @@ export interface EncodeReply {
   ids: string[];
   tenants: string[];
   times: Float64Array;
-  /** The record's JSON (RECORD), the unmappable reason (UNMAPPABLE), the error message (FAILED), else ''. */
-  texts: string[];
+  /**
+   * Every message's text back to back: the record's JSON (RECORD), the unmappable reason (UNMAPPABLE), the error
+   * message (FAILED), else nothing; message i's is `text.slice(textEnds[i - 1] ?? 0, textEnds[i])`. One string clones
+   * far cheaper than thousands, and V8 slices it without copying.
+   */
+  text: string;
+  textEnds: Int32Array;
   /** For FAILED: the error's class and its fields, rebuilt on the main thread so it is classified as before. */
   errors: ({ name: string; reason?: DecodeReason; status?: number } | null)[];
 }
@@ -77,7 +82,7 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
     const results: DecodeResult<PreparedEvent>[] = new Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const kind = reply.kinds[i];
-      const text = reply.texts[i] ?? '';
+      const text = reply.text.slice(i === 0 ? 0 : reply.textEnds[i - 1], reply.textEnds[i]);
       if (kind === PreparedKind.FAILED) {
         results[i] = { error: rebuildError(text, reply.errors[i] ?? null) };
         continue;

@@ -25,9 +25,11 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
     ids: new Array<string>(n).fill(''),
     tenants: new Array<string>(n).fill(''),
     times: new Float64Array(n),
-    texts: new Array<string>(n).fill(''),
+    text: '',
+    textEnds: new Int32Array(n),
     errors: new Array<EncodeReply['errors'][number]>(n).fill(null),
   };
+  const texts = new Array<string>(n).fill('');
   for (let i = 0; i < n; i++) {
     const start = request.starts[i] ?? -1;
     const value = start < 0 ? null : body.subarray(start, request.ends[i]);
@@ -45,7 +47,7 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
       const last = err instanceof EventDecodeException ? i + 1 : n;
       for (let j = i; j < last; j++) {
         reply.kinds[j] = PreparedKind.FAILED;
-        reply.texts[j] = error.message;
+        texts[j] = error.message;
         reply.errors[j] = failed;
       }
       i = last - 1;
@@ -57,18 +59,21 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
     reply.times[i] = prepared.time;
     if (prepared.json !== undefined) {
       reply.kinds[i] = PreparedKind.RECORD;
-      reply.texts[i] = prepared.json;
+      texts[i] = prepared.json;
     } else if (prepared.unmappable !== undefined) {
       reply.kinds[i] = PreparedKind.UNMAPPABLE;
-      reply.texts[i] = prepared.unmappable;
+      texts[i] = prepared.unmappable;
     } else reply.kinds[i] = PreparedKind.SKIPPED;
   }
+  let end = 0;
+  texts.forEach((text, i) => (reply.textEnds[i] = end += text.length));
+  reply.text = texts.join('');
   return reply;
 }
 
 parentPort?.on('message', (request: EncodeRequest) => {
   void answer(request).then(
-    (reply) => parentPort?.postMessage(reply, [reply.kinds.buffer as ArrayBuffer, reply.times.buffer as ArrayBuffer]),
+    (reply) => parentPort?.postMessage(reply, [reply.kinds.buffer as ArrayBuffer, reply.times.buffer as ArrayBuffer, reply.textEnds.buffer as ArrayBuffer]),
     // answer() catches per message; anything else is a bug of the thread: it dies, and the pool fails the batch.
     (err: unknown) => setImmediate(() => {
       throw err;
