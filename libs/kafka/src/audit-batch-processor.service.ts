@@ -49,7 +49,9 @@ export function decodeEach(codec: Pick<EventCodec, 'decode'>): MessageDecoder<Au
           results.push({ event: await codec.decode(value, topic) });
         } catch (error) {
           results.push({ error });
-          if (!(error instanceof EventDecodeException)) while (results.length < values.length) results.push({ error });
+          if (error instanceof EventDecodeException) continue;
+          while (results.length < values.length) results.push({ error });
+          break;
         }
       }
       return results;
