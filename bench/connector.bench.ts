@@ -20,6 +20,8 @@ import { rawConsume } from './lib/raw-consume.util';
 import { machine, writeReport } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 200_000;
+/** A SIEM across a network: the HEC answers after this many ms (BENCH_HEC_LATENCY_MS, default 0). */
+const HEC_LATENCY_MS = benchEnv().BENCH_HEC_LATENCY_MS;
 const TOPIC = 'audit.authentication';
 const BATCH = { maxEvents: 2000, maxBytes: 5_000_000, lingerMs: 50 };
 const logger = pino({ level: 'warn' });
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
   const tenant = uniqueName('bench-connector');
   // Each bench event carries `<tenant>-<i % 50>`: this prefix counts exactly this run's events.
-  const hec = await startFastHec({ marker: `"tenant_id":"${tenant}-` });
+  const hec = await startFastHec({ marker: `"tenant_id":"${tenant}-`, latencyMs: HEC_LATENCY_MS });
   const name = uniqueName('bench-connector');
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-connector-')), 'vigil.config.yaml');
   writeFileSync(
@@ -167,6 +169,8 @@ async function main(): Promise<void> {
         batchMaxEvents: BATCH.maxEvents,
         batchMaxBytes: BATCH.maxBytes,
         lingerMs: BATCH.lingerMs,
+        maxInFlight: 'default (2)',
+        hecLatencyMs: HEC_LATENCY_MS,
         partitions: ends.size,
         startFrom: 'latest, paused while producing',
       },

@@ -8,6 +8,8 @@ export interface FastHecOptions {
    * on a shared stack do not move the timing. Unset: every event counts.
    */
   marker?: string;
+  /** Milliseconds before each answer, as a SIEM across a network takes (default 0). */
+  latencyMs?: number;
 }
 
 export interface FastHec {
@@ -40,7 +42,7 @@ function occurrences(text: string, needle: string): number {
  * No token check and no acknowledgements, so connectors using it must leave `ack` and `gzip` off.
  */
 export async function startFastHec(options: FastHecOptions = {}): Promise<FastHec> {
-  const { marker } = options;
+  const { marker, latencyMs = 0 } = options;
   let received = 0;
   let marked = 0;
   let firstAt: bigint | undefined;
@@ -62,7 +64,9 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
           lastAtEpochMs = Date.now();
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
+      const answer = (): void => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
+      if (latencyMs > 0) setTimeout(answer, latencyMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

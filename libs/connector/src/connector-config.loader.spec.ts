@@ -37,7 +37,7 @@ describe('parseConnectorConfig', () => {
     assert.equal(c.enabled, true);
     assert.equal(c.categories.length, 9);
     assert.deepEqual(c.actions, { include: ['*'], exclude: [] });
-    assert.deepEqual(c.batch, { maxEvents: 500, maxBytes: 900_000, lingerMs: 200 });
+    assert.deepEqual(c.batch, { maxEvents: 500, maxBytes: 900_000, lingerMs: 200, maxInFlight: 2 });
     assert.deepEqual(c.retry, { initialBackoffMs: 500, maxBackoffMs: 60_000 });
     const settings = c.settings as { token: Secret };
     assert.equal(settings.token.reveal(), 'hunter2-token');

@@ -9,6 +9,9 @@ export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
 
 export type StartFrom = 'earliest' | 'latest';
 
+/** Requests a connector has in flight by default (`batch.maxInFlight`), each for its own lane of partitions. */
+export const DEFAULT_MAX_IN_FLIGHT = 2;
+
 /** A validated connector: the common settings the runner uses, plus the settings of its type. */
 export interface ConnectorDefinition<Settings = unknown> {
   name: string;
@@ -19,7 +22,8 @@ export interface ConnectorDefinition<Settings = unknown> {
   minSeverity: Severity;
   format: OutputFormat;
   extraFields?: ExtraFieldsOptions | undefined;
-  batch: { maxEvents: number; maxBytes: number; lingerMs: number };
+  /** `maxInFlight`: requests in flight at once, each for its own lane of partitions (DEFAULT_MAX_IN_FLIGHT). */
+  batch: { maxEvents: number; maxBytes: number; lingerMs: number; maxInFlight?: number };
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   /** Where a connector with no committed offsets starts: everything retained, or only new events. */
   startFrom: StartFrom;
@@ -72,6 +76,7 @@ export const connectorCommonSchema = z.strictObject({
       maxEvents: int(1, 10_000).default(500),
       maxBytes: int(1024, 50_000_000).default(900_000),
       lingerMs: int(0, 60_000).default(200),
+      maxInFlight: int(1, 8).default(DEFAULT_MAX_IN_FLIGHT),
     })
     .prefault({}),
   retry: z

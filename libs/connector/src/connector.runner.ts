@@ -13,7 +13,7 @@ import {
   type SchemaRegistryOptions,
 } from '@vigil/kafka';
 import { BatchDelivery, toDeadLetter, type DeadLetterSender, type PendingRecord } from './batch-delivery.service';
-import type { ConnectorDefinition } from './connector-config.schema';
+import { DEFAULT_MAX_IN_FLIGHT, type ConnectorDefinition } from './connector-config.schema';
 import type { ConnectorControl, ConnectorStatusService } from './connector-status.service';
 import { ConnectorErrorCode, ConnectorException } from './connector.exception';
 import { EncodePool } from './encode-pool';
@@ -63,28 +63,37 @@ interface Ticket {
   reject(err: Error): void;
 }
 
+/** A lane of the connector's partitions: its batcher, the batches waiting to be sent, one in flight. */
+interface Lane {
+  batcher: LingerBatcher<PendingRecord>;
+  queue: PendingRecord[][];
+  draining: boolean;
+  delivery: BatchDelivery;
+}
+
 /** Partition batches handled at once; each holds at most one fetch (1 MB) in memory while the SIEM is down. */
 const PARTITIONS_CONCURRENTLY = 8;
 
 /**
  * Runs one connector: its own consumer group on its categories' topics, read through the consumer host (decode,
- * undecodable → audit.dlq once, commit after the batch settled), then filter, map, batch by count/bytes/linger, and
- * deliver through its sink one batch at a time (so each partition stays in order). A partition batch is committed
- * only when every event of it was accepted by the SIEM or dead-lettered.
+ * filter and map, in worker threads when the sink allows; undecodable → audit.dlq once; commit after the batch
+ * settled), then batch by count/bytes/linger and deliver through its sink in `batch.maxInFlight` lanes of partitions,
+ * one request in flight per lane (so each partition stays in order). A partition batch is committed only when every
+ * event of it was accepted by the SIEM or dead-lettered.
  */
 export class ConnectorRunner implements ConnectorControl {
   readonly groupId: string;
   private readonly consumer: AuditBatchConsumer<PreparedEvent>;
-  private readonly delivery: BatchDelivery;
-  private readonly batcher: LingerBatcher<PendingRecord>;
+  /** Each with its own batcher, queue and one request in flight; a partition always takes the same lane (laneOf). */
+  private readonly lanes: Lane[];
+  /** Lanes whose delivery is backing off or failing: the consumer resumes once none is. */
+  private readonly stalled = new Set<Lane>();
   private readonly pool: EncodePool | undefined;
   private readonly topics: string[];
   private readonly tickets = new Set<Ticket>();
-  private readonly queue: PendingRecord[][] = [];
   /** Partition batches started (decoding) whose records are not in the batcher yet: while none is, nothing else comes. */
   private readonly arriving = new Set<string>();
   private abort = new AbortController();
-  private draining = false;
   private operatorPaused = false;
   private readonly range: ReplayRange | undefined;
 
@@ -106,7 +115,7 @@ export class ConnectorRunner implements ConnectorControl {
         : undefined;
     const decoder: MessageDecoder<PreparedEvent> =
       this.pool ?? new InlinePreparer(deps.codec, filter, (event) => deps.sink.encode(event), definition.format);
-    this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
+
     this.consumer = new AuditBatchConsumer<PreparedEvent>(
       {
         group: this.groupId,
@@ -133,14 +142,22 @@ export class ConnectorRunner implements ConnectorControl {
       },
     );
     this.consumer.onLag((lag) => deps.status.setLag(name, lag.messages));
-    this.delivery = new BatchDelivery({
-      connector: name,
-      sink: deps.sink,
-      deadLetters: deps.deadLetters,
-      status: deps.status,
-      retry,
-      logger: deps.logger,
-      hooks: { stall: (state, reason) => this.stall(state, reason), recover: () => this.recover() },
+    this.lanes = Array.from({ length: Math.max(1, batch.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT) }, () => {
+      const lane: Lane = {
+        batcher: new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(lane, records)),
+        queue: [],
+        draining: false,
+        delivery: new BatchDelivery({
+          connector: name,
+          sink: deps.sink,
+          deadLetters: deps.deadLetters,
+          status: deps.status,
+          retry,
+          logger: deps.logger,
+          hooks: { stall: (state, reason) => this.stall(lane, state, reason), recover: () => this.recover(lane) },
+        }),
+      };
+      return lane;
     });
     deps.status.register(name, definition.type, this);
   }
@@ -166,9 +183,9 @@ export class ConnectorRunner implements ConnectorControl {
   /** Abandons what is in flight (uncommitted, so re-delivered after a restart) and leaves the group. */
   async stop(): Promise<void> {
     this.abort.abort();
-    this.batcher.clear();
-    this.queue.length = 0;
+    this.clearLanes();
     this.arriving.clear();
+    this.stalled.clear();
     const stopping = new ConnectorException(ConnectorErrorCode.STOPPING, 'connector stopping; batch left uncommitted');
     for (const ticket of this.tickets) ticket.reject(stopping);
     this.tickets.clear();
@@ -190,13 +207,15 @@ export class ConnectorRunner implements ConnectorControl {
     this.deps.status.setState(this.name, 'running');
   }
 
-  private stall(state: 'backing_off' | 'failing', reason: string): void {
+  private stall(lane: Lane, state: 'backing_off' | 'failing', reason: string): void {
+    this.stalled.add(lane);
     this.consumer.pause();
     if (!this.operatorPaused) this.deps.status.setState(this.name, state, reason);
   }
 
-  private recover(): void {
-    if (this.operatorPaused) return;
+  private recover(lane: Lane): void {
+    this.stalled.delete(lane);
+    if (this.operatorPaused || this.stalled.size > 0) return;
     this.consumer.resume();
     this.deps.status.setState(this.name, 'running');
   }
@@ -247,7 +266,7 @@ export class ConnectorRunner implements ConnectorControl {
         this.tickets.delete(ticket);
         resolve();
       };
-      this.batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
+      this.laneOf(batch.topic, batch.partition).batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
       this.arrived(batch.topic, batch.partition);
     });
     return { deadLetters: letters };
@@ -270,28 +289,46 @@ export class ConnectorRunner implements ConnectorControl {
    * partial batch is sent now rather than after the linger: the linger only waits for records that are on their way.
    */
   private arrived(topic: string, partition: number): void {
-    if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) this.batcher.flush();
+    if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) for (const lane of this.lanes) lane.batcher.flush();
   }
 
-  private enqueue(records: PendingRecord[]): void {
-    this.queue.push(records);
-    void this.drain();
+  /** The lane of a partition (FNV-1a of topic and partition): always the same one, so its records keep their order. */
+  private laneOf(topic: string, partition: number): Lane {
+    const key = `${topic}:${partition}`;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return this.lanes[(hash >>> 0) % this.lanes.length] as Lane;
   }
 
-  /** One batch in flight at a time: ordering per partition holds across retries and splits. */
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
+  private enqueue(lane: Lane, records: PendingRecord[]): void {
+    lane.queue.push(records);
+    void this.drain(lane);
+  }
+
+  /**
+   * One request in flight per lane: a partition's records all travel in its lane, one request after the other, so
+   * its order holds across retries and splits while the lanes' requests overlap.
+   */
+  private async drain(lane: Lane): Promise<void> {
+    if (lane.draining) return;
+    lane.draining = true;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      for (let next = lane.queue.shift(); next !== undefined; next = lane.queue.shift()) {
         try {
-          await this.delivery.deliver(next, this.abort.signal);
+          await lane.delivery.deliver(next, this.abort.signal);
         } catch (err) {
           this.failTickets(err as Error);
         }
       }
     } finally {
-      this.draining = false;
+      lane.draining = false;
+    }
+  }
+
+  private clearLanes(): void {
+    for (const lane of this.lanes) {
+      lane.batcher.clear();
+      lane.queue.length = 0;
     }
   }
 
@@ -303,7 +340,6 @@ export class ConnectorRunner implements ConnectorControl {
     }
     for (const ticket of this.tickets) ticket.reject(err);
     this.tickets.clear();
-    this.batcher.clear();
-    this.queue.length = 0;
+    this.clearLanes();
   }
 }

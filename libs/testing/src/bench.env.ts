@@ -27,6 +27,8 @@ export const benchConfigSchema = defineConfig({
     .optional(),
   /** Seconds the streams bench keeps 100 of its streams' SIEMs answering 503 (default 300). */
   BENCH_OUTAGE_SECONDS: positive.default(300),
+  /** Milliseconds the benchmarks' fast HEC waits before each answer: a SIEM across a network (default 0). */
+  BENCH_HEC_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** Keep the seeded schema after the run. */
   BENCH_KEEP: envBoolean.default(false),
 });
