@@ -97,6 +97,32 @@ describe(SplunkHecConnector.name, () => {
     assert.ok((status?.retries ?? 0) >= 7, `retries: ${status?.retries}`);
   });
 
+  it('keeps every partition in order through an outage while two requests, of two lanes of partitions, are in flight', async () => {
+    const hec = await aHec();
+    hec.setLatency(30);
+    const from = await harness.endOffsets();
+    const c = splunkConnector(hec, {}, { batch: { maxEvents: 15, maxBytes: 900_000, lingerMs: 10, maxInFlight: 2 } });
+    await harness.start(c, new SplunkHecConnector(c, logger), from);
+    hec.failNext(4, 503);
+    hec.failNext(2, 'busy');
+    // Eight tenants spread over the topic's partitions, so both lanes carry some.
+    const tenants = await Promise.all(Array.from({ length: 8 }, () => harness.publish(uniqueName('tenant'), 40)));
+    const all = tenants.flat();
+    await waitFor(
+      () => idsOf(hec.eventIds(), all).length,
+      (n) => n >= all.length,
+      'every event after the outage',
+      30_000,
+    );
+    for (const events of tenants)
+      assert.deepEqual(
+        idsOf(hec.eventIds(), events),
+        events.map((e) => e.id),
+        'each tenant (one partition) in order, once',
+      );
+    assert.ok(hec.maxConcurrentRequests() >= 2, `requests in flight at once: ${hec.maxConcurrentRequests()}`);
+  });
+
   it('goes unhealthy on a wrong token, commits nothing, and delivers everything once the token is fixed', async () => {
     const hec = await aHec();
     const from = await harness.endOffsets();

@@ -67,6 +67,8 @@ export class SplunkHecDouble {
   private busy = false;
   private latencyMs = 0;
   private requestCount = 0;
+  private inFlight = 0;
+  private mostInFlight = 0;
   private readonly received: HecReceivedEvent[] = [];
   private readonly failures = new FailureQueue();
   private poison: (event: HecReceivedEvent) => boolean = () => false;
@@ -131,6 +133,11 @@ export class SplunkHecDouble {
     return this.received.map((e) => (isObject(e.event) && typeof e.event['id'] === 'string' ? e.event['id'] : ''));
   }
 
+  /** The most requests that were in hand at once (arrived, not answered yet). */
+  maxConcurrentRequests(): number {
+    return this.mostInFlight;
+  }
+
   /** Requests seen on the event endpoint, failed ones included. */
   requests(): number {
     return this.requestCount;
@@ -141,6 +148,8 @@ export class SplunkHecDouble {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.mostInFlight = Math.max(this.mostInFlight, ++this.inFlight);
+    res.once('close', () => this.inFlight--);
     await delay(this.latencyMs);
     const url = new URL(req.url ?? '/', 'http://double');
     if (req.method === 'GET' && url.pathname === '/services/collector/health') return reply(res, this.busy ? HEC.unhealthy : HEC.healthy);
