@@ -16,9 +16,9 @@ import { BatchDelivery, toDeadLetter, type DeadLetterSender, type PendingRecord 
 import { DEFAULT_MAX_IN_FLIGHT, type ConnectorDefinition } from './connector-config.schema';
 import type { ConnectorControl, ConnectorStatusService } from './connector-status.service';
 import { ConnectorErrorCode, ConnectorException } from './connector.exception';
-import { EncodePool } from './encode-pool';
+import { EncodePool } from './encode-pool.codec';
 import { LingerBatcher } from './linger-batcher.util';
-import { InlinePreparer, type ConnectorFilterSpec, type PreparedEvent } from './prepared-event';
+import { InlinePreparer, type ConnectorFilterSpec, type PreparedEvent } from './prepared-event.mapper';
 import type { Sink } from './sink.types';
 
 export interface ConnectorRunnerDeps {
@@ -273,7 +273,10 @@ export class ConnectorRunner implements ConnectorControl {
   }
 
   /** The event's record, or undefined: skipped by the filters, or unmappable (its letter is added). */
-  private prepare({ event, origin, key, value }: DecodedMessage<PreparedEvent>, letters: DeadLetter[]): Omit<PendingRecord, 'settle'> | undefined {
+  private prepare(
+    { event, origin, key, value }: DecodedMessage<PreparedEvent>,
+    letters: DeadLetter[],
+  ): Omit<PendingRecord, 'settle'> | undefined {
     const from = { ...origin, key, value };
     if (event.unmappable !== undefined) {
       letters.push(toDeadLetter({ origin: from, event }, 'unmappable', event.unmappable));

@@ -158,7 +158,10 @@ describe(AuditBatchProcessor.name, () => {
   it('asks an unreachable registry once per batch, not once per message', async () => {
     let calls = 0;
     const decoder = decodeEach({ decode: (value) => (calls++, codec.decode(value)) });
-    const results = await decoder.decodeAll(['bad', 'down', 'event:a', 'event:b'].map((v) => Buffer.from(v)), 'audit.t');
+    const results = await decoder.decodeAll(
+      ['bad', 'down', 'event:a', 'event:b'].map((v) => Buffer.from(v)),
+      'audit.t',
+    );
     assert.equal(calls, 2);
     assert.deepEqual(
       results.map((r) => ('event' in r ? 'event' : (r.error as Error).name)),
@@ -174,7 +177,9 @@ describe(AuditBatchProcessor.name, () => {
           values.push(...batch.map((v) => v?.toString() ?? ''));
           return Promise.resolve(
             batch.map((v) =>
-              v?.toString() === 'bad' ? { error: new EventDecodeException('no magic byte', 'framing') } : { event: { id: 'x', upper: v?.toString().toUpperCase() ?? '' } },
+              v?.toString() === 'bad'
+                ? { error: new EventDecodeException('no magic byte', 'framing') }
+                : { event: { id: 'x', upper: v?.toString().toUpperCase() ?? '' } },
             ),
           );
         },

@@ -101,7 +101,12 @@ export function datadogEncoder(options: DatadogEncoderOptions): (event: AuditEve
   const { settings } = options;
   const mapper = mapperFor('native', { extraFields: options.extraFields });
   const tagsOf = (event: AuditEvent): string => {
-    const own = [`tenant:${event.tenantId}`, `category:${event.category}`, `action:${event.action}`, `outcome:${event.outcome.toLowerCase()}`];
+    const own = [
+      `tenant:${event.tenantId}`,
+      `category:${event.category}`,
+      `action:${event.action}`,
+      `outcome:${event.outcome.toLowerCase()}`,
+    ];
     return [...own.map(tagValue), ...settings.tags].join(',');
   };
   return (event) => {

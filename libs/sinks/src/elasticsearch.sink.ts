@@ -15,7 +15,7 @@ import {
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
 import { mapperFor, type FormatMapper } from '@vigil/formats';
-import { formatEncoding } from './format-encoder';
+import { formatEncoding } from './format-encoder.factory';
 import { indexTemplate, ilmPolicy, ismPolicy, policyName, templateName, type ClusterFlavor } from './elasticsearch-index.factory';
 import type { ElasticsearchSettings } from './elasticsearch.schema';
 

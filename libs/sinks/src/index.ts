@@ -1,5 +1,5 @@
 export * from './sink.catalog';
-export * from './format-encoder';
+export * from './format-encoder.factory';
 export * from './splunk-hec.sink';
 export * from './splunk-hec.schema';
 export * from './webhook.sink';

@@ -17,7 +17,7 @@ import {
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
 import { mapperFor, type FormatMapper } from '@vigil/formats';
-import { formatEncoding } from './format-encoder';
+import { formatEncoding } from './format-encoder.factory';
 import type { SplunkHecSettings } from './splunk-hec.schema';
 
 interface HecReply {

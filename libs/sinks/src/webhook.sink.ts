@@ -12,7 +12,7 @@ import {
 } from '@vigil/connector';
 import type { AuditEvent } from '@vigil/events';
 import { mapperFor, type FormatMapper } from '@vigil/formats';
-import { formatEncoding } from './format-encoder';
+import { formatEncoding } from './format-encoder.factory';
 import type { WebhookSettings } from './webhook.schema';
 
 export const SIGNATURE_TIMESTAMP_HEADER = 'x-vigil-timestamp';

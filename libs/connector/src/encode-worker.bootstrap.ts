@@ -3,8 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventCodec, EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
 import { RegistryHttpClient } from '@vigil/kafka';
-import { PreparedKind, type EncodeReply, type EncodeRequest, type EncodeWorkerData } from './encode-pool';
-import { connectorFilter, eventPreparer } from './prepared-event';
+import { PreparedKind, type EncodeReply, type EncodeRequest, type EncodeWorkerData } from './encode-pool.codec';
+import { connectorFilter, eventPreparer } from './prepared-event.mapper';
 
 const data = workerData as EncodeWorkerData;
 // Decoding only: the build's schema ids are looked up, never registered, from a worker.
@@ -73,10 +73,16 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
 
 parentPort?.on('message', (request: EncodeRequest) => {
   void answer(request).then(
-    (reply) => parentPort?.postMessage(reply, [reply.kinds.buffer as ArrayBuffer, reply.times.buffer as ArrayBuffer, reply.textEnds.buffer as ArrayBuffer]),
+    (reply) =>
+      parentPort?.postMessage(reply, [
+        reply.kinds.buffer as ArrayBuffer,
+        reply.times.buffer as ArrayBuffer,
+        reply.textEnds.buffer as ArrayBuffer,
+      ]),
     // answer() catches per message; anything else is a bug of the thread: it dies, and the pool fails the batch.
-    (err: unknown) => setImmediate(() => {
-      throw err;
-    }),
+    (err: unknown) =>
+      setImmediate(() => {
+        throw err;
+      }),
   );
 });

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EventDecodeException, SchemaRegistryException, type DecodeReason } from '@vigil/events';
 import type { DecodeResult, MessageDecoder, SchemaRegistryOptions } from '@vigil/kafka';
-import type { ConnectorFilterSpec, PreparedEvent } from './prepared-event';
+import type { ConnectorFilterSpec, PreparedEvent } from './prepared-event.mapper';
 import type { SinkEncoding } from './sink.types';
 
 /** What a worker thread is started with (structured-cloned: plain data only). */
@@ -79,7 +79,7 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
   async decodeAll(values: readonly (Buffer | null)[], topic: string): Promise<DecodeResult<PreparedEvent>[]> {
     if (values.length === 0) return [];
     const reply = await this.request(values, topic);
-    const results: DecodeResult<PreparedEvent>[] = new Array(values.length);
+    const results = new Array<DecodeResult<PreparedEvent>>(values.length);
     for (let i = 0; i < values.length; i++) {
       const kind = reply.kinds[i];
       const text = reply.text.slice(i === 0 ? 0 : reply.textEnds[i - 1], reply.textEnds[i]);
@@ -102,7 +102,7 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
   /** Stops every thread; batches in flight fail (they are uncommitted, so read again after a restart). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((slot) => slot?.worker.terminate()));
+    for (const slot of this.slots) if (slot !== undefined) await slot.worker.terminate();
   }
 
   private request(values: readonly (Buffer | null)[], topic: string): Promise<EncodeReply> {
@@ -128,7 +128,7 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
     slot.load += values.length;
     return new Promise<EncodeReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      const request: EncodeRequest = { id, topic, body: body.buffer as ArrayBuffer, starts, ends };
+      const request: EncodeRequest = { id, topic, body: body.buffer, starts, ends };
       slot.worker.postMessage(request, [request.body, starts.buffer, ends.buffer]);
     }).finally(() => (slot.load -= values.length));
   }
@@ -139,11 +139,12 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
       const slot = this.slots[i] ?? this.spawn(i);
       if (best === undefined || slot.load < best.load) best = slot;
     }
-    return best as Slot;
+    if (best === undefined) throw new Error('an encode pool has at least one thread');
+    return best;
   }
 
   private spawn(index: number): Slot {
-    const worker = new Worker(path.join(__dirname, 'encode.worker.js'), { workerData: this.data });
+    const worker = new Worker(path.join(__dirname, 'encode-worker.bootstrap.js'), { workerData: this.data });
     // The pool's threads must not keep a stopping process alive; a batch in flight holds its own promise.
     worker.unref();
     const slot: Slot = { worker, pending: new Map(), load: 0 };
@@ -157,7 +158,7 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
       for (const waiter of slot.pending.values()) waiter.reject(err);
       slot.pending.clear();
     };
-    worker.on('error', (err) => {
+    worker.on('error', (err: Error) => {
       this.logger.error({ err: err.message }, 'an encode worker thread failed; its batches are retried on a new one');
       fail(new Error(`encode worker thread failed: ${err.message}`));
     });

@@ -7,8 +7,8 @@ import pino from 'pino';
 import { EventCodec, EventDecodeException, SchemaRegistryException, TOPIC_SCHEMAS } from '@vigil/events';
 import type { DecodeResult } from '@vigil/kafka';
 import { anAuditEvent } from '@vigil/testing';
-import { EncodePool } from './encode-pool';
-import type { PreparedEvent } from './prepared-event';
+import { EncodePool } from './encode-pool.codec';
+import type { PreparedEvent } from './prepared-event.mapper';
 
 const TOPIC = 'audit.authentication';
 const GOOD_ID = 7;
@@ -41,7 +41,7 @@ describe(EncodePool.name, () => {
       {
         registry: { url: registryUrl },
         filter: { actions: { include: ['*'], exclude }, minSeverity: 'INFO', tenants: 'all' },
-        encoding: { module: path.join(__dirname, 'encode-pool.fixture.js'), factory: 'fixtureEncoder', options: { prefix: 'p' } },
+        encoding: { module: path.join(__dirname, 'fixture-encoder.factory.js'), factory: 'fixtureEncoder', options: { prefix: 'p' } },
         format: 'native',
       },
       threads,
@@ -55,7 +55,10 @@ describe(EncodePool.name, () => {
     // The registry's one endpoint the threads use: schema 7 is the build's own, 9 is an outage, any other unknown.
     registry = createServer((req, res) => {
       const id = Number(/\/schemas\/ids\/(\d+)/.exec(req.url ?? '')?.[1]);
-      if (id === GOOD_ID) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ schema: JSON.stringify(TOPIC_SCHEMAS.authentication) }));
+      if (id === GOOD_ID)
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ schema: JSON.stringify(TOPIC_SCHEMAS.authentication) }));
       else if (id === OUTAGE_ID) res.writeHead(503).end('{"message":"down"}');
       else res.writeHead(404).end('{"error_code":40403,"message":"Schema not found"}');
     });
@@ -105,7 +108,14 @@ describe(EncodePool.name, () => {
   it('keeps each batch’s order when batches run at once on several threads', async () => {
     const p = pool(2);
     const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 50 }, (__, i) => anAuditEvent({ description: `${b}:${i}` })));
-    const results = await Promise.all(batches.map((events) => p.decodeAll(events.map((e) => writer.encodeWithId(GOOD_ID, e)), TOPIC)));
+    const results = await Promise.all(
+      batches.map((events) =>
+        p.decodeAll(
+          events.map((e) => writer.encodeWithId(GOOD_ID, e)),
+          TOPIC,
+        ),
+      ),
+    );
     results.forEach((batch, b) =>
       assert.deepEqual(
         batch.map((r) => ('event' in r ? r.event.id : 'error')),
