@@ -187,6 +187,30 @@ describe(SplunkHecConnector.name, () => {
     assert.equal(harness.status.get(c.name)?.deadLettered, 1);
   });
 
+  it('reads on after backing off on a batch whose every event the SIEM then refuses (all dead-lettered, no success)', async () => {
+    const hec = await aHec();
+    const from = await harness.endOffsets();
+    const c = splunkConnector(hec);
+    await harness.start(c, new SplunkHecConnector(c, logger), from);
+    hec.failNext(1, 503);
+    hec.rejectEvents((e) => (e.event as { description?: string }).description === 'poison');
+    const tenant = uniqueName('tenant');
+    await harness.publish(tenant, 3, () => 'poison');
+    await waitFor(
+      () => harness.status.get(c.name)?.deadLettered ?? 0,
+      (n) => n >= 3,
+      'the refused events to be dead-lettered',
+    );
+    // Backing off paused the consumer; with no success to resume it, nothing published later would be read.
+    const later = await harness.publish(tenant, 5);
+    await waitFor(
+      () => idsOf(hec.eventIds(), later).length,
+      (n) => n >= later.length,
+      'the events published after the refused ones',
+    );
+    assert.equal(harness.status.get(c.name)?.state, 'running');
+  });
+
   it('delivers every event at least once across a stop mid-stream and a restart; duplicates only from the uncommitted batch', async () => {
     const hec = await aHec();
     const from = await harness.endOffsets();

@@ -319,6 +319,10 @@ export class ConnectorRunner implements ConnectorControl {
       for (let next = lane.queue.shift(); next !== undefined; next = lane.queue.shift()) {
         try {
           await lane.delivery.deliver(next, this.abort.signal);
+          // Every record of it settled: a lane that backed off and then dead-lettered its whole batch (a refusal split
+          // down to single events) is no longer stalled, though no answer was 'ok'. Without this the consumer stayed
+          // paused with nothing left in hand to deliver.
+          if (this.stalled.has(lane)) this.recover(lane);
         } catch (err) {
           this.failTickets(err as Error);
         }

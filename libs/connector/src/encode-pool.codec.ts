@@ -41,8 +41,11 @@ export interface EncodeReply {
   text: string;
   textEnds: Int32Array;
   /** For FAILED: the error's class and its fields, rebuilt on the main thread so it is classified as before. */
-  errors: ({ name: string; reason?: DecodeReason; status?: number } | null)[];
+  errors: ({ name: string; reason?: DecodeReason; status?: number; code?: string } | null)[];
 }
+
+/** How long a thread may take over one partition batch (1 MB of events takes it well under a second). */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 interface Slot {
   worker: Worker;
@@ -126,11 +129,20 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
     const slot = this.leastLoaded();
     const id = this.nextId++;
     slot.load += values.length;
+    // A thread stuck on a batch (an encoder that never returns) is ended: its batches fail and are retried.
+    const timer = setTimeout(() => {
+      this.logger.error({ timeoutMs: REQUEST_TIMEOUT_MS }, 'an encode worker thread did not answer in time; replacing it');
+      void slot.worker.terminate();
+    }, REQUEST_TIMEOUT_MS);
+    timer.unref();
     return new Promise<EncodeReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       const request: EncodeRequest = { id, topic, body: body.buffer, starts, ends };
       slot.worker.postMessage(request, [request.body, starts.buffer, ends.buffer]);
-    }).finally(() => (slot.load -= values.length));
+    }).finally(() => {
+      clearTimeout(timer);
+      slot.load -= values.length;
+    });
   }
 
   private leastLoaded(): Slot {
@@ -171,5 +183,6 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
 function rebuildError(message: string, error: EncodeReply['errors'][number]): Error {
   if (error?.name === 'EventDecodeException' && error.reason !== undefined) return new EventDecodeException(message, error.reason);
   if (error?.name === 'SchemaRegistryException') return new SchemaRegistryException(message, error.status);
-  return new Error(message);
+  // Name and code kept, so it is classified (failure-class.mapper) as it would have been on this thread.
+  return Object.assign(new Error(message), { name: error?.name ?? 'Error' }, error?.code !== undefined && { code: error.code });
 }

@@ -37,14 +37,17 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
     try {
       event = await codec.decode(value, request.topic);
     } catch (err) {
-      const error = err as Error;
+      const error = err instanceof Error ? err : new Error(String(err));
+      const code = (err as { code?: unknown }).code;
       const failed = {
         name: error.name,
         ...(err instanceof EventDecodeException && { reason: err.reason }),
         ...(err instanceof SchemaRegistryException && err.status !== undefined && { status: err.status }),
+        ...(typeof code === 'string' && { code }),
       };
-      // A failure that is not the message's own (the registry away) ends the batch, as decodeEach does.
-      const last = err instanceof EventDecodeException ? i + 1 : n;
+      // The registry away is not the message's fault: it ends the batch (retried), as decodeEach does; any other
+      // failure is this message's own, and the next one is decoded.
+      const last = err instanceof SchemaRegistryException ? n : i + 1;
       for (let j = i; j < last; j++) {
         reply.kinds[j] = PreparedKind.FAILED;
         texts[j] = error.message;

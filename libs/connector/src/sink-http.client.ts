@@ -9,6 +9,9 @@ const gzipAsync = promisify(gzip);
 
 /** Bytes of a SIEM's answer that are read: plenty for any error document; the rest is discarded unread. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Who Vigil says it is to a SIEM (User-Agent), unless a sink or a connector's headers say otherwise. */
+export const USER_AGENT = 'vigil-connector';
+
 /** Characters of a SIEM's error text kept in a reason (logs, status, `/health`, dead-letter headers). */
 export const MAX_REASON_CHARS = 512;
 
@@ -95,7 +98,8 @@ export class SinkHttpClient {
   ): Promise<HttpAnswer> {
     const response = await undiciRequest(url, {
       method,
-      headers,
+      // fetch sent `user-agent: node`; some gateways refuse a request without one. A sink's own header wins.
+      headers: { 'user-agent': USER_AGENT, ...headers },
       body: body ?? null,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       // With an agent of our own (a guarded lookup) its connections; otherwise undici's shared keep-alive pool.

@@ -169,6 +169,45 @@ describe(AuditBatchProcessor.name, () => {
     );
   });
 
+  it('decodes on past a message that fails with an error of no known class (it is that message’s own)', async () => {
+    const decoder = decodeEach({
+      decode: (value) => (value?.toString() === 'odd' ? Promise.reject(new Error('something odd')) : codec.decode(value)),
+    });
+    const results = await decoder.decodeAll(
+      ['event:a', 'odd', 'event:b'].map((v) => Buffer.from(v)),
+      'audit.t',
+    );
+    assert.deepEqual(
+      results.map((r) => ('event' in r ? r.event.description : (r.error as Error).message)),
+      ['a', 'something odd', 'b'],
+    );
+  });
+
+  it('retries a batch whose decoder fails as a whole (a worker thread died), then decodes each message alone and letters only the one that fails it', async () => {
+    const calls: number[] = [];
+    const processor = new AuditBatchProcessor<{ id: string }>({
+      decoder: {
+        decodeAll: (values) => {
+          calls.push(values.length);
+          if (values.some((v) => v?.toString() === 'kill')) return Promise.reject(new Error('encode worker thread exited (code 1)'));
+          return Promise.resolve(values.map((v) => ({ event: { id: v?.toString() ?? '' } })));
+        },
+      },
+      deadLetters: { send: (letters) => (sent.push(...letters), Promise.resolve()) },
+      handler: (batch) => (seen.push(...batch.messages.map((m) => m.event.id)), Promise.resolve()),
+    });
+    const sent: DeadLetter[] = [];
+    const seen: string[] = [];
+    for (const attempt of [0, 1]) await assert.rejects(processor.process(batchOf(['a', 'kill', 'c'], 0, 0, attempt)), /exited/);
+    assert.equal(await processor.process(batchOf(['a', 'kill', 'c'], 0, 0, 2)), 3n);
+    assert.deepEqual(seen, ['a', 'c']);
+    assert.deepEqual(
+      sent.map((l) => [l.origin.offset, l.reason]),
+      [['1', 'poison']],
+    );
+    assert.deepEqual(calls, [3, 3, 3, 1, 1, 1]);
+  });
+
   it('takes a decoder of whole batches: its results in order, the undecodable ones dead-lettered by their reason', async () => {
     const values: string[] = [];
     const processor = new AuditBatchProcessor<{ id: string; upper: string }>({

@@ -1,4 +1,4 @@
-import { EventDecodeException, type AuditEvent, type EventCodec } from '@vigil/events';
+import type { AuditEvent, EventCodec } from '@vigil/events';
 import type {
   AuditBatchHandlerFn,
   BatchOutcome,
@@ -37,8 +37,9 @@ export interface AuditBatchProcessorOptions<E extends DecodedEvent = AuditEvent>
 type Messages = readonly PartitionBatch['messages'][number][];
 
 /**
- * The default decoder: EventCodec, one message after another on this thread. A failure that is not the message's own
- * (the registry away) ends the batch there: every later message gets the same error instead of another request.
+ * The default decoder: EventCodec, one message after another on this thread. A transient failure (the registry away)
+ * ends the batch there: every later message gets the same error instead of another request, and the batch is retried.
+ * Any other failure is the message's own and the next message is decoded.
  */
 export function decodeEach(codec: Pick<EventCodec, 'decode'>): MessageDecoder<AuditEvent> {
   return {
@@ -49,7 +50,7 @@ export function decodeEach(codec: Pick<EventCodec, 'decode'>): MessageDecoder<Au
           results.push({ event: await codec.decode(value, topic) });
         } catch (error) {
           results.push({ error });
-          if (error instanceof EventDecodeException) continue;
+          if (classifyFailure(error).kind !== 'transient') continue;
           while (results.length < values.length) results.push({ error });
           break;
         }
@@ -133,10 +134,7 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     const { acceptKey } = this.options;
     // Dead-lettered by an earlier attempt at this batch, or of a key this reader does not want: never decoded.
     const wanted = inBound.filter((m) => !sent.has(m.offset) && (acceptKey === undefined || acceptKey(m.key)));
-    const results = await this.options.decoder.decodeAll(
-      wanted.map((m) => m.value),
-      batch.topic,
-    );
+    const results = await this.decodeAll(batch, wanted);
     const decoded: DecodedMessage<E>[] = [];
     wanted.forEach((message, i) => {
       const result = results[i];
@@ -150,6 +148,29 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
       letters.push({ origin, key: message.key, value: message.value, ...this.reasonOf(failure) });
     });
     return decoded;
+  }
+
+  /**
+   * The decoder's results for the messages. A decoder that fails as a whole (a worker thread that died on one of
+   * them) fails the batch like any failure of no known class: it is retried, and once its attempts reach the bound,
+   * each message is decoded alone, so only the one that fails it is dead-lettered and the partition moves on.
+   */
+  private async decodeAll(batch: PartitionBatch, messages: Messages): Promise<DecodeResult<E>[]> {
+    const values = messages.map((m) => m.value);
+    try {
+      return await this.options.decoder.decodeAll(values, batch.topic);
+    } catch (err) {
+      this.mustIsolate(batch, err);
+    }
+    const results: DecodeResult<E>[] = [];
+    for (const value of values) {
+      try {
+        results.push(...(await this.options.decoder.decodeAll([value], batch.topic)));
+      } catch (error) {
+        results.push({ error });
+      }
+    }
+    return results;
   }
 
   /**
