@@ -86,8 +86,8 @@ export class ConnectorRunner implements ConnectorControl {
   private readonly consumer: AuditBatchConsumer<PreparedEvent>;
   /** Each with its own batcher, queue and one request in flight; a partition always takes the same lane (laneOf). */
   private readonly lanes: Lane[];
-  /** Lanes whose delivery is backing off or failing: the consumer resumes once none is. */
-  private readonly stalled = new Set<Lane>();
+  /** Lanes whose delivery is backing off or failing, and why: the consumer resumes once none is. */
+  private readonly stalled = new Map<Lane, { state: 'backing_off' | 'failing'; reason: string }>();
   private readonly pool: EncodePool | undefined;
   private readonly topics: string[];
   private readonly tickets = new Set<Ticket>();
@@ -208,16 +208,25 @@ export class ConnectorRunner implements ConnectorControl {
   }
 
   private stall(lane: Lane, state: 'backing_off' | 'failing', reason: string): void {
-    this.stalled.add(lane);
+    this.stalled.set(lane, { state, reason });
     this.consumer.pause();
-    if (!this.operatorPaused) this.deps.status.setState(this.name, state, reason);
+    this.showStall();
   }
 
   private recover(lane: Lane): void {
     this.stalled.delete(lane);
-    if (this.operatorPaused || this.stalled.size > 0) return;
+    if (this.operatorPaused) return;
+    if (this.stalled.size > 0) return this.showStall();
     this.consumer.resume();
     this.deps.status.setState(this.name, 'running');
+  }
+
+  /** The status of a connector with stalled lanes: a failing lane (an operator must act) before one backing off. */
+  private showStall(): void {
+    if (this.operatorPaused) return;
+    const stalls = [...this.stalled.values()];
+    const worst = stalls.find((s) => s.state === 'failing') ?? stalls[stalls.length - 1];
+    if (worst !== undefined) this.deps.status.setState(this.name, worst.state, worst.reason);
   }
 
   /** Resolves once every event of the partition batch was delivered, filtered out or dead-lettered. */
