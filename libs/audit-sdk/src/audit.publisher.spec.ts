@@ -4,7 +4,8 @@ import { EventValidationException } from '@vigil/events';
 import { RECORD_BATCH_OVERHEAD, recordBytes, RegistryHttpClient, type KafkaClient, type RawProducerBatch } from '@vigil/kafka';
 import { randomCjk } from '@vigil/testing';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
-import { AuditPublisher, laneOf } from './audit.publisher';
+import { laneOf } from '@vigil/common';
+import { AuditPublisher } from './audit.publisher';
 
 /** A producer whose sendBatch the test controls: each call waits for `release()` or fails on demand. */
 class FakeProducer {

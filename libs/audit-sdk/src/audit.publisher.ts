@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { laneOf } from '@vigil/common';
 import pino, { type Logger } from 'pino';
 import {
   kafkaConnectionOf,
@@ -367,15 +368,4 @@ class Lane {
   idle(): boolean {
     return this.queue.length === 0 && !this.sending;
   }
-}
-
-/** The lane a tenant's events always take (FNV-1a of the tenant id): the same tenant, the same lane, in order. */
-export function laneOf(tenantId: string, lanes: number): number {
-  if (lanes <= 1) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < tenantId.length; i++) {
-    hash ^= tenantId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % lanes;
 }

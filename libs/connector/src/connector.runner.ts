@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Clock } from '@vigil/common';
+import { Clock, laneOf } from '@vigil/common';
 import { topicFor, type EventCodec } from '@vigil/events';
 import {
   AuditBatchConsumer,
@@ -304,12 +304,9 @@ export class ConnectorRunner implements ConnectorControl {
     if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) for (const lane of this.lanes) lane.batcher.flush();
   }
 
-  /** The lane of a partition (FNV-1a of topic and partition): always the same one, so its records keep their order. */
+  /** The lane of a partition: always the same one, so its records keep their order. */
   private laneOf(topic: string, partition: number): Lane {
-    const key = `${topic}:${partition}`;
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-    return this.lanes[(hash >>> 0) % this.lanes.length] as Lane;
+    return this.lanes[laneOf(`${topic}:${partition}`, this.lanes.length)] as Lane;
   }
 
   private enqueue(lane: Lane, records: PendingRecord[]): void {

@@ -2,13 +2,13 @@
 // their records as JSON text. Started by EncodePool only (workerData: EncodeWorkerData).
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventCodec, EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
-import { RegistryHttpClient } from '@vigil/kafka';
+import { decodeEach, RegistryHttpClient } from '@vigil/kafka';
 import { PreparedKind, type EncodeReply, type EncodeRequest, type EncodeWorkerData } from './encode-pool.codec';
 import { connectorFilter, eventPreparer } from './prepared-event.mapper';
 
 const data = workerData as EncodeWorkerData;
 // Decoding only: the build's schema ids are looked up, never registered, from a worker.
-const codec = new EventCodec(new RegistryHttpClient(data.registry), { schemaIds: 'lookup' });
+const decoder = decodeEach(new EventCodec(new RegistryHttpClient(data.registry), { schemaIds: 'lookup' }));
 // The module is the sink's own compiled file, named by the sink itself (SinkEncoding): a path known only at run time.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const factories = require(data.encoding.module) as Record<string, (options: unknown) => (event: AuditEvent) => string>;
@@ -29,34 +29,27 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
     textEnds: new Int32Array(n),
     errors: new Array<EncodeReply['errors'][number]>(n).fill(null),
   };
+  const values = Array.from(request.starts, (start, i) => (start < 0 ? null : body.subarray(start, request.ends[i])));
+  // The consumer host's own decoding rule: a transient failure (the registry away) ends the batch, any other failure
+  // is that message's own.
+  const results = await decoder.decodeAll(values, request.topic);
   const texts = new Array<string>(n).fill('');
-  for (let i = 0; i < n; i++) {
-    const start = request.starts[i] ?? -1;
-    const value = start < 0 ? null : body.subarray(start, request.ends[i]);
-    let event: AuditEvent;
-    try {
-      event = await codec.decode(value, request.topic);
-    } catch (err) {
+  results.forEach((result, i) => {
+    if ('error' in result) {
+      const err = result.error;
       const error = err instanceof Error ? err : new Error(String(err));
       const code = (err as { code?: unknown }).code;
-      const failed = {
+      reply.kinds[i] = PreparedKind.FAILED;
+      texts[i] = error.message;
+      reply.errors[i] = {
         name: error.name,
         ...(err instanceof EventDecodeException && { reason: err.reason }),
         ...(err instanceof SchemaRegistryException && err.status !== undefined && { status: err.status }),
         ...(typeof code === 'string' && { code }),
       };
-      // The registry away is not the message's fault: it ends the batch (retried), as decodeEach does; any other
-      // failure is this message's own, and the next one is decoded.
-      const last = err instanceof SchemaRegistryException ? n : i + 1;
-      for (let j = i; j < last; j++) {
-        reply.kinds[j] = PreparedKind.FAILED;
-        texts[j] = error.message;
-        reply.errors[j] = failed;
-      }
-      i = last - 1;
-      continue;
+      return;
     }
-    const prepared = prepare(event);
+    const prepared = prepare(result.event);
     reply.ids[i] = prepared.id;
     reply.tenants[i] = prepared.tenantId;
     reply.times[i] = prepared.time;
@@ -67,7 +60,7 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
       reply.kinds[i] = PreparedKind.UNMAPPABLE;
       texts[i] = prepared.unmappable;
     } else reply.kinds[i] = PreparedKind.SKIPPED;
-  }
+  });
   let end = 0;
   texts.forEach((text, i) => (reply.textEnds[i] = end += text.length));
   reply.text = texts.join('');

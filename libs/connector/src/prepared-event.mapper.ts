@@ -1,5 +1,5 @@
 import type { Severity, AuditEvent, EventCodec } from '@vigil/events';
-import { decodeEach, type MessageDecoder } from '@vigil/kafka';
+import { decodeEach, type DecodeResult, type MessageDecoder } from '@vigil/kafka';
 import { eventFilter } from './event-filter.util';
 import type { EventRef } from './sink.types';
 
@@ -62,7 +62,7 @@ export class InlinePreparer implements MessageDecoder<PreparedEvent> {
     this.prepare = eventPreparer(connectorFilter(filter), encode, format);
   }
 
-  async decodeAll(values: readonly (Buffer | null)[], topic: string): Promise<({ event: PreparedEvent } | { error: unknown })[]> {
+  async decodeAll(values: readonly (Buffer | null)[], topic: string): Promise<DecodeResult<PreparedEvent>[]> {
     return (await this.decoder.decodeAll(values, topic)).map((result) =>
       'event' in result ? { event: { ...this.prepare(result.event), whole: result.event } } : result,
     );
