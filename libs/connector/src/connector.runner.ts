@@ -50,7 +50,7 @@ export interface ReplayRange {
   /** Events whose time (epoch microseconds) is before this are skipped. */
   fromTimeMicros?: number;
   sessionTimeoutMs?: number;
-  /** Called once a partition batch is settled, before its offsets are committed, with how many messages of the range it held. */
+  /** Called once a partition batch is settled, before its offsets are committed, with how many messages of the range it held (progress; `finished` says when the range is done). */
   onBatch?(progress: { topic: string; partition: number; inRange: number; nextOffset: bigint }): void;
 }
 
@@ -166,6 +166,15 @@ export class ConnectorRunner implements ConnectorControl {
     return this.definition.name;
   }
 
+  /**
+   * For a range run: resolves once every partition of the range is committed up to its end (never for the live
+   * stream). Commits trail the deliveries (a partition's next batch is fetched while one is delivered), so a range is
+   * over only then, not when its last batch was delivered.
+   */
+  get finished(): Promise<void> {
+    return this.consumer.finished;
+  }
+
   /** Probes the SIEM, joins the group and starts consuming; `from` moves partitions once, after the first join. */
   async start(options: { from?: StartOffsets } = {}): Promise<void> {
     this.abort = new AbortController();
@@ -250,10 +259,7 @@ export class ConnectorRunner implements ConnectorControl {
       if (record !== undefined) records.push(record);
     }
     // Unmappable events go to audit.dlq through the host, before the batch is committed.
-    if (records.length === 0) {
-      this.arrived(batch.topic, batch.partition);
-      return { deadLetters: letters };
-    }
+    if (records.length === 0) return { deadLetters: letters };
     // Progress may be committed up to the first record not settled yet, and never past an unmappable event (its
     // letter is written at the batch's end).
     const [firstLetter] = letters;
@@ -276,7 +282,9 @@ export class ConnectorRunner implements ConnectorControl {
         resolve();
       };
       this.laneOf(batch.topic, batch.partition).batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
-      this.arrived(batch.topic, batch.partition);
+      // The records are in their lane, in order: the host may fetch and decode the partition's next batch meanwhile
+      // (its end is told then, see arrived).
+      batch.release();
     });
     return { deadLetters: letters };
   }
@@ -296,12 +304,21 @@ export class ConnectorRunner implements ConnectorControl {
   }
 
   /**
-   * A partition batch's records are in the batcher (or it had none, or its attempt ended). Once no batch in hand is
-   * still decoding, nothing more can arrive before these are delivered (each partition waits for its batch), so a
-   * partial batch is sent now rather than after the linger: the linger only waits for records that are on their way.
+   * A partition batch's records are in the batcher (it was released, or it had none, or its attempt ended). Once no
+   * batch in hand is still decoding, nothing more can arrive before these are delivered (each partition has at most
+   * its next batch fetched ahead, and that one is decoding), so a partial batch is sent now rather than after the
+   * linger: the linger only waits for records that are on their way.
    */
   private arrived(topic: string, partition: number): void {
-    if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) for (const lane of this.lanes) lane.batcher.flush();
+    if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) for (const lane of this.lanes) this.flushIdle(lane);
+  }
+
+  /**
+   * Sends a lane's partial batch now if the lane has nothing in flight. A busy lane keeps gathering: its records could
+   * not go before its request returns anyway, and they go then as one request (drain) rather than several small ones.
+   */
+  private flushIdle(lane: Lane): void {
+    if (!lane.draining && lane.queue.length === 0) lane.batcher.flush();
   }
 
   /** The lane of a partition: always the same one, so its records keep their order. */
@@ -332,6 +349,8 @@ export class ConnectorRunner implements ConnectorControl {
         } catch (err) {
           this.failTickets(err as Error);
         }
+        // What gathered while the request was out goes next, unless more is still being decoded (then the linger waits).
+        if (lane.queue.length === 0 && this.arriving.size === 0) lane.batcher.flush();
       }
     } finally {
       lane.draining = false;

@@ -33,6 +33,7 @@ function batchOf(values: string[], firstOffset = 0, partition = 0, attempt = 0):
     attempt,
     isActive: () => true,
     commitProgress: () => Promise.resolve(),
+    release: () => undefined,
   };
 }
 
@@ -132,6 +133,47 @@ describe(AuditBatchProcessor.name, () => {
     release();
     await processing;
     assert.equal(done, true);
+  });
+
+  it('hands a released batch on at once (its end is told then, once), and retries it whole rather than bisecting once it failed after that', async () => {
+    const order: string[] = [];
+    let releases = 0;
+    let failHandler: (err: Error) => void = () => undefined;
+    const processor = new AuditBatchProcessor({
+      decoder: decodeEach(codec),
+      deadLetters: { send: () => Promise.resolve() },
+      handler: (batch) => {
+        batch.release();
+        batch.release();
+        return new Promise<void>((_, reject) => (failHandler = reject));
+      },
+      unknownAttempts: 1,
+      onBatchEnd: () => order.push('end'),
+    });
+    const batch = { ...batchOf(['event:a', 'event:b']), release: () => void releases++ };
+    const processing = processor.process(batch);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, ['end'], 'told as the batch is released, not when its delivery ends');
+    assert.equal(releases, 1);
+    failHandler(new Error('unclassified'));
+    // At the bound of unknown attempts a batch would be bisected; a released one is retried whole (the next batch may be in hand).
+    await assert.rejects(processing, /unclassified/);
+    assert.deepEqual(order, ['end'], 'its end is told once');
+  });
+
+  it('does not hand a retried batch on ahead, so that it may be bisected', async () => {
+    let releases = 0;
+    const { processor, sent } = setup((batch) => {
+      batch.release();
+      return batch.messages.some((m) => m.event.description === 'b') ? Promise.reject(new Error('unclassified')) : Promise.resolve();
+    });
+    const retried = { ...batchOf(['event:a', 'event:b'], 0, 0, 2), release: () => void releases++ };
+    await processor.process(retried);
+    assert.equal(releases, 0);
+    assert.deepEqual(
+      sent.flat().map((l) => [l.origin.offset, l.reason]),
+      [['1', 'poison']],
+    );
   });
 
   it('dead-letters what the handler hands back after it resolved, once across retries, and hands it no more', async () => {

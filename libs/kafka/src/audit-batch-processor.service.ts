@@ -28,7 +28,7 @@ export interface AuditBatchProcessorOptions<E extends DecodedEvent = AuditEvent>
   acceptKey?: ((key: Buffer | null) => boolean) | undefined;
   /** Told as a batch starts, before decoding, with its first offset inside the bound. */
   onBatchStart?: ((topic: string, partition: number, firstOffset: bigint) => void) | undefined;
-  /** Told once the attempt at the batch is over, however it ended (handled, bisected, or failed to be retried). */
+  /** Told once the attempt at the batch is over, however it ended (handled, bisected, or failed to be retried), or once the handler released it. */
   onBatchEnd?: ((topic: string, partition: number) => void) | undefined;
   /** Told about every event isolated and dead-lettered after a handler failure (metrics, logs). */
   onIsolated?: (letter: DeadLetter) => void;
@@ -84,14 +84,26 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     const sent = this.sentLetters(batch);
     const inBound = this.inBound(batch);
     this.options.onBatchStart?.(batch.topic, batch.partition, inBound[0] === undefined ? nextOffset : BigInt(inBound[0].offset));
-    try {
-      return await this.attempt(batch, inBound, sent, nextOffset);
-    } finally {
+    let ended = false;
+    const ending = (): void => {
+      if (ended) return;
+      ended = true;
       this.options.onBatchEnd?.(batch.topic, batch.partition);
+    };
+    try {
+      return await this.attempt(batch, inBound, sent, nextOffset, ending);
+    } finally {
+      ending();
     }
   }
 
-  private async attempt(batch: PartitionBatch, inBound: Messages, sent: Set<string>, nextOffset: bigint): Promise<bigint> {
+  private async attempt(
+    batch: PartitionBatch,
+    inBound: Messages,
+    sent: Set<string>,
+    nextOffset: bigint,
+    ending: () => void,
+  ): Promise<bigint> {
     const letters: DeadLetter[] = [];
     const decoded = await this.decode(batch, inBound, sent, letters);
     const first = inBound[0];
@@ -100,6 +112,7 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     // An undecodable message's letter is written at the batch's end: nothing from it on is committed before.
     const [firstLetter] = letters;
     if (firstLetter !== undefined) progress?.holdAt(BigInt(firstLetter.origin.offset));
+    let released = false;
     const run = (messages: readonly DecodedMessage<E>[]): Promise<BatchOutcome | void> =>
       this.options.handler({
         topic: batch.topic,
@@ -112,10 +125,20 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
         progress: (next) => {
           if (messages === decoded) progress?.advance(next);
         },
+        // Only the whole batch, on its first attempt, is handed on ahead: a retried batch is not (so it may be bisected).
+        release: () => {
+          if (messages !== decoded || released || batch.attempt > 0) return;
+          released = true;
+          ending();
+          batch.release();
+        },
       });
     try {
       letters.push(...((await run(decoded))?.deadLetters ?? []));
     } catch (err) {
+      // The batch after this one may be in the handler's hands already: bisecting now would deliver this one's events
+      // after it. The partition is read again from this batch instead.
+      if (released) throw err;
       letters.push(...(await this.isolate(batch, decoded, this.mustIsolate(batch, err), run)));
     }
     await this.deadLetter(letters, sent);

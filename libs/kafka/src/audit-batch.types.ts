@@ -59,6 +59,14 @@ export interface DecodedBatch<E extends DecodedEvent = AuditEvent> {
    * progress past the first of them.
    */
   progress(nextOffset: bigint): void;
+  /**
+   * Says the events are in the handler's hands, in order (a connector's records are in its batcher): the host may
+   * fetch and decode this partition's next batch and hand it over while this one is still being delivered. The
+   * commit still waits for the handler, and for the batch before it. Once released, a failure of the handler is not
+   * bisected: the partition is read again from the batch's first offset, and the batch after it is not committed.
+   * Optional; a handler that never calls it gets the next batch of a partition only after this one is committed.
+   */
+  release(): void;
 }
 
 /** What a handler may hand back: messages it could not use, dead-lettered by the host before the commit. */
@@ -111,7 +119,7 @@ export interface AuditBatchHandlerOptions {
    * reader whose `acceptKey` changes over time learns which partitions are being read with the current answer.
    */
   onBatchStart?: (topic: string, partition: number, firstOffset: bigint) => void;
-  /** Called once the attempt at a batch started by onBatchStart is over, however it ended. */
+  /** Called once the attempt at a batch started by onBatchStart is over, however it ended, or once it was released. */
   onBatchEnd?: (topic: string, partition: number) => void;
   /**
    * A bounded read: exclusive end offsets (messages at or past them, and partitions not listed, are skipped),

@@ -17,6 +17,14 @@ export interface PartitionBatch {
    * stop or a crash re-reads less. Nothing is committed once the batch is no longer active, or on a non-committing read.
    */
   commitProgress(nextOffset: bigint): Promise<void>;
+  /**
+   * The batch's messages are in the handler's hands, in order: the consumer may fetch the partition's next batch and
+   * hand it over while this one is still being worked on (a connector decodes the next batch while it delivers this
+   * one). This batch is still committed only once its handler resolved, and after every batch before it; if it fails,
+   * the partition is read again from its first offset and the batches handed over after it are not committed. At
+   * most one batch per partition is fetched ahead. Optional: without it, the next batch waits for this one's commit.
+   */
+  release(): void;
 }
 
 /** A partition whose batch failed and waits for its next attempt (health and metrics show these). */
@@ -56,6 +64,24 @@ export interface BatchConsumerOptions {
  */
 export type BatchHandler = (batch: PartitionBatch) => Promise<void | bigint>;
 
+/** How a handler's attempt at a batch ended (never a rejection, so a chain of them never breaks). */
+type HandlerResult = { ok: true; commitAt: void | bigint } | { ok: false; err: unknown };
+
+/** A partition's released batches, committed in order. */
+interface PartitionLine {
+  /** Bumped when a released batch failed (the partition is read again from it): the work after it commits nothing. */
+  generation: number;
+  /** The sequence number of the partition's next batch in this generation. */
+  nextSeq: number;
+  /**
+   * The first released batch of this generation whose handler failed: every batch after it is inactive at once (a
+   * store queue drops them before they are stored out of order), before the failure is settled in commit order.
+   */
+  failedSeq: number | undefined;
+  /** Settles once the partition's last released batch is committed, failed or abandoned; undefined when none is pending. */
+  tail: Promise<void> | undefined;
+}
+
 /**
  * A kafkajs consumer that hands whole partition batches to a handler and commits the batch's offsets
  * only after the handler resolved: at-least-once, never ahead of the work. A failing batch is retried
@@ -72,6 +98,9 @@ export class BatchConsumer {
   /** Failed attempts per partition (`topic:partition`), kept while the partition stays at the same offset. */
   private readonly retries = new Map<string, RetryingPartition>();
   private readonly backoffTimers = new Map<string, NodeJS.Timeout>();
+  private readonly lines = new Map<string, PartitionLine>();
+  /** Bumped on every join of the group: work released before a rebalance commits nothing (the new owner reads it again). */
+  private epoch = 0;
 
   constructor(
     kafka: Kafka,
@@ -86,6 +115,10 @@ export class BatchConsumer {
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
       maxWaitTimeInMs: 250,
       retry: { retries: 10 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.epoch++;
+      this.lines.clear();
     });
   }
 
@@ -117,6 +150,7 @@ export class BatchConsumer {
     for (const timer of this.backoffTimers.values()) clearTimeout(timer);
     this.backoffTimers.clear();
     this.retries.clear();
+    this.lines.clear();
     await this.consumer.disconnect();
     this.running = false;
   }
@@ -156,45 +190,143 @@ export class BatchConsumer {
     const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
     if (first === undefined || last === undefined) return;
-    const key = `${batch.topic}:${batch.partition}`;
-    const isActive = (): boolean => payload.isRunning() && !payload.isStale() && !this.stopping;
+    const { topic, partition } = batch;
+    const key = `${topic}:${partition}`;
+    const line = this.lineOf(key);
+    const { generation } = line;
+    const seq = line.nextSeq++;
+    const epoch = this.epoch;
+    const isActive = (): boolean =>
+      payload.isRunning() &&
+      !payload.isStale() &&
+      !this.stopping &&
+      line.generation === generation &&
+      this.epoch === epoch &&
+      (line.failedSeq === undefined || seq <= line.failedSeq);
     let retry = this.retries.get(key);
     if (retry !== undefined && retry.offset !== first.offset) {
       this.retries.delete(key); // the partition moved (committed, or reassigned elsewhere and back)
       retry = undefined;
     }
-    let commitAt: void | bigint;
-    try {
-      commitAt = await this.handler({
-        topic: batch.topic,
-        partition: batch.partition,
-        messages: batch.messages,
-        heartbeat: () => payload.heartbeat(),
-        attempt: retry?.attempts ?? 0,
-        isActive,
-        commitProgress: async (next) => {
-          if (this.options.commit === false || !isActive() || next <= BigInt(first.offset) || next > BigInt(last.offset)) return;
-          await payload.commitOffsetsIfNecessary({
-            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
-          });
-        },
-      });
-    } catch (err) {
-      // Stopping or rebalancing: the batch stays uncommitted and is read again by the next owner.
+    // The partition's batch before this one, if it was released and is not committed yet.
+    const previous = line.tail;
+    let headOfLine = previous === undefined;
+    void previous?.then(() => (headOfLine = true));
+    let isReleased = false;
+    let onRelease: () => void = () => undefined;
+    const released = new Promise<'released'>((resolve) => (onRelease = () => resolve('released')));
+    const release = (): void => {
+      isReleased = true;
+      onRelease();
+    };
+    const commit = async (next: bigint): Promise<void> => {
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next.toString() }] }] });
+    };
+    const work: Promise<HandlerResult> = this.handler({
+      topic,
+      partition,
+      messages: batch.messages,
+      heartbeat: () => payload.heartbeat(),
+      attempt: retry?.attempts ?? 0,
+      isActive,
+      commitProgress: async (next) => {
+        // Never past a batch before this one that is still being worked on.
+        if (this.options.commit === false || !headOfLine || !isActive() || next <= BigInt(first.offset) || next > BigInt(last.offset))
+          return;
+        await commit(next);
+      },
+      release,
+    }).then(
+      (commitAt) => ({ ok: true, commitAt }),
+      (err: unknown) => ({ ok: false, err }),
+    );
+    // A released batch that fails makes the batches after it inactive now, not once the batches before it are settled.
+    void work.then((result) => {
+      if (!result.ok && isReleased && isActive()) line.failedSeq = seq;
+    });
+    if ((await Promise.race([work, released])) === 'released') {
+      // The next fetch of this partition starts after this batch; the batch is committed once it and the one before are done.
+      payload.resolveOffset(last.offset);
+      const tail: Promise<void> = (async () => {
+        await previous;
+        await this.settleReleased(await work, { topic, partition, first: first.offset, last: last.offset }, isActive, commit);
+      })()
+        .catch((err: unknown) => this.logger.error({ topic, partition, err: (err as Error).message }, 'a released batch did not settle'))
+        .finally(() => {
+          if (line.tail === tail) line.tail = undefined;
+        });
+      line.tail = tail;
+      // At most one batch ahead: kafkajs fetches this partition again once this returns.
+      await previous;
+      return;
+    }
+    await previous;
+    const result = await work;
+    if (!result.ok) {
+      // Stopping or rebalancing (or a batch before it failed): the batch stays uncommitted and is read again.
       if (!isActive()) return;
-      this.backOff(batch.topic, batch.partition, first.offset, err);
+      this.backOff(topic, partition, first.offset, result.err);
       return; // unresolved: once resumed, the partition is fetched again from the same offset
     }
+    if (!isActive()) return;
     this.retries.delete(key);
     payload.resolveOffset(last.offset);
-    const end = BigInt(last.offset) + 1n;
-    const next = typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
     if (this.options.commit === false) return;
-    await payload.commitOffsetsIfNecessary({
-      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
-    });
-    this.options.onCommitted?.(batch.topic, batch.partition, next);
+    const next = this.commitOffsetOf(result.commitAt, last.offset);
+    await commit(next);
+    this.options.onCommitted?.(topic, partition, next);
     await payload.heartbeat();
+  }
+
+  /**
+   * A released batch whose handler is done, after every batch before it: committed, or, when it failed (or its
+   * commit did), its partition is read again from its first offset after a backoff and the batch after it, already
+   * in hand, is not committed (its generation is over).
+   */
+  private async settleReleased(
+    result: HandlerResult,
+    at: { topic: string; partition: number; first: string; last: string },
+    isActive: () => boolean,
+    commit: (next: bigint) => Promise<void>,
+  ): Promise<void> {
+    const { topic, partition, first, last } = at;
+    const key = `${topic}:${partition}`;
+    if (!isActive()) return;
+    let failure = result.ok ? undefined : result.err;
+    if (result.ok) {
+      this.retries.delete(key);
+      if (this.options.commit === false) return;
+      const next = this.commitOffsetOf(result.commitAt, last);
+      try {
+        await commit(next);
+        this.options.onCommitted?.(topic, partition, next);
+        return;
+      } catch (err) {
+        if (!isActive()) return;
+        failure = err;
+      }
+    }
+    const line = this.lineOf(key);
+    line.generation++;
+    line.nextSeq = 0;
+    line.failedSeq = undefined;
+    this.consumer.seek({ topic, partition, offset: first });
+    this.backOff(topic, partition, first, failure);
+  }
+
+  /** The offset a batch commits: the handler's bound if it is below the batch's end, else the end. */
+  private commitOffsetOf(commitAt: void | bigint, lastOffset: string): bigint {
+    const end = BigInt(lastOffset) + 1n;
+    return typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
+  }
+
+  private lineOf(key: string): PartitionLine {
+    let line = this.lines.get(key);
+    if (line === undefined) {
+      line = { generation: 0, nextSeq: 0, failedSeq: undefined, tail: undefined };
+      this.lines.set(key, line);
+    }
+    return line;
   }
 
   /** Pauses only this partition for the attempt's backoff; the others keep being fetched. */

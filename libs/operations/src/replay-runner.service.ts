@@ -71,8 +71,6 @@ export class ReplayRunner {
     const sink = replay.rate === undefined ? base : new RateLimitedSink(base, replay.rate);
     observer.begin?.(replay.label, total);
     let read = 0;
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
     const runner = new ConnectorRunner(definition, {
       kafka: this.kafka,
       codec: this.codec,
@@ -88,18 +86,17 @@ export class ReplayRunner {
         until: plan.end,
         fromTimeMicros: replay.fromTimeMicros,
         sessionTimeoutMs: 10_000,
-        onBatch: ({ topic, partition, inRange, nextOffset }) => {
+        onBatch: ({ inRange }) => {
           read += inRange;
           observer.advance?.(inRange);
-          const end = remaining.get(`${topic}:${partition}`);
-          if (end !== undefined && nextOffset >= end && remaining.delete(`${topic}:${partition}`) && remaining.size === 0) finish();
         },
       },
     });
     const watcher = this.watchState(status, definition.name, observer);
     try {
       await untilAborted(signal, runner.start(), replay.interruptedMessage);
-      await untilAborted(signal, finished, replay.interruptedMessage);
+      // Done once every partition is committed up to its end (a resumed run starts from those commits).
+      await untilAborted(signal, runner.finished, replay.interruptedMessage);
     } finally {
       clearInterval(watcher);
       await runner.stop();
