@@ -18,9 +18,10 @@ import type { MaterializerConfig } from './materializer.config';
 import { MaterializerMetrics } from './materializer-metrics.service';
 
 /**
- * Partition batches handed to the handler at once. kafkajs fetches again only once every batch of a fetch is done,
- * so all of a fetch's batches are handed over together and the group commit decides how many transactions they take
- * (MATERIALIZER_CONCURRENCY); memory stays bounded by the fetch (kafkajs' 10 MiB a fetch).
+ * Partition batches handed to the handler at once. kafkajs fetches again once every batch of a fetch returned; each
+ * batch is released as soon as it is queued for its transaction, so a fetch's batches are handed over together, the
+ * next fetch is decoded while they are stored, and the group commit decides how many transactions they take
+ * (MATERIALIZER_CONCURRENCY); memory stays bounded by two fetches (kafkajs' 10 MiB a fetch).
  */
 const PARTITIONS_AT_ONCE = 32;
 /** A transaction holds at most this many events (a bigger batch still goes, alone). */
@@ -32,6 +33,8 @@ const MIN_EVENTS_TO_SPLIT = 500;
  * Consumer group `vigil-materializer` on every audit topic. The consumer host decodes each partition batch
  * (undecodable messages go to audit.dlq) and commits it only after this handler resolved; the handler writes
  * the batch in a transaction (COPY + INSERT ... ON CONFLICT DO NOTHING) and hands back what cannot be a row.
+ * Each batch is released once queued (docs/consumer-host.md "Fetch ahead"): the partition's next batch is fetched and
+ * decoded while it is stored, queued behind it, and dropped unstored if it fails (the chain stays in Kafka order).
  * Batches that arrive together (one fetch's partitions) share transactions (group commit, GroupCommitQueue): one
  * transaction per partition batch cost a round of BEGIN, chain-head locks, staging, COMMIT each, and kafkajs' next
  * fetch waited for ceil(partitions / concurrency) rounds of them (docs/performance.md).
@@ -70,7 +73,12 @@ export class MaterializerConsumer {
   }))
   async store(batch: DecodedBatch): Promise<BatchOutcome> {
     const timer = this.metrics.batchSeconds.startTimer({ topic: batch.topic });
-    const result = await this.groups.store(partitionKey(batch.topic, batch.partition), batch.messages);
+    // Queued in offset order behind the partition's batch before it (the queue never runs two of a partition at once):
+    // the host may fetch and decode the partition's next batch while this one is stored. A later batch whose
+    // predecessor failed is inactive and dropped unstored, so a tenant's chain stays in Kafka order.
+    const stored = this.groups.store(partitionKey(batch.topic, batch.partition), batch.messages, () => batch.isActive());
+    batch.release();
+    const result = await stored;
     const deadLetters: DeadLetter[] = result.rejected.map(({ origin, event, reason, detail }) => {
       const message = batch.messages.find((m) => m.origin.offset === origin.offset);
       return { origin, key: message?.key ?? null, value: message?.value ?? null, reason, detail, eventId: event.id };

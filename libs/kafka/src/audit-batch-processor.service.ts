@@ -121,6 +121,7 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
         read: messages === decoded ? inBound.length : messages.length,
         nextOffset,
         heartbeat: () => batch.heartbeat(),
+        isActive: () => batch.isActive(),
         // Bisecting runs subsets whose progress says nothing about the messages between them.
         progress: (next) => {
           if (messages === decoded) progress?.advance(next);

@@ -67,6 +67,12 @@ export interface DecodedBatch<E extends DecodedEvent = AuditEvent> {
    * Optional; a handler that never calls it gets the next batch of a partition only after this one is committed.
    */
   release(): void;
+  /**
+   * False once the batch's work will not be committed: the consumer stops, the partition was revoked, or (after a
+   * release) a batch of the partition before it failed. A store that queues work checks it before it writes, so a
+   * partition's batches are never stored out of order.
+   */
+  isActive(): boolean;
 }
 
 /** What a handler may hand back: messages it could not use, dead-lettered by the host before the commit. */

@@ -107,6 +107,25 @@ describe(GroupCommitQueue.name, () => {
     assert.equal(store.maxRunning, 3, 'each alone, all at once');
   });
 
+  it("drops, unstored, a partition's waiting batch that is no longer active once the batch before it failed", async () => {
+    const store = new FakeStore();
+    store.hold = true;
+    store.failWhen = (batches) => (batches.some((b) => b.includes('x')) ? new Error('57P01 terminating connection') : undefined);
+    const queue = new GroupCommitQueue(store.storeAll, options());
+    let nextActive = true;
+    const failing = queue.store('p0', ['x']);
+    await turn();
+    // The partition's next batch, fetched ahead, waits behind it; the host makes it inactive as the first one fails.
+    const next = queue.store('p0', ['b'], () => nextActive);
+    void failing.catch(() => (nextActive = false));
+    await turn();
+    store.hold = false;
+    store.release();
+    await assert.rejects(failing, /57P01/);
+    await assert.rejects(next, { name: 'GroupCommitDropped' });
+    assert.deepEqual(store.transactions, [[['x']]], 'the batch after the failed one never reached a transaction');
+  });
+
   it('refuses to be built without a transaction to run', () => {
     assert.throws(() => new GroupCommitQueue(new FakeStore().storeAll, options({ maxTransactions: 0 })), /at least one transaction/);
   });

@@ -1,3 +1,11 @@
+/** A batch dropped unstored because it was no longer active (an earlier batch of its partition failed, or a stop). */
+export class GroupCommitDropped extends Error {
+  constructor(readonly key: string) {
+    super(`batch of ${key} dropped unstored: it is no longer active (an earlier batch of its partition failed)`);
+    this.name = 'GroupCommitDropped';
+  }
+}
+
 export interface GroupCommitOptions {
   /** Transactions at once (each on its own connection). */
   maxTransactions: number;
@@ -14,6 +22,8 @@ interface Waiting<T, R> {
   key: string;
   /** Its group failed: it goes again in a transaction of its own, so its answer is its own. */
   alone?: boolean;
+  /** False once the batch is no longer wanted (a batch of its partition before it failed): dropped, never stored. */
+  isActive?: () => boolean;
   resolve(result: R): void;
   reject(err: unknown): void;
 }
@@ -41,10 +51,14 @@ export class GroupCommitQueue<T, R> {
     if (options.maxTransactions < 1) throw new Error('GroupCommitQueue needs at least one transaction at once');
   }
 
-  /** Resolves with the batch's own result once the transaction that held it committed. */
-  store(key: string, items: readonly T[]): Promise<R> {
+  /**
+   * Resolves with the batch's own result once the transaction that held it committed. `isActive` is asked as the
+   * batch is about to go into a transaction: a batch no longer active is dropped unstored and rejected
+   * (GroupCommitDropped), so a partition whose earlier batch failed never has a later one stored before it.
+   */
+  store(key: string, items: readonly T[], isActive?: () => boolean): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ items, key, resolve, reject });
+      this.waiting.push({ items, key, resolve, reject, ...(isActive !== undefined && { isActive }) });
       this.schedule();
     });
   }
@@ -73,6 +87,11 @@ export class GroupCommitQueue<T, R> {
       const batch = this.waiting[i] as Waiting<T, R>;
       if (this.busy.has(batch.key) || keys.has(batch.key)) {
         i++;
+        continue;
+      }
+      if (batch.isActive?.() === false) {
+        this.waiting.splice(i, 1);
+        batch.reject(new GroupCommitDropped(batch.key));
         continue;
       }
       keys.add(batch.key);
