@@ -5,6 +5,8 @@ export enum ConnectorErrorCode {
   UNSUPPORTED = 'UNSUPPORTED',
   /** The connector is stopping; the batch in hand is abandoned uncommitted. */
   STOPPING = 'STOPPING',
+  /** A partition batch fetched ahead of one that failed: not sent, its partition is read again from the failed one. */
+  SUPERSEDED = 'SUPERSEDED',
 }
 
 /** A connector error; configuration errors list every problem, each naming the connector and field. */

@@ -281,10 +281,17 @@ export class ConnectorRunner implements ConnectorControl {
         this.tickets.delete(ticket);
         resolve();
       };
+      // A batch fetched ahead of one that failed is read again after it: sending it now would put it before that one.
+      if (!batch.isActive()) {
+        this.tickets.delete(ticket);
+        reject(new ConnectorException(ConnectorErrorCode.SUPERSEDED, 'partition batch no longer active; it is read again'));
+        return;
+      }
       this.laneOf(batch.topic, batch.partition).batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
-      // The records are in their lane, in order: the host may fetch and decode the partition's next batch meanwhile
-      // (its end is told then, see arrived).
+      // The records are in their lane, in order: the host may fetch and decode the partition's next batch meanwhile. A
+      // retried batch is not released (so it can be bisected), but its records have arrived all the same.
       batch.release();
+      this.arrived(batch.topic, batch.partition);
     });
     return { deadLetters: letters };
   }

@@ -78,6 +78,10 @@ interface PartitionLine {
    * store queue drops them before they are stored out of order), before the failure is settled in commit order.
    */
   failedSeq: number | undefined;
+  /** First offsets of the released batches not settled yet, oldest first. */
+  pending: bigint[];
+  /** The first offset of a released batch that failed, until a commit moves past it (its partition re-reads from it). */
+  failedAt: bigint | undefined;
   /** Settles once the partition's last released batch is committed, failed or abandoned; undefined when none is pending. */
   tail: Promise<void> | undefined;
 }
@@ -116,10 +120,7 @@ export class BatchConsumer {
       maxWaitTimeInMs: 250,
       retry: { retries: 10 },
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.epoch++;
-      this.lines.clear();
-    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.rejoined(payload.memberAssignment));
   }
 
   get events(): Consumer['events'] {
@@ -180,9 +181,35 @@ export class BatchConsumer {
     return this.pausedTopics.size > 0;
   }
 
-  /** Moves a partition's position (used by replay hand-over and by tests). */
+  /** Moves a partition's position (used by replay hand-over and by tests); work released before it commits nothing. */
   seek(topic: string, partition: number, offset: string): void {
+    this.restartLine(`${topic}:${partition}`);
     this.consumer.seek({ topic, partition, offset });
+  }
+
+  /**
+   * After a (re)join: released work of before commits nothing (the epoch). A partition that is still ours and had
+   * released work not committed is read again from the oldest of it: kafkajs would fetch it from an offset resolved for
+   * that work (a release resolves it before the work is done), and the work itself is dropped.
+   */
+  private rejoined(assignment: Record<string, number[]>): void {
+    this.epoch++;
+    for (const [key, line] of this.lines) {
+      const floor = this.floorOf(line);
+      if (floor === undefined) continue;
+      const cut = key.lastIndexOf(':');
+      const topic = key.slice(0, cut);
+      const partition = Number(key.slice(cut + 1));
+      if (assignment[topic]?.includes(partition) === true) this.consumer.seek({ topic, partition, offset: floor.toString() });
+    }
+    this.lines.clear();
+  }
+
+  /** The lowest offset of a line not known to be committed by this consumer, if it released any work not committed. */
+  private floorOf(line: PartitionLine): bigint | undefined {
+    const [oldest] = line.pending;
+    if (oldest === undefined) return line.failedAt;
+    return line.failedAt !== undefined && line.failedAt < oldest ? line.failedAt : oldest;
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
@@ -245,14 +272,22 @@ export class BatchConsumer {
       if (!result.ok && isReleased && isActive()) line.failedSeq = seq;
     });
     if ((await Promise.race([work, released])) === 'released') {
-      // The next fetch of this partition starts after this batch; the batch is committed once it and the one before are done.
+      // The next fetch of this partition starts after this batch; the batch is committed once it and the one before
+      // are done. An inactive batch resolves nothing: the partition is read again from a seek or its commit.
+      if (!isActive()) {
+        await previous;
+        return;
+      }
       payload.resolveOffset(last.offset);
+      const firstOffset = BigInt(first.offset);
+      line.pending.push(firstOffset);
       const tail: Promise<void> = (async () => {
         await previous;
         await this.settleReleased(await work, { topic, partition, first: first.offset, last: last.offset }, isActive, commit);
       })()
         .catch((err: unknown) => this.logger.error({ topic, partition, err: (err as Error).message }, 'a released batch did not settle'))
         .finally(() => {
+          line.pending.splice(line.pending.indexOf(firstOffset), 1);
           if (line.tail === tail) line.tail = undefined;
         });
       line.tail = tail;
@@ -274,6 +309,7 @@ export class BatchConsumer {
     if (this.options.commit === false) return;
     const next = this.commitOffsetOf(result.commitAt, last.offset);
     await commit(next);
+    if (line.failedAt !== undefined && next > line.failedAt) line.failedAt = undefined;
     this.options.onCommitted?.(topic, partition, next);
     await payload.heartbeat();
   }
@@ -299,6 +335,8 @@ export class BatchConsumer {
       const next = this.commitOffsetOf(result.commitAt, last);
       try {
         await commit(next);
+        const line = this.lineOf(key);
+        if (line.failedAt !== undefined && next > line.failedAt) line.failedAt = undefined;
         this.options.onCommitted?.(topic, partition, next);
         return;
       } catch (err) {
@@ -306,10 +344,9 @@ export class BatchConsumer {
         failure = err;
       }
     }
-    const line = this.lineOf(key);
-    line.generation++;
-    line.nextSeq = 0;
-    line.failedSeq = undefined;
+    const line = this.restartLine(key);
+    const failed = BigInt(first);
+    if (line.failedAt === undefined || failed < line.failedAt) line.failedAt = failed;
     this.consumer.seek({ topic, partition, offset: first });
     this.backOff(topic, partition, first, failure);
   }
@@ -320,10 +357,19 @@ export class BatchConsumer {
     return typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
   }
 
+  /** A new generation of a partition's line: the work handed over in the last one commits nothing. */
+  private restartLine(key: string): PartitionLine {
+    const line = this.lineOf(key);
+    line.generation++;
+    line.nextSeq = 0;
+    line.failedSeq = undefined;
+    return line;
+  }
+
   private lineOf(key: string): PartitionLine {
     let line = this.lines.get(key);
     if (line === undefined) {
-      line = { generation: 0, nextSeq: 0, failedSeq: undefined, tail: undefined };
+      line = { generation: 0, nextSeq: 0, failedSeq: undefined, pending: [], failedAt: undefined, tail: undefined };
       this.lines.set(key, line);
     }
     return line;
