@@ -144,7 +144,10 @@ export class BatchConsumer {
     });
   }
 
-  /** Finishes or abandons the batch in progress (its offsets stay uncommitted) and leaves the group. */
+  /**
+   * Finishes or abandons the batch in progress (its offsets stay uncommitted) and leaves the group. Released batches
+   * still being worked on are not waited for: they commit nothing and are read again by the next owner.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
