@@ -260,6 +260,9 @@ export class ConnectorRunner implements ConnectorControl {
     }
     // Unmappable events go to audit.dlq through the host, before the batch is committed.
     if (records.length === 0) return { deadLetters: letters };
+    // A batch fetched ahead of one that failed is read again after it: sending it now would put it before that one.
+    if (!batch.isActive())
+      throw new ConnectorException(ConnectorErrorCode.SUPERSEDED, 'partition batch no longer active; it is read again');
     // Progress may be committed up to the first record not settled yet, and never past an unmappable event (its
     // letter is written at the batch's end).
     const [firstLetter] = letters;
@@ -281,12 +284,6 @@ export class ConnectorRunner implements ConnectorControl {
         this.tickets.delete(ticket);
         resolve();
       };
-      // A batch fetched ahead of one that failed is read again after it: sending it now would put it before that one.
-      if (!batch.isActive()) {
-        this.tickets.delete(ticket);
-        reject(new ConnectorException(ConnectorErrorCode.SUPERSEDED, 'partition batch no longer active; it is read again'));
-        return;
-      }
       this.laneOf(batch.topic, batch.partition).batcher.add(records.map((r, i) => ({ ...r, settle: () => settle(i) })));
       // The records are in their lane, in order: the host may fetch and decode the partition's next batch meanwhile. A
       // retried batch is not released (so it can be bisected), but its records have arrived all the same.

@@ -186,7 +186,7 @@ export class BatchConsumer {
 
   /** Moves a partition's position (used by replay hand-over and by tests); work released before it commits nothing. */
   seek(topic: string, partition: number, offset: string): void {
-    this.restartLine(`${topic}:${partition}`);
+    this.restartLine(this.lineOf(`${topic}:${partition}`));
     this.consumer.seek({ topic, partition, offset });
   }
 
@@ -243,12 +243,14 @@ export class BatchConsumer {
     let headOfLine = previous === undefined;
     void previous?.then(() => (headOfLine = true));
     let isReleased = false;
-    let onRelease: () => void = () => undefined;
-    const released = new Promise<'released'>((resolve) => (onRelease = () => resolve('released')));
-    const release = (): void => {
-      isReleased = true;
-      onRelease();
-    };
+    let release: () => void = () => undefined;
+    const released = new Promise<'released'>(
+      (resolve) =>
+        (release = () => {
+          isReleased = true;
+          resolve('released');
+        }),
+    );
     const commit = async (next: bigint): Promise<void> => {
       await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next.toString() }] }] });
     };
@@ -286,7 +288,7 @@ export class BatchConsumer {
       line.pending.push(firstOffset);
       const tail: Promise<void> = (async () => {
         await previous;
-        await this.settleReleased(await work, { topic, partition, first: first.offset, last: last.offset }, isActive, commit);
+        await this.settleReleased(await work, line, { topic, partition, first: first.offset, last: last.offset }, isActive, commit);
       })()
         .catch((err: unknown) => this.logger.error({ topic, partition, err: (err as Error).message }, 'a released batch did not settle'))
         .finally(() => {
@@ -310,10 +312,7 @@ export class BatchConsumer {
     this.retries.delete(key);
     payload.resolveOffset(last.offset);
     if (this.options.commit === false) return;
-    const next = this.commitOffsetOf(result.commitAt, last.offset);
-    await commit(next);
-    if (line.failedAt !== undefined && next > line.failedAt) line.failedAt = undefined;
-    this.options.onCommitted?.(topic, partition, next);
+    await this.commitDone(line, { topic, partition, last: last.offset }, result.commitAt, commit);
     await payload.heartbeat();
   }
 
@@ -324,49 +323,54 @@ export class BatchConsumer {
    */
   private async settleReleased(
     result: HandlerResult,
+    line: PartitionLine,
     at: { topic: string; partition: number; first: string; last: string },
     isActive: () => boolean,
     commit: (next: bigint) => Promise<void>,
   ): Promise<void> {
-    const { topic, partition, first, last } = at;
-    const key = `${topic}:${partition}`;
+    const { topic, partition, first } = at;
     if (!isActive()) return;
     let failure = result.ok ? undefined : result.err;
     if (result.ok) {
-      this.retries.delete(key);
+      this.retries.delete(`${topic}:${partition}`);
       if (this.options.commit === false) return;
-      const next = this.commitOffsetOf(result.commitAt, last);
       try {
-        await commit(next);
-        const line = this.lineOf(key);
-        if (line.failedAt !== undefined && next > line.failedAt) line.failedAt = undefined;
-        this.options.onCommitted?.(topic, partition, next);
+        await this.commitDone(line, at, result.commitAt, commit);
         return;
       } catch (err) {
         if (!isActive()) return;
         failure = err;
       }
     }
-    const line = this.restartLine(key);
+    this.restartLine(line);
     const failed = BigInt(first);
     if (line.failedAt === undefined || failed < line.failedAt) line.failedAt = failed;
     this.consumer.seek({ topic, partition, offset: first });
     this.backOff(topic, partition, first, failure);
   }
 
-  /** The offset a batch commits: the handler's bound if it is below the batch's end, else the end. */
-  private commitOffsetOf(commitAt: void | bigint, lastOffset: string): bigint {
-    const end = BigInt(lastOffset) + 1n;
-    return typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
+  /**
+   * Commits a batch that is done, at its end or at the handler's bound if that is below it, and tells onCommitted; a
+   * commit past a failed batch's offset ends the line's hold on it.
+   */
+  private async commitDone(
+    line: PartitionLine,
+    at: { topic: string; partition: number; last: string },
+    commitAt: void | bigint,
+    commit: (next: bigint) => Promise<void>,
+  ): Promise<void> {
+    const end = BigInt(at.last) + 1n;
+    const next = typeof commitAt === 'bigint' && commitAt < end ? commitAt : end;
+    await commit(next);
+    if (line.failedAt !== undefined && next > line.failedAt) line.failedAt = undefined;
+    this.options.onCommitted?.(at.topic, at.partition, next);
   }
 
   /** A new generation of a partition's line: the work handed over in the last one commits nothing. */
-  private restartLine(key: string): PartitionLine {
-    const line = this.lineOf(key);
+  private restartLine(line: PartitionLine): void {
     line.generation++;
     line.nextSeq = 0;
     line.failedSeq = undefined;
-    return line;
   }
 
   private lineOf(key: string): PartitionLine {
