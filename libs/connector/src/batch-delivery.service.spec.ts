@@ -19,7 +19,7 @@ function setup(answer: (ids: string[], call: number) => DeliveryResult) {
   const sink: Sink = {
     encode: () => '{}',
     deliver: (records: readonly SinkRecord[]) => {
-      const ids = records.map((r) => r.json);
+      const ids = records.map((r) => r.bytes.toString());
       calls.push(ids);
       return Promise.resolve(answer(ids, calls.length));
     },
@@ -36,7 +36,7 @@ function setup(answer: (ids: string[], call: number) => DeliveryResult) {
   const records = (names: string[]): PendingRecord[] =>
     names.map((name, i) => ({
       event: anAuditEvent({ description: name }),
-      json: name,
+      bytes: Buffer.from(name),
       origin: { topic: 'audit.authentication', partition: 0, offset: String(i), key: null, value: Buffer.from(name) },
       settle: () => void settled.push(name),
     }));

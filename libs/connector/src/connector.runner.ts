@@ -128,6 +128,8 @@ export class ConnectorRunner implements ConnectorControl {
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
         onBatchStart: (topic, partition) => this.arriving.add(`${topic}:${partition}`),
         onBatchEnd: (topic, partition) => this.arrived(topic, partition),
+        // Decoding happens in the encode threads: the next fetch need not wait for it.
+        fetchWhileDecoding: this.pool !== undefined,
         retry: { initialMs: retry.initialBackoffMs, maxMs: retry.maxBackoffMs },
         // A replay reports progress, not lag.
         ...(deps.range === undefined ? { lagIntervalMs: deps.lagIntervalMs ?? 10_000 } : { until: deps.range.until }),
@@ -303,8 +305,8 @@ export class ConnectorRunner implements ConnectorControl {
       letters.push(toDeadLetter({ origin: from, event }, 'unmappable', event.unmappable));
       return undefined;
     }
-    if (event.json === undefined) return undefined;
-    return { event, json: event.json, origin: from, ...(event.whole !== undefined && { whole: event.whole }) };
+    if (event.record === undefined) return undefined;
+    return { event, bytes: event.record, origin: from, ...(event.whole !== undefined && { whole: event.whole }) };
   }
 
   /**

@@ -28,7 +28,7 @@ function kinds(results: DecodeResult<PreparedEvent>[]): string[] {
   return results.map((r) => {
     if ('error' in r) return r.error instanceof EventDecodeException ? `undecodable:${r.error.reason}` : `${(r.error as Error).name}`;
     if (r.event.unmappable !== undefined) return `unmappable:${r.event.unmappable}`;
-    return r.event.json === undefined ? 'skipped' : 'record';
+    return r.event.record === undefined ? 'skipped' : 'record';
   });
 }
 
@@ -96,7 +96,7 @@ describe(EncodePool.name, () => {
       { id: first.event.id, tenantId: first.event.tenantId, time: first.event.time, whole: first.event.whole },
       { id: login.id, tenantId: login.tenantId, time: login.time, whole: undefined },
     );
-    assert.deepEqual(JSON.parse(first.event.json ?? ''), { prefix: 'p', id: login.id, action: login.action });
+    assert.deepEqual(JSON.parse(first.event.record?.toString() ?? ''), { prefix: 'p', id: login.id, action: login.action });
   });
 
   it('fails the rest of a batch with the registry’s error when the registry is away (the host retries the batch)', async () => {

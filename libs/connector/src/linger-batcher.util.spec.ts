@@ -3,14 +3,14 @@ import { describe, it, mock } from 'node:test';
 import { LingerBatcher } from './linger-batcher.util';
 import { halve } from './record-batch.util';
 
-const record = (json: string) => ({ json });
+const record = (json: string) => ({ bytes: Buffer.from(json) });
 
 function batcher(limits: { maxEvents: number; maxBytes: number; lingerMs: number }): {
-  batcher: LingerBatcher<{ json: string }>;
+  batcher: LingerBatcher<{ bytes: Buffer }>;
   out: string[];
 } {
   const out: string[] = [];
-  return { batcher: new LingerBatcher(limits, (batch) => out.push(batch.map((r) => r.json).join(''))), out };
+  return { batcher: new LingerBatcher(limits, (batch) => out.push(batch.map((r) => r.bytes.toString()).join(''))), out };
 }
 
 describe(LingerBatcher.name, () => {

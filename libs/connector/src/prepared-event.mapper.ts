@@ -9,8 +9,8 @@ import type { EventRef } from './sink.types';
  * in worker threads (`EncodePool`), so the delivery path never needs the decoded event itself.
  */
 export interface PreparedEvent extends EventRef {
-  /** The record as JSON text; undefined when the connector's filters skip the event or it could not be mapped. */
-  json: string | undefined;
+  /** The record as JSON text in UTF-8; undefined when the connector's filters skip the event or it could not be mapped. */
+  record: Buffer | undefined;
   /** Why the event could not be mapped to the connector's format: it is dead-lettered as `unmappable`. */
   unmappable?: string;
   /** The decoded event, where it was decoded on this thread (a sink without a worker encoding needs it). */
@@ -35,12 +35,18 @@ export function connectorFilter(spec: ConnectorFilterSpec): (event: AuditEvent) 
   return floor === undefined ? selected : (event) => event.time >= floor && selected(event);
 }
 
+/** An event filtered and mapped, its record still a string (the encode threads write the records as UTF-8 together). */
+export interface PreparedText extends EventRef {
+  json: string | undefined;
+  unmappable?: string;
+}
+
 /** Filters and maps one decoded event: skipped (no json), unmappable (a reason), or its record's JSON text. */
 export function eventPreparer(
   accepts: (event: AuditEvent) => boolean,
   encode: (event: AuditEvent) => string,
   format: string,
-): (event: AuditEvent) => PreparedEvent {
+): (event: AuditEvent) => PreparedText {
   return (event) => {
     const { id, tenantId, time } = event;
     if (!accepts(event)) return { id, tenantId, time, json: undefined };
@@ -55,7 +61,7 @@ export function eventPreparer(
 /** Decodes, filters and maps on this thread (no worker threads configured, or a sink that needs whole events). */
 export class InlinePreparer implements MessageDecoder<PreparedEvent> {
   private readonly decoder: MessageDecoder<AuditEvent>;
-  private readonly prepare: (event: AuditEvent) => PreparedEvent;
+  private readonly prepare: (event: AuditEvent) => PreparedText;
 
   constructor(codec: Pick<EventCodec, 'decode'>, filter: ConnectorFilterSpec, encode: (event: AuditEvent) => string, format: string) {
     this.decoder = decodeEach(codec);
@@ -63,8 +69,10 @@ export class InlinePreparer implements MessageDecoder<PreparedEvent> {
   }
 
   async decodeAll(values: readonly (Buffer | null)[], topic: string): Promise<DecodeResult<PreparedEvent>[]> {
-    return (await this.decoder.decodeAll(values, topic)).map((result) =>
-      'event' in result ? { event: { ...this.prepare(result.event), whole: result.event } } : result,
-    );
+    return (await this.decoder.decodeAll(values, topic)).map((result) => {
+      if (!('event' in result)) return result;
+      const { json, ...prepared } = this.prepare(result.event);
+      return { event: { ...prepared, record: json === undefined ? undefined : Buffer.from(json), whole: result.event } };
+    });
   }
 }

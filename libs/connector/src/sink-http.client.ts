@@ -26,7 +26,8 @@ export interface HttpAnswer {
 
 export interface HttpPost {
   url: string;
-  body: string;
+  /** Text is sent as UTF-8; a batch of records is already bytes (`joinRecords`). */
+  body: string | Buffer;
   headers: Record<string, string>;
   gzip?: boolean;
   timeoutMs: number;

@@ -8,8 +8,11 @@ export type EventRef = Pick<AuditEvent, 'id' | 'tenantId' | 'time'>;
 /** One event as a sink sends it: the event and its record in the connector's format, serialised once. */
 export interface SinkRecord {
   event: EventRef;
-  /** JSON text of the event's record (`FormatMapper.toRecord`), used for byte accounting and framing. */
-  json: string;
+  /**
+   * The event's record (`FormatMapper.toRecord`) as JSON text in UTF-8, what the sink's `encode` returned: used for
+   * byte accounting and framed into request bodies as it is (`joinRecords`).
+   */
+  bytes: Buffer;
   /** The whole decoded event; always there for a sink without `encoding` (its events are decoded on the main thread). */
   whole?: AuditEvent;
 }

@@ -176,6 +176,80 @@ describe(AuditBatchProcessor.name, () => {
     );
   });
 
+  it('fetchWhileDecoding: releases a first attempt before decoding it, and hands a partition’s batches on in order however their decoding ends', async () => {
+    const order: string[] = [];
+    const decodes = new Map<string, () => void>();
+    const processor = new AuditBatchProcessor({
+      // A decoder whose answers come back when the test says (an encode thread busy with another batch).
+      decoder: {
+        decodeAll: async (values) => {
+          const first = values[0]?.toString() ?? '';
+          order.push(`decode ${first}`);
+          await new Promise<void>((resolve) => decodes.set(first, resolve));
+          return Promise.all(values.map(async (v) => ({ event: await codec.decode(v) })));
+        },
+      },
+      deadLetters: { send: () => Promise.resolve() },
+      handler: (batch) => {
+        order.push(`handler ${batch.messages.map((m) => m.event.description).join(',')}`);
+        batch.release();
+        return Promise.resolve();
+      },
+      fetchWhileDecoding: true,
+      onBatchEnd: (_, partition) => order.push(`end ${partition}`),
+    });
+    const batch = (values: string[], first: number, partition = 0): PartitionBatch => ({
+      ...batchOf(values, first, partition),
+      release: () => void order.push(`release ${values[0] ?? ''}`),
+    });
+    const one = processor.process(batch(['event:a', 'event:b'], 0));
+    const two = processor.process(batch(['event:c'], 2));
+    const other = processor.process(batch(['event:x'], 0, 1));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, [
+      'release event:a',
+      'decode event:a',
+      'release event:c',
+      'decode event:c',
+      'release event:x',
+      'decode event:x',
+    ]);
+    order.length = 0;
+    // The later batch of partition 0 is decoded first: it waits for the one before it; partition 1 does not.
+    decodes.get('event:c')?.();
+    decodes.get('event:x')?.();
+    await other;
+    assert.deepEqual(order, ['handler x', 'end 1']);
+    order.length = 0;
+    decodes.get('event:a')?.();
+    assert.deepEqual(await Promise.all([one, two]), [2n, 3n]);
+    assert.deepEqual(order, ['handler a,b', 'end 0', 'handler c', 'end 0']);
+  });
+
+  it('fetchWhileDecoding: a retried batch is not released before decoding (it may be bisected), and a failure of one released early is retried whole', async () => {
+    let releases = 0;
+    const sent: DeadLetter[][] = [];
+    const processor = new AuditBatchProcessor({
+      decoder: decodeEach(codec),
+      deadLetters: { send: (letters) => Promise.resolve(void sent.push([...letters])) },
+      handler: (batch) =>
+        batch.messages.some((m) => m.event.description === 'b') ? Promise.reject(new Error('unclassified')) : Promise.resolve(),
+      unknownAttempts: 1,
+      fetchWhileDecoding: true,
+    });
+    const first = { ...batchOf(['event:a', 'event:b']), release: () => void releases++ };
+    await assert.rejects(processor.process(first), /unclassified/);
+    assert.equal(releases, 1);
+    assert.equal(sent.length, 0, 'not bisected: the batch after it may be decoding already');
+    const retried = { ...batchOf(['event:a', 'event:b'], 0, 0, 1), release: () => void releases++ };
+    assert.equal(await processor.process(retried), 2n);
+    assert.equal(releases, 1);
+    assert.deepEqual(
+      sent.flat().map((l) => [l.origin.offset, l.reason]),
+      [['1', 'poison']],
+    );
+  });
+
   it('dead-letters what the handler hands back after it resolved, once across retries, and hands it no more', async () => {
     const { processor, sent, log } = setup((batch) =>
       Promise.resolve({

@@ -32,6 +32,8 @@ export interface AuditBatchProcessorOptions<E extends DecodedEvent = AuditEvent>
   onBatchEnd?: ((topic: string, partition: number) => void) | undefined;
   /** Told about every event isolated and dead-lettered after a handler failure (metrics, logs). */
   onIsolated?: (letter: DeadLetter) => void;
+  /** See AuditBatchHandlerOptions.fetchWhileDecoding. */
+  fetchWhileDecoding?: boolean | undefined;
 }
 
 type Messages = readonly PartitionBatch['messages'][number][];
@@ -71,6 +73,11 @@ export function decodeEach(codec: Pick<EventCodec, 'decode'>): MessageDecoder<Au
  */
 export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
   private readonly lettered = new Map<string, Set<string>>();
+  /**
+   * Per partition (fetchWhileDecoding): settles once the last batch started is in its handler's hands (released by it,
+   * or its attempt over), so the next one, decoded meanwhile, goes to the handler after it.
+   */
+  private readonly handedOver = new Map<string, Promise<void>>();
 
   constructor(private readonly options: AuditBatchProcessorOptions<E>) {}
 
@@ -105,14 +112,49 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     ending: () => void,
   ): Promise<bigint> {
     const letters: DeadLetter[] = [];
+    // Only the whole batch, on its first attempt, is handed on ahead: a retried batch is not (so it may be bisected).
+    let released = false;
+    let handOver = (): void => undefined;
+    let before: Promise<void> | undefined;
+    if (this.options.fetchWhileDecoding === true && batch.attempt === 0) {
+      const key = `${batch.topic}:${batch.partition}`;
+      before = this.handedOver.get(key);
+      const handed = new Promise<void>((resolve) => (handOver = resolve));
+      this.handedOver.set(key, handed);
+      void handed.then(() => this.handedOver.get(key) === handed && this.handedOver.delete(key));
+      released = true;
+      batch.release();
+    }
+    try {
+      return await this.handle(batch, inBound, sent, nextOffset, letters, released, before, () => {
+        ending();
+        handOver();
+      });
+    } finally {
+      handOver();
+    }
+  }
+
+  private async handle(
+    batch: PartitionBatch,
+    inBound: Messages,
+    sent: Set<string>,
+    nextOffset: bigint,
+    letters: DeadLetter[],
+    releasedEarly: boolean,
+    before: Promise<void> | undefined,
+    ending: () => void,
+  ): Promise<bigint> {
     const decoded = await this.decode(batch, inBound, sent, letters);
+    // Decoded while the partition's batch before it was still on its way to the handler: this one follows it.
+    await before;
     const first = inBound[0];
     const progress =
       first === undefined ? undefined : new ProgressCommitter((next) => batch.commitProgress(next), BigInt(first.offset), nextOffset);
     // An undecodable message's letter is written at the batch's end: nothing from it on is committed before.
     const [firstLetter] = letters;
     if (firstLetter !== undefined) progress?.holdAt(BigInt(firstLetter.origin.offset));
-    let released = false;
+    let released = releasedEarly;
     const run = (messages: readonly DecodedMessage<E>[]): Promise<BatchOutcome | void> =>
       this.options.handler({
         topic: batch.topic,
@@ -126,9 +168,11 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
         progress: (next) => {
           if (messages === decoded) progress?.advance(next);
         },
-        // Only the whole batch, on its first attempt, is handed on ahead: a retried batch is not (so it may be bisected).
         release: () => {
-          if (messages !== decoded || released || batch.attempt > 0) return;
+          if (messages !== decoded || batch.attempt > 0) return;
+          // Released ahead of its decoding already (fetchWhileDecoding): the handler has it now, the next may follow.
+          if (releasedEarly) return ending();
+          if (released) return;
           released = true;
           ending();
           batch.release();

@@ -143,6 +143,7 @@ export class AuditBatchConsumer<E extends DecodedEvent = AuditEvent> {
       acceptKey: this.options.acceptKey,
       onBatchStart: this.options.onBatchStart,
       onBatchEnd: this.options.onBatchEnd,
+      fetchWhileDecoding: this.options.fetchWhileDecoding,
       onIsolated: ({ origin, reason, detail }) =>
         this.deps.logger.error({ origin, reason, detail }, 'the batch failed on this one event; it is dead-lettered, the rest goes on'),
     });

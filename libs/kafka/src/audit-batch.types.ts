@@ -128,6 +128,13 @@ export interface AuditBatchHandlerOptions {
   /** Called once the attempt at a batch started by onBatchStart is over, however it ended, or once it was released. */
   onBatchEnd?: (topic: string, partition: number) => void;
   /**
+   * Fetch a partition's next batch while this one is still being decoded, for a decoder off the main thread (the
+   * connectors' encode threads), which would otherwise wait for every fetch. A batch's first attempt is then
+   * released (`DecodedBatch.release`) as its decoding starts; the handler still gets the partition's batches one
+   * after another, each once the one before it was released by the handler or done.
+   */
+  fetchWhileDecoding?: boolean;
+  /**
    * A bounded read: exclusive end offsets (messages at or past them, and partitions not listed, are skipped),
    * or `high-watermark` to fix them at the topics' ends when the consumer starts. `finished` resolves once
    * every partition was committed up to its end.

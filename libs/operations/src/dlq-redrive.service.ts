@@ -58,7 +58,7 @@ export class DlqRedriveService {
       try {
         const event = await this.codec.decode(letter.value, letter.origin.topic);
         const origin = { ...letter.origin, key: letter.key, value: letter.value };
-        records.push({ event, json: sink.encode(event), whole: event, origin, settle: () => undefined });
+        records.push({ event, bytes: Buffer.from(sink.encode(event)), whole: event, origin, settle: () => undefined });
       } catch (err) {
         if (!(err instanceof EventDecodeException)) throw err;
         undecodable.push({ ref: letter.ref, reason: `${err.reason}: ${err.message}` });

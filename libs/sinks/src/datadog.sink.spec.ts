@@ -45,10 +45,10 @@ describe(DatadogConnector.name, () => {
   it('cuts a batch into requests of at most 1,000 entries, all sent with DD-API-KEY', async () => {
     const { client, posts } = recordingClient();
     const sink = new DatadogConnector(connector(), pino({ level: 'silent' }), client);
-    const records = Array.from({ length: 2500 }, () => anAuditEvent()).map((event) => ({ event, json: sink.encode(event) }));
+    const records = Array.from({ length: 2500 }, () => anAuditEvent()).map((event) => ({ event, bytes: Buffer.from(sink.encode(event)) }));
     assert.deepEqual(await sink.deliver(records, AbortSignal.timeout(1000)), { kind: 'ok' });
     assert.deepEqual(
-      posts.map((p) => (JSON.parse(p.body) as unknown[]).length),
+      posts.map((p) => (JSON.parse(p.body.toString()) as unknown[]).length),
       [1000, 1000, 500],
     );
     assert.equal(posts[0]?.headers['DD-API-KEY'], 'key');
@@ -57,7 +57,7 @@ describe(DatadogConnector.name, () => {
   it('reports the requests accepted before one was refused, so the runner resends only the rest', async () => {
     const { client } = recordingClient(2, 400);
     const sink = new DatadogConnector(connector(), pino({ level: 'silent' }), client);
-    const records = Array.from({ length: 1500 }, () => anAuditEvent()).map((event) => ({ event, json: sink.encode(event) }));
+    const records = Array.from({ length: 1500 }, () => anAuditEvent()).map((event) => ({ event, bytes: Buffer.from(sink.encode(event)) }));
     const result = await sink.deliver(records, AbortSignal.timeout(1000));
     assert.equal(result.kind, 'rejected');
     assert.equal(result.kind === 'rejected' ? result.delivered.length : -1, 1000);
@@ -79,7 +79,7 @@ describe(DatadogConnector.name, () => {
     // A normal entry whose own attribute has the marker's name is not counted: only the cut ones end with it.
     const events = [anAuditEvent({ description: 'x'.repeat(1_200_000) }), anAuditEvent({ attributes: { [TRUNCATED_MARKER]: true } })];
     const result = await sink.deliver(
-      events.map((event) => ({ event, json: sink.encode(event) })),
+      events.map((event) => ({ event, bytes: Buffer.from(sink.encode(event)) })),
       AbortSignal.timeout(1000),
     );
     assert.deepEqual(result, { kind: 'ok', truncated: 1 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  joinRecords,
   classifyHttpAnswer,
   cutToLimits,
   deliverInParts,
@@ -22,6 +23,7 @@ export const DATADOG_MAX_ENTRY_BYTES = 1_000_000;
 export const TRUNCATED_MARKER = 'vigil_truncated';
 /** How a cut entry ends (the marker is its last key); an event's own attribute of that name can never end an entry. */
 const TRUNCATED_JSON = `,"${TRUNCATED_MARKER}":true}`;
+const TRUNCATED_BYTES = Buffer.from(TRUNCATED_JSON);
 
 const STATUS: Record<Severity, string> = { INFO: 'info', LOW: 'notice', MEDIUM: 'warning', HIGH: 'error', CRITICAL: 'critical' };
 
@@ -62,7 +64,7 @@ export class DatadogConnector implements Sink {
     const { settings } = this.connector;
     const answer = await this.http.post({
       url: settings.url,
-      body: `[${part.map((r) => r.json).join(',')}]`,
+      body: joinRecords(part, '[', ',', ']'),
       headers: { 'content-type': 'application/json', 'DD-API-KEY': settings.apiKey.reveal() },
       gzip: settings.gzip,
       timeoutMs: settings.timeoutMs,
@@ -72,7 +74,7 @@ export class DatadogConnector implements Sink {
     if (result.kind !== 'ok') this.logger.debug({ connector: this.connector.name, status: answer.status }, 'Datadog refused the batch');
     if (result.kind !== 'ok') return result;
     // Counted when Datadog took them (vigil_connector_events_truncated_total), not when encoded: a retry counts once.
-    const truncated = part.filter((r) => r.json.endsWith(TRUNCATED_JSON));
+    const truncated = part.filter((r) => endsWith(r.bytes, TRUNCATED_BYTES));
     if (truncated.length === 0) return result;
     this.logger.warn(
       { connector: this.connector.name, eventIds: truncated.slice(0, 10).map((r) => r.event.id), count: truncated.length },
@@ -80,6 +82,11 @@ export class DatadogConnector implements Sink {
     );
     return { kind: 'ok', truncated: truncated.length };
   }
+}
+
+/** Whether `bytes` ends with `tail`. */
+function endsWith(bytes: Buffer, tail: Buffer): boolean {
+  return bytes.length >= tail.length && bytes.subarray(bytes.length - tail.length).equals(tail);
 }
 
 /** Datadog tag values: commas would split the list; everything is lowercased by Datadog anyway. */

@@ -19,6 +19,8 @@ import { formatEncoding } from './format-encoder.factory';
 import { indexTemplate, ilmPolicy, ismPolicy, policyName, templateName, type ClusterFlavor } from './elasticsearch-index.factory';
 import type { ElasticsearchSettings } from './elasticsearch.schema';
 
+const NEWLINE = Buffer.from('\n');
+
 interface BulkItem {
   status: number;
   error?: { type?: string; reason?: string };
@@ -192,9 +194,10 @@ export class ElasticsearchConnector implements Sink {
       if (err instanceof SetupFailure) return err.result;
       throw err;
     }
-    const body = records
-      .map((r) => `${JSON.stringify({ create: { _index: this.indexOf(r.event), _id: r.event.id } })}\n${r.json}\n`)
-      .join('');
+    const parts: Buffer[] = [];
+    for (const r of records)
+      parts.push(Buffer.from(`${JSON.stringify({ create: { _index: this.indexOf(r.event), _id: r.event.id } })}\n`), r.bytes, NEWLINE);
+    const body = Buffer.concat(parts);
     const answer = await this.http.post({
       url: this.url,
       body,

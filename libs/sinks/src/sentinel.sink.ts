@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import {
+  joinRecords,
   boundedReason,
   classifyHttpAnswer,
   cutToLimits,
@@ -147,7 +148,7 @@ export class SentinelConnector implements Sink {
     const { settings } = this.connector;
     const answer = await this.http.post({
       url: this.url,
-      body: `[${part.map((r) => r.json).join(',')}]`,
+      body: joinRecords(part, '[', ',', ']'),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token.value}` },
       gzip: settings.gzip,
       timeoutMs: settings.timeoutMs,

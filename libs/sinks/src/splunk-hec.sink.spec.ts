@@ -54,7 +54,7 @@ class UnacknowledgingHec extends SinkHttpClient {
 
   override post(request: HttpPost): Promise<HttpAnswer> {
     if (request.url.endsWith('/ack')) {
-      this.ackPolls.push(request.body);
+      this.ackPolls.push(request.body.toString());
       this.clock.set(new Date(this.clock.now().getTime() + 20_000));
       return Promise.resolve({ status: 200, text: '{"acks":{"7":false}}', retryAfterMs: undefined });
     }
@@ -100,7 +100,7 @@ describe(SplunkHecConnector.name, () => {
     };
     const sink = new SplunkHecConnector(definition<SplunkHecSettings>(splunkHecSpec, settings), logger, http, clock);
     const event = anAuditEvent();
-    const result = await sink.deliver([{ event, json: sink.encode(event) }], new AbortController().signal);
+    const result = await sink.deliver([{ event, bytes: Buffer.from(sink.encode(event)) }], new AbortController().signal);
     assert.deepEqual(result, { kind: 'retryable', reason: 'batch not acknowledged within 60000 ms (ackId 7); resending it' });
     assert.equal(http.ackPolls.length, 3, 'polled until 60 s had passed on the clock, not on the wall');
     assert.deepEqual(JSON.parse(http.ackPolls[0] ?? ''), { acks: [7] });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import {
+  joinRecords,
   boundedReason,
   classifyHttpAnswer,
   describeNetworkError,
@@ -81,7 +82,7 @@ export class SplunkHecConnector implements Sink {
     const { settings } = this.connector;
     const answer = await this.http.post({
       url: `${this.base}/services/collector/event`,
-      body: records.map((r) => r.json).join(''),
+      body: joinRecords(records),
       headers: this.headers(),
       gzip: settings.gzip,
       timeoutMs: settings.timeoutMs,

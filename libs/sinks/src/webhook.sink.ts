@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import {
+  joinRecords,
   classifyHttpAnswer,
   SinkHttpClient,
   type ConnectorDefinition,
@@ -20,8 +21,8 @@ export const SIGNATURE_HEADER = 'x-vigil-signature';
 const OTLP_LOGS_PATH = '/v1/logs';
 
 /** `v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` over the uncompressed body, as docs/connectors.md tells receivers. */
-export function webhookSignature(secret: string, timestamp: number, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+export function webhookSignature(secret: string, timestamp: number, body: string | Buffer): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
 }
 
 /**
@@ -67,7 +68,7 @@ export class WebhookConnector implements Sink {
     return result;
   }
 
-  private body(records: readonly SinkRecord[]): string {
+  private body(records: readonly SinkRecord[]): string | Buffer {
     switch (this.connector.format) {
       case 'otlp':
         // Log records are grouped by resource, so the request is built from the events, not from the per-event JSON.
@@ -75,13 +76,11 @@ export class WebhookConnector implements Sink {
       case 'native':
       case 'ecs':
       case 'hec':
-        return this.connector.settings.framing === 'ndjson'
-          ? records.map((r) => `${r.json}\n`).join('')
-          : `[${records.map((r) => r.json).join(',')}]`;
+        return this.connector.settings.framing === 'ndjson' ? joinRecords(records, '', '\n', '\n') : joinRecords(records, '[', ',', ']');
     }
   }
 
-  private headers(body: string): Record<string, string> {
+  private headers(body: string | Buffer): Record<string, string> {
     const { headers, secretHeaders, signingSecret } = this.connector.settings;
     const out: Record<string, string> = { ...headers, 'content-type': this.mapper.contentType };
     for (const [name, secret] of Object.entries(secretHeaders)) out[name] = secret.reveal();

@@ -219,7 +219,7 @@ export class StreamAdminService {
     const http = new SinkHttpClient(lookup === undefined ? {} : { lookup });
     try {
       sink = createSink(definition, this.logger, http);
-      const answer = await sink.deliver([{ event, json: sink.encode(event), whole: event }], signal);
+      const answer = await sink.deliver([{ event, bytes: Buffer.from(sink.encode(event)), whole: event }], signal);
       result =
         answer.kind === 'ok'
           ? { ok: true, outcome: 'ok', message: 'the SIEM accepted the test event', eventId: event.id }

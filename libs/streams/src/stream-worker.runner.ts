@@ -232,7 +232,7 @@ export class StreamWorker {
     this.mode = why === 'retired' || why === 'stopped' ? 'stopped' : 'detached';
     this.deps.metrics.detached.inc({ reason: why });
     this.detachedAt ??= this.deps.clock.now().getTime();
-    if (failed !== undefined && failed.length > 0) this.probeBatch = failed.map(({ event, json }) => ({ event, json }));
+    if (failed !== undefined && failed.length > 0) this.probeBatch = failed.map(({ event, bytes }) => ({ event, bytes }));
     this.session.abort();
     this.batcher.clear();
     this.queue = [];
@@ -349,7 +349,7 @@ export class StreamWorker {
     for (const { event, origin, key, value } of messages) {
       const from = { ...origin, key, value };
       try {
-        records.push({ event, json: this.sink.encode(event), origin: from, whole: event });
+        records.push({ event, bytes: Buffer.from(this.sink.encode(event)), origin: from, whole: event });
       } catch (err) {
         letters.push(
           toDeadLetter(
