@@ -2,13 +2,13 @@
 // their records as JSON text in UTF-8, in one transferred buffer. Started by EncodePool only (workerData: EncodeWorkerData).
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventCodec, EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
-import { decodeEach, RegistryHttpClient } from '@vigil/kafka';
+import { classifyFailure, RegistryHttpClient } from '@vigil/kafka';
 import { PreparedKind, type EncodeReply, type EncodeRequest, type EncodeWorkerData } from './encode-pool.codec';
 import { connectorFilter, eventPreparer } from './prepared-event.mapper';
 
 const data = workerData as EncodeWorkerData;
 // Decoding only: the build's schema ids are looked up, never registered, from a worker.
-const decoder = decodeEach(new EventCodec(new RegistryHttpClient(data.registry), { schemaIds: 'lookup' }));
+const codec = new EventCodec(new RegistryHttpClient(data.registry), { schemaIds: 'lookup' });
 // The module is the sink's own compiled file, named by the sink itself (SinkEncoding): a path known only at run time.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const factories = require(data.encoding.module) as Record<string, (options: unknown) => (event: AuditEvent) => string>;
@@ -16,6 +16,53 @@ const factory = factories[data.encoding.factory];
 if (factory === undefined) throw new Error(`${data.encoding.module} exports no encoder factory ${data.encoding.factory}`);
 const prepare = eventPreparer(connectorFilter(data.filter), factory(data.encoding.options), data.format);
 
+/** The batch's texts as UTF-8, written one after another into a buffer of its own (transferred whole). */
+class TextWriter {
+  private out: Buffer;
+  at = 0;
+
+  constructor(expected: number) {
+    this.out = Buffer.allocUnsafeSlow(Math.max(1024, expected));
+  }
+
+  write(text: string): void {
+    if (text.length === 0) return;
+    // At most 3 bytes per UTF-16 unit: counted exactly only when that much room is not left.
+    if (this.out.length - this.at < text.length * 3) {
+      const need = Buffer.byteLength(text);
+      if (this.out.length - this.at < need) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(this.out.length * 2, this.at + need));
+        this.out.copy(grown, 0, 0, this.at);
+        this.out = grown;
+      }
+    }
+    this.at += this.out.write(text, this.at);
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.out.buffer as ArrayBuffer;
+  }
+}
+
+function failure(err: unknown): { message: string; error: EncodeReply['errors'][number] } {
+  const error = err instanceof Error ? err : new Error(String(err));
+  const code = (err as { code?: unknown }).code;
+  return {
+    message: error.message,
+    error: {
+      name: error.name,
+      ...(err instanceof EventDecodeException && { reason: err.reason }),
+      ...(err instanceof SchemaRegistryException && err.status !== undefined && { status: err.status }),
+      ...(typeof code === 'string' && { code }),
+    },
+  };
+}
+
+/**
+ * Decodes, filters, maps and writes each event in one pass, so an event's objects and text die young (decoding the
+ * whole batch first kept thousands alive across the young generation's collections, and the garbage collector's
+ * threads took as much of the machine as the encoding).
+ */
 async function answer(request: EncodeRequest): Promise<EncodeReply> {
   const body = Buffer.from(request.body);
   const n = request.starts.length;
@@ -29,49 +76,44 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
     ends: new Int32Array(n),
     errors: new Array<EncodeReply['errors'][number]>(n).fill(null),
   };
-  const values = Array.from(request.starts, (start, i) => (start < 0 ? null : body.subarray(start, request.ends[i])));
-  // The consumer host's own decoding rule: a transient failure (the registry away) ends the batch, any other failure
-  // is that message's own.
-  const results = await decoder.decodeAll(values, request.topic);
-  const texts = new Array<string>(n).fill('');
-  results.forEach((result, i) => {
-    if ('error' in result) {
-      const err = result.error;
-      const error = err instanceof Error ? err : new Error(String(err));
-      const code = (err as { code?: unknown }).code;
-      reply.kinds[i] = PreparedKind.FAILED;
-      texts[i] = error.message;
-      reply.errors[i] = {
-        name: error.name,
-        ...(err instanceof EventDecodeException && { reason: err.reason }),
-        ...(err instanceof SchemaRegistryException && err.status !== undefined && { status: err.status }),
-        ...(typeof code === 'string' && { code }),
-      };
-      return;
+  // A record's JSON is about twice its Avro: room for most batches without growing.
+  const texts = new TextWriter(body.length * 3);
+  // The consumer host's own decoding rule (decodeEach): a transient failure (the registry away) ends the batch, every
+  // later message gets the same error; any other failure is that message's own.
+  let transient: unknown;
+  for (let i = 0; i < n; i++) {
+    const start = request.starts[i] ?? -1;
+    let event: AuditEvent | undefined;
+    let err: unknown = transient;
+    if (transient === undefined) {
+      try {
+        event = await codec.decode(start < 0 ? null : body.subarray(start, request.ends[i]), request.topic);
+      } catch (error) {
+        err = error;
+        if (classifyFailure(error).kind === 'transient') transient = error;
+      }
     }
-    const prepared = prepare(result.event);
-    reply.ids[i] = prepared.id;
-    reply.tenants[i] = prepared.tenantId;
-    reply.times[i] = prepared.time;
-    if (prepared.json !== undefined) {
-      reply.kinds[i] = PreparedKind.RECORD;
-      texts[i] = prepared.json;
-    } else if (prepared.unmappable !== undefined) {
-      reply.kinds[i] = PreparedKind.UNMAPPABLE;
-      texts[i] = prepared.unmappable;
-    } else reply.kinds[i] = PreparedKind.SKIPPED;
-  });
-  // Written once as UTF-8 here, where the thread has time, rather than joined and encoded on the main thread.
-  // A buffer of its own, exactly sized (never node's shared pool), so it is transferred whole.
-  let size = 0;
-  for (const text of texts) size += Buffer.byteLength(text);
-  const bytes = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  texts.forEach((text, i) => {
-    if (text.length > 0) at += bytes.write(text, at);
-    reply.ends[i] = at;
-  });
-  reply.bytes = bytes.buffer;
+    if (event === undefined) {
+      const { message, error } = failure(err);
+      reply.kinds[i] = PreparedKind.FAILED;
+      reply.errors[i] = error;
+      texts.write(message);
+    } else {
+      const prepared = prepare(event);
+      reply.ids[i] = prepared.id;
+      reply.tenants[i] = prepared.tenantId;
+      reply.times[i] = prepared.time;
+      if (prepared.json !== undefined) {
+        reply.kinds[i] = PreparedKind.RECORD;
+        texts.write(prepared.json);
+      } else if (prepared.unmappable !== undefined) {
+        reply.kinds[i] = PreparedKind.UNMAPPABLE;
+        texts.write(prepared.unmappable);
+      } else reply.kinds[i] = PreparedKind.SKIPPED;
+    }
+    reply.ends[i] = texts.at;
+  }
+  reply.bytes = texts.buffer;
   return reply;
 }
 
