@@ -36,11 +36,11 @@ describe(EncodePool.name, () => {
   let registry: Server;
   let registryUrl = '';
   const pools: EncodePool[] = [];
-  const pool = (threads = 1, exclude: string[] = []): EncodePool => {
+  const pool = (threads = 1, exclude: string[] = [], fromTimeMicros?: number): EncodePool => {
     const p = new EncodePool(
       {
         registry: { url: registryUrl },
-        filter: { actions: { include: ['*'], exclude }, minSeverity: 'INFO', tenants: 'all' },
+        filter: { actions: { include: ['*'], exclude }, minSeverity: 'INFO', tenants: 'all', fromTimeMicros },
         encoding: { module: path.join(__dirname, 'fixture-encoder.factory.js'), factory: 'fixtureEncoder', options: { prefix: 'p' } },
         format: 'native',
       },
@@ -69,6 +69,23 @@ describe(EncodePool.name, () => {
   after(async () => {
     await Promise.all(pools.map((p) => p.close()));
     registry.close();
+  });
+
+  it('skips the events before a replay’s start, telling their time from the bytes once the writer schema is known', async () => {
+    const start = 1_800_000_000_000_000;
+    const early = (overrides: Parameters<typeof anAuditEvent>[0]) => value('early', { time: start - 1, ...overrides });
+    const replay = pool(1, [], start);
+    const results = await replay.decodeAll(
+      [
+        early({}),
+        value('late', { time: start }),
+        // Before the start, and it would not decode (its id is no UUID): skipped unread, as the schema is known by now.
+        early({ id: 'not-a-uuid' }),
+        value('late but broken', { time: start + 1, id: 'not-a-uuid' }),
+      ],
+      TOPIC,
+    );
+    assert.deepEqual(kinds(results), ['skipped', 'record', 'skipped', 'undecodable:envelope']);
   });
 
   it('decodes, filters and maps a batch in a worker thread, in order, with the codec’s reasons for the undecodable ones', async () => {

@@ -1,7 +1,7 @@
 // A worker thread of EncodePool: decodes a partition batch's values, filters and maps each event, and answers with
 // their records as JSON text in UTF-8, in one transferred buffer. Started by EncodePool only (workerData: EncodeWorkerData).
 import { parentPort, workerData } from 'node:worker_threads';
-import { EventCodec, EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
+import { categoryOfTopic, EventCodec, EventDecodeException, SchemaRegistryException, type AuditEvent } from '@vigil/events';
 import { classifyFailure, RegistryHttpClient } from '@vigil/kafka';
 import { PreparedKind, type EncodeReply, type EncodeRequest, type EncodeWorkerData } from './encode-pool.codec';
 import { connectorFilter, eventPreparer } from './prepared-event.mapper';
@@ -81,13 +81,22 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
   // The consumer host's own decoding rule (decodeEach): a transient failure (the registry away) ends the batch, every
   // later message gets the same error; any other failure is that message's own.
   let transient: unknown;
+  // A replay skips the events before its start: told from the bytes where the writer schema allows (EventCodec.peekTime).
+  const floor = data.filter.fromTimeMicros;
+  const category = floor === undefined ? undefined : categoryOfTopic(request.topic);
   for (let i = 0; i < n; i++) {
     const start = request.starts[i] ?? -1;
+    const value = start < 0 ? null : body.subarray(start, request.ends[i]);
+    if (floor !== undefined && category !== undefined && transient === undefined && (codec.peekTime(value, category) ?? floor) < floor) {
+      reply.kinds[i] = PreparedKind.SKIPPED;
+      reply.ends[i] = texts.at;
+      continue;
+    }
     let event: AuditEvent | undefined;
     let err: unknown = transient;
     if (transient === undefined) {
       try {
-        event = await codec.decode(start < 0 ? null : body.subarray(start, request.ends[i]), request.topic);
+        event = await codec.decode(value, request.topic);
       } catch (error) {
         err = error;
         if (classifyFailure(error).kind === 'transient') transient = error;

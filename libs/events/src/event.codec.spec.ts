@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import avsc from 'avsc';
 import { readerType } from './avro.codec';
 import { confluentFramed as framed, withAttributeArrayClaiming } from '@vigil/testing';
 import { EventCodec, type SchemaRegistryPort } from './event.codec';
@@ -60,6 +61,25 @@ describe(EventCodec.name, () => {
   it('decodes a well-formed message', async () => {
     const codec = new EventCodec(registry({ 1: TOPIC_SCHEMAS.authentication }));
     assert.equal((await codec.decode(framed(1, body), topic)).id, event.id);
+  });
+
+  it('peekTime reads the event time from the bytes once the writer schema is known, and says nothing it cannot tell', async () => {
+    // Another version of the schema, with a field before `id`: read through a resolver, so its bytes are not peeked at.
+    const schema = TOPIC_SCHEMAS.authentication as { fields: object[] };
+    const other = { ...schema, fields: [{ name: 'extra', type: 'string' }, ...schema.fields] };
+    const codec = new EventCodec(registry({ 1: TOPIC_SCHEMAS.authentication, 2: other }));
+    const message = framed(1, body);
+    assert.equal(codec.peekTime(message, 'authentication'), undefined, 'the writer schema is not looked up yet');
+    await codec.decode(message, topic);
+    assert.equal(codec.peekTime(message, 'authentication'), event.time);
+    const early = framed(1, readerType('authentication').toBuffer({ ...event, time: -5, attributes: {} }));
+    assert.equal(codec.peekTime(early, 'authentication'), -5);
+    assert.equal(codec.peekTime(message.subarray(0, 10), 'authentication'), undefined, 'cut inside the id');
+    assert.equal(codec.peekTime(message.subarray(0, 5 + 1 + 36 + 2), 'authentication'), undefined, 'cut inside the time');
+    assert.equal(codec.peekTime(null, 'authentication'), undefined);
+    const older = framed(2, avsc.Type.forSchema(other as avsc.Schema).toBuffer({ extra: 'x', ...event, attributes: {} }));
+    assert.equal((await codec.decode(older, topic)).time, event.time);
+    assert.equal(codec.peekTime(older, 'authentication'), undefined, 'another writer schema: decode it to know');
   });
 
   it('an id the registry answers 404 for is a decode error (unknown-schema); an outage is not', async () => {

@@ -37,6 +37,28 @@ interface Reader {
   writer: avsc.Type;
   /** Undefined when the writer schema is the reader's (its canonical form): avsc then reads without resolving. */
   resolver: avsc.Resolver | undefined;
+  /** Whether the writer's record starts with `id` (a string) and `time` (a long): `peekTime` reads them from the bytes. */
+  timeSecond: boolean;
+}
+
+/** An Avro long (zig-zag varint) at `at`: its value and the offset after it; undefined past the end or the safe range. */
+function readLong(bytes: Buffer, at: number): [number, number] | undefined {
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 8 && at < bytes.length; i++) {
+    const byte = bytes[at++] ?? 0;
+    n += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return [n % 2 === 0 ? n / 2 : -(n + 1) / 2, at];
+    scale *= 128;
+  }
+  return undefined; // 8 bytes hold 56 bits: beyond that (or cut off) it is not a time worth peeking at
+}
+
+/** Whether a record type's first fields are `id: string` and `time: long` (every category of this build's). */
+function startsWithIdAndTime(type: avsc.Type): boolean {
+  const fields = (type as avsc.Type & { fields?: { name: string; type: avsc.Type }[] }).fields ?? [];
+  const [id, time] = fields;
+  return id?.name === 'id' && id.type.typeName.endsWith('string') && time?.name === 'time' && time.type.typeName.endsWith('long');
 }
 
 /**
@@ -96,6 +118,21 @@ export class EventCodec {
     const category = categoryOfTopic(topic);
     if (category === undefined) throw new EventDecodeException(`topic ${topic} is not an audit category topic`, 'envelope');
     return this.decodeAs(value, category);
+  }
+
+  /**
+   * A message's event time (`time`, epoch microseconds) read from its bytes without decoding it, for a reader that
+   * skips events by time (a replay's start): undefined unless its writer schema was seen already and starts with `id`
+   * and `time`, and the bytes hold them. Undefined means "decode it to know", never "skip it"; a time peeked from a
+   * message that would not decode is still that message's claim, and such a message is skipped like any other.
+   */
+  peekTime(value: Buffer | null, category: Category): number | undefined {
+    if (value === null || value.length < HEADER_BYTES + 2 || value.readUInt8(0) !== MAGIC_BYTE) return undefined;
+    const reader = this.readers.get(value.readInt32BE(1))?.get(category);
+    if (reader?.timeSecond !== true) return undefined;
+    const idLength = readLong(value, HEADER_BYTES);
+    if (idLength === undefined || idLength[0] < 0 || idLength[1] + idLength[0] > value.length) return undefined;
+    return readLong(value, idLength[1] + idLength[0])?.[0];
   }
 
   /** Decodes a message as an event of the given category, whatever topic it came from. */
@@ -158,7 +195,7 @@ export class EventCodec {
         'bad-schema',
       );
     }
-    const reader = { writer, resolver };
+    const reader = { writer, resolver, timeSecond: startsWithIdAndTime(writer) };
     const byCategory = this.readers.get(schemaId) ?? new Map<Category, Reader>();
     byCategory.set(category, reader);
     this.readers.set(schemaId, byCategory);
