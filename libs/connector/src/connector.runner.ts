@@ -300,13 +300,12 @@ export class ConnectorRunner implements ConnectorControl {
     { event, origin, key, value }: DecodedMessage<PreparedEvent>,
     letters: DeadLetter[],
   ): Omit<PendingRecord, 'settle'> | undefined {
-    const from = { ...origin, key, value };
     if (event.unmappable !== undefined) {
-      letters.push(toDeadLetter({ origin: from, event }, 'unmappable', event.unmappable));
+      letters.push(toDeadLetter({ origin: { ...origin, key, value }, event }, 'unmappable', event.unmappable));
       return undefined;
     }
     if (event.record === undefined) return undefined;
-    return { event, bytes: event.record, origin: from, ...(event.whole !== undefined && { whole: event.whole }) };
+    return { event, bytes: event.record, origin: { ...origin, key, value }, ...(event.whole !== undefined && { whole: event.whole }) };
   }
 
   /**

@@ -27,8 +27,9 @@ function value(description: string, overrides: Parameters<typeof anAuditEvent>[0
 function kinds(results: DecodeResult<PreparedEvent>[]): string[] {
   return results.map((r) => {
     if ('error' in r) return r.error instanceof EventDecodeException ? `undecodable:${r.error.reason}` : `${(r.error as Error).name}`;
+    if ('skipped' in r) return 'skipped';
     if (r.event.unmappable !== undefined) return `unmappable:${r.event.unmappable}`;
-    return r.event.record === undefined ? 'skipped' : 'record';
+    return r.event.record === undefined ? 'no record' : 'record';
   });
 }
 

@@ -45,6 +45,9 @@ export interface EncodeReply {
   errors: ({ name: string; reason?: DecodeReason; status?: number; code?: string } | null)[];
 }
 
+/** Left out by the connector's filters (or before a replay's start): read and committed, never handed over. */
+const SKIPPED = { skipped: true } as const;
+
 /** How long a thread may take over one partition batch (1 MB of events takes it well under a second). */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -87,6 +90,10 @@ export class EncodePool implements MessageDecoder<PreparedEvent> {
     const bytes = Buffer.from(reply.bytes);
     for (let i = 0; i < values.length; i++) {
       const kind = reply.kinds[i];
+      if (kind === PreparedKind.SKIPPED) {
+        results[i] = SKIPPED;
+        continue;
+      }
       const text = bytes.subarray(i === 0 ? 0 : reply.ends[i - 1], reply.ends[i]);
       if (kind === PreparedKind.FAILED) {
         results[i] = { error: rebuildError(text.toString(), reply.errors[i] ?? null) };

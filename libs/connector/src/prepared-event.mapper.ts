@@ -72,6 +72,7 @@ export class InlinePreparer implements MessageDecoder<PreparedEvent> {
     return (await this.decoder.decodeAll(values, topic)).map((result) => {
       if (!('event' in result)) return result;
       const { json, ...prepared } = this.prepare(result.event);
+      if (json === undefined && prepared.unmappable === undefined) return { skipped: true };
       return { event: { ...prepared, record: json === undefined ? undefined : Buffer.from(json), whole: result.event } };
     });
   }

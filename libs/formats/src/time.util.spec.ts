@@ -21,6 +21,15 @@ describe('time.util', () => {
       assert.equal(microsToIso(micros), reference(micros));
     }
     assert.equal(microsToIso(8_000_000_000_000_001), reference(8_000_000_000_000_001));
+    // An event's two times in different seconds, in turns, and seconds before 1970 (negative slots).
+    for (const [a, b] of [
+      [1_768_244_683_006_123, 1_768_244_691_000_001],
+      [-1_000_000_000_123, -8_000_000_000_456],
+    ] as const)
+      for (let i = 0; i < 3; i++) {
+        assert.equal(microsToIso(a), reference(a));
+        assert.equal(microsToIso(b), reference(b));
+      }
   });
 
   it('truncates to milliseconds for epoch seconds', () => {

@@ -176,6 +176,32 @@ describe(AuditBatchProcessor.name, () => {
     );
   });
 
+  it('hands over none of the messages its decoder skips, and still commits past them', async () => {
+    let seen: DecodedBatch | undefined;
+    const processor = new AuditBatchProcessor<AuditEvent>({
+      decoder: {
+        decodeAll: (values) =>
+          Promise.all(
+            values.map(async (v) => (v?.toString() === 'event:skip' ? { skipped: true as const } : { event: await codec.decode(v) })),
+          ),
+      },
+      deadLetters: undefined,
+      handler: (batch) => {
+        seen = batch;
+        return Promise.resolve();
+      },
+    });
+    assert.equal(await processor.process(batchOf(['event:a', 'event:skip', 'event:b', 'event:skip'], 4)), 8n);
+    assert.deepEqual(
+      seen?.messages.map((m) => [m.origin.offset, m.event.description]),
+      [
+        ['4', 'a'],
+        ['6', 'b'],
+      ],
+    );
+    assert.equal(seen?.read, 4, 'the skipped ones count as read');
+  });
+
   it('fetchWhileDecoding: releases a first attempt before decoding it, and hands a partition’s batches on in order however their decoding ends', async () => {
     const order: string[] = [];
     const decodes = new Map<string, () => void>();
@@ -280,7 +306,7 @@ describe(AuditBatchProcessor.name, () => {
     );
     assert.equal(calls, 2);
     assert.deepEqual(
-      results.map((r) => ('event' in r ? 'event' : (r.error as Error).name)),
+      results.map((r) => ('event' in r ? 'event' : 'error' in r ? (r.error as Error).name : 'skipped')),
       ['EventDecodeException', 'SchemaRegistryException', 'SchemaRegistryException', 'SchemaRegistryException'],
     );
   });
@@ -294,7 +320,7 @@ describe(AuditBatchProcessor.name, () => {
       'audit.t',
     );
     assert.deepEqual(
-      results.map((r) => ('event' in r ? r.event.description : (r.error as Error).message)),
+      results.map((r) => ('event' in r ? r.event.description : 'error' in r ? (r.error as Error).message : 'skipped')),
       ['a', 'something odd', 'b'],
     );
   });

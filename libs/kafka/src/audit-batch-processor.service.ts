@@ -206,6 +206,7 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     const decoded: DecodedMessage<E>[] = [];
     wanted.forEach((message, i) => {
       const result = results[i];
+      if (result !== undefined && 'skipped' in result) return;
       const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       if (result !== undefined && 'event' in result) {
         decoded.push({ event: result.event, origin, key: message.key, value: message.value });

@@ -30,7 +30,11 @@ export interface DecodedEvent {
 }
 
 /** Per message value, what the decoder made of it: the event, or the error decoding threw (classified like any failure). */
-export type DecodeResult<E> = { event: E } | { error: unknown };
+/**
+ * A message's decoding: its event, its failure, or `skipped` (the decoder's own filters leave it out, e.g. a replay's
+ * events before its start): counted as read and committed, never handed to the handler.
+ */
+export type DecodeResult<E> = { event: E } | { error: unknown } | { skipped: true };
 
 /**
  * How the host turns a partition batch's message values into events: EventCodec one message at a time on this thread
