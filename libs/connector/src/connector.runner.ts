@@ -92,7 +92,7 @@ export class ConnectorRunner implements ConnectorControl {
   private readonly topics: string[];
   private readonly tickets = new Set<Ticket>();
   /** Partition batches started (decoding) whose records are not in the batcher yet: while none is, nothing else comes. */
-  private readonly arriving = new Set<string>();
+  private readonly arriving = new Map<string, number>();
   private abort = new AbortController();
   private operatorPaused = false;
   private readonly range: ReplayRange | undefined;
@@ -126,7 +126,11 @@ export class ConnectorRunner implements ConnectorControl {
         // A connector for some tenants skips the others' records undecoded (the key is the tenant id).
         ...(tenants !== undefined && { acceptKey: (key: Buffer | null) => key !== null && tenants.has(key.toString()) }),
         ...(deps.range?.sessionTimeoutMs !== undefined && { sessionTimeoutMs: deps.range.sessionTimeoutMs }),
-        onBatchStart: (topic, partition) => this.arriving.add(`${topic}:${partition}`),
+        onBatchStart: (topic, partition) => {
+          // Counted: with fetch while decoding, a partition's next batch starts before this one has arrived.
+          const key = `${topic}:${partition}`;
+          this.arriving.set(key, (this.arriving.get(key) ?? 0) + 1);
+        },
         onBatchEnd: (topic, partition) => this.arrived(topic, partition),
         // Decoding happens in the encode threads: the next fetch need not wait for it.
         fetchWhileDecoding: this.pool !== undefined,
@@ -315,7 +319,10 @@ export class ConnectorRunner implements ConnectorControl {
    * linger: the linger only waits for records that are on their way.
    */
   private arrived(topic: string, partition: number): void {
-    if (this.arriving.delete(`${topic}:${partition}`) && this.arriving.size === 0) for (const lane of this.lanes) this.flushIdle(lane);
+    const key = `${topic}:${partition}`;
+    const left = (this.arriving.get(key) ?? 0) - 1;
+    if (left > 0) return void this.arriving.set(key, left);
+    if (this.arriving.delete(key) && this.arriving.size === 0) for (const lane of this.lanes) this.flushIdle(lane);
   }
 
   /**

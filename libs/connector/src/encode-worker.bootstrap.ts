@@ -39,8 +39,12 @@ class TextWriter {
     this.at += this.out.write(text, this.at);
   }
 
+  /** The bytes written, in a buffer of exactly their size: each record stays a view of it until it is delivered. */
   get buffer(): ArrayBuffer {
-    return this.out.buffer as ArrayBuffer;
+    if (this.at === this.out.length) return this.out.buffer as ArrayBuffer;
+    const exact = Buffer.allocUnsafeSlow(this.at);
+    this.out.copy(exact, 0, 0, this.at);
+    return exact.buffer as ArrayBuffer;
   }
 }
 

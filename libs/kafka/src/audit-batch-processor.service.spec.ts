@@ -252,6 +252,37 @@ describe(AuditBatchProcessor.name, () => {
     assert.deepEqual(order, ['handler a,b', 'end 0', 'handler c', 'end 0']);
   });
 
+  it('fetchWhileDecoding: the batch after one whose decoding failed never reaches the handler (it would be delivered first)', async () => {
+    const handled: string[] = [];
+    let failDecode: (err: Error) => void = () => undefined;
+    const processor = new AuditBatchProcessor({
+      decoder: {
+        decodeAll: (values) =>
+          values[0]?.toString() === 'event:first'
+            ? new Promise((_, reject) => (failDecode = reject))
+            : Promise.all(values.map(async (v) => ({ event: await codec.decode(v) }))),
+      },
+      deadLetters: { send: () => Promise.resolve() },
+      handler: (batch) => {
+        handled.push(...batch.messages.map((m) => m.event.description ?? ''));
+        batch.release();
+        return Promise.resolve();
+      },
+      fetchWhileDecoding: true,
+    });
+    const first = processor.process(batchOf(['event:first'], 0));
+    const second = processor.process(batchOf(['event:second'], 1));
+    await new Promise((r) => setImmediate(r));
+    failDecode(new SchemaRegistryException('registry unreachable'));
+    await assert.rejects(first, SchemaRegistryException);
+    await assert.rejects(second, { code: 'SUPERSEDED' });
+    assert.deepEqual(handled, []);
+    // Read again after the failed one, as the host does: both reach the handler, in order.
+    assert.equal(await processor.process(batchOf(['event:again'], 0, 0, 1)), 1n);
+    assert.equal(await processor.process(batchOf(['event:second'], 1)), 2n);
+    assert.deepEqual(handled, ['again', 'second']);
+  });
+
   it('fetchWhileDecoding: a retried batch is not released before decoding (it may be bisected), and a failure of one released early is retried whole', async () => {
     let releases = 0;
     const sent: DeadLetter[][] = [];

@@ -11,6 +11,7 @@ import type {
 } from './audit-batch.types';
 import type { PartitionBatch } from './batch.consumer';
 import type { DeadLetter } from './dead-letter.producer';
+import { ConsumerHostErrorCode, ConsumerHostException } from './consumer-host.exception';
 import { classifyFailure, type FailureClass } from './failure-class.mapper';
 import { ProgressCommitter } from './progress-commit.util';
 
@@ -75,9 +76,10 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
   private readonly lettered = new Map<string, Set<string>>();
   /**
    * Per partition (fetchWhileDecoding): settles once the last batch started is in its handler's hands (released by it,
-   * or its attempt over), so the next one, decoded meanwhile, goes to the handler after it.
+   * or its attempt done), so the next one, decoded meanwhile, goes to the handler after it; false when that attempt
+   * failed first (the next one must then not reach its handler: it would be delivered before the failed one).
    */
-  private readonly handedOver = new Map<string, Promise<void>>();
+  private readonly handedOver = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: AuditBatchProcessorOptions<E>) {}
 
@@ -114,24 +116,28 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     const letters: DeadLetter[] = [];
     // Only the whole batch, on its first attempt, is handed on ahead: a retried batch is not (so it may be bisected).
     let released = false;
-    let handOver = (): void => undefined;
-    let before: Promise<void> | undefined;
+    let handOver = (_handed: boolean): void => undefined;
+    let before: Promise<boolean> | undefined;
     if (this.options.fetchWhileDecoding === true && batch.attempt === 0) {
       const key = `${batch.topic}:${batch.partition}`;
       before = this.handedOver.get(key);
-      const handed = new Promise<void>((resolve) => (handOver = resolve));
+      const handed = new Promise<boolean>((resolve) => (handOver = resolve));
       this.handedOver.set(key, handed);
       void handed.then(() => this.handedOver.get(key) === handed && this.handedOver.delete(key));
       released = true;
       batch.release();
     }
     try {
-      return await this.handle(batch, inBound, sent, nextOffset, letters, released, before, () => {
+      const next = await this.handle(batch, inBound, sent, nextOffset, letters, released, before, () => {
         ending();
-        handOver();
+        handOver(true);
       });
-    } finally {
-      handOver();
+      handOver(true);
+      return next;
+    } catch (err) {
+      // Failed before its handler took it (decoding, or the handler itself): the batch after it must wait for its retry.
+      handOver(false);
+      throw err;
     }
   }
 
@@ -142,12 +148,14 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
     nextOffset: bigint,
     letters: DeadLetter[],
     releasedEarly: boolean,
-    before: Promise<void> | undefined,
+    before: Promise<boolean> | undefined,
     ending: () => void,
   ): Promise<bigint> {
     const decoded = await this.decode(batch, inBound, sent, letters);
-    // Decoded while the partition's batch before it was still on its way to the handler: this one follows it.
-    await before;
+    // Decoded while the partition's batch before it was still on its way to the handler: this one follows it, and not
+    // at all if that one failed first (the host marks this one inactive only once that failure has reached it).
+    if ((await before) === false)
+      throw new ConsumerHostException(ConsumerHostErrorCode.SUPERSEDED, 'the batch before this one failed; it is read again after it');
     const first = inBound[0];
     const progress =
       first === undefined ? undefined : new ProgressCommitter((next) => batch.commitProgress(next), BigInt(first.offset), nextOffset);

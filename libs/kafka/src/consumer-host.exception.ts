@@ -5,6 +5,8 @@ export enum ConsumerHostErrorCode {
   NO_DEAD_LETTER_SENDER = 'NO_DEAD_LETTER_SENDER',
   /** Two handlers declared the same consumer group. */
   DUPLICATE_GROUP = 'DUPLICATE_GROUP',
+  /** A partition batch fetched while the one before it was decoded: that one failed, so this one is read again after it. */
+  SUPERSEDED = 'SUPERSEDED',
 }
 
 export class ConsumerHostException extends Error {
