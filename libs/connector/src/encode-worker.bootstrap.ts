@@ -44,7 +44,7 @@ class TextWriter {
     if (this.at === this.out.length) return this.out.buffer as ArrayBuffer;
     const exact = Buffer.allocUnsafeSlow(this.at);
     this.out.copy(exact, 0, 0, this.at);
-    return exact.buffer as ArrayBuffer;
+    return exact.buffer;
   }
 }
 
