@@ -41,19 +41,6 @@ interface Reader {
   timeSecond: boolean;
 }
 
-/** An Avro long (zig-zag varint) at `at`: its value and the offset after it; undefined past the end or the safe range. */
-function readLong(bytes: Buffer, at: number): [number, number] | undefined {
-  let n = 0;
-  let scale = 1;
-  for (let i = 0; i < 8 && at < bytes.length; i++) {
-    const byte = bytes[at++] ?? 0;
-    n += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) return [n % 2 === 0 ? n / 2 : -(n + 1) / 2, at];
-    scale *= 128;
-  }
-  return undefined; // 8 bytes hold 56 bits: beyond that (or cut off) it is not a time worth peeking at
-}
-
 /** Whether a record type's first fields are `id: string` and `time: long` (every category of this build's). */
 function startsWithIdAndTime(type: avsc.Type): boolean {
   const fields = (type as avsc.Type & { fields?: { name: string; type: avsc.Type }[] }).fields ?? [];
@@ -130,9 +117,7 @@ export class EventCodec {
     if (value === null || value.length < HEADER_BYTES + 2 || value.readUInt8(0) !== MAGIC_BYTE) return undefined;
     const reader = this.readers.get(value.readInt32BE(1))?.get(category);
     if (reader?.timeSecond !== true) return undefined;
-    const idLength = readLong(value, HEADER_BYTES);
-    if (idLength === undefined || idLength[0] < 0 || idLength[1] + idLength[0] > value.length) return undefined;
-    return readLong(value, idLength[1] + idLength[0])?.[0];
+    return AvroBoundsValidator.longAfterString(value, HEADER_BYTES);
   }
 
   /** Decodes a message as an event of the given category, whatever topic it came from. */
