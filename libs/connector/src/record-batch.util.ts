@@ -36,6 +36,35 @@ export function joinRecords(records: readonly Sized[], open = '', separator = ''
   return Buffer.concat(parts);
 }
 
+/** Beyond this many runs a body is copied into one buffer: every chunk of a body is a write to the socket. */
+const MAX_BODY_RUNS = 32;
+
+/**
+ * A request body of records with no framing between them (HEC's), as the runs of memory they already sit in: the
+ * records an encode thread wrote one after another for a partition batch are one view of its buffer, so a request of
+ * thousands of records is a few chunks and no copy. Records that are not adjacent in memory start new runs; past
+ * MAX_BODY_RUNS of them the body is joined into one buffer as joinRecords does. The chunks hold exactly the records'
+ * bytes, in order: a run only grows by a record whose bytes start where the run's end.
+ */
+export function recordRuns(records: readonly Sized[]): Buffer[] {
+  const runs: Buffer[] = [];
+  let base: ArrayBufferLike | undefined;
+  let start = 0;
+  let end = 0;
+  for (const { bytes } of records) {
+    if (bytes.buffer === base && bytes.byteOffset === end) {
+      end += bytes.length;
+      continue;
+    }
+    if (base !== undefined) runs.push(Buffer.from(base, start, end - start));
+    base = bytes.buffer;
+    start = bytes.byteOffset;
+    end = start + bytes.length;
+  }
+  if (base !== undefined) runs.push(Buffer.from(base, start, end - start));
+  return runs.length > MAX_BODY_RUNS ? [Buffer.concat(runs)] : runs;
+}
+
 /** Splits a refused batch in two halves, in order, to isolate the records the SIEM will not take. */
 export function halve<T>(records: readonly T[]): [T[], T[]] {
   const middle = Math.ceil(records.length / 2);

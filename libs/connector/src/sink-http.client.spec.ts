@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { boundedReason, classifyHttpAnswer, MAX_REASON_CHARS, MAX_RESPONSE_BYTES, SinkHttpClient } from './sink-http.client';
 
 interface Local {
@@ -69,6 +70,36 @@ describe(SinkHttpClient.name, () => {
     assert.ok(result.kind === 'auth-failed');
     assert.match(result.reason, /^HTTP 307: redirect to http:\/\/127\.0\.0\.1:\d+ refused; Vigil never follows redirects/);
     assert.doesNotMatch(result.reason, /token=abc/);
+  });
+
+  it('sends a body of chunks as one body with its length, not chunked, and gzips them whole', async () => {
+    const bodies: { headers: IncomingMessage['headers']; body: Buffer }[] = [];
+    const collecting = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        bodies.push({ headers: req.headers, body: Buffer.concat(parts) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => collecting.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(collecting.address() as AddressInfo).port}`;
+    const chunks = [Buffer.from('{"time":1}'), Buffer.from('{"time":2}{"time":3}'), Buffer.from('é')];
+    const send = (gzip: boolean) =>
+      new SinkHttpClient().post({ url, body: chunks, headers: {}, gzip, timeoutMs: 5000, signal: new AbortController().signal });
+    try {
+      assert.equal((await send(false)).status, 200);
+      assert.equal((await send(true)).status, 200);
+    } finally {
+      collecting.closeAllConnections();
+      await new Promise<void>((resolve) => collecting.close(() => resolve()));
+    }
+    const [plain, zipped] = bodies;
+    assert.equal(plain?.body.toString(), '{"time":1}{"time":2}{"time":3}é');
+    assert.equal(plain?.headers['content-length'], String(Buffer.concat(chunks).length));
+    assert.equal(plain?.headers['transfer-encoding'], undefined);
+    assert.equal(zipped?.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(zipped?.body ?? Buffer.alloc(0)).toString(), '{"time":1}{"time":2}{"time":3}é');
   });
 
   it('reads at most 64 KiB of an answer', async () => {

@@ -26,8 +26,11 @@ export interface HttpAnswer {
 
 export interface HttpPost {
   url: string;
-  /** Text is sent as UTF-8; a batch of records is already bytes (`joinRecords`). */
-  body: string | Buffer;
+  /**
+   * Text is sent as UTF-8; a batch of records is already bytes (`joinRecords`), or the chunks of a body sent one after
+   * another with their total as content-length (`recordRuns`).
+   */
+  body: string | Buffer | readonly Buffer[];
   headers: Record<string, string>;
   gzip?: boolean;
   timeoutMs: number;
@@ -67,9 +70,9 @@ export class SinkHttpClient {
 
   private async withBody(method: 'POST' | 'PUT', request: HttpPost): Promise<HttpAnswer> {
     const headers = { ...request.headers };
-    let body: string | Buffer = request.body;
+    let body = request.body;
     if (request.gzip === true) {
-      body = await gzipAsync(request.body);
+      body = await gzipAsync(isChunks(body) ? Buffer.concat(body) : body);
       headers['content-encoding'] = 'gzip';
     }
     return this.send(request.url, method, headers, body, request.timeoutMs, request.signal, request.maxResponseBytes);
@@ -92,7 +95,7 @@ export class SinkHttpClient {
     url: string,
     method: 'GET' | 'POST' | 'PUT',
     headers: Record<string, string>,
-    body: string | Buffer | undefined,
+    body: HttpPost['body'] | undefined,
     timeoutMs: number,
     signal: AbortSignal,
     maxResponseBytes = MAX_RESPONSE_BYTES,
@@ -100,8 +103,15 @@ export class SinkHttpClient {
     const response = await undiciRequest(url, {
       method,
       // fetch sent `user-agent: node`; some gateways refuse a request without one. A sink's own header wins.
-      headers: { 'user-agent': USER_AGENT, ...headers },
-      body: body ?? null,
+      // Chunks are written one after another (undici takes an iterable body); their total is the content-length, so
+      // the request is not sent chunked (a SIEM may refuse that) and undici checks every byte was written.
+      headers: {
+        'user-agent': USER_AGENT,
+        ...headers,
+        ...(isChunks(body) && { 'content-length': String(body.reduce((n, chunk) => n + chunk.length, 0)) }),
+      },
+      // undici documents an Iterable body (Dispatcher.request, `body`); its type declarations do not list it yet.
+      body: (body ?? null) as Dispatcher.DispatchOptions['body'],
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       // With an agent of our own (a guarded lookup) its connections; otherwise undici's shared keep-alive pool.
       ...(this.agent !== undefined && { dispatcher: this.agent }),
@@ -113,6 +123,10 @@ export class SinkHttpClient {
     }
     return { status: response.statusCode, text: await readCapped(response.body, maxResponseBytes), retryAfterMs };
   }
+}
+
+function isChunks(body: HttpPost['body'] | undefined): body is readonly Buffer[] {
+  return Array.isArray(body);
 }
 
 function headerOf(response: Dispatcher.ResponseData, name: string): string | null {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import {
-  joinRecords,
+  recordRuns,
   boundedReason,
   classifyHttpAnswer,
   describeNetworkError,
@@ -82,7 +82,7 @@ export class SplunkHecConnector implements Sink {
     const { settings } = this.connector;
     const answer = await this.http.post({
       url: `${this.base}/services/collector/event`,
-      body: joinRecords(records),
+      body: recordRuns(records),
       headers: this.headers(),
       gzip: settings.gzip,
       timeoutMs: settings.timeoutMs,
