@@ -124,7 +124,11 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
         return false;
       }
     }
-    c.left = Number.isSafeInteger(length) && length >= 0 ? length : 0;
+    if (!Number.isSafeInteger(length) || length < 0) {
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return false;
+    }
+    c.left = length;
     c.starts = new NeedleCounter(EVENT_START);
     c.marks = marker === undefined ? undefined : new NeedleCounter(marker);
     return true;

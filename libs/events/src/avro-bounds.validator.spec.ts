@@ -58,6 +58,41 @@ describe(AvroBoundsValidator.name, () => {
     );
   });
 
+  it('bounds items that take no bytes over the whole message, however many blocks and arrays claim them', () => {
+    const bounds = { maxBytes: 1024, maxDepth: 32, maxEmptyItems: 10 };
+    // Six blocks of six nulls each: no block is over the bound, the array is.
+    const blocks = Buffer.concat([...Array.from({ length: 6 }, () => avroLong(6)), avroLong(0)]);
+    assert.match(
+      reasonOf(() => AvroBoundsValidator.check(nulls, blocks, bounds)),
+      /^avro: .*claims 12 items of no bytes, over the bound of 10/,
+    );
+    // Arrays of nulls inside an array: each inner one is under the bound, their sum is not.
+    const nested = avsc.Type.forSchema({ type: 'array', items: { type: 'array', items: 'null' } });
+    const inner = Buffer.concat([avroLong(4), avroLong(0)]);
+    assert.equal(
+      reasonOf(() => AvroBoundsValidator.check(nested, Buffer.concat([avroLong(2), inner, inner, avroLong(0)]), bounds)),
+      'ok',
+    );
+    assert.match(
+      reasonOf(() => AvroBoundsValidator.check(nested, Buffer.concat([avroLong(3), inner, inner, inner, avroLong(0)]), bounds)),
+      /^avro: .*over the bound of 10/,
+    );
+  });
+
+  it('peeks at the long after a string only when the bytes hold an exact one', () => {
+    const body = Buffer.concat([avroLong(3), Buffer.from('abc'), avroLong(1_795_862_264_713_000)]);
+    assert.equal(AvroBoundsValidator.longAfterString(body, 0), 1_795_862_264_713_000);
+    assert.equal(AvroBoundsValidator.longAfterString(body.subarray(0, 6), 0), undefined, 'cut inside the long');
+    assert.equal(
+      AvroBoundsValidator.longAfterString(Buffer.concat([avroLong(9), Buffer.from('abc')]), 0),
+      undefined,
+      'a string past the end',
+    );
+    // A long past 2^53 (ten bytes): a JS number cannot hold it exactly, so there is no peek (the message is decoded instead).
+    const huge = Buffer.concat([avroLong(0), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02])]);
+    assert.equal(AvroBoundsValidator.longAfterString(huge, 0), undefined);
+  });
+
   it('refuses a body that ends early, a runaway varint, and a union or enum index out of range', () => {
     assert.match(
       reasonOf(() => AvroBoundsValidator.check(strings, Buffer.from([0x80]))),

@@ -7,7 +7,10 @@ export interface AvroBounds {
   maxBytes: number;
   /** Nesting of records, arrays, maps and unions. */
   maxDepth: number;
-  /** Items of one array or map whose items take no bytes (e.g. nulls); other counts are bounded by the bytes left. */
+  /**
+   * Items whose values take no bytes (e.g. nulls, empty records), counted over the whole message: blocks may repeat
+   * and arrays nest, so a bound per block would not bound the walk. Other counts are bounded by the bytes left.
+   */
   maxEmptyItems: number;
 }
 
@@ -151,6 +154,9 @@ function generate(root: avsc.Type): Checker {
  * heap), and nesting is bounded. Cost: one pass over the bytes, no allocation beyond the walk.
  */
 export class AvroBoundsValidator {
+  /** Items of no bytes claimed so far in this message (AvroBounds.maxEmptyItems). */
+  private emptyItems = 0;
+
   private constructor(
     private readonly buf: Buffer,
     private readonly bounds: AvroBounds,
@@ -170,7 +176,9 @@ export class AvroBoundsValidator {
     const walk = new AvroBoundsValidator(buf, DEFAULT_AVRO_BOUNDS, at);
     try {
       walk.bytes();
-      return walk.long();
+      const value = walk.long();
+      // Beyond 2^53 the number is not the long the bytes hold (avsc refuses to decode one): no peek, decode it.
+      return Number.isSafeInteger(value) ? value : undefined;
     } catch {
       return undefined;
     }
@@ -223,8 +231,11 @@ export class AvroBoundsValidator {
 
   /** An array's or map's block of `count` items, checked against the bytes left before any item is read. */
   items(count: number, perItem: number): void {
-    if (perItem === 0 ? count > this.bounds.maxEmptyItems : count * perItem > this.left())
-      this.fail(`claims ${count} items where ${this.left()} bytes are left`);
+    if (perItem === 0) {
+      this.emptyItems += count;
+      if (this.emptyItems > this.bounds.maxEmptyItems)
+        this.fail(`claims ${this.emptyItems} items of no bytes, over the bound of ${this.bounds.maxEmptyItems}`);
+    } else if (count * perItem > this.left()) this.fail(`claims ${count} items where ${this.left()} bytes are left`);
   }
 
   /** An enum's symbol or a union's branch: the index must name one of `count`. */
