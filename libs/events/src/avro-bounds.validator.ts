@@ -58,9 +58,9 @@ function checkerOf(type: avsc.Type): Checker {
  * The check of a writer type as generated code, as avsc compiles its readers: one function per record, array, map
  * and union, calling each other directly, with the primitives' steps inline. The chain of closures it replaced, one
  * per field, took 1.1 µs an event; straight code alone saved a tenth of that, and with the one-byte path of `long`
- * the walk takes 0.33 µs. Only numbers taken
- * from the schema (sizes, counts of symbols and branches) and names made here enter the source, never a schema's
- * strings. A recursive schema is a function that calls itself; `enter` bounds the depth.
+ * the walk takes 0.33 µs. Only numbers taken from the schema (sizes, counts of symbols and branches) and names made
+ * here enter the source, never a schema's strings. A recursive schema is a function that calls itself; `enter` bounds
+ * the depth.
  */
 function generate(root: avsc.Type): Checker {
   const names = new Map<avsc.Type, string>();
