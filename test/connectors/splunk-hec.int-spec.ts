@@ -99,7 +99,9 @@ describe(SplunkHecConnector.name, () => {
 
   it('keeps every partition in order through an outage while two requests, of two lanes of partitions, are in flight', async () => {
     const hec = await aHec();
-    hec.setLatency(30);
+    // Long enough that the other lane's request arrives while one is held, even on a loaded CI machine: at 30 ms the
+    // two lanes' requests missed each other in one CI run of three.
+    hec.setLatency(150);
     const from = await harness.endOffsets();
     const c = splunkConnector(hec, {}, { batch: { maxEvents: 15, maxBytes: 900_000, lingerMs: 10, maxInFlight: 2 } });
     await harness.start(c, new SplunkHecConnector(c, logger), from);
