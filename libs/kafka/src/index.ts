@@ -26,3 +26,4 @@ export * from './kafka.producer';
 export * from './failure-class.mapper';
 export * from './kafka-producer.exception';
 export * from './record-size.util';
+export * from './threaded-kafka.producer';

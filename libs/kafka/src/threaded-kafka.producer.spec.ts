@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { packRequest, unpackRequest } from './threaded-kafka.producer';
+
+describe('the producer thread’s request packing', () => {
+  it('carries every record of every topic across, in order, keys, values and headers as they were', () => {
+    const topics = [
+      {
+        topic: 'audit.authentication',
+        messages: [
+          { key: 'tenant-a', value: Buffer.from([0, 1, 2, 255]), headers: { 'vigil-event-id': 'id-1' } },
+          { key: Buffer.from('binary-key'), value: 'text value, ünïcode' },
+          { key: null, value: null },
+        ],
+      },
+      { topic: 'audit.role-privilege', messages: [{ key: 'tenant-b', value: Buffer.alloc(0), headers: { a: '1', b: '2' } }] },
+    ];
+    const packed = packRequest(7, topics, { acks: -1, compression: 'gzip' });
+    assert.equal(packed.id, 7);
+    assert.deepEqual(packed.options, { acks: -1, compression: 'gzip' });
+    // One buffer for every key and value, as the bytes Kafka gets (a string value as its UTF-8).
+    assert.equal(packed.body.byteLength, 4 + 'binary-key'.length + Buffer.byteLength('text value, ünïcode'));
+
+    const unpacked = unpackRequest(structuredClone(packed));
+    assert.deepEqual(
+      unpacked.map((t) => t.topic),
+      ['audit.authentication', 'audit.role-privilege'],
+    );
+    const [auth, role] = unpacked;
+    assert.deepEqual(auth?.messages[0], { key: 'tenant-a', value: Buffer.from([0, 1, 2, 255]), headers: { 'vigil-event-id': 'id-1' } });
+    assert.deepEqual(auth?.messages[1], { key: Buffer.from('binary-key'), value: Buffer.from('text value, ünïcode') });
+    assert.deepEqual(auth?.messages[2], { key: null, value: null });
+    assert.deepEqual(role?.messages, [{ key: 'tenant-b', value: Buffer.alloc(0), headers: { a: '1', b: '2' } }]);
+  });
+
+  it('hands the values over as views of the one buffer, not copies', () => {
+    const packed = packRequest(
+      1,
+      [
+        {
+          topic: 't',
+          messages: [
+            { key: 'k', value: Buffer.from('abc') },
+            { key: 'k', value: Buffer.from('def') },
+          ],
+        },
+      ],
+      {},
+    );
+    const [topic] = unpackRequest(packed);
+    const [first, second] = topic?.messages ?? [];
+    assert.ok(Buffer.isBuffer(first?.value) && Buffer.isBuffer(second?.value));
+    assert.equal(first.value.buffer, second.value.buffer);
+    assert.equal(Buffer.concat([first.value, second.value]).toString(), 'abcdef');
+  });
+});
