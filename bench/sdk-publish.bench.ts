@@ -24,6 +24,9 @@ const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
 const IN_FLIGHT = benchEnv().BENCH_IN_FLIGHT ?? 3;
 const ROUNDS = benchEnv().BENCH_ROUNDS ?? 3;
 const WARM_UP_EVENTS = Math.min(EVENTS, 20_000);
+/** The steady rate at which each SDK's cost to the publishing thread is measured (events/s), for STEADY_SECONDS. */
+const STEADY_RATE = benchEnv().BENCH_RATE ?? 10_000;
+const STEADY_SECONDS = 5;
 const logger = pino({ level: 'warn' });
 
 function median(values: readonly number[]): number {
@@ -83,6 +86,45 @@ async function measureRound(
   return { sdk: count / sdkSeconds, threaded: count / threadedSeconds, raw: count / rawSeconds, avroBytes };
 }
 
+interface Steady {
+  /** Share of the time the publishing thread's event loop was busy (performance.eventLoopUtilization). */
+  threadBusy: number;
+  /** CPU of the whole process (every thread), in cores. */
+  processCores: number;
+  /** publish() call to its promise resolving (after the ack), ms. */
+  p50: number;
+  p99: number;
+}
+
+/**
+ * A service's view: events published at a steady rate for STEADY_SECONDS, paced by timers as requests would come,
+ * 50 tenants. What the SDK costs the thread that calls publish(), and the process in all.
+ */
+async function measureSteady(publisher: AuditPublisher, tenant: string): Promise<Steady> {
+  const total = STEADY_RATE * STEADY_SECONDS;
+  const latencies: number[] = [];
+  const sends: Promise<void>[] = [];
+  const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const begin = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = begin + (i * 1000) / STEADY_RATE - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const at = performance.now();
+    sends.push(publisher.publish(benchInput(i, tenant)).then(() => void latencies.push(performance.now() - at)));
+  }
+  await Promise.all(sends);
+  const seconds = (performance.now() - begin) / 1000;
+  const used = process.cpuUsage(cpu);
+  latencies.sort((a, b) => a - b);
+  return {
+    threadBusy: performance.eventLoopUtilization(elu).utilization,
+    processCores: (used.user + used.system) / 1e6 / seconds,
+    p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+  };
+}
+
 async function main(): Promise<void> {
   const kafka = createRawKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
   const admin = kafka.admin();
@@ -113,6 +155,8 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++)
     rounds.push(await measureRound(kafka, publishers, codec, rawTopic, 2 * (WARM_UP_EVENTS + r * EVENTS), EVENTS, tenant));
+  const steadyInline = await measureSteady(publisher, `${tenant}-steady`);
+  const steadyThreaded = await measureSteady(threaded, `${tenant}-steady`);
   await publisher.close();
   await threaded.close();
   await admin.deleteTopics({ topics: [rawTopic] }).catch(() => undefined);
@@ -134,6 +178,8 @@ async function main(): Promise<void> {
       avroBytesPerEvent: Math.round((rounds[0]?.avroBytes ?? 0) / EVENTS),
       rawBatch: 1000,
       inFlight: IN_FLIGHT,
+      steadyRate: STEADY_RATE,
+      steadySeconds: STEADY_SECONDS,
     },
     measurements: [
       { name: 'SDK publish (validate + Avro + batch, acks=-1)', value: sdkRate, unit: 'events/s', extra: { rounds: each((r) => r.sdk) } },
@@ -149,6 +195,17 @@ async function main(): Promise<void> {
         unit: 'msg/s',
         extra: { rounds: each((r) => r.raw) },
       },
+      ...(
+        [
+          ['SDK', steadyInline],
+          ['SDK, producerThread', steadyThreaded],
+        ] as const
+      ).map(([name, steady]) => ({
+        name: `${name} at a steady ${STEADY_RATE} events/s: publishing thread busy`,
+        value: steady.threadBusy * 100,
+        unit: '%',
+        extra: { processCores: round(steady.processCores), publishP50Ms: round(steady.p50), publishP99Ms: round(steady.p99) },
+      })),
     ],
     ratios: {
       'SDK / raw produce at the same concurrency': median(rounds.map((r) => r.sdk / r.raw)),
