@@ -6,15 +6,16 @@
 // The SDK twice: as it comes (kafkajs on the publishing thread) and with `producerThread` (kafkajs on a worker thread of
 // its own, with connections of its own).
 //
-// A warm-up round of each, untimed, then BENCH_ROUNDS (default 3) rounds of the SDKs then raw produce, each round on
-// new events; the figures are the rounds' medians, and the ratio the median of the rounds' ratios. With one round and
+// A warm-up round of each, untimed, then BENCH_ROUNDS (default 3) rounds of the SDKs (taking turns going first) then raw
+// produce (one producer for all rounds), each round on new events; the figures are the rounds' medians, and the ratio
+// the median of the rounds' ratios. With one round and
 // no warm-up (the bench until 2026-11-28), the SDK always went first, with kafkajs' encoder and the broker's new
 // segment still cold, and raw produce second on both warmed up: the ratio ran 0.55-0.78 at 100,000 events and 0.99
 // at 300,000 on the same build.
 import pino from 'pino';
 import { AuditPublisher } from '@vigil/audit-sdk';
 import { EventCodec, type AuditEvent } from '@vigil/events';
-import { createRawKafka, createRawProducer, RegistryHttpClient, type KafkaClient } from '@vigil/kafka';
+import { createRawKafka, createRawProducer, RegistryHttpClient, type RawProducer } from '@vigil/kafka';
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { BENCH_TENANTS, benchInput } from './lib/bench-event.factory';
 import { machine, round, secondsSince, writeReport } from './lib/report.util';
@@ -48,28 +49,43 @@ interface Round {
  * outside the clock, in batches of 1,000 with IN_FLIGHT requests at a time, acks=-1, to a topic of its own.
  */
 async function measureRound(
-  kafka: KafkaClient,
+  producer: RawProducer,
   publishers: { inline: AuditPublisher; threaded: AuditPublisher },
   codec: EventCodec,
   rawTopic: string,
   first: number,
   count: number,
   tenant: string,
+  threadedFirst: boolean,
 ): Promise<Round> {
-  const threadedStart = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: count }, (_, i) => publishers.threaded.publish(benchInput(first + count + i, tenant))));
-  const threadedSeconds = secondsSince(threadedStart);
-  const sdkStart = process.hrtime.bigint();
-  const events: AuditEvent[] = await Promise.all(
-    Array.from({ length: count }, (_, i) => publishers.inline.publish(benchInput(first + i, tenant))),
-  );
-  const sdkSeconds = secondsSince(sdkStart);
+  const threadedRun = async (): Promise<number> => {
+    const start = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: count }, (_, i) => publishers.threaded.publish(benchInput(first + count + i, tenant))));
+    return secondsSince(start);
+  };
+  const inlineRun = async (): Promise<{ seconds: number; events: AuditEvent[] }> => {
+    const start = process.hrtime.bigint();
+    const events = await Promise.all(Array.from({ length: count }, (_, i) => publishers.inline.publish(benchInput(first + i, tenant))));
+    return { seconds: secondsSince(start), events };
+  };
+  // The two SDKs take turns going first; raw produce goes last, as it sends the records of the in-thread SDK's events.
+  let threadedSeconds: number;
+  let inline: { seconds: number; events: AuditEvent[] };
+  if (threadedFirst) {
+    threadedSeconds = await threadedRun();
+    inline = await inlineRun();
+  } else {
+    inline = await inlineRun();
+    threadedSeconds = await threadedRun();
+  }
 
   const schemaId = await codec.schemaId('authentication');
-  const records = events.map((e) => ({ key: e.tenantId, value: codec.encodeWithId(schemaId, e), headers: { 'vigil-event-id': e.id } }));
+  const records = inline.events.map((e) => ({
+    key: e.tenantId,
+    value: codec.encodeWithId(schemaId, e),
+    headers: { 'vigil-event-id': e.id },
+  }));
   const avroBytes = records.reduce((n, r) => n + r.value.length, 0);
-  const producer = createRawProducer(kafka, { idempotent: false, maxInFlightRequests: IN_FLIGHT });
-  await producer.connect();
   let next = 0;
   const rawStart = process.hrtime.bigint();
   await Promise.all(
@@ -82,8 +98,7 @@ async function measureRound(
     }),
   );
   const rawSeconds = secondsSince(rawStart);
-  await producer.disconnect();
-  return { sdk: count / sdkSeconds, threaded: count / threadedSeconds, raw: count / rawSeconds, avroBytes };
+  return { sdk: count / inline.seconds, threaded: count / threadedSeconds, raw: count / rawSeconds, avroBytes };
 }
 
 interface Steady {
@@ -151,12 +166,18 @@ async function main(): Promise<void> {
   });
   const publishers = { inline: publisher, threaded };
   const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'register' });
-  await measureRound(kafka, publishers, codec, rawTopic, 0, WARM_UP_EVENTS, tenant);
+  // One raw producer for every round: connected, and its topic's metadata fetched, in the warm-up round.
+  const rawProducer = createRawProducer(kafka, { idempotent: false, maxInFlightRequests: IN_FLIGHT });
+  await rawProducer.connect();
+  await measureRound(rawProducer, publishers, codec, rawTopic, 0, WARM_UP_EVENTS, tenant, true);
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++)
-    rounds.push(await measureRound(kafka, publishers, codec, rawTopic, 2 * (WARM_UP_EVENTS + r * EVENTS), EVENTS, tenant));
+    rounds.push(
+      await measureRound(rawProducer, publishers, codec, rawTopic, 2 * (WARM_UP_EVENTS + r * EVENTS), EVENTS, tenant, r % 2 === 1),
+    );
   const steadyInline = await measureSteady(publisher, `${tenant}-steady`);
   const steadyThreaded = await measureSteady(threaded, `${tenant}-steady`);
+  await rawProducer.disconnect();
   await publisher.close();
   await threaded.close();
   await admin.deleteTopics({ topics: [rawTopic] }).catch(() => undefined);

@@ -188,7 +188,7 @@ describe('AuditPublisher producing on a thread of its own', () => {
     const script = `
       const { AuditPublisher } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'libs', 'audit-sdk', 'src'))});
       const p = new AuditPublisher({ kafka: { brokers: ${JSON.stringify(testEnv.kafkaBrokers)} }, schemaRegistry: { url: ${JSON.stringify(testEnv.schemaRegistryUrl)} },
-        service: { name: 'publisher-int-spec' }, producerThread: true });
+        service: { name: 'publisher-int-spec' }, producerThread: true, logger: require('pino')({ level: 'silent' }) });
       p.publish({ action: 'user.login.failed', tenantId: 'exit-check', actor: { id: 'u' } }).then((e) => { process.stdout.write(e.id); return p.close(); });
     `;
     const out = execFileSync(process.execPath, ['-e', script], { timeout: 60_000, encoding: 'utf8' });

@@ -17,6 +17,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   recordBytes,
   RegistryHttpClient,
+  standardLevel,
   ThreadedKafkaProducer,
   type KafkaClient,
   type KafkaProducerOptions,
@@ -151,7 +152,7 @@ export class AuditPublisher {
             retry: options.retry ?? {},
           },
           producer: producerOptions,
-          logLevel: this.logger.level,
+          logLevel: standardLevel(this.logger.levelVal),
         },
         this.logger,
       );
@@ -247,7 +248,8 @@ export class AuditPublisher {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
-    if (this.connected !== undefined) await this.producer.disconnect();
+    // Also when never connected: a producer thread started by a connect that failed is ended too.
+    await this.producer.disconnect();
     this.connected = undefined;
   }
 

@@ -20,11 +20,15 @@ const logger = pino(
 const { retry, ...client } = data.client;
 const producer = new KafkaProducer(createKafka({ ...client, overrides: { retry: retry ?? {} } }, logger), data.producer);
 
+/** Requests being worked on: a disconnect waits for them, so it never cuts off a send that came before it. */
+const working = new Set<Promise<void>>();
+
 async function handle(request: ProducerThreadRequest): Promise<void> {
   switch (request.type) {
     case 'connect':
       return producer.connect();
     case 'disconnect':
+      await Promise.allSettled([...working]);
       return producer.disconnect();
     case 'send':
       return producer.sendBatch(unpackRequest(request), request.options);
@@ -32,7 +36,12 @@ async function handle(request: ProducerThreadRequest): Promise<void> {
 }
 
 port.on('message', (request: ProducerThreadRequest) => {
-  handle(request).then(
+  const work = handle(request);
+  if (request.type !== 'disconnect') {
+    working.add(work);
+    void work.catch(() => undefined).finally(() => working.delete(work));
+  }
+  work.then(
     () => port.postMessage({ type: 'reply', id: request.id } satisfies ProducerThreadReply),
     (err: unknown) => {
       const error = err instanceof Error ? err : new Error(String(err));

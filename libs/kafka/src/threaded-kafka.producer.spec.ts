@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { packRequest, unpackRequest } from './threaded-kafka.producer';
+import pino from 'pino';
+import { packRequest, standardLevel, ThreadedKafkaProducer, unpackRequest } from './threaded-kafka.producer';
 
 describe('the producer thread’s request packing', () => {
   it('carries every record of every topic across, in order, keys, values and headers as they were', () => {
@@ -52,5 +53,52 @@ describe('the producer thread’s request packing', () => {
     assert.ok(Buffer.isBuffer(first?.value) && Buffer.isBuffer(second?.value));
     assert.equal(first.value.buffer, second.value.buffer);
     assert.equal(Buffer.concat([first.value, second.value]).toString(), 'abcdef');
+  });
+});
+
+describe('ThreadedKafkaProducer', () => {
+  // Nothing listens on port 1: every connect is refused at once, so these need no broker.
+  const unreachable = (): ThreadedKafkaProducer =>
+    new ThreadedKafkaProducer(
+      {
+        client: { brokers: ['127.0.0.1:1'], clientId: 'threaded-spec', retry: { retries: 0 } },
+        producer: { retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 200 } },
+        logLevel: 'silent',
+      },
+      pino({ level: 'silent' }),
+    );
+  const request = [{ topic: 't', messages: [{ key: 'k', value: Buffer.from('v') }] }];
+
+  it(
+    'answers a send the disconnect overtook instead of dropping it, and a later send starts a new thread',
+    { timeout: 30_000 },
+    async () => {
+      const producer = unreachable();
+      const send = producer.sendBatch(request);
+      const disconnected = producer.disconnect();
+      await assert.rejects(send, /ECONNREFUSED|Connection error|connect/i);
+      await disconnected;
+      // The next request goes to a new thread, and is answered too.
+      await assert.rejects(producer.sendBatch(request), /ECONNREFUSED|Connection error|connect/i);
+      await producer.disconnect();
+    },
+  );
+
+  it('rejects what a thread held when the thread ends', { timeout: 30_000 }, async () => {
+    const producer = unreachable();
+    const sends = [producer.sendBatch(request), producer.sendBatch(request)];
+    // Ended from outside, as a crash would: both requests fail with the reason rather than hang.
+    const worker = (producer as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread.worker;
+    await worker.terminate();
+    for (const send of sends) await assert.rejects(send, /the producer thread exited/);
+  });
+
+  it('gives the thread a standard level for any logger level, custom ones included', () => {
+    assert.equal(standardLevel(10), 'trace');
+    assert.equal(standardLevel(30), 'info');
+    assert.equal(standardLevel(35), 'info');
+    assert.equal(standardLevel(40), 'warn');
+    assert.equal(standardLevel(60), 'fatal');
+    assert.equal(standardLevel(Infinity), 'silent');
   });
 });

@@ -39,9 +39,6 @@ export type ProducerThreadRequest = ProducerThreadSend | { type: 'connect' | 'di
 export type ProducerThreadReply =
   { type: 'reply'; id: number; error?: { name: string; message: string; code?: KafkaProducerErrorCode } } | { type: 'log'; line: string };
 
-/** How long a request may wait for its thread's answer: past every retry KafkaProducer makes (30 s apart at most). */
-const REQUEST_TIMEOUT_MS = 10 * 60_000;
-
 /** Packs a produce request for the thread (exported for its spec). */
 export function packRequest(id: number, topics: TopicMessages, options: SendOptions): ProducerThreadSend {
   let size = 0;
@@ -106,7 +103,24 @@ export function unpackRequest(request: ProducerThreadSend): { topic: string; mes
 interface Waiting {
   resolve(): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+}
+
+/** One producer thread and the requests it holds (their ids). */
+interface Thread {
+  worker: Worker;
+  pending: Set<number>;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+type Level = (typeof LEVELS)[number];
+
+/**
+ * The standard pino level at or below a logger's level value (pino's 10, 20 ... 60), so the thread's own plain pino
+ * accepts it whatever custom levels the caller's logger has; `silent` above fatal.
+ */
+export function standardLevel(levelValue: number): Level | 'silent' {
+  if (levelValue > 60) return 'silent';
+  return LEVELS[Math.max(0, Math.min(5, Math.floor(levelValue / 10) - 1))] ?? 'info';
 }
 
 /**
@@ -115,12 +129,15 @@ interface Waiting {
  * kafkajs' work (encoding record batches, CRCs, the sockets: 25-40 µs per record here) runs off the calling thread.
  *
  * The thread opens its own connections from `ProducerThreadData`, so it needs the brokers and security as data; a
- * kafkajs client made on this thread cannot move to it. A thread that fails or exits fails the requests it held
- * (the SDK rejects them with KAFKA_UNAVAILABLE, as it would a broker outage) and the next request starts a new one.
- * The thread keeps the process alive only while it holds requests.
+ * kafkajs client made on this thread cannot move to it. Each request is answered once: with the thread's answer, or
+ * rejected when its thread fails or exits (the SDK rejects it with KAFKA_UNAVAILABLE, as it would a broker outage);
+ * the next request starts a new thread. A request takes as long as KafkaProducer's retries on the thread allow, as it
+ * would on this one. The thread keeps the process alive only while it holds requests.
+ *
+ * Its entry is the compiled `producer-thread.bootstrap.js` beside this file: a bundler must keep it as a file.
  */
 export class ThreadedKafkaProducer {
-  private worker: Worker | undefined;
+  private thread: Thread | undefined;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
 
@@ -137,70 +154,74 @@ export class ThreadedKafkaProducer {
     return this.request((id) => packRequest(id, topics, options));
   }
 
-  /** Disconnects the thread's producer and ends the thread; a later request starts a new one. */
+  /**
+   * Disconnects the thread's producer once the requests it holds are answered, and ends the thread; a later request
+   * starts a new one.
+   */
   async disconnect(): Promise<void> {
-    const worker = this.worker;
-    if (worker === undefined) return;
+    const thread = this.thread;
+    if (thread === undefined) return;
     try {
       await this.request((id) => ({ type: 'disconnect', id }));
     } finally {
-      if (this.worker === worker) this.worker = undefined;
-      await worker.terminate();
+      if (this.thread === thread) this.thread = undefined;
+      // Its exit rejects whatever it still held (nothing, unless the disconnect itself failed).
+      await thread.worker.terminate();
     }
   }
 
   private request(make: (id: number) => ProducerThreadRequest): Promise<void> {
-    const worker = this.worker ?? this.spawn();
+    const thread = this.thread ?? this.spawn();
     const message = make(this.nextId++);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(message.id);
-        reject(new Error(`the producer thread did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
-        void this.restart(worker, 'it did not answer in time');
-      }, REQUEST_TIMEOUT_MS);
-      timer.unref();
-      this.waiting.set(message.id, { resolve, reject, timer });
-      if (this.waiting.size === 1) worker.ref();
-      worker.postMessage(message, message.type === 'send' ? [message.body] : []);
+      this.waiting.set(message.id, { resolve, reject });
+      thread.pending.add(message.id);
+      if (thread.pending.size === 1) thread.worker.ref();
+      try {
+        thread.worker.postMessage(message, message.type === 'send' ? [message.body] : []);
+      } catch (err) {
+        this.settle(thread, message.id, err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
-  private settle(id: number, err?: Error): void {
+  private settle(thread: Thread, id: number, err?: Error): void {
     const waiting = this.waiting.get(id);
+    thread.pending.delete(id);
+    if (thread.pending.size === 0) thread.worker.unref();
     if (waiting === undefined) return;
     this.waiting.delete(id);
-    clearTimeout(waiting.timer);
-    if (this.waiting.size === 0) this.worker?.unref();
     if (err === undefined) waiting.resolve();
     else waiting.reject(err);
   }
 
-  private spawn(): Worker {
+  private spawn(): Thread {
     const worker = new Worker(path.join(__dirname, 'producer-thread.bootstrap.js'), { workerData: this.data });
-    worker.unref();
+    const thread: Thread = { worker, pending: new Set() };
     worker.on('message', (reply: ProducerThreadReply) => {
       if (reply.type === 'log') this.log(reply.line);
-      else this.settle(reply.id, reply.error === undefined ? undefined : rebuildError(reply.error));
+      else this.settle(thread, reply.id, reply.error === undefined ? undefined : rebuildError(reply.error));
+    });
+    worker.on('messageerror', (err: Error) => {
+      // An answer that could not be read leaves its request unanswered: the thread is ended, so all of them fail.
+      this.logger.error({ err: err.message }, 'an answer of the producer thread could not be read; ending the thread');
+      void worker.terminate();
     });
     worker.on('error', (err: Error) => {
       this.logger.error({ err: err.message }, 'the producer thread failed; its requests fail and the next starts a new one');
-      this.failAll(worker, new Error(`the producer thread failed: ${err.message}`));
+      this.failAll(thread, new Error(`the producer thread failed: ${err.message}`));
     });
-    worker.on('exit', (code) => this.failAll(worker, new Error(`the producer thread exited (code ${code})`)));
-    this.worker = worker;
-    return worker;
+    worker.on('exit', (code) => this.failAll(thread, new Error(`the producer thread exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the thread's port again.
+    worker.unref();
+    this.thread = thread;
+    return thread;
   }
 
-  private failAll(worker: Worker, err: Error): void {
-    if (this.worker !== worker) return;
-    this.worker = undefined;
-    for (const id of [...this.waiting.keys()]) this.settle(id, err);
-  }
-
-  private async restart(worker: Worker, why: string): Promise<void> {
-    this.logger.error({ why }, 'ending the producer thread');
-    this.failAll(worker, new Error(`the producer thread was ended: ${why}`));
-    await worker.terminate();
+  /** Rejects every request the thread still holds, whether or not it is still the current one. */
+  private failAll(thread: Thread, err: Error): void {
+    if (this.thread === thread) this.thread = undefined;
+    for (const id of [...thread.pending]) this.settle(thread, id, err);
   }
 
   /** A log line of the thread's pino logger, logged again by this one at its level. */
@@ -213,7 +234,8 @@ export class ThreadedKafkaProducer {
       return;
     }
     const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = entry;
-    const at = typeof level === 'number' && level >= 50 ? 'error' : typeof level === 'number' && level >= 40 ? 'warn' : 'info';
+    const at = typeof level === 'number' ? standardLevel(level) : 'info';
+    if (at === 'silent') return;
     this.logger[at]({ ...fields, thread: 'producer' }, typeof msg === 'string' ? msg : 'producer thread');
   }
 }
