@@ -70,14 +70,17 @@ describe('ThreadedKafkaProducer', () => {
   const request = [{ topic: 't', messages: [{ key: 'k', value: Buffer.from('v') }] }];
 
   it(
-    'answers a send the disconnect overtook instead of dropping it, and a later send starts a new thread',
+    'answers a send the disconnect overtook instead of dropping it; sends during and after it start a new thread',
     { timeout: 30_000 },
     async () => {
       const producer = unreachable();
       const send = producer.sendBatch(request);
       const disconnected = producer.disconnect();
+      // A send made while the disconnect waits goes to a new thread, as a send after a disconnect connects again.
+      const during = assert.rejects(producer.sendBatch(request), /ECONNREFUSED|Connection error|connect/i);
       await assert.rejects(send, /ECONNREFUSED|Connection error|connect/i);
       await disconnected;
+      await during;
       // The next request goes to a new thread, and is answered too.
       await assert.rejects(producer.sendBatch(request), /ECONNREFUSED|Connection error|connect/i);
       await producer.disconnect();

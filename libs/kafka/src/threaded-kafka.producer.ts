@@ -155,23 +155,22 @@ export class ThreadedKafkaProducer {
   }
 
   /**
-   * Disconnects the thread's producer once the requests it holds are answered, and ends the thread; a later request
-   * starts a new one.
+   * Disconnects the thread's producer once the requests it holds are answered, and ends the thread. A request made
+   * meanwhile or later starts a new thread, as a request after KafkaProducer.disconnect() connects again.
    */
   async disconnect(): Promise<void> {
     const thread = this.thread;
     if (thread === undefined) return;
+    this.thread = undefined;
     try {
-      await this.request((id) => ({ type: 'disconnect', id }));
+      await this.request((id) => ({ type: 'disconnect', id }), thread);
     } finally {
-      if (this.thread === thread) this.thread = undefined;
       // Its exit rejects whatever it still held (nothing, unless the disconnect itself failed).
       await thread.worker.terminate();
     }
   }
 
-  private request(make: (id: number) => ProducerThreadRequest): Promise<void> {
-    const thread = this.thread ?? this.spawn();
+  private request(make: (id: number) => ProducerThreadRequest, thread: Thread = this.thread ?? this.spawn()): Promise<void> {
     const message = make(this.nextId++);
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(message.id, { resolve, reject });
