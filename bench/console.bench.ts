@@ -22,7 +22,7 @@ import {
 } from '@vigil/testing';
 import { benchApiKey, startBenchQueryApi } from './lib/query-api.util';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
-import { machine, writeReport, type Measurement } from './lib/report.util';
+import { machine, percentile, writeReport, type Measurement } from './lib/report.util';
 
 const env = benchEnv();
 const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
@@ -32,10 +32,6 @@ const SCROLL_ROWS = 10_000;
 const SCROLL_STEP_PX = 160;
 const CONSOLE_DIR = path.join(repoRoot, 'dist', 'console');
 const CREDENTIAL_KEY = 'vigil.console.credential';
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 const sortedOf = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
 

@@ -10,7 +10,7 @@ import { createRawKafka } from '@vigil/kafka';
 import { ApiKeyRepository } from '@vigil/store';
 import { AppProcess, benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { loginInput } from './lib/bench-event.factory';
-import { machine, round, secondsSince, writeReport, type Measurement } from './lib/report.util';
+import { machine, percentile, round, secondsSince, writeReport, type Measurement } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
 const RATE = benchEnv().BENCH_RATE ?? 1000;
@@ -19,10 +19,6 @@ const BATCH = 100;
 const IN_FLIGHT = 16;
 const TENANTS = 8;
 const PEPPER = 'bench-ingest-pepper-0123456789abcdef';
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
@@ -134,11 +130,11 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     measurements.push({
       name: `gateway time to 202 at ${RATE} requests/s (one event each)`,
-      value: percentile(latencies, 99),
+      value: percentile(latencies, 99, 0),
       unit: 'ms (p99)',
       extra: {
-        p50: round(percentile(latencies, 50)),
-        p95: round(percentile(latencies, 95)),
+        p50: round(percentile(latencies, 50, 0)),
+        p95: round(percentile(latencies, 95, 0)),
         max: round(latencies.at(-1) ?? 0),
         non202,
         achievedRate: round(achieved),

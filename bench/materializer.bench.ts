@@ -19,17 +19,13 @@ import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/ka
 import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
 import { AppProcess, benchEnv, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
-import { machine, round, secondsSince, writeReport } from './lib/report.util';
+import { machine, percentile, round, secondsSince, writeReport } from './lib/report.util';
 
 const env = benchEnv();
 const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
 const RATE = env.BENCH_RATE ?? 10_000;
 const LATENCY_SECONDS = env.BENCH_LATENCY_SECONDS;
 const logger = pino({ level: 'warn' });
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 async function storedCount(app: AppProcess): Promise<number> {
   const text = await (await fetch(`${app.baseUrl}/metrics`)).text();

@@ -7,15 +7,11 @@ import { AuditEventQueryRepository, AuditEventRepository, TenantScope } from '@v
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { benchApiKey, startBenchQueryApi } from './lib/query-api.util';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
-import { machine, writeReport, type Measurement } from './lib/report.util';
+import { machine, percentile, writeReport, type Measurement } from './lib/report.util';
 
 const env = benchEnv();
 const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
 const ROUNDS = env.BENCH_ROUNDS ?? 50;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
 const DAY = 86_400_000;

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { benchApiKey, startBenchQueryApi } from './lib/query-api.util';
 import { seedQueryStore, tenantName } from './lib/query-seed.util';
-import { machine, writeReport, type Measurement } from './lib/report.util';
+import { machine, percentile, writeReport, type Measurement } from './lib/report.util';
 
 const env = benchEnv();
 const EVENTS = env.BENCH_EVENTS ?? 300_000;
@@ -24,10 +24,6 @@ const SCENARIOS: readonly [string, Record<string, string>][] = [
   ['limits lifted', { QUERY_API_KEY_CONCURRENCY: '9', QUERY_API_MAX_EXPORTS: '9', QUERY_API_MAX_EXPORTS_PER_KEY: '9' }],
 ];
 const DAY = 86_400_000;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
 

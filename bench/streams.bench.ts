@@ -21,7 +21,7 @@ import { AppProcess, benchEnv, testEnv, uniqueName, waitFor } from '@vigil/testi
 import { v7 as uuidv7 } from 'uuid';
 import { benchEvent } from './lib/bench-event.factory';
 import { rawConsume } from './lib/raw-consume.util';
-import { machine, round, writeReport, type Measurement } from './lib/report.util';
+import { machine, percentile, round, writeReport, type Measurement } from './lib/report.util';
 
 const env = benchEnv();
 const TENANTS = 200;
@@ -81,10 +81,6 @@ class SiemDouble {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
 }
 
 async function main(): Promise<void> {
@@ -211,11 +207,11 @@ async function main(): Promise<void> {
   ).rows;
   measurements.push({
     name: `healthy streams' publish-to-delivery latency, ${FAILING} failing`,
-    value: percentile(sorted, 99),
+    value: percentile(sorted, 99, 0),
     unit: 'ms p99',
     extra: {
-      p50: percentile(sorted, 50),
-      p90: percentile(sorted, 90),
+      p50: percentile(sorted, 50, 0),
+      p90: percentile(sorted, 90, 0),
       max: sorted[sorted.length - 1] ?? 0,
       deliveries: sorted.length,
       outageSeconds: OUTAGE_SECONDS,

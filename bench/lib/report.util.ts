@@ -60,6 +60,14 @@ export function writeReport(report: BenchReport): string {
   return file;
 }
 
+/**
+ * The p-th percentile of values sorted ascending (the value at that rank, no interpolation); `empty` when there are
+ * none (NaN, or 0 where a bench reports nothing measured as 0).
+ */
+export function percentile(sorted: readonly number[], p: number, empty = Number.NaN): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? empty;
+}
+
 export function round(value: number): number {
   return Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
 }
