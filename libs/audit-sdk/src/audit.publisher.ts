@@ -20,6 +20,7 @@ import {
   standardLevel,
   ThreadedKafkaProducer,
   type KafkaClient,
+  type KafkaClientOptions,
   type KafkaProducerOptions,
   type OutgoingMessage,
 } from '@vigil/kafka';
@@ -89,6 +90,14 @@ export function connectionOf(env: StackAddresses, clientId: string): Pick<AuditP
   };
 }
 
+/** Where and as whom the producer connects, the same on the publishing thread and on a producer thread. */
+function clientOptions(
+  kafka: Exclude<AuditKafkaOptions, { client: KafkaClient }>,
+  serviceName: string,
+): Pick<KafkaClientOptions, 'brokers' | 'clientId' | 'security'> {
+  return { brokers: kafka.brokers, clientId: kafka.clientId ?? serviceName, security: kafka.security };
+}
+
 interface Pending {
   event: AuditEvent;
   message: OutgoingMessage;
@@ -145,12 +154,7 @@ export class AuditPublisher {
       }
       this.producer = new ThreadedKafkaProducer(
         {
-          client: {
-            brokers: options.kafka.brokers,
-            clientId: options.kafka.clientId ?? options.service.name,
-            security: options.kafka.security,
-            retry: options.retry ?? {},
-          },
+          client: { ...clientOptions(options.kafka, options.service.name), retry: options.retry ?? {} },
           producer: producerOptions,
           logLevel: standardLevel(this.logger.levelVal),
         },
@@ -160,15 +164,7 @@ export class AuditPublisher {
       const kafka =
         'client' in options.kafka
           ? options.kafka.client
-          : createKafka(
-              {
-                brokers: options.kafka.brokers,
-                clientId: options.kafka.clientId ?? options.service.name,
-                security: options.kafka.security,
-                overrides: { retry: options.retry ?? {} },
-              },
-              this.logger,
-            );
+          : createKafka({ ...clientOptions(options.kafka, options.service.name), overrides: { retry: options.retry ?? {} } }, this.logger);
       this.producer = new KafkaProducer(kafka, producerOptions);
     }
     this.service = { name: options.service.name, version: options.service.version ?? null, host: options.service.host ?? hostname() };

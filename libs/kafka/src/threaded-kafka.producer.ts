@@ -105,10 +105,10 @@ interface Waiting {
   reject(err: Error): void;
 }
 
-/** One producer thread and the requests it holds (their ids). */
+/** One producer thread and the requests it holds, by id. */
 interface Thread {
   worker: Worker;
-  pending: Set<number>;
+  pending: Map<number, Waiting>;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -138,7 +138,6 @@ export function standardLevel(levelValue: number): Level | 'silent' {
  */
 export class ThreadedKafkaProducer {
   private thread: Thread | undefined;
-  private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
 
   constructor(
@@ -173,8 +172,7 @@ export class ThreadedKafkaProducer {
   private request(make: (id: number) => ProducerThreadRequest, thread: Thread = this.thread ?? this.spawn()): Promise<void> {
     const message = make(this.nextId++);
     return new Promise<void>((resolve, reject) => {
-      this.waiting.set(message.id, { resolve, reject });
-      thread.pending.add(message.id);
+      thread.pending.set(message.id, { resolve, reject });
       if (thread.pending.size === 1) thread.worker.ref();
       try {
         thread.worker.postMessage(message, message.type === 'send' ? [message.body] : []);
@@ -185,18 +183,17 @@ export class ThreadedKafkaProducer {
   }
 
   private settle(thread: Thread, id: number, err?: Error): void {
-    const waiting = this.waiting.get(id);
+    const waiting = thread.pending.get(id);
+    if (waiting === undefined) return;
     thread.pending.delete(id);
     if (thread.pending.size === 0) thread.worker.unref();
-    if (waiting === undefined) return;
-    this.waiting.delete(id);
     if (err === undefined) waiting.resolve();
     else waiting.reject(err);
   }
 
   private spawn(): Thread {
     const worker = new Worker(path.join(__dirname, 'producer-thread.bootstrap.js'), { workerData: this.data });
-    const thread: Thread = { worker, pending: new Set() };
+    const thread: Thread = { worker, pending: new Map() };
     worker.on('message', (reply: ProducerThreadReply) => {
       if (reply.type === 'log') this.log(reply.line);
       else this.settle(thread, reply.id, reply.error === undefined ? undefined : rebuildError(reply.error));
@@ -220,7 +217,7 @@ export class ThreadedKafkaProducer {
   /** Rejects every request the thread still holds, whether or not it is still the current one. */
   private failAll(thread: Thread, err: Error): void {
     if (this.thread === thread) this.thread = undefined;
-    for (const id of [...thread.pending]) this.settle(thread, id, err);
+    for (const id of [...thread.pending.keys()]) this.settle(thread, id, err);
   }
 
   /** A log line of the thread's pino logger, logged again by this one at its level. */
