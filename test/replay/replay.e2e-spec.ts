@@ -148,6 +148,32 @@ describe('vigil replay', () => {
     assert.equal(hec.requests(), 0);
   });
 
+  it('sends events stamped hours ahead of their publishing when --from is after the time Kafka received them', async () => {
+    // The validator takes a time up to a day ahead; Kafka's timestamp is when the event was published. A replay that
+    // started at Kafka's offsets for --from (less five minutes, as it did) read past these events and sent none.
+    const hec = await aHec();
+    const name = uniqueName('replay-ahead');
+    const env = cliEnv(writeConnectorsFile(name, hec.url));
+    const tenantId = uniqueName('replay-ahead-tenant');
+    const now = Date.now();
+    const at = (ms: number) => ({
+      action: 'ai_suggestions.config.updated',
+      tenantId,
+      actor: { id: 'clock-ahead' },
+      time: new Date(now + ms),
+    });
+    const inside = await publisher.publishMany([at(3 * 3_600_000), at(20 * 3_600_000), at(23 * 3_600_000)]);
+    const before = await publisher.publishMany([at(30 * 60_000)]);
+    const run = ok(await runCli(['replay', '--connector', name, '--from', new Date(now + 2 * 3_600_000).toISOString(), '--json'], env));
+    assert.equal((JSON.parse(run.stdout) as { handOver: string }).handOver.startsWith('handed over'), true);
+    const counts = countsOf(hec.eventIds(), [...inside, ...before]);
+    assert.deepEqual(
+      [...counts].map(([id, n]) => [id, n]),
+      [...inside.map((e) => [e.id, 1]), ...before.map((e) => [e.id, 0])],
+      'the events stamped after --from, each once, and not the one stamped before it',
+    );
+  });
+
   it('refuses a --from older than the retained data unless --allow-partial, saying how far back it goes', async () => {
     const hec = await aHec();
     const name = uniqueName('replay-old');

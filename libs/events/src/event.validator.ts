@@ -52,7 +52,9 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
 const MIN_TIME_MICROS = Date.UTC(2000, 0, 1) * 1000;
-const FUTURE_MARGIN_MICROS = 24 * 3600 * 1_000_000;
+/** How far ahead of the validating clock an event's `time` may be: a day. Replay's start reaches back as far. */
+export const MAX_FUTURE_TIME_MS = 24 * 3600 * 1000;
+const FUTURE_MARGIN_MICROS = MAX_FUTURE_TIME_MS * 1000;
 
 type Shape = Record<string, unknown>;
 

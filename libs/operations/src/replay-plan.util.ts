@@ -1,10 +1,16 @@
 import type { ConnectorDefinition } from '@vigil/connector';
-import { CATEGORIES, type Category } from '@vigil/events';
+import { CATEGORIES, MAX_FUTURE_TIME_MS, type Category } from '@vigil/events';
 import type { OffsetMap } from '@vigil/kafka';
 import { OperationsErrorCode, OperationsException } from './operations.exception';
 
-/** Events stamped up to this far ahead of the producer's clock still count as inside `--from`. */
-export const CLOCK_SKEW_MS = 5 * 60_000;
+/**
+ * How far before `--from` a replay starts reading Kafka. Kafka's timestamps are when an event was published; its `time`
+ * may be up to a day later (the validator's bound, MAX_FUTURE_TIME_MS), and the clock that stamped the record may differ
+ * from the validating one by a few minutes more. An event published earlier than this before `--from` cannot be inside
+ * it, so nothing the validator accepts is missed; what is read in the extra day and stamped before `--from` is skipped
+ * from its bytes (EventCodec.peekTime) without being decoded.
+ */
+export const REPLAY_LOOKBACK_MS = MAX_FUTURE_TIME_MS + 5 * 60_000;
 
 export interface ReplayArgs {
   connector: string;

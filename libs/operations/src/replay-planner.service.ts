@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '@vigil/common';
 import { topicFor, type Category } from '@vigil/events';
 import { KafkaAdminService, type OffsetMap } from '@vigil/kafka';
-import { CLOCK_SKEW_MS, type ReplayPlan, type RetentionGap } from './replay-plan.util';
+import { REPLAY_LOOKBACK_MS, type ReplayPlan, type RetentionGap } from './replay-plan.util';
 
 /** Turns a replay's time range into the offsets it reads, and says when retention already took part of it. */
 @Injectable()
@@ -12,13 +12,13 @@ export class ReplayPlanner {
     private readonly clock: Clock,
   ) {}
 
-  /** Start offsets from Kafka's offsets for `from` (less the clock skew); end offsets at `to`, or the high watermarks. */
+  /** Start offsets from Kafka's offsets for `from` (less REPLAY_LOOKBACK_MS); end offsets at `to`, or the high watermarks. */
   async plan(categories: readonly Category[], from: Date, to: Date | null): Promise<ReplayPlan> {
     const topics = categories.map(topicFor);
     const start: OffsetMap = new Map();
     const end: OffsetMap = new Map();
     for (const topic of topics) {
-      start.set(topic, await this.admin.offsetsAt(topic, from.getTime() - CLOCK_SKEW_MS));
+      start.set(topic, await this.admin.offsetsAt(topic, from.getTime() - REPLAY_LOOKBACK_MS));
       end.set(
         topic,
         to === null
