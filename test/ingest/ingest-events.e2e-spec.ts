@@ -62,13 +62,14 @@ describe('ingest gateway: POST /v1/events', () => {
         { action: 'user.login.failed', tenantId: 'globex', actor: { id: 'u3' } },
         { action: 'user.login.failed' },
         { action: 'user.login.failed', actor: { id: 'u4' }, targets: 'everyone' },
+        { action: 'user.login.failed', actor: { id: 'u5' }, clinet: { ip: '203.0.113.8' } },
         'not an object',
       ]),
     );
     assert.equal(answer.status, 202);
     assert.equal(answer.body.accepted, 2);
-    assert.equal(answer.body.rejected, 4);
-    const [first, second, other, missing, shape, text] = answer.body.results ?? [];
+    assert.equal(answer.body.rejected, 5);
+    const [first, second, other, missing, shape, misspelt, text] = answer.body.results ?? [];
     assert.equal(first?.status, 'accepted');
     assert.equal(second?.id, own, 'a client-sent id is kept (retries are idempotent in the store and the SIEMs)');
     // Sent again (a retry): the same id and, without a time of its own, the time its UUIDv7 carries, so the same row.
@@ -77,6 +78,8 @@ describe('ingest gateway: POST /v1/events', () => {
     assert.deepEqual(other?.errors, [{ path: 'tenantId', rule: `this key publishes for tenant ${tenant} only` }]);
     assert.equal(missing?.errors?.[0]?.path, 'actor');
     assert.deepEqual(shape?.errors, [{ path: 'targets', rule: 'must be an array' }]);
+    // Not accepted without its client: a misspelt field is refused, not left out.
+    assert.deepEqual(misspelt?.errors, [{ path: 'clinet', rule: 'unknown field; did you mean "client"?' }]);
     assert.equal(text?.errors?.[0]?.rule, 'must be a JSON object (an event envelope)');
     // Both accepted events are in Kafka, keyed by the key's tenant, exactly as answered.
     const events = await harness.eventsOf(tenant, from, 3);

@@ -6,6 +6,7 @@ import { randomCjk } from '@vigil/testing';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
 import { laneOf } from '@vigil/common';
 import { AuditPublisher } from './audit.publisher';
+import type { UntypedAuditEventInput } from './audit-event.input';
 
 /** A producer whose sendBatch the test controls: each call waits for `release()` or fails on demand. */
 class FakeProducer {
@@ -179,6 +180,38 @@ describe(AuditPublisher.name, () => {
       /\[1\]\.actor\.id: must not be empty/,
     );
     assert.equal(producer.batches.length, 0);
+  });
+
+  it('refuses a misspelt field of the input, at any depth, instead of leaving it out of the event', () => {
+    const publisher = publisherWith(new FakeProducer());
+    // As an untyped caller (JSON, a JavaScript service) sends them: completion copies only the fields it knows.
+    const misspelt = {
+      ...input(1),
+      clinet: { ip: '203.0.113.9' },
+      actor: { id: 'u', nmae: 'Ann' },
+      targets: [
+        { type: 'document', id: 'd1' },
+        { type: 'document', id: 'd2', nam: 'Q3 plan' },
+      ],
+      http: { method: 'POST', statuscode: 401 },
+    } as unknown as UntypedAuditEventInput;
+    assert.throws(
+      () => publisher.prepare(misspelt),
+      (err: unknown) => {
+        assert.ok(err instanceof EventValidationException);
+        assert.deepEqual(
+          err.issues.map((i) => `${i.path}: ${i.rule}`),
+          [
+            'clinet: unknown field; did you mean "client"?',
+            'actor.nmae: unknown field; did you mean "name"?',
+            'targets.1.nam: unknown field; did you mean "name"?',
+            'http.statuscode: unknown field; did you mean "statusCode"?',
+          ],
+        );
+        return true;
+      },
+    );
+    assert.equal(publisher.prepare({ ...input(1), targets: [{ type: 'document', id: 'd1', name: null }] }).targets.length, 1);
   });
 
   it('delivers everything queued on close and refuses publishing afterwards', async () => {

@@ -253,7 +253,8 @@ export class AuditPublisher {
   prepare(input: AuditEventInput | UntypedAuditEventInput): AuditEvent {
     if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
     const event = completeEvent(input, this.service);
-    const issues = validateEvent(event);
+    // Unknown fields are looked for in the input: completion leaves them out of the event.
+    const issues = validateEvent(event, undefined, input);
     if (issues.length > 0) throw new EventValidationException(issues);
     return event;
   }

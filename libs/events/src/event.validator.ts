@@ -215,9 +215,15 @@ function undeclaredFields(value: Shape, type: avsc.Type, path: string, issues: E
   }
   for (const field of fields) {
     const nested = value[field.name];
-    // Only records hold fields of their own; the path is built only for those.
-    if (field.name !== 'attributes' && isRecord(nested)) {
-      undeclaredFields(nested, field.type, path === '' ? field.name : `${path}.${field.name}`, issues);
+    // Only records hold fields of their own (alone or as an array's items); the path is built only for those.
+    if (field.name === 'attributes') continue;
+    if (isRecord(nested)) undeclaredFields(nested, field.type, path === '' ? field.name : `${path}.${field.name}`, issues);
+    else if (Array.isArray(nested) && field.type.typeName === 'array') {
+      const items = (field.type as avsc.types.ArrayType).itemsType;
+      const at = path === '' ? field.name : `${path}.${field.name}`;
+      nested.forEach((item, i) => {
+        if (isRecord(item)) undeclaredFields(item, items, `${at}.${i}`, issues);
+      });
     }
   }
 }
@@ -282,8 +288,12 @@ function sizeIssues(event: Shape): EventIssue[] {
 /**
  * Every reason a complete event (defaults already filled) would be refused, by field path and rule.
  * Empty when the event may be published. Checks the Avro schema of its category and the catalog.
+ *
+ * `fieldsOf` is where fields the schema does not have are looked for: the event itself, or the input it was completed
+ * from. Completion copies only the fields it knows, so a misspelt field of the input (`clinet`, `actor.nmae`) is not in
+ * the event; looked for there, it would vanish unreported.
  */
-export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000): EventIssue[] {
+export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000, fieldsOf: unknown = candidate): EventIssue[] {
   if (!isRecord(candidate)) return [{ path: '(event)', rule: 'expected an object' }];
   const attributes: Record<string, WrappedAttribute> = {};
   const size: JsonSizeBound = { chars: 0, nodes: 1 };
@@ -296,7 +306,7 @@ export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000)
     if (actionKnown || typeof action !== 'string')
       issues.push({ path: 'category', rule: category === undefined ? 'required' : 'expected string' });
   } else {
-    issues.push(...schemaIssues(candidate, category, attributes), ...undeclaredIssues(candidate, category));
+    issues.push(...schemaIssues(candidate, category, attributes), ...(isRecord(fieldsOf) ? undeclaredIssues(fieldsOf, category) : []));
   }
   issues.push(...semanticIssues(candidate, nowMicros, size));
   if (issues.length === 0 && maxJsonBytes(size) > EVENT_LIMITS.event) issues.push(...sizeIssues(candidate));
