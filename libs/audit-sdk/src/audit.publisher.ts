@@ -9,7 +9,15 @@ import {
   type RegistrySecurityConfig,
   type TlsSettings,
 } from '@vigil/config';
-import { EventCodec, EventValidationException, topicFor, validateEvent, type AuditEvent } from '@vigil/events';
+import {
+  EventCodec,
+  EventValidationException,
+  sanitizeStrings,
+  topicFor,
+  UNSTORABLE_TEXT_RULE,
+  validateEvent,
+  type AuditEvent,
+} from '@vigil/events';
 import {
   createKafka,
   KafkaProducer,
@@ -26,7 +34,7 @@ import {
 } from '@vigil/kafka';
 import type { AuditEventInput, UntypedAuditEventInput } from './audit-event.input';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
-import { completeEvent, type ServiceIdentity } from './event.normalizer';
+import { completeFields, type ServiceIdentity } from './event.normalizer';
 
 /**
  * Where the publisher sends: brokers (it opens its own connection), or a client the app already holds
@@ -252,10 +260,16 @@ export class AuditPublisher {
   /** The complete, validated event for an input (throws EventValidationException). */
   prepare(input: AuditEventInput | UntypedAuditEventInput): AuditEvent {
     if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
-    const event = completeEvent(input, this.service);
     // Unknown fields are looked for in the input: completion leaves them out of the event.
-    const issues = validateEvent(event, undefined, input);
-    if (issues.length > 0) throw new EventValidationException(issues);
+    const complete = completeFields(input, this.service);
+    const issues = validateEvent(complete, { fieldsOf: input });
+    if (issues.length === 0) return complete;
+    // Text is sanitised, not refused (sanitizeText); the validator found some to mend, and the mended event is checked
+    // again (U+FFFD takes more bytes than what it replaces).
+    if (!issues.some((i) => i.rule === UNSTORABLE_TEXT_RULE)) throw new EventValidationException(issues);
+    const event = sanitizeStrings(complete);
+    const again = validateEvent(event, { fieldsOf: input });
+    if (again.length > 0) throw new EventValidationException(again);
     return event;
   }
 

@@ -35,7 +35,7 @@ function validEvent(overrides: Record<string, unknown> = {}): Record<string, unk
 /** The JSON size the validator reports for the base event with these attributes. */
 const rulesBytes = (attributes: Record<string, unknown>): number => Buffer.byteLength(JSON.stringify(validEvent({ attributes })));
 
-const rules = (event: unknown): string[] => validateEvent(event, NOW).map((i) => `${i.path}: ${i.rule}`);
+const rules = (event: unknown): string[] => validateEvent(event, { nowMicros: NOW }).map((i) => `${i.path}: ${i.rule}`);
 
 describe('validateEvent', () => {
   it('accepts a complete event', () => {
@@ -154,6 +154,14 @@ describe('validateEvent', () => {
       'correlationId: must not contain NUL characters or unpaired surrogates (sanitizeText)',
       'description: must not contain NUL characters or unpaired surrogates (sanitizeText)',
     ]);
+  });
+
+  it('looks for undeclared fields where fieldsOf says, records in arrays included', () => {
+    const input = { action: 'user.login.failed', tenantId: 'acme', acter: { id: 'u' }, targets: [{ type: 't', id: '1', nmae: 'x' }] };
+    assert.deepEqual(
+      validateEvent(validEvent(), { nowMicros: NOW, fieldsOf: input }).map((i) => `${i.path}: ${i.rule}`),
+      ['acter: unknown field; did you mean "actor"?', 'targets.0.nmae: unknown field; did you mean "name"?'],
+    );
   });
 
   it('bounds the whole event, whose fields may each be in bounds', () => {

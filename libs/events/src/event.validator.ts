@@ -98,45 +98,56 @@ function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>, si
   if (raw === undefined) return [];
   if (!isRecord(raw)) return [{ path: 'attributes', rule: 'expected an object of string keys to values' }];
   const issues: EventIssue[] = [];
-  const entries = Object.entries(raw);
+  let count = 0;
   size.nodes += 1;
-  if (entries.length > EVENT_LIMITS.attributes) issues.push({ path: 'attributes', rule: `at most ${EVENT_LIMITS.attributes} attributes` });
-  for (const [key, value] of entries) {
-    const path = `attributes.${key}`;
+  for (const key in raw) {
+    count++;
     if (key.length > EVENT_LIMITS.attributeKey || !ATTRIBUTE_KEY.test(key)) {
-      issues.push({ path, rule: `key must match ${ATTRIBUTE_KEY.source} and be at most ${EVENT_LIMITS.attributeKey} characters` });
+      issues.push({
+        path: `attributes.${key}`,
+        rule: `key must match ${ATTRIBUTE_KEY.source} and be at most ${EVENT_LIMITS.attributeKey} characters`,
+      });
       continue;
     }
-    const wrapped = wrapAttribute(value);
+    const wrapped = wrapAttribute(raw[key]);
     if (wrapped === undefined) {
-      issues.push({ path, rule: 'must be a string, a finite number, a boolean or an array of strings' });
+      issues.push({ path: `attributes.${key}`, rule: 'must be a string, a finite number, a boolean or an array of strings' });
       continue;
     }
     size.nodes += 2;
     size.chars += key.length;
     if ('string' in wrapped) {
-      textIssues(wrapped.string, path, EVENT_LIMITS.longString, issues);
+      textIssues(wrapped.string, ['attributes', key], EVENT_LIMITS.longString, issues);
       size.chars += wrapped.string.length;
     }
     if ('array' in wrapped) {
-      if (wrapped.array.length > EVENT_LIMITS.attributeArray) issues.push({ path, rule: `at most ${EVENT_LIMITS.attributeArray} items` });
-      wrapped.array.forEach((item, i) => textIssues(item, `${path}.${i}`, EVENT_LIMITS.longString, issues));
+      if (wrapped.array.length > EVENT_LIMITS.attributeArray)
+        issues.push({ path: `attributes.${key}`, rule: `at most ${EVENT_LIMITS.attributeArray} items` });
+      wrapped.array.forEach((item, i) => textIssues(item, ['attributes', key, i], EVENT_LIMITS.longString, issues));
       size.nodes += wrapped.array.length;
       for (const item of wrapped.array) size.chars += item.length;
     }
     out[key] = wrapped;
   }
+  // Said first, as when the count was known before the loop.
+  if (count > EVENT_LIMITS.attributes) issues.unshift({ path: 'attributes', rule: `at most ${EVENT_LIMITS.attributes} attributes` });
   return issues;
 }
 
+/** A place in the event as the issues name it: field names and array indexes, joined by dots only for an issue. */
+type Path = (string | number)[];
+
+/** The rule a string with a NUL or an unpaired surrogate breaks; sanitizeText mends it. */
+export const UNSTORABLE_TEXT_RULE = 'must not contain NUL characters or unpaired surrogates (sanitizeText)';
+
 /** A string's byte bound and its storability (sanitizeText makes any string storable). */
-function textIssues(value: string, path: string, maxBytes: number, issues: EventIssue[]): void {
+function textIssues(value: string, path: Path, maxBytes: number, issues: EventIssue[]): void {
   // At most 3 UTF-8 bytes per UTF-16 unit: a short string needs no counting.
   if (value.length * 3 > maxBytes) {
     const bytes = utf8Length(value);
-    if (bytes > maxBytes) issues.push({ path, rule: `at most ${maxBytes} bytes of UTF-8 (got ${bytes})` });
+    if (bytes > maxBytes) issues.push({ path: path.join('.'), rule: `at most ${maxBytes} bytes of UTF-8 (got ${bytes})` });
   }
-  if (!isStorableText(value)) issues.push({ path, rule: 'must not contain NUL characters or unpaired surrogates (sanitizeText)' });
+  if (!isStorableText(value)) issues.push({ path: path.join('.'), rule: UNSTORABLE_TEXT_RULE });
 }
 
 /**
@@ -152,27 +163,35 @@ interface JsonSizeBound {
 
 const maxJsonBytes = (size: JsonSizeBound): number => size.chars * 6 + size.nodes * 30;
 
-function boundedStrings(value: unknown, path: string, issues: EventIssue[], size: JsonSizeBound): void {
+/**
+ * Every string under `value` against `limit` (strings named `url` get the long bound), adding to the JSON size bound.
+ * `path` is the value's place, a stack its callers push to and pop, so no path is built for a string that passes.
+ */
+function boundedStrings(value: unknown, limit: number, path: Path, issues: EventIssue[], size: JsonSizeBound): void {
   size.nodes++;
   if (typeof value === 'string') {
     size.chars += value.length;
-    const limit =
-      path === 'description' || path.endsWith('.url') || path.startsWith('payload.') ? EVENT_LIMITS.longString : EVENT_LIMITS.string;
-    textIssues(value, path, limit, issues);
+    textIssues(value, path, path.length > 1 && path[path.length - 1] === 'url' ? EVENT_LIMITS.longString : limit, issues);
   } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) boundedStrings(value[i], `${path}.${i}`, issues, size);
-  } else if (isRecord(value) && path !== 'attributes') {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      boundedStrings(value[i], limit, path, issues, size);
+      path.pop();
+    }
+  } else if (isRecord(value)) {
     for (const k in value) {
       size.chars += k.length;
-      boundedStrings(value[k], path === '' ? k : `${path}.${k}`, issues, size);
+      path.push(k);
+      boundedStrings(value[k], limit, path, issues, size);
+      path.pop();
     }
   }
 }
 
 interface RecordShape {
-  fields: readonly avsc.types.Field[];
   names: string[];
-  known: ReadonlySet<string>;
+  /** Each field by name. */
+  fields: ReadonlyMap<string, avsc.types.Field>;
 }
 /** Each Avro type's record branch and its field names, worked out once per type rather than per event. */
 const recordShapes = new WeakMap<avsc.Type, RecordShape | null>();
@@ -187,8 +206,7 @@ function recordShape(type: avsc.Type): RecordShape | undefined {
     if (record === undefined || record.typeName !== 'record') shape = null;
     else {
       const fields = (record as avsc.types.RecordType).fields;
-      const names = fields.map((f) => f.name);
-      shape = { fields, names, known: new Set(names) };
+      shape = { names: fields.map((f) => f.name), fields: new Map(fields.map((f) => [f.name, f])) };
     }
     recordShapes.set(type, shape);
   }
@@ -199,32 +217,40 @@ function recordShape(type: avsc.Type): RecordShape | undefined {
 function undeclaredIssues(event: Shape, category: string): EventIssue[] {
   if (!isCategory(category)) return [];
   const issues: EventIssue[] = [];
-  undeclaredFields(event, readerType(category), '', issues);
+  undeclaredFields(event, readerType(category), [], issues);
   return issues;
 }
 
-function undeclaredFields(value: Shape, type: avsc.Type, path: string, issues: EventIssue[]): void {
+/** The fields of `value` its record type does not have, then those of the records (alone or in arrays) it holds. */
+function undeclaredFields(value: Shape, type: avsc.Type, path: Path, issues: EventIssue[]): void {
   const shape = recordShape(type);
   if (shape === undefined) return;
-  const { fields, names, known } = shape;
+  const { names, fields } = shape;
+  // The value's own keys, not the schema's fields: an input names a few of them, and a missing one costs a lookup.
   for (const key in value) {
-    if (known.has(key)) continue;
+    if (fields.has(key)) continue;
     const near = names.length > 0 ? closest(key, names) : undefined;
     const hint = near !== undefined && distance(key, near) <= 2 ? `; did you mean "${near}"?` : '';
-    issues.push({ path: path === '' ? key : `${path}.${key}`, rule: `unknown field${hint}` });
+    issues.push({ path: [...path, key].join('.'), rule: `unknown field${hint}` });
   }
-  for (const field of fields) {
-    const nested = value[field.name];
-    // Only records hold fields of their own (alone or as an array's items); the path is built only for those.
-    if (field.name === 'attributes') continue;
-    if (isRecord(nested)) undeclaredFields(nested, field.type, path === '' ? field.name : `${path}.${field.name}`, issues);
+  for (const key in value) {
+    const nested = value[key];
+    if (key === 'attributes' || typeof nested !== 'object' || nested === null) continue;
+    const field = fields.get(key);
+    if (field === undefined) continue;
+    path.push(key);
+    if (isRecord(nested)) undeclaredFields(nested, field.type, path, issues);
     else if (Array.isArray(nested) && field.type.typeName === 'array') {
       const items = (field.type as avsc.types.ArrayType).itemsType;
-      const at = path === '' ? field.name : `${path}.${field.name}`;
-      nested.forEach((item, i) => {
-        if (isRecord(item)) undeclaredFields(item, items, `${at}.${i}`, issues);
-      });
+      for (let i = 0; i < nested.length; i++) {
+        const item: unknown = nested[i];
+        if (!isRecord(item)) continue;
+        path.push(i);
+        undeclaredFields(item, items, path, issues);
+        path.pop();
+      }
     }
+    path.pop();
   }
 }
 
@@ -271,10 +297,14 @@ function semanticIssues(event: Shape, nowMicros: number, size: JsonSizeBound): E
   }
   if (Array.isArray(targets) && targets.length > EVENT_LIMITS.targets)
     issues.push({ path: 'targets', rule: `at most ${EVENT_LIMITS.targets} targets` });
+  const path: Path = [];
   for (const key in event) {
     if (key === 'attributes') continue;
     size.chars += key.length;
-    boundedStrings(event[key], key, issues, size);
+    path.push(key);
+    const long = key === 'description' || key === 'payload';
+    boundedStrings(event[key], long ? EVENT_LIMITS.longString : EVENT_LIMITS.string, path, issues, size);
+    path.pop();
   }
   return issues;
 }
@@ -285,16 +315,25 @@ function sizeIssues(event: Shape): EventIssue[] {
   return bytes > EVENT_LIMITS.event ? [{ path: '(event)', rule: `at most ${EVENT_LIMITS.event} bytes as JSON (got ${bytes})` }] : [];
 }
 
+/** How `validateEvent` reads its candidate. */
+export interface ValidateOptions {
+  /** What "one day from now" is measured from (epoch microseconds); the clock by default. */
+  nowMicros?: number;
+  /**
+   * Where fields the schema does not have are looked for: the event itself by default, or the input it was completed
+   * from. Completion copies only the fields it knows, so a misspelt field of the input (`clinet`, `actor.nmae`) is not
+   * in the event; looked for there, it would vanish unreported.
+   */
+  fieldsOf?: unknown;
+}
+
 /**
  * Every reason a complete event (defaults already filled) would be refused, by field path and rule.
  * Empty when the event may be published. Checks the Avro schema of its category and the catalog.
- *
- * `fieldsOf` is where fields the schema does not have are looked for: the event itself, or the input it was completed
- * from. Completion copies only the fields it knows, so a misspelt field of the input (`clinet`, `actor.nmae`) is not in
- * the event; looked for there, it would vanish unreported.
  */
-export function validateEvent(candidate: unknown, nowMicros = Date.now() * 1000, fieldsOf: unknown = candidate): EventIssue[] {
+export function validateEvent(candidate: unknown, options: ValidateOptions = {}): EventIssue[] {
   if (!isRecord(candidate)) return [{ path: '(event)', rule: 'expected an object' }];
+  const { nowMicros = Date.now() * 1000, fieldsOf = candidate } = options;
   const attributes: Record<string, WrappedAttribute> = {};
   const size: JsonSizeBound = { chars: 0, nodes: 1 };
   const issues = attributeIssues(candidate['attributes'] ?? {}, attributes, size);
