@@ -73,6 +73,18 @@ describe('toRow', () => {
     assert.deepEqual(JSON.parse(row.attributes), { 'k\uFFFD': 'v\uFFFD', emoji: '😀' });
   });
 
+  it('mends every JSON column, and keeps text that only looks like an escape (a backslash, then u0000) as it is', () => {
+    const row = toRow(
+      makeEvent({
+        targets: [{ type: 'doc', id: 'lone \uDC00', name: null }],
+        attributes: { path: 'C:\\u0000dir', raw: '\\ud800' },
+      }),
+      makeOrigin(),
+    );
+    assert.deepEqual(JSON.parse(row.targets), [{ type: 'doc', id: 'lone \uFFFD', name: null }]);
+    assert.deepEqual(JSON.parse(row.attributes), { path: 'C:\\u0000dir', raw: '\\ud800' });
+  });
+
   it('rejects what no column can hold, naming the field', () => {
     rejects(() => toRow(makeEvent({ id: 'not-a-uuid' }), makeOrigin()), 'id');
     rejects(() => toRow(makeEvent({ time: 1.5 }), makeOrigin()), 'time');

@@ -64,7 +64,17 @@ function storableJson(value: unknown): unknown {
   return value;
 }
 
-const json = (value: unknown): string => JSON.stringify(storableJson(value));
+/**
+ * JSON.stringify writes a NUL as `\u0000` and an unpaired surrogate as `\udXXX` (well-formed JSON.stringify, ES2019),
+ * and jsonb refuses both escapes. Text with neither needs no sanitising, which spares nearly every value a copy; a
+ * false alarm (a backslash the text really holds, followed by such letters) only takes the sanitising path.
+ */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+
+function json(value: unknown): string {
+  const text = JSON.stringify(value);
+  return UNSTORABLE_ESCAPE.test(text) ? JSON.stringify(storableJson(value)) : text;
+}
 
 /** An address inet accepts, or null. A zone id (fe80::1%eth0) is dropped: it only means something on the sender's host. */
 export function toInet(ip: string | null | undefined): string | null {
