@@ -164,7 +164,18 @@ describe('vigil replay', () => {
     });
     const inside = await publisher.publishMany([at(3 * 3_600_000), at(20 * 3_600_000), at(23 * 3_600_000)]);
     const before = await publisher.publishMany([at(30 * 60_000)]);
-    const run = ok(await runCli(['replay', '--connector', name, '--from', new Date(now + 2 * 3_600_000).toISOString(), '--json'], env));
+    const ahead = new Date(now + 2 * 3_600_000).toISOString();
+    // An operator who knows better may read less: with five minutes of lookback, nothing Kafka holds is in range.
+    const short = JSON.parse(
+      ok(await runCli(['replay', '--connector', name, '--from', ahead, '--lookback', '5m', '--dry-run', '--json'], env)).stdout,
+    ) as {
+      total: number;
+    };
+    assert.equal(short.total, 0);
+    const bad = await runCli(['replay', '--connector', name, '--from', ahead, '--lookback', '2 days', '--dry-run'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--lookback must be minutes, hours or days/);
+    const run = ok(await runCli(['replay', '--connector', name, '--from', ahead, '--json'], env));
     assert.equal((JSON.parse(run.stdout) as { handOver: string }).handOver.startsWith('handed over'), true);
     const counts = countsOf(hec.eventIds(), [...inside, ...before]);
     assert.deepEqual(

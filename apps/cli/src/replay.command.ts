@@ -63,6 +63,10 @@ export function replayCommand(out: Output): Command {
     .option('--to <time>', 'ISO-8601 end: events Kafka received before it (default: everything there is when the replay starts)')
     .option('--categories <list>', "comma-separated categories, a subset of the connector's (default: all of its categories)")
     .option('--rate <events/s>', 'send at most this many events per second (default: as fast as the SIEM takes them)')
+    .option(
+      '--lookback <duration>',
+      'start reading Kafka this long before --from, for events stamped ahead of their publishing: 30m, 2h, 1d (default: 1d plus 5m, as far ahead as an event may be stamped)',
+    )
     .option('--dry-run', 'print per topic and partition what would be sent, and send nothing')
     .option('--allow-partial', 'send what is retained when --from is older than the data Kafka still holds')
     .option('--restart', 'discard an unfinished replay to this connector and start over')

@@ -4,10 +4,13 @@ import type { ConnectorDefinition } from '@vigil/connector';
 import { OperationsErrorCode, OperationsException } from './operations.exception';
 import {
   describeArgs,
+  MAX_REPLAY_LOOKBACK_MS,
+  parseLookback,
   parseRate,
   parseTime,
   partitionRanges,
   replayCategories,
+  REPLAY_LOOKBACK_MS,
   replayPosition,
   sameArgs,
   type ReplayPlan,
@@ -76,6 +79,21 @@ describe('replay arguments', () => {
     assert.equal(parseRate(undefined), undefined);
     assert.equal(parseRate('250'), 250);
     assert.throws(() => parseRate('0'), invalidArgument);
+  });
+
+  it('reads a day and five minutes before --from unless --lookback says otherwise, in minutes, hours or days up to a week', () => {
+    assert.equal(REPLAY_LOOKBACK_MS, 86_400_000 + 300_000);
+    assert.equal(parseLookback(undefined), REPLAY_LOOKBACK_MS);
+    assert.equal(parseLookback('0m'), 0);
+    assert.equal(parseLookback('30m'), 1_800_000);
+    assert.equal(parseLookback(' 2h '), 7_200_000);
+    assert.equal(parseLookback('7d'), MAX_REPLAY_LOOKBACK_MS);
+    for (const bad of ['8d', '-5m', '1.5h', '2 h', '90s', '1d2h', ''])
+      assert.throws(
+        () => parseLookback(bad),
+        (err: unknown) => invalidArgument(err) && /--lookback must be/.test((err as Error).message),
+        bad,
+      );
   });
 
   it("takes the connector's categories, or a subset of them", () => {

@@ -52,6 +52,25 @@ export function parseTime(value: string, option: string): Date {
   return date;
 }
 
+const LOOKBACK = /^(\d{1,5})(m|h|d)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The longest `--lookback` taken: a week. */
+export const MAX_REPLAY_LOOKBACK_MS = 7 * 86_400_000;
+
+/**
+ * `--lookback` (minutes, hours or days: `0m`, `30m`, `2h`, `1d`) in milliseconds, or REPLAY_LOOKBACK_MS when not
+ * given. Shorter than the default, a replay reads less before `--from`, and misses an event stamped further ahead of
+ * its publishing than that: for operators who know their producers' clocks and times.
+ */
+export function parseLookback(value: string | undefined): number {
+  if (value === undefined) return REPLAY_LOOKBACK_MS;
+  const match = LOOKBACK.exec(value.trim());
+  const ms = match === null ? Number.NaN : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (!(ms <= MAX_REPLAY_LOOKBACK_MS))
+    throw invalid(`--lookback must be minutes, hours or days such as 30m, 2h or 1d, at most 7d, not "${value}"`);
+  return ms;
+}
+
 /** A positive events-per-second rate, or none. */
 export function parseRate(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -12,13 +12,13 @@ export class ReplayPlanner {
     private readonly clock: Clock,
   ) {}
 
-  /** Start offsets from Kafka's offsets for `from` (less REPLAY_LOOKBACK_MS); end offsets at `to`, or the high watermarks. */
-  async plan(categories: readonly Category[], from: Date, to: Date | null): Promise<ReplayPlan> {
+  /** Start offsets from Kafka's offsets for `from` less `lookbackMs`; end offsets at `to`, or the high watermarks. */
+  async plan(categories: readonly Category[], from: Date, to: Date | null, lookbackMs = REPLAY_LOOKBACK_MS): Promise<ReplayPlan> {
     const topics = categories.map(topicFor);
     const start: OffsetMap = new Map();
     const end: OffsetMap = new Map();
     for (const topic of topics) {
-      start.set(topic, await this.admin.offsetsAt(topic, from.getTime() - REPLAY_LOOKBACK_MS));
+      start.set(topic, await this.admin.offsetsAt(topic, from.getTime() - lookbackMs));
       end.set(
         topic,
         to === null

@@ -10,6 +10,7 @@ import type { OperationObserver } from './operations.types';
 import { ReplayCheckpointRepository, type ReplayCheckpoint } from './replay-checkpoint.repository';
 import {
   describeArgs,
+  parseLookback,
   parseRate,
   parseTime,
   partitionRanges,
@@ -31,6 +32,8 @@ export interface ReplayRequest {
   categories?: string | undefined;
   /** Events per second. */
   rate?: string | undefined;
+  /** How far before `from` to start reading Kafka (`30m`, `2h`, `1d`); a day and five minutes by default. */
+  lookback?: string | undefined;
   /** Send what is retained when `from` is older than the data Kafka still holds. */
   allowPartial?: boolean | undefined;
   /** Discard an unfinished replay to this connector and start over. */
@@ -117,6 +120,7 @@ export class ReplayUseCase {
     const to = request.to === undefined ? null : parseTime(request.to, '--to');
     if (to !== null && to <= from) throw new OperationsException(OperationsErrorCode.INVALID_ARGUMENT, '--to must be after --from');
     parseRate(request.rate);
+    const lookbackMs = parseLookback(request.lookback);
     const args: ReplayArgs = {
       connector: definition.name,
       from: from.toISOString(),
@@ -135,18 +139,19 @@ export class ReplayUseCase {
         `an unfinished replay to ${definition.name} has other arguments (${describeArgs(checkpoint.args)}); run it again with those to resume it, or add --restart to discard it`,
       );
     const resuming = checkpoint !== undefined;
-    checkpoint ??= await this.newCheckpoint(definition, args, request.allowPartial === true, observer);
+    checkpoint ??= await this.newCheckpoint(definition, args, lookbackMs, request.allowPartial === true, observer);
     return { definition, args, checkpoint, resuming, position: await this.position(checkpoint) };
   }
 
   private async newCheckpoint(
     definition: ConnectorDefinition,
     args: ReplayArgs,
+    lookbackMs: number,
     allowPartial: boolean,
     observer: OperationObserver,
   ): Promise<ReplayCheckpoint> {
     const from = new Date(args.from);
-    const plan = await this.planner.plan(args.categories, from, args.to === null ? null : new Date(args.to));
+    const plan = await this.planner.plan(args.categories, from, args.to === null ? null : new Date(args.to), lookbackMs);
     const gaps = await this.planner.retentionGaps(plan, from);
     if (gaps.length > 0) {
       const lines = gaps.map((g) => `  ${g.topic}: data goes back to ${g.earliestAvailable}`).join('\n');
