@@ -83,6 +83,8 @@ export function newPublisher(config: CliConfig): AuditPublisher {
     ...connectionOf(config, 'vigil-cli'),
     service: { name: 'vigil-cli' },
     retry: { retries: 3 },
+    // Files written for Vigil (publish --file, import): a misspelt field is refused, not left out.
+    misspeltFields: 'refuse',
     logger: createLogger('vigil-cli', 'fatal'),
   });
 }

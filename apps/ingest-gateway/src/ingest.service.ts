@@ -46,6 +46,8 @@ export class IngestService implements OnModuleDestroy {
       ...connectionOf(config, 'vigil-ingest-gateway'),
       service: { name: 'ingest-gateway' },
       batch: { lingerMs: 2 },
+      // JSON written for Vigil: `clinet` is refused with a hint instead of publishing the event without its client.
+      misspeltFields: 'refuse',
     });
     this.bodies = new BodyBudget(config.VIGIL_INGEST_MAX_INFLIGHT_BYTES);
     this.limits = new TokenBuckets(config.VIGIL_INGEST_RATE_PER_SECOND, config.VIGIL_INGEST_RATE_BURST, () => Date.now());

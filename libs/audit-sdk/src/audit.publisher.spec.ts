@@ -5,7 +5,7 @@ import { RECORD_BATCH_OVERHEAD, recordBytes, RegistryHttpClient, type KafkaClien
 import { randomCjk } from '@vigil/testing';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
 import { laneOf } from '@vigil/common';
-import { AuditPublisher } from './audit.publisher';
+import { AuditPublisher, type AuditPublisherOptions } from './audit.publisher';
 import type { UntypedAuditEventInput } from './audit-event.input';
 
 /** A producer whose sendBatch the test controls: each call waits for `release()` or fails on demand. */
@@ -102,10 +102,21 @@ class FakeRegistry extends RegistryHttpClient {
   }
 }
 
-function publisherWith(producer: FakeProducer, registry = new FakeRegistry(), batch = {}): AuditPublisher {
+function publisherWith(
+  producer: FakeProducer,
+  registry = new FakeRegistry(),
+  batch = {},
+  options: Partial<AuditPublisherOptions> = {},
+): AuditPublisher {
   // The fake implements only the producer calls the publisher makes.
   const kafka = { producer: () => producer } as unknown as KafkaClient;
-  return new AuditPublisher({ kafka: { client: kafka }, schemaRegistry: { client: registry }, service: { name: 'svc', host: 'h' }, batch });
+  return new AuditPublisher({
+    kafka: { client: kafka },
+    schemaRegistry: { client: registry },
+    service: { name: 'svc', host: 'h' },
+    batch,
+    ...options,
+  });
 }
 
 const input = (i: number) => ({ action: 'user.login.failed' as const, tenantId: `t${i % 3}`, actor: { id: `u${i}` } });
@@ -182,9 +193,9 @@ describe(AuditPublisher.name, () => {
     assert.equal(producer.batches.length, 0);
   });
 
-  it('refuses a misspelt field of the input, at any depth, instead of leaving it out of the event', () => {
-    const publisher = publisherWith(new FakeProducer());
-    // As an untyped caller (JSON, a JavaScript service) sends them: completion copies only the fields it knows.
+  it('with misspeltFields: refuse, refuses a key that looks like a misspelt field, at any depth, and leaves other keys out', () => {
+    const strict = publisherWith(new FakeProducer(), new FakeRegistry(), {}, { misspeltFields: 'refuse' });
+    // As an untyped source (JSON, a JavaScript service) sends them: completion copies only the fields it knows.
     const misspelt = {
       ...input(1),
       clinet: { ip: '203.0.113.9' },
@@ -196,7 +207,7 @@ describe(AuditPublisher.name, () => {
       http: { method: 'POST', statuscode: 401 },
     } as unknown as UntypedAuditEventInput;
     assert.throws(
-      () => publisher.prepare(misspelt),
+      () => strict.prepare(misspelt),
       (err: unknown) => {
         assert.ok(err instanceof EventValidationException);
         assert.deepEqual(
@@ -211,7 +222,17 @@ describe(AuditPublisher.name, () => {
         return true;
       },
     );
-    assert.equal(publisher.prepare({ ...input(1), targets: [{ type: 'document', id: 'd1', name: null }] }).targets.length, 1);
+    // Keys unlike any field, a near one beside the field it is near, and an undefined value are left out as before.
+    const user = { id: 'u', name: 'Ann', email: 'ann@example.com', nam: 'A.', role: undefined };
+    const kept = strict.prepare({
+      ...input(1),
+      actor: user,
+      targets: [{ type: 'doc', id: 'd', createdAt: 5 }],
+    } as unknown as UntypedAuditEventInput);
+    assert.deepEqual(kept.actor, { id: 'u', name: 'Ann', type: 'USER', roles: [] });
+    // By default (typed callers may hand over objects made for something else), a misspelt key is left out too.
+    const lenient = publisherWith(new FakeProducer());
+    assert.equal(lenient.prepare(misspelt).client, null);
   });
 
   it('delivers everything queued on close and refuses publishing afterwards', async () => {

@@ -12,6 +12,7 @@ import {
 import {
   EventCodec,
   EventValidationException,
+  misspeltFieldIssues,
   sanitizeStrings,
   topicFor,
   UNSTORABLE_TEXT_RULE,
@@ -77,6 +78,15 @@ export interface AuditPublisherOptions {
    * is there; on one core it only adds the hand-over (docs/sdk.md, "Producing on a thread of its own").
    */
   producerThread?: boolean;
+  /**
+   * `refuse`: an input key that looks like a misspelt field the object lacks (`clinet`, `actor.nmae`, within two
+   * edits of the field's name) makes the event invalid, instead of being left out of it with the field it meant. For
+   * sources written by hand for Vigil: the ingest gateway's JSON and the CLI's files use it. `ignore` (the default)
+   * leaves every key the schema does not have out, as completion always did: a typed caller may hand over an object
+   * made for something else (`actor: user`, with its `email` and perhaps a `role`), and TypeScript already refuses a
+   * misspelt field written in place.
+   */
+  misspeltFields?: 'refuse' | 'ignore';
   /** kafkajs retry policy for transient broker errors (default: 8 retries, up to 30 s apart). */
   retry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
   compression?: 'none' | 'gzip';
@@ -131,6 +141,7 @@ export class AuditPublisher {
   private readonly lingerMs: number;
   private readonly maxQueued: number;
   private readonly compression: 'none' | 'gzip';
+  private readonly refuseMisspelt: boolean;
   /** One queue per lane; a tenant's lane is fixed (laneOf), so its events are sent in the order they were queued. */
   private readonly lanes: Lane[];
   /** Events queued in every lane (maxQueued bounds the sum). */
@@ -181,6 +192,7 @@ export class AuditPublisher {
     this.lingerMs = options.batch?.lingerMs ?? 5;
     this.maxQueued = Math.max(options.batch?.maxQueued ?? 10_000, this.maxEvents);
     this.compression = options.compression ?? 'none';
+    this.refuseMisspelt = options.misspeltFields === 'refuse';
     this.lanes = Array.from({ length: lanes }, () => new Lane());
   }
 
@@ -260,16 +272,19 @@ export class AuditPublisher {
   /** The complete, validated event for an input (throws EventValidationException). */
   prepare(input: AuditEventInput | UntypedAuditEventInput): AuditEvent {
     if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
-    // Unknown fields are looked for in the input: completion leaves them out of the event.
     const complete = completeFields(input, this.service);
-    const issues = validateEvent(complete, { fieldsOf: input });
-    if (issues.length === 0) return complete;
-    // Text is sanitised, not refused (sanitizeText); the validator found some to mend, and the mended event is checked
+    // Completion leaves unknown keys out of the event: a misspelt one is looked for in the input.
+    const misspelt = this.refuseMisspelt ? misspeltFieldIssues(input, complete.category) : [];
+    let issues = validateEvent(complete);
+    if (issues.length === 0 && misspelt.length === 0) return complete;
+    let event = complete;
+    // Text is sanitised, not refused (sanitizeText): when the validator found some to mend, the mended event is checked
     // again (U+FFFD takes more bytes than what it replaces).
-    if (!issues.some((i) => i.rule === UNSTORABLE_TEXT_RULE)) throw new EventValidationException(issues);
-    const event = sanitizeStrings(complete);
-    const again = validateEvent(event, { fieldsOf: input });
-    if (again.length > 0) throw new EventValidationException(again);
+    if (issues.some((i) => i.rule === UNSTORABLE_TEXT_RULE)) {
+      event = sanitizeStrings(complete);
+      issues = validateEvent(event);
+    }
+    if (issues.length > 0 || misspelt.length > 0) throw new EventValidationException([...issues, ...misspelt]);
     return event;
   }
 

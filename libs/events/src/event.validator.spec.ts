@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from './generated/event.types';
 import { completePayload } from './avro.codec';
-import { EVENT_LIMITS, STORE_INDEX_BUDGET, validateEvent } from './event.validator';
+import { EVENT_LIMITS, misspeltFieldIssues, STORE_INDEX_BUDGET, validateEvent } from './event.validator';
 import { randomCjk, randomEmoji } from '@vigil/testing';
 
 const NOW = Date.UTC(2026, 10, 21, 12) * 1000;
@@ -156,12 +156,30 @@ describe('validateEvent', () => {
     ]);
   });
 
-  it('looks for undeclared fields where fieldsOf says, records in arrays included', () => {
-    const input = { action: 'user.login.failed', tenantId: 'acme', acter: { id: 'u' }, targets: [{ type: 't', id: '1', nmae: 'x' }] };
+  it('refuses undeclared fields of records in arrays too', () => {
+    assert.deepEqual(rules(validEvent({ targets: [{ type: 't', id: '1', name: null, nmae: 'x' }] })), [
+      'targets.0.nmae: unknown field; did you mean "name"?',
+    ]);
+  });
+
+  it('finds in an input only the keys that look like a misspelt field the object lacks', () => {
+    const input = {
+      action: 'user.login.failed',
+      acter: { id: 'u' },
+      actor: { id: 'u', name: 'n', nam: 'near name, which is there', email: 'unlike any field', tpye: undefined },
+      targets: [{ type: 't', id: '1', nmae: 'x' }],
+      payload: { authMetod: 'left to validateEvent' },
+    };
     assert.deepEqual(
-      validateEvent(validEvent(), { nowMicros: NOW, fieldsOf: input }).map((i) => `${i.path}: ${i.rule}`),
-      ['acter: unknown field; did you mean "actor"?', 'targets.0.nmae: unknown field; did you mean "name"?'],
+      misspeltFieldIssues(input, 'authentication').map((i) => `${i.path}: ${i.rule}`),
+      ['targets.0.nmae: unknown field; did you mean "name"?'],
+      'acter is near actor, which the input has',
     );
+    assert.deepEqual(
+      misspeltFieldIssues({ acter: { id: 'u' } }, 'authentication').map((i) => i.path),
+      ['acter'],
+    );
+    assert.deepEqual(misspeltFieldIssues({ acter: {} }, 'no-such-category'), []);
   });
 
   it('bounds the whole event, whose fields may each be in bounds', () => {

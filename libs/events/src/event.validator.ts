@@ -217,12 +217,30 @@ function recordShape(type: avsc.Type): RecordShape | undefined {
 function undeclaredIssues(event: Shape, category: string): EventIssue[] {
   if (!isCategory(category)) return [];
   const issues: EventIssue[] = [];
-  undeclaredFields(event, readerType(category), [], issues);
+  undeclaredFields(event, readerType(category), [], issues, false);
   return issues;
 }
 
-/** The fields of `value` its record type does not have, then those of the records (alone or in arrays) it holds. */
-function undeclaredFields(value: Shape, type: avsc.Type, path: Path, issues: EventIssue[]): void {
+/**
+ * Keys of an input (what a producer hands the SDK, before completion) that look like a misspelt field: a key the schema
+ * does not have, holding a value, within two edits of a field the same object lacks (`clinet` without `client`,
+ * `actor.nmae` without `name`, `http.statuscode`). Completion copies only the fields it knows, so such a field would
+ * vanish from the event unreported. Other keys are not reported: an `actor` taken from a user record may carry an
+ * `email`, and completion leaves it out. The payload is not looked at here: it is copied whole, and `validateEvent`
+ * refuses any key its schema does not have.
+ */
+export function misspeltFieldIssues(input: unknown, category: unknown): EventIssue[] {
+  if (!isRecord(input) || typeof category !== 'string' || !isCategory(category)) return [];
+  const issues: EventIssue[] = [];
+  undeclaredFields(input, readerType(category), [], issues, true);
+  return issues;
+}
+
+/**
+ * The fields of `value` its record type does not have, then those of the records (alone or in arrays) it holds. With
+ * `misspeltOnly`, only keys that look like a misspelt field the object lacks (misspeltFieldIssues), and not the payload.
+ */
+function undeclaredFields(value: Shape, type: avsc.Type, path: Path, issues: EventIssue[], misspeltOnly: boolean): void {
   const shape = recordShape(type);
   if (shape === undefined) return;
   const { names, fields } = shape;
@@ -230,23 +248,24 @@ function undeclaredFields(value: Shape, type: avsc.Type, path: Path, issues: Eve
   for (const key in value) {
     if (fields.has(key)) continue;
     const near = names.length > 0 ? closest(key, names) : undefined;
-    const hint = near !== undefined && distance(key, near) <= 2 ? `; did you mean "${near}"?` : '';
-    issues.push({ path: [...path, key].join('.'), rule: `unknown field${hint}` });
+    const close = near !== undefined && distance(key, near) <= 2;
+    if (misspeltOnly && (!close || value[key] === undefined || value[near] !== undefined)) continue;
+    issues.push({ path: [...path, key].join('.'), rule: `unknown field${close ? `; did you mean "${near}"?` : ''}` });
   }
   for (const key in value) {
     const nested = value[key];
-    if (key === 'attributes' || typeof nested !== 'object' || nested === null) continue;
+    if (key === 'attributes' || (misspeltOnly && key === 'payload') || typeof nested !== 'object' || nested === null) continue;
     const field = fields.get(key);
     if (field === undefined) continue;
     path.push(key);
-    if (isRecord(nested)) undeclaredFields(nested, field.type, path, issues);
+    if (isRecord(nested)) undeclaredFields(nested, field.type, path, issues, misspeltOnly);
     else if (Array.isArray(nested) && field.type.typeName === 'array') {
       const items = (field.type as avsc.types.ArrayType).itemsType;
       for (let i = 0; i < nested.length; i++) {
         const item: unknown = nested[i];
         if (!isRecord(item)) continue;
         path.push(i);
-        undeclaredFields(item, items, path, issues);
+        undeclaredFields(item, items, path, issues, misspeltOnly);
         path.pop();
       }
     }
@@ -319,12 +338,6 @@ function sizeIssues(event: Shape): EventIssue[] {
 export interface ValidateOptions {
   /** What "one day from now" is measured from (epoch microseconds); the clock by default. */
   nowMicros?: number;
-  /**
-   * Where fields the schema does not have are looked for: the event itself by default, or the input it was completed
-   * from. Completion copies only the fields it knows, so a misspelt field of the input (`clinet`, `actor.nmae`) is not
-   * in the event; looked for there, it would vanish unreported.
-   */
-  fieldsOf?: unknown;
 }
 
 /**
@@ -333,7 +346,7 @@ export interface ValidateOptions {
  */
 export function validateEvent(candidate: unknown, options: ValidateOptions = {}): EventIssue[] {
   if (!isRecord(candidate)) return [{ path: '(event)', rule: 'expected an object' }];
-  const { nowMicros = Date.now() * 1000, fieldsOf = candidate } = options;
+  const { nowMicros = Date.now() * 1000 } = options;
   const attributes: Record<string, WrappedAttribute> = {};
   const size: JsonSizeBound = { chars: 0, nodes: 1 };
   const issues = attributeIssues(candidate['attributes'] ?? {}, attributes, size);
@@ -345,7 +358,7 @@ export function validateEvent(candidate: unknown, options: ValidateOptions = {})
     if (actionKnown || typeof action !== 'string')
       issues.push({ path: 'category', rule: category === undefined ? 'required' : 'expected string' });
   } else {
-    issues.push(...schemaIssues(candidate, category, attributes), ...(isRecord(fieldsOf) ? undeclaredIssues(fieldsOf, category) : []));
+    issues.push(...schemaIssues(candidate, category, attributes), ...undeclaredIssues(candidate, category));
   }
   issues.push(...semanticIssues(candidate, nowMicros, size));
   if (issues.length === 0 && maxJsonBytes(size) > EVENT_LIMITS.event) issues.push(...sizeIssues(candidate));

@@ -139,6 +139,8 @@ export class ReplayUseCase {
         `an unfinished replay to ${definition.name} has other arguments (${describeArgs(checkpoint.args)}); run it again with those to resume it, or add --restart to discard it`,
       );
     const resuming = checkpoint !== undefined;
+    if (resuming && request.lookback !== undefined)
+      observer.notice?.('warning', 'warning: --lookback applies when a replay starts; the one being resumed keeps the range it planned');
     checkpoint ??= await this.newCheckpoint(definition, args, lookbackMs, request.allowPartial === true, observer);
     return { definition, args, checkpoint, resuming, position: await this.position(checkpoint) };
   }
