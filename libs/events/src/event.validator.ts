@@ -100,7 +100,8 @@ function attributeIssues(raw: unknown, out: Record<string, WrappedAttribute>, si
   const issues: EventIssue[] = [];
   let count = 0;
   size.nodes += 1;
-  for (const key in raw) {
+  // Own keys, as toAvro encodes them (an inherited enumerable key would be checked and then not sent).
+  for (const key of Object.keys(raw)) {
     count++;
     if (key.length > EVENT_LIMITS.attributeKey || !ATTRIBUTE_KEY.test(key)) {
       issues.push({
