@@ -83,18 +83,23 @@ describe('vigil publish --file against the real broker and registry', () => {
       Buffer.from(`${JSON.stringify({ action: 'user.login.failed', tenantId: tenant, actor: { id: randomCjk(1024) } })}\n`), // 5
       Buffer.from('[1,2]\n'), // 6: not an object
       Buffer.from(`${good(7)}\r\n`), // 7
-      Buffer.from(good(8)), // 8: no final newline
+      // 8: a misspelt time, looked for before the journal fills in a time of its own
+      Buffer.from(
+        `${JSON.stringify({ action: 'user.login.failed', tenantId: tenant, actor: { id: 'u' }, tiem: '2026-01-01T00:00:00Z' })}\n`,
+      ),
+      Buffer.from(good(9)), // 9: no final newline
     ];
     writeFileSync(file, Buffer.concat(parts));
     const from = await endOffsets(admin, [TOPIC]);
     const result = await publishFile(file);
-    assert.deepEqual([result.published, result.invalid, result.failed], [3, 5, 0]);
+    assert.deepEqual([result.published, result.invalid, result.failed], [3, 6, 0]);
     const reasons = Object.fromEntries(result.errors.map((e) => [e.line, e.error]));
     assert.match(reasons[2] ?? '', /^not valid JSON/);
     assert.match(reasons[3] ?? '', /^more than one JSON value on the line/);
     assert.equal(reasons[4], 'not valid UTF-8');
     assert.equal(reasons[5], 'actor.id: at most 1024 bytes of UTF-8 (got 3072)');
     assert.equal(reasons[6], 'expected a JSON object');
+    assert.equal(reasons[8], 'tiem: unknown field; did you mean "time"?');
     const records = await collectFrom(kafka, from, (c) => c.length >= 3, { filter: (c) => c.message.key?.toString() === tenant });
     assert.deepEqual(
       records.map((c) => c.message.headers?.['vigil-event-id']?.toString()),

@@ -63,13 +63,15 @@ describe('ingest gateway: POST /v1/events', () => {
         { action: 'user.login.failed' },
         { action: 'user.login.failed', actor: { id: 'u4' }, targets: 'everyone' },
         { action: 'user.login.failed', actor: { id: 'u5' }, clinet: { ip: '203.0.113.8' } },
+        // The gateway fills in a time from a UUIDv7 id: the misspelt time is looked for before that.
+        { id: uuidv7(), action: 'user.login.failed', actor: { id: 'u6' }, tiem: '2026-01-01T00:00:00Z' },
         'not an object',
       ]),
     );
     assert.equal(answer.status, 202);
     assert.equal(answer.body.accepted, 2);
-    assert.equal(answer.body.rejected, 5);
-    const [first, second, other, missing, shape, misspelt, text] = answer.body.results ?? [];
+    assert.equal(answer.body.rejected, 6);
+    const [first, second, other, missing, shape, misspelt, misspeltTime, text] = answer.body.results ?? [];
     assert.equal(first?.status, 'accepted');
     assert.equal(second?.id, own, 'a client-sent id is kept (retries are idempotent in the store and the SIEMs)');
     // Sent again (a retry): the same id and, without a time of its own, the time its UUIDv7 carries, so the same row.
@@ -80,6 +82,7 @@ describe('ingest gateway: POST /v1/events', () => {
     assert.deepEqual(shape?.errors, [{ path: 'targets', rule: 'must be an array' }]);
     // Not accepted without its client: a misspelt field is refused, not left out.
     assert.deepEqual(misspelt?.errors, [{ path: 'clinet', rule: 'unknown field; did you mean "client"?' }]);
+    assert.deepEqual(misspeltTime?.errors, [{ path: 'tiem', rule: 'unknown field; did you mean "time"?' }]);
     assert.equal(text?.errors?.[0]?.rule, 'must be a JSON object (an event envelope)');
     // Both accepted events are in Kafka, keyed by the key's tenant, exactly as answered.
     const events = await harness.eventsOf(tenant, from, 3);

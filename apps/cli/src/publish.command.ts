@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { AuditPublisher, connectionOf, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
-import { EventValidationException } from '@vigil/events';
+import { EventValidationException, misspeltFieldIssues } from '@vigil/events';
 import { createLogger } from '@vigil/observability';
 import { cliConfig, type CliConfig } from './cli.config';
 import { CliError, printTable, type Output } from './cli.util';
@@ -60,6 +60,13 @@ async function publishFile(publisher: AuditPublisher, file: string, journal: Pub
     const parsed = 'error' in entry ? entry : parseLine(entry.text);
     if ('error' in parsed) {
       results.push(Promise.resolve({ line: entry.line, status: 'invalid', error: parsed.error }));
+      continue;
+    }
+    // A misspelt field is looked for in the line as written, before the journal fills in an id and a time (`tiem`
+    // beside a filled-in time would pass); the publisher looks again in what it is given (misspeltFields).
+    const misspelt = misspeltFieldIssues(parsed.input);
+    if (misspelt.length > 0) {
+      results.push(Promise.resolve({ line: entry.line, status: 'invalid', error: new EventValidationException(misspelt).message }));
       continue;
     }
     const input = journal !== undefined && 'text' in entry ? journal.assign(entry.text, parsed.input, Date.now() * 1000) : parsed.input;

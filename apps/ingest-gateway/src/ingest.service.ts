@@ -3,7 +3,7 @@ import type { Counter, Histogram } from 'prom-client';
 import { AuditPublisher, connectionOf, PublishErrorCode, PublishException, type UntypedAuditEventInput } from '@vigil/audit-sdk';
 import { TokenBuckets } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
-import { EventValidationException, type AuditEvent, type EventIssue } from '@vigil/events';
+import { EventValidationException, misspeltFieldIssues, type AuditEvent, type EventIssue } from '@vigil/events';
 import { Logger } from 'nestjs-pino';
 import { MetricsService } from '@vigil/observability';
 import { BodyBudget, IngestRefusal } from './ingest-body.util';
@@ -46,8 +46,6 @@ export class IngestService implements OnModuleDestroy {
       ...connectionOf(config, 'vigil-ingest-gateway'),
       service: { name: 'ingest-gateway' },
       batch: { lingerMs: 2 },
-      // JSON written for Vigil: `clinet` is refused with a hint instead of publishing the event without its client.
-      misspeltFields: 'refuse',
     });
     this.bodies = new BodyBudget(config.VIGIL_INGEST_MAX_INFLIGHT_BYTES);
     this.limits = new TokenBuckets(config.VIGIL_INGEST_RATE_PER_SECOND, config.VIGIL_INGEST_RATE_BURST, () => Date.now());
@@ -162,10 +160,14 @@ export class IngestService implements OnModuleDestroy {
     // A client's own UUIDv7 without a time: the time its id carries, so a retry is the same row (the store's key is
     // time and id), not a new one stamped with the retry's moment.
     const time = envelope['time'] ?? timeOfUuidV7(envelope['id']);
+    // JSON written for Vigil: `clinet` is refused with a hint instead of the event being published without its client.
+    // Looked for in the envelope as sent, before the gateway fills in a tenant and a time (`tiem` would not be missed).
+    const misspelt = misspeltFieldIssues(envelope);
     try {
-      return { event: this.publisher.prepare({ ...envelope, tenantId, ...(time !== undefined && { time }) } as UntypedAuditEventInput) };
+      const event = this.publisher.prepare({ ...envelope, tenantId, ...(time !== undefined && { time }) } as UntypedAuditEventInput);
+      return misspelt.length === 0 ? { event } : { errors: misspelt, reason: 'invalid' };
     } catch (err) {
-      if (err instanceof EventValidationException) return { errors: [...err.issues], reason: 'invalid' };
+      if (err instanceof EventValidationException) return { errors: [...err.issues, ...misspelt], reason: 'invalid' };
       // A shape shapeIssues does not know: said, never a 500 (and the SDK's internals are not shown).
       this.logger.warn({ err }, 'envelope refused by the SDK with an unexpected error');
       return { errors: [{ path: '', rule: 'malformed envelope: a field holds a value of the wrong type' }], reason: 'invalid' };

@@ -182,6 +182,15 @@ describe('validateEvent', () => {
     assert.deepEqual(misspeltFieldIssues({ acter: {} }, 'no-such-category'), []);
   });
 
+  it('takes the category from the action, and reports other case and swapped letters, but not short keys near short names', () => {
+    const paths = (input: Record<string, unknown>): string[] =>
+      misspeltFieldIssues({ action: 'user.login.failed', actor: { id: 'u' }, ...input }).map((i) => `${i.path}: ${i.rule}`);
+    assert.deepEqual(paths({ ID: 'x', tiem: 'y' }), ['ID: unknown field; did you mean "id"?', 'tiem: unknown field; did you mean "time"?']);
+    // A client's own extra fields: two letters are no edit of `id`, four are one edit at most of `time` or `name`.
+    assert.deepEqual(paths({ ip: 'x', ts: 1, uid: 'u', type: 't', name: 'n', site: 's', actor: { id: 'u', notes: 'n', email: 'e' } }), []);
+    assert.deepEqual(paths({ actor: { id: 'u', role: 'admin' } }), ['actor.role: unknown field; did you mean "roles"?']);
+  });
+
   it('bounds the whole event, whose fields may each be in bounds', () => {
     const attributes = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`a${i}`, 'x'.repeat(8000)]));
     assert.deepEqual(rules(validEvent({ attributes })), [

@@ -224,17 +224,51 @@ function undeclaredIssues(event: Shape, category: string): EventIssue[] {
 
 /**
  * Keys of an input (what a producer hands the SDK, before completion) that look like a misspelt field: a key the schema
- * does not have, holding a value, within two edits of a field the same object lacks (`clinet` without `client`,
- * `actor.nmae` without `name`, `http.statuscode`). Completion copies only the fields it knows, so such a field would
+ * does not have, holding a value, near a field the same object lacks (`clinet` without `client`, `actor.nmae` without
+ * `name`, `http.statuscode`, `ID`; see `nearField`). Completion copies only the fields it knows, so such a field would
  * vanish from the event unreported. Other keys are not reported: an `actor` taken from a user record may carry an
  * `email`, and completion leaves it out. The payload is not looked at here: it is copied whole, and `validateEvent`
- * refuses any key its schema does not have.
+ * refuses any key its schema does not have. The category is the input's, else its action's.
  */
-export function misspeltFieldIssues(input: unknown, category: unknown): EventIssue[] {
-  if (!isRecord(input) || typeof category !== 'string' || !isCategory(category)) return [];
+export function misspeltFieldIssues(input: unknown, category?: unknown): EventIssue[] {
+  if (!isRecord(input)) return [];
+  const action = input['action'];
+  const of = category ?? input['category'] ?? (typeof action === 'string' ? catalogEntry(action)?.category : undefined);
+  if (typeof of !== 'string' || !isCategory(of)) return [];
   const issues: EventIssue[] = [];
-  undeclaredFields(input, readerType(category), [], issues, true);
+  undeclaredFields(input, readerType(of), [], issues, true);
   return issues;
+}
+
+/** Two strings of one length that differ only by two neighbouring characters swapped (`nmae`, `tiem`). */
+function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i < a.length - 1 && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+}
+
+/**
+ * The field of `names` that `key` most likely misspells, among those `absent` says the object lacks: the same name in
+ * other case (`ID`, `statuscode`), two neighbouring letters swapped, or a few edits away, fewer the shorter the
+ * name: none for a name of two letters (`ip` is not `id`), one up to five (`nam`, `acter`), two beyond (`clinet`).
+ */
+function nearField(key: string, names: readonly string[], absent: (name: string) => boolean): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestEdits = Number.POSITIVE_INFINITY;
+  for (const name of names) {
+    if (!absent(name)) continue;
+    const other = name.toLowerCase();
+    const swap = lower !== other && swapped(lower, other);
+    const edits = lower === other ? 0 : swap ? 1 : distance(lower, other);
+    const allowed = swap ? 1 : name.length <= 2 ? 0 : name.length <= 5 ? 1 : 2;
+    if (edits <= allowed && edits < bestEdits) {
+      best = name;
+      bestEdits = edits;
+    }
+  }
+  return best;
 }
 
 /**
@@ -248,10 +282,14 @@ function undeclaredFields(value: Shape, type: avsc.Type, path: Path, issues: Eve
   // The value's own keys, not the schema's fields: an input names a few of them, and a missing one costs a lookup.
   for (const key in value) {
     if (fields.has(key)) continue;
+    if (misspeltOnly) {
+      const near = value[key] === undefined ? undefined : nearField(key, names, (name) => value[name] === undefined);
+      if (near !== undefined) issues.push({ path: [...path, key].join('.'), rule: `unknown field; did you mean "${near}"?` });
+      continue;
+    }
     const near = names.length > 0 ? closest(key, names) : undefined;
-    const close = near !== undefined && distance(key, near) <= 2;
-    if (misspeltOnly && (!close || value[key] === undefined || value[near] !== undefined)) continue;
-    issues.push({ path: [...path, key].join('.'), rule: `unknown field${close ? `; did you mean "${near}"?` : ''}` });
+    const hint = near !== undefined && distance(key, near) <= 2 ? `; did you mean "${near}"?` : '';
+    issues.push({ path: [...path, key].join('.'), rule: `unknown field${hint}` });
   }
   for (const key in value) {
     const nested = value[key];
