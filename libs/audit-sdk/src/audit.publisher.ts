@@ -81,11 +81,10 @@ export interface AuditPublisherOptions {
   /**
    * `refuse`: an input key that looks like a misspelt field the object lacks (`clinet`, `actor.nmae`, `tiem`: the rule
    * is misspeltFieldIssues') makes the event invalid, instead of being left out of it with the field it meant. For
-   * sources written by hand for Vigil: the CLI's files use it (the ingest gateway checks its envelopes itself, before it
-   * fills in a time). `ignore` (the default)
-   * leaves every key the schema does not have out, as completion always did: a typed caller may hand over an object
-   * made for something else (`actor: user`, with its `email` and perhaps a `role`), and TypeScript already refuses a
-   * misspelt field written in place.
+   * sources written by hand for Vigil: the CLI's files use it (the ingest gateway checks its envelopes itself, before
+   * it fills in a time). `ignore` (the default) leaves every key the schema does not have out, as completion always
+   * did: a typed caller may hand over an object made for something else (`actor: user`, with its `email` and perhaps a
+   * `role`), and TypeScript already refuses a misspelt field written in place.
    */
   misspeltFields?: 'refuse' | 'ignore';
   /** kafkajs retry policy for transient broker errors (default: 8 retries, up to 30 s apart). */

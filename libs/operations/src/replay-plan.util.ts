@@ -55,7 +55,7 @@ export function parseTime(value: string, option: string): Date {
 const LOOKBACK = /^(\d{1,5})(m|h|d)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** The longest `--lookback` taken: a week. */
-export const MAX_REPLAY_LOOKBACK_MS = 7 * 86_400_000;
+export const MAX_REPLAY_LOOKBACK_MS = 7 * UNIT_MS.d;
 
 /**
  * `--lookback` (minutes, hours or days: `0m`, `30m`, `2h`, `1d`) in milliseconds, or REPLAY_LOOKBACK_MS when not
