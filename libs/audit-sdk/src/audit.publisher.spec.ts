@@ -288,6 +288,47 @@ describe(`${AuditPublisher.name} batching on the wire`, () => {
     );
   });
 
+  it('sends what queued during a request once its oldest event has lingered, as one request, not the few of one round trip', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 40, maxInFlight: 1 });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    producer.hold();
+    const first = publisher.publish(input(0));
+    await sleep(60); // the lone event's linger ran out: its request is in flight, held
+    assert.equal(producer.batches.length, 1);
+    const sentAt = performance.now();
+    const calls = [publisher.publish(input(1))];
+    await sleep(5);
+    producer.release(); // the request returns while event 1 has waited a few ms of its 40
+    await first;
+    await sleep(10);
+    calls.push(publisher.publish(input(2)), publisher.publish(input(3)));
+    await Promise.all(calls);
+    // Sending at once on the return would have made two more requests (1, then 2 and 3); lingering makes one.
+    assert.equal(producer.batches.length, 2);
+    assert.equal(producer.events(), 4);
+    assert.ok(performance.now() - sentAt >= 35, 'the second request waited for its oldest event to linger');
+  });
+
+  it('sends a lane that filled while its linger timer was pending, though publish() calls keep coming', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 1000, maxEvents: 5, maxInFlight: 1 });
+    const calls = Array.from({ length: 5 }, (_, i) => publisher.publish(input(i)));
+    // A call every half millisecond from here on: each used to re-arm the full lane's timer, which then never came due.
+    let i = 5;
+    const stream = setInterval(() => calls.push(publisher.publish(input(i++))), 0.5);
+    try {
+      const started = performance.now();
+      while (producer.batches.length === 0 && performance.now() - started < 500) await new Promise((r) => setImmediate(r));
+      assert.equal(producer.batches.length, 1, 'the full lane was sent while the calls went on');
+    } finally {
+      clearInterval(stream);
+    }
+    await publisher.close();
+    await Promise.all(calls);
+    assert.equal(producer.events(), i);
+  });
+
   it('fails only a single event the broker refuses on its own, with EVENT_TOO_LARGE', async () => {
     const producer = new FakeProducer();
     producer.maxRecords = 0;

@@ -59,7 +59,12 @@ export interface AuditPublisherOptions {
      * gets them all). A request the broker still refuses as too large is split and sent again, never failed.
      */
     maxBytes?: number;
-    /** How long a lone event waits for company before it is sent (default 5 ms). */
+    /**
+     * How long an event waits for company before it is sent (default 5 ms), counted from when it was queued: a lane
+     * sends once its oldest event has waited this long, or at once when it holds maxEvents or maxBytes, or on flush().
+     * Also after a request returns: at a steady rate each request then carries about this long's events rather than
+     * the few that came in during one round trip (Kafka's own `linger.ms`, whose default is 5 ms too).
+     */
     lingerMs?: number;
     /** Events queued at most; publish() waits for room beyond this (default 10,000). */
     maxQueued?: number;
@@ -118,6 +123,8 @@ function clientOptions(
 
 interface Pending {
   event: AuditEvent;
+  /** performance.now() when it was queued: the lane's linger counts from its oldest event. */
+  queuedAt: number;
   message: OutgoingMessage;
   /** recordBytes(message): its size on the wire. */
   bytes: number;
@@ -305,38 +312,57 @@ export class AuditPublisher {
       const message: OutgoingMessage = { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } };
       const bytes = recordBytes(message);
       const lane = this.lanes[laneOf(event.tenantId, this.lanes.length)] as Lane;
-      lane.queue.push({ event, topic, message, bytes, resolve, reject });
+      lane.queue.push({ event, queuedAt: performance.now(), topic, message, bytes, resolve, reject });
       lane.queuedBytes += bytes;
       this.queued++;
-      this.scheduleSend(lane, lane.queue.length >= this.maxEvents || lane.queuedBytes >= this.maxBytes ? 0 : this.lingerMs);
+      this.scheduleSend(lane, this.lingerLeft(lane));
     });
   }
 
   private scheduleSend(lane: Lane, delayMs: number): void {
     if (lane.sending) return; // the running loop picks the queue up when its request returns
     if (lane.queue.length === 0) return;
+    const dueAt = performance.now() + delayMs;
     if (lane.timer !== undefined) {
-      if (delayMs > 0) return;
+      // A pending timer that fires no later stays. Re-arming it on every publish() would push it back each time: under
+      // a steady stream of calls a lane's timer never came due, and its events waited for a pause in the calls.
+      if (lane.dueAt <= dueAt) return;
       clearTimeout(lane.timer);
     }
+    lane.dueAt = dueAt;
     lane.timer = setTimeout(() => {
       lane.timer = undefined;
       void this.sendLoop(lane);
     }, delayMs);
   }
 
+  /**
+   * How long the lane's queue may still wait before it is sent (ms): 0 once it holds a full request, once its oldest
+   * event has lingered lingerMs, or while a flush() waits.
+   */
+  private lingerLeft(lane: Lane): number {
+    const oldest = lane.queue[0];
+    if (oldest === undefined) return 0;
+    if (lane.queue.length >= this.maxEvents || lane.queuedBytes >= this.maxBytes || this.idleWaiters.length > 0) return 0;
+    return Math.max(0, this.lingerMs - (performance.now() - oldest.queuedAt));
+  }
+
   private async sendLoop(lane: Lane): Promise<void> {
     if (lane.sending) return;
     lane.sending = true;
     try {
-      while (lane.queue.length > 0) {
+      // The first request goes now (its linger ran out, or it was asked for); after a request returns, what queued
+      // meanwhile lingers the rest of its time, as it would have on an idle lane.
+      let first = true;
+      while (lane.queue.length > 0 && (first || this.lingerLeft(lane) < 1)) {
+        first = false;
         const batch = this.takeBatch(lane);
         this.wakeRoomWaiters();
         await this.sendBatch(lane, batch);
       }
     } finally {
       lane.sending = false;
-      if (lane.queue.length > 0) this.scheduleSend(lane, 0);
+      if (lane.queue.length > 0) this.scheduleSend(lane, this.lingerLeft(lane));
       else if (this.lanes.every((l) => l.idle())) this.wakeIdleWaiters();
     }
   }
@@ -422,6 +448,8 @@ class Lane {
   queuedBytes = 0;
   sending = false;
   timer: NodeJS.Timeout | undefined;
+  /** performance.now() at which the pending timer is due. */
+  dueAt = 0;
 
   idle(): boolean {
     return this.queue.length === 0 && !this.sending;

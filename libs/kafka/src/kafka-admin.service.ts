@@ -12,6 +12,8 @@ import { KAFKA, KAFKA_CLIENT_OPTIONS } from './kafka.tokens';
 
 /** How long createPartitions waits for the cluster's metadata to list the new partitions. */
 const PARTITIONS_VISIBLE_TIMEOUT_MS = 10_000;
+/** How long alterTopicConfig waits for the broker to describe the new overrides. */
+const CONFIG_VISIBLE_TIMEOUT_MS = 10_000;
 
 /** A metadata error that only means "not there yet" (kafkajs may wrap it once its own retries ran out). */
 function notYetLed(err: unknown): boolean {
@@ -143,6 +145,10 @@ export class KafkaAdminService implements OnApplicationShutdown {
    * Sets topic configs without touching the topic's other overrides. Kafka's AlterConfigs (the only config call kafkajs
    * has; it lacks IncrementalAlterConfigs) replaces a topic's whole set of overrides, so the current overrides are read
    * first and sent again with the changed values: a setting an operator made with Kafka's tools survives.
+   *
+   * Returns once the broker describes the new overrides. The controller accepts a change before the broker applies
+   * it, so a second call right after the first could read the overrides from before it and send them back, undoing it
+   * (a test that altered two settings in a row saw the second one missing, one CI run in four).
    */
   async alterTopicConfig(topic: string, config: Record<string, string>): Promise<void> {
     const kept = (await this.topicOverrides([topic])).get(topic) ?? {};
@@ -155,6 +161,17 @@ export class KafkaAdminService implements OnApplicationShutdown {
         { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })) },
       ],
     });
+    const deadline = Date.now() + CONFIG_VISIBLE_TIMEOUT_MS;
+    for (;;) {
+      const now = (await this.topicOverrides([topic])).get(topic) ?? {};
+      if (Object.entries(merged).every(([name, value]) => now[name] === value)) return;
+      if (Date.now() > deadline)
+        throw new KafkaAdminException(
+          KafkaAdminErrorCode.BROKER_UNREACHABLE,
+          `Kafka accepted the change of ${topic}'s ${Object.keys(config).join(', ')}, but still describes the old values after ${CONFIG_VISIBLE_TIMEOUT_MS / 1000} s`,
+        );
+      await delay(100);
+    }
   }
 
   async watermarks(topic: string): Promise<PartitionWatermarks[]> {
