@@ -401,6 +401,34 @@ describe(`${AuditPublisher.name} ordering and complete events`, () => {
     }
   });
 
+  it("queues a tenant's events in the order of the calls under backpressure, also a call made as the queue drains", async () => {
+    let hook: (() => void) | undefined;
+    class Hooked extends FakeProducer {
+      override sendBatch(batch: RawProducerBatch): Promise<unknown[]> {
+        const run = hook;
+        hook = undefined;
+        run?.();
+        return super.sendBatch(batch);
+      }
+    }
+    const producer = new Hooked();
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 2, maxQueued: 2, lingerMs: 0, maxInFlight: 1 });
+    await publisher.publish({ ...input(0), tenantId: 'acme' }); // the schema id is known from here on
+    // 1 and 2 fill the queue and 3 waits for room; 4 is called as 1 and 2 go out. Calls made once the schema id is known
+    // and there is room are queued at once, without a promise of their own: never ahead of one still waiting.
+    hook = () => calls.push(publisher.publish({ ...input(4), tenantId: 'acme' }));
+    const calls = [1, 2, 3].map((i) => publisher.publish({ ...input(i), tenantId: 'acme' }));
+    while (calls.length < 4) await new Promise((r) => setImmediate(r));
+    const events = await Promise.all(calls);
+    const sent = producer.batches
+      .slice(1)
+      .flatMap((b) => (b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.headers?.['vigil-event-id'])));
+    assert.deepEqual(
+      sent,
+      events.map((e) => e.id),
+    );
+  });
+
   it("a failed request rejects its own lane's queue only: other tenants' events are delivered", async () => {
     const [a, b] = twoLanes();
     const producer = new FailingFor(a);

@@ -153,6 +153,8 @@ export class AuditPublisher {
   private readonly lanes: Lane[];
   /** Events queued in every lane (maxQueued bounds the sum). */
   private queued = 0;
+  /** Calls waiting for a schema id or for room (enqueueInLine): while there are any, later calls queue behind them. */
+  private inLine = 0;
   private connected: Promise<void> | undefined;
   private closed = false;
   private roomWaiters: (() => void)[] = [];
@@ -216,9 +218,16 @@ export class AuditPublisher {
    * Validates, completes and publishes one event; resolves with the event as stored once Kafka
    * acknowledged it (acks=-1). Rejects with EventValidationException (nothing sent) or PublishException.
    */
-  async publish(input: AuditEventInput | UntypedAuditEventInput): Promise<AuditEvent> {
-    const event = this.prepare(input);
-    return this.enqueue(event, await this.encode(event));
+  publish(input: AuditEventInput | UntypedAuditEventInput): Promise<AuditEvent> {
+    // Not an async function: a burst of calls makes one promise each, not three (the call's, the encode's, the
+    // queue's); a thrown error still comes back as a rejection.
+    let event: AuditEvent;
+    try {
+      event = this.prepare(input);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.encodeAndEnqueue(event);
   }
 
   /** Publishes several events, all validated first: if any is invalid, none is sent. */
@@ -234,7 +243,7 @@ export class AuditPublisher {
       }
     });
     const encoded = await Promise.all(events.map((e) => this.encode(e)));
-    return Promise.all(events.map((e, i) => this.enqueue(e, encoded[i] as Buffer)));
+    return Promise.all(events.map((e, i) => this.enqueueInLine(e, encoded[i])));
   }
 
   /**
@@ -248,7 +257,7 @@ export class AuditPublisher {
       if (issues.length > 0) throw new EventValidationException(issues.map((i) => ({ path: `[${index}].${i.path}`, rule: i.rule })));
     });
     const encoded = await Promise.all(events.map((e) => this.encode(e)));
-    return Promise.all(events.map((e, i) => this.enqueue(e, encoded[i] as Buffer)));
+    return Promise.all(events.map((e, i) => this.enqueueInLine(e, encoded[i])));
   }
 
   /**
@@ -257,7 +266,7 @@ export class AuditPublisher {
    */
   async publishPrepared(event: AuditEvent): Promise<AuditEvent> {
     if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
-    return this.enqueue(event, await this.encode(event));
+    return this.encodeAndEnqueue(event);
   }
 
   /** Resolves once every event published so far was acknowledged or rejected. */
@@ -305,8 +314,38 @@ export class AuditPublisher {
     return this.codec.encodeWithId(schemaId, event);
   }
 
-  private async enqueue(event: AuditEvent, value: Buffer): Promise<AuditEvent> {
-    while (this.queued >= this.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  /**
+   * Encodes and queues a complete event. At once, without a promise of its own, when its category's schema id is known,
+   * there is room, and no earlier call is still on its way into the queue; otherwise behind those, as every call went
+   * before (so a tenant's events are queued in the order of the calls either way).
+   */
+  private encodeAndEnqueue(event: AuditEvent): Promise<AuditEvent> {
+    const schemaId = this.inLine === 0 && this.queued < this.maxQueued ? this.codec.knownSchemaId(event.category) : undefined;
+    if (schemaId === undefined) return this.enqueueInLine(event);
+    let value: Buffer;
+    try {
+      value = this.codec.encodeWithId(schemaId, event);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.enqueue(event, value);
+  }
+
+  /** Waits for the schema id (unless encoded already) and for room, then queues; later calls wait behind it (inLine). */
+  private async enqueueInLine(event: AuditEvent, encoded?: Buffer): Promise<AuditEvent> {
+    this.inLine++;
+    let value: Buffer;
+    try {
+      value = encoded ?? (await this.encode(event));
+      while (this.queued >= this.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    } finally {
+      this.inLine--;
+    }
+    return this.enqueue(event, value); // in the same turn as the decrement: no later call can be queued in between
+  }
+
+  /** Puts an encoded event in its tenant's lane (room was checked by the caller). */
+  private enqueue(event: AuditEvent, value: Buffer): Promise<AuditEvent> {
     return new Promise<AuditEvent>((resolve, reject) => {
       const topic = topicFor(event.category);
       const message: OutgoingMessage = { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } };

@@ -55,6 +55,8 @@ function startsWithIdAndTime(type: avsc.Type): boolean {
  */
 export class EventCodec {
   private readonly ids = new Map<Category, Promise<number>>();
+  /** The ids of `ids` that resolved, for callers that encode without awaiting (knownSchemaId). */
+  private readonly resolvedIds = new Map<Category, number>();
   private readonly writers = new Map<number, Promise<avsc.Type>>();
   /** Readers by writer schema id, then category: looked up for every message, so without building a key. */
   private readonly readers = new Map<number, Map<Category, Reader>>();
@@ -73,9 +75,17 @@ export class EventCodec {
     if (id === undefined) {
       id = this.resolveId(category);
       this.ids.set(category, id);
-      id.catch(() => this.ids.delete(category)); // retry on the next call instead of caching a failure
+      id.then(
+        (resolved) => this.resolvedIds.set(category, resolved),
+        () => this.ids.delete(category), // retry on the next call instead of caching a failure
+      );
     }
     return id;
+  }
+
+  /** The id schemaId() already resolved for a category, or undefined: lets a publisher encode without a promise. */
+  knownSchemaId(category: Category): number | undefined {
+    return this.resolvedIds.get(category);
   }
 
   /** Encodes a valid event (see validateEvent) of any category. */
