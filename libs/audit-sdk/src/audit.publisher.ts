@@ -377,12 +377,19 @@ export class AuditPublisher {
 
   /**
    * How long the lane's queue may still wait before it is sent (ms): 0 once it holds a full request, once its oldest
-   * event has lingered lingerMs, or while a flush() waits.
+   * event has lingered lingerMs, while a flush() waits, or while publish() calls wait for room.
    */
   private lingerLeft(lane: Lane): number {
     const oldest = lane.queue[0];
     if (oldest === undefined) return 0;
-    if (lane.queue.length >= this.maxEvents || lane.queuedBytes >= this.maxBytes || this.idleWaiters.length > 0) return 0;
+    // Calls waiting for room cannot join a capped queue: lingering would only idle (Kafka sends at once then too).
+    if (
+      lane.queue.length >= this.maxEvents ||
+      lane.queuedBytes >= this.maxBytes ||
+      this.idleWaiters.length > 0 ||
+      this.roomWaiters.length > 0
+    )
+      return 0;
     return Math.max(0, this.lingerMs - (performance.now() - oldest.queuedAt));
   }
 
