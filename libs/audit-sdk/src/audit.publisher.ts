@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { laneOf } from '@vigil/common';
+import { asError, laneOf } from '@vigil/common';
 import pino, { type Logger } from 'pino';
 import {
   kafkaConnectionOf,
@@ -225,7 +225,7 @@ export class AuditPublisher {
     try {
       event = this.prepare(input);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(asError(err));
     }
     return this.encodeAndEnqueue(event);
   }
@@ -326,7 +326,7 @@ export class AuditPublisher {
     try {
       value = this.codec.encodeWithId(schemaId, event);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(asError(err));
     }
     return this.enqueue(event, value);
   }

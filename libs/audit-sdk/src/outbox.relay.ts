@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { asError } from '@vigil/common';
 import { EventValidationException, validateEvent } from '@vigil/events';
 import { AuditOutboxDeadRepository } from './audit-outbox-dead.repository';
 import { AuditOutboxRepository, OUTBOX_CHANNEL, type OutboxRow } from './audit-outbox.repository';
@@ -45,10 +46,6 @@ function isTransient(err: unknown): boolean {
 /** A failure of the events themselves: retrying the same rows can never succeed. */
 function isPermanent(err: unknown): boolean {
   return err instanceof EventValidationException || (err instanceof PublishException && err.code === PublishErrorCode.EVENT_TOO_LARGE);
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 /**

@@ -21,3 +21,8 @@ export function* errorChain(err: unknown, depth = 5): Generator<ChainedError> {
     current = e.originalError ?? e.cause;
   }
 }
+
+/** A caught value as an Error (a thrown string or object becomes one with its text as the message). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

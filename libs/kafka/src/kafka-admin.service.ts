@@ -146,9 +146,9 @@ export class KafkaAdminService implements OnApplicationShutdown {
    * has; it lacks IncrementalAlterConfigs) replaces a topic's whole set of overrides, so the current overrides are read
    * first and sent again with the changed values: a setting an operator made with Kafka's tools survives.
    *
-   * Returns once the broker describes the new values (or after 10 s). The controller accepts a change before the broker applies
-   * it, so a second call right after the first could read the overrides from before it and send them back, undoing it
-   * (a test that altered two settings in a row saw the second one missing, one CI run in four).
+   * Returns once the broker describes the new values (or after 10 s). The controller accepts a change before the
+   * broker applies it, so a second call right after the first could read the overrides from before it and send them
+   * back, undoing it (a test that altered two settings in a row saw the second one missing, one CI run in four).
    */
   async alterTopicConfig(topic: string, config: Record<string, string>): Promise<void> {
     const kept = (await this.topicOverrides([topic])).get(topic) ?? {};
