@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EventValidationException } from '@vigil/events';
+import { EventValidationException, topicFor, type AuditEvent } from '@vigil/events';
 import { RECORD_BATCH_OVERHEAD, recordBytes, RegistryHttpClient, type KafkaClient, type RawProducerBatch } from '@vigil/kafka';
 import { randomCjk } from '@vigil/testing';
 import { PublishErrorCode, PublishException } from './audit-sdk.exception';
@@ -451,5 +451,169 @@ describe(`${AuditPublisher.name} ordering and complete events`, () => {
     const [sent] = await publisher.publishComplete([again]);
     assert.deepEqual(sent, again);
     await assert.rejects(publisher.publishComplete([{ ...again, tenantId: '' }]), /\[0\]\.tenantId/);
+  });
+});
+
+/** A registry whose registrations answer only when the test opens them (a slow or restarting registry). */
+class GatedRegistry extends FakeRegistry {
+  private opened = false;
+  private waiting: (() => void)[] = [];
+  failNext: Error | undefined;
+  override async register(): Promise<number> {
+    if (!this.opened) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.failNext !== undefined) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      throw err;
+    }
+    return super.register();
+  }
+  open(): void {
+    this.opened = true;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+}
+
+/** The vigil-event-id of every record sent, in the order sent. */
+const sentIds = (producer: FakeProducer) =>
+  producer.batches.flatMap((b) => (b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.headers?.['vigil-event-id'])));
+
+describe(`${AuditPublisher.name} call order`, () => {
+  it('sends a publishMany() before a publish() made right after it, of one tenant', async () => {
+    const producer = new FakeProducer();
+    const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 0, maxInFlight: 1 });
+    await publisher.publish({ ...input(0), tenantId: 'acme' }); // the schema id is known from here on
+    const many = publisher.publishMany([{ ...input(1), tenantId: 'acme' }]);
+    const one = publisher.publish({ ...input(2), tenantId: 'acme' });
+    const [[first], second] = await Promise.all([many, one]);
+    assert.deepEqual(sentIds(producer).slice(1), [first?.id, second.id]);
+  });
+
+  it("sends one tenant's events in the order of the calls, whatever mix of calls, registry delays and backpressure", async () => {
+    // A seeded mix: publish() and publishMany() of two categories, the second's schema id unknown until the registry
+    // answers; calls made at once, a few microtasks later, and from inside a produce request, with room for 4 events.
+    let seed = 7;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) >>> 16) % n;
+    const hooks: (() => void)[] = [];
+    class Hooked extends FakeProducer {
+      override async sendBatch(batch: RawProducerBatch): Promise<unknown[]> {
+        for (const run of hooks.splice(0)) run();
+        await new Promise((r) => setTimeout(r, random(3)));
+        return super.sendBatch(batch);
+      }
+    }
+    const producer = new Hooked();
+    const registry = new GatedRegistry();
+    const publisher = publisherWith(producer, registry, { maxEvents: 3, maxQueued: 4, lingerMs: 0, maxInFlight: 2 });
+    const calls: Promise<AuditEvent[]>[] = [];
+    const eventFor = (n: number) =>
+      random(3) === 0
+        ? { action: 'user.disabled' as const, tenantId: 'acme', actor: { id: `admin${n}` }, targets: [{ type: 'user', id: `u${n}` }] }
+        : { ...input(n), tenantId: 'acme' };
+    const call = () => {
+      const n = calls.length;
+      calls.push(
+        random(2) === 0
+          ? publisher.publish(eventFor(n)).then((e) => [e])
+          : publisher.publishMany(Array.from({ length: 1 + random(4) }, (_, i) => eventFor(n * 10 + i))),
+      );
+    };
+    let made = 0;
+    while (made < 300) {
+      const how = random(4);
+      made++;
+      if (how === 0) call();
+      else if (how === 1) hooks.push(call);
+      else {
+        for (let i = random(5); i > 0; i--) await Promise.resolve();
+        call();
+      }
+      if (made === 40) registry.open();
+      if (random(10) === 0) await new Promise((r) => setImmediate(r));
+    }
+    while (calls.length < 300) {
+      await publisher.flush();
+      for (const run of hooks.splice(0)) run();
+    }
+    const events = (await Promise.all(calls)).flat();
+    // A request carries each topic's records apart (Kafka orders a tenant's events within a topic's partition).
+    for (const topic of [topicFor('authentication'), topicFor('account-management')]) {
+      const sent = producer.batches.flatMap((b) =>
+        (b.topicMessages ?? []).filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => m.headers?.['vigil-event-id'])),
+      );
+      const published = events.filter((e) => topicFor(e.category) === topic).map((e) => e.id);
+      assert.ok(published.length > 50, `${published.length} events of ${topic}`);
+      assert.deepEqual(sent, published, `${topic} in call order`);
+    }
+  });
+
+  it('flush() and close() wait for a call still waiting for its schema id', async () => {
+    const producer = new FakeProducer();
+    const registry = new GatedRegistry();
+    const publisher = publisherWith(producer, registry, { lingerMs: 1000 });
+    const pending = publisher.publish(input(1));
+    const flushed = publisher.flush();
+    setTimeout(() => registry.open(), 30);
+    await flushed;
+    assert.equal(producer.events(), 1, 'flush() returned once the event was acknowledged');
+    await pending;
+    const later = publisher.publish(input(2));
+    await publisher.close();
+    await later;
+    assert.equal(producer.events(), 2);
+  });
+
+  it('flush() returns when a call in line fails on the registry, and the call rejects with REGISTRY_UNAVAILABLE', async () => {
+    const producer = new FakeProducer();
+    const registry = new GatedRegistry();
+    registry.failNext = new Error('connect ECONNREFUSED');
+    const publisher = publisherWith(producer, registry);
+    const pending = publisher.publish(input(1));
+    const flushed = publisher.flush();
+    registry.open();
+    await flushed;
+    await assert.rejects(pending, (err: unknown) => err instanceof PublishException && err.code === PublishErrorCode.REGISTRY_UNAVAILABLE);
+    assert.equal(producer.events(), 0);
+    await publisher.publish(input(2)); // the registry answers again: the next call goes through
+    assert.equal(producer.events(), 1);
+  });
+
+  it('a failed request also rejects the calls waiting for room with events for its lane, and sends the others', async () => {
+    const [a, b] = twoLanes();
+    class FailsOnce extends FakeProducer {
+      failed = false;
+      override async sendBatch(batch: RawProducerBatch): Promise<unknown[]> {
+        const keys = (batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.key));
+        if (!this.failed && keys.includes(a)) {
+          this.failed = true;
+          this.batches.push(batch);
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error('NOT_LEADER_OR_FOLLOWER');
+        }
+        return super.sendBatch(batch);
+      }
+    }
+    const producer = new FailsOnce();
+    const publisher = publisherWith(producer, new FakeRegistry(), { maxEvents: 2, maxQueued: 2, lingerMs: 0 });
+    await publisher.publish({ ...input(0), tenantId: b }); // the schema id is known from here on
+    // a's first two fill the queue and go out in the request that fails; its next two take their room meanwhile, and
+    // the last two wait in line: b's is sent, a's is rejected with its lane, not sent ahead of the caller's retry.
+    const tenants = [a, a, a, a, b, a];
+    const settled = await Promise.allSettled(tenants.map((tenantId, i) => publisher.publish({ ...input(i), tenantId })));
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected'],
+    );
+    const keys = producer.batches.slice(1).map((batch) => (batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.key)));
+    assert.deepEqual(keys, [[a, a], [b]]);
+  });
+
+  it('refuses a batch setting that is not a number or below its minimum', () => {
+    assert.throws(
+      () => publisherWith(new FakeProducer(), new FakeRegistry(), { lingerMs: Number.NaN }),
+      /batch\.lingerMs must be a number of at least 0, got NaN/,
+    );
+    assert.throws(() => publisherWith(new FakeProducer(), new FakeRegistry(), { maxEvents: 0 }), /batch\.maxEvents/);
+    assert.throws(() => publisherWith(new FakeProducer(), new FakeRegistry(), { maxQueued: -1 }), /batch\.maxQueued/);
   });
 });

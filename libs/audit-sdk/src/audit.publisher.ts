@@ -18,6 +18,7 @@ import {
   UNSTORABLE_TEXT_RULE,
   validateEvent,
   type AuditEvent,
+  type Category,
 } from '@vigil/events';
 import {
   createKafka,
@@ -122,6 +123,8 @@ function clientOptions(
 }
 
 interface Pending {
+  /** The call this event came with: settled once all its events were acknowledged, or at its first failure. */
+  call: Call;
   event: AuditEvent;
   /** performance.now() when it was queued: the lane's linger counts from its oldest event. */
   queuedAt: number;
@@ -129,8 +132,6 @@ interface Pending {
   /** recordBytes(message): its size on the wire. */
   bytes: number;
   topic: string;
-  resolve: (event: AuditEvent) => void;
-  reject: (err: Error) => void;
 }
 
 /**
@@ -153,11 +154,15 @@ export class AuditPublisher {
   private readonly lanes: Lane[];
   /** Events queued in every lane (maxQueued bounds the sum). */
   private queued = 0;
-  /** Calls waiting for a schema id or for room (enqueueInLine): while there are any, later calls queue behind them. */
-  private inLine = 0;
+  /**
+   * Calls waiting to enter the lanes, oldest first (a linked list: a burst can leave 100,000 of them waiting for room).
+   * A call waits here for its categories' schema ids, or for room; while any does, every later call waits behind it,
+   * so calls enter the lanes, and a tenant's events are sent, in the order the calls were made.
+   */
+  private lineHead: Call | undefined;
+  private lineTail: Call | undefined;
   private connected: Promise<void> | undefined;
   private closed = false;
-  private roomWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: AuditPublisherOptions) {
@@ -196,13 +201,13 @@ export class AuditPublisher {
       this.producer = new KafkaProducer(kafka, producerOptions);
     }
     this.service = { name: options.service.name, version: options.service.version ?? null, host: options.service.host ?? hostname() };
-    this.maxEvents = options.batch?.maxEvents ?? 5000;
-    this.maxBytes = options.batch?.maxBytes ?? 900 * 1024;
-    this.lingerMs = options.batch?.lingerMs ?? 5;
-    this.maxQueued = Math.max(options.batch?.maxQueued ?? 10_000, this.maxEvents);
+    this.maxEvents = batchSetting(options.batch, 'maxEvents', 5000, 1);
+    this.maxBytes = batchSetting(options.batch, 'maxBytes', 900 * 1024, 1);
+    this.lingerMs = batchSetting(options.batch, 'lingerMs', 5, 0);
+    this.maxQueued = Math.max(batchSetting(options.batch, 'maxQueued', 10_000, 1), this.maxEvents);
     this.compression = options.compression ?? 'none';
     this.refuseMisspelt = options.misspeltFields === 'refuse';
-    this.lanes = Array.from({ length: lanes }, () => new Lane());
+    this.lanes = Array.from({ length: lanes }, (_, index) => new Lane(index));
   }
 
   /** Connects the producer (publish() also connects on first use). */
@@ -219,18 +224,21 @@ export class AuditPublisher {
    * acknowledged it (acks=-1). Rejects with EventValidationException (nothing sent) or PublishException.
    */
   publish(input: AuditEventInput | UntypedAuditEventInput): Promise<AuditEvent> {
-    // Not an async function: a burst of calls makes one promise each, not three (the call's, the encode's, the
-    // queue's); a thrown error still comes back as a rejection.
+    // Not an async function: a burst of calls makes one promise each; a thrown error still comes back as a rejection.
     let event: AuditEvent;
     try {
       event = this.prepare(input);
     } catch (err) {
       return Promise.reject(asError(err));
     }
-    return this.encodeAndEnqueue(event);
+    return new Promise((resolve, reject) => this.submit(new Call([event], (err) => (err === undefined ? resolve(event) : reject(err)))));
   }
 
-  /** Publishes several events, all validated first: if any is invalid, none is sent. */
+  /**
+   * Publishes several events, all validated (and encoded) first: if any is invalid, none is sent. Resolves once all
+   * were acknowledged; rejects at the first that was not (the others may have been written: publishing them again is
+   * safe, a copy is dropped downstream by its event id).
+   */
   async publishMany(inputs: readonly (AuditEventInput | UntypedAuditEventInput)[]): Promise<AuditEvent[]> {
     const events = inputs.map((input, index) => {
       try {
@@ -242,8 +250,7 @@ export class AuditPublisher {
         throw err;
       }
     });
-    const encoded = await Promise.all(events.map((e) => this.encode(e)));
-    return Promise.all(events.map((e, i) => this.enqueueInLine(e, encoded[i])));
+    return this.submitAll(events);
   }
 
   /**
@@ -256,8 +263,7 @@ export class AuditPublisher {
       const issues = validateEvent(event);
       if (issues.length > 0) throw new EventValidationException(issues.map((i) => ({ path: `[${index}].${i.path}`, rule: i.rule })));
     });
-    const encoded = await Promise.all(events.map((e) => this.encode(e)));
-    return Promise.all(events.map((e, i) => this.enqueueInLine(e, encoded[i])));
+    return this.submitAll(events);
   }
 
   /**
@@ -266,12 +272,15 @@ export class AuditPublisher {
    */
   async publishPrepared(event: AuditEvent): Promise<AuditEvent> {
     if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
-    return this.encodeAndEnqueue(event);
+    return new Promise((resolve, reject) => this.submit(new Call([event], (err) => (err === undefined ? resolve(event) : reject(err)))));
   }
 
-  /** Resolves once every event published so far was acknowledged or rejected. */
+  /**
+   * Resolves once every event published so far was acknowledged or rejected, also those of calls still waiting for a
+   * schema id or for room.
+   */
   async flush(): Promise<void> {
-    if (this.lanes.every((lane) => lane.idle())) return;
+    if (this.idle()) return;
     for (const lane of this.lanes) this.scheduleSend(lane, 0);
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
@@ -304,58 +313,98 @@ export class AuditPublisher {
     return event;
   }
 
-  private async encode(event: AuditEvent): Promise<Buffer> {
-    let schemaId: number;
-    try {
-      schemaId = await this.codec.schemaId(event.category);
-    } catch (err) {
-      throw new PublishException(PublishErrorCode.REGISTRY_UNAVAILABLE, (err as Error).message, { cause: err });
-    }
-    return this.codec.encodeWithId(schemaId, event);
+  private submitAll(events: readonly AuditEvent[]): Promise<AuditEvent[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) =>
+      this.submit(new Call(events, (err) => (err === undefined ? resolve([...events]) : reject(err)))),
+    );
   }
 
   /**
-   * Encodes and queues a complete event. At once, without a promise of its own, when its category's schema id is known,
-   * there is room, and no earlier call is still on its way into the queue; otherwise behind those, as every call went
-   * before (so a tenant's events are queued in the order of the calls either way).
+   * Takes a call's events towards the lanes. When no earlier call waits and its categories' schema ids are known, it is
+   * encoded and queued in place, without a promise of its own (as far as there is room). Otherwise it joins the line
+   * behind the calls that wait, and enters the lanes once those did, its schema ids are known, and there is room.
    */
-  private encodeAndEnqueue(event: AuditEvent): Promise<AuditEvent> {
-    const schemaId = this.inLine === 0 && this.queued < this.maxQueued ? this.codec.knownSchemaId(event.category) : undefined;
-    if (schemaId === undefined) return this.enqueueInLine(event);
-    let value: Buffer;
-    try {
-      value = this.codec.encodeWithId(schemaId, event);
-    } catch (err) {
-      return Promise.reject(asError(err));
+  private submit(call: Call): void {
+    const encoded = this.encodeKnown(call);
+    if (this.lineHead === undefined && encoded) {
+      this.take(call);
+      if (call.taken === call.events.length) return;
     }
-    return this.enqueue(event, value);
+    if (this.lineTail === undefined) this.lineHead = call;
+    else this.lineTail.next = call;
+    this.lineTail = call;
+    if (!encoded) void this.encodeLater(call);
   }
 
-  /** Waits for the schema id (unless encoded already) and for room, then queues; later calls wait behind it (inLine). */
-  private async enqueueInLine(event: AuditEvent, encoded?: Buffer): Promise<AuditEvent> {
-    this.inLine++;
-    let value: Buffer;
+  /**
+   * Encodes the call's events if every category's schema id is known: false if one is not. A call whose encoding fails
+   * is failed whole, none of its events sent (it then counts as encoded).
+   */
+  private encodeKnown(call: Call, ids?: ReadonlyMap<Category, number>): boolean {
+    const values: Buffer[] = [];
     try {
-      value = encoded ?? (await this.encode(event));
-      while (this.queued >= this.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    } finally {
-      this.inLine--;
+      for (const event of call.events) {
+        const schemaId = ids?.get(event.category) ?? this.codec.knownSchemaId(event.category);
+        if (schemaId === undefined) return false;
+        values.push(this.codec.encodeWithId(schemaId, event));
+      }
+    } catch (err) {
+      call.fail(asError(err));
+      return true;
     }
-    return this.enqueue(event, value); // in the same turn as the decrement: no later call can be queued in between
+    call.values = values;
+    return true;
+  }
+
+  /** Asks the registry for the call's schema ids (registering them), then encodes it and lets the line move on. */
+  private async encodeLater(call: Call): Promise<void> {
+    const ids = new Map<Category, number>();
+    try {
+      for (const category of new Set(call.events.map((e) => e.category))) ids.set(category, await this.codec.schemaId(category));
+    } catch (err) {
+      call.fail(new PublishException(PublishErrorCode.REGISTRY_UNAVAILABLE, (err as Error).message, { cause: err }));
+    }
+    if (!call.settled) this.encodeKnown(call, ids);
+    this.drainLine();
+  }
+
+  /** Moves the calls at the head of the line into the lanes while they are encoded and there is room. */
+  private drainLine(): void {
+    for (let call = this.lineHead; call !== undefined; call = this.lineHead) {
+      if (call.values === undefined && !call.settled) break; // waits for the registry; the calls behind it wait too
+      this.take(call);
+      if (call.taken < call.events.length) break; // no room
+      this.lineHead = call.next;
+      call.next = undefined;
+      if (this.lineHead === undefined) this.lineTail = undefined;
+    }
+    this.wakeIdleWaitersIfIdle();
+  }
+
+  /** Queues as many of an encoded call's events as there is room for. A failed call's remaining events are dropped. */
+  private take(call: Call): void {
+    const { events, values } = call;
+    if (call.settled) {
+      call.taken = events.length;
+      return;
+    }
+    if (values === undefined) return;
+    while (call.taken < events.length && this.queued < this.maxQueued) {
+      const i = call.taken++;
+      this.enqueue(call, events[i] as AuditEvent, values[i] as Buffer);
+    }
   }
 
   /** Puts an encoded event in its tenant's lane (room was checked by the caller). */
-  private enqueue(event: AuditEvent, value: Buffer): Promise<AuditEvent> {
-    return new Promise<AuditEvent>((resolve, reject) => {
-      const topic = topicFor(event.category);
-      const message: OutgoingMessage = { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } };
-      const bytes = recordBytes(message);
-      const lane = this.lanes[laneOf(event.tenantId, this.lanes.length)] as Lane;
-      lane.queue.push({ event, queuedAt: performance.now(), topic, message, bytes, resolve, reject });
-      lane.queuedBytes += bytes;
-      this.queued++;
-      this.scheduleSend(lane, this.lingerLeft(lane));
-    });
+  private enqueue(call: Call, event: AuditEvent, value: Buffer): void {
+    const message: OutgoingMessage = { key: event.tenantId, value, headers: { 'vigil-event-id': event.id } };
+    const bytes = recordBytes(message);
+    const lane = this.lanes[laneOf(event.tenantId, this.lanes.length)] as Lane;
+    lane.queue.push({ call, event, queuedAt: performance.now(), topic: topicFor(event.category), message, bytes });
+    lane.queuedBytes += bytes;
+    this.queued++;
+    this.scheduleSend(lane, this.lingerLeft(lane));
   }
 
   private scheduleSend(lane: Lane, delayMs: number): void {
@@ -382,12 +431,12 @@ export class AuditPublisher {
   private lingerLeft(lane: Lane): number {
     const oldest = lane.queue[0];
     if (oldest === undefined) return 0;
-    // Calls waiting for room cannot join a capped queue: lingering would only idle (Kafka sends at once then too).
+    // A full queue cannot grow: lingering would only idle while calls wait for room (Kafka sends at once then too).
     if (
       lane.queue.length >= this.maxEvents ||
       lane.queuedBytes >= this.maxBytes ||
       this.idleWaiters.length > 0 ||
-      this.roomWaiters.length > 0
+      this.queued >= this.maxQueued
     )
       return 0;
     return Math.max(0, this.lingerMs - (performance.now() - oldest.queuedAt));
@@ -403,13 +452,13 @@ export class AuditPublisher {
       while (lane.queue.length > 0 && (first || this.lingerLeft(lane) < 1)) {
         first = false;
         const batch = this.takeBatch(lane);
-        this.wakeRoomWaiters();
+        this.drainLine();
         await this.sendBatch(lane, batch);
       }
     } finally {
       lane.sending = false;
       if (lane.queue.length > 0) this.scheduleSend(lane, this.lingerLeft(lane));
-      else if (this.lanes.every((l) => l.idle())) this.wakeIdleWaiters();
+      else this.wakeIdleWaitersIfIdle();
     }
   }
 
@@ -443,7 +492,7 @@ export class AuditPublisher {
         [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         { acks: -1, compression: this.compression },
       );
-      for (const p of batch) p.resolve(p.event);
+      for (const p of batch) p.call.acked();
     } catch (err) {
       const failure =
         err instanceof PublishException
@@ -459,25 +508,29 @@ export class AuditPublisher {
                   cause: err,
                 },
               );
-      // Everything queued behind the failed batch in its lane is rejected too: sending it now could put a tenant's
-      // later events on Kafka before the earlier ones its caller is about to retry. Other lanes' tenants go on.
+      // Everything queued behind the failed batch in its lane is rejected too, and so are the calls still in line with
+      // an event for this lane: sending them now could put a tenant's later events on Kafka before the earlier ones
+      // its caller is about to retry. Other lanes' tenants go on.
       const behind = lane.queue.splice(0, lane.queue.length);
       lane.queuedBytes = 0;
       this.queued -= behind.length;
-      this.wakeRoomWaiters();
       this.logger.error({ err: failure.message, events: batch.length + behind.length }, 'audit publish failed');
-      for (const p of [...batch, ...behind]) p.reject(failure);
+      for (const p of batch) p.call.fail(failure);
+      for (const p of behind) p.call.fail(failure);
+      for (let call = this.lineHead; call !== undefined; call = call.next) {
+        if (call.events.some((e, i) => i >= call.taken && laneOf(e.tenantId, this.lanes.length) === lane.index)) call.fail(failure);
+      }
+      this.drainLine();
     }
   }
 
-  /**
-   * Wakes as many publish() calls waiting for room as there is room, oldest first. Waking every waiter on every batch
-   * made 90,000 waiting calls each wait again ~50 times over in a burst of 100,000: most of the SDK's time.
-   */
-  private wakeRoomWaiters(): void {
-    const room = Math.min(this.roomWaiters.length, this.maxQueued - this.queued);
-    if (room <= 0) return;
-    for (const wake of this.roomWaiters.splice(0, room)) wake();
+  /** True when nothing is queued, in flight or waiting in line. */
+  private idle(): boolean {
+    return this.lineHead === undefined && this.lanes.every((lane) => lane.idle());
+  }
+
+  private wakeIdleWaitersIfIdle(): void {
+    if (this.idleWaiters.length > 0 && this.idle()) this.wakeIdleWaiters();
   }
 
   private wakeIdleWaiters(): void {
@@ -485,6 +538,54 @@ export class AuditPublisher {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/**
+ * One call of publish(), publishMany(), publishComplete() or publishPrepared() on its way: its events enter the lanes
+ * in order, and its promise settles once all were acknowledged, or at the first failure.
+ */
+class Call {
+  /** The events' encoded values, once each category's schema id is known. */
+  values: Buffer[] | undefined;
+  /** How many of the events are in a lane (or were sent). */
+  taken = 0;
+  /** The next call in the publisher's line. */
+  next: Call | undefined;
+  private unsettled: number;
+
+  constructor(
+    readonly events: readonly AuditEvent[],
+    private readonly settle: (err?: Error) => void,
+  ) {
+    this.unsettled = events.length;
+  }
+
+  /** Settled: every event acknowledged, or the call failed. */
+  get settled(): boolean {
+    return this.unsettled === 0;
+  }
+
+  acked(): void {
+    if (this.unsettled > 0 && --this.unsettled === 0) this.settle();
+  }
+
+  fail(err: Error): void {
+    if (this.unsettled === 0) return;
+    this.unsettled = 0;
+    this.settle(err);
+  }
+}
+
+/** A batch setting: a number, at least `min` (NaN or a negative linger would misbehave silently, not fail). */
+function batchSetting(
+  batch: AuditPublisherOptions['batch'],
+  key: keyof NonNullable<AuditPublisherOptions['batch']>,
+  fallback: number,
+  min: number,
+): number {
+  const value = batch?.[key] ?? fallback;
+  if (!Number.isFinite(value) || value < min) throw new RangeError(`batch.${key} must be a number of at least ${min}, got ${value}`);
+  return value;
 }
 
 /** One ordered queue of the publisher, with at most one produce request in flight. */
@@ -496,6 +597,8 @@ class Lane {
   timer: NodeJS.Timeout | undefined;
   /** performance.now() at which the pending timer is due. */
   dueAt = 0;
+
+  constructor(readonly index: number) {}
 
   idle(): boolean {
     return this.queue.length === 0 && !this.sending;
