@@ -1,10 +1,11 @@
-// Connector catch-up throughput (issue 10: the consumer host must not cost more than 5% of the connector rate), with a
-// raw kafkajs consume of the same offset range as the same-run baseline.
-//  1. The compiled Splunk connector app runs as a real process (startFrom: latest, a fresh connector name) against a
-//     minimal fast HEC in this process; a warm-up event proves it joined, resolved its offsets and delivers.
+// Connector catch-up throughput (issues 10 and 18), with a raw kafkajs consume of the same offset range as the same-run
+// baseline, for each connector type of BENCH_CONNECTORS (default splunk, datadog and sentinel), one after another:
+//  1. The compiled connector app runs as a real process (startFrom: latest, a fresh connector name, the type's default
+//     settings: Datadog and Sentinel gzip) against a minimal fast double of its SIEM's API in this process; a warm-up
+//     event proves it joined, resolved its offsets and delivers.
 //  2. `vigil connectors pause` (the compiled CLI, as an operator runs it), then BENCH_EVENTS (default 200,000)
 //     pre-encoded events are produced to audit.authentication; the topic's ends before and after bound the range.
-//  3. `vigil connectors resume`: timed from the resume command to the last event at the HEC, and first to last event.
+//  3. `vigil connectors resume`: timed from the resume command to the last event at the double, and first to last.
 //  4. A fresh kafkajs consumer reads the same offset range without decoding or sending.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,11 +16,12 @@ import { createKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka
 import { AppProcess, benchEnv, testEnv, uniqueName, waitFor } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
 import { runCli } from './lib/cli-run.util';
-import { startFastHec, type FastHec } from './lib/fast-hec.util';
+import { startFastHec, type FastHec, type FastSiemKind } from './lib/fast-hec.util';
 import { rawConsume } from './lib/raw-consume.util';
-import { machine, writeReport } from './lib/report.util';
+import { machine, writeReport, type Measurement } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 200_000;
+const CONNECTORS = benchEnv().BENCH_CONNECTORS;
 /** A SIEM across a network: the HEC answers after this many ms (BENCH_HEC_LATENCY_MS, default 0). */
 const HEC_LATENCY_MS = benchEnv().BENCH_HEC_LATENCY_MS;
 const TOPIC = 'audit.authentication';
@@ -27,6 +29,36 @@ const BATCH = { maxEvents: 2000, maxBytes: 5_000_000, lingerMs: 50 };
 const logger = pino({ level: 'warn' });
 
 type Kafka = ReturnType<typeof createKafka>;
+type ConnectorType = (typeof CONNECTORS)[number];
+
+const TENANT_GUID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+/** Each type's double, the app that runs it, its settings block (against the double) and how its events are told apart. */
+const TYPES: Record<
+  ConnectorType,
+  { kind: FastSiemKind; siem: string; block: (url: string) => string; marker: (tenant: string) => string }
+> = {
+  splunk: {
+    kind: 'hec',
+    siem: 'HEC',
+    block: (url) => `splunk: { url: '${url}', allowInsecureHttp: true, tokenEnv: BENCH_SIEM_SECRET }`,
+    marker: (tenant) => `"tenant_id":"${tenant}-`,
+  },
+  datadog: {
+    kind: 'datadog',
+    siem: 'Datadog double',
+    block: (url) => `datadog: { url: '${url}/api/v2/logs', allowInsecureHttp: true, apiKeyEnv: BENCH_SIEM_SECRET }`,
+    marker: (tenant) => `"ddtags":"tenant:${tenant}-`,
+  },
+  sentinel: {
+    kind: 'sentinel',
+    siem: 'Sentinel double',
+    block: (url) =>
+      `sentinel: { endpoint: '${url}', authorityHost: '${url}', dcrImmutableId: dcr-${'0'.repeat(32)}, tenantId: ${TENANT_GUID}, ` +
+      `clientId: ${TENANT_GUID}, clientSecretEnv: BENCH_SIEM_SECRET, allowInsecureHttp: true }`,
+    marker: (tenant) => `"VigilTenantId":"${tenant}-`,
+  },
+};
 /** End offset (next offset to be written) per partition. */
 type Ends = Map<number, bigint>;
 
@@ -105,27 +137,27 @@ async function warmUp(kafka: Kafka, hec: FastHec, app: AppProcess): Promise<void
   );
 }
 
-async function main(): Promise<void> {
-  const startedAt = new Date().toISOString();
-  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
+/** One connector type's run: its measurements and its ratio to raw consume. */
+async function benchType(kafka: Kafka, type: ConnectorType): Promise<{ measurements: Measurement[]; ratio: number; partitions: number }> {
+  const { kind, siem, block, marker } = TYPES[type];
   const tenant = uniqueName('bench-connector');
   // Each bench event carries `<tenant>-<i % 50>`: this prefix counts exactly this run's events.
-  const hec = await startFastHec({ marker: `"tenant_id":"${tenant}-`, latencyMs: HEC_LATENCY_MS });
+  const hec = await startFastHec({ kind, marker: marker(tenant), latencyMs: HEC_LATENCY_MS });
   const name = uniqueName('bench-connector');
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-connector-')), 'vigil.config.yaml');
   writeFileSync(
     config,
-    `connectors:\n  - name: ${name}\n    type: splunk\n    tenants: all\n    categories: [authentication]\n    startFrom: latest\n` +
+    `connectors:\n  - name: ${name}\n    type: ${type}\n    tenants: all\n    categories: [authentication]\n    startFrom: latest\n` +
       `    batch: { maxEvents: ${BATCH.maxEvents}, maxBytes: ${BATCH.maxBytes}, lingerMs: ${BATCH.lingerMs} }\n` +
-      `    splunk: { url: '${hec.url}', allowInsecureHttp: true, tokenEnv: BENCH_HEC_TOKEN }\n`,
+      `    ${block(hec.url)}\n`,
   );
   const env = {
     VIGIL_CONFIG: config,
-    BENCH_HEC_TOKEN: 'bench',
+    BENCH_SIEM_SECRET: 'bench',
     KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: testEnv.schemaRegistryUrl,
   };
-  const app = new AppProcess('connector-splunk', env);
+  const app = new AppProcess(`connector-${type}`, env);
   try {
     await app.start();
     await warmUp(kafka, hec, app);
@@ -140,13 +172,13 @@ async function main(): Promise<void> {
     await waitFor(
       () => hec.marked(),
       (n) => n >= EVENTS,
-      `${EVENTS} events at the HEC`,
+      `${EVENTS} events at the ${siem}`,
       Math.max(120_000, EVENTS * 2),
     );
     // A duplicate would arrive right behind the last event (a re-sent batch): give it a moment to show.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     if (hec.marked() !== EVENTS)
-      throw new BenchFailure(BenchFailureCode.WRONG_COUNT, `the HEC received ${hec.marked()} bench events, expected ${EVENTS}`);
+      throw new BenchFailure(BenchFailureCode.WRONG_COUNT, `the ${siem} received ${hec.marked()} bench events, expected ${EVENTS}`);
     const first = hec.firstAt();
     const last = hec.lastAt();
     const lastEpochMs = hec.lastAtEpochMs();
@@ -159,54 +191,74 @@ async function main(): Promise<void> {
 
     const raw = await rawConsume(kafka, TOPIC, starts, ends);
     const rawRate = raw.messages / raw.seconds;
-    writeReport({
-      bench: 'connector',
-      startedAt,
-      machine: machine(),
-      parameters: {
-        events: EVENTS,
-        topic: TOPIC,
-        batchMaxEvents: BATCH.maxEvents,
-        batchMaxBytes: BATCH.maxBytes,
-        lingerMs: BATCH.lingerMs,
-        maxInFlight: 'default (2)',
-        hecLatencyMs: HEC_LATENCY_MS,
-        partitions: ends.size,
-        startFrom: 'latest, paused while producing',
-      },
+    return {
+      partitions: ends.size,
+      ratio: connectorRate / rawRate,
       measurements: [
         {
-          name: 'connector-splunk catch-up -> fast HEC (first to last)',
+          name: `connector-${type} catch-up -> fast ${siem} (first to last)`,
           value: connectorRate,
           unit: 'events/s',
           // `received` may hold a few events other runs published to the shared topic meanwhile.
           extra: { benchEvents: hec.marked(), received: hec.received(), seconds: deliverySeconds },
         },
         {
-          name: 'connector-splunk, resume command start to last event',
+          name: `connector-${type}, resume command start to last event`,
           value: EVENTS / fromResumeSeconds,
           unit: 'events/s',
           extra: { seconds: fromResumeSeconds },
         },
         {
-          name: 'connector-splunk, control message sent to last event',
+          name: `connector-${type}, control message sent to last event`,
           value: EVENTS / fromCommandSeconds,
           unit: 'events/s',
           extra: { seconds: fromCommandSeconds },
         },
         {
-          name: 'raw kafkajs consume of the same range',
+          name: `raw kafkajs consume of the same range (${type} run)`,
           value: rawRate,
           unit: 'msg/s',
           extra: { messages: raw.messages, seconds: raw.seconds },
         },
       ],
-      ratios: { 'connector catch-up / raw kafkajs consume': connectorRate / rawRate },
-    });
+    };
   } finally {
     await app.stop();
     await hec.close();
   }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const kafka = createKafka({ brokers: testEnv.kafkaBrokers, clientId: 'vigil-bench' }, logger);
+  const measurements: Measurement[] = [];
+  const ratios: Record<string, number> = {};
+  let partitions = 0;
+  for (const type of CONNECTORS) {
+    const run = await benchType(kafka, type);
+    measurements.push(...run.measurements);
+    ratios[`connector-${type} catch-up / raw kafkajs consume`] = run.ratio;
+    partitions = run.partitions;
+  }
+  writeReport({
+    bench: 'connector',
+    startedAt,
+    machine: machine(),
+    parameters: {
+      events: EVENTS,
+      connectors: CONNECTORS.join(','),
+      topic: TOPIC,
+      batchMaxEvents: BATCH.maxEvents,
+      batchMaxBytes: BATCH.maxBytes,
+      lingerMs: BATCH.lingerMs,
+      maxInFlight: 'default (2)',
+      hecLatencyMs: HEC_LATENCY_MS,
+      partitions,
+      startFrom: 'latest, paused while producing',
+    },
+    measurements,
+    ratios,
+  });
 }
 
 main().catch((err: unknown) => {

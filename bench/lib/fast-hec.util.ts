@@ -1,4 +1,5 @@
 import { createServer, Socket, type AddressInfo, type SocketConstructorOpts } from 'node:net';
+import { createGunzip, type Gunzip } from 'node:zlib';
 
 export interface FastHecOptions {
   /**
@@ -9,7 +10,49 @@ export interface FastHecOptions {
   marker?: string;
   /** Milliseconds before each answer, as a SIEM across a network takes (default 0). */
   latencyMs?: number;
+  /** Which SIEM's API it answers (default `hec`): its ingestion path, its answer, and how its events start. */
+  kind?: FastSiemKind;
 }
+
+/** The SIEM APIs the double speaks: Splunk HEC, Datadog's Logs API v2, Sentinel's Logs Ingestion API (and its token). */
+export type FastSiemKind = 'hec' | 'datadog' | 'sentinel';
+
+interface SiemApi {
+  /** Whether a request to this path delivers events (others get `other`'s answer and are not counted). */
+  ingests: (path: string) => boolean;
+  /** How each event of a delivery starts: its first key, as the sink writes it. */
+  eventStart: Buffer;
+  ok: Buffer;
+  /** The answer to any other request (Sentinel's token request). */
+  other: Buffer;
+}
+
+const answer = (status: string, body = ''): Buffer =>
+  Buffer.from(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+
+const NOT_FOUND = answer('404 Not Found');
+
+const APIS: Record<FastSiemKind, SiemApi> = {
+  hec: {
+    ingests: (path) => path.startsWith('/services/collector/event'),
+    eventStart: Buffer.from('{"time":'),
+    ok: answer('200 OK', '{"text":"Success","code":0}'),
+    other: NOT_FOUND,
+  },
+  datadog: {
+    ingests: (path) => path === '/api/v2/logs',
+    eventStart: Buffer.from('{"ddsource":'),
+    ok: answer('202 Accepted', '{}'),
+    other: NOT_FOUND,
+  },
+  sentinel: {
+    ingests: (path) => path.includes('/dataCollectionRules/'),
+    eventStart: Buffer.from('{"TimeGenerated":'),
+    ok: answer('204 No Content'),
+    // The Entra ID token a Sentinel connector asks for first (client credentials).
+    other: answer('200 OK', '{"token_type":"Bearer","expires_in":3600,"access_token":"bench"}'),
+  },
+};
 
 export interface FastHec {
   url: string;
@@ -26,9 +69,6 @@ export interface FastHec {
   reset: () => void;
   close: () => Promise<void>;
 }
-
-/** HEC's own separator-free batch: one JSON object per event, each starting with its time. */
-const EVENT_START = Buffer.from('{"time":');
 
 /**
  * Counts a needle in a body as its chunks arrive, in the bytes (no UTF-8 decoding, no copy of the body): the
@@ -54,9 +94,6 @@ export class NeedleCounter {
   }
 }
 
-/** The answer HEC gives a batch it took. */
-const SUCCESS = '{"text":"Success","code":0}';
-const OK_RESPONSE = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${SUCCESS.length}\r\n\r\n${SUCCESS}`);
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** A request head longer than this is refused: the double reads heads, it does not collect them. */
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -69,11 +106,14 @@ interface Connection {
   path: string;
   starts: NeedleCounter;
   marks: NeedleCounter | undefined;
+  /** The body's inflater when it is gzipped (Datadog and Sentinel sinks gzip by default): events are counted in its output. */
+  gunzip: Gunzip | undefined;
 }
 
 /**
- * A Splunk HEC that accepts everything and only counts: the Vigil side, not the SIEM, is what a benchmark measures.
- * No token check and no acknowledgements, so connectors using it must leave `ack` and `gzip` off.
+ * A SIEM (Splunk HEC by default, or Datadog's or Sentinel's API: `kind`) that accepts everything and only counts: the
+ * Vigil side, not the SIEM, is what a benchmark measures. No token check and no HEC acknowledgements, so a Splunk
+ * connector using it must leave `ack` off. A gzipped body is inflated on libuv's threads as it arrives.
  *
  * It speaks HTTP/1.1 on a plain socket that reads into one reused buffer (node's `onread`), because the double runs
  * on the two cores it measures. node's HTTP server gave every socket read a new buffer: 70 MB/s of them made V8
@@ -84,6 +124,7 @@ interface Connection {
  */
 export async function startFastHec(options: FastHecOptions = {}): Promise<FastHec> {
   const { latencyMs = 0 } = options;
+  const api = APIS[options.kind ?? 'hec'];
   const marker = options.marker === undefined ? undefined : Buffer.from(options.marker);
   let received = 0;
   let marked = 0;
@@ -94,7 +135,8 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
   const sockets = new Set<Socket>();
 
   const finish = (socket: Socket, c: Connection): void => {
-    if (c.path.startsWith('/services/collector/event')) {
+    const ingested = api.ingests(c.path);
+    if (ingested) {
       const events = c.starts.count;
       const counted = c.marks === undefined ? events : c.marks.count;
       received += events;
@@ -105,9 +147,22 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
         lastAtEpochMs = Date.now();
       }
     }
+    const response = ingested ? api.ok : api.other;
     // With latency, answers of one connection still go in request order: every timer has the same delay.
-    if (latencyMs > 0) setTimeout(() => socket.destroyed || socket.write(OK_RESPONSE), latencyMs);
-    else socket.write(OK_RESPONSE);
+    if (latencyMs > 0) setTimeout(() => socket.destroyed || socket.write(response), latencyMs);
+    else socket.write(response);
+  };
+
+  /** The request's body is complete (inflated too, when it was gzipped): count and answer. */
+  const bodyDone = (socket: Socket, c: Connection): void => {
+    const { gunzip } = c;
+    if (gunzip === undefined) {
+      finish(socket, c);
+      return;
+    }
+    c.gunzip = undefined;
+    gunzip.once('end', () => finish(socket, c));
+    gunzip.end();
   };
 
   /** Reads a request head; false if the request is refused (the connection is then closed). */
@@ -115,10 +170,17 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
     const [requestLine = '', ...lines] = head.split('\r\n');
     c.path = requestLine.split(' ')[1] ?? '';
     let length = 0;
+    let gzipped = false;
     for (const line of lines) {
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).trim().toLowerCase();
       if (name === 'content-length') length = Number(line.slice(colon + 1).trim());
+      if (name === 'content-encoding')
+        gzipped =
+          line
+            .slice(colon + 1)
+            .trim()
+            .toLowerCase() === 'gzip';
       if (name === 'transfer-encoding') {
         socket.end('HTTP/1.1 411 Length Required\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
         return false;
@@ -129,8 +191,20 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       return false;
     }
     c.left = length;
-    c.starts = new NeedleCounter(EVENT_START);
-    c.marks = marker === undefined ? undefined : new NeedleCounter(marker);
+    const starts = new NeedleCounter(api.eventStart);
+    const marks = marker === undefined ? undefined : new NeedleCounter(marker);
+    c.starts = starts;
+    c.marks = marks;
+    c.gunzip = undefined;
+    if (gzipped) {
+      const gunzip = createGunzip();
+      gunzip.on('data', (chunk: Buffer) => {
+        starts.add(chunk);
+        marks?.add(chunk);
+      });
+      gunzip.on('error', () => socket.destroy());
+      c.gunzip = gunzip;
+    }
     return true;
   };
 
@@ -156,21 +230,32 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       } else {
         const take = Math.min(c.left, bytes - at);
         const body = buf.subarray(at, at + take);
-        c.starts.add(body);
-        c.marks?.add(body);
+        if (c.gunzip !== undefined) {
+          c.gunzip.write(Buffer.from(body)); // a copy: the read buffer is reused before the inflater reads it
+        } else {
+          c.starts.add(body);
+          c.marks?.add(body);
+        }
         at += take;
         c.left -= take;
       }
       if (c.left === 0) {
         c.left = -1;
-        finish(socket, c);
+        bodyDone(socket, c);
       }
     }
     return true;
   };
 
   const server = createServer({ pauseOnConnect: true }, (accepted) => {
-    const c: Connection = { head: Buffer.alloc(0), left: -1, path: '', starts: new NeedleCounter(EVENT_START), marks: undefined };
+    const c: Connection = {
+      head: Buffer.alloc(0),
+      left: -1,
+      path: '',
+      starts: new NeedleCounter(api.eventStart),
+      marks: undefined,
+      gunzip: undefined,
+    };
     // The accepted socket's handle, read by a socket that fills one reused buffer (`onread`) instead of a new one per
     // read. node's types do not list `handle`; net.Socket takes it as it takes `fd`.
     const socket = new Socket({
