@@ -22,6 +22,8 @@ import { machine, writeReport, type Measurement } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 200_000;
 const CONNECTORS = benchEnv().BENCH_CONNECTORS;
+/** Appended to the Datadog and Sentinel blocks: `gzip` as BENCH_CONNECTOR_GZIP says (both sinks gzip by default). */
+const GZIP = `, gzip: ${String(benchEnv().BENCH_CONNECTOR_GZIP)}`;
 /** A SIEM across a network: the HEC answers after this many ms (BENCH_HEC_LATENCY_MS, default 0). */
 const HEC_LATENCY_MS = benchEnv().BENCH_HEC_LATENCY_MS;
 const TOPIC = 'audit.authentication';
@@ -47,7 +49,7 @@ const TYPES: Record<
   datadog: {
     kind: 'datadog',
     siem: 'Datadog double',
-    block: (url) => `datadog: { url: '${url}/api/v2/logs', allowInsecureHttp: true, apiKeyEnv: BENCH_SIEM_SECRET }`,
+    block: (url) => `datadog: { url: '${url}/api/v2/logs', allowInsecureHttp: true, apiKeyEnv: BENCH_SIEM_SECRET${GZIP} }`,
     marker: (tenant) => `"ddtags":"tenant:${tenant}-`,
   },
   sentinel: {
@@ -55,7 +57,7 @@ const TYPES: Record<
     siem: 'Sentinel double',
     block: (url) =>
       `sentinel: { endpoint: '${url}', authorityHost: '${url}', dcrImmutableId: dcr-${'0'.repeat(32)}, tenantId: ${TENANT_GUID}, ` +
-      `clientId: ${TENANT_GUID}, clientSecretEnv: BENCH_SIEM_SECRET, allowInsecureHttp: true }`,
+      `clientId: ${TENANT_GUID}, clientSecretEnv: BENCH_SIEM_SECRET, allowInsecureHttp: true${GZIP} }`,
     marker: (tenant) => `"VigilTenantId":"${tenant}-`,
   },
 };
@@ -247,6 +249,7 @@ async function main(): Promise<void> {
     parameters: {
       events: EVENTS,
       connectors: CONNECTORS.join(','),
+      gzip: String(benchEnv().BENCH_CONNECTOR_GZIP),
       topic: TOPIC,
       batchMaxEvents: BATCH.maxEvents,
       batchMaxBytes: BATCH.maxBytes,

@@ -35,6 +35,11 @@ export const benchConfigSchema = defineConfig({
     .default('splunk,datadog,sentinel')
     .transform((list) => list.split(',').map((type) => type.trim()))
     .pipe(z.array(z.enum(['splunk', 'datadog', 'sentinel'])).min(1)),
+  /**
+   * Whether the connector bench's Datadog and Sentinel connectors gzip their requests (default true, their default):
+   * false shows what the compression costs, the connector's and the double's inflating on the same cores.
+   */
+  BENCH_CONNECTOR_GZIP: envBoolean.default(true),
   /** Keep the seeded schema after the run. */
   BENCH_KEEP: envBoolean.default(false),
 });
