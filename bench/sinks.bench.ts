@@ -5,6 +5,8 @@
 // event at the double); the OpenSearch sink to the test stack's real OpenSearch 2.19 node (timed until `_count` shows
 // every document). Baselines of the same run: a raw kafkajs consume of the same range, which neither decodes nor
 // sends; for OpenSearch also the same ECS documents posted straight to `_bulk` (1,000 a request), the node's ceiling.
+// The Datadog and Sentinel rows measure the sinks with decoding and mapping on this process's main thread, beside the
+// double: the connector apps decode and map in encode threads, and `npm run bench -- connector` measures those apps.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
