@@ -472,7 +472,19 @@ class GatedRegistry extends FakeRegistry {
     this.opened = true;
     for (const wake of this.waiting.splice(0)) wake();
   }
+  /** Registrations from here on wait for open() again (ids already known stay known to the publisher). */
+  close(): void {
+    this.opened = false;
+  }
 }
+
+/** An account-management event, a category other than input()'s authentication. */
+const disabled = (n: number, tenantId: string) => ({
+  action: 'user.disabled' as const,
+  tenantId,
+  actor: { id: `admin${n}` },
+  targets: [{ type: 'user', id: `u${n}` }],
+});
 
 /** The vigil-event-id of every record sent, in the order sent. */
 const sentIds = (producer: FakeProducer) =>
@@ -548,19 +560,20 @@ describe(`${AuditPublisher.name} call order`, () => {
   });
 
   it('flush() and close() wait for a call still waiting for its schema id', async () => {
-    const producer = new FakeProducer();
-    const registry = new GatedRegistry();
-    const publisher = publisherWith(producer, registry, { lingerMs: 1000 });
-    const pending = publisher.publish(input(1));
-    const flushed = publisher.flush();
-    setTimeout(() => registry.open(), 30);
-    await flushed;
-    assert.equal(producer.events(), 1, 'flush() returned once the event was acknowledged');
-    await pending;
-    const later = publisher.publish(input(2));
-    await publisher.close();
-    await later;
-    assert.equal(producer.events(), 2);
+    for (const end of ['flush', 'close'] as const) {
+      const producer = new FakeProducer();
+      const registry = new GatedRegistry();
+      const publisher = publisherWith(producer, registry, { lingerMs: 1000 });
+      const pending = publisher.publish(input(1));
+      let ended = false;
+      const ending = (end === 'flush' ? publisher.flush() : publisher.close()).then(() => (ended = true));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(ended, false, `${end}() waits while the registry has not answered`);
+      registry.open();
+      await ending;
+      assert.equal(producer.events(), 1, `${end}() returned once the event was acknowledged`);
+      await pending;
+    }
   });
 
   it('flush() returns when a call in line fails on the registry, and the call rejects with REGISTRY_UNAVAILABLE', async () => {
@@ -569,7 +582,10 @@ describe(`${AuditPublisher.name} call order`, () => {
     registry.failNext = new Error('connect ECONNREFUSED');
     const publisher = publisherWith(producer, registry);
     const pending = publisher.publish(input(1));
-    const flushed = publisher.flush();
+    let flushedYet = false;
+    const flushed = publisher.flush().then(() => (flushedYet = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(flushedYet, false, 'flush() waits for the call held for its schema id');
     registry.open();
     await flushed;
     await assert.rejects(pending, (err: unknown) => err instanceof PublishException && err.code === PublishErrorCode.REGISTRY_UNAVAILABLE);
@@ -608,12 +624,56 @@ describe(`${AuditPublisher.name} call order`, () => {
     assert.deepEqual(keys, [[a, a], [b]]);
   });
 
+  it("a call waiting for its schema id holds back its own tenants' later calls only", async () => {
+    const producer = new FakeProducer();
+    const registry = new GatedRegistry();
+    registry.open();
+    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
+    await publisher.publish({ ...input(0), tenantId: 'acme' }); // authentication's id is known from here on
+    registry.close(); // account-management's registration now waits
+    const slow = publisher.publish(disabled(1, 'acme'));
+    const acmeLater = publisher.publish({ ...input(2), tenantId: 'acme' });
+    const others = Array.from({ length: 200 }, (_, i) => publisher.publish({ ...input(i), tenantId: `other${i % 7}` }));
+    await Promise.all(others);
+    assert.equal(producer.events(), 201, "other tenants' events went while acme's first call waited for the registry");
+    registry.open();
+    const [first, second] = await Promise.all([slow, acmeLater]);
+    const acme = producer.batches.flatMap((b) =>
+      (b.topicMessages ?? []).flatMap((t) => t.messages.filter((m) => m.key === 'acme').map((m) => m.headers?.['vigil-event-id'])),
+    );
+    assert.deepEqual(acme.slice(1), [first.id, second.id], "acme's calls in the order they were made");
+  });
+
+  it('a call failing on the registry also fails the later calls of its tenants held behind it, not other tenants', async () => {
+    const producer = new FakeProducer();
+    const registry = new GatedRegistry();
+    registry.open();
+    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
+    await publisher.publish({ ...input(0), tenantId: 'acme' });
+    registry.close();
+    registry.failNext = new Error('connect ECONNREFUSED');
+    const settled = Promise.allSettled([
+      publisher.publishMany([{ ...input(1), tenantId: 'acme' }, disabled(2, 'acme')]),
+      publisher.publish({ ...input(3), tenantId: 'acme' }), // made before the failure was known: not sent ahead of a retry
+      publisher.publish({ ...input(4), tenantId: 'globex' }),
+    ]);
+    registry.open();
+    assert.deepEqual(
+      (await settled).map((s) => s.status),
+      ['rejected', 'rejected', 'fulfilled'],
+    );
+    assert.equal(producer.events(), 2, 'the warm-up and globex');
+  });
+
   it('refuses a batch setting that is not a number or below its minimum', () => {
     assert.throws(
       () => publisherWith(new FakeProducer(), new FakeRegistry(), { lingerMs: Number.NaN }),
-      /batch\.lingerMs must be a number of at least 0, got NaN/,
+      /batch\.lingerMs must be a finite number of at least 0, got NaN/,
     );
     assert.throws(() => publisherWith(new FakeProducer(), new FakeRegistry(), { maxEvents: 0 }), /batch\.maxEvents/);
     assert.throws(() => publisherWith(new FakeProducer(), new FakeRegistry(), { maxQueued: -1 }), /batch\.maxQueued/);
+    assert.throws(() => publisherWith(new FakeProducer(), new FakeRegistry(), { maxInFlight: Number.NaN }), /batch\.maxInFlight/);
+    assert.throws(() => publisherWith(new FakeProducer(), new FakeRegistry(), { lingerMs: Infinity }), /batch\.lingerMs must be a finite/);
+    publisherWith(new FakeProducer(), new FakeRegistry(), { maxQueued: Infinity, maxEvents: Infinity }); // unbounded: allowed
   });
 });

@@ -155,12 +155,19 @@ export class AuditPublisher {
   /** Events queued in every lane (maxQueued bounds the sum). */
   private queued = 0;
   /**
-   * Calls waiting to enter the lanes, oldest first (a linked list: a burst can leave 100,000 of them waiting for room).
-   * A call waits here for its categories' schema ids, or for room; while any does, every later call waits behind it,
-   * so calls enter the lanes, and a tenant's events are sent, in the order the calls were made.
+   * Calls waiting for room, oldest first (a linked list: a burst can leave 100,000 of them). While any waits, every
+   * later call waits behind it: room goes in call order, and so a tenant's events are queued in call order.
    */
   private lineHead: Call | undefined;
   private lineTail: Call | undefined;
+  /**
+   * Calls held back for their categories' schema ids (the registry), or behind an earlier held call of one of their
+   * tenants, oldest first. Only those tenants wait: other tenants' calls go on past them.
+   */
+  private held: Call[] = [];
+  /** How many held calls each tenant has: a call of a tenant with any is held too. */
+  private readonly heldTenants = new Map<string, number>();
+  private releaseScheduled = false;
   private connected: Promise<void> | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -169,7 +176,7 @@ export class AuditPublisher {
     this.logger = options.logger ?? pino({ level: 'warn' });
     const registry = 'client' in options.schemaRegistry ? options.schemaRegistry.client : new RegistryHttpClient(options.schemaRegistry);
     this.codec = new EventCodec(registry, { schemaIds: 'register' });
-    const lanes = Math.max(1, Math.floor(options.batch?.maxInFlight ?? 3));
+    const lanes = Math.floor(batchSetting(options.batch, 'maxInFlight', 3, 1, { finite: true }));
     const producerOptions: KafkaProducerOptions = {
       // One request in flight per lane, never more on a connection than there are lanes: each tenant's events stay in
       // order across retries (KafkaProducer retries a failed request whole; a copy written twice is dropped downstream
@@ -203,7 +210,7 @@ export class AuditPublisher {
     this.service = { name: options.service.name, version: options.service.version ?? null, host: options.service.host ?? hostname() };
     this.maxEvents = batchSetting(options.batch, 'maxEvents', 5000, 1);
     this.maxBytes = batchSetting(options.batch, 'maxBytes', 900 * 1024, 1);
-    this.lingerMs = batchSetting(options.batch, 'lingerMs', 5, 0);
+    this.lingerMs = batchSetting(options.batch, 'lingerMs', 5, 0, { finite: true });
     this.maxQueued = Math.max(batchSetting(options.batch, 'maxQueued', 10_000, 1), this.maxEvents);
     this.compression = options.compression ?? 'none';
     this.refuseMisspelt = options.misspeltFields === 'refuse';
@@ -321,20 +328,37 @@ export class AuditPublisher {
   }
 
   /**
-   * Takes a call's events towards the lanes. When no earlier call waits and its categories' schema ids are known, it is
-   * encoded and queued in place, without a promise of its own (as far as there is room). Otherwise it joins the line
-   * behind the calls that wait, and enters the lanes once those did, its schema ids are known, and there is room.
+   * Takes a call's events towards the lanes. When its categories' schema ids are known and no earlier call of its
+   * tenants is held, it is encoded and queued in place, without a promise of its own, as far as there is room and no
+   * earlier call waits for room; the rest waits for room in the line. Otherwise it is held until the registry answered
+   * and the earlier calls of its tenants went on (release).
    */
   private submit(call: Call): void {
     const encoded = this.encodeKnown(call);
-    if (this.lineHead === undefined && encoded) {
+    if (encoded && !this.holdsAny(call)) {
+      this.toLine(call);
+      return;
+    }
+    this.held.push(call);
+    for (const tenant of call.tenants()) this.heldTenants.set(tenant, (this.heldTenants.get(tenant) ?? 0) + 1);
+    if (!encoded) void this.encodeLater(call);
+  }
+
+  /** Whether an earlier call of one of the call's tenants is held. */
+  private holdsAny(call: Call): boolean {
+    if (this.heldTenants.size === 0) return false;
+    return call.events.some((e) => this.heldTenants.has(e.tenantId));
+  }
+
+  /** Queues the call's events as far as there is room and no earlier call waits for room; the rest waits in the line. */
+  private toLine(call: Call): void {
+    if (this.lineHead === undefined) {
       this.take(call);
       if (call.taken === call.events.length) return;
     }
     if (this.lineTail === undefined) this.lineHead = call;
     else this.lineTail.next = call;
     this.lineTail = call;
-    if (!encoded) void this.encodeLater(call);
   }
 
   /**
@@ -342,37 +366,71 @@ export class AuditPublisher {
    * is failed whole, none of its events sent (it then counts as encoded).
    */
   private encodeKnown(call: Call, ids?: ReadonlyMap<Category, number>): boolean {
-    const values: Buffer[] = [];
+    const idOf = (category: Category) => ids?.get(category) ?? this.codec.knownSchemaId(category);
+    if (call.events.some((e) => idOf(e.category) === undefined)) return false;
     try {
-      for (const event of call.events) {
-        const schemaId = ids?.get(event.category) ?? this.codec.knownSchemaId(event.category);
-        if (schemaId === undefined) return false;
-        values.push(this.codec.encodeWithId(schemaId, event));
-      }
+      call.values = call.events.map((e) => this.codec.encodeWithId(idOf(e.category) as number, e));
     } catch (err) {
       call.fail(asError(err));
-      return true;
     }
-    call.values = values;
     return true;
   }
 
-  /** Asks the registry for the call's schema ids (registering them), then encodes it and lets the line move on. */
+  /** Asks the registry for the call's schema ids (registering them, all at once), then encodes it and releases. */
   private async encodeLater(call: Call): Promise<void> {
-    const ids = new Map<Category, number>();
     try {
-      for (const category of new Set(call.events.map((e) => e.category))) ids.set(category, await this.codec.schemaId(category));
+      const categories = [...new Set(call.events.map((e) => e.category))];
+      const ids = await Promise.all(categories.map((category) => this.codec.schemaId(category)));
+      if (!call.settled) this.encodeKnown(call, new Map(categories.map((category, i) => [category, ids[i] as number])));
     } catch (err) {
       call.fail(new PublishException(PublishErrorCode.REGISTRY_UNAVAILABLE, (err as Error).message, { cause: err }));
+    } finally {
+      // Once for all the calls the same answer reached: each release walks the held calls.
+      if (!this.releaseScheduled) {
+        this.releaseScheduled = true;
+        queueMicrotask(() => {
+          this.releaseScheduled = false;
+          this.release();
+        });
+      }
     }
-    if (!call.settled) this.encodeKnown(call, ids);
-    this.drainLine();
   }
 
-  /** Moves the calls at the head of the line into the lanes while they are encoded and there is room. */
+  /**
+   * Moves held calls on, oldest first: one that is encoded (or failed) and has no earlier held call of its tenants goes
+   * to the line. A held call behind a failed one of its tenants fails with it (it was made before the failure was
+   * known; sending it could put it on Kafka ahead of the failed call's retry).
+   */
+  private release(): void {
+    const blocked = new Set<string>();
+    const failed = new Map<string, Error>();
+    const still: Call[] = [];
+    for (const call of this.held) {
+      const tenants = call.tenants();
+      if (!call.settled) {
+        const failure = tenants.map((t) => failed.get(t)).find((err) => err !== undefined);
+        if (failure !== undefined) call.fail(failure);
+      }
+      if ((call.settled || call.values !== undefined) && !tenants.some((t) => blocked.has(t))) {
+        for (const tenant of tenants) {
+          const left = (this.heldTenants.get(tenant) ?? 1) - 1;
+          if (left === 0) this.heldTenants.delete(tenant);
+          else this.heldTenants.set(tenant, left);
+          if (call.error !== undefined) failed.set(tenant, call.error);
+        }
+        this.toLine(call);
+      } else {
+        for (const tenant of tenants) blocked.add(tenant);
+        still.push(call);
+      }
+    }
+    this.held = still;
+    this.wakeIdleWaitersIfIdle();
+  }
+
+  /** Moves the calls at the head of the line into the lanes while there is room. */
   private drainLine(): void {
     for (let call = this.lineHead; call !== undefined; call = this.lineHead) {
-      if (call.values === undefined && !call.settled) break; // waits for the registry; the calls behind it wait too
       this.take(call);
       if (call.taken < call.events.length) break; // no room
       this.lineHead = call.next;
@@ -392,7 +450,13 @@ export class AuditPublisher {
     if (values === undefined) return;
     while (call.taken < events.length && this.queued < this.maxQueued) {
       const i = call.taken++;
-      this.enqueue(call, events[i] as AuditEvent, values[i] as Buffer);
+      try {
+        this.enqueue(call, events[i] as AuditEvent, values[i] as Buffer);
+      } catch (err) {
+        // Never expected (the event was validated and encoded); still, the call settles rather than waiting forever.
+        call.fail(asError(err));
+        call.taken = events.length;
+      }
     }
   }
 
@@ -517,16 +581,17 @@ export class AuditPublisher {
       this.logger.error({ err: failure.message, events: batch.length + behind.length }, 'audit publish failed');
       for (const p of batch) p.call.fail(failure);
       for (const p of behind) p.call.fail(failure);
-      for (let call = this.lineHead; call !== undefined; call = call.next) {
-        if (call.events.some((e, i) => i >= call.taken && laneOf(e.tenantId, this.lanes.length) === lane.index)) call.fail(failure);
-      }
+      const forLane = (call: Call) =>
+        !call.settled && call.events.some((e, i) => i >= call.taken && laneOf(e.tenantId, this.lanes.length) === lane.index);
+      for (let call = this.lineHead; call !== undefined; call = call.next) if (forLane(call)) call.fail(failure);
+      for (const call of this.held) if (forLane(call)) call.fail(failure);
       this.drainLine();
     }
   }
 
-  /** True when nothing is queued, in flight or waiting in line. */
+  /** True when nothing is queued, in flight, waiting for room or held. */
   private idle(): boolean {
-    return this.lineHead === undefined && this.lanes.every((lane) => lane.idle());
+    return this.lineHead === undefined && this.held.length === 0 && this.lanes.every((lane) => lane.idle());
   }
 
   private wakeIdleWaitersIfIdle(): void {
@@ -551,7 +616,10 @@ class Call {
   taken = 0;
   /** The next call in the publisher's line. */
   next: Call | undefined;
+  /** Why the call failed, once it did. */
+  error: Error | undefined;
   private unsettled: number;
+  private tenantIds: readonly string[] | undefined;
 
   constructor(
     readonly events: readonly AuditEvent[],
@@ -572,19 +640,33 @@ class Call {
   fail(err: Error): void {
     if (this.unsettled === 0) return;
     this.unsettled = 0;
+    this.error = err;
     this.settle(err);
+  }
+
+  /** The tenants of its events, each once. */
+  tenants(): readonly string[] {
+    this.tenantIds ??=
+      this.events.length === 1 ? [(this.events[0] as AuditEvent).tenantId] : [...new Set(this.events.map((e) => e.tenantId))];
+    return this.tenantIds;
   }
 }
 
-/** A batch setting: a number, at least `min` (NaN or a negative linger would misbehave silently, not fail). */
+/**
+ * A batch setting: a number, at least `min`, and finite where it must be (a linger or a count of lanes); NaN would
+ * misbehave silently (a NaN linger made every timer 1 ms, a NaN maxInFlight left no lane), so it fails here instead.
+ */
 function batchSetting(
   batch: AuditPublisherOptions['batch'],
   key: keyof NonNullable<AuditPublisherOptions['batch']>,
   fallback: number,
   min: number,
+  { finite = false }: { finite?: boolean } = {},
 ): number {
   const value = batch?.[key] ?? fallback;
-  if (!Number.isFinite(value) || value < min) throw new RangeError(`batch.${key} must be a number of at least ${min}, got ${value}`);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (finite && !Number.isFinite(value))) {
+    throw new RangeError(`batch.${key} must be a ${finite ? 'finite ' : ''}number of at least ${min}, got ${String(value)}`);
+  }
   return value;
 }
 
