@@ -506,11 +506,12 @@ describe(`${AuditPublisher.name} call order`, () => {
     // answers; calls made at once, a few microtasks later, and from inside a produce request, with room for 4 events.
     let seed = 7;
     const random = (n: number) => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) >>> 16) % n;
+    let delays = 1;
     const hooks: (() => void)[] = [];
     class Hooked extends FakeProducer {
       override async sendBatch(batch: RawProducerBatch): Promise<unknown[]> {
         for (const run of hooks.splice(0)) run();
-        await new Promise((r) => setTimeout(r, random(3)));
+        await new Promise((r) => setTimeout(r, (delays = (delays * 7 + 3) % 11) % 3)); // its own sequence: the mix's draws stay the seed's
         return super.sendBatch(batch);
       }
     }
@@ -663,6 +664,54 @@ describe(`${AuditPublisher.name} call order`, () => {
       ['rejected', 'rejected', 'fulfilled'],
     );
     assert.equal(producer.events(), 2, 'the warm-up and globex');
+  });
+
+  it('a retry made when a call failed on the registry goes through, and so does a later call after a lane failure', async () => {
+    const producer = new FakeProducer();
+    const registry = new GatedRegistry();
+    registry.open();
+    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
+    await publisher.publish({ ...input(0), tenantId: 'acme' });
+    registry.failNext = new Error('connect ECONNREFUSED');
+    // The caller retries with another event of the tenant as soon as it hears of the failure.
+    const retried = publisher.publish(disabled(1, 'acme')).catch(() => publisher.publish({ ...input(2), tenantId: 'acme' }));
+    assert.equal((await retried).tenantId, 'acme');
+    // A failed request while a call of the tenant waits for the registry: a call made after it is not failed with it.
+    registry.close();
+    producer.hold();
+    producer.failWith = new Error('NOT_LEADER_OR_FOLLOWER');
+    const failing = publisher.publish({ ...input(3), tenantId: 'acme' });
+    await new Promise((r) => setImmediate(r));
+    const waiting = publisher.publish(disabled(4, 'acme')); // held for account-management's id
+    producer.release();
+    await assert.rejects(failing, /NOT_LEADER_OR_FOLLOWER/);
+    await assert.rejects(waiting, /NOT_LEADER_OR_FOLLOWER/, 'made before the failure was known: failed with it');
+    producer.failWith = undefined;
+    producer.hold();
+    producer.release();
+    const after = publisher.publish({ ...input(5), tenantId: 'acme' });
+    registry.open();
+    assert.equal((await after).tenantId, 'acme');
+  });
+
+  it('a held call spanning two tenants holds back both, and only their later calls', async () => {
+    const producer = new FakeProducer();
+    const registry = new GatedRegistry();
+    registry.open();
+    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
+    await publisher.publish({ ...input(0), tenantId: 'acme' });
+    registry.close();
+    const both = publisher.publishMany([disabled(1, 'acme'), { ...input(2), tenantId: 'globex' }]);
+    const globexLater = publisher.publish({ ...input(3), tenantId: 'globex' });
+    const initech = publisher.publish({ ...input(4), tenantId: 'initech' });
+    await initech;
+    assert.equal(producer.events(), 2, 'the warm-up and initech: globex waits behind the call it shares');
+    registry.open();
+    const [[, globexFirst], globexSecond] = await Promise.all([both, globexLater]);
+    const globex = producer.batches.flatMap((b) =>
+      (b.topicMessages ?? []).flatMap((t) => t.messages.filter((m) => m.key === 'globex').map((m) => m.headers?.['vigil-event-id'])),
+    );
+    assert.deepEqual(globex, [globexFirst?.id, globexSecond.id]);
   });
 
   it('refuses a batch setting that is not a number or below its minimum', () => {

@@ -164,10 +164,11 @@ export class AuditPublisher {
    * Calls held back for their categories' schema ids (the registry), or behind an earlier held call of one of their
    * tenants, oldest first. Only those tenants wait: other tenants' calls go on past them.
    */
-  private held: Call[] = [];
-  /** How many held calls each tenant has: a call of a tenant with any is held too. */
-  private readonly heldTenants = new Map<string, number>();
-  private releaseScheduled = false;
+  private readonly held = new Map<string, HeldQueue>();
+  /** Calls held (each once, whatever its number of tenants). */
+  private heldCalls = 0;
+  /** Numbers the calls in the order they were made (to tell which held calls came after a failed one). */
+  private calls = 0;
   private connected: Promise<void> | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -339,15 +340,21 @@ export class AuditPublisher {
       this.toLine(call);
       return;
     }
-    this.held.push(call);
-    for (const tenant of call.tenants()) this.heldTenants.set(tenant, (this.heldTenants.get(tenant) ?? 0) + 1);
+    call.seq = ++this.calls;
+    call.held = true;
+    this.heldCalls++;
+    for (const tenant of call.tenants()) {
+      let queue = this.held.get(tenant);
+      if (queue === undefined) this.held.set(tenant, (queue = new HeldQueue()));
+      queue.push(call);
+    }
     if (!encoded) void this.encodeLater(call);
   }
 
   /** Whether an earlier call of one of the call's tenants is held. */
   private holdsAny(call: Call): boolean {
-    if (this.heldTenants.size === 0) return false;
-    return call.events.some((e) => this.heldTenants.has(e.tenantId));
+    if (this.held.size === 0) return false;
+    return call.events.some((e) => this.held.has(e.tenantId));
   }
 
   /** Queues the call's events as far as there is room and no earlier call waits for room; the rest waits in the line. */
@@ -381,50 +388,62 @@ export class AuditPublisher {
     try {
       const categories = [...new Set(call.events.map((e) => e.category))];
       const ids = await Promise.all(categories.map((category) => this.codec.schemaId(category)));
-      if (!call.settled) this.encodeKnown(call, new Map(categories.map((category, i) => [category, ids[i] as number])));
+      if (!call.settled && !this.encodeKnown(call, new Map(categories.map((category, i) => [category, ids[i] as number])))) {
+        throw new Error(`the registry answered no schema id for ${categories.join(', ')}`);
+      }
     } catch (err) {
-      call.fail(new PublishException(PublishErrorCode.REGISTRY_UNAVAILABLE, (err as Error).message, { cause: err }));
-    } finally {
-      // Once for all the calls the same answer reached: each release walks the held calls.
-      if (!this.releaseScheduled) {
-        this.releaseScheduled = true;
-        queueMicrotask(() => {
-          this.releaseScheduled = false;
-          this.release();
-        });
+      if (!call.settled) {
+        call.fail(new PublishException(PublishErrorCode.REGISTRY_UNAVAILABLE, (err as Error).message, { cause: err }));
+        this.failHeldBehind([call]);
+      }
+    }
+    this.release([call]);
+  }
+
+  /**
+   * Fails the held calls made after these failed ones that share a tenant with them, or with a call failed so: they
+   * were made before the failure was known (this runs before any caller hears of it), and sending them could put them
+   * on Kafka ahead of the failed calls' retry.
+   */
+  private failHeldBehind(failed: readonly Call[]): void {
+    const since = new Map<string, number>();
+    const work: Call[] = [...failed];
+    for (let call = work.pop(); call !== undefined; call = work.pop()) {
+      const error = call.error as Error;
+      for (const tenant of call.tenants()) {
+        const from = since.get(tenant);
+        if (from !== undefined && from <= call.seq) continue;
+        since.set(tenant, call.seq);
+        for (const later of this.held.get(tenant)?.items() ?? []) {
+          if (later.seq <= call.seq || later.settled) continue;
+          later.fail(error);
+          work.push(later);
+        }
       }
     }
   }
 
   /**
-   * Moves held calls on, oldest first: one that is encoded (or failed) and has no earlier held call of its tenants goes
-   * to the line. A held call behind a failed one of its tenants fails with it (it was made before the failure was
-   * known; sending it could put it on Kafka ahead of the failed call's retry).
+   * Moves held calls on: one that is encoded (or failed) and first in the held queue of each of its tenants goes to the
+   * line, and the calls that were behind it are looked at in turn. Only the chains of these calls are walked.
    */
-  private release(): void {
-    const blocked = new Set<string>();
-    const failed = new Map<string, Error>();
-    const still: Call[] = [];
-    for (const call of this.held) {
+  private release(start: readonly Call[]): void {
+    const work = [...start];
+    for (let call = work.pop(); call !== undefined; call = work.pop()) {
+      if (!call.held || (!call.settled && call.values === undefined)) continue;
       const tenants = call.tenants();
-      if (!call.settled) {
-        const failure = tenants.map((t) => failed.get(t)).find((err) => err !== undefined);
-        if (failure !== undefined) call.fail(failure);
+      if (!tenants.every((tenant) => this.held.get(tenant)?.first() === call)) continue;
+      call.held = false;
+      this.heldCalls--;
+      for (const tenant of tenants) {
+        const queue = this.held.get(tenant) as HeldQueue;
+        queue.shift();
+        const next = queue.first();
+        if (next === undefined) this.held.delete(tenant);
+        else work.push(next);
       }
-      if ((call.settled || call.values !== undefined) && !tenants.some((t) => blocked.has(t))) {
-        for (const tenant of tenants) {
-          const left = (this.heldTenants.get(tenant) ?? 1) - 1;
-          if (left === 0) this.heldTenants.delete(tenant);
-          else this.heldTenants.set(tenant, left);
-          if (call.error !== undefined) failed.set(tenant, call.error);
-        }
-        this.toLine(call);
-      } else {
-        for (const tenant of tenants) blocked.add(tenant);
-        still.push(call);
-      }
+      this.toLine(call);
     }
-    this.held = still;
     this.wakeIdleWaitersIfIdle();
   }
 
@@ -584,14 +603,17 @@ export class AuditPublisher {
       const forLane = (call: Call) =>
         !call.settled && call.events.some((e, i) => i >= call.taken && laneOf(e.tenantId, this.lanes.length) === lane.index);
       for (let call = this.lineHead; call !== undefined; call = call.next) if (forLane(call)) call.fail(failure);
-      for (const call of this.held) if (forLane(call)) call.fail(failure);
+      const heldForLane = [...new Set([...this.held.values()].flatMap((queue) => queue.items()))].filter(forLane);
+      for (const call of heldForLane) call.fail(failure);
+      this.failHeldBehind(heldForLane);
       this.drainLine();
+      this.release(heldForLane);
     }
   }
 
   /** True when nothing is queued, in flight, waiting for room or held. */
   private idle(): boolean {
-    return this.lineHead === undefined && this.held.length === 0 && this.lanes.every((lane) => lane.idle());
+    return this.lineHead === undefined && this.heldCalls === 0 && this.lanes.every((lane) => lane.idle());
   }
 
   private wakeIdleWaitersIfIdle(): void {
@@ -618,6 +640,10 @@ class Call {
   next: Call | undefined;
   /** Why the call failed, once it did. */
   error: Error | undefined;
+  /** Held for a schema id or behind an earlier held call of one of its tenants (the publisher's `held`). */
+  held = false;
+  /** Its place in the order of the calls, set when it is held. */
+  seq = 0;
   private unsettled: number;
   private tenantIds: readonly string[] | undefined;
 
@@ -668,6 +694,32 @@ function batchSetting(
     throw new RangeError(`batch.${key} must be a ${finite ? 'finite ' : ''}number of at least ${min}, got ${String(value)}`);
   }
   return value;
+}
+
+/** A tenant's held calls, oldest first (a head index: a tenant can have thousands held while the registry is slow). */
+class HeldQueue {
+  private calls: Call[] = [];
+  private head = 0;
+
+  push(call: Call): void {
+    this.calls.push(call);
+  }
+
+  first(): Call | undefined {
+    return this.calls[this.head];
+  }
+
+  shift(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.calls.length) {
+      this.calls = this.calls.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  items(): readonly Call[] {
+    return this.calls.slice(this.head);
+  }
 }
 
 /** One ordered queue of the publisher, with at most one produce request in flight. */
