@@ -490,7 +490,8 @@ const disabled = (n: number, tenantId: string) => ({
 const sentIds = (producer: FakeProducer) =>
   producer.batches.flatMap((b) => (b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.headers?.['vigil-event-id'])));
 
-describe(`${AuditPublisher.name} call order`, () => {
+// A bound on the suite: a regression that leaves a call pending fails here instead of hanging the run.
+describe(`${AuditPublisher.name} call order`, { timeout: 60_000 }, () => {
   it('sends a publishMany() before a publish() made right after it, of one tenant', async () => {
     const producer = new FakeProducer();
     const publisher = publisherWith(producer, new FakeRegistry(), { lingerMs: 0, maxInFlight: 1 });
