@@ -486,6 +486,22 @@ const disabled = (n: number, tenantId: string) => ({
   targets: [{ type: 'user', id: `u${n}` }],
 });
 
+/** A publisher on a gated registry (open) whose authentication schema id is known, after one event of acme. */
+async function warmedUp(): Promise<{ producer: FakeProducer; registry: GatedRegistry; publisher: AuditPublisher }> {
+  const producer = new FakeProducer();
+  const registry = new GatedRegistry();
+  registry.open();
+  const publisher = publisherWith(producer, registry, { lingerMs: 0 });
+  await publisher.publish({ ...input(0), tenantId: 'acme' });
+  return { producer, registry, publisher };
+}
+
+/** The vigil-event-id of every record of one tenant sent, in the order sent. */
+const sentIdsOf = (producer: FakeProducer, tenant: string) =>
+  producer.batches.flatMap((b) =>
+    (b.topicMessages ?? []).flatMap((t) => t.messages.filter((m) => m.key === tenant).map((m) => m.headers?.['vigil-event-id'])),
+  );
+
 /** The vigil-event-id of every record sent, in the order sent. */
 const sentIds = (producer: FakeProducer) =>
   producer.batches.flatMap((b) => (b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => m.headers?.['vigil-event-id'])));
@@ -627,11 +643,7 @@ describe(`${AuditPublisher.name} call order`, { timeout: 60_000 }, () => {
   });
 
   it("a call waiting for its schema id holds back its own tenants' later calls only", async () => {
-    const producer = new FakeProducer();
-    const registry = new GatedRegistry();
-    registry.open();
-    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
-    await publisher.publish({ ...input(0), tenantId: 'acme' }); // authentication's id is known from here on
+    const { producer, registry, publisher } = await warmedUp(); // authentication's id is known from here on
     registry.close(); // account-management's registration now waits
     const slow = publisher.publish(disabled(1, 'acme'));
     const acmeLater = publisher.publish({ ...input(2), tenantId: 'acme' });
@@ -640,18 +652,12 @@ describe(`${AuditPublisher.name} call order`, { timeout: 60_000 }, () => {
     assert.equal(producer.events(), 201, "other tenants' events went while acme's first call waited for the registry");
     registry.open();
     const [first, second] = await Promise.all([slow, acmeLater]);
-    const acme = producer.batches.flatMap((b) =>
-      (b.topicMessages ?? []).flatMap((t) => t.messages.filter((m) => m.key === 'acme').map((m) => m.headers?.['vigil-event-id'])),
-    );
+    const acme = sentIdsOf(producer, 'acme');
     assert.deepEqual(acme.slice(1), [first.id, second.id], "acme's calls in the order they were made");
   });
 
   it('a call failing on the registry also fails the later calls of its tenants held behind it, not other tenants', async () => {
-    const producer = new FakeProducer();
-    const registry = new GatedRegistry();
-    registry.open();
-    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
-    await publisher.publish({ ...input(0), tenantId: 'acme' });
+    const { producer, registry, publisher } = await warmedUp();
     registry.close();
     registry.failNext = new Error('connect ECONNREFUSED');
     const settled = Promise.allSettled([
@@ -668,11 +674,7 @@ describe(`${AuditPublisher.name} call order`, { timeout: 60_000 }, () => {
   });
 
   it('a retry made when a call failed on the registry goes through, and so does a later call after a lane failure', async () => {
-    const producer = new FakeProducer();
-    const registry = new GatedRegistry();
-    registry.open();
-    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
-    await publisher.publish({ ...input(0), tenantId: 'acme' });
+    const { producer, registry, publisher } = await warmedUp();
     registry.failNext = new Error('connect ECONNREFUSED');
     // The caller retries with another event of the tenant as soon as it hears of the failure.
     const retried = publisher.publish(disabled(1, 'acme')).catch(() => publisher.publish({ ...input(2), tenantId: 'acme' }));
@@ -696,11 +698,7 @@ describe(`${AuditPublisher.name} call order`, { timeout: 60_000 }, () => {
   });
 
   it('a held call spanning two tenants holds back both, and only their later calls', async () => {
-    const producer = new FakeProducer();
-    const registry = new GatedRegistry();
-    registry.open();
-    const publisher = publisherWith(producer, registry, { lingerMs: 0 });
-    await publisher.publish({ ...input(0), tenantId: 'acme' });
+    const { producer, registry, publisher } = await warmedUp();
     registry.close();
     const both = publisher.publishMany([disabled(1, 'acme'), { ...input(2), tenantId: 'globex' }]);
     const globexLater = publisher.publish({ ...input(3), tenantId: 'globex' });
@@ -709,9 +707,7 @@ describe(`${AuditPublisher.name} call order`, { timeout: 60_000 }, () => {
     assert.equal(producer.events(), 2, 'the warm-up and initech: globex waits behind the call it shares');
     registry.open();
     const [[, globexFirst], globexSecond] = await Promise.all([both, globexLater]);
-    const globex = producer.batches.flatMap((b) =>
-      (b.topicMessages ?? []).flatMap((t) => t.messages.filter((m) => m.key === 'globex').map((m) => m.headers?.['vigil-event-id'])),
-    );
+    const globex = sentIdsOf(producer, 'globex');
     assert.deepEqual(globex, [globexFirst?.id, globexSecond.id]);
   });
 

@@ -239,7 +239,7 @@ export class AuditPublisher {
     } catch (err) {
       return Promise.reject(asError(err));
     }
-    return new Promise((resolve, reject) => this.submit(new Call([event], (err) => (err === undefined ? resolve(event) : reject(err)))));
+    return this.submitOne(event);
   }
 
   /**
@@ -280,7 +280,7 @@ export class AuditPublisher {
    */
   async publishPrepared(event: AuditEvent): Promise<AuditEvent> {
     if (this.closed) throw new PublishException(PublishErrorCode.CLOSED, 'the publisher is closed');
-    return new Promise((resolve, reject) => this.submit(new Call([event], (err) => (err === undefined ? resolve(event) : reject(err)))));
+    return this.submitOne(event);
   }
 
   /**
@@ -319,6 +319,10 @@ export class AuditPublisher {
     }
     if (issues.length > 0 || misspelt.length > 0) throw new EventValidationException([...issues, ...misspelt]);
     return event;
+  }
+
+  private submitOne(event: AuditEvent): Promise<AuditEvent> {
+    return new Promise((resolve, reject) => this.submit(new Call([event], (err) => (err === undefined ? resolve(event) : reject(err)))));
   }
 
   private submitAll(events: readonly AuditEvent[]): Promise<AuditEvent[]> {
