@@ -156,4 +156,45 @@ describe('query-api fair sharing between keys', () => {
     );
     assert.equal((await res.text()).trim().split('\n').length, 50);
   });
+
+  it('ends exports whose clients stopped reading but keep their connections open, so the slots come back (QUERY_API_EXPORT_STALL_MS)', async () => {
+    const stallMs = 1_500;
+    const strict = await new QueryApiHarness({
+      DATABASE_URL: store.databaseUrl(),
+      DATABASE_POOL_SIZE: '10',
+      QUERY_API_MAX_EXPORTS: '2',
+      QUERY_API_EXPORT_STALL_MS: String(stallMs),
+      QUERY_API_RATE_PER_SECOND: '1000',
+      QUERY_API_RATE_BURST: '1000',
+    }).start();
+    const path = `/v1/events/export?format=ndjson&from=${encodeURIComponent(minutesAgo(180))}`;
+    const stalled = [
+      await stalledExport(strict.baseUrl, path, keyA),
+      await stalledExport(strict.baseUrl, path, await store.apiKey('tenant-a')),
+    ];
+    try {
+      const closed = stalled.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+      const busy = await fetch(`${strict.baseUrl}${path}`, { headers: { authorization: `Bearer ${keyB}` } });
+      assert.equal(busy.status, 503, 'both export slots are held by the stalled clients');
+      await busy.body?.cancel();
+      // Neither client reads nor leaves: the server ends both exports, closing their connections, and B's export runs.
+      const res = await waitFor(
+        async () => {
+          const r = await fetch(`${strict.baseUrl}${path}`, { headers: { authorization: `Bearer ${keyB}` } });
+          if (r.status !== 200) await r.body?.cancel();
+          return r;
+        },
+        (r) => r.status === 200,
+        'an export slot to come back from a stalled client',
+        stallMs * 6,
+      );
+      assert.equal((await res.text()).trim().split('\n').length, 50);
+      // The server closed their connections: a client that reads again gets the rest of what was sent, then the end.
+      for (const socket of stalled) socket.resume();
+      await Promise.all(closed);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+      await strict.stop();
+    }
+  });
 });

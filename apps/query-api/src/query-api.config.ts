@@ -49,6 +49,13 @@ export const queryApiConfigSchema = defineConfig({
   /** PostgreSQL statement_timeout of each API query (exports get QUERY_API_EXPORT_TIMEOUT_MS). */
   QUERY_API_STATEMENT_TIMEOUT_MS: positiveInt(600_000).default(5000),
   QUERY_API_EXPORT_TIMEOUT_MS: positiveInt(3_600_000).default(600_000),
+  /**
+   * An export whose client takes nothing for this long is ended, and its slots and connection go back; the default is
+   * the session's idle-in-transaction timeout, after which PostgreSQL ends its cursor anyway.
+   */
+  QUERY_API_EXPORT_STALL_MS: positiveInt(3_600_000).default(30_000),
+  /** The longest an export runs in all, however slowly its client reads (a trickle would hold its slots for ever). */
+  QUERY_API_EXPORT_MAX_DURATION_MS: positiveInt(86_400_000).default(3_600_000),
   /** PostgreSQL ends a session left idle inside a transaction this long (a stalled export), freeing its locks. */
   QUERY_API_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
   /** The pool's application_name, so the API's sessions can be told apart in pg_stat_activity. */

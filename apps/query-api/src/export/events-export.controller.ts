@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
+import { APP_CONFIG } from '@vigil/config';
 import type { StoredAuditEvent } from '@vigil/store';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
@@ -11,8 +12,10 @@ import { ViewerAllowed } from '../auth/viewer-allowed.decorator';
 import type { EventFilterFields } from '../events/event-filter.validator';
 import { EventQueryService } from '../events/event-query.service';
 import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
+import type { QueryApiConfig } from '../query-api.config';
 import { QueryException } from '../query.exception';
 import { CSV_HEADER, csvLine, ndjsonLine } from './event-csv.mapper';
+import { ExportWatchdog, type ExportEnd } from './export-watchdog.util';
 
 type QueryValue = string | string[] | undefined;
 
@@ -76,6 +79,7 @@ export class EventsExportController {
     private readonly events: EventQueryService,
     private readonly limits: QueryWorkLimiter,
     private readonly logger: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
   ) {
     this.logger.setContext(EventsExportController.name);
   }
@@ -115,13 +119,36 @@ export class EventsExportController {
     res.setHeader('Content-Disposition', `attachment; filename="vigil-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
     res.setHeader('Cache-Control', 'no-store');
     const line = format === 'csv' ? csvLine : ndjsonLine;
+    const stallMs = this.config.QUERY_API_EXPORT_STALL_MS;
+    const maxMs = this.config.QUERY_API_EXPORT_MAX_DURATION_MS;
+    // A client that stops reading, or reads a trickle, would hold the export's slots for as long as it keeps the
+    // connection open: ended past either bound, the response is destroyed, which closes the cursor (below).
+    const watchdog = new ExportWatchdog({
+      stallMs,
+      maxMs,
+      onExpire: (reason: ExportEnd) => {
+        this.logger.warn(
+          { tenantId: principal.tenantId, reason, stallMs, maxMs },
+          reason === 'stalled'
+            ? 'export ended: its client read nothing for QUERY_API_EXPORT_STALL_MS'
+            : 'export ended: it ran longer than QUERY_API_EXPORT_MAX_DURATION_MS',
+        );
+        res.destroy();
+      },
+    });
+    // Readable.from pulls the next piece when the response has room for it: time suspended at a yield is time the
+    // export waits for its client.
     async function* body(): AsyncGenerator<string> {
+      watchdog.waiting();
       if (format === 'csv') yield CSV_HEADER;
       if (first.done) return;
       yield line(first.value);
+      watchdog.taken();
       let sinceYield = 0;
       for await (const row of rows) {
+        watchdog.waiting();
         yield line(row);
+        watchdog.taken();
         // A fast client would otherwise keep this loop on the event loop for a whole cursor batch at a time:
         // every few hundred rows other requests (another tenant's page query) get their turn.
         if (++sinceYield >= YIELD_EVERY_ROWS) {
@@ -136,6 +163,8 @@ export class EventsExportController {
       // Headers are gone: a failure now can only cut the response short, which the client sees as an incomplete body.
       this.logger.warn({ tenantId: principal.tenantId, reason: (err as Error).message }, 'export ended early');
       res.destroy();
+    } finally {
+      watchdog.stop();
     }
   }
 }
