@@ -84,6 +84,28 @@ describe('query-api graphql limits', () => {
     assert.equal(result.data?.events.edges.length, 3);
   });
 
+  it('bounds the events one request reads over all its aliased events fields by QUERY_API_MAX_PAGE_SIZE, not per field', async () => {
+    // 19 aliased pages of 1,000 pass the cost rule (1,900 of 2,000) and each page's own bound.
+    const from = minutesAgo(120);
+    const page = (alias: string, first: number) => `${alias}: events(filter: {from: "${from}"}, first: ${first}) { edges { node { id } } }`;
+    const greedy = `{ ${Array.from({ length: 19 }, (_, i) => page(`p${i}`, 1000)).join(' ')} }`;
+    const { body } = await timedPost(api.baseUrl, greedy, key);
+    const result = body as {
+      data?: Record<string, { edges: unknown[] } | null>;
+      errors?: { message: string; path?: string[]; extensions?: { code?: string } }[];
+    };
+    // events is non-null, so a refused field nulls the whole answer: the request is refused, naming the bound.
+    assert.equal(result.data ?? null, null);
+    assert.ok((result.errors?.length ?? 0) >= 1);
+    for (const error of result.errors ?? []) {
+      assert.equal(error.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(error.message, /at most 1000 events over all its events fields \(QUERY_API_MAX_PAGE_SIZE\)/);
+    }
+    // Pages that fit together are all answered.
+    const fits = await timedPost(api.baseUrl, `{ ${page('a', 600)} ${page('b', 400)} }`, key);
+    assert.equal(codeOf(fits.body), undefined, JSON.stringify(fits.body.errors));
+  });
+
   it('refuses a document past the token limit before parsing it all', async () => {
     const huge = `{ ${Array.from({ length: 3000 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
     const { body } = await timedPost(api.baseUrl, huge, key);

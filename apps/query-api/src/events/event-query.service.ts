@@ -19,6 +19,7 @@ import {
 } from '@vigil/store';
 import { QueryErrorCode, QueryException } from '../query.exception';
 import type { QueryApiConfig } from '../query-api.config';
+import type { RowBudget } from '../limits/row-budget.util';
 import { CursorCodec } from './cursor.codec';
 import { validateFilter, type EventFilterFields } from './event-filter.validator';
 
@@ -74,11 +75,13 @@ export class EventQueryService {
     first: number | null | undefined,
     after: string | null | undefined,
     order: EventOrder,
+    budget?: RowBudget,
   ): Promise<EventPage> {
     const size = first ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > this.config.QUERY_API_MAX_PAGE_SIZE) {
       throw QueryException.badInput('first', `must be 1 to ${this.config.QUERY_API_MAX_PAGE_SIZE}`);
     }
+    budget?.take(size);
     let filter = this.filter(input);
     const position = after != null ? this.cursors.decode(after, scope, filter, order) : undefined;
     if (position && !filter.toGiven) filter = { ...filter, toMicros: position.toMicros };

@@ -1,5 +1,7 @@
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
-import { CurrentPrincipal } from '../auth/principal.decorator';
+import { Inject } from '@nestjs/common';
+import { APP_CONFIG } from '@vigil/config';
+import { CurrentPrincipal, CurrentRequest } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
 import { ViewerAllowed } from '../auth/viewer-allowed.decorator';
@@ -8,6 +10,8 @@ import { EventFilterInput } from './event-filter.input';
 import { toEventModel } from './event-model.mapper';
 import { EventQueryService } from './event-query.service';
 import { QueryWorkLimiter } from '../limits/query-work-limiter.service';
+import { rowBudgetOf } from '../limits/row-budget.util';
+import type { QueryApiConfig } from '../query-api.config';
 import {
   AuditEventModel,
   BucketEnum,
@@ -30,6 +34,7 @@ export class EventsResolver {
   constructor(
     private readonly queries: EventQueryService,
     private readonly limits: QueryWorkLimiter,
+    @Inject(APP_CONFIG) private readonly config: QueryApiConfig,
   ) {}
 
   @Query(() => EventConnectionModel, {
@@ -37,13 +42,16 @@ export class EventsResolver {
   })
   async events(
     @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: object,
     @Args('filter') filter: EventFilterInput,
     @Args('first', { type: () => Int, nullable: true, description: 'Page size: default 100, at most 1,000' }) first: number | null,
     @Args('after', { type: () => String, nullable: true, description: 'endCursor of the previous page' }) after: string | null,
     @Args('order', { type: () => EventOrderEnum, nullable: true, defaultValue: 'NEWEST_FIRST' }) order: EventOrder,
   ): Promise<EventConnectionModel> {
     const scope = scopeFor(principal, filter.allTenants);
-    const page = await this.limits.run(principal, () => this.queries.page(scope, filter, first, after, order));
+    // One budget of rows over every events field of the request, taken before any database work.
+    const budget = rowBudgetOf(request, this.config.QUERY_API_MAX_PAGE_SIZE);
+    const page = await this.limits.run(principal, () => this.queries.page(scope, filter, first, after, order, budget));
     const edges = page.events.map(({ cursor, event }) => ({ cursor, node: toEventModel(event.event, event.ingestedAt, event.chain) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
