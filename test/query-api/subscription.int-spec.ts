@@ -44,6 +44,34 @@ async function warmUp(publisher: AuditPublisher, tenantId: string, subscriber: S
   );
 }
 
+/** Opens a raw graphql-transport-ws connection, sends `message` once open, and resolves with how the server closed it. */
+function closeAfterSending(baseUrl: string, message: string): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${baseUrl.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    socket.addEventListener('open', () => socket.send(message));
+    socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }));
+    socket.addEventListener('error', () => undefined); // a close follows; the close says why
+    setTimeout(() => reject(new Error('the server did not close the connection within 10 s')), 10_000).unref();
+  });
+}
+
+const MAX_CONNECTIONS = 4;
+
+const initWith = (key: string): string => JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } });
+
+/** A raw graphql-transport-ws connection authenticated with `key`, once the server acknowledged it; rejects if it closes first. */
+function acknowledged(baseUrl: string, key: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${baseUrl.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    socket.addEventListener('open', () => socket.send(initWith(key)));
+    socket.addEventListener('message', (event) => {
+      if ((JSON.parse(String(event.data)) as { type?: string }).type === 'connection_ack') resolve(socket);
+    });
+    socket.addEventListener('close', (event) => reject(new Error(`closed with ${event.code} ${event.reason}`)));
+    socket.addEventListener('error', () => undefined);
+  });
+}
+
 describe('query-api live tail (eventAdded)', () => {
   const store = new QueryTestStore();
   let api: QueryApiHarness;
@@ -59,6 +87,7 @@ describe('query-api live tail (eventAdded)', () => {
       QUERY_API_LIVE: 'true',
       QUERY_API_LIVE_RECHECK_SECONDS: '1',
       QUERY_API_LIVE_MAX_PER_KEY: '2',
+      QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY: String(MAX_CONNECTIONS),
     }).start();
   });
 
@@ -185,6 +214,44 @@ describe('query-api live tail (eventAdded)', () => {
       assert.match(subscriber.closes[0]?.reason ?? '', /expired/);
     } finally {
       await subscriber.client.dispose();
+    }
+  });
+
+  it('closes a connection whose first message is past QUERY_API_LIVE_MAX_MESSAGE_BYTES (1009) before reading it as JSON', async () => {
+    // 200 KiB of connection_init from a caller with no credential at all: ws's own default would take 100 MiB.
+    const huge = JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(200 * 1024) } });
+    const closed = await closeAfterSending(api.baseUrl, huge);
+    assert.equal(closed.code, 1009, JSON.stringify(closed));
+    // A connection_init of normal size is still read and answered (here refused for its missing credential).
+    const small = await closeAfterSending(api.baseUrl, JSON.stringify({ type: 'connection_init', payload: {} }));
+    assert.equal(small.code, 4401, JSON.stringify(small));
+  });
+
+  it('caps the live connections one key holds (4429, QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY) and counts one again when it closes', async () => {
+    const tenant = uniqueName('live-conns');
+    const key = await store.apiKey(tenant);
+    // Connections that authenticate and then just stay open, subscribing to nothing.
+    const held = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => acknowledged(api.baseUrl, key)));
+    const other = await acknowledged(api.baseUrl, await store.apiKey(tenant));
+    const opened = [...held, other];
+    try {
+      const refused = await closeAfterSending(api.baseUrl, initWith(key));
+      assert.equal(refused.code, 4429, JSON.stringify(refused));
+      assert.match(refused.reason, /QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY/);
+      // A second key of the same tenant is not counted with the first; a closed connection gives its place back.
+      held[0]?.close();
+      await waitFor(
+        async () => {
+          const socket = await acknowledged(api.baseUrl, key).catch(() => undefined);
+          if (socket) opened.push(socket);
+          return socket !== undefined;
+        },
+        (ok) => ok,
+        'a connection of the key to be accepted again',
+      );
+      assert.equal(other.readyState, WebSocket.OPEN);
+    } finally {
+      for (const socket of opened) socket.close();
     }
   });
 

@@ -84,6 +84,13 @@ export const queryApiConfigSchema = defineConfig({
   QUERY_API_LIVE: envBoolean.default(true),
   /** Live-tail subscriptions one key may hold at once, over all its connections. */
   QUERY_API_LIVE_MAX_PER_KEY: positiveInt(1000).default(5),
+  /** Live-tail connections one key may hold open at once; one past it is closed with 4429. */
+  QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY: positiveInt(10_000).default(20),
+  /**
+   * The largest WebSocket message the live tail reads, connection_init included (before it is authenticated): a
+   * message past it closes the connection with 1009. The same 100 KiB as an HTTP request's body.
+   */
+  QUERY_API_LIVE_MAX_MESSAGE_BYTES: positiveInt(16 * 1024 * 1024).default(100 * 1024),
   /** How often a live connection's key or token is checked again (revoked, expired); at most 60 s. */
   QUERY_API_LIVE_RECHECK_SECONDS: positiveInt(60).default(60),
   /** The audit console at /console (apps/console, built into dist/console by npm run build). */

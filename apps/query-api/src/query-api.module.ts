@@ -21,7 +21,7 @@ import {
   PostgresHealthIndicator,
   type EventQueryOptions,
 } from '@vigil/store';
-import { ExpressApolloDriver } from './apollo-express.strategy';
+import { ExpressApolloDriver, type LiveSocketOptions } from './apollo-express.strategy';
 import { ConsoleModule } from './console/console.module';
 import { AuthGuard } from './auth/auth.guard';
 import { precheckCredential } from './auth/authenticator.service';
@@ -107,8 +107,9 @@ const graphql = GraphQLModule.forRootAsync<ApolloDriverConfig>({
   driver: ExpressApolloDriver,
   imports: [QueryAccessModule],
   inject: [APP_CONFIG, LiveSessions],
-  useFactory: (config: QueryApiConfig, sessions: LiveSessions): ApolloDriverConfig => ({
+  useFactory: (config: QueryApiConfig, sessions: LiveSessions): ApolloDriverConfig & LiveSocketOptions => ({
     path: '/graphql',
+    liveMaxMessageBytes: config.QUERY_API_LIVE_MAX_MESSAGE_BYTES,
     // In memory only: a running service never writes into its checkout (codegen writes schema.gql, schema.generator.ts).
     autoSchemaFile: true,
     sortSchema: true,

@@ -16,6 +16,8 @@ export const LiveCloseCode = {
   UNAUTHORIZED: 4401,
   /** A valid credential whose role may not read events. */
   FORBIDDEN: 4403,
+  /** A key already holding QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY connections. */
+  TOO_MANY_CONNECTIONS: 4429,
 } as const;
 
 /** The graphql-ws connection context: connection_init's payload and, in `extra`, the adapter's socket. */
@@ -40,6 +42,8 @@ function socketOf(ctx: LiveContext): Closable {
 interface Session {
   headers: Headers;
   principal: Principal;
+  /** The key it counts against: the principal's subject at connection_init (a re-check may renew the principal). */
+  subject: string;
   close: (code: number, reason: string) => void;
 }
 
@@ -70,6 +74,8 @@ function closeReason(message: string): string {
 @Injectable()
 export class LiveSessions implements OnModuleDestroy {
   private readonly sessions = new Map<LiveContext, Session>();
+  /** Open connections per key (the subject it was counted under when it connected). */
+  private readonly connectionsPerKey = new Map<string, number>();
   private readonly subscriptionsPerKey: KeyedSemaphore;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -99,7 +105,17 @@ export class LiveSessions implements OnModuleDestroy {
     const close = (code: number, reason: string): void => socket.close(code, closeReason(reason));
     try {
       const principal = await this.authorise(headers);
-      this.sessions.set(ctx, { headers, principal, close });
+      const max = this.config.QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY;
+      const held = this.connectionsPerKey.get(principal.subject) ?? 0;
+      if (held >= max) {
+        close(
+          LiveCloseCode.TOO_MANY_CONNECTIONS,
+          `this key already holds ${max} live connections (QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY); close one first`,
+        );
+        return false;
+      }
+      this.connectionsPerKey.set(principal.subject, held + 1);
+      this.sessions.set(ctx, { headers, principal, subject: principal.subject, close });
       this.startChecking();
       return true;
     } catch (err) {
@@ -111,7 +127,8 @@ export class LiveSessions implements OnModuleDestroy {
 
   /** graphql-ws `onClose`. */
   disconnect(ctx: LiveContext): void {
-    this.sessions.delete(ctx);
+    const session = this.sessions.get(ctx);
+    if (session) this.forget(ctx, session);
     if (this.sessions.size === 0) this.stopChecking();
   }
 
@@ -157,12 +174,19 @@ export class LiveSessions implements OnModuleDestroy {
           this.logger.warn({ subject: session.principal.subject, reason: (err as Error).message }, 'live session re-check failed');
           continue;
         }
-        this.sessions.delete(ctx);
+        this.forget(ctx, session);
         this.logger.info({ subject: session.principal.subject, reason: err.message }, 'live session ended');
         session.close(err.code === QueryErrorCode.FORBIDDEN ? LiveCloseCode.FORBIDDEN : LiveCloseCode.UNAUTHORIZED, err.message);
       }
     }
     if (this.sessions.size === 0) this.stopChecking();
+  }
+
+  private forget(ctx: LiveContext, session: Session): void {
+    if (!this.sessions.delete(ctx)) return;
+    const left = (this.connectionsPerKey.get(session.subject) ?? 1) - 1;
+    if (left > 0) this.connectionsPerKey.set(session.subject, left);
+    else this.connectionsPerKey.delete(session.subject);
   }
 
   private async authorise(headers: Headers): Promise<Principal> {
