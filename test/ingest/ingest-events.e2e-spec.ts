@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
 import { topicFor } from '@vigil/events';
 import type { AppProcess } from '@vigil/testing';
-import { collectFrom, endOffsets, uniqueName, waitFor } from '@vigil/testing';
+import { collectFrom, endOffsets, TcpProxy, uniqueName, waitFor } from '@vigil/testing';
 import { IngestHarness } from './ingest-test.util';
 
 // The ingest gateway as a producer's HTTP client sees it, against the real Kafka, registry and PostgreSQL (the keys).
@@ -185,5 +185,31 @@ describe('ingest gateway: POST /v1/events', () => {
       [],
       `${acknowledged.length} acknowledged, ${inKafka.size} in Kafka`,
     );
+  });
+
+  it('tells a producer an event failed and to send it again, never the registry’s or Kafka’s internal address', async () => {
+    // The registry behind a proxy that is cut once the gateway runs: the first event of a category needs its schema id.
+    const registry = new URL(harness.env['SCHEMA_REGISTRY_URL'] ?? '');
+    const proxy = await new TcpProxy(registry.hostname, Number(registry.port)).start();
+    const proxied = new URL(registry);
+    proxied.port = String(proxy.port);
+    try {
+      const cutOff = await harness.gateway({ ...settings, SCHEMA_REGISTRY_URL: proxied.toString() });
+      proxy.cut();
+      const key = await keyFor(uniqueName('ingest-leak'));
+      const res = await fetch(`${cutOff.baseUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ action: 'role.created', actor: { id: 'admin-1' }, targets: [{ type: 'role', id: 'r-9', name: 'auditor' }] }),
+      });
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { failed: number; results: { status: string; error?: string }[] };
+      assert.equal(body.failed, 1);
+      const error = body.results[0]?.error ?? '';
+      assert.match(error, /not published, send it again/);
+      assert.doesNotMatch(error, new RegExp(`${proxy.port}|127\\.0\\.0\\.1|localhost|ECONNREFUSED|apis/ccompat`), error);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -110,6 +110,7 @@ export class IngestService implements OnModuleDestroy {
     this.checkCount(items.length);
     this.charge(producer, items.length);
     const measure = bodyBytes > this.config.VIGIL_INGEST_MAX_EVENT_BYTES;
+    const logged = new Set<string>();
     const results: (EventResult | Promise<EventResult>)[] = items.map((item, index) => {
       const checked: { event: AuditEvent } | { errors: EventIssue[]; reason: Reason } =
         'issues' in item ? { errors: item.issues, reason: 'invalid' } : this.check(producer, item.input, measure);
@@ -124,7 +125,13 @@ export class IngestService implements OnModuleDestroy {
         },
         (err: unknown): EventResult => {
           this.count(producer, 'failed', 'kafka');
-          return { index, status: 'failed', error: describe(err) };
+          const error = describe(err);
+          // Once per request and answer, with the underlying error, which the producer is not shown.
+          if (!logged.has(error)) {
+            logged.add(error);
+            this.logger.warn({ tenantId: producer.tenantId, err }, `events not published: ${error}`);
+          }
+          return { index, status: 'failed', error };
         },
       );
     });
@@ -222,8 +229,24 @@ export function shapeIssues(envelope: Record<string, unknown>): EventIssue[] {
   return issues;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof PublishException && err.code === PublishErrorCode.CLOSED)
-    return 'the gateway is shutting down; not published, send it again';
-  return `not published, send it again: ${err instanceof Error ? err.message : String(err)}`;
+/**
+ * What a producer is told about an event that was not published: what happened, in words of its own, never the
+ * underlying error's text, which names Kafka's and the registry's addresses (and could carry credentials written
+ * into a URL). The gateway logs that text instead.
+ */
+export function describe(err: unknown): string {
+  const code = err instanceof PublishException ? err.code : undefined;
+  switch (code) {
+    case PublishErrorCode.CLOSED:
+      return 'the gateway is shutting down; not published, send it again';
+    case PublishErrorCode.REGISTRY_UNAVAILABLE:
+      return 'not published, send it again: the schema registry did not answer';
+    case PublishErrorCode.EVENT_TOO_LARGE:
+      return 'not published: the event is larger than Kafka accepts on its topic';
+    case PublishErrorCode.INVALID_EVENT:
+      // The rules the event broke: about the producer's own input, nothing of the gateway's.
+      return `not published: ${(err as Error).message}`;
+    default:
+      return 'not published, send it again: Kafka did not acknowledge it';
+  }
 }

@@ -27,6 +27,29 @@ export interface RegistryHttpOptions {
 
 const contentType = 'application/vnd.schemaregistry.v1+json';
 
+/** A URL as it may be shown in an error or a log: its user and password (if any were written into it) removed. */
+export function withoutUserinfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+function userinfoOf(url: string): { username: string; password: string } | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return undefined;
+    return { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A small client of the Confluent Schema Registry REST API (Apicurio's ccompat/v7 locally) for what
  * Vigil needs beyond serialisation: registering with an explicit compatibility level, compatibility
@@ -40,11 +63,16 @@ export class RegistryHttpClient implements SchemaRegistryPort {
 
   constructor(options: RegistryHttpOptions) {
     this.fetch = registryFetch(options.tls);
-    this.base = options.url.replace(/\/+$/, '');
+    // A user and password written into the URL are taken as its Basic credentials (fetch refuses such a URL) and
+    // kept out of the base, so that no request, error or log line carries them.
+    const written = userinfoOf(options.url);
+    this.base = withoutUserinfo(options.url.replace(/\/+$/, ''));
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.headers = { Accept: contentType, 'Content-Type': contentType };
-    if (options.username !== undefined) {
-      this.headers['Authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+    const username = options.username ?? written?.username;
+    const password = options.username !== undefined ? options.password : written?.password;
+    if (username !== undefined) {
+      this.headers['Authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
     }
   }
 

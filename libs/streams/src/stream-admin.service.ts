@@ -325,7 +325,8 @@ export class StreamAdminService {
       );
       throw new StreamException(
         StreamErrorCode.AUDIT_FAILED,
-        `the change was not made: its audit event could not be published (${(err as Error).message})`,
+        // The underlying error (logged above) names Kafka's or the registry's address: not for a tenant's admin.
+        'the change was not made: its audit event could not be published; try again',
       );
     }
   }
