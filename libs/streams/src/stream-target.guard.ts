@@ -10,21 +10,68 @@ function refusal(address: string): string | undefined {
   return range === 'unicast' ? undefined : range;
 }
 
+/** Resolves a host to its addresses; undefined when it was not looked up (see boundedLookup). */
+export type Resolve = (host: string) => Promise<string[] | undefined>;
+
+/** Save-time lookups in flight at once in this process, and how long one is waited for. */
+export const SAVE_LOOKUPS = { concurrency: 2, timeoutMs: 2_000 };
+
+/** Every address of a host (dns.lookup with all). */
+export type LookupAll = (host: string) => Promise<string[]>;
+
+const dnsLookupAll: LookupAll = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * `dns.lookup` runs on libuv's threadpool (4 threads), which file, crypto and zlib work share, and waits as long as the
+ * host's name server takes: a tenant admin saving streams aimed at a name server that never answers could hold every
+ * thread. The save-time check is an early answer only (every connection is checked again), so past `concurrency`
+ * lookups in flight, or after `timeoutMs`, the name is left unchecked here. A lookup given up on still counts until
+ * it returns, as its thread is still held.
+ */
+export class SaveTimeLookup {
+  private inFlight = 0;
+
+  constructor(
+    private readonly bounds: { concurrency: number; timeoutMs: number } = SAVE_LOOKUPS,
+    private readonly lookupAll: LookupAll = dnsLookupAll,
+  ) {}
+
+  readonly resolve: Resolve = async (host) => {
+    if (this.inFlight >= this.bounds.concurrency) return undefined;
+    this.inFlight++;
+    const pending = this.lookupAll(host).finally(() => this.inFlight--);
+    pending.catch(() => undefined); // one given up on may still fail later
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.bounds.timeoutMs);
+    });
+    try {
+      return await Promise.race([pending, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** The process's save-time lookups. */
+export const boundedLookup: Resolve = new SaveTimeLookup().resolve;
+
 /**
  * Refuses a stream URL that points inside the platform's own network: a tenant admin could otherwise aim a stream at
  * 127.0.0.1:5432, a cloud metadata endpoint or an internal service and use Vigil to reach it (SSRF). Every address
  * the host resolves to must be public unicast. This is the early answer when a stream is saved; a host that does not
  * resolve yet is accepted here, because every connection the streams app opens is checked again (guardedLookup).
  */
-export async function checkStreamTarget(url: string, allowPrivate: boolean): Promise<void> {
+export async function checkStreamTarget(url: string, allowPrivate: boolean, resolve: Resolve = boundedLookup): Promise<void> {
   if (allowPrivate || !URL.canParse(url)) return;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
+  let addresses: string[] | undefined;
   try {
-    addresses = ipaddr.isValid(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    addresses = ipaddr.isValid(host) ? [host] : await resolve(host);
   } catch {
     return;
   }
+  if (addresses === undefined) return;
   for (const address of addresses) {
     const range = refusal(address);
     if (range !== undefined)
@@ -39,11 +86,11 @@ export async function checkStreamTarget(url: string, allowPrivate: boolean): Pro
 const TARGET_SETTINGS = ['url', 'endpoint', 'authorityHost'] as const;
 
 /** Checks every address a stream's settings make Vigil connect to (checkStreamTarget on each). */
-export async function checkStreamTargets(settings: unknown, allowPrivate: boolean): Promise<void> {
+export async function checkStreamTargets(settings: unknown, allowPrivate: boolean, resolve: Resolve = boundedLookup): Promise<void> {
   const values = settings as Partial<Record<(typeof TARGET_SETTINGS)[number], unknown>>;
   for (const name of TARGET_SETTINGS) {
     const value = values[name];
-    if (typeof value === 'string') await checkStreamTarget(value, allowPrivate);
+    if (typeof value === 'string') await checkStreamTarget(value, allowPrivate, resolve);
   }
 }
 
