@@ -133,6 +133,10 @@ describe('operating streams: key rotation, suspension, replay, the CLI', { timeo
     const since = new Date(Date.now() - 1000).toISOString();
     const events = interleaved([tenant], 30);
     await writer.write(events);
+    // Another tenant's events under this tenant's key (a producer keying by something else than the tenant): never
+    // this stream's, on the shared path or when it replays.
+    const misKeyed = interleaved([uniqueName('streams-other')], 3);
+    await writer.write(misKeyed, 0, tenant);
     await waitFor(
       () => siem.eventIds().length,
       (n) => n >= 30,
@@ -146,6 +150,11 @@ describe('operating streams: key rotation, suspension, replay, the CLI', { timeo
       (n) => n === events.length,
       'every event delivered a second time',
       60_000,
+    );
+    assert.deepEqual(
+      misKeyed.filter((e) => siem.eventIds().includes(e.id)).map((e) => e.tenantId),
+      [],
+      'another tenant’s events reached this stream',
     );
     await waitForState(api, admin, id, 'active');
     const listed = ok(await runCli(['streams', 'list', '--tenant', tenant, '--json'], cliEnv(SECRET_KEY_A)));

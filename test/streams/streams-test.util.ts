@@ -49,10 +49,11 @@ export class PartitionWriter {
   private readonly producer = this.kafka.producer();
   private connected = false;
 
-  async write(events: readonly AuditEvent[], partition = 0): Promise<void> {
+  /** `key` overrides the tenant as the records' key: a producer that keys by something else than the event's tenant. */
+  async write(events: readonly AuditEvent[], partition = 0, key?: string): Promise<void> {
     if (!this.connected) await this.producer.connect();
     this.connected = true;
-    const messages = await Promise.all(events.map(async (e) => ({ key: e.tenantId, value: await this.codec.encode(e), partition })));
+    const messages = await Promise.all(events.map(async (e) => ({ key: key ?? e.tenantId, value: await this.codec.encode(e), partition })));
     await this.producer.send({ topic: topicFor('authentication'), messages, acks: -1 });
   }
 

@@ -187,7 +187,10 @@ describe('per-tenant streams (query API + streams app, real Kafka and PostgreSQL
 
   it('publishes an audit event, through the SDK, for every change to a stream', async () => {
     const siem = await double();
-    const from = await endOffsets(writer.kafka.admin(), [topicFor('data-integration')]);
+    const admin = writer.kafka.admin();
+    await admin.connect();
+    // Disconnected at once: an admin left connected held this file's process open after its tests.
+    const from = await endOffsets(admin, [topicFor('data-integration')]).finally(() => admin.disconnect());
     const stream = await create(adminA, webhookStreamInput(siem.url, siem.secret));
     assert.equal(
       codeOf(

@@ -132,7 +132,11 @@ export class StreamWorker {
   ) {
     this.health = health;
     const { actions, minSeverity, categories, batch } = definition;
-    this.accepts = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    const filter = eventFilter({ include: actions.include, exclude: actions.exclude, minSeverity });
+    // The event's own tenant decides, never the record's key alone: the catch-up reader picks records by key, and a
+    // producer keying another tenant's event with this tenant's key must not put it in this tenant's SIEM.
+    const tenantId = identity.tenantId;
+    this.accepts = (event) => event.tenantId === tenantId && filter(event);
     this.topics = categories.map(topicFor);
     this.tenantKey = Buffer.from(identity.tenantId);
     this.batcher = new LingerBatcher<PendingRecord>(batch, (records) => this.enqueue(records));
