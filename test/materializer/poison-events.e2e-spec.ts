@@ -135,4 +135,56 @@ describe('poison events (issue 11 reproductions; the materializer as in producti
       await store.drop();
     }
   });
+
+  it('dead-letters another tenant’s event under a stored (time, id) instead of counting it a duplicate; a redelivery is still one row', async () => {
+    const codec = new EventCodec(new RegistryHttpClient({ url: testEnv.schemaRegistryUrl }), { schemaIds: 'lookup' });
+    const schemaId = await codec.schemaId('authentication');
+    const store = await new TestStore().create();
+    const groupId = uniqueName('vigil-materializer');
+    await startGroupAtEnd(kafka, admin, groupId, allTopics());
+    const app = await startMaterializer(store.databaseUrl(), groupId);
+    const dlqFrom = await endOffsets(admin, [DEAD_LETTER_TOPIC]);
+    const producer = createRawProducer(kafka);
+    await producer.connect();
+    try {
+      // One producer writing the same operation for two tenants, with one id and one time.
+      const [first, second] = [uniqueName('tenant'), uniqueName('tenant')];
+      const original = anAuditEvent({ tenantId: first });
+      const other = { ...original, tenantId: second };
+      const send = (e: typeof original) =>
+        producer.send({
+          topic: 'audit.authentication',
+          acks: -1,
+          messages: [{ key: e.tenantId, value: confluentFramed(schemaId, avroBody(e)) }],
+        });
+      await send(original);
+      await waitFor(
+        () => store.count(first),
+        (n) => n === 1,
+        'the first tenant’s event stored',
+        15_000,
+      );
+      await send(other);
+      await send(original); // a redelivery of the first: the same event, skipped
+      const after = await publisher.publishMany([{ action: 'user.login.failed', tenantId: second, actor: { id: 'after' } }]);
+      await waitFor(
+        () => store.count(second),
+        (n) => n === after.length,
+        'the second tenant’s partition moved on',
+        15_000,
+      );
+      assert.equal(await store.count(first), 1);
+      const letters = await collectFrom(kafka, dlqFrom, (c) => c.length >= 1, {
+        filter: (c) => c.message.key?.toString() === second && c.message.headers?.[DLQ_HEADERS.consumer]?.toString() === groupId,
+      });
+      const headers = letters[0]?.message.headers ?? {};
+      assert.equal(headers[DLQ_HEADERS.reason]?.toString(), 'store-integrity');
+      assert.equal(headers[DLQ_HEADERS.eventId]?.toString(), original.id);
+      assert.match(headers[DLQ_HEADERS.detail]?.toString() ?? '', /another tenant's event is stored under the same time and id/);
+    } finally {
+      await producer.disconnect();
+      await app.stop();
+      await store.drop();
+    }
+  });
 });

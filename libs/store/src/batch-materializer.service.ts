@@ -148,7 +148,7 @@ export class BatchMaterializer {
       partition: item.origin.partition,
     }));
     const heads = await this.heads.lock(client, keys);
-    let chained = chain(candidates, heads, new Set());
+    let chained = chain(candidates, heads, new Map());
     let inserted = await this.insertNew(client, chained.rows);
     if (inserted === undefined) {
       // Some ids are stored already: chain again without them, so no link is left unstored, and skip any stored since.
@@ -159,28 +159,45 @@ export class BatchMaterializer {
     return inserted;
   }
 
-  /** The `time/id` of the rows the table holds already. */
-  private async present(client: PoolClient, rows: readonly AuditEventRow[]): Promise<Set<string>> {
-    const { rows: found } = await client.query<{ n: string }>(
-      `SELECT k.n FROM unnest($1::timestamptz[], $2::uuid[]) WITH ORDINALITY AS k(t, i, n)
-        WHERE EXISTS (SELECT 1 FROM audit_event e WHERE e.time = k.t AND e.id = k.i)`,
+  /** The `time/id` of the rows the table holds already, with the tenant each is stored under. */
+  private async present(client: PoolClient, rows: readonly AuditEventRow[]): Promise<Map<string, string>> {
+    const { rows: found } = await client.query<{ n: string; tenant_id: string }>(
+      `SELECT k.n, e.tenant_id FROM unnest($1::timestamptz[], $2::uuid[]) WITH ORDINALITY AS k(t, i, n)
+         JOIN audit_event e ON e.time = k.t AND e.id = k.i`,
       [rows.map((r) => r.time), rows.map((r) => r.id)],
     );
-    return new Set(found.map((r) => identityOf(rows[Number(r.n) - 1] as AuditEventRow)));
+    return new Map(found.map((r) => [identityOf(rows[Number(r.n) - 1] as AuditEventRow), r.tenant_id]));
+  }
+}
+
+/**
+ * An event whose (time, id) another tenant's event holds already (in the store, or earlier in the same batch): two
+ * producers, or one producer writing for two tenants, chose the same id. It is shaped as PostgreSQL's unique violation
+ * (SQLSTATE 23505), which it is, so the consumer host classes it as the event's fault, isolates it by splitting its
+ * batch, and dead-letters it (`store-integrity`) rather than counting it a duplicate and leaving it out of the store.
+ */
+export class EventIdConflictError extends Error {
+  readonly code = '23505';
+  readonly severity = 'ERROR';
+
+  constructor(id: string, time: string) {
+    super(`event ${id} at ${time}: another tenant's event is stored under the same time and id; ids must be unique across tenants`);
+    this.name = 'EventIdConflictError';
   }
 }
 
 /**
  * Gives each candidate its place and link, in order, from the locked heads; leaves out what the heads show chained
- * already (a redelivery), the rows in `drop` (stored already), and a second copy of a (time, id) in the batch.
+ * already (a redelivery), the rows `stored` already, and a second copy of a (time, id) in the batch; throws
+ * EventIdConflictError when that (time, id) is another tenant's.
  */
 function chain(
   candidates: readonly Candidate[],
   locked: ReadonlyMap<string, ChainHead>,
-  drop: ReadonlySet<string>,
+  stored: ReadonlyMap<string, string>,
 ): { rows: AuditEventRow[]; heads: ChainHead[] } {
   const heads = new Map<string, ChainHead>();
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   const rows: AuditEventRow[] = [];
   for (const { item, row, form } of candidates) {
     const key = chainKey(row.tenantId, row.category);
@@ -189,8 +206,14 @@ function chain(
     const { topic, partition, offset } = item.origin;
     if (head.topic === topic && head.partition === partition && BigInt(offset) <= head.offset) continue;
     const identity = identityOf(row);
-    if (seen.has(identity) || drop.has(identity)) continue;
-    seen.add(identity);
+    const holder = seen.get(identity) ?? stored.get(identity);
+    if (holder !== undefined) {
+      // The same event again (a redelivery, a producer's retry) is skipped; another tenant's event under the same
+      // (time, id) is not the same event, and is never dropped as if it were.
+      if (holder !== row.tenantId) throw new EventIdConflictError(row.id, row.time);
+      continue;
+    }
+    seen.set(identity, row.tenantId);
     const hash = linkOfText(Buffer.from(head.hash, 'hex'), form).toString('hex');
     const seq = head.seq + 1;
     rows.push({ ...row, chainSeq: String(seq), chainHash: hash });
