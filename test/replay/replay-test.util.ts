@@ -24,7 +24,7 @@ export interface CliRun {
 export function writeConnectorsFile(
   name: string,
   hecUrl: string,
-  options: { maxEvents?: number; startFrom?: 'earliest' | 'latest' } = {},
+  options: { maxEvents?: number; startFrom?: 'earliest' | 'latest'; tenants?: readonly string[] } = {},
 ): string {
   const path = join(mkdtempSync(join(tmpdir(), 'vigil-replay-')), 'vigil.config.yaml');
   writeFileSync(
@@ -32,7 +32,7 @@ export function writeConnectorsFile(
     `connectors:
   - name: ${name}
     type: splunk
-    tenants: all
+    tenants: ${options.tenants === undefined ? 'all' : `[${options.tenants.join(', ')}]`}
     categories: [${CATEGORY}]
     startFrom: ${options.startFrom ?? 'earliest'}
     batch: { maxEvents: ${options.maxEvents ?? 500}, lingerMs: 20 }

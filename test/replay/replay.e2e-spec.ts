@@ -279,6 +279,15 @@ describe('vigil replay', () => {
     assert.equal(shown.event.id, poison.id);
     assert.equal(shown.headers['vigil-dlq-origin-topic'], 'audit.automation');
 
+    // Named to a connector that sends another tenant's events only: refused, nothing reaches its SIEM.
+    const elsewhere = await aHec();
+    const otherName = uniqueName('replay-dlq-other');
+    const otherEnv = cliEnv(writeConnectorsFile(otherName, elsewhere.url, { tenants: [uniqueName('someone-else')] }));
+    const wrong = await runCli(['dlq', 'redrive', letter.ref, '--connector', otherName], otherEnv);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, new RegExp(`${letter.ref}: ${otherName} does not send tenant ${tenantId}'s events \\(its tenants\\)`));
+    assert.deepEqual(elsewhere.eventIds(), []);
+
     hec.rejectEvents(() => false);
     const redriven = JSON.parse(ok(await runCli(['dlq', 'redrive', letter.ref, '--json'], env)).stdout) as {
       results: { sent: number }[];

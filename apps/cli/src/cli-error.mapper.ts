@@ -23,6 +23,7 @@ export function exitCodeOf(code: OperationsErrorCode): number {
     case OperationsErrorCode.DEAD_LETTER_NOT_FOUND:
     case OperationsErrorCode.DEAD_LETTER_WITHOUT_CONNECTOR:
     case OperationsErrorCode.DEAD_LETTERS_UNDECODABLE:
+    case OperationsErrorCode.DEAD_LETTERS_REFUSED:
     case OperationsErrorCode.REBUILD_UNSUPPORTED_SCHEMA:
       return 1;
   }

@@ -57,6 +57,7 @@ async function redrive(request: RedriveRequest, out: Output): Promise<void> {
       sent: r.sent,
       deadLetteredAgain: r.deadLetteredAgain,
       undecodable: r.undecodable.length,
+      refused: r.refused.length,
     })),
     outcome,
   );

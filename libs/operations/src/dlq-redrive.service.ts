@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
-import { BatchDelivery, ConnectorStatusService, type ConnectorDefinition, type PendingRecord } from '@vigil/connector';
+import { BatchDelivery, connectorFilter, ConnectorStatusService, type ConnectorDefinition, type PendingRecord } from '@vigil/connector';
 import { EventCodec, EventDecodeException } from '@vigil/events';
 import { ConsumerGroups, DeadLetterProducer, KAFKA, type KafkaClient } from '@vigil/kafka';
 import { MetricsService } from '@vigil/observability';
@@ -15,6 +15,11 @@ export interface RedriveResult {
   deadLetteredAgain: number;
   /** Letters that still cannot be decoded (their schema or framing is the problem, not the SIEM). */
   undecodable: { ref: string; reason: string }[];
+  /**
+   * Letters the connector would never have sent (another tenant's, or an action or severity its filter leaves out):
+   * a redrive to the wrong connector cannot put one tenant's events in another's SIEM.
+   */
+  refused: { ref: string; reason: string }[];
 }
 
 /**
@@ -53,10 +58,22 @@ export class DlqRedriveService {
       },
     });
     const undecodable: RedriveResult['undecodable'] = [];
+    const refused: RedriveResult['refused'] = [];
+    const accepts = connectorFilter({ actions: definition.actions, minSeverity: definition.minSeverity, tenants: definition.tenants });
     const records: PendingRecord[] = [];
     for (const letter of letters) {
       try {
         const event = await this.codec.decode(letter.value, letter.origin.topic);
+        if (!accepts(event)) {
+          const tenantOk = definition.tenants === 'all' || definition.tenants.includes(event.tenantId);
+          refused.push({
+            ref: letter.ref,
+            reason: tenantOk
+              ? `${definition.name} does not send ${event.action} at ${event.severity} (its actions or minSeverity)`
+              : `${definition.name} does not send tenant ${event.tenantId}'s events (its tenants)`,
+          });
+          continue;
+        }
         const origin = { ...letter.origin, key: letter.key, value: letter.value };
         records.push({ event, bytes: Buffer.from(sink.encode(event)), whole: event, origin, settle: () => undefined });
       } catch (err) {
@@ -73,6 +90,6 @@ export class DlqRedriveService {
       await sink.close?.();
     }
     const final = status.get(definition.name);
-    return { connector: definition.name, sent: final?.eventsSent ?? 0, deadLetteredAgain: final?.deadLettered ?? 0, undecodable };
+    return { connector: definition.name, sent: final?.eventsSent ?? 0, deadLetteredAgain: final?.deadLettered ?? 0, undecodable, refused };
   }
 }

@@ -95,8 +95,17 @@ export class DlqUseCase {
   }
 }
 
-/** The failure to report after a redrive whose letters still do not decode (their schema or producer is the problem). */
+/**
+ * The failure to report after a redrive: letters the connector refused (its tenants, actions or severity: the wrong
+ * connector was named), then letters that still do not decode (their schema or producer is the problem).
+ */
 export function undecodableFailure(outcome: RedriveOutcome): OperationsException | undefined {
+  const refused = outcome.results.flatMap((r) => r.refused.map((f) => ({ ...f, connector: r.connector })));
+  if (refused.length > 0)
+    return new OperationsException(
+      OperationsErrorCode.DEAD_LETTERS_REFUSED,
+      `${refused.length} dead letter(s) were not sent: ${refused.map((f) => `${f.ref}: ${f.reason}`).join('; ')}; name the connector that sends them`,
+    );
   const stuck = outcome.results.flatMap((r) => r.undecodable);
   if (stuck.length === 0) return undefined;
   return new OperationsException(

@@ -19,6 +19,8 @@ export enum OperationsErrorCode {
   /** A dead letter was written by a consumer that is not a connector, and no connector was named. */
   DEAD_LETTER_WITHOUT_CONNECTOR = 'DEAD_LETTER_WITHOUT_CONNECTOR',
   DEAD_LETTERS_UNDECODABLE = 'DEAD_LETTERS_UNDECODABLE',
+  /** Dead letters the named connector would never send (another tenant's, or outside its actions or severity). */
+  DEAD_LETTERS_REFUSED = 'DEAD_LETTERS_REFUSED',
   REBUILD_UNSUPPORTED_SCHEMA = 'REBUILD_UNSUPPORTED_SCHEMA',
   /** The operator interrupted the operation (Ctrl-C); the message says how to resume. */
   INTERRUPTED = 'INTERRUPTED',
