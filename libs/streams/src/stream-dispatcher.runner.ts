@@ -5,24 +5,20 @@ import { CATEGORIES, topicFor, type EventCodec } from '@vigil/events';
 import { boundedReason, SinkHttpClient, type DeadLetterSender } from '@vigil/connector';
 import { AuditBatchConsumer, type DecodedBatch, type DecodedMessage, type KafkaAdminService, type KafkaClient } from '@vigil/kafka';
 import { createSink } from '@vigil/sinks';
+import { CatchUpSlots } from './catch-up-slots.util';
 import { toConnectorDefinition } from './stream-definition.mapper';
 import { StreamHealthTracker, type StreamMetrics } from './stream-health.util';
 import type { StreamSecretCipher } from './stream-secret.codec';
 import { checkStreamTargets, guardedLookup } from './stream-target.guard';
 import { STREAM_CHANGED_CHANNEL, type StreamHealth, type StreamOffsets, type StreamRepository, type StreamRow } from './stream.repository';
-import {
-  StreamWorker,
-  tpOf,
-  type CatchUpSlots,
-  type SharedPath,
-  type StreamWorkerOptions,
-  type TopicPartition,
-} from './stream-worker.runner';
+import { StreamWorker, tpOf, type SharedPath, type StreamWorkerOptions, type TopicPartition } from './stream-worker.runner';
 
 export interface StreamDispatcherOptions extends StreamWorkerOptions {
   group: string;
   partitionsConcurrently: number;
   catchUpConcurrency: number;
+  /** Of those, at most this many of one tenant (VIGIL_STREAMS_CATCHUP_PER_TENANT). */
+  catchUpPerTenant: number;
   reloadIntervalMs: number;
   healthIntervalMs: number;
   allowInsecureHttp: boolean;
@@ -42,32 +38,6 @@ export interface StreamDispatcherDeps {
   clock: Clock;
 }
 
-/** A counting semaphore whose waiters give up when their signal aborts. */
-class Slots implements CatchUpSlots {
-  private used = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async acquire(signal: AbortSignal): Promise<boolean> {
-    while (this.used >= this.size) {
-      if (signal.aborted) return false;
-      await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
-    if (signal.aborted) return false;
-    this.used++;
-    return true;
-  }
-
-  release(): void {
-    this.used = Math.max(0, this.used - 1);
-    this.waiting.shift()?.();
-  }
-}
-
 /**
  * The streams app's one reader: a consumer group over every audit topic that decodes only the records of tenants
  * with a stream on the shared path, hands each matching event to every stream of its tenant that wants it, and
@@ -81,7 +51,7 @@ export class StreamDispatcher implements SharedPath {
   private readonly byTenant = new Map<string, Set<StreamWorker>>();
   /** Streams that cannot run as stored (a key no longer listed, a refused target), by id, with their version. */
   private readonly broken = new Map<string, { version: number; reason: string }>();
-  private readonly slots: Slots;
+  private readonly slots: CatchUpSlots;
   private readonly topics = CATEGORIES.map(topicFor);
   private consumer: AuditBatchConsumer | undefined;
   private listener: PoolClient | undefined;
@@ -96,7 +66,7 @@ export class StreamDispatcher implements SharedPath {
     private readonly options: StreamDispatcherOptions,
     private readonly deps: StreamDispatcherDeps,
   ) {
-    this.slots = new Slots(options.catchUpConcurrency);
+    this.slots = new CatchUpSlots(options.catchUpConcurrency, options.catchUpPerTenant);
     const lookup = guardedLookup(options.allowPrivateTargets);
     this.http = new SinkHttpClient(lookup === undefined ? {} : { lookup });
   }

@@ -42,9 +42,10 @@ export interface SharedPath {
 }
 
 /** Bounds the number of streams reading from their own checkpoint at once. */
-export interface CatchUpSlots {
-  acquire(signal: AbortSignal): Promise<boolean>;
-  release(): void;
+/** The catch-up slots a stream takes one of while it reads from its checkpoint (CatchUpSlots in catch-up-slots.util). */
+export interface CatchUpSlotPool {
+  acquire(signal: AbortSignal, tenant: string): Promise<boolean>;
+  release(tenant: string): void;
 }
 
 export interface StreamWorkerOptions {
@@ -63,7 +64,7 @@ export interface StreamWorkerDeps {
   deadLetters: DeadLetterSender;
   repository: StreamRepository;
   shared: SharedPath;
-  catchUps: CatchUpSlots;
+  catchUps: CatchUpSlotPool;
   metrics: StreamMetrics;
   logger: Logger;
   clock: Clock;
@@ -458,7 +459,7 @@ export class StreamWorker {
     // Partitions the shared reader has not moved past since the checkpoint join at once.
     this.joinIdle();
     if (this.isFullyJoined()) return this.attach();
-    if (!(await this.deps.catchUps.acquire(abort.signal)) || this.mode !== 'catching_up') return;
+    if (!(await this.deps.catchUps.acquire(abort.signal, this.identity.tenantId)) || this.mode !== 'catching_up') return;
     this.deps.metrics.catchUps.inc();
     this.health.setState('catching_up', 'reading from its checkpoint to rejoin the shared path');
     const consumer = new AuditBatchConsumer(
@@ -559,7 +560,7 @@ export class StreamWorker {
     run.abort.abort();
     clearInterval(run.joinTimer);
     this.deps.metrics.catchUps.dec();
-    this.deps.catchUps.release();
+    this.deps.catchUps.release(this.identity.tenantId);
     await run.consumer
       .stop()
       .catch((err: Error) => this.deps.logger.warn({ stream: this.id, err: err.message }, 'catch-up consumer did not stop cleanly'));

@@ -26,6 +26,8 @@ export const streamsAppEnv = {
   VIGIL_STREAMS_SUSPEND_AFTER_AUTH_FAILURES: int(1, 10_000).default(10),
   /** Streams reading from their own checkpoint at once (each holds a Kafka consumer). */
   VIGIL_STREAMS_CATCHUP_CONCURRENCY: int(1, 100).default(8),
+  /** Of those, at most this many of one tenant: one tenant's slow SIEMs cannot hold every slot. */
+  VIGIL_STREAMS_CATCHUP_PER_TENANT: int(1, 100).default(2),
   /** Partitions the shared reader handles at once. */
   VIGIL_STREAMS_PARTITIONS_CONCURRENTLY: int(1, 256).default(16),
   /** How often streams are reloaded when no change notification arrived, and health is written. */

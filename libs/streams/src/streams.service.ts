@@ -49,6 +49,7 @@ export class StreamsService implements OnApplicationBootstrap, OnApplicationShut
         group: c.VIGIL_STREAMS_GROUP,
         partitionsConcurrently: c.VIGIL_STREAMS_PARTITIONS_CONCURRENTLY,
         catchUpConcurrency: c.VIGIL_STREAMS_CATCHUP_CONCURRENCY,
+        catchUpPerTenant: c.VIGIL_STREAMS_CATCHUP_PER_TENANT,
         reloadIntervalMs: c.VIGIL_STREAMS_RELOAD_INTERVAL_MS,
         healthIntervalMs: c.VIGIL_STREAMS_HEALTH_INTERVAL_MS,
         allowInsecureHttp: c.VIGIL_STREAMS_ALLOW_INSECURE_HTTP,
