@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkStreamTarget, checkStreamTargets, guardedLookup, SAVE_LOOKUPS, SaveTimeLookup, type LookupAll } from './stream-target.guard';
+import {
+  checkStreamTarget,
+  checkStreamTargets,
+  connectionAddresses,
+  guardedLookup,
+  SAVE_LOOKUPS,
+  SaveTimeLookup,
+  type DnsResolver,
+  type LookupAll,
+} from './stream-target.guard';
 
 describe('checkStreamTarget', () => {
   for (const url of [
@@ -52,6 +61,44 @@ describe('checkStreamTarget', () => {
     // A lookup that answers is used.
     const answering = new SaveTimeLookup(SAVE_LOOKUPS, () => Promise.resolve(['10.0.0.7']));
     await assert.rejects(checkStreamTarget('https://internal.example/', false, answering.resolve), /10\.0\.0\.7 \(private\)/);
+  });
+
+  it('resolves a connection’s name through c-ares: a name server that does not answer fails it, no thread waits', async () => {
+    const timedOut = Object.assign(new Error('queryA ETIMEOUT'), { code: 'ETIMEOUT' });
+    const silent: DnsResolver = { resolve4: () => Promise.reject(timedOut), resolve6: () => Promise.reject(timedOut) };
+    // localhost would resolve through the system's lookup: a timeout must not fall back to it.
+    await assert.rejects(connectionAddresses('localhost', silent), (err: NodeJS.ErrnoException) => err.code === 'ETIMEOUT');
+    const lookup = guardedLookup(false, silent);
+    assert.ok(lookup !== undefined);
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => lookup('siem.example', {}, (err) => resolve(err)));
+    assert.equal(error?.code, 'ETIMEOUT');
+  });
+
+  it('falls back to the system’s lookup for a name DNS does not know, and refuses what either finds private', async () => {
+    const unknown = Object.assign(new Error('queryA ENOTFOUND'), { code: 'ENOTFOUND' });
+    const none: DnsResolver = { resolve4: () => Promise.reject(unknown), resolve6: () => Promise.reject(unknown) };
+    const found = await connectionAddresses('localhost', none);
+    assert.ok(
+      found.some((a) => a.address === '127.0.0.1' || a.address === '::1'),
+      JSON.stringify(found),
+    );
+    const rebound: DnsResolver = { resolve4: () => Promise.resolve(['8.8.8.8', '10.0.0.5']), resolve6: () => Promise.reject(unknown) };
+    const refused = await new Promise<Error | null>((resolve) =>
+      guardedLookup(false, rebound)?.('siem.example', { all: true }, (err) => resolve(err)),
+    );
+    assert.match(refused?.message ?? '', /siem\.example resolves to 10\.0\.0\.5 \(private\)/);
+    const both: DnsResolver = { resolve4: () => Promise.resolve(['8.8.8.8']), resolve6: () => Promise.resolve(['2001:4860:4860::8888']) };
+    const all = await new Promise<unknown>((resolve) =>
+      guardedLookup(false, both)?.('siem.example', { all: true }, (_err, addresses) => resolve(addresses)),
+    );
+    assert.deepEqual(all, [
+      { address: '8.8.8.8', family: 4 },
+      { address: '2001:4860:4860::8888', family: 6 },
+    ]);
+    const one = await new Promise<unknown[]>((resolve) =>
+      guardedLookup(false, both)?.('siem.example', { family: 6 }, (_err, address, family) => resolve([address, family])),
+    );
+    assert.deepEqual(one, ['2001:4860:4860::8888', 6]);
   });
 
   it('accepts a public address, and anything when private targets are allowed', async () => {

@@ -1,5 +1,5 @@
 import { lookup as lookupCallback, type LookupAddress } from 'node:dns';
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { StreamErrorCode, StreamException } from './stream.exception';
@@ -96,26 +96,66 @@ export async function checkStreamTargets(settings: unknown, allowPrivate: boolea
 
 type AllCallback = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
 
+/** The part of `dns.promises.Resolver` the connection-time check uses. */
+export interface DnsResolver {
+  resolve4(hostname: string): Promise<string[]>;
+  resolve6(hostname: string): Promise<string[]>;
+}
+
+/**
+ * c-ares, which sends its queries from the event loop, never from libuv's threadpool, and gives up after its timeout:
+ * `dns.lookup` (getaddrinfo) holds one of the pool's four threads for as long as a name server takes, so a tenant's
+ * streams aimed at a name server that never answers could hold every thread, and with them every tenant's gzip and
+ * file work and every other stream's new connections.
+ */
+const C_ARES: DnsResolver = new Resolver({ timeout: 2_000, tries: 2 });
+
+/** c-ares answers that end the lookup: the name server did not answer in time (the caller retries later). */
+const GAVE_UP = new Set(['ETIMEOUT', 'ECANCELLED']);
+
+/**
+ * Every address of `hostname` for a connection: DNS through `resolver` (A and AAAA at once); a name DNS does not know
+ * (one in /etc/hosts, say) through the system's lookup, as before. A name server that does not answer fails the
+ * lookup with ETIMEOUT rather than waiting on a thread.
+ */
+export async function connectionAddresses(hostname: string, resolver: DnsResolver = C_ARES): Promise<LookupAddress[]> {
+  const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+  const addresses: LookupAddress[] = [
+    ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+    ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+  ];
+  if (addresses.length > 0) return addresses;
+  const failed = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [r.reason as NodeJS.ErrnoException] : []));
+  const gaveUp = failed.find((err) => GAVE_UP.has(err.code ?? ''));
+  if (gaveUp !== undefined)
+    throw Object.assign(new Error(`${hostname}: its name server did not answer (${gaveUp.code ?? ''})`), { code: gaveUp.code });
+  return new Promise((resolve, reject) => {
+    lookupCallback(hostname, { all: true }, (err, found) => (err === null ? resolve(found) : reject(err)));
+  });
+}
+
 /**
  * A DNS lookup for the streams app's HTTP connections that fails when the host resolves to a private, loopback or
  * link-local address: checked at connection time, so a name re-pointed after it was saved (DNS rebinding) is caught.
- * Undefined when private targets are allowed (the default lookup is used).
+ * Resolved through c-ares (connectionAddresses). Undefined when private targets are allowed (the default lookup is used).
  */
-export function guardedLookup(allowPrivate: boolean): LookupFunction | undefined {
+export function guardedLookup(allowPrivate: boolean, resolver: DnsResolver = C_ARES): LookupFunction | undefined {
   if (allowPrivate) return undefined;
   return (hostname, options, callback) => {
-    lookupCallback(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err !== null) return callback(err, '', 0);
+    const fail = (err: NodeJS.ErrnoException): void => callback(err, '', 0);
+    connectionAddresses(hostname, resolver).then((all) => {
+      const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+      const addresses = family === 4 || family === 6 ? all.filter((a) => a.family === family) : all;
       const bad = addresses.find((a) => refusal(a.address) !== undefined);
       if (bad !== undefined) {
         const reason = `${hostname} resolves to ${bad.address} (${refusal(bad.address) ?? ''}); streams may only send to public addresses`;
-        return callback(Object.assign(new Error(reason), { code: 'ESTREAMTARGET' }), '', 0);
+        return fail(Object.assign(new Error(reason), { code: 'ESTREAMTARGET' }));
       }
       // Node asks for every address (happy eyeballs) or for one, and the callback's shape follows.
       if (options.all === true) return (callback as unknown as AllCallback)(null, addresses);
       const first = addresses[0];
-      if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+      if (first === undefined) return fail(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }));
       return callback(null, first.address, first.family);
-    });
+    }, fail);
   };
 }
