@@ -12,8 +12,11 @@ import { isMainThread } from 'node:worker_threads';
 const exit = process.exit.bind(process);
 let exiting = false;
 
+/** Whether the caller of process.exit is the runner's own force exit (`Test.run`), not a test, hook or program. */
 function calledByTestRunner(): boolean {
-  return /\(?node:internal\/test_runner\//.test(new Error().stack ?? '');
+  // Line 0 is the message, 1 this function, 2 the patched exit, 3 its caller.
+  const caller = (new Error().stack ?? '').split('\n')[3] ?? '';
+  return /^\s*at (async )?Test\.run \(node:internal\/test_runner\/test:/.test(caller);
 }
 
 if (isMainThread) {

@@ -47,6 +47,7 @@ describe('test files ended by --test-force-exit (scripts/lib/test-exit.mts)', ()
   let dir: string;
   let many: string;
   let leaky: string;
+  let exiting: string;
 
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-test-exit-'));
@@ -56,6 +57,16 @@ describe('test files ended by --test-force-exit (scripts/lib/test-exit.mts)', ()
     writeFileSync(many, `${lines.join('\n')}\n`);
     // A file that leaves a timer running (as a test that forgets to close a client does), with a last test that
     // fails on demand and a slow top-level hook that must still run to its end.
+    exiting = path.join(dir, 'exiting.test.cjs');
+    writeFileSync(
+      exiting,
+      [
+        "const { test } = require('node:test');",
+        "test('exits', () => { process.exit(3); console.log('after the exit'); });",
+        "test('never runs', () => { console.log('after the exit'); });",
+        '',
+      ].join('\n'),
+    );
     leaky = path.join(dir, 'leaky.test.cjs');
     writeFileSync(
       leaky,
@@ -71,6 +82,12 @@ describe('test files ended by --test-force-exit (scripts/lib/test-exit.mts)', ()
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('leaves a test’s own process.exit() as it is: the process ends there', async () => {
+    const { code, out } = await runTests([exiting]);
+    assert.notEqual(code, 0, out.slice(-2_000));
+    assert.doesNotMatch(out, /after the exit/);
+  });
 
   it('reports every test of a file of 2,000, run after run', async () => {
     for (let round = 0; round < 4; round++) {

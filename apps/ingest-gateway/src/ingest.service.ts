@@ -246,7 +246,9 @@ export function describe(err: unknown): string {
     case PublishErrorCode.INVALID_EVENT:
       // The rules the event broke: about the producer's own input, nothing of the gateway's.
       return `not published: ${(err as Error).message}`;
-    default:
+    case PublishErrorCode.KAFKA_UNAVAILABLE:
       return 'not published, send it again: Kafka did not acknowledge it';
+    default:
+      return 'not published, send it again';
   }
 }

@@ -32,6 +32,10 @@ describe('RegistryHttpClient and a user and password written into its URL', () =
       const client = new RegistryHttpClient({ url: `http://vigil:s3cret@127.0.0.1:${port}`, timeoutMs: 2_000 });
       assert.equal(await client.register('audit.authentication-value', { type: 'string' }), 7);
       assert.equal(authorization, `Basic ${Buffer.from('vigil:s3cret').toString('base64')}`);
+      // A malformed escape is sent as written rather than dropped (a 401 with no hint why).
+      const odd = new RegistryHttpClient({ url: `http://vigil:p%zz@127.0.0.1:${port}`, timeoutMs: 2_000 });
+      await odd.register('audit.authentication-value', { type: 'string' });
+      assert.equal(authorization, `Basic ${Buffer.from('vigil:p%zz').toString('base64')}`);
     } finally {
       server.close();
     }

@@ -40,11 +40,20 @@ export function withoutUserinfo(url: string): string {
   }
 }
 
+/** A URL's percent-escaped user or password; as written when it holds a malformed escape (`%zz`). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function userinfoOf(url: string): { username: string; password: string } | undefined {
   try {
     const parsed = new URL(url);
     if (parsed.username === '' && parsed.password === '') return undefined;
-    return { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+    return { username: decoded(parsed.username), password: decoded(parsed.password) };
   } catch {
     return undefined;
   }

@@ -141,7 +141,7 @@ export class EventsExportController {
     async function* body(): AsyncGenerator<string> {
       watchdog.waiting();
       if (format === 'csv') yield CSV_HEADER;
-      if (first.done) return;
+      if (first.done) return waitForTheRest();
       yield line(first.value);
       watchdog.taken();
       let sinceYield = 0;
@@ -156,12 +156,18 @@ export class EventsExportController {
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
+      waitForTheRest();
+    }
+    // Once the rows are all read, what is left is the client taking the last of them from the buffers: all of it is
+    // waiting for the client, and a client that stops then is ended like any other.
+    function waitForTheRest(): void {
+      watchdog.waiting();
     }
     try {
       await pipeline(Readable.from(body()), res);
     } catch (err) {
       // Headers are gone: a failure now can only cut the response short, which the client sees as an incomplete body.
-      this.logger.warn({ tenantId: principal.tenantId, reason: (err as Error).message }, 'export ended early');
+      if (!watchdog.expired) this.logger.warn({ tenantId: principal.tenantId, reason: (err as Error).message }, 'export ended early');
       res.destroy();
     } finally {
       watchdog.stop();

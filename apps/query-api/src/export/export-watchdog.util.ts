@@ -23,7 +23,8 @@ export class ExportWatchdog {
   private readonly startedAt: number;
   private waitingSince: number | null = null;
   private readonly timer: NodeJS.Timeout;
-  private expired = false;
+  /** Whether it ended the export (onExpire was called). */
+  expired = false;
 
   constructor(private readonly options: ExportWatchdogOptions) {
     this.now = options.now ?? Date.now;

@@ -24,7 +24,11 @@ export class RowBudget {
 
 const budgets = new WeakMap<object, RowBudget>();
 
-/** The budget of one request (an HTTP request, or one live connection's), made on first use. */
+/**
+ * The budget of one request, made on first use: keyed by the request object every field of one HTTP request shares.
+ * Over graphql-ws each operation gets a request object of its own (LiveSessions.requestOf), so a budget is never one
+ * connection's for its lifetime.
+ */
 export function rowBudgetOf(request: object, max: number): RowBudget {
   let budget = budgets.get(request);
   if (budget === undefined) {

@@ -16,7 +16,10 @@ export const LiveCloseCode = {
   UNAUTHORIZED: 4401,
   /** A valid credential whose role may not read events. */
   FORBIDDEN: 4403,
-  /** A key already holding QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY connections. */
+  /**
+   * A key already holding QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY connections. graphql-ws's own "too many" code
+   * (TooManyInitialisationRequests) on purpose: its client does not retry it; the reason names the setting.
+   */
   TOO_MANY_CONNECTIONS: 4429,
 } as const;
 
@@ -74,6 +77,9 @@ function closeReason(message: string): string {
 @Injectable()
 export class LiveSessions implements OnModuleDestroy {
   private readonly sessions = new Map<LiveContext, Session>();
+  /** Connections still authenticating, and those of them that closed meanwhile (graphql-ws calls onClose either way). */
+  private readonly connecting = new WeakSet<LiveContext>();
+  private readonly closedWhileConnecting = new WeakSet<LiveContext>();
   /** Open connections per key (the subject it was counted under when it connected). */
   private readonly connectionsPerKey = new Map<string, number>();
   private readonly subscriptionsPerKey: KeyedSemaphore;
@@ -103,8 +109,11 @@ export class LiveSessions implements OnModuleDestroy {
     const headers = headersOf(ctx.connectionParams);
     const socket = socketOf(ctx);
     const close = (code: number, reason: string): void => socket.close(code, closeReason(reason));
+    this.connecting.add(ctx);
     try {
       const principal = await this.authorise(headers);
+      // A client that left while its key was looked up is not counted: nothing would ever take it off again.
+      if (this.closedWhileConnecting.has(ctx)) return false;
       const max = this.config.QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY;
       const held = this.connectionsPerKey.get(principal.subject) ?? 0;
       if (held >= max) {
@@ -122,11 +131,15 @@ export class LiveSessions implements OnModuleDestroy {
       if (!(err instanceof QueryException)) throw err;
       close(err.code === QueryErrorCode.FORBIDDEN ? LiveCloseCode.FORBIDDEN : LiveCloseCode.UNAUTHORIZED, err.message);
       return false;
+    } finally {
+      this.connecting.delete(ctx);
+      this.closedWhileConnecting.delete(ctx);
     }
   }
 
   /** graphql-ws `onClose`. */
   disconnect(ctx: LiveContext): void {
+    if (this.connecting.has(ctx)) this.closedWhileConnecting.add(ctx);
     const session = this.sessions.get(ctx);
     if (session) this.forget(ctx, session);
     if (this.sessions.size === 0) this.stopChecking();
