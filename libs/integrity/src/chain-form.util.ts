@@ -39,7 +39,9 @@ const SORTED_KEYS_CACHE_LIMIT = 10_000;
 
 function sortedKeysOf(value: object): SortedKeys {
   const keys = Object.keys(value);
-  const signature = keys.join('\u0001');
+  // A key list no other list shares: joined with a separator, a key holding the separator (which a record written
+  // straight to Kafka or the table can have) matched another event's list, and that event's fields left the hash.
+  const signature = JSON.stringify(keys);
   let sorted = sortedKeysCache.get(signature);
   if (sorted === undefined) {
     const ordered = [...keys].sort();

@@ -126,7 +126,9 @@ export function verifyExport(
   const chains = new Map<string, ExportLine[]>();
   for (const line of lines) {
     const key = `${line.tenantId}\u0000${line.category}`;
-    chains.set(key, [...(chains.get(key) ?? []), line]);
+    const chain = chains.get(key);
+    if (chain === undefined) chains.set(key, [line]);
+    else chain.push(line); // not a copy per line: an export of 80,000 lines took 46 s that way
   }
   const reports: ExportChainReport[] = [];
   for (const chainLines of chains.values()) {

@@ -16,7 +16,10 @@ describe('CSV cells', () => {
     assert.equal(cell('+1+1'), "'+1+1");
     assert.equal(cell('-2+3'), "'-2+3");
     assert.equal(cell('@SUM(A1)'), "'@SUM(A1)");
-    assert.equal(cell('\tcmd'), "'\tcmd");
+    assert.equal(cell('\tcmd'), '"\'\tcmd"');
     assert.equal(cell('plain text'), 'plain text');
+    // Split on `;` (the list separator in German or French locales), the second cell would be a formula.
+    assert.equal(cell('Report;=HYPERLINK(ZEICHEN(104));'), '"Report;=HYPERLINK(ZEICHEN(104));"');
+    assert.equal(cell('a\t=1+1'), '"a\t=1+1"');
   });
 });

@@ -37,13 +37,15 @@ const COLUMNS: readonly [string, (e: AuditEvent) => Cell][] = [
 /**
  * RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. Null is an empty cell.
  * Producers control most text fields, and a spreadsheet runs a cell that starts with =, +, -, @, tab or
- * carriage return as a formula (CSV injection), so such a cell is prefixed with an apostrophe.
+ * carriage return as a formula (CSV injection), so such a cell is prefixed with an apostrophe. A cell holding a
+ * semicolon or a tab is quoted too: a spreadsheet in a locale whose list separator is `;` (German, French) splits an
+ * unquoted `x;=HYPERLINK(…)` into cells, the second a formula; quoted, it stays one cell starting with `x`.
  */
 export function cell(value: Cell): string {
   if (value == null) return '';
   const raw = String(value);
   const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export const CSV_HEADER = `${COLUMNS.map(([name]) => name).join(',')}\r\n`;
