@@ -8,12 +8,19 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+/** How deep OTLP values are read; below it a value is replaced by NESTED_TOO_DEEP (the store keeps 8 levels anyway). */
+export const MAX_VALUE_DEPTH = 16;
+export const NESTED_TOO_DEEP = `(nested deeper than ${MAX_VALUE_DEPTH} levels: left out)`;
+
 /**
  * An OTLP AnyValue as a plain value. Also reads the `arrayValue: ["a", "b"]` shape Thrive's records use (the standard
  * is `arrayValue: { values: [AnyValue] }`), and int64s written as strings or numbers.
  */
-export function anyValue(value: unknown): unknown {
+export function anyValue(value: unknown, depth = 0): unknown {
   if (!isObject(value)) return undefined;
+  // Read recursively, so bounded: a body of 20,000 nested kvlistValues overflowed the stack and failed the whole
+  // request (every other record of it too) with a 500.
+  if (depth >= MAX_VALUE_DEPTH) return NESTED_TOO_DEEP;
   if ('stringValue' in value) return value['stringValue'];
   if ('boolValue' in value) return value['boolValue'];
   if ('intValue' in value) {
@@ -25,16 +32,17 @@ export function anyValue(value: unknown): unknown {
   if ('arrayValue' in value) {
     const array = value['arrayValue'];
     return Array.isArray(array)
-      ? (array as unknown[]).map((v) => (isObject(v) ? anyValue(v) : v))
-      : list(isObject(array) ? array['values'] : []).map(anyValue);
+      ? (array as unknown[]).map((v) => (isObject(v) ? anyValue(v, depth + 1) : v))
+      : list(isObject(array) ? array['values'] : []).map((v) => anyValue(v, depth + 1));
   }
-  if ('kvlistValue' in value) return Object.fromEntries(attributes(isObject(value['kvlistValue']) ? value['kvlistValue']['values'] : []));
+  if ('kvlistValue' in value)
+    return Object.fromEntries(attributes(isObject(value['kvlistValue']) ? value['kvlistValue']['values'] : [], depth + 1));
   return undefined;
 }
 
-function attributes(values: unknown): Attributes {
+function attributes(values: unknown, depth = 0): Attributes {
   const out: Attributes = new Map();
-  for (const kv of list(values)) if (isObject(kv) && typeof kv['key'] === 'string') out.set(kv['key'], anyValue(kv['value']));
+  for (const kv of list(values)) if (isObject(kv) && typeof kv['key'] === 'string') out.set(kv['key'], anyValue(kv['value'], depth));
   return out;
 }
 
@@ -160,6 +168,20 @@ function toEnvelope(record: Json, inherited: Attributes, defaultTenant: string):
 }
 
 /**
+ * One record as an envelope, or refused alone when it cannot be read: a record nested so deep that reading it (its id
+ * hashes its JSON text) overflows the stack is that record's problem, not the request's.
+ */
+function readRecord(record: Json, resource: Attributes, defaultTenant: string): IngestItem {
+  try {
+    return toEnvelope(record, resource, defaultTenant);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    // Maximum call stack size exceeded (nesting), or an invalid time value: this record's, said as it is.
+    return { issues: [{ path: 'logRecords', rule: `a log record that could not be read: ${err.message}` }] };
+  }
+}
+
+/**
  * The log records of an OTLP ExportLogsServiceRequest (JSON shape; protobuf is decoded to it first), in order, each
  * as an envelope or as the reason it cannot be one. A structure that is not a request at all is one issue.
  */
@@ -175,7 +197,7 @@ export function otlpLogsToItems(request: unknown, defaultTenant: string): Ingest
       for (const record of list(scopeLogs['logRecords']))
         items.push(
           isObject(record)
-            ? toEnvelope(record, resource, defaultTenant)
+            ? readRecord(record, resource, defaultTenant)
             : { issues: [{ path: 'logRecords', rule: 'a log record must be an object' }] },
         );
     }

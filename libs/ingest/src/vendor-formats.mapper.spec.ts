@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CATALOG } from '@vigil/events';
-import { otlpLogsToItems } from './otlp-logs.mapper';
+import { NESTED_TOO_DEEP, otlpLogsToItems } from './otlp-logs.mapper';
 import { fromStrivacity, fromThoughtSpot, importRecords } from './vendor-formats.mapper';
 import { splitJsonRecords } from './json-records.util';
 
@@ -124,5 +124,33 @@ describe('importing vendors’ audit records', () => {
     assert.ok(item !== undefined && 'input' in item);
     assert.deepEqual((item.input['client'] as { ip: unknown }).ip, null);
     assert.equal((item.input['attributes'] as Record<string, unknown>)['client.address'], 'laptop.corp.example');
+  });
+
+  it('refuses alone a record nested 20,000 levels deep, keeps the request’s other records, and cuts a deep value at 16 levels', () => {
+    let deep: unknown = { stringValue: 'bottom' };
+    for (let i = 0; i < 20_000; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };
+    const record = (attributes: unknown[]) => ({ body: { stringValue: 'Log on' }, attributes });
+    const items = otlpLogsToItems(
+      {
+        resourceLogs: [
+          {
+            scopeLogs: [{ logRecords: [record([{ key: 'deep', value: deep }]), record([{ key: 'plain', value: { stringValue: 'x' } }])] }],
+          },
+        ],
+      },
+      'acme',
+    );
+    assert.equal(items.length, 2);
+    // Too deep to hash for its id: refused alone; the request's other record is read.
+    assert.deepEqual(items[0], {
+      issues: [{ path: 'logRecords', rule: 'a log record that could not be read: Maximum call stack size exceeded' }],
+    });
+    assert.ok(items[1] !== undefined && 'input' in items[1]);
+    // Deep, but not too deep to read: kept, its value cut at MAX_VALUE_DEPTH levels.
+    let nested: unknown = { stringValue: 'bottom' };
+    for (let i = 0; i < 40; i++) nested = { kvlistValue: { values: [{ key: 'k', value: nested }] } };
+    const [kept] = otlpLogsToItems({ resourceLogs: [{ scopeLogs: [{ logRecords: [record([{ key: 'deep', value: nested }])] }] }] }, 'acme');
+    assert.ok(kept !== undefined && 'input' in kept);
+    assert.match(JSON.stringify(kept), new RegExp(NESTED_TOO_DEEP.replace(/[()]/g, '\\$&')));
   });
 });
