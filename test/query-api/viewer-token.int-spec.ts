@@ -320,6 +320,40 @@ describe('query-api viewer tokens', () => {
     assert.equal((await exported(token, '&actorId=bob')).rows.length, 0);
   });
 
+  it('a restricted token gets no chain places, which would count other actors’ events between its own', async () => {
+    // Give tenant A's rows chain places, as the materializer does.
+    await store.pool.query(
+      `UPDATE audit_event e SET chain_seq = n.seq, chain_hash = decode(repeat('ab', 32), 'hex')
+         FROM (SELECT id, time, row_number() OVER (ORDER BY time, id) AS seq FROM audit_event WHERE tenant_id = 'tenant-a') n
+        WHERE e.id = n.id AND e.time = n.time`,
+    );
+    try {
+      const query = `query ($filter: EventFilter!) { events(filter: $filter, first: 100) { edges { node { id chain { seq } } } } }`;
+      type Chained = { events: { edges: { node: { id: string; chain: { seq: number } | null } }[] } };
+      const seen = async (credential: string) =>
+        (await api.gql<Chained>(query, { filter: { from: minutesAgo(120) } }, credential)).data?.events.edges.map((e) => e.node.chain) ??
+        [];
+      const analyst = await seen(analystA);
+      assert.ok(analyst.length > 0 && analyst.every((c) => c !== null && c.seq > 0), 'an analyst sees the places');
+      const viewer = await mint(adminA, { actorId: 'alice' });
+      const restricted = await seen(viewer);
+      assert.ok(restricted.length > 0);
+      assert.deepEqual(new Set(restricted), new Set([null]));
+      const byId = await api.gql<{ event: { chain: unknown } | null }>(
+        `query ($id: ID!) { event(id: $id) { chain { seq } } }`,
+        { id: eventOf('a', 'alice').id },
+        viewer,
+      );
+      assert.equal(byId.data?.event?.chain, null);
+      const rows = (await exported(viewer)).rows as unknown as Record<string, unknown>[];
+      assert.ok(rows.length > 0 && rows.every((r) => !('chain' in r)), 'the export has no chain places either');
+      const analystRows = (await exported(analystA)).rows as unknown as Record<string, unknown>[];
+      assert.ok(analystRows.some((r) => 'chain' in r));
+    } finally {
+      await store.pool.query(`UPDATE audit_event SET chain_seq = NULL, chain_hash = NULL WHERE tenant_id = 'tenant-a'`);
+    }
+  });
+
   it('a target-restricted token sees only that target’s events of its tenant, everywhere', async () => {
     const token = await mint(platform, { tenantId: 'tenant-a', targetType: 'document', targetId: 'doc-1' });
     const me = await api.gql<MeData>(ME, {}, token);

@@ -5,7 +5,7 @@ import { CurrentPrincipal, CurrentRequest } from '../auth/principal.decorator';
 import type { Principal } from '../auth/principal.types';
 import { scopeFor } from '../auth/tenant-scope.factory';
 import { ViewerAllowed } from '../auth/viewer-allowed.decorator';
-import type { Bucket, EventOrder, GroupBy } from '@vigil/store';
+import type { Bucket, EventOrder, GroupBy, TenantScope } from '@vigil/store';
 import { EventFilterInput } from './event-filter.input';
 import { toEventModel } from './event-model.mapper';
 import { EventQueryService } from './event-query.service';
@@ -21,6 +21,15 @@ import {
   GroupByEnum,
   TopEntryModel,
 } from './event.model';
+
+/**
+ * An event's place in its tenant's chain, for a scope that may see it. A chain place counts every event of the tenant
+ * in its category, so two of a restricted viewer's own events would show how many other actors' events came between
+ * them, and when; such a viewer cannot verify the chain anyway (integrity is closed to it).
+ */
+export function chainFor<C>(scope: TenantScope, chain: C | null): C | null {
+  return scope.isRestricted ? null : chain;
+}
 
 /**
  * The analyst queries. Thin: the service validates and bounds, the repository scopes every query to a tenant,
@@ -52,7 +61,10 @@ export class EventsResolver {
     // One budget of rows over every events field of the request, taken before any database work.
     const budget = rowBudgetOf(request, this.config.QUERY_API_MAX_PAGE_SIZE);
     const page = await this.limits.run(principal, () => this.queries.page(scope, filter, first, after, order, budget));
-    const edges = page.events.map(({ cursor, event }) => ({ cursor, node: toEventModel(event.event, event.ingestedAt, event.chain) }));
+    const edges = page.events.map(({ cursor, event }) => ({
+      cursor,
+      node: toEventModel(event.event, event.ingestedAt, chainFor(scope, event.chain)),
+    }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
@@ -65,7 +77,7 @@ export class EventsResolver {
   ): Promise<AuditEventModel | null> {
     const scope = scopeFor(principal, allTenants);
     const stored = await this.limits.run(principal, () => this.queries.findById(scope, id));
-    return stored ? toEventModel(stored.event, stored.ingestedAt, stored.chain) : null;
+    return stored ? toEventModel(stored.event, stored.ingestedAt, chainFor(scope, stored.chain)) : null;
   }
 
   @Query(() => EventCountsModel, { description: 'Event counts per UTC time bucket, optionally per group key' })

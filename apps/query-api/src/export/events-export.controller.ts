@@ -102,7 +102,7 @@ export class EventsExportController {
     const release = await this.limits.exportSlot(principal);
     const rows = this.events.stream(scope, filter, order);
     try {
-      await this.send(rows, format, res, principal);
+      await this.send(rows, format, res, principal, scope.isRestricted);
     } finally {
       // Ends the cursor's transaction and releases its connection whatever happened: the client left before the
       // first row (the body never started, so its own iteration never closes `rows`), a write failed, a read timed out.
@@ -110,7 +110,13 @@ export class EventsExportController {
     }
   }
 
-  private async send(rows: AsyncGenerator<StoredAuditEvent>, format: 'csv' | 'ndjson', res: Response, principal: Principal): Promise<void> {
+  private async send(
+    rows: AsyncGenerator<StoredAuditEvent>,
+    format: 'csv' | 'ndjson',
+    res: Response,
+    principal: Principal,
+    hideChain = false,
+  ): Promise<void> {
     // The first batch is read before the headers go out, so a refused or timed-out query still gets its status.
     const first = await rows.next();
     if (res.destroyed) return; // the client left while the first batch was read
@@ -118,7 +124,9 @@ export class EventsExportController {
     res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="vigil-events.${format === 'csv' ? 'csv' : 'ndjson'}"`);
     res.setHeader('Cache-Control', 'no-store');
-    const line = format === 'csv' ? csvLine : ndjsonLine;
+    const write = format === 'csv' ? csvLine : ndjsonLine;
+    // No chain places for a restricted viewer (chainFor in the events resolver says why).
+    const line = hideChain ? (stored: StoredAuditEvent) => write({ ...stored, chain: null }) : write;
     const stallMs = this.config.QUERY_API_EXPORT_STALL_MS;
     const maxMs = this.config.QUERY_API_EXPORT_MAX_DURATION_MS;
     // A client that stops reading, or reads a trickle, would hold the export's slots for as long as it keeps the
