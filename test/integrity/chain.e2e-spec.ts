@@ -71,13 +71,13 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     return rows[0];
   };
   /** Runs `tamper`, then verify, then puts the rows back exactly as they were. */
-  const tampered = async (tamper: string, params: unknown[] = []): Promise<{ run: VerifyRun; report: Report }> => {
+  const tampered = async (tamper: string, params: unknown[] = [], range: string[] = []): Promise<{ run: VerifyRun; report: Report }> => {
     await store.pool.query(`CREATE TABLE ${store.schema}.backup AS SELECT * FROM ${store.schema}.audit_event WHERE tenant_id = $1`, [
       tenant,
     ]);
     try {
       await store.pool.query(tamper, params);
-      const run = await verify(store, ['--tenant', tenant, '--json']);
+      const run = await verify(store, ['--tenant', tenant, ...range, '--json']);
       return { run, report: reportOf(run) };
     } finally {
       await store.pool.query(`DELETE FROM ${store.schema}.audit_event WHERE tenant_id = $1`, [tenant]);
@@ -184,6 +184,16 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     ]);
     assert.equal(cut.run.code, 3);
     assert.deepEqual(pick(cut.report, category), ['truncated', total - 1]);
+    // The same cut, checked over a time range with an end (what verifyIntegrity and the console's Integrity page ask):
+    // the walk goes one place past the range's last event, so the range no longer ends cleanly where the rows stop.
+    const range = ['--from', new Date(Date.now() - 3_600_000).toISOString(), '--to', new Date(Date.now() + 3_600_000).toISOString()];
+    const cutInRange = await tampered(
+      `DELETE FROM ${store.schema}.audit_event WHERE tenant_id = $1 AND category = $2 AND chain_seq > $3`,
+      [tenant, category, total - 2],
+      range,
+    );
+    assert.equal(cutInRange.run.code, 3, cutInRange.run.stdout);
+    assert.deepEqual(pick(cutInRange.report, category), ['truncated', total - 1]);
 
     const after = await verify(store, ['--tenant', tenant]);
     assert.equal(after.code, 0, 'every tamper was undone');
@@ -195,6 +205,10 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     assert.equal(run.code, 0, run.stderr + run.stdout);
     const report = reportOf(run);
     assert.ok(report.checked > 0 && report.checked < 400, `only the range (${report.checked})`);
+    // A range that ends before the chain does: the place after its last event is there, and links on.
+    const to = new Date(published[200]?.time ? published[200].time / 1000 : Date.now()).toISOString();
+    const ended = await verify(store, ['--tenant', tenant, '--from', from, '--to', to, '--json']);
+    assert.equal(ended.code, 0, ended.stderr + ended.stdout);
     const none = await verify(store, ['--tenant', 'nobody-at-all', '--json']);
     assert.equal(none.code, 0);
     assert.equal(reportOf(none).checked, 0);

@@ -139,7 +139,10 @@ export class VerifyUseCase {
       anchorKind = 'retention';
     }
     const fromSeq = anchor.seq + 1;
-    const toSeq = ranged && request.to !== undefined && range !== undefined ? range.last : Number.MAX_SAFE_INTEGER;
+    // A range with an end is walked one place past its last event when the chain goes on: that event links to the
+    // range's last one, so a range whose newest events were deleted no longer ends cleanly at the last one left.
+    const rangeEnd = ranged && request.to !== undefined && range !== undefined ? range.last : undefined;
+    const toSeq = rangeEnd === undefined ? Number.MAX_SAFE_INTEGER : Math.min(rangeEnd + 1, head.seq);
     // The walk must reach the head, and every signed checkpoint past the anchor must be on it.
     const bySeq = new Map(signed.filter((c) => c.seq > anchor.seq && c.seq <= toSeq).map((c) => [c.seq, c]));
     const signedTop = Math.max(0, ...bySeq.keys());
@@ -205,6 +208,16 @@ export class VerifyUseCase {
           lookahead = entries.slice(-1);
           continue;
         }
+        if (rangeEnd !== undefined && from.seq < toSeq)
+          return broken(
+            {
+              kind: 'truncated',
+              seq: from.seq + 1,
+              id: undefined,
+              detail: `no event holds place ${from.seq + 1}, though the chain goes on to ${head.seq}: deleted`,
+            },
+            checked,
+          );
         if (from.seq < signedTop)
           return broken(
             {
