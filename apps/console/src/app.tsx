@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, GraphQLClient } from './api/graphql.client.ts';
-import { expiryWarningIn, isViewerToken, tokenOf, type ConsoleMessage } from './auth/embedding.util.ts';
+import { credentialOnArrival, expiryWarningIn, isViewerToken, tokenOf, type ConsoleMessage } from './auth/embedding.util.ts';
 import {
   capabilities,
   clearCredential,
@@ -28,15 +28,10 @@ function initialCredential(): { credential: string | null; ignored: string | nul
   if (fromFragment) {
     // Out of the address bar (and history) before anything else runs: the token must not be shared with the URL.
     window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${fromFragment.rest}`);
-    // Only a viewer token: a link must not sign anyone in with someone else's key or identity-provider token.
-    if (!isViewerToken(fromFragment.token)) {
-      return {
-        credential: loadCredential(window.sessionStorage),
-        ignored: 'The address carried a credential that is not a viewer token; it was ignored.',
-      };
-    }
-    saveCredential(window.sessionStorage, fromFragment.token);
-    return { credential: fromFragment.token, ignored: null };
+    // Only a viewer token, and never over an analyst's own key or JWT (credentialOnArrival says why).
+    const arrival = credentialOnArrival(fromFragment.token, loadCredential(window.sessionStorage));
+    if (arrival.save) saveCredential(window.sessionStorage, fromFragment.token);
+    return { credential: arrival.credential, ignored: arrival.ignored };
   }
   return { credential: loadCredential(window.sessionStorage), ignored: null };
 }

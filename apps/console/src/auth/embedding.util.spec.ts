@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EXPIRY_WARNING_MS, expiryWarningIn, isViewerToken, tokenOf } from './embedding.util.ts';
+import { credentialOnArrival, EXPIRY_WARNING_MS, expiryWarningIn, isViewerToken, tokenOf } from './embedding.util.ts';
 
 describe('console embedding', () => {
   it('takes a token only from a well-formed viewer-token message', () => {
@@ -32,5 +32,23 @@ describe('viewer tokens by their header', () => {
     assert.equal(isViewerToken('vigil_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), false);
     assert.equal(isViewerToken('%%%.e30.c2ln'), false);
     assert.equal(isViewerToken(''), false);
+  });
+
+  it('takes a viewer token from the address over no session or a viewer’s, never over an analyst’s own credential', () => {
+    const jws = (header: object): string => `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.c2ln`;
+    const viewer = jws({ alg: 'HS256', typ: 'vigil-viewer+jwt' });
+    const otherViewer = jws({ alg: 'HS256', typ: 'vigil-viewer+jwt', kid: 'x' });
+    const analystKey = 'vigil_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const idpJwt = jws({ alg: 'RS256', typ: 'JWT' });
+    assert.deepEqual(credentialOnArrival(viewer, null), { credential: viewer, save: true, ignored: null });
+    assert.deepEqual(credentialOnArrival(viewer, otherViewer), { credential: viewer, save: true, ignored: null });
+    for (const own of [analystKey, idpJwt]) {
+      const kept = credentialOnArrival(viewer, own);
+      assert.equal(kept.credential, own);
+      assert.equal(kept.save, false);
+      assert.match(kept.ignored ?? '', /still signed in with your own credential/);
+    }
+    assert.deepEqual(credentialOnArrival(analystKey, null).credential, null);
+    assert.equal(credentialOnArrival(analystKey, null).save, false);
   });
 });

@@ -54,3 +54,24 @@ export function isViewerToken(credential: string): boolean {
     return false;
   }
 }
+
+/**
+ * Which credential a tab starts with when the address carries `#token=`: a viewer token only, and only over no
+ * session or another viewer's. A tab signed in with an analyst's own key or JWT keeps it: a page that sends the
+ * analyst to `/console/#token=<a token of its own tenant>` would otherwise swap the analyst into that tenant's (the
+ * sender's) events without a word. `save` says whether to store the fragment's token; `ignored` why it was not used.
+ */
+export function credentialOnArrival(
+  token: string,
+  stored: string | null,
+): { credential: string | null; save: boolean; ignored: string | null } {
+  if (!isViewerToken(token))
+    return { credential: stored, save: false, ignored: 'The address carried a credential that is not a viewer token; it was ignored.' };
+  if (stored !== null && !isViewerToken(stored))
+    return {
+      credential: stored,
+      save: false,
+      ignored: 'The address carried a viewer token; you are still signed in with your own credential. Sign out to use it.',
+    };
+  return { credential: token, save: true, ignored: null };
+}
