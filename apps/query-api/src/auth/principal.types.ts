@@ -24,7 +24,7 @@ export type CredentialKind = 'API_KEY' | 'JWT' | 'VIEWER_TOKEN';
 export interface Principal {
   tenantId: string;
   role: Role;
-  /** The rate-limit and concurrency bucket: `key:<id>`, `jwt:<issuer>/<subject>` or `viewer:<tenant>` (every viewer token of a tenant). */
+  /** The rate-limit and concurrency bucket: `key:<id>`, `jwt:<issuer>/<subject>` or `viewer:<tenant>[:<restriction>]` (viewerSubject). */
   subject: string;
   credential: CredentialKind;
   /** When the credential stops being valid (a JWT's or viewer token's `exp`); API keys end only when revoked. */

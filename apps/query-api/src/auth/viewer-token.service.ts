@@ -1,13 +1,27 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '@vigil/common';
 import { APP_CONFIG } from '@vigil/config';
-import { ViewerTokenCodec, type ViewerGrant, type ViewerTokenClaims } from '@vigil/store';
+import { ViewerTokenCodec, type ViewerGrant, type ViewerRestriction, type ViewerTokenClaims } from '@vigil/store';
 import { QueryErrorCode, QueryException } from '../query.exception';
 import type { QueryApiConfig } from '../query-api.config';
 import { VIEWER_ROLE, type Principal } from './principal.types';
 
 /** The settings viewer tokens need (a subset of the query API's config). */
 export type ViewerTokenConfig = Pick<QueryApiConfig, 'QUERY_API_VIEWER_TOKEN_SECRET' | 'QUERY_API_VIEWER_TOKEN_MAX_TTL_SECONDS'>;
+
+/**
+ * The rate-limit and concurrency bucket of a viewer token: one per tenant and restriction. Every token minted for the
+ * same actor (or target) shares it, so minting more tokens does not multiply that end user's share of the instance;
+ * different end users of a tenant have their own, so one of them looping slow queries, holding an export or the
+ * live-tail subscriptions cannot refuse all the others (a tenant-wide bucket did). A whole-tenant viewer token is
+ * `viewer:<tenant>`.
+ */
+export function viewerSubject(tenantId: string, restriction: ViewerRestriction | undefined): string {
+  if (restriction === undefined || (restriction.actorId === undefined && restriction.target === undefined)) return `viewer:${tenantId}`;
+  const key = JSON.stringify([restriction.actorId ?? null, restriction.target?.type ?? null, restriction.target?.id ?? null]);
+  return `viewer:${tenantId}:${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+}
 
 export const VIEWER_TOKENS_NOT_CONFIGURED =
   'viewer tokens are not configured on this API: set QUERY_API_VIEWER_TOKEN_SECRET (one or more secrets of at least 32 characters)';
@@ -49,9 +63,7 @@ export class ViewerTokenService {
     return {
       tenantId: claims.tenantId,
       role: VIEWER_ROLE,
-      // Every viewer token of a tenant shares one bucket (rate, query and export slots): minting more tokens must not
-      // multiply what a tenant may take from the instance.
-      subject: `viewer:${claims.tenantId}`,
+      subject: viewerSubject(claims.tenantId, claims.restriction),
       credential: 'VIEWER_TOKEN',
       expiresAt: claims.expiresAt,
       restriction: claims.restriction,
