@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Clock } from '@vigil/common';
 import { DEAD_LETTER_TOPIC } from '@vigil/kafka';
-import { DlqUseCase, undecodableFailure, type DeadLetterDetail, type DeadLetterEntry, type RedriveRequest } from '@vigil/operations';
+import { DlqUseCase, redriveFailure, type DeadLetterDetail, type DeadLetterEntry, type RedriveRequest } from '@vigil/operations';
 import { printTable, type Output } from './cli.util';
 import { withOperations } from './cli.module';
 import { interruptionSignal } from './interruption.util';
@@ -61,7 +61,7 @@ async function redrive(request: RedriveRequest, out: Output): Promise<void> {
     })),
     outcome,
   );
-  const failure = undecodableFailure(outcome);
+  const failure = redriveFailure(outcome);
   if (failure !== undefined) throw failure;
 }
 

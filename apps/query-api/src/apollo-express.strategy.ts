@@ -5,11 +5,6 @@ import type { NextFunction, Request, Response } from 'express';
 
 type ContextFn = (arg: { req: Request; res: Response }) => Promise<BaseContext>;
 
-/**
- * Apollo Server 5 under Nest's Express adapter. @nestjs/apollo would load `@as-integrations/express5`,
- * which this repository does not install; the HTTP mapping it does is these few lines
- * (`executeHTTPGraphQLRequest` and copying the response), so the driver does it itself.
- */
 /** The driver's own option: the largest WebSocket message the live tail's server reads (QUERY_API_LIVE_MAX_MESSAGE_BYTES). */
 export interface LiveSocketOptions {
   liveMaxMessageBytes?: number;
@@ -21,6 +16,11 @@ interface SubscriptionServers {
   subTransWs?: { options: { maxPayload?: number } };
 }
 
+/**
+ * Apollo Server 5 under Nest's Express adapter. @nestjs/apollo would load `@as-integrations/express5`,
+ * which this repository does not install; the HTTP mapping it does is these few lines
+ * (`executeHTTPGraphQLRequest` and copying the response), so the driver does it itself.
+ */
 @Injectable()
 export class ExpressApolloDriver extends ApolloDriver {
   /**

@@ -27,17 +27,23 @@ export interface RegistryHttpOptions {
 
 const contentType = 'application/vnd.schemaregistry.v1+json';
 
-/** A URL as it may be shown in an error or a log: its user and password (if any were written into it) removed. */
-export function withoutUserinfo(url: string): string {
+/** A URL without the user and password written into it (if any), and those, decoded. */
+function splitUserinfo(url: string): { url: string; userinfo?: { username: string; password: string } } {
   try {
     const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
+    if (parsed.username === '' && parsed.password === '') return { url };
+    const userinfo = { username: decoded(parsed.username), password: decoded(parsed.password) };
     parsed.username = '';
     parsed.password = '';
-    return parsed.toString().replace(/\/+$/, '');
+    return { url: parsed.toString().replace(/\/+$/, ''), userinfo };
   } catch {
-    return url;
+    return { url };
   }
+}
+
+/** A URL as it may be shown in an error or a log: its user and password (if any were written into it) removed. */
+export function withoutUserinfo(url: string): string {
+  return splitUserinfo(url).url;
 }
 
 /** A URL's percent-escaped user or password; as written when it holds a malformed escape (`%zz`). */
@@ -46,16 +52,6 @@ function decoded(part: string): string {
     return decodeURIComponent(part);
   } catch {
     return part;
-  }
-}
-
-function userinfoOf(url: string): { username: string; password: string } | undefined {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return undefined;
-    return { username: decoded(parsed.username), password: decoded(parsed.password) };
-  } catch {
-    return undefined;
   }
 }
 
@@ -74,8 +70,8 @@ export class RegistryHttpClient implements SchemaRegistryPort {
     this.fetch = registryFetch(options.tls);
     // A user and password written into the URL are taken as its Basic credentials (fetch refuses such a URL) and
     // kept out of the base, so that no request, error or log line carries them.
-    const written = userinfoOf(options.url);
-    this.base = withoutUserinfo(options.url.replace(/\/+$/, ''));
+    const { url: base, userinfo: written } = splitUserinfo(options.url.replace(/\/+$/, ''));
+    this.base = base;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.headers = { Accept: contentType, 'Content-Type': contentType };
     const username = options.username ?? written?.username;

@@ -66,7 +66,7 @@ export class DlqUseCase {
     }
   }
 
-  /** Sends the named letters (or all of a connector's) back to their connector; see `undecodable` for what is still stuck. */
+  /** Sends the named letters (or all of a connector's) back to their connector; see `undecodable` and `refused` for what was not sent. */
   async redrive(request: RedriveRequest, observer: OperationObserver, signal: AbortSignal): Promise<RedriveOutcome> {
     if (request.refs.length > 0 === (request.all === true))
       throw invalid(
@@ -99,7 +99,7 @@ export class DlqUseCase {
  * The failure to report after a redrive: letters the connector refused (its tenants, actions or severity: the wrong
  * connector was named), then letters that still do not decode (their schema or producer is the problem).
  */
-export function undecodableFailure(outcome: RedriveOutcome): OperationsException | undefined {
+export function redriveFailure(outcome: RedriveOutcome): OperationsException | undefined {
   const refused = outcome.results.flatMap((r) => r.refused.map((f) => ({ ...f, connector: r.connector })));
   if (refused.length > 0)
     return new OperationsException(

@@ -41,7 +41,6 @@ export interface SharedPath {
   partitionsOf(topics: readonly string[]): TopicPartition[];
 }
 
-/** Bounds the number of streams reading from their own checkpoint at once. */
 /** The catch-up slots a stream takes one of while it reads from its checkpoint (CatchUpSlots in catch-up-slots.util). */
 export interface CatchUpSlotPool {
   acquire(signal: AbortSignal, tenant: string): Promise<boolean>;

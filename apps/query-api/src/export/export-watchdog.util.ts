@@ -8,7 +8,6 @@ export interface ExportWatchdogOptions {
   maxMs: number;
   /** Called once, when either bound is passed; the caller ends the response. */
   onExpire: (reason: ExportEnd) => void;
-  now?: () => number;
 }
 
 /**
@@ -19,16 +18,13 @@ export interface ExportWatchdogOptions {
  * read is bounded by its statement timeout instead.
  */
 export class ExportWatchdog {
-  private readonly now: () => number;
-  private readonly startedAt: number;
+  private readonly startedAt = Date.now();
   private waitingSince: number | null = null;
   private readonly timer: NodeJS.Timeout;
   /** Whether it ended the export (onExpire was called). */
   expired = false;
 
   constructor(private readonly options: ExportWatchdogOptions) {
-    this.now = options.now ?? Date.now;
-    this.startedAt = this.now();
     const every = Math.max(10, Math.min(1000, Math.floor(options.stallMs / 4)));
     this.timer = setInterval(() => this.check(), every);
     this.timer.unref();
@@ -36,7 +32,7 @@ export class ExportWatchdog {
 
   /** The export has handed its client a piece and waits for it to be taken. */
   waiting(): void {
-    this.waitingSince ??= this.now();
+    this.waitingSince ??= Date.now();
   }
 
   /** The client took it: the export goes on. */
@@ -50,7 +46,7 @@ export class ExportWatchdog {
 
   private check(): void {
     if (this.expired) return;
-    const now = this.now();
+    const now = Date.now();
     let reason: ExportEnd | undefined;
     if (this.waitingSince !== null && now - this.waitingSince >= this.options.stallMs) reason = 'stalled';
     else if (now - this.startedAt >= this.options.maxMs) reason = 'too-long';

@@ -45,8 +45,8 @@ function socketOf(ctx: LiveContext): Closable {
 interface Session {
   headers: Headers;
   principal: Principal;
-  /** The key it counts against: the principal's subject at connection_init (a re-check may renew the principal). */
-  subject: string;
+  /** Gives back its place among its key's connections (QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY); once. */
+  release: () => void;
   close: (code: number, reason: string) => void;
 }
 
@@ -80,8 +80,7 @@ export class LiveSessions implements OnModuleDestroy {
   /** Connections still authenticating, and those of them that closed meanwhile (graphql-ws calls onClose either way). */
   private readonly connecting = new WeakSet<LiveContext>();
   private readonly closedWhileConnecting = new WeakSet<LiveContext>();
-  /** Open connections per key (the subject it was counted under when it connected). */
-  private readonly connectionsPerKey = new Map<string, number>();
+  private readonly connectionsPerKey: KeyedSemaphore;
   private readonly subscriptionsPerKey: KeyedSemaphore;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -94,6 +93,8 @@ export class LiveSessions implements OnModuleDestroy {
   ) {
     this.logger.setContext(LiveSessions.name);
     this.subscriptionsPerKey = new KeyedSemaphore({ slots: config.QUERY_API_LIVE_MAX_PER_KEY, maxWaiting: 0, waitMs: 0 });
+    // Counted under the principal's subject at connection_init (a re-check may renew the principal).
+    this.connectionsPerKey = new KeyedSemaphore({ slots: config.QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY, maxWaiting: 0, waitMs: 0 });
   }
 
   /** Open connections (acknowledged, not yet closed). */
@@ -114,17 +115,15 @@ export class LiveSessions implements OnModuleDestroy {
       const principal = await this.authorise(headers);
       // A client that left while its key was looked up is not counted: nothing would ever take it off again.
       if (this.closedWhileConnecting.has(ctx)) return false;
-      const max = this.config.QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY;
-      const held = this.connectionsPerKey.get(principal.subject) ?? 0;
-      if (held >= max) {
+      const release = this.connectionsPerKey.tryAcquire(principal.subject);
+      if (release === undefined) {
         close(
           LiveCloseCode.TOO_MANY_CONNECTIONS,
-          `this key already holds ${max} live connections (QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY); close one first`,
+          `this key already holds ${this.config.QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY} live connections (QUERY_API_LIVE_MAX_CONNECTIONS_PER_KEY); close one first`,
         );
         return false;
       }
-      this.connectionsPerKey.set(principal.subject, held + 1);
-      this.sessions.set(ctx, { headers, principal, subject: principal.subject, close });
+      this.sessions.set(ctx, { headers, principal, release, close });
       this.startChecking();
       return true;
     } catch (err) {
@@ -196,10 +195,7 @@ export class LiveSessions implements OnModuleDestroy {
   }
 
   private forget(ctx: LiveContext, session: Session): void {
-    if (!this.sessions.delete(ctx)) return;
-    const left = (this.connectionsPerKey.get(session.subject) ?? 1) - 1;
-    if (left > 0) this.connectionsPerKey.set(session.subject, left);
-    else this.connectionsPerKey.delete(session.subject);
+    if (this.sessions.delete(ctx)) session.release();
   }
 
   private async authorise(headers: Headers): Promise<Principal> {
