@@ -87,4 +87,50 @@ describe('query-api pagination', () => {
       edges.map((e) => e.node.id),
     );
   });
+
+  it('a page of large events ends at its share of QUERY_API_MAX_PAGE_BYTES, and paging on returns every event once', async () => {
+    const tenant = 'tenant-large';
+    key = await store.apiKey(tenant);
+    // 60 events of 300 KB each (18 MB in all), as a careless producer's diff dumps would be; `a` repeated compresses
+    // to almost nothing in PostgreSQL, so a bound on stored sizes would not hold here.
+    const blob = 'a'.repeat(300_000);
+    const large = eventsOf(tenant, 60, (i) => ({ attributes: { diff: `${i}:${blob}` } }));
+    await store.insert(large);
+    const filter = { from: minutesAgo(61) };
+
+    const res = await fetch(`${api.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: EVENTS_QUERY, variables: { filter, first: 1000 } }),
+    });
+    const body = await res.text();
+    const page = (JSON.parse(body) as { data: EventsData }).data.events;
+    // The default 16 MiB for a page of the maximum size: about 55 of the 60, never all of them, and the page says so.
+    assert.ok(page.edges.length >= 40 && page.edges.length < 60, `${page.edges.length} events in the first page`);
+    assert.equal(page.pageInfo.hasNextPage, true);
+    assert.ok(body.length <= 16 * 1024 * 1024 + 400_000, `answer of ${body.length} bytes`);
+
+    // A page of 10 gets a tenth of a percent of it: one event at a time, never none.
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const result: Awaited<ReturnType<typeof api.gql<EventsData>>> = await api.gql<EventsData>(
+        EVENTS_QUERY,
+        { filter, first: 10, after },
+        key,
+      );
+      assert.equal(codeOf(result), undefined, JSON.stringify(result.errors));
+      const events = result.data?.events;
+      sizes.push(events?.edges.length ?? 0);
+      ids.push(...(events?.edges.map((e) => e.node.id) ?? []));
+      if (!events?.pageInfo.hasNextPage) break;
+      after = events.pageInfo.endCursor;
+    }
+    assert.deepEqual(new Set(sizes), new Set([1]));
+    assert.deepEqual(
+      ids,
+      large.map((e) => e.id),
+    );
+  });
 });

@@ -37,6 +37,11 @@ export const queryApiConfigSchema = defineConfig({
    */
   ...viewerTokenEnv,
   QUERY_API_MAX_PAGE_SIZE: positiveInt(10_000).default(1000),
+  /**
+   * The events' text one request may read in all: a page of `first` events gets `first / QUERY_API_MAX_PAGE_SIZE` of
+   * it and ends early (`hasNextPage`, at least one event) when its events are larger. 16 MiB: 1,000 events of 16 KiB.
+   */
+  QUERY_API_MAX_PAGE_BYTES: positiveInt(1024 * 1024 * 1024).default(16 * 1024 * 1024),
   QUERY_API_MAX_SPAN_DAYS: positiveInt(3650).default(31),
   /** verifyIntegrity stops after about this many events and answers a partial report (`vigil verify` walks it all). */
   QUERY_API_VERIFY_MAX_EVENTS: positiveInt(100_000_000).default(500_000),

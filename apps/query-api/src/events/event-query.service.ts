@@ -85,12 +85,14 @@ export class EventQueryService {
     let filter = this.filter(input);
     const position = after != null ? this.cursors.decode(after, scope, filter, order) : undefined;
     if (position && !filter.toGiven) filter = { ...filter, toMicros: position.toMicros };
-    const rows = await read(this.repository.page(scope, filter, size, order, position?.after));
+    // The page's share of the request's bytes, as `first` is its share of the request's rows (the row budget).
+    const maxBytes = Math.floor((this.config.QUERY_API_MAX_PAGE_BYTES * size) / this.config.QUERY_API_MAX_PAGE_SIZE);
+    const { rows, cut } = await read(this.repository.page(scope, filter, size, order, position?.after, maxBytes));
     const events = rows.slice(0, size).map((row) => ({
       event: row,
       cursor: this.cursors.encode({ timeMicros: String(row.event.time), id: row.event.id }, filter.toMicros, scope, filter, order),
     }));
-    return { events, hasNextPage: rows.length > size };
+    return { events, hasNextPage: cut || rows.length > size };
   }
 
   async counts(
