@@ -322,6 +322,28 @@ describe(AuditBatchProcessor.name, () => {
     assert.equal(sent.flat().length, 1);
   });
 
+  it('skipUndecodable: skips undecodable messages without a letter, and still dead-letters an event the handler fails on', async () => {
+    // The streams app's reader: the materializer letters undecodable records, but only this reader failed on the event.
+    const sent: DeadLetter[] = [];
+    const handled: string[] = [];
+    const processor = new AuditBatchProcessor({
+      decoder: decodeEach(codec),
+      deadLetters: { send: (letters) => Promise.resolve(void sent.push(...letters)) },
+      skipUndecodable: true,
+      handler: (batch) => {
+        if (batch.messages.some((m) => m.event.description === 'poison')) return Promise.reject(pgError('22P02', 'invalid input'));
+        handled.push(...batch.messages.map((m) => m.event.description ?? ''));
+        return Promise.resolve();
+      },
+    });
+    assert.equal(await processor.process(batchOf(['event:a', 'bad', 'event:poison', 'event:b'])), 4n);
+    assert.deepEqual(handled, ['a', 'b']);
+    assert.deepEqual(
+      sent.map((l) => [l.origin.offset, l.reason]),
+      [['2', 'store-data']],
+    );
+  });
+
   it('fails the batch without a dead letter when the registry is unreachable', async () => {
     const { processor, sent } = setup(() => Promise.resolve());
     await assert.rejects(processor.process(batchOf(['event:a', 'down'])), /registry unreachable/);

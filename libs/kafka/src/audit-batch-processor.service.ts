@@ -18,8 +18,13 @@ import { ProgressCommitter } from './progress-commit.util';
 export interface AuditBatchProcessorOptions<E extends DecodedEvent = AuditEvent> {
   /** Decodes the batch's message values (`decodeEach(codec)`: EventCodec on this thread). */
   decoder: MessageDecoder<E>;
-  /** Undefined: undecodable messages are skipped. */
+  /** Where undecodable messages and isolated events go; undefined: nowhere (both are skipped). */
   deadLetters: DeadLetterSender | undefined;
+  /**
+   * Undecodable messages are skipped rather than dead-lettered (another group letters them); events isolated after a
+   * handler failure are still dead-lettered when there is a sender, since only this reader failed on them.
+   */
+  skipUndecodable?: boolean | undefined;
   handler: AuditBatchHandlerFn<E>;
   /** Exclusive end offsets of a bounded read. */
   until?: ReadonlyOffsetMap | undefined;
@@ -222,6 +227,7 @@ export class AuditBatchProcessor<E extends DecodedEvent = AuditEvent> {
       }
       // A registry outage is not the message's fault: the batch fails and is retried; an unknown failure is, after the bound.
       const failure = this.mustIsolate(batch, result?.error ?? new Error(`the decoder returned no result for offset ${message.offset}`));
+      if (this.options.skipUndecodable === true) return;
       letters.push({ origin, key: message.key, value: message.value, ...this.reasonOf(failure) });
     });
     return decoded;

@@ -21,7 +21,10 @@ export interface AuditBatchConsumerDeps<E extends DecodedEvent = AuditEvent> {
   kafka: KafkaClient;
   /** EventCodec, decoding on this thread (`decodeEach`), or a decoder of whole batches (a connector's worker threads). */
   codec: Pick<EventCodec, 'decode'> | MessageDecoder<E>;
-  /** Required unless the options say `undecodable: 'skip'`. */
+  /**
+   * Required unless the options say `undecodable: 'skip'`; with `skip`, still where events isolated after handler
+   * failures go (without it, nowhere: a reader whose events someone else keeps, such as the live tail).
+   */
   deadLetters?: DeadLetterSender | undefined;
   clock: Clock;
   logger: Logger;
@@ -130,13 +133,14 @@ export class AuditBatchConsumer<E extends DecodedEvent = AuditEvent> {
   /** Joins the group and starts reading; a bounded read fixes its ends first. `from` positions partitions once, after the first join. */
   async start(options: { from?: ReadonlyOffsetMap } = {}): Promise<void> {
     const until = await this.fixEnds(options.from);
-    const sender = this.options.undecodable === 'skip' ? undefined : this.deps.deadLetters;
+    const sender = this.deps.deadLetters;
     const deadLetters = sender && { send: (letters: readonly DeadLetter[]) => this.sendLetters(sender, letters) };
     if (this.options.undecodable !== 'skip' && sender === undefined)
       throw new ConsumerHostException(ConsumerHostErrorCode.NO_DEAD_LETTER_SENDER, `group ${this.group}: dead letters need a sender`);
     this.processor = new AuditBatchProcessor({
       decoder: this.decoder,
       deadLetters,
+      skipUndecodable: this.options.undecodable === 'skip',
       handler: this.handler,
       until,
       unknownAttempts: this.options.retry?.unknownAttempts,

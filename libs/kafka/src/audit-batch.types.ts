@@ -116,7 +116,8 @@ export interface AuditBatchHandlerOptions {
   retry?: { initialMs?: number; maxMs?: number; unknownAttempts?: number };
   /**
    * Undecodable messages: `dead-letter` (default) writes each to audit.dlq once with its coded reason;
-   * `skip` drops them (a reader whose messages another group already dead-letters, e.g. the live tail).
+   * `skip` drops them (a reader whose messages another group already dead-letters, e.g. the live tail). Events the
+   * handler fails on are isolated and dead-lettered either way when the host has a dead-letter sender.
    */
   undecodable?: 'dead-letter' | 'skip';
   /**

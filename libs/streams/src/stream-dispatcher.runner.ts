@@ -59,6 +59,8 @@ export class StreamDispatcher implements SharedPath {
   private reloadQueued = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Set as the shared consumer starts to stop: a batch handled from then on fails, and is read again after a restart. */
+  private consumerStopping = false;
   /** One HTTP client (and connection pool) for every stream, resolving names through the SSRF guard. */
   private readonly http: SinkHttpClient;
 
@@ -113,7 +115,16 @@ export class StreamDispatcher implements SharedPath {
         ...(this.options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: this.options.sessionTimeoutMs }),
       },
       (batch) => this.handle(batch),
-      { kafka: this.deps.kafka, codec: this.deps.codec, clock: this.deps.clock, logger: this.deps.logger },
+      {
+        kafka: this.deps.kafka,
+        codec: this.deps.codec,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        // Undecodable records are the materializer's to dead-letter; an event this reader failed on is this app's own.
+        deadLetters: {
+          send: (letters) => this.deps.deadLetters.send(letters.map((l) => ({ ...l, detail: `streams (shared reader): ${l.detail}` }))),
+        },
+      },
     );
     await this.consumer.start();
     await this.consumer.whenJoined();
@@ -129,9 +140,13 @@ export class StreamDispatcher implements SharedPath {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await this.reloading.catch(() => undefined);
-    // Streams first: their held batches fail and stay uncommitted, so the consumer's stop does not wait on a SIEM.
+    // The consumer stops first, so no batch of it commits from here on (a batch handled after the streams stopped would
+    // match no stream and commit past their events); then the streams, whose held batches fail and stay uncommitted,
+    // so the consumer's stop, which waits for the batches in flight, does not wait on a SIEM.
+    this.consumerStopping = true;
+    const consumerStopped = this.consumer?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop('shutdown')));
-    await this.consumer?.stop();
+    await consumerStopped;
     await this.writeHealth().catch(() => undefined);
     await this.http.close();
     if (this.listener !== undefined) {
@@ -163,6 +178,7 @@ export class StreamDispatcher implements SharedPath {
   }
 
   private async handle(batch: DecodedBatch): Promise<void> {
+    if (this.consumerStopping) throw new Error('the streams app is stopping; the batch stays uncommitted');
     const tp = tpOf(batch.topic, batch.partition);
     const matched = new Map<StreamWorker, DecodedMessage[]>();
     for (const message of batch.messages) {

@@ -473,7 +473,13 @@ export class StreamWorker {
         ...(this.deps.options.sessionTimeoutMs !== undefined && { sessionTimeoutMs: this.deps.options.sessionTimeoutMs }),
       },
       (batch) => this.catchUpBatch(batch, abort.signal),
-      { kafka: this.deps.kafka, codec: this.deps.codec, clock: this.deps.clock, logger: this.deps.logger },
+      {
+        kafka: this.deps.kafka,
+        codec: this.deps.codec,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        deadLetters: { send: (letters) => this.sendLetters(letters) },
+      },
     );
     const joinTimer = setInterval(() => {
       this.joinIdle();
