@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { EventDecodeException, SchemaRegistryException } from '@vigil/events';
-import { classifyFailure } from './failure-class.mapper';
+import { classifyFailure, NotTheEventsError } from './failure-class.mapper';
 
 function pgError(code: string, message = `pg ${code}`): Error {
   return Object.assign(new Error(message), { code, severity: 'ERROR' });
@@ -43,6 +43,7 @@ const cases: [name: string, error: unknown, expected: string][] = [
   ['57P02 crash shutdown', pgError('57P02'), 'transient:database-unavailable'],
   ['57P03 cannot connect now', pgError('57P03'), 'transient:database-unavailable'],
   ['53300 too many connections', pgError('53300'), 'transient:database-resources'],
+  ['a failure no event is to blame for', new NotTheEventsError('stopping'), 'transient:not-the-events'],
   ['53100 disk full', pgError('53100'), 'transient:database-resources'],
   ['42P01 undefined table (a bug, not the event)', pgError('42P01'), 'unknown'],
   ['57014 query canceled', pgError('57014'), 'unknown'],

@@ -6,7 +6,21 @@ export type DeadLetterReason = DecodeReason | 'store-data' | 'store-integrity' |
 
 /** Why a batch is retried with backoff, for health, metrics and logs. */
 export type TransientReason =
-  'database-unavailable' | 'database-conflict' | 'database-resources' | 'registry-unavailable' | 'kafka-unavailable' | 'network';
+  | 'database-unavailable'
+  | 'database-conflict'
+  | 'database-resources'
+  | 'registry-unavailable'
+  | 'kafka-unavailable'
+  | 'network'
+  | 'not-the-events';
+
+/**
+ * A handler's failure no event of the batch is to blame for (the reader is stopping, a checkpoint could not be
+ * stored): the batch is retried like any transient failure and never bisected, so no event is dead-lettered for it.
+ */
+export class NotTheEventsError extends Error {
+  override readonly name = 'NotTheEventsError';
+}
 
 /**
  * What the consumer host does with a failure:
@@ -62,6 +76,7 @@ export function classifyFailure(err: unknown): FailureClass {
   if (typeof err !== 'object' || err === null) return { kind: 'unknown', detail: String(err) };
   const detail = err instanceof Error ? err.message : JSON.stringify(err);
   if (err instanceof EventDecodeException) return { kind: 'data', reason: err.reason, detail };
+  if (err instanceof NotTheEventsError) return { kind: 'transient', reason: 'not-the-events', detail };
   if (err instanceof SchemaRegistryException) return { kind: 'transient', reason: 'registry-unavailable', detail };
   // Every broker error reaching the host (a dead letter or a commit that could not be written) is Kafka's, not the event's.
   if (err instanceof KafkaJSError) return { kind: 'transient', reason: 'kafka-unavailable', detail };

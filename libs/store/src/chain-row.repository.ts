@@ -72,26 +72,45 @@ export class ChainRowRepository {
 
   /**
    * Up to about `limit` stored events of the chain from sequence number `fromSeq` to `toSeq`, in chain order, after
-   * the page that ended with `after`. Pages end on a whole sequence number: a forged row repeating a number comes with
-   * the original, whichever page it falls on. Ordered by the sequence number alone, the index's order: a page reads
-   * its own rows, never sorts the rest of the chain.
+   * the page that ended with `after`; `more` says whether the chain goes on past the page. Pages end on a whole
+   * sequence number: a forged row repeating a number comes with the original, whichever page it falls on. Ordered by
+   * the sequence number alone, the index's order: a page reads its own rows, never sorts the rest of the chain. A page
+   * also ends once its rows' text reaches `maxBytes`, when given (always one row at least): events may hold 512 KiB
+   * each, and a page of 5,000 of them was 2.5 GB in the process walking it (the query API's verifyIntegrity among
+   * them). Measuring the rows costs PostgreSQL 20–30 % more per page, so a walk that may fill its own process does not.
    */
   async page(
     pool: Pool,
     chain: { tenantId: string; category: string; fromSeq: number; toSeq: number },
     after: ChainRow | undefined,
     limit: number,
-  ): Promise<ChainRow[]> {
+    maxBytes?: number,
+  ): Promise<{ rows: ChainRow[]; more: boolean }> {
     const from = after === undefined ? chain.fromSeq : Math.max(chain.fromSeq, after.seq + 1);
     const select = AUDIT_EVENT_SELECT_SQL.replace('SELECT *,', `SELECT *, encode(chain_hash, 'hex') AS chain_hash_hex,`);
     const where = `WHERE tenant_id = $1 AND category = $2 AND chain_seq IS NOT NULL`;
-    const { rows } = await pool.query<ChainRecord>({
-      text: `${select} ${where} AND chain_seq >= $3 AND chain_seq <= $4 ORDER BY chain_seq LIMIT $5`,
-      values: [chain.tenantId, chain.category, from, chain.toSeq, limit],
-      types: SKIP_TIMESTAMPS,
-    });
+    const pageSql = `${select} ${where} AND chain_seq >= $3 AND chain_seq <= $4 ORDER BY chain_seq LIMIT $5`;
+    const values: unknown[] = [chain.tenantId, chain.category, from, chain.toSeq, limit];
+    let rows: ChainRecord[];
+    let more: boolean;
+    if (maxBytes === undefined) {
+      rows = (await pool.query<ChainRecord>({ text: pageSql, values, types: SKIP_TIMESTAMPS })).rows;
+      more = rows.length === limit;
+    } else {
+      const { rows: paged } = await pool.query<ChainRecord & { page_rows: string }>({
+        text: `SELECT * FROM (
+            SELECT p.*, row_number() OVER w AS page_row, sum(octet_length(p::text)) OVER w AS page_bytes, count(*) OVER () AS page_rows
+            FROM (${pageSql}) p WINDOW w AS (ORDER BY chain_seq ROWS UNBOUNDED PRECEDING)
+          ) w WHERE page_row = 1 OR page_bytes <= $6 ORDER BY chain_seq`,
+        values: [...values, maxBytes],
+        types: SKIP_TIMESTAMPS,
+      });
+      const read = paged[0] === undefined ? 0 : Number(paged[0].page_rows);
+      more = paged.length < read || read === limit;
+      rows = paged;
+    }
     const last = rows.at(-1);
-    if (last !== undefined && rows.length === limit) {
+    if (last !== undefined && more) {
       // Every row of the last sequence number (a second row may claim it), so the next page starts after it.
       const rest = await pool.query<ChainRecord>({
         text: `${select} ${where} AND chain_seq = $3`,
@@ -101,7 +120,7 @@ export class ChainRowRepository {
       const have = new Set(rows.filter((r) => r.chain_seq === last.chain_seq).map((r) => r.id));
       rows.push(...rest.rows.filter((r) => !have.has(r.id)));
     }
-    return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event }));
+    return { rows: rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.chain_hash_hex, event: fromRecord(r).event })), more };
   }
 
   /** Events of the tenant with no place in a chain, stored at or after `since`: rows added by someone other than Vigil. */

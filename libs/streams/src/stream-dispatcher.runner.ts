@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { Clock } from '@vigil/common';
 import { CATEGORIES, topicFor, type EventCodec } from '@vigil/events';
 import { boundedReason, SinkHttpClient, type DeadLetterSender } from '@vigil/connector';
-import { AuditBatchConsumer, type DecodedBatch, type DecodedMessage, type KafkaAdminService, type KafkaClient } from '@vigil/kafka';
+import {
+  AuditBatchConsumer,
+  NotTheEventsError,
+  type DecodedBatch,
+  type DecodedMessage,
+  type KafkaAdminService,
+  type KafkaClient,
+} from '@vigil/kafka';
 import { createSink } from '@vigil/sinks';
 import { CatchUpSlots } from './catch-up-slots.util';
 import { toConnectorDefinition } from './stream-definition.mapper';
@@ -144,7 +151,8 @@ export class StreamDispatcher implements SharedPath {
     // match no stream and commit past their events); then the streams, whose held batches fail and stay uncommitted,
     // so the consumer's stop, which waits for the batches in flight, does not wait on a SIEM.
     this.consumerStopping = true;
-    const consumerStopped = this.consumer?.stop();
+    const consumerStopped = this.consumer?.stop() ?? Promise.resolve();
+    consumerStopped.catch(() => undefined); // awaited below, once the streams stopped; not an unhandled rejection meanwhile
     await Promise.all([...this.workers.values()].map((w) => w.stop('shutdown')));
     await consumerStopped;
     await this.writeHealth().catch(() => undefined);
@@ -178,7 +186,7 @@ export class StreamDispatcher implements SharedPath {
   }
 
   private async handle(batch: DecodedBatch): Promise<void> {
-    if (this.consumerStopping) throw new Error('the streams app is stopping; the batch stays uncommitted');
+    if (this.consumerStopping) throw new NotTheEventsError('the streams app is stopping; the batch stays uncommitted');
     const tp = tpOf(batch.topic, batch.partition);
     const matched = new Map<StreamWorker, DecodedMessage[]>();
     for (const message of batch.messages) {

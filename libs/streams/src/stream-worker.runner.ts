@@ -15,7 +15,14 @@ import {
   type Sink,
   type SinkRecord,
 } from '@vigil/connector';
-import { AuditBatchConsumer, type DeadLetter, type DecodedBatch, type DecodedMessage, type KafkaClient } from '@vigil/kafka';
+import {
+  AuditBatchConsumer,
+  NotTheEventsError,
+  type DeadLetter,
+  type DecodedBatch,
+  type DecodedMessage,
+  type KafkaClient,
+} from '@vigil/kafka';
 import type { StreamHealthTracker, StreamMetrics } from './stream-health.util';
 import type { StreamOffsets, StreamRepository } from './stream.repository';
 
@@ -286,7 +293,7 @@ export class StreamWorker {
     this.session.abort();
     this.batcher.clear();
     this.queue = [];
-    const stopping = new Error(`stream ${this.id} stopping; its shared batches stay uncommitted`);
+    const stopping = new NotTheEventsError(`stream ${this.id} stopping; its shared batches stay uncommitted`);
     for (const take of this.takes) {
       if (why === 'deleted') take.resolve();
       else take.reject(stopping);
@@ -519,7 +526,12 @@ export class StreamWorker {
     }
     if (this.mode !== 'catching_up' || signal.aborted || this.joinedFrom.has(tp)) return;
     this.setCheckpoint(tp, batch.nextOffset);
-    await this.persistCheckpoint([tp]);
+    try {
+      await this.persistCheckpoint([tp]);
+    } catch (err) {
+      // Delivered, but the checkpoint is not stored: the batch is read and delivered again, never dead-lettered for it.
+      throw new NotTheEventsError(`stream ${this.id}: its checkpoint could not be stored: ${(err as Error).message}`);
+    }
     this.joinIdle();
     if (this.isFullyJoined()) this.attach();
   }

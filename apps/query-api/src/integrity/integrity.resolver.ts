@@ -17,6 +17,8 @@ import type { QueryApiConfig } from '../query-api.config';
 import { QueryErrorCode, QueryException } from '../query.exception';
 import { IntegrityReportModel, type IntegrityChainModel } from './integrity-report.model';
 
+const VERIFY_PAGE_BYTES = 32 * 1024 * 1024;
+
 /** Who may run a verification: whoever reads a whole tenant's events (not ops, not producers). */
 const VERIFY_ROLES: readonly Role[] = ['analyst', 'admin', PLATFORM_ADMIN_ROLE];
 
@@ -108,6 +110,8 @@ export class IntegrityResolver {
             ...(categories !== null && { categories }),
             ...range,
             maxEvents,
+            // Pages of at most 32 MiB of events' text: large events never fill the process every tenant shares.
+            maxPageBytes: VERIFY_PAGE_BYTES,
             ...(this.publicKeys && { publicKeys: this.publicKeys }),
           },
           {},
