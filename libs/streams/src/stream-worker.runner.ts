@@ -529,7 +529,8 @@ export class StreamWorker {
     try {
       await this.persistCheckpoint([tp]);
     } catch (err) {
-      // Delivered, but the checkpoint is not stored: the batch is read and delivered again, never dead-lettered for it.
+      // Delivered, but the checkpoint is not stored: the batch is read again and the store retried (its events are
+      // behind the checkpoint kept in memory, so not sent twice while this process lives); never dead-lettered for it.
       throw new NotTheEventsError(`stream ${this.id}: its checkpoint could not be stored: ${(err as Error).message}`);
     }
     this.joinIdle();
