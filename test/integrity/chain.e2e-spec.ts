@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
 import type { AuditEvent } from '@vigil/events';
-import { GENESIS, nextLink } from '@vigil/integrity';
+import { GENESIS, nextLink, parseSigningKeys, signCheckpoint } from '@vigil/integrity';
 import { createRawKafka } from '@vigil/kafka';
 import { ChainRowRepository, PartitionManager } from '@vigil/store';
 import { Clock } from '@vigil/common';
@@ -36,7 +36,12 @@ function inputs(tenantId: string, count: number): AuditEventInput[] {
 interface Report {
   ok: boolean;
   checked: number;
-  chains: { category: string; ok: boolean; anchor: { kind: string; seq: number }; finding?: { kind: string; seq: number; id?: string } }[];
+  chains: {
+    category: string;
+    ok: boolean;
+    anchor: { kind: string; seq: number };
+    finding?: { kind: string; seq: number; id?: string; detail: string };
+  }[];
   unchained: { count: number; ids: string[] };
 }
 
@@ -418,8 +423,10 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
         WHERE tenant_id = $1 AND category = 'authentication' AND chain_seq = 5`,
       [old],
     );
-    // Retention of 2 days: the day of three days ago goes (its partition dropped, or its rows swept from the default one).
-    const partitions = new PartitionManager(store.pool, new Clock(), { retentionDays: 2, partitionsAheadDays: 7 });
+    // Retention of 2 days: the day of three days ago goes (its partition dropped, or its rows swept from the default one),
+    // by a manager holding the signing key, as the materializer's does.
+    const [signer] = parseSigningKeys(KEYS);
+    const partitions = new PartitionManager(store.pool, new Clock(), { retentionDays: 2, partitionsAheadDays: 7, anchorSigner: signer });
     await partitions.maintain();
     assert.equal(await count(old), 80, 'the old day is gone');
     const left = await store.pool.query<{ kind: string; seq: string }>(
@@ -429,6 +436,21 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     assert.deepEqual(left.rows, [{ kind: 'retention', seq: '60' }], 'only the anchor is kept of the dropped day');
     const run = await verify(store, ['--tenant', old, '--json']);
     assert.equal(run.code, 0, run.stderr + run.stdout);
+    // With the public keys, the anchors are checked too: theirs verify.
+    const withKeys = await verify(store, ['--tenant', old, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+    assert.equal(withKeys.code, 0, withKeys.stderr + withKeys.stdout);
+    // A range that starts at the first place left: the place before it went with its day, and its anchor holds the link.
+    const ranged = await verify(store, [
+      '--tenant',
+      old,
+      '--from',
+      new Date(Date.now() - 86_400_000).toISOString(),
+      '--to',
+      new Date(Date.now() + 3_600_000).toISOString(),
+      '--json',
+    ]);
+    assert.equal(ranged.code, 0, ranged.stderr + ranged.stdout);
+    assert.equal(reportOf(ranged).checked, 80);
     const report = reportOf(run);
     assert.equal(report.checked, 80);
     // 120 old events: half authentication, a quarter each role-privilege and account-management.
@@ -445,6 +467,44 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     const broken = await verify(store, ['--tenant', old, '--json']);
     assert.equal(broken.code, 3);
     assert.deepEqual(pick(reportOf(broken), 'authentication'), ['deleted', 62]);
+
+    // Someone with the database but not the key writes an anchor at the head, so the walk would start there and pass
+    // over everything, the deletion included; and copies the head's signed checkpoint in as an anchor.
+    const head = await store.pool.query<{ seq: string }>(
+      `SELECT seq FROM ${store.schema}.audit_chain_head WHERE tenant_id = $1 AND category = 'authentication'`,
+      [old],
+    );
+    await store.pool.query(
+      `INSERT INTO ${store.schema}.audit_chain_checkpoint (tenant_id, category, seq, hash, kind, at)
+       SELECT tenant_id, category, seq, hash, 'retention', now() FROM ${store.schema}.audit_chain_head
+        WHERE tenant_id = $1 AND category = 'authentication'`,
+      [old],
+    );
+    const unkeyed = await verify(store, ['--tenant', old, '--json']);
+    assert.equal(unkeyed.code, 0, 'without the keys an anchor is trusted (docs/integrity.md says so)');
+    const forged = await verify(store, ['--tenant', old, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+    assert.equal(forged.code, 3, forged.stdout);
+    assert.deepEqual(pick(reportOf(forged), 'authentication'), ['checkpoint', Number(head.rows[0]?.seq)]);
+    assert.match(reportOf(forged).chains.find((c) => c.category === 'authentication')?.finding?.detail ?? '', /not signed/);
+    const [key] = parseSigningKeys(KEYS);
+    assert.ok(key !== undefined);
+    const headPoint = await store.pool.query<{ seq: string; hash: string }>(
+      `SELECT seq, encode(hash, 'hex') AS hash FROM ${store.schema}.audit_chain_head WHERE tenant_id = $1 AND category = 'authentication'`,
+      [old],
+    );
+    const at = new Date().toISOString();
+    const signedHead = signCheckpoint(
+      { tenantId: old, category: 'authentication', seq: Number(headPoint.rows[0]?.seq), hash: headPoint.rows[0]?.hash ?? '', at },
+      key,
+    );
+    await store.pool.query(
+      `UPDATE ${store.schema}.audit_chain_checkpoint SET at = $2, key_id = $3, signature = $4
+        WHERE tenant_id = $1 AND category = 'authentication' AND kind = 'retention' AND seq = $5`,
+      [old, at, signedHead.keyId, signedHead.signature, signedHead.seq],
+    );
+    const copied = await verify(store, ['--tenant', old, '--json'], { VIGIL_CHAIN_SIGNING_KEYS: KEYS });
+    assert.equal(copied.code, 3, copied.stdout);
+    assert.match(reportOf(copied).chains.find((c) => c.category === 'authentication')?.finding?.detail ?? '', /does not verify/);
   });
 
   it('after kill -9 in the middle of materializing and a restart, the chain holds every event once and verifies', async () => {

@@ -32,6 +32,19 @@ describe('signed checkpoints', () => {
     assert.equal(verifyCheckpoint(signed, new Map()), false, 'an unknown key verifies nothing');
   });
 
+  it('sign a retention anchor with its kind: a signed head does not verify as an anchor, nor an anchor as a head', () => {
+    const [key] = parseSigningKeys(keyEntry('k1'));
+    assert.ok(key !== undefined);
+    const keys = new Map([[key.id, key.publicKey]]);
+    const anchor = signCheckpoint(checkpoint, key, 'retention');
+    const head = signCheckpoint(checkpoint, key);
+    assert.equal(verifyCheckpoint(anchor, keys, 'retention'), true);
+    // A head copied into the table as an anchor would move the walk's start past every event before it.
+    assert.equal(verifyCheckpoint(head, keys, 'retention'), false);
+    assert.equal(verifyCheckpoint(anchor, keys), false);
+    assert.equal(verifyCheckpoint(head, keys), true, "a head's signature is the one SIEMs already hold copies of");
+  });
+
   it('refuses keys it cannot use, naming the entry', () => {
     assert.throws(() => parseSigningKeys('nokey'), /signing key entry 1 has no valid id: entries are id:base64/);
     assert.throws(() => parseSigningKeys('k1:bm90IGEga2V5'), /signing key k1 is not a base64 PKCS#8 DER private key/);

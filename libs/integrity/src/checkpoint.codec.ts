@@ -26,9 +26,18 @@ export interface SigningKey {
   publicKey: KeyObject;
 }
 
-function payload(checkpoint: Checkpoint): Buffer {
+/**
+ * `signed`: a chain's head, taken on the checkpoint interval. `retention`: the anchor a dropped day leaves, where the
+ * walk of the whole chain starts (docs/integrity.md, "Retention").
+ */
+export type CheckpointKind = 'signed' | 'retention';
+
+function payload(checkpoint: Checkpoint, kind: CheckpointKind): Buffer {
   const { tenantId, category, seq, hash, at } = checkpoint;
-  return Buffer.from(canonicalize({ tenantId, category, seq, hash, at }) ?? '', 'utf8');
+  // An anchor's signature covers its kind: a signed head copied into the table as an anchor (the walk would start
+  // there, past every event before it) does not verify. A head's payload stays as it was, for the copies SIEMs hold.
+  const body = kind === 'retention' ? { tenantId, category, seq, hash, at, kind } : { tenantId, category, seq, hash, at };
+  return Buffer.from(canonicalize(body) ?? '', 'utf8');
 }
 
 /**
@@ -57,15 +66,22 @@ export function parseSigningKeys(value: string): SigningKey[] {
     });
 }
 
-export function signCheckpoint(checkpoint: Checkpoint, key: SigningKey): SignedCheckpoint {
-  return { ...checkpoint, keyId: key.id, signature: sign(null, payload(checkpoint), key.privateKey).toString('base64') };
+export function signCheckpoint(checkpoint: Checkpoint, key: SigningKey, kind: CheckpointKind = 'signed'): SignedCheckpoint {
+  return { ...checkpoint, keyId: key.id, signature: sign(null, payload(checkpoint, kind), key.privateKey).toString('base64') };
 }
 
-/** True when the checkpoint was signed by the key of its `keyId` among `publicKeys` and nothing in it changed since. */
-export function verifyCheckpoint(checkpoint: SignedCheckpoint, publicKeys: ReadonlyMap<string, KeyObject>): boolean {
+/**
+ * True when the checkpoint was signed, as a checkpoint of this kind, by the key of its `keyId` among `publicKeys` and
+ * nothing in it changed since.
+ */
+export function verifyCheckpoint(
+  checkpoint: SignedCheckpoint,
+  publicKeys: ReadonlyMap<string, KeyObject>,
+  kind: CheckpointKind = 'signed',
+): boolean {
   const key = publicKeys.get(checkpoint.keyId);
   if (key === undefined) return false;
-  return verify(null, payload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64'));
+  return verify(null, payload(checkpoint, kind), key, Buffer.from(checkpoint.signature, 'base64'));
 }
 
 /** The public keys as the query API serves them and `vigil verify --public-keys` reads them. */

@@ -15,10 +15,11 @@ export interface CheckpointRecord {
   signature: string | null;
 }
 
-/** True when a signed checkpoint record verifies with the key of its `keyId` among `publicKeys`. */
+/** True when a checkpoint record (a signed head or a retention anchor) verifies with the key of its `keyId` among `publicKeys`. */
 export function checkpointRecordVerifies(checkpoint: CheckpointRecord, publicKeys: ReadonlyMap<string, KeyObject>): boolean {
-  const signed: SignedCheckpoint = { ...checkpoint, keyId: checkpoint.keyId ?? '', signature: checkpoint.signature ?? '' };
-  return verifyCheckpoint(signed, publicKeys);
+  if (checkpoint.keyId === null || checkpoint.signature === null) return false;
+  const signed: SignedCheckpoint = { ...checkpoint, keyId: checkpoint.keyId, signature: checkpoint.signature };
+  return verifyCheckpoint(signed, publicKeys, checkpoint.kind);
 }
 
 /**

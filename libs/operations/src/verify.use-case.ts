@@ -137,7 +137,10 @@ export class VerifyUseCase {
     let anchor: ChainPoint = { seq: 0, hash: GENESIS.toString('hex') };
     let anchorKind: ChainReport['anchor']['kind'] = 'genesis';
     if (ranged && range !== undefined && range.first > 1) {
-      const link = await this.rows.linkAt(pool, tenantId, category, range.first - 1);
+      // The place before the range may have gone with its day: its anchor then holds its link.
+      const link =
+        (await this.rows.linkAt(pool, tenantId, category, range.first - 1)) ??
+        checkpoints.find((c) => c.kind === 'retention' && c.seq === range.first - 1)?.hash;
       anchor = { seq: range.first - 1, hash: link ?? GENESIS.toString('hex') };
       anchorKind = 'stored-link';
     } else if (!ranged && retention !== undefined) {
@@ -165,6 +168,25 @@ export class VerifyUseCase {
       checkpoints: matched(finding.seq - 1),
     });
     const { publicKeys } = request;
+    // The anchor decides where the walk starts, past every event before it: with the keys, only a signed one is trusted.
+    if (
+      publicKeys !== undefined &&
+      anchorKind === 'retention' &&
+      retention !== undefined &&
+      !checkpointRecordVerifies(retention, publicKeys)
+    )
+      return broken(
+        {
+          kind: 'checkpoint',
+          seq: retention.seq,
+          id: undefined,
+          detail:
+            retention.signature === null
+              ? `the retention anchor at ${retention.seq} is not signed: written by hand, or by a materializer without VIGIL_CHAIN_SIGNING_KEYS (the next day's drop leaves a signed one)`
+              : `the retention anchor at ${retention.seq} does not verify with key ${retention.keyId ?? '(none)'}: forged or changed`,
+        },
+        0,
+      );
     const badSignature = publicKeys === undefined ? undefined : signed.find((c) => !checkpointRecordVerifies(c, publicKeys));
     if (badSignature !== undefined)
       return broken(

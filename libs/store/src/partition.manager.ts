@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.util';
 import { Clock } from '@vigil/common';
 import type { StoreOptions } from './store.config';
+import { signCheckpoint, type SigningKey } from '@vigil/integrity';
+import { ChainCheckpointRepository, type StoredCheckpoint } from './chain-checkpoint.repository';
 
 const DAY_MS = 86_400_000;
 const PARENT = 'audit_event';
@@ -45,6 +47,8 @@ function dayOf(name: string): Date | null {
 }
 
 const LOCK_NOT_AVAILABLE = '55P03';
+/** Retention anchors written per statement (one per chain with rows in the day dropped). */
+const ANCHOR_BATCH = 5_000;
 /** Rows of the default partition deleted per transaction by the retention sweep. */
 const SWEEP_BATCH = 10_000;
 
@@ -57,7 +61,11 @@ export class PartitionManager {
   constructor(
     private readonly pool: Pool,
     private readonly clock: Clock,
-    private readonly options: StoreOptions & { lockTimeoutMs?: number },
+    /**
+     * `anchorSigner`: the first key of VIGIL_CHAIN_SIGNING_KEYS, which signs each retention anchor (its kind included),
+     * so `vigil verify` with the public keys trusts no anchor someone with only the database wrote.
+     */
+    private readonly options: StoreOptions & { lockTimeoutMs?: number; anchorSigner?: SigningKey | undefined },
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {}
 
@@ -186,7 +194,7 @@ export class PartitionManager {
     const expired = `${DEFAULT_PARTITION} WHERE time < $1 OR ingested_at < $1`;
     const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${expired}) AS found`, [cutoff]);
     if (rows[0]?.found !== true) return 0;
-    await client.query(retentionAnchorsSql(DEFAULT_PARTITION, '(time < $1 OR ingested_at < $1) AND chain_seq IS NOT NULL'), [cutoff]);
+    await this.writeAnchors(client, DEFAULT_PARTITION, '(time < $1 OR ingested_at < $1) AND chain_seq IS NOT NULL', [cutoff]);
     await client.query(PRUNE_CHECKPOINTS_SQL);
     let swept = 0;
     for (;;) {
@@ -217,12 +225,34 @@ export class PartitionManager {
   /** Detaches then drops a whole partition. */
   private async drop(client: PoolClient, name: string): Promise<true> {
     await this.inTransaction(client, async () => {
-      await client.query(retentionAnchorsSql(name, 'chain_seq IS NOT NULL'));
+      await this.writeAnchors(client, name, 'chain_seq IS NOT NULL');
       await client.query(PRUNE_CHECKPOINTS_SQL);
       await client.query(`ALTER TABLE ${PARENT} DETACH PARTITION ${name}`);
       await client.query(`DROP TABLE ${name}`);
     });
     return true;
+  }
+
+  /**
+   * The retention anchors of the rows about to go: for each chain with rows among them, the highest place among those
+   * rows with its link (kind `retention`), signed when there is a signing key.
+   */
+  private async writeAnchors(client: PoolClient, table: string, where: string, params: unknown[] = []): Promise<void> {
+    const { rows } = await client.query<{ tenant_id: string; category: string; seq: string; hash: string }>(
+      `SELECT DISTINCT ON (tenant_id, category) tenant_id, category, chain_seq AS seq, encode(chain_hash, 'hex') AS hash
+         FROM ${table} WHERE ${where}
+        ORDER BY tenant_id, category, chain_seq DESC`,
+      params,
+    );
+    const at = this.clock.now().toISOString();
+    const signer = this.options.anchorSigner;
+    const anchors: StoredCheckpoint[] = rows.map((r) => {
+      const anchor = { tenantId: r.tenant_id, category: r.category, seq: Number(r.seq), hash: r.hash, at };
+      const signed = signer === undefined ? undefined : signCheckpoint(anchor, signer, 'retention');
+      return { ...anchor, kind: 'retention', keyId: signed?.keyId ?? null, signature: signed?.signature ?? null };
+    });
+    for (let i = 0; i < anchors.length; i += ANCHOR_BATCH)
+      await new ChainCheckpointRepository().insert(client, anchors.slice(i, i + ANCHOR_BATCH));
   }
 
   /** Undefined when a lock was not granted in time: a long query holds the table, and the next run retries. */
@@ -255,14 +285,6 @@ export class PartitionManager {
  * to go, with its link. A later walk starts there; rows of lower places that are still stored (events published late,
  * into a day kept longer) are older than the anchor and go at a later drop.
  */
-function retentionAnchorsSql(table: string, where: string): string {
-  return `INSERT INTO audit_chain_checkpoint (tenant_id, category, seq, hash, kind, at)
-          SELECT DISTINCT ON (tenant_id, category) tenant_id, category, chain_seq, chain_hash, 'retention', now()
-            FROM ${table} WHERE ${where}
-           ORDER BY tenant_id, category, chain_seq DESC
-          ON CONFLICT (tenant_id, category, seq, kind) DO NOTHING`;
-}
-
 /**
  * Checkpoints below a chain's latest retention anchor are of events no longer stored: the walk starts at the anchor,
  * so they are deleted with the day (the SIEMs keep their copies). The table stays about a day's checkpoints a chain.

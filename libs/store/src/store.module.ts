@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Pool } from 'pg';
 import { APP_CONFIG } from '@vigil/config';
+import { parseSigningKeys } from '@vigil/integrity';
 import { AuditEventRepository } from './audit-event.repository';
 import { Clock } from '@vigil/common';
 import { PartitionScheduler } from './partition.scheduler';
@@ -15,9 +16,15 @@ const providers: Provider[] = [
   { provide: STORE_OPTIONS, inject: [APP_CONFIG], useFactory: (config: StoreEnvConfig) => storeOptionsFrom(config) },
   {
     provide: PartitionManager,
-    inject: [PG_POOL, Clock, STORE_OPTIONS, PinoLogger],
-    useFactory: (pool: Pool, clock: Clock, options: StoreOptions, logger: PinoLogger) =>
-      new PartitionManager(pool, clock, options, logger.logger.child({ context: PartitionManager.name })),
+    inject: [PG_POOL, Clock, STORE_OPTIONS, PinoLogger, APP_CONFIG],
+    useFactory: (pool: Pool, clock: Clock, options: StoreOptions, logger: PinoLogger, config: { VIGIL_CHAIN_SIGNING_KEYS?: string }) =>
+      new PartitionManager(
+        pool,
+        clock,
+        // An app whose config has the chain's signing keys (the materializer's) signs the retention anchors it leaves.
+        { ...options, anchorSigner: parseSigningKeys(config.VIGIL_CHAIN_SIGNING_KEYS ?? '')[0] },
+        logger.logger.child({ context: PartitionManager.name }),
+      ),
   },
 ];
 
