@@ -34,11 +34,6 @@ export interface ChainEntry {
   event: AuditEvent | Record<string, unknown>;
   /** The link stored with the event, hex. */
   hash: string;
-  /**
-   * The place's event went with its day (a late event, whose place is above the chain's anchor): only its link is
-   * known, from its retention record, and the walk goes on from it unchecked.
-   */
-  dropped?: true;
 }
 
 /** Where a chain is known to be: its start (genesis, or a checkpoint before a dropped day) or a signed head. */
@@ -88,9 +83,8 @@ export function verifyChain(entries: readonly ChainEntry[], from: ChainPoint, to
         detail: `events ${expected} to ${entry.seq - 1} are missing before event ${entry.seq}`,
       };
     if (entry.seq < expected) return fail('inserted', `a second event claims sequence number ${entry.seq}`);
-    if (entry.dropped !== true && !nextLink(previous, entry.event).equals(stored)) {
+    if (!nextLink(previous, entry.event).equals(stored)) {
       const next = entries[i + 1];
-      if (next?.dropped === true) return fail('altered', `event ${entry.seq}'s content does not match its link`);
       // Swapped with the next one: each event's content fits the other's place.
       if (next !== undefined && nextLink(previous, next.event).equals(stored))
         return fail('reordered', `event ${entry.seq} holds the event that belongs at ${next.seq} (and the other way round)`);

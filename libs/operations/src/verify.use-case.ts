@@ -1,15 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import type { KeyObject } from 'node:crypto';
-import {
-  checkpointRecordVerifies,
-  GENESIS,
-  offCheckpoint,
-  verifyChain,
-  type ChainEntry,
-  type ChainFinding,
-  type ChainPoint,
-} from '@vigil/integrity';
+import { checkpointRecordVerifies, GENESIS, offCheckpoint, verifyChain, type ChainFinding, type ChainPoint } from '@vigil/integrity';
 import {
   createPgPool,
   ChainCheckpointRepository,
@@ -136,13 +128,10 @@ export class VerifyUseCase {
     const { category } = head;
     const ranged = request.from !== undefined || request.to !== undefined;
     const signed = checkpoints.filter((c) => c.kind === 'signed');
-    const records = checkpoints.filter((c) => c.kind === 'retention').sort((a, b) => a.seq - b.seq);
-    // A range is walked between the chain places its events hold; the whole chain from its anchor: the highest
-    // retention record below the lowest place still stored (every place below it has gone with its day). Records above
-    // it are late events' places, gone with an old day while the events around them stay.
-    const range = await this.rows.seqRange(pool, tenantId, category, ranged ? { from: request.from, to: request.to } : {});
+    const retention = checkpoints.filter((c) => c.kind === 'retention').sort((a, b) => b.seq - a.seq)[0];
+    // A range is walked between the chain places its events hold; the whole chain needs no such lookup.
+    const range = ranged ? await this.rows.seqRange(pool, tenantId, category, { from: request.from, to: request.to }) : undefined;
     if (range === undefined && ranged) return undefined;
-    const retention = records.filter((c) => range === undefined || c.seq < range.first).at(-1);
     // The walk's start: the stored link before a range; for the whole chain the last retention anchor (the events
     // before it were dropped with their day), else the genesis link.
     let anchor: ChainPoint = { seq: 0, hash: GENESIS.toString('hex') };
@@ -179,22 +168,22 @@ export class VerifyUseCase {
       checkpoints: matched(finding.seq - 1),
     });
     const { publicKeys } = request;
-    // The places gone with their day that the walk passes on their records' links.
-    const dropped = records.filter((c) => c.seq > anchor.seq && c.seq <= toSeq);
-    // The anchor decides where the walk starts, past every event before it, and each record lets a place be missing:
-    // with the keys, only signed ones are trusted.
-    const trusted = [...(anchorKind === 'retention' && retention !== undefined ? [retention] : []), ...dropped];
-    const unsigned = publicKeys === undefined ? undefined : trusted.find((c) => !checkpointRecordVerifies(c, publicKeys));
-    if (unsigned !== undefined)
+    // The anchor decides where the walk starts, past every event before it: with the keys, only a signed one is trusted.
+    if (
+      publicKeys !== undefined &&
+      anchorKind === 'retention' &&
+      retention !== undefined &&
+      !checkpointRecordVerifies(retention, publicKeys)
+    )
       return broken(
         {
           kind: 'checkpoint',
-          seq: unsigned.seq,
+          seq: retention.seq,
           id: undefined,
           detail:
-            unsigned.signature === null
-              ? `the retention record at ${unsigned.seq} is not signed: written by hand, or by a materializer without VIGIL_CHAIN_SIGNING_KEYS (the next day's drop leaves a signed one)`
-              : `the retention record at ${unsigned.seq} does not verify with key ${unsigned.keyId ?? '(none)'}: forged or changed`,
+            retention.signature === null
+              ? `the retention anchor at ${retention.seq} is not signed: written by hand, or by a materializer without VIGIL_CHAIN_SIGNING_KEYS (the next day's drop leaves a signed one)`
+              : `the retention anchor at ${retention.seq} does not verify with key ${retention.keyId ?? '(none)'}: forged or changed`,
         },
         0,
       );
@@ -214,7 +203,7 @@ export class VerifyUseCase {
       let from = anchor;
       let checked = 0;
       let after: ChainRow | undefined;
-      let lookahead: ChainEntry[] = [];
+      let lookahead: ChainRow[] = [];
       const fetch = (from: ChainRow | undefined): Promise<{ rows: ChainRow[]; more: boolean }> =>
         this.rows.page(pool, { tenantId, category, fromSeq, toSeq }, from, PAGE, request.maxPageBytes);
       let next = fetch(after);
@@ -224,27 +213,7 @@ export class VerifyUseCase {
         after = page.at(-1) ?? after;
         // The next page is read while this one is walked: PostgreSQL and the hashing overlap.
         next = more ? fetch(after) : Promise.resolve({ rows: [], more: false });
-        // The places gone with their day up to this page's last (all that are left, on the last page), in place order.
-        const upTo = more ? (after?.seq ?? 0) : Number.MAX_SAFE_INTEGER;
-        const gone: ChainEntry[] = [];
-        for (let record = dropped[0]; record !== undefined && record.seq <= upTo; record = dropped[0]) {
-          dropped.shift();
-          gone.push({ seq: record.seq, hash: record.hash, event: {}, dropped: true });
-        }
-        // A place both stored and recorded as gone: the record (which would let the place go missing) was written by hand.
-        const stored = new Set(page.map((r) => r.seq));
-        const contradicted = gone.find((g) => stored.has(g.seq));
-        if (contradicted !== undefined)
-          return broken(
-            {
-              kind: 'checkpoint',
-              seq: contradicted.seq,
-              id: undefined,
-              detail: `a retention record says place ${contradicted.seq} went with its day, but its event is still stored: the record was not written by retention`,
-            },
-            checked,
-          );
-        const entries: ChainEntry[] = gone.length === 0 ? [...lookahead, ...page] : mergeBySeq([...lookahead, ...page], gone);
+        const entries = [...lookahead, ...page];
         const last = !more;
         // The last entry is verified again with the next page, where the entry after it is known (a swap or an
         // alteration is told apart by its neighbour).
@@ -293,16 +262,4 @@ export class VerifyUseCase {
       observer.end?.();
     }
   }
-}
-
-/** Stored rows and places gone with their day, merged in place order (the stored row first at a place both hold). */
-function mergeBySeq(rows: readonly ChainEntry[], gone: readonly ChainEntry[]): ChainEntry[] {
-  const merged: ChainEntry[] = [];
-  let j = 0;
-  for (const row of rows) {
-    for (let next = gone[j]; next !== undefined && next.seq < row.seq; next = gone[++j]) merged.push(next);
-    merged.push(row);
-  }
-  merged.push(...gone.slice(j));
-  return merged;
 }

@@ -194,9 +194,8 @@ export class PartitionManager {
     const expired = `${DEFAULT_PARTITION} WHERE time < $1 OR ingested_at < $1`;
     const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${expired}) AS found`, [cutoff]);
     if (rows[0]?.found !== true) return 0;
-    const going = (alias: string): string => `(${alias}.time < $1 OR ${alias}.ingested_at < $1)`;
-    await this.writeAnchors(client, DEFAULT_PARTITION, going, [cutoff]);
-    await client.query(pruneCheckpointsSql(DEFAULT_PARTITION, going), [cutoff]);
+    await this.writeAnchors(client, DEFAULT_PARTITION, '(time < $1 OR ingested_at < $1) AND chain_seq IS NOT NULL', [cutoff]);
+    await client.query(PRUNE_CHECKPOINTS_SQL);
     let swept = 0;
     for (;;) {
       const deleted = await this.inTransaction(client, async () => {
@@ -226,8 +225,8 @@ export class PartitionManager {
   /** Detaches then drops a whole partition. */
   private async drop(client: PoolClient, name: string): Promise<true> {
     await this.inTransaction(client, async () => {
-      await this.writeAnchors(client, name, () => 'true');
-      await client.query(pruneCheckpointsSql(name, () => 'true'));
+      await this.writeAnchors(client, name, 'chain_seq IS NOT NULL');
+      await client.query(PRUNE_CHECKPOINTS_SQL);
       await client.query(`ALTER TABLE ${PARENT} DETACH PARTITION ${name}`);
       await client.query(`DROP TABLE ${name}`);
     });
@@ -235,29 +234,14 @@ export class PartitionManager {
   }
 
   /**
-   * The retention records of the chained rows about to go (those of `table` that `going` picks, given a table alias),
-   * each a place with its link (kind `retention`), signed when there is a signing key. Per chain with rows going:
-   * - the **anchor**, the highest place going below the chain's lowest place left (every place below it has gone), so
-   *   the whole-chain walk starts there and still checks every event left;
-   * - a record for each place going above that (a late event: published days after its time, so a high place in an old
-   *   day), so the walk passes its place with the link it had rather than calling it deleted.
+   * The retention anchors of the rows about to go: for each chain with rows among them, the highest place among those
+   * rows with its link (kind `retention`), signed when there is a signing key.
    */
-  private async writeAnchors(client: PoolClient, table: string, going: (alias: string) => string, params: unknown[] = []): Promise<void> {
+  private async writeAnchors(client: PoolClient, table: string, where: string, params: unknown[] = []): Promise<void> {
     const { rows } = await client.query<{ tenant_id: string; category: string; seq: string; hash: string }>(
-      `WITH going AS (
-         SELECT tenant_id, category, chain_seq, chain_hash FROM ${table} g WHERE g.chain_seq IS NOT NULL AND ${going('g')}
-       ), chains AS (
-         SELECT c.tenant_id, c.category, (${firstLeftSql(table, going, 'c')}) AS first_left
-           FROM (SELECT DISTINCT tenant_id, category FROM going) c
-       )
-       (SELECT DISTINCT ON (g.tenant_id, g.category) g.tenant_id, g.category, g.chain_seq AS seq, encode(g.chain_hash, 'hex') AS hash
-          FROM going g JOIN chains c USING (tenant_id, category)
-         WHERE c.first_left IS NULL OR g.chain_seq < c.first_left
-         ORDER BY g.tenant_id, g.category, g.chain_seq DESC)
-       UNION ALL
-       SELECT g.tenant_id, g.category, g.chain_seq, encode(g.chain_hash, 'hex')
-         FROM going g JOIN chains c USING (tenant_id, category)
-        WHERE g.chain_seq > c.first_left`,
+      `SELECT DISTINCT ON (tenant_id, category) tenant_id, category, chain_seq AS seq, encode(chain_hash, 'hex') AS hash
+         FROM ${table} WHERE ${where}
+        ORDER BY tenant_id, category, chain_seq DESC`,
       params,
     );
     const at = this.clock.now().toISOString();
@@ -302,26 +286,10 @@ export class PartitionManager {
  * into a day kept longer) are older than the anchor and go at a later drop.
  */
 /**
- * The lowest place of the chain (`alias`.tenant_id, `alias`.category) left once the rows `going` picks of `table` are
- * gone; null when none is left.
+ * Checkpoints below a chain's latest retention anchor are of events no longer stored: the walk starts at the anchor,
+ * so they are deleted with the day (the SIEMs keep their copies). The table stays about a day's checkpoints a chain.
  */
-function firstLeftSql(table: string, going: (alias: string) => string, alias: string): string {
-  return `SELECT min(e.chain_seq) FROM audit_event e
-           WHERE e.tenant_id = ${alias}.tenant_id AND e.category = ${alias}.category AND e.chain_seq IS NOT NULL
-             AND NOT (e.tableoid = '${table}'::regclass AND ${going('e')})`;
-}
-
-/**
- * Checkpoints (and retention records) below the anchor of each chain with rows going are of events no longer stored:
- * the walk starts at the anchor, so they are deleted with the day (the SIEMs keep the signed heads' copies). The
- * anchor is a chain's highest retention record below its lowest place left, so late events' records above it stay.
- */
-function pruneCheckpointsSql(table: string, going: (alias: string) => string): string {
-  return `DELETE FROM audit_chain_checkpoint c
-   USING (SELECT k.tenant_id, k.category, max(k.seq) AS seq FROM audit_chain_checkpoint k
-           WHERE k.kind = 'retention'
-             AND (k.tenant_id, k.category) IN (SELECT DISTINCT tenant_id, category FROM ${table} g WHERE g.chain_seq IS NOT NULL AND ${going('g')})
-             AND k.seq < coalesce((${firstLeftSql(table, going, 'k')}), 9223372036854775807)
-           GROUP BY 1, 2) a
+const PRUNE_CHECKPOINTS_SQL = `
+  DELETE FROM audit_chain_checkpoint c
+   USING (SELECT tenant_id, category, max(seq) AS seq FROM audit_chain_checkpoint WHERE kind = 'retention' GROUP BY 1, 2) a
    WHERE c.tenant_id = a.tenant_id AND c.category = a.category AND c.seq < a.seq`;
-}
