@@ -451,6 +451,33 @@ describe('the hash chain (materializer and vigil verify, real Kafka and PostgreS
     ]);
     assert.equal(ranged.code, 0, ranged.stderr + ranged.stdout);
     assert.equal(reportOf(ranged).checked, 80);
+    // With the keys, that link is taken only from a signed anchor: an unsigned one could cover a cut at the range's start.
+    await store.pool.query(
+      `UPDATE ${store.schema}.audit_chain_checkpoint SET signature = NULL WHERE tenant_id = $1 AND kind = 'retention' AND category = 'authentication'`,
+      [old],
+    );
+    const rangeArgs = [
+      '--tenant',
+      old,
+      '--category',
+      'authentication',
+      '--from',
+      new Date(Date.now() - 86_400_000).toISOString(),
+      '--json',
+    ];
+    assert.equal((await verify(store, rangeArgs)).code, 0, 'without the keys the anchor is trusted');
+    assert.equal((await verify(store, rangeArgs, { VIGIL_CHAIN_SIGNING_KEYS: KEYS })).code, 3);
+    await store.pool.query(
+      `UPDATE ${store.schema}.audit_chain_checkpoint c SET signature = s.signature FROM (SELECT signature FROM ${store.schema}.audit_chain_checkpoint
+        WHERE tenant_id = $1 AND kind = 'retention' AND category = 'role-privilege') s
+        WHERE c.tenant_id = $1 AND c.kind = 'retention' AND c.category = 'authentication'`,
+      [old],
+    );
+    assert.equal(
+      (await verify(store, rangeArgs, { VIGIL_CHAIN_SIGNING_KEYS: KEYS })).code,
+      3,
+      "another anchor's signature does not verify",
+    );
     const report = reportOf(run);
     assert.equal(report.checked, 80);
     // 120 old events: half authentication, a quarter each role-privilege and account-management.

@@ -161,7 +161,10 @@ export function verifyExport(
     let anchor: ChainPoint;
     let kind: ExportChainReport['anchor'];
     let walk = entries;
-    const before = own.find((c) => c.seq === first.seq - 1);
+    // With the keys, only a checkpoint that verifies (a signed head, or a signed anchor) proves the first line's link.
+    const before = own.find(
+      (c) => c.seq === first.seq - 1 && (publicKeys === undefined || c.kind === 'signed' || checkpointRecordVerifies(c, publicKeys)),
+    );
     if (first.seq === 1) [anchor, kind] = [{ seq: 0, hash: GENESIS.toString('hex') }, 'genesis'];
     else if (before !== undefined) [anchor, kind] = [{ seq: before.seq, hash: before.hash }, 'checkpoint'];
     else [anchor, kind, walk] = [{ seq: first.seq, hash: first.hash }, 'first-line', entries.slice(1)];

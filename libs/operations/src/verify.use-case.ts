@@ -137,10 +137,15 @@ export class VerifyUseCase {
     let anchor: ChainPoint = { seq: 0, hash: GENESIS.toString('hex') };
     let anchorKind: ChainReport['anchor']['kind'] = 'genesis';
     if (ranged && range !== undefined && range.first > 1) {
-      // The place before the range may have gone with its day: its anchor then holds its link.
-      const link =
-        (await this.rows.linkAt(pool, tenantId, category, range.first - 1)) ??
-        checkpoints.find((c) => c.kind === 'retention' && c.seq === range.first - 1)?.hash;
+      // The place before the range may have gone with its day: its anchor then holds its link (with the keys, only a
+      // signed anchor's: an unsigned one at a deleted place would make the range's cut look whole).
+      const record = checkpoints.find(
+        (c) =>
+          c.kind === 'retention' &&
+          c.seq === range.first - 1 &&
+          (request.publicKeys === undefined || checkpointRecordVerifies(c, request.publicKeys)),
+      );
+      const link = (await this.rows.linkAt(pool, tenantId, category, range.first - 1)) ?? record?.hash;
       anchor = { seq: range.first - 1, hash: link ?? GENESIS.toString('hex') };
       anchorKind = 'stored-link';
     } else if (!ranged && retention !== undefined) {

@@ -26,7 +26,11 @@ export class ChainCheckpointModel {
   @Field() category!: string;
   @Field(() => Float) seq!: number;
   @Field() hash!: string;
-  @Field({ description: 'signed, or retention (unsigned: the highest place among events dropped with their day)' }) kind!: string;
+  @Field({
+    description:
+      'signed (a chain head), or retention (the anchor a dropped day leaves: its highest place, signed when the materializer has keys)',
+  })
+  kind!: string;
   @Field({ description: 'When the head was taken, ISO-8601 (part of what is signed)' }) at!: string;
   @Field(() => String, { nullable: true }) keyId!: string | null;
   @Field(() => String, { nullable: true, description: 'Ed25519 signature of the checkpoint’s RFC 8785 JSON, base64' }) signature!:

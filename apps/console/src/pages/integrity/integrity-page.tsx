@@ -297,7 +297,9 @@ function Checkpoints({ range }: { range: IntegrityRange }) {
                   <td data-label="Sequence" className="num">
                     {c.seq}
                   </td>
-                  <td data-label="Kind">{c.kind === 'signed' ? 'signed' : 'retention anchor (unsigned)'}</td>
+                  <td data-label="Kind">
+                    {c.kind === 'signed' ? 'signed' : c.signature === null ? 'retention anchor (unsigned)' : 'retention anchor (signed)'}
+                  </td>
                   <td data-label="Key">{c.keyId ?? '—'}</td>
                   <td data-label="Head link" className="mono hash" title={c.hash}>
                     {c.hash.slice(0, 16)}…
