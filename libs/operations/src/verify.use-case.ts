@@ -173,36 +173,12 @@ export class VerifyUseCase {
       checkpoints: matched(finding.seq - 1),
     });
     const { publicKeys } = request;
-    // The anchor decides where the walk starts, past every event before it: with the keys, only a signed one is trusted.
-    if (
-      publicKeys !== undefined &&
-      anchorKind === 'retention' &&
-      retention !== undefined &&
-      !checkpointRecordVerifies(retention, publicKeys)
-    )
-      return broken(
-        {
-          kind: 'checkpoint',
-          seq: retention.seq,
-          id: undefined,
-          detail:
-            retention.signature === null
-              ? `the retention anchor at ${retention.seq} is not signed: written by hand, or by a materializer without VIGIL_CHAIN_SIGNING_KEYS (the next day's drop leaves a signed one)`
-              : `the retention anchor at ${retention.seq} does not verify with key ${retention.keyId ?? '(none)'}: forged or changed`,
-        },
-        0,
-      );
-    const badSignature = publicKeys === undefined ? undefined : signed.find((c) => !checkpointRecordVerifies(c, publicKeys));
-    if (badSignature !== undefined)
-      return broken(
-        {
-          kind: 'checkpoint',
-          seq: badSignature.seq,
-          id: undefined,
-          detail: `the checkpoint at ${badSignature.seq} does not verify with key ${badSignature.keyId ?? '(none)'}: forged or changed`,
-        },
-        0,
-      );
+    // Every signed checkpoint must verify with the keys, and so must the anchor, which decides where the walk starts,
+    // past every event before it.
+    const reliedOn = [...(anchorKind === 'retention' && retention !== undefined ? [retention] : []), ...signed];
+    const untrusted = publicKeys === undefined ? undefined : reliedOn.find((c) => !checkpointRecordVerifies(c, publicKeys));
+    if (untrusted !== undefined)
+      return broken({ kind: 'checkpoint', seq: untrusted.seq, id: undefined, detail: untrustedDetail(untrusted) }, 0);
     observer.begin?.(`${tenantId}/${category}`, Math.max(0, (to?.seq ?? range?.last ?? 0) - fromSeq + 1));
     try {
       let from = anchor;
@@ -267,4 +243,12 @@ export class VerifyUseCase {
       observer.end?.();
     }
   }
+}
+
+/** Why a checkpoint the walk relies on is not trusted with the keys. */
+function untrustedDetail(c: StoredCheckpoint): string {
+  if (c.kind === 'signed') return `the checkpoint at ${c.seq} does not verify with key ${c.keyId ?? '(none)'}: forged or changed`;
+  return c.signature === null
+    ? `the retention anchor at ${c.seq} is not signed: written by hand, or by a materializer without VIGIL_CHAIN_SIGNING_KEYS (the next day's drop leaves a signed one)`
+    : `the retention anchor at ${c.seq} does not verify with key ${c.keyId ?? '(none)'}: forged or changed`;
 }

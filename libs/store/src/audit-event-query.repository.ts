@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { ChainCheckpointRepository, type StoredCheckpoint } from './chain-checkpoint.repository';
 import { fromRecord, type AuditEventRecord, type StoredAuditEvent } from './audit-event.mapper';
+import { byteBoundedSql, rowsRead, type ByteBoundedColumns } from './byte-bounded-page.util';
 import { AUDIT_EVENT_SELECT_SQL as SELECT, AuditEventRepository } from './audit-event.repository';
 import type { Bucket, EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
 import { buildEventWhere, buildRollupTop, groupColumn, orderBy, rollupRange } from './event-sql.mapper';
@@ -70,15 +71,10 @@ export class AuditEventQueryRepository {
     maxBytes: number,
   ): Promise<{ rows: StoredAuditEvent[]; cut: boolean }> {
     const where = buildEventWhere(scope, filter, after, order);
-    const bound = where.params.length + 1;
-    const sql = `SELECT * FROM (
-        SELECT p.*, row_number() OVER w AS page_row, sum(octet_length(p::text)) OVER w AS page_bytes, count(*) OVER () AS page_rows
-        FROM (${SELECT} WHERE ${where.sql} ORDER BY ${orderBy(order)} LIMIT ${first + 1}) p
-        WINDOW w AS (ORDER BY ${orderBy(order)} ROWS UNBOUNDED PRECEDING)
-      ) w WHERE page_row = 1 OR page_bytes <= $${bound} ORDER BY ${orderBy(order)}`;
-    const rows = await this.read<AuditEventRecord & { page_rows: string }>(sql, [...where.params, maxBytes]);
-    const read = rows[0] === undefined ? 0 : Number(rows[0].page_rows);
-    return { rows: rows.map(fromRecord), cut: rows.length < read };
+    const pageSql = `${SELECT} WHERE ${where.sql} ORDER BY ${orderBy(order)} LIMIT ${first + 1}`;
+    const sql = byteBoundedSql(pageSql, orderBy(order), where.params.length + 1);
+    const rows = await this.read<AuditEventRecord & ByteBoundedColumns>(sql, [...where.params, maxBytes]);
+    return { rows: rows.map(fromRecord), cut: rows.length < rowsRead(rows) };
   }
 
   findById(scope: TenantScope, id: string): Promise<StoredAuditEvent | null> {

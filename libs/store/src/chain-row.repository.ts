@@ -4,6 +4,7 @@ const pgTypes = pg.types;
 import type { AuditEvent } from '@vigil/events';
 import { AUDIT_EVENT_SELECT_SQL } from './audit-event.repository';
 import { fromRecord, type AuditEventRecord } from './audit-event.mapper';
+import { byteBoundedSql, rowsRead, type ByteBoundedColumns } from './byte-bounded-page.util';
 
 /** A stored event at its place in a chain, as `vigil verify` reads it. */
 export interface ChainRow {
@@ -97,15 +98,12 @@ export class ChainRowRepository {
       rows = (await pool.query<ChainRecord>({ text: pageSql, values, types: SKIP_TIMESTAMPS })).rows;
       more = rows.length === limit;
     } else {
-      const { rows: paged } = await pool.query<ChainRecord & { page_rows: string }>({
-        text: `SELECT * FROM (
-            SELECT p.*, row_number() OVER w AS page_row, sum(octet_length(p::text)) OVER w AS page_bytes, count(*) OVER () AS page_rows
-            FROM (${pageSql}) p WINDOW w AS (ORDER BY chain_seq ROWS UNBOUNDED PRECEDING)
-          ) w WHERE page_row = 1 OR page_bytes <= $6 ORDER BY chain_seq`,
+      const { rows: paged } = await pool.query<ChainRecord & ByteBoundedColumns>({
+        text: byteBoundedSql(pageSql, 'chain_seq', values.length + 1),
         values: [...values, maxBytes],
         types: SKIP_TIMESTAMPS,
       });
-      const read = paged[0] === undefined ? 0 : Number(paged[0].page_rows);
+      const read = rowsRead(paged);
       more = paged.length < read || read === limit;
       rows = paged;
     }

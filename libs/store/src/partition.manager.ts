@@ -234,8 +234,8 @@ export class PartitionManager {
   }
 
   /**
-   * The retention anchors of the rows about to go: for each chain with rows among them, the highest place among those
-   * rows with its link (kind `retention`), signed when there is a signing key.
+   * The retention anchors of the rows about to go (docs/integrity.md, "Retention"): for each chain with rows among
+   * them, the highest place among those rows with its link (kind `retention`), signed when there is a signing key.
    */
   private async writeAnchors(client: PoolClient, table: string, where: string, params: unknown[] = []): Promise<void> {
     const { rows } = await client.query<{ tenant_id: string; category: string; seq: string; hash: string }>(
@@ -251,8 +251,8 @@ export class PartitionManager {
       const signed = signer === undefined ? undefined : signCheckpoint(anchor, signer, 'retention');
       return { ...anchor, kind: 'retention', keyId: signed?.keyId ?? null, signature: signed?.signature ?? null };
     });
-    for (let i = 0; i < anchors.length; i += ANCHOR_BATCH)
-      await new ChainCheckpointRepository().insert(client, anchors.slice(i, i + ANCHOR_BATCH));
+    const checkpoints = new ChainCheckpointRepository();
+    for (let i = 0; i < anchors.length; i += ANCHOR_BATCH) await checkpoints.insert(client, anchors.slice(i, i + ANCHOR_BATCH));
   }
 
   /** Undefined when a lock was not granted in time: a long query holds the table, and the next run retries. */
@@ -280,11 +280,6 @@ export class PartitionManager {
   }
 }
 
-/**
- * The anchors dropped events leave (docs/integrity.md, "Retention"): per chain, the highest place among the rows about
- * to go, with its link. A later walk starts there; rows of lower places that are still stored (events published late,
- * into a day kept longer) are older than the anchor and go at a later drop.
- */
 /**
  * Checkpoints below a chain's latest retention anchor are of events no longer stored: the walk starts at the anchor,
  * so they are deleted with the day (the SIEMs keep their copies). The table stays about a day's checkpoints a chain.
