@@ -16,8 +16,8 @@ import { AuditEventEnvelopeColumns } from './generated/audit-event.columns';
 @Index('audit_event_tenant_failure_time_idx', ['tenantId', 'time', 'id'], { where: `outcome = 'FAILURE'` })
 @Index('audit_event_time_brin_idx', ['time'])
 @Index('audit_event_chain_idx', ['tenantId', 'category', 'chainSeq'], { where: 'chain_seq IS NOT NULL' })
-// GIN (SEARCH_BLOB_SQL gin_trgm_ops, event-sql.mapper.ts): an expression index, named here over its columns.
-@Index('audit_event_search_trgm_idx', ['description', 'attributes'])
+// Not on the parent: each daily partition gets `<partition>_search_trgm_idx`, GIN (SEARCH_BLOB_SQL gin_trgm_ops), once
+// its day has ended (PartitionManager.indexEndedDays; docs/store.md, "Free text").
 export class AuditEventEntity extends AuditEventEnvelopeColumns {
   @Column({ name: 'kafka_topic', type: 'text' })
   kafkaTopic!: string;

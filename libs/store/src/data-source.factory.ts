@@ -11,6 +11,7 @@ import { AddHashChain1796300000000 } from './migrations/1796300000000-AddHashCha
 import { AddFreeTextIndex1796400000000 } from './migrations/1796400000000-AddFreeTextIndex';
 import { KeyLeadsWithId1796500000000 } from './migrations/1796500000000-KeyLeadsWithId';
 import { FreeTextIndexOverJsonText1796600000000 } from './migrations/1796600000000-FreeTextIndexOverJsonText';
+import { FreeTextIndexPerEndedDay1796700000000 } from './migrations/1796700000000-FreeTextIndexPerEndedDay';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
 export const STORE_MIGRATIONS = [
@@ -24,6 +25,7 @@ export const STORE_MIGRATIONS = [
   AddFreeTextIndex1796400000000,
   KeyLeadsWithId1796500000000,
   FreeTextIndexOverJsonText1796600000000,
+  FreeTextIndexPerEndedDay1796700000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';

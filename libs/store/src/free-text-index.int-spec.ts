@@ -17,21 +17,19 @@ import {
 import { toRow } from './audit-event.mapper';
 import { buildEventWhere } from './event-sql.mapper';
 import type { EventFilter } from './event-filter.types';
-import { PartitionManager } from './partition.manager';
+import { createFreeTextIndex, DEFAULT_PARTITION, freeTextIndexName, PartitionManager, partitionName } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { TenantScope } from './tenant-scope.types';
 
-const INDEX = 'audit_event_search_trgm_idx';
 const HOUR_MICROS = 3_600_000_000;
 const DAY_MICROS = 24 * HOUR_MICROS;
 
-/** The trigram index and its partitions' indexes (a plan names the partition's), in the client's schema. */
+/** The free-text indexes of the client's schema (one per daily partition whose day has ended, one on the default partition in the second suite). */
 async function indexNames(client: PoolClient): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass`,
-    [INDEX],
+    `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%\\_search\\_trgm\\_idx'`,
   );
-  return [INDEX, ...rows.map((r) => r.name)];
+  return rows.map((r) => r.name);
 }
 
 async function plan(client: PoolClient, sql: string, params: unknown[]): Promise<string> {
@@ -42,19 +40,17 @@ async function plan(client: PoolClient, sql: string, params: unknown[]): Promise
 const usesIndex = (text: string, names: readonly string[]): boolean =>
   names.some((name) => new RegExp(`Index Scan on ${name}\\b`).test(text));
 
-describe(`free text over ${INDEX}`, () => {
+describe("free text over the daily partitions' trigram indexes", () => {
   let store: ScratchStore;
   let client: PoolClient;
+  let manager: PartitionManager;
 
   before(async () => {
     await requireStack(['postgres']);
     store = await createScratchStore();
-    // Daily partitions around the case day, as the PartitionManager attaches them: the index must reach each.
-    await new PartitionManager(
-      store.pool,
-      new ManualClock(new Date(CASE_TIME_MICROS / 1000 + 3_600_000)),
-      DEFAULT_STORE_OPTIONS,
-    ).maintain();
+    // Daily partitions around the case day, as the PartitionManager attaches them; the case day is today.
+    manager = new PartitionManager(store.pool, new ManualClock(new Date(CASE_TIME_MICROS / 1000 + 3_600_000)), DEFAULT_STORE_OPTIONS);
+    await manager.maintain();
     const filler = Array.from({ length: 6_000 }, (_, i) =>
       makeEvent({
         tenantId: 'bulk',
@@ -73,15 +69,60 @@ describe(`free text over ${INDEX}`, () => {
     await store?.close();
   });
 
-  it("exists on audit_event and on every partition, over the description and the attributes' jsonb text with gin_trgm_ops", async () => {
-    const { rows } = await client.query<{ def: string }>(`SELECT pg_get_indexdef($1::regclass) AS def`, [INDEX]);
+  it("exists on every partition whose day has ended, over the description and the attributes' jsonb text with gin_trgm_ops, and not on today's", async () => {
+    const today = partitionName(new Date(Math.floor(CASE_TIME_MICROS / 1000 / 86_400_000) * 86_400_000));
+    const partitions = await manager.listPartitions();
+    const ended = partitions.filter((p) => p.name < today).map((p) => freeTextIndexName(p.name));
+    assert.ok(ended.length >= 30, 'the daily partitions before today were created');
+    assert.deepEqual(
+      (await indexNames(client)).sort(),
+      ended.sort(),
+      'one per ended day, none on today, the days ahead or the default partition',
+    );
+    const { rows } = await client.query<{ def: string }>(`SELECT pg_get_indexdef($1::regclass) AS def`, [ended[0]]);
     assert.match(
       rows[0]?.def ?? '',
       /USING gin \(\(\(\(COALESCE\(description, ''::text\) \|\| ' '::text\) \|\| COALESCE\(\(attributes\)::text, ''::text\)\)\) public\.gin_trgm_ops\)/,
     );
-    const partitions = await client.query(`SELECT 1 FROM pg_inherits WHERE inhparent = 'audit_event'::regclass`);
-    assert.ok(partitions.rowCount !== null && partitions.rowCount > 30, 'the daily partitions were created');
-    assert.equal((await indexNames(client)).length, partitions.rowCount + 1, 'one index per partition, attached to the parent');
+    const parent = await client.query(
+      `SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'audit_event_search_trgm_idx'`,
+    );
+    assert.equal(parent.rowCount, 0, 'no index on the parent, which would give the day being written one');
+  });
+
+  it('builds the index of a day once it has ended, and a search of that day then uses it', async () => {
+    const todayStart = Math.floor(CASE_TIME_MICROS / 1000 / 86_400_000) * 86_400_000;
+    const today = partitionName(new Date(todayStart));
+    const later = new PartitionManager(store.pool, new ManualClock(new Date(todayStart + 86_400_000 + 60_000)), DEFAULT_STORE_OPTIONS);
+    assert.deepEqual(await later.indexEndedDays(), { built: [today], deferred: [] }, 'built CONCURRENTLY: the day holds rows');
+    assert.deepEqual(await later.indexEndedDays(), { built: [], deferred: [] }, 'nothing on a second run');
+    await client.query(`ANALYZE ${today}`);
+    const filter: EventFilter = {
+      fromMicros: CASE_TIME_MICROS - HOUR_MICROS,
+      toMicros: CASE_TIME_MICROS + DAY_MICROS,
+      toGiven: true,
+      text: 'REQ-4242',
+    };
+    const where = buildEventWhere(TenantScope.tenant('bulk'), filter);
+    const sql = `SELECT id FROM audit_event WHERE ${where.sql} ORDER BY time DESC, id DESC LIMIT 100`;
+    await client.query('SET enable_seqscan = off');
+    try {
+      assert.ok(usesIndex(await plan(client, sql, where.params), [freeTextIndexName(today)]));
+    } finally {
+      await client.query('RESET enable_seqscan');
+    }
+  });
+
+  it('drops an invalid index a failed build left, and builds it again', async () => {
+    const yesterday = partitionName(new Date(Math.floor(CASE_TIME_MICROS / 1000 / 86_400_000) * 86_400_000 - 86_400_000));
+    // An invalid index, as a cancelled CREATE INDEX CONCURRENTLY leaves one.
+    await client.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass`, [freeTextIndexName(yesterday)]);
+    const result = await manager.indexEndedDays();
+    assert.deepEqual(result, { built: [yesterday], deferred: [] });
+    const { rows } = await client.query<{ valid: boolean }>(`SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = $1::regclass`, [
+      freeTextIndexName(yesterday),
+    ]);
+    assert.equal(rows[0]?.valid, true);
   });
 
   it('serves a selective text search of a tenant over ten days (EXPLAIN with enable_seqscan off)', async () => {
@@ -105,7 +146,7 @@ describe(`free text over ${INDEX}`, () => {
   });
 });
 
-describe(`every text case of the filter table through ${INDEX} alone`, () => {
+describe('every text case of the filter table through the trigram index alone', () => {
   let store: ScratchStore;
   let client: PoolClient;
   const names = new Map(Object.entries(CASE_EVENTS).map(([name, event]) => [event.id, name as CaseEvent]));
@@ -118,13 +159,14 @@ describe(`every text case of the filter table through ${INDEX} alone`, () => {
     );
     client = await store.pool.connect();
     // This schema is the test's own: with every other index gone and sequential scans off, the planner has no way
-    // to answer but the trigram index, so the answers below are the index's (recheck included), not a scan's.
+    // to answer but the trigram index (built on the default partition, where these rows are, as on an ended day), so
+    // the answers below are the index's (recheck included), not a scan's.
     const { rows } = await client.query<{ name: string }>(
-      `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'audit_event' AND indexname NOT IN ($1, 'audit_event_pk')`,
-      [INDEX],
+      `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'audit_event' AND indexname <> 'audit_event_pk'`,
     );
     for (const { name } of rows) await client.query(`DROP INDEX ${name}`);
     await client.query('ALTER TABLE audit_event DROP CONSTRAINT audit_event_pk');
+    await createFreeTextIndex(client, DEFAULT_PARTITION);
     await client.query('VACUUM ANALYZE audit_event');
     await client.query('SET enable_seqscan = off');
   });

@@ -5,7 +5,7 @@ import { createScratchStore, makeEvent, makeOrigin, microsOf, requireStack, type
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { ManualClock } from '@vigil/common';
-import { DEFAULT_PARTITION, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
+import { DEFAULT_PARTITION, freeTextIndexName, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { TenantScope } from './tenant-scope.types';
 
@@ -157,6 +157,58 @@ describe(PartitionManager.name, () => {
     );
     assert.equal(results.flatMap((r) => r.created).length, 38);
     assert.equal((await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).listPartitions()).length, 38);
+  });
+
+  it('gives an ended day its free-text index once, never the day being written, and gives up on a build a writer holds or a stop cancels', async () => {
+    const store = await scratch();
+    const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
+    const manager = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS);
+    await manager.maintain();
+    const todays = partitionName(today);
+    const yesterdays = partitionName(new Date(today.getTime() - DAY));
+    const indexState = async (): Promise<boolean | undefined> => {
+      const { rows } = await store.pool.query<{ valid: boolean }>(
+        `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)`,
+        [freeTextIndexName(todays)],
+      );
+      return rows[0]?.valid;
+    };
+    assert.deepEqual(await manager.indexEndedDays(), { built: [], deferred: [] }, 'the past days got theirs when they were created');
+    assert.equal(await indexState(), undefined, 'none on the day being written');
+    const past = await store.pool.query(`SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`, [
+      freeTextIndexName(yesterdays),
+    ]);
+    assert.equal(past.rowCount, 1);
+    await insertAt(store, new Date(today.getTime() + 2 * 3_600_000), 50);
+
+    clock.advanceDays(1);
+    // A writer's transaction on the day: CREATE INDEX CONCURRENTLY waits for it to end.
+    const writer = await store.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`LOCK TABLE ${todays} IN ROW EXCLUSIVE MODE`);
+      const impatient = new PartitionManager(store.pool, clock, { ...DEFAULT_STORE_OPTIONS, indexLockTimeoutMs: 200 });
+      assert.deepEqual(await impatient.indexEndedDays(), { built: [], deferred: [todays] }, 'the lock timeout gives up');
+      assert.equal(await indexState(), false, 'an invalid index is left behind');
+
+      const stopping = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS);
+      const run = stopping.indexEndedDays();
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await store.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'`,
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await stopping.stopIndexing();
+      assert.deepEqual(await run, { built: [], deferred: [todays] }, 'a stop cancels the build in progress');
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
+    assert.deepEqual(await manager.indexEndedDays(), { built: [todays], deferred: [] }, 'the next run drops the invalid one and builds it');
+    assert.equal(await indexState(), true);
+    assert.deepEqual(await manager.indexEndedDays(), { built: [], deferred: [] });
   });
 
   it('tells the consumer which events are already out of retention', () => {

@@ -5,6 +5,7 @@ import { Clock } from '@vigil/common';
 import type { StoreOptions } from './store.config';
 import { signCheckpoint, type SigningKey } from '@vigil/integrity';
 import { ChainCheckpointRepository, type StoredCheckpoint } from './chain-checkpoint.repository';
+import { SEARCH_BLOB_SQL } from './event-sql.mapper';
 
 const DAY_MS = 86_400_000;
 const PARENT = 'audit_event';
@@ -14,6 +15,12 @@ const DAILY = /^audit_event_p(\d{4})(\d{2})(\d{2})$/;
 const LOCK_KEY = '.audit_event.partitions';
 /** DDL waits this long for a lock (an analyst query, an insert batch) before giving up until the next run. */
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/**
+ * A free-text index built CONCURRENTLY waits for every transaction older than it in the database (an export may run for
+ * minutes) before it is valid; past this it gives up, and the next run builds it again.
+ */
+const DEFAULT_INDEX_LOCK_TIMEOUT_MS = 600_000;
+const QUERY_CANCELED = '57014';
 
 export interface PartitionInfo {
   name: string;
@@ -30,6 +37,33 @@ export interface PartitionMaintenanceResult {
   sweptFromDefault?: number;
   /** Partitions to create or drop left for the next run because a lock was not granted in time. */
   deferred: string[];
+}
+
+/** What `indexEndedDays` did: the partitions whose free-text index it built, and those left for the next run. */
+export interface FreeTextIndexResult {
+  built: string[];
+  deferred: string[];
+}
+
+/** The free-text index of a daily partition (docs/store.md, "Free text"): `audit_event_p20261129_search_trgm_idx`. */
+export function freeTextIndexName(table: string): string {
+  return `${table}_search_trgm_idx`;
+}
+
+/**
+ * Creates the free-text index of one table (a daily partition whose day has ended): GIN `gin_trgm_ops` over
+ * `SEARCH_BLOB_SQL`, the expression the `text` filter asks for (`buildEventWhere`). The operator class is named in
+ * pg_trgm's schema, wherever migration 1796400000000-AddFreeTextIndex found or installed it.
+ */
+export async function createFreeTextIndex(db: Pick<PoolClient, 'query'>, table: string, concurrently = false): Promise<void> {
+  const { rows } = await db.query<{ schema: string }>(
+    `SELECT quote_ident(n.nspname) AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`,
+  );
+  const schema = rows[0]?.schema;
+  if (schema === undefined) throw new Error('pg_trgm is not installed (migration 1796400000000-AddFreeTextIndex installs it)');
+  await db.query(
+    `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF NOT EXISTS ${freeTextIndexName(table)} ON ${table} USING gin (${SEARCH_BLOB_SQL} ${schema}.gin_trgm_ops)`,
+  );
 }
 
 export function startOfUtcDay(instant: Date): Date {
@@ -65,9 +99,13 @@ export class PartitionManager {
      * `anchorSigner`: the first key of VIGIL_CHAIN_SIGNING_KEYS, which signs each retention anchor (its kind included),
      * so `vigil verify` with the public keys trusts no anchor someone with only the database wrote.
      */
-    private readonly options: StoreOptions & { lockTimeoutMs?: number; anchorSigner?: SigningKey | undefined },
+    private readonly options: StoreOptions & { lockTimeoutMs?: number; indexLockTimeoutMs?: number; anchorSigner?: SigningKey | undefined },
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {}
+
+  /** The backend building a free-text index now, cancelled by `stopIndexing`. */
+  private indexingBackend: number | undefined;
+  private stopped = false;
 
   /** The first instant kept: midnight UTC `retentionDays` before today. */
   retentionStart(): Date {
@@ -102,13 +140,37 @@ export class PartitionManager {
   }
 
   /** Creates the missing partitions, then drops the expired ones. Run at start-up and hourly. */
-  async maintain(): Promise<PartitionMaintenanceResult> {
+  maintain(): Promise<PartitionMaintenanceResult> {
+    return this.locked((client) => this.maintainLocked(client));
+  }
+
+  /**
+   * Builds the free-text index of every daily partition whose day has ended and that has none (docs/store.md, "Free
+   * text"), newest day first. The day being written has none: each stored event would add about 33 trigram entries to
+   * it, a third of what PostgreSQL spends storing an event (docs/performance.md), where one build after the day ends
+   * costs about half of that. An empty partition's index is created in a transaction; a populated one's CONCURRENTLY,
+   * so that late events of that day are stored meanwhile. A build that failed or was cancelled leaves an invalid index,
+   * which the next run drops and builds again. Run after `maintain`, hourly.
+   */
+  indexEndedDays(): Promise<FreeTextIndexResult> {
+    return this.locked((client) => this.indexEndedDaysLocked(client));
+  }
+
+  /** Cancels a free-text index build in progress and starts no other (at shutdown); the next start builds it again. */
+  async stopIndexing(): Promise<void> {
+    this.stopped = true;
+    const backend = this.indexingBackend;
+    if (backend !== undefined) await this.pool.query('SELECT pg_cancel_backend($1)', [backend]).catch(() => undefined);
+  }
+
+  /** Runs `work` holding the schema's maintenance lock, so instances and runs never overlap. */
+  private async locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query(`SELECT pg_advisory_lock(hashtext(current_schema() || $1))`, [LOCK_KEY]);
       try {
-        return await this.maintainLocked(client);
+        return await work(client);
       } finally {
         await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || $1))`, [LOCK_KEY]);
       }
@@ -118,6 +180,68 @@ export class PartitionManager {
     } finally {
       // A client that failed is discarded, which also ends its session and so its advisory lock.
       client.release(broken);
+    }
+  }
+
+  private async indexEndedDaysLocked(client: PoolClient): Promise<FreeTextIndexResult> {
+    const result: FreeTextIndexResult = { built: [], deferred: [] };
+    const now = this.clock.now().getTime();
+    const ended = (await this.listPartitions(client)).filter((p) => p.to.getTime() <= now).reverse();
+    if (ended.length === 0) return result;
+    const { rows } = await client.query<{ name: string; valid: boolean }>(
+      `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indexrelid IN (SELECT to_regclass(n) FROM unnest($1::text[]) n)`,
+      [ended.map((p) => freeTextIndexName(p.name))],
+    );
+    const valid = new Map(rows.map((r) => [r.name, r.valid]));
+    for (const { name } of ended) {
+      const state = valid.get(freeTextIndexName(name));
+      if (state === true) continue;
+      if (this.stopped) {
+        result.deferred.push(name);
+        continue;
+      }
+      const started = Date.now();
+      const built = await this.buildFreeTextIndex(client, name, state === false);
+      (built ? result.built : result.deferred).push(name);
+      if (built) this.logger?.info({ partition: name, ms: Date.now() - started }, 'free-text index built');
+    }
+    return result;
+  }
+
+  /** False when it gave up (a lock not granted in time, or `stopIndexing`): the next run builds it. */
+  private async buildFreeTextIndex(client: PoolClient, name: string, invalid: boolean): Promise<boolean> {
+    const index = freeTextIndexName(name);
+    const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${name}) AS found`);
+    if (rows[0]?.found !== true) {
+      const created = await this.unlessLockTimeout(name, () =>
+        this.inTransaction(client, async () => {
+          if (invalid) await client.query(`DROP INDEX IF EXISTS ${index}`);
+          await createFreeTextIndex(client, name);
+          return true;
+        }),
+      );
+      return created === true;
+    }
+    // CONCURRENTLY cannot run inside a transaction: the session's lock_timeout bounds its waits.
+    await client.query(`SET lock_timeout = ${Math.trunc(this.options.indexLockTimeoutMs ?? DEFAULT_INDEX_LOCK_TIMEOUT_MS)}`);
+    const { rows: pid } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    this.indexingBackend = pid[0]?.pid;
+    try {
+      if (invalid) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+      await createFreeTextIndex(client, name, true);
+      return true;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== LOCK_NOT_AVAILABLE && code !== QUERY_CANCELED) throw err;
+      this.logger?.warn(
+        { partition: name, reason: code === QUERY_CANCELED ? 'cancelled' : 'lock not granted in time' },
+        'free-text index build deferred',
+      );
+      return false;
+    } finally {
+      this.indexingBackend = undefined;
+      await client.query('RESET lock_timeout');
     }
   }
 
@@ -165,6 +289,8 @@ export class PartitionManager {
       await client.query(`CREATE TABLE ${name} (LIKE ${PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
       const moved = await this.moveFromDefault(client, name, from, to);
       await client.query(`ALTER TABLE ${PARENT} ATTACH PARTITION ${name} FOR VALUES FROM ('${from}') TO ('${to}')`);
+      // A day that has ended (a new store's past days) gets its free-text index now, while it holds few rows if any.
+      if (day.getTime() + DAY_MS <= this.clock.now().getTime()) await createFreeTextIndex(client, name);
       return moved;
     });
   }
