@@ -8,6 +8,7 @@ import {
   AUDIT_EVENT_INSERT_COLUMNS,
   BACKFILL_ROLLUPS_SQL,
   copyLine,
+  freeTextIndexName,
   PartitionManager,
   runMigrations,
   toRow,
@@ -132,7 +133,11 @@ export async function seedQueryStore(options: SeedOptions): Promise<number> {
   else await runMigrations(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: streams + 1, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   try {
-    await new PartitionManager(pool, new Clock(), { retentionDays: days + 1, partitionsAheadDays: 2 }).maintain();
+    const partitions = new PartitionManager(pool, new Clock(), { retentionDays: days + 1, partitionsAheadDays: 2 });
+    await partitions.maintain();
+    // As in production, an ended day's free-text index is built once, after its rows (docs/store.md, "Free text"): the
+    // past days' empty ones go, and indexEndedDays builds them after the load.
+    for (const { name } of await partitions.listPartitions()) await pool.query(`DROP INDEX IF EXISTS ${freeTextIndexName(name)}`);
     const nowMicros = Date.now() * 1000;
     const spanMicros = days * 86_400e6;
     let written = 0;
@@ -163,6 +168,7 @@ export async function seedQueryStore(options: SeedOptions): Promise<number> {
     );
     // The raw COPY bypassed insertBatch, which maintains the rollups: compute them from the events.
     for (const sql of BACKFILL_ROLLUPS_SQL) await pool.query(sql);
+    await partitions.indexEndedDays();
     // VACUUM, not just ANALYZE: freshly COPYed pages are not all-visible yet, and index-only scans (top-N) need that.
     await pool.query('VACUUM (ANALYZE) audit_event, audit_event_hourly, audit_event_daily');
   } finally {
