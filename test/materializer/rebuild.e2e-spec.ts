@@ -100,6 +100,27 @@ describe('vigil rebuild (the CLI as a process, against the real stack)', () => {
         [store.schema],
       );
       assert.ok(Number(parts.rows[0]?.n) >= 30, 'the daily partitions moved with the table');
+      // The rebuild made the past days without their free-text indexes and built them before the switch.
+      const indexes = await store.pool.query<{ part: string; valid: boolean | null }>(
+        `SELECT t.relname AS part,
+                (SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                  WHERE c.relname = t.relname || '_search_trgm_idx' AND c.relnamespace = t.relnamespace) AS valid
+           FROM pg_class t WHERE t.relnamespace = $1::regnamespace AND t.relname ~ '^audit_event_p[0-9]{8}$'`,
+        [store.schema],
+      );
+      const today = `audit_event_p${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
+      const ended = indexes.rows.filter((r) => r.part < today);
+      assert.ok(ended.length >= 30);
+      assert.deepEqual(
+        ended.filter((r) => r.valid !== true).map((r) => r.part),
+        [],
+        'every day that has ended has its free-text index',
+      );
+      assert.deepEqual(
+        indexes.rows.filter((r) => r.part >= today && r.valid !== null).map((r) => r.part),
+        [],
+        'today and the days ahead have none',
+      );
     } finally {
       await store.pool.query(`DROP SCHEMA IF EXISTS ${store.schema}_rebuild CASCADE`);
       await store.drop();

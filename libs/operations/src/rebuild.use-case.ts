@@ -84,13 +84,22 @@ export class RebuildUseCase {
     await runMigrations(this.options.databaseUrl, { schema: staging });
     const pool = createPgPool(storePoolConfig(this.options.databaseUrl, staging, 4));
     try {
-      const partitions = new PartitionManager(pool, this.clock, { retentionDays: this.options.retentionDays, partitionsAheadDays: 7 });
+      // The past days are filled first and get their free-text indexes in one build each, before the switch.
+      const partitions = new PartitionManager(pool, this.clock, {
+        retentionDays: this.options.retentionDays,
+        partitionsAheadDays: 7,
+        indexAtCreation: false,
+      });
       await partitions.maintain();
       const materializer = new BatchMaterializer(new AuditEventRepository(), (t) => partitions.isWithinRetention(t));
       observer.notice?.('info', `${resuming ? 'resuming the' : 'starting a'} rebuild of ${target}.audit_event in ${staging}`);
       const targets = await this.highWatermarks();
       throwIfAborted(signal, INTERRUPTED);
       const stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
+      throwIfAborted(signal, INTERRUPTED);
+      const indexes = await partitions.indexEndedDays();
+      if (indexes.deferred.length > 0)
+        observer.notice?.('warning', `free-text indexes left to the live maintenance for ${indexes.deferred.join(', ')}`);
       throwIfAborted(signal, INTERRUPTED);
       // The live tables are locked against writes while the rebuild stores what the live materializer stored since
       // the targets were fixed; then the rebuilt tables and chain heads take their place, and the materializer goes

@@ -62,9 +62,8 @@ const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '
  * Whether the description, an attribute key, or a value (each element of an array value) contains the text, as
  * `textMatches` (event-match.util.ts) says of a decoded event. Keys and values, not the map's JSON text: jsonb's text
  * form (key order, `": "` separators) is PostgreSQL's, not JSON.stringify's. The exact test is one ILIKE over
- * `audit_event_search_text(description, attributes)` (in `audit_event_text_matches`); before it, the trigram index
- * `audit_event_search_trgm_idx` finds
- * the rows whose `SEARCH_BLOB_SQL` holds the text as it is or JSON-escaped, a superset of the matches (the migration
+ * `audit_event_search_text(description, attributes)` (in `audit_event_text_matches`); before it, the trigram index of
+ * each day that has ended (`<partition>_search_trgm_idx`, PartitionManager.indexEndedDays) finds the rows whose `SEARCH_BLOB_SQL` holds the text as it is or JSON-escaped, a superset of the matches (the migration
  * says why), so PostgreSQL evaluates the exact test only on those.
  */
 function textMatch(text: string, p: Params): string {

@@ -184,24 +184,35 @@ describe(PartitionManager.name, () => {
     clock.advanceDays(1);
     // A writer's transaction on the day: CREATE INDEX CONCURRENTLY waits for it to end.
     const writer = await store.pool.connect();
+    const waitingFor = async (statement: string): Promise<boolean> => {
+      for (let i = 0; i < 400; i++) {
+        const { rows } = await store.pool.query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE $1 AND wait_event_type = 'Lock'`, [
+          `${statement}%${todays}%`,
+        ]);
+        if (rows.length > 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return false;
+    };
     try {
       await writer.query('BEGIN');
       await writer.query(`LOCK TABLE ${todays} IN ROW EXCLUSIVE MODE`);
-      const impatient = new PartitionManager(store.pool, clock, { ...DEFAULT_STORE_OPTIONS, indexLockTimeoutMs: 200 });
-      assert.deepEqual(await impatient.indexEndedDays(), { built: [], deferred: [todays] }, 'the lock timeout gives up');
-      assert.equal(await indexState(), false, 'an invalid index is left behind');
-
       const stopping = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS);
       const run = stopping.indexEndedDays();
-      for (let i = 0; i < 200; i++) {
-        const { rows } = await store.pool.query(
-          `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'`,
-        );
-        if (rows.length > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      assert.equal(await waitingFor('CREATE INDEX CONCURRENTLY'), true, 'the build waits for the writer');
+      assert.deepEqual(
+        await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).indexEndedDays(),
+        { built: [], deferred: [], busy: true },
+        'another instance does not wait for the build',
+      );
       await stopping.stopIndexing();
       assert.deepEqual(await run, { built: [], deferred: [todays] }, 'a stop cancels the build in progress');
+      assert.equal(await indexState(), false, 'an invalid index is left behind');
+
+      const impatient = new PartitionManager(store.pool, clock, { ...DEFAULT_STORE_OPTIONS, indexLockTimeoutMs: 200 });
+      assert.deepEqual(await impatient.indexEndedDays(), { built: [], deferred: [todays] }, 'the lock timeout gives up');
+      assert.equal(await indexState(), false);
+      assert.deepEqual((await manager.maintain()).deferred, [], 'partition maintenance does not wait for index builds');
     } finally {
       await writer.query('ROLLBACK');
       writer.release();

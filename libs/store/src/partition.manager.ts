@@ -20,7 +20,15 @@ const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
  * minutes) before it is valid; past this it gives up, and the next run builds it again.
  */
 const DEFAULT_INDEX_LOCK_TIMEOUT_MS = 600_000;
-const QUERY_CANCELED = '57014';
+/** Why a build gave up, by SQLSTATE, for the log. */
+const BUILD_GIVEN_UP: Record<string, string> = {
+  '55P03': 'lock not granted in time',
+  '57014': 'cancelled',
+  '40P01': 'deadlock broken by PostgreSQL',
+  '42P01': 'partition dropped meanwhile',
+};
+/** Taken with pg_try_advisory_lock by `indexEndedDays`, apart from LOCK_KEY so that partitions are kept meanwhile. */
+const INDEX_LOCK_KEY = '.audit_event.free-text-indexes';
 
 export interface PartitionInfo {
   name: string;
@@ -43,6 +51,8 @@ export interface PartitionMaintenanceResult {
 export interface FreeTextIndexResult {
   built: string[];
   deferred: string[];
+  /** Another instance (or run) holds the indexing lock: nothing was done. */
+  busy?: true;
 }
 
 /** The free-text index of a daily partition (docs/store.md, "Free text"): `audit_event_p20261129_search_trgm_idx`. */
@@ -99,7 +109,16 @@ export class PartitionManager {
      * `anchorSigner`: the first key of VIGIL_CHAIN_SIGNING_KEYS, which signs each retention anchor (its kind included),
      * so `vigil verify` with the public keys trusts no anchor someone with only the database wrote.
      */
-    private readonly options: StoreOptions & { lockTimeoutMs?: number; indexLockTimeoutMs?: number; anchorSigner?: SigningKey | undefined },
+    /**
+     * `indexAtCreation: false`: a past day's partition is created without its free-text index, for a loader (`vigil
+     * rebuild`) that fills past days and then calls `indexEndedDays` once.
+     */
+    private readonly options: StoreOptions & {
+      lockTimeoutMs?: number;
+      indexLockTimeoutMs?: number;
+      indexAtCreation?: boolean;
+      anchorSigner?: SigningKey | undefined;
+    },
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {}
 
@@ -147,13 +166,39 @@ export class PartitionManager {
   /**
    * Builds the free-text index of every daily partition whose day has ended and that has none (docs/store.md, "Free
    * text"), newest day first. The day being written has none: each stored event would add about 33 trigram entries to
-   * it, a third of what PostgreSQL spends storing an event (docs/performance.md), where one build after the day ends
-   * costs about half of that. An empty partition's index is created in a transaction; a populated one's CONCURRENTLY,
-   * so that late events of that day are stored meanwhile. A build that failed or was cancelled leaves an invalid index,
-   * which the next run drops and builds again. Run after `maintain`, hourly.
+   * it, a third of what PostgreSQL spends storing an event (docs/performance.md); one build after the day ends takes
+   * that work off the ingest path. An empty partition's index is created in a transaction; a populated one's
+   * CONCURRENTLY, so that late events of that day are stored meanwhile. A build that failed or was cancelled leaves an
+   * invalid index, which the next run drops and builds again; a day that failed is logged and left for the next run,
+   * and the older days still get theirs. Run after `maintain`, hourly.
+   *
+   * It holds a lock of its own, not `maintain`'s: a build may take minutes, and partitions must still be created and
+   * dropped meanwhile. The lock is only tried: while another instance builds, this run does nothing (`busy`).
    */
-  indexEndedDays(): Promise<FreeTextIndexResult> {
-    return this.locked((client) => this.indexEndedDaysLocked(client));
+  async indexEndedDays(): Promise<FreeTextIndexResult> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const { rows } = await client.query<{ got: boolean; pid: number }>(
+        `SELECT pg_try_advisory_lock(hashtext(current_schema() || $1)) AS got, pg_backend_pid() AS pid`,
+        [INDEX_LOCK_KEY],
+      );
+      if (rows[0]?.got !== true) return { built: [], deferred: [], busy: true };
+      // Known before the first build, so a stop at any moment reaches it.
+      this.indexingBackend = rows[0].pid;
+      try {
+        return await this.indexEndedDaysLocked(client);
+      } finally {
+        this.indexingBackend = undefined;
+        await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || $1))`, [INDEX_LOCK_KEY]);
+      }
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      // A client that failed (a cancel that landed between two builds, say) is discarded, ending its session and lock.
+      client.release(broken);
+    }
   }
 
   /** Cancels a free-text index build in progress and starts no other (at shutdown); the next start builds it again. */
@@ -163,7 +208,7 @@ export class PartitionManager {
     if (backend !== undefined) await this.pool.query('SELECT pg_cancel_backend($1)', [backend]).catch(() => undefined);
   }
 
-  /** Runs `work` holding the schema's maintenance lock, so instances and runs never overlap. */
+  /** Runs `work` holding the schema's partition maintenance lock, so instances and runs never overlap. */
   private async locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
@@ -197,51 +242,44 @@ export class PartitionManager {
     for (const { name } of ended) {
       const state = valid.get(freeTextIndexName(name));
       if (state === true) continue;
-      if (this.stopped) {
-        result.deferred.push(name);
-        continue;
-      }
       const started = Date.now();
-      const built = await this.buildFreeTextIndex(client, name, state === false);
+      const built = !this.stopped && (await this.buildFreeTextIndex(client, name, state === false));
       (built ? result.built : result.deferred).push(name);
       if (built) this.logger?.info({ partition: name, ms: Date.now() - started }, 'free-text index built');
     }
     return result;
   }
 
-  /** False when it gave up (a lock not granted in time, or `stopIndexing`): the next run builds it. */
+  /**
+   * False when it gave up: a lock not granted in time, `stopIndexing`, a deadlock PostgreSQL broke, the partition
+   * dropped meanwhile, or any other error (logged). The next run builds it.
+   */
   private async buildFreeTextIndex(client: PoolClient, name: string, invalid: boolean): Promise<boolean> {
     const index = freeTextIndexName(name);
-    const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${name}) AS found`);
-    if (rows[0]?.found !== true) {
-      const created = await this.unlessLockTimeout(name, () =>
-        this.inTransaction(client, async () => {
+    let concurrently = false;
+    try {
+      const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${name}) AS found`);
+      if (rows[0]?.found !== true) {
+        await this.inTransaction(client, async () => {
           if (invalid) await client.query(`DROP INDEX IF EXISTS ${index}`);
           await createFreeTextIndex(client, name);
-          return true;
-        }),
-      );
-      return created === true;
-    }
-    // CONCURRENTLY cannot run inside a transaction: the session's lock_timeout bounds its waits.
-    await client.query(`SET lock_timeout = ${Math.trunc(this.options.indexLockTimeoutMs ?? DEFAULT_INDEX_LOCK_TIMEOUT_MS)}`);
-    const { rows: pid } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    this.indexingBackend = pid[0]?.pid;
-    try {
-      if (invalid) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+        });
+        return true;
+      }
+      // CONCURRENTLY cannot run inside a transaction: the session's lock_timeout bounds each of its waits.
+      concurrently = true;
+      await client.query(`SET lock_timeout = ${Math.trunc(this.options.indexLockTimeoutMs ?? DEFAULT_INDEX_LOCK_TIMEOUT_MS)}`);
+      if (invalid && !this.stopped) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+      if (this.stopped) return false;
       await createFreeTextIndex(client, name, true);
       return true;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (code !== LOCK_NOT_AVAILABLE && code !== QUERY_CANCELED) throw err;
-      this.logger?.warn(
-        { partition: name, reason: code === QUERY_CANCELED ? 'cancelled' : 'lock not granted in time' },
-        'free-text index build deferred',
-      );
+      const reason = typeof code === 'string' ? (BUILD_GIVEN_UP[code] ?? `error ${code}`) : 'error';
+      this.logger?.warn({ partition: name, reason, err }, 'free-text index build deferred');
       return false;
     } finally {
-      this.indexingBackend = undefined;
-      await client.query('RESET lock_timeout');
+      if (concurrently) await client.query('RESET lock_timeout');
     }
   }
 
@@ -290,7 +328,8 @@ export class PartitionManager {
       const moved = await this.moveFromDefault(client, name, from, to);
       await client.query(`ALTER TABLE ${PARENT} ATTACH PARTITION ${name} FOR VALUES FROM ('${from}') TO ('${to}')`);
       // A day that has ended (a new store's past days) gets its free-text index now, while it holds few rows if any.
-      if (day.getTime() + DAY_MS <= this.clock.now().getTime()) await createFreeTextIndex(client, name);
+      if (this.options.indexAtCreation !== false && day.getTime() + DAY_MS <= this.clock.now().getTime())
+        await createFreeTextIndex(client, name);
       return moved;
     });
   }

@@ -38,25 +38,40 @@ function scheduler(manager: FakeManager, errors: unknown[] = []): PartitionSched
   return new PartitionScheduler(manager as unknown as PartitionManager, logger, 3_600_000);
 }
 
+/** Rejects if `promise` has not settled within `ms`: a start-up that waited for the builds fails instead of hanging. */
+function within<T>(promise: Promise<T>, ms = 1_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 describe(PartitionScheduler.name, () => {
-  it('starts once the partitions are maintained, while the index builds still run', async () => {
+  it('starts once the partitions are maintained, while the index builds still run, and cancels them at shutdown', async () => {
     const manager = new FakeManager();
     const s = scheduler(manager);
-    await s.onApplicationBootstrap();
+    await within(s.onApplicationBootstrap());
     assert.deepEqual(manager.calls, ['maintain', 'indexEndedDays'], 'bootstrap returned with the builds still running');
-    await s.onApplicationShutdown();
+    await within(s.onApplicationShutdown());
     assert.deepEqual(manager.calls, ['maintain', 'indexEndedDays', 'stopIndexing'], 'shutdown cancels the build in progress');
   });
 
-  it('joins a run in progress instead of starting a second', async () => {
+  it('maintains the partitions hourly even while a build from an earlier run goes on, and builds one run at a time', async () => {
     const manager = new FakeManager();
     const s = scheduler(manager);
     const first = s.runOnce();
+    await new Promise((resolve) => setImmediate(resolve));
     const second = s.runOnce();
     await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      manager.calls,
+      ['maintain', 'indexEndedDays', 'maintain'],
+      'the second maintenance ran; its indexing joined the first',
+    );
     manager.finishIndexing();
-    await Promise.all([first, second]);
-    assert.deepEqual(manager.calls, ['maintain', 'indexEndedDays']);
+    await within(Promise.all([first, second]));
+    assert.deepEqual(manager.calls, ['maintain', 'indexEndedDays', 'maintain']);
   });
 
   it('logs a failed maintenance, builds no index after it, and still starts', async () => {
@@ -64,9 +79,8 @@ describe(PartitionScheduler.name, () => {
     manager.maintainFails = true;
     const errors: unknown[] = [];
     const s = scheduler(manager, errors);
-    await s.onApplicationBootstrap();
-    await new Promise((resolve) => setImmediate(resolve));
-    await s.runOnce();
+    await within(s.onApplicationBootstrap());
+    await within(s.runOnce());
     assert.deepEqual(manager.calls, ['maintain', 'maintain']);
     assert.equal(errors.length, 2);
     await s.onApplicationShutdown();

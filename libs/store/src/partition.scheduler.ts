@@ -5,13 +5,15 @@ import type { PartitionManager } from './partition.manager';
 export const PARTITION_MAINTENANCE_INTERVAL_MS = 3_600_000;
 
 /**
- * Runs partition maintenance at start-up and hourly, then builds the free-text index of each day that has ended
- * (`PartitionManager.indexEndedDays`). Start-up waits for the partitions, not for the index builds, which on a store
- * upgraded from one index on the parent can take minutes. A failed run is logged and retried at the next tick.
+ * Runs partition maintenance at start-up and hourly, and after each run builds the free-text index of the days that
+ * have ended (`PartitionManager.indexEndedDays`). The two run apart: start-up waits for the partitions, not for the
+ * index builds, which on a store upgraded from one index on the parent can take minutes, and an hourly maintenance
+ * runs even while a build from an earlier hour still does. A failed run is logged and retried at the next tick.
  */
 export class PartitionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
-  private running: { partitions: Promise<void>; all: Promise<void> } | undefined;
+  private maintaining: Promise<boolean> | undefined;
+  private indexing: Promise<void> | undefined;
 
   constructor(
     private readonly manager: PartitionManager,
@@ -20,7 +22,9 @@ export class PartitionScheduler implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.start().partitions;
+    const maintained = this.maintain();
+    void this.indexAfter(maintained);
+    await maintained;
     this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
     this.timer.unref();
   }
@@ -29,31 +33,43 @@ export class PartitionScheduler implements OnApplicationBootstrap, OnApplication
     clearInterval(this.timer);
     // An index build in progress is cancelled (it is built again at the next start), not waited for.
     await this.manager.stopIndexing();
-    await this.running?.all;
+    await Promise.all([this.maintaining, this.indexing]);
   }
 
-  /** One maintenance run, index builds included; a call while another runs joins it rather than starting a second. */
-  runOnce(): Promise<void> {
-    return this.start().all;
+  /**
+   * One maintenance run and then one indexing run. A call while either runs joins it rather than starting a second;
+   * resolves when both are done.
+   */
+  async runOnce(): Promise<void> {
+    await this.indexAfter(this.maintain());
   }
 
-  private start(): { partitions: Promise<void>; all: Promise<void> } {
-    if (this.running) return this.running;
-    const partitions = this.manager.maintain().then(
-      () => true,
-      (err: unknown) => {
-        this.logger.error({ err }, 'audit_event partition maintenance failed');
-        return false;
-      },
-    );
-    const all = partitions
-      .then((ok) => (ok ? this.manager.indexEndedDays() : undefined))
+  private maintain(): Promise<boolean> {
+    this.maintaining ??= this.manager
+      .maintain()
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.logger.error({ err }, 'audit_event partition maintenance failed');
+          return false;
+        },
+      )
+      .finally(() => {
+        this.maintaining = undefined;
+      });
+    return this.maintaining;
+  }
+
+  /** Indexing after a maintenance that succeeded (the days it created are the ones to index), unless one runs. */
+  private async indexAfter(maintained: Promise<boolean>): Promise<void> {
+    if (!(await maintained)) return;
+    this.indexing ??= this.manager
+      .indexEndedDays()
       .then(() => undefined)
       .catch((err: unknown) => this.logger.error({ err }, 'free-text index maintenance failed'))
       .finally(() => {
-        this.running = undefined;
+        this.indexing = undefined;
       });
-    this.running = { partitions: partitions.then(() => undefined), all };
-    return this.running;
+    await this.indexing;
   }
 }

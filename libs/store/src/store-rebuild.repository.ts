@@ -4,7 +4,7 @@ import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.ut
 import { StoreErrorCode, StoreException } from './store.exception';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-/** The expression function of `audit_event_search_trgm_idx` (migration 1796400000000-AddFreeTextIndex). */
+/** The free-text search function (migration 1796400000000-AddFreeTextIndex), which the text filter's exact test calls. */
 const SEARCH_FUNCTION = 'audit_event_search_text(text, jsonb)';
 /** The text filter's exact test around it (migration 1796600000000-FreeTextIndexOverJsonText). */
 const MATCH_FUNCTION = 'audit_event_text_matches(text, jsonb, text)';
