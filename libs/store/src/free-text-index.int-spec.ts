@@ -37,6 +37,21 @@ async function plan(client: PoolClient, sql: string, params: unknown[]): Promise
   return rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
+/** The plan and the answer of tenant `bulk`'s search for `REQ-4242` from `fromMicros` to a day after the case time, sequential scans off. */
+async function searchBulk(client: PoolClient, fromMicros: number): Promise<{ text: string; ids: string[] }> {
+  const filter: EventFilter = { fromMicros, toMicros: CASE_TIME_MICROS + DAY_MICROS, toGiven: true, text: 'REQ-4242' };
+  const where = buildEventWhere(TenantScope.tenant('bulk'), filter);
+  const sql = `SELECT id FROM audit_event WHERE ${where.sql} ORDER BY time DESC, id DESC LIMIT 100`;
+  await client.query('SET enable_seqscan = off');
+  try {
+    const text = await plan(client, sql, where.params);
+    const { rows } = await client.query<{ id: string }>(sql, where.params);
+    return { text, ids: rows.map((r) => r.id) };
+  } finally {
+    await client.query('RESET enable_seqscan');
+  }
+}
+
 const usesIndex = (text: string, names: readonly string[]): boolean =>
   names.some((name) => new RegExp(`Index Scan on ${name}\\b`).test(text));
 
@@ -97,20 +112,8 @@ describe("free text over the daily partitions' trigram indexes", () => {
     assert.deepEqual(await later.indexEndedDays(), { built: [today], deferred: [] }, 'built CONCURRENTLY: the day holds rows');
     assert.deepEqual(await later.indexEndedDays(), { built: [], deferred: [] }, 'nothing on a second run');
     await client.query(`ANALYZE ${today}`);
-    const filter: EventFilter = {
-      fromMicros: CASE_TIME_MICROS - HOUR_MICROS,
-      toMicros: CASE_TIME_MICROS + DAY_MICROS,
-      toGiven: true,
-      text: 'REQ-4242',
-    };
-    const where = buildEventWhere(TenantScope.tenant('bulk'), filter);
-    const sql = `SELECT id FROM audit_event WHERE ${where.sql} ORDER BY time DESC, id DESC LIMIT 100`;
-    await client.query('SET enable_seqscan = off');
-    try {
-      assert.ok(usesIndex(await plan(client, sql, where.params), [freeTextIndexName(today)]));
-    } finally {
-      await client.query('RESET enable_seqscan');
-    }
+    const { text } = await searchBulk(client, CASE_TIME_MICROS - HOUR_MICROS);
+    assert.ok(usesIndex(text, [freeTextIndexName(today)]), text);
   });
 
   it('drops an invalid index a failed build left, and builds it again', async () => {
@@ -126,23 +129,9 @@ describe("free text over the daily partitions' trigram indexes", () => {
   });
 
   it('serves a selective text search of a tenant over ten days (EXPLAIN with enable_seqscan off)', async () => {
-    const filter: EventFilter = {
-      fromMicros: CASE_TIME_MICROS - 9 * DAY_MICROS,
-      toMicros: CASE_TIME_MICROS + DAY_MICROS,
-      toGiven: true,
-      text: 'REQ-4242',
-    };
-    const where = buildEventWhere(TenantScope.tenant('bulk'), filter);
-    const sql = `SELECT id FROM audit_event WHERE ${where.sql} ORDER BY time DESC, id DESC LIMIT 100`;
-    await client.query('SET enable_seqscan = off');
-    try {
-      const text = await plan(client, sql, where.params);
-      assert.ok(usesIndex(text, await indexNames(client)), text);
-      const { rows } = await client.query(sql, where.params);
-      assert.equal(rows.length, 1, 'req-4242 only (not req-42420, which does not exist)');
-    } finally {
-      await client.query('RESET enable_seqscan');
-    }
+    const { text, ids } = await searchBulk(client, CASE_TIME_MICROS - 9 * DAY_MICROS);
+    assert.ok(usesIndex(text, await indexNames(client)), text);
+    assert.equal(ids.length, 1, 'req-4242 only (not req-42420, which does not exist)');
   });
 });
 

@@ -175,10 +175,8 @@ export class PartitionManager {
    * It holds a lock of its own, not `maintain`'s: a build may take minutes, and partitions must still be created and
    * dropped meanwhile. The lock is only tried: while another instance builds, this run does nothing (`busy`).
    */
-  async indexEndedDays(): Promise<FreeTextIndexResult> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
+  indexEndedDays(): Promise<FreeTextIndexResult> {
+    return this.withClient(async (client) => {
       const { rows } = await client.query<{ got: boolean; pid: number }>(
         `SELECT pg_try_advisory_lock(hashtext(current_schema() || $1)) AS got, pg_backend_pid() AS pid`,
         [INDEX_LOCK_KEY],
@@ -192,13 +190,7 @@ export class PartitionManager {
         this.indexingBackend = undefined;
         await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || $1))`, [INDEX_LOCK_KEY]);
       }
-    } catch (err) {
-      broken = err as Error;
-      throw err;
-    } finally {
-      // A client that failed (a cancel that landed between two builds, say) is discarded, ending its session and lock.
-      client.release(broken);
-    }
+    });
   }
 
   /** Cancels a free-text index build in progress and starts no other (at shutdown); the next start builds it again. */
@@ -209,21 +201,30 @@ export class PartitionManager {
   }
 
   /** Runs `work` holding the schema's partition maintenance lock, so instances and runs never overlap. */
-  private async locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
+  private locked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
       await client.query(`SELECT pg_advisory_lock(hashtext(current_schema() || $1))`, [LOCK_KEY]);
       try {
         return await work(client);
       } finally {
         await client.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || $1))`, [LOCK_KEY]);
       }
+    });
+  }
+
+  /**
+   * Runs `work` on a client of its own. A client that failed (a cancel that landed between two statements, say) is
+   * discarded, which also ends its session and so its advisory locks.
+   */
+  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await work(client);
     } catch (err) {
       broken = err as Error;
       throw err;
     } finally {
-      // A client that failed is discarded, which also ends its session and so its advisory lock.
       client.release(broken);
     }
   }
