@@ -89,6 +89,7 @@ export class RebuildUseCase {
         retentionDays: this.options.retentionDays,
         partitionsAheadDays: 7,
         indexAtCreation: false,
+        indexConcurrently: false,
       });
       await partitions.maintain();
       const materializer = new BatchMaterializer(new AuditEventRepository(), (t) => partitions.isWithinRetention(t));
@@ -97,10 +98,13 @@ export class RebuildUseCase {
       throwIfAborted(signal, INTERRUPTED);
       const stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
       throwIfAborted(signal, INTERRUPTED);
-      const indexes = await partitions.indexEndedDays();
-      if (indexes.deferred.length > 0)
-        observer.notice?.('warning', `free-text indexes left to the live maintenance for ${indexes.deferred.join(', ')}`);
+      const stopIndexing = (): void => void partitions.stopIndexing();
+      signal.addEventListener('abort', stopIndexing, { once: true });
+      const indexes = await partitions.indexEndedDays().finally(() => signal.removeEventListener('abort', stopIndexing));
       throwIfAborted(signal, INTERRUPTED);
+      const left = indexes.busy ? ['every ended day (another run holds the indexing lock)'] : indexes.deferred;
+      if (left.length > 0)
+        observer.notice?.('warning', `warning: free-text indexes left to the materializer's maintenance: ${left.join(', ')}`);
       // The live tables are locked against writes while the rebuild stores what the live materializer stored since
       // the targets were fixed; then the rebuilt tables and chain heads take their place, and the materializer goes
       // on from those heads: the chain continues with no event missing or chained twice.

@@ -109,7 +109,7 @@ describe("free text over the daily partitions' trigram indexes", () => {
     const todayStart = Math.floor(CASE_TIME_MICROS / 1000 / 86_400_000) * 86_400_000;
     const today = partitionName(new Date(todayStart));
     const later = new PartitionManager(store.pool, new ManualClock(new Date(todayStart + 86_400_000 + 60_000)), DEFAULT_STORE_OPTIONS);
-    assert.deepEqual(await later.indexEndedDays(), { built: [today], deferred: [] }, 'built CONCURRENTLY: the day holds rows');
+    assert.deepEqual(await later.indexEndedDays(), { built: [today], deferred: [] }, 'the day, which holds rows, once it has ended');
     assert.deepEqual(await later.indexEndedDays(), { built: [], deferred: [] }, 'nothing on a second run');
     await client.query(`ANALYZE ${today}`);
     const { text } = await searchBulk(client, CASE_TIME_MICROS - HOUR_MICROS);

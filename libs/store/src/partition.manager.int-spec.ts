@@ -197,9 +197,17 @@ describe(PartitionManager.name, () => {
     try {
       await writer.query('BEGIN');
       await writer.query(`LOCK TABLE ${todays} IN ROW EXCLUSIVE MODE`);
-      const stopping = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS);
+      const logged: unknown[] = [];
+      const logger = { info: () => undefined, warn: (obj: unknown) => void logged.push(obj) };
+      const stopping = new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS, logger);
       const run = stopping.indexEndedDays();
       assert.equal(await waitingFor('CREATE INDEX CONCURRENTLY'), true, 'the build waits for the writer');
+      const maintained = await Promise.race([
+        manager.maintain(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('maintain waited for the build')), 20_000)),
+      ]);
+      assert.deepEqual(maintained.deferred, [], 'partition maintenance does not wait for index builds');
+      assert.deepEqual(maintained.created, [partitionName(new Date(today.getTime() + 8 * DAY))]);
       assert.deepEqual(
         await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).indexEndedDays(),
         { built: [], deferred: [], busy: true },
@@ -207,12 +215,12 @@ describe(PartitionManager.name, () => {
       );
       await stopping.stopIndexing();
       assert.deepEqual(await run, { built: [], deferred: [todays] }, 'a stop cancels the build in progress');
+      assert.deepEqual(logged, [{ partition: todays, reason: 'cancelled' }], 'cancelled, not timed out');
       assert.equal(await indexState(), false, 'an invalid index is left behind');
 
       const impatient = new PartitionManager(store.pool, clock, { ...DEFAULT_STORE_OPTIONS, indexLockTimeoutMs: 200 });
       assert.deepEqual(await impatient.indexEndedDays(), { built: [], deferred: [todays] }, 'the lock timeout gives up');
       assert.equal(await indexState(), false);
-      assert.deepEqual((await manager.maintain()).deferred, [], 'partition maintenance does not wait for index builds');
     } finally {
       await writer.query('ROLLBACK');
       writer.release();

@@ -63,17 +63,28 @@ export function freeTextIndexName(table: string): string {
 /**
  * Creates the free-text index of one table (a daily partition whose day has ended): GIN `gin_trgm_ops` over
  * `SEARCH_BLOB_SQL`, the expression the `text` filter asks for (`buildEventWhere`). The operator class is named in
- * pg_trgm's schema, wherever migration 1796400000000-AddFreeTextIndex found or installed it.
+ * pg_trgm's schema (`trgmSchema`, looked up when not given).
  */
-export async function createFreeTextIndex(db: Pick<PoolClient, 'query'>, table: string, concurrently = false): Promise<void> {
+export async function createFreeTextIndex(
+  db: Pick<PoolClient, 'query'>,
+  table: string,
+  concurrently = false,
+  trgmSchema?: string,
+): Promise<void> {
+  const schema = trgmSchema ?? (await pgTrgmSchema(db));
+  await db.query(
+    `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF NOT EXISTS ${freeTextIndexName(table)} ON ${table} USING gin (${SEARCH_BLOB_SQL} ${schema}.gin_trgm_ops)`,
+  );
+}
+
+/** The schema pg_trgm is in, quoted, wherever migration 1796400000000-AddFreeTextIndex found or installed it. */
+async function pgTrgmSchema(db: Pick<PoolClient, 'query'>): Promise<string> {
   const { rows } = await db.query<{ schema: string }>(
     `SELECT quote_ident(n.nspname) AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`,
   );
   const schema = rows[0]?.schema;
   if (schema === undefined) throw new Error('pg_trgm is not installed (migration 1796400000000-AddFreeTextIndex installs it)');
-  await db.query(
-    `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF NOT EXISTS ${freeTextIndexName(table)} ON ${table} USING gin (${SEARCH_BLOB_SQL} ${schema}.gin_trgm_ops)`,
-  );
+  return schema;
 }
 
 export function startOfUtcDay(instant: Date): Date {
@@ -91,6 +102,7 @@ function dayOf(name: string): Date | null {
 }
 
 const LOCK_NOT_AVAILABLE = '55P03';
+const DEADLOCK_DETECTED = '40P01';
 /** Retention anchors written per statement (one per chain with rows in the day dropped). */
 const ANCHOR_BATCH = 5_000;
 /** Rows of the default partition deleted per transaction by the retention sweep. */
@@ -111,12 +123,14 @@ export class PartitionManager {
      */
     /**
      * `indexAtCreation: false`: a past day's partition is created without its free-text index, for a loader (`vigil
-     * rebuild`) that fills past days and then calls `indexEndedDays` once.
+     * rebuild`) that fills past days and then calls `indexEndedDays` once; `indexConcurrently: false` for such a
+     * loader, which writes nothing while it builds: a plain build costs half as much and waits for no one.
      */
     private readonly options: StoreOptions & {
       lockTimeoutMs?: number;
       indexLockTimeoutMs?: number;
       indexAtCreation?: boolean;
+      indexConcurrently?: boolean;
       anchorSigner?: SigningKey | undefined;
     },
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
@@ -193,11 +207,27 @@ export class PartitionManager {
     });
   }
 
-  /** Cancels a free-text index build in progress and starts no other (at shutdown); the next start builds it again. */
+  /**
+   * Cancels a free-text index build in progress and starts no other (at shutdown); the next start builds it again.
+   * The cancel goes only to the session still holding the indexing lock (a session back in the pool may be running
+   * someone else's statement), and is sent again while the run lasts: a cancel that reaches the session between two
+   * statements is ignored.
+   */
   async stopIndexing(): Promise<void> {
     this.stopped = true;
-    const backend = this.indexingBackend;
-    if (backend !== undefined) await this.pool.query('SELECT pg_cancel_backend($1)', [backend]).catch(() => undefined);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const backend = this.indexingBackend;
+      if (backend === undefined) return;
+      await this.pool
+        .query(
+          `SELECT pg_cancel_backend(l.pid) FROM pg_locks l
+            WHERE l.locktype = 'advisory' AND l.granted AND l.pid = $1
+              AND l.objid = (hashtext(current_schema() || $2)::bigint & 4294967295)::oid`,
+          [backend, INDEX_LOCK_KEY],
+        )
+        .catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Runs `work` holding the schema's partition maintenance lock, so instances and runs never overlap. */
@@ -232,19 +262,22 @@ export class PartitionManager {
   private async indexEndedDaysLocked(client: PoolClient): Promise<FreeTextIndexResult> {
     const result: FreeTextIndexResult = { built: [], deferred: [] };
     const now = this.clock.now().getTime();
-    const ended = (await this.listPartitions(client)).filter((p) => p.to.getTime() <= now).reverse();
+    // A day past retention is about to be dropped: building its index would only hold up the drop.
+    const kept = () => this.retentionStart().getTime();
+    const ended = (await this.listPartitions(client)).filter((p) => p.to.getTime() <= now && p.from.getTime() >= kept()).reverse();
     if (ended.length === 0) return result;
+    const trgmSchema = await pgTrgmSchema(client);
     const { rows } = await client.query<{ name: string; valid: boolean }>(
       `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         WHERE i.indexrelid IN (SELECT to_regclass(n) FROM unnest($1::text[]) n)`,
       [ended.map((p) => freeTextIndexName(p.name))],
     );
     const valid = new Map(rows.map((r) => [r.name, r.valid]));
-    for (const { name } of ended) {
+    for (const { name, from } of ended) {
       const state = valid.get(freeTextIndexName(name));
-      if (state === true) continue;
+      if (state === true || from.getTime() < kept()) continue;
       const started = Date.now();
-      const built = !this.stopped && (await this.buildFreeTextIndex(client, name, state === false));
+      const built = !this.stopped && (await this.buildFreeTextIndex(client, name, state === false, trgmSchema));
       (built ? result.built : result.deferred).push(name);
       if (built) this.logger?.info({ partition: name, ms: Date.now() - started }, 'free-text index built');
     }
@@ -253,17 +286,18 @@ export class PartitionManager {
 
   /**
    * False when it gave up: a lock not granted in time, `stopIndexing`, a deadlock PostgreSQL broke, the partition
-   * dropped meanwhile, or any other error (logged). The next run builds it.
+   * dropped meanwhile, or another error of the statement (logged). The next run builds it. A lost connection is
+   * thrown: the run ends there.
    */
-  private async buildFreeTextIndex(client: PoolClient, name: string, invalid: boolean): Promise<boolean> {
+  private async buildFreeTextIndex(client: PoolClient, name: string, invalid: boolean, trgmSchema: string): Promise<boolean> {
     const index = freeTextIndexName(name);
     let concurrently = false;
     try {
       const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${name}) AS found`);
-      if (rows[0]?.found !== true) {
+      if (rows[0]?.found !== true || this.options.indexConcurrently === false) {
         await this.inTransaction(client, async () => {
           if (invalid) await client.query(`DROP INDEX IF EXISTS ${index}`);
-          await createFreeTextIndex(client, name);
+          await createFreeTextIndex(client, name, false, trgmSchema);
         });
         return true;
       }
@@ -272,12 +306,15 @@ export class PartitionManager {
       await client.query(`SET lock_timeout = ${Math.trunc(this.options.indexLockTimeoutMs ?? DEFAULT_INDEX_LOCK_TIMEOUT_MS)}`);
       if (invalid && !this.stopped) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
       if (this.stopped) return false;
-      await createFreeTextIndex(client, name, true);
+      await createFreeTextIndex(client, name, true, trgmSchema);
       return true;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      const reason = typeof code === 'string' ? (BUILD_GIVEN_UP[code] ?? `error ${code}`) : 'error';
-      this.logger?.warn({ partition: name, reason, err }, 'free-text index build deferred');
+      // No SQLSTATE (the socket), a connection exception (08) or the server shutting down (57P01-57P03): not this day's.
+      if (typeof code !== 'string' || code.startsWith('08') || /^57P0[1-3]$/.test(code)) throw err;
+      const reason = BUILD_GIVEN_UP[code];
+      if (reason !== undefined) this.logger?.warn({ partition: name, reason }, 'free-text index build deferred');
+      else this.logger?.warn({ partition: name, reason: `error ${code}`, err }, 'free-text index build failed; deferred');
       return false;
     } finally {
       if (concurrently) await client.query('RESET lock_timeout');
@@ -426,7 +463,9 @@ export class PartitionManager {
     try {
       return await work();
     } catch (err) {
-      if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      const code = (err as { code?: unknown }).code;
+      // A deadlock PostgreSQL broke (a drop against a free-text index build on the same day) waits for the next run too.
+      if (code !== LOCK_NOT_AVAILABLE && code !== DEADLOCK_DETECTED) throw err;
       this.logger?.warn({ partition }, 'partition change deferred: lock not granted in time');
       return undefined;
     }

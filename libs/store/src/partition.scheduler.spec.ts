@@ -7,11 +7,22 @@ import { PartitionScheduler } from './partition.scheduler';
 class FakeManager {
   readonly calls: string[] = [];
   maintainFails = false;
+  /** Set: maintain waits until `finishMaintaining`. */
+  holdMaintain = false;
   private finish: (() => void) | undefined;
+  private finishMaintain: (() => void) | undefined;
 
   maintain(): Promise<unknown> {
     this.calls.push('maintain');
-    return this.maintainFails ? Promise.reject(new Error('no database')) : Promise.resolve({});
+    if (this.maintainFails) return Promise.reject(new Error('no database'));
+    if (!this.holdMaintain) return Promise.resolve({});
+    return new Promise((resolve) => {
+      this.finishMaintain = () => resolve({});
+    });
+  }
+
+  finishMaintaining(): void {
+    this.finishMaintain?.();
   }
 
   indexEndedDays(): Promise<unknown> {
@@ -72,6 +83,17 @@ describe(PartitionScheduler.name, () => {
     manager.finishIndexing();
     await within(Promise.all([first, second]));
     assert.deepEqual(manager.calls, ['maintain', 'indexEndedDays', 'maintain']);
+  });
+
+  it('starts no index build once shutdown has begun, though the maintenance it waited for ends after', async () => {
+    const manager = new FakeManager();
+    manager.holdMaintain = true;
+    const s = scheduler(manager);
+    const run = s.runOnce();
+    const shutdown = s.onApplicationShutdown();
+    manager.finishMaintaining();
+    await within(Promise.all([run, shutdown]));
+    assert.deepEqual(manager.calls, ['maintain', 'stopIndexing']);
   });
 
   it('logs a failed maintenance, builds no index after it, and still starts', async () => {

@@ -14,6 +14,7 @@ export class PartitionScheduler implements OnApplicationBootstrap, OnApplication
   private timer: NodeJS.Timeout | undefined;
   private maintaining: Promise<boolean> | undefined;
   private indexing: Promise<void> | undefined;
+  private closing = false;
 
   constructor(
     private readonly manager: PartitionManager,
@@ -31,6 +32,7 @@ export class PartitionScheduler implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.closing = true;
     // An index build in progress is cancelled (it is built again at the next start), not waited for.
     await this.manager.stopIndexing();
     await Promise.all([this.maintaining, this.indexing]);
@@ -62,7 +64,7 @@ export class PartitionScheduler implements OnApplicationBootstrap, OnApplication
 
   /** Indexing after a maintenance that succeeded (the days it created are the ones to index), unless one runs. */
   private async indexAfter(maintained: Promise<boolean>): Promise<void> {
-    if (!(await maintained)) return;
+    if (!(await maintained) || this.closing) return;
     this.indexing ??= this.manager
       .indexEndedDays()
       .then(() => undefined)
