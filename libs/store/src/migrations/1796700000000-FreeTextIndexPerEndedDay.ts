@@ -8,8 +8,9 @@ const BLOB = `(coalesce(description, '') || ' ' || coalesce(attributes::text, ''
  * event inserted about 33 trigram entries into it, a third of what PostgreSQL spends storing an event with all its
  * indexes (docs/performance.md). Each daily partition now gets its own, `<partition>_search_trgm_idx`, once its day
  * has ended: the PartitionManager builds it (`indexEndedDays`, hourly, CONCURRENTLY), one build off the ingest path
- * instead of the inserts (a plain build costs about half of them, a concurrent one about as much). The text filter is unchanged: the planner uses each partition's index where there is one
- * and reads the tenant's rows of the current day (docs/store.md, "Free text").
+ * instead of the inserts (a plain build costs about half of them, a concurrent one about as much). The text filter is
+ * unchanged: the planner uses each partition's index where there is one and reads the tenant's rows of the current
+ * day (docs/store.md, "Free text").
  *
  * This drops the parent's index and with it every partition's; the materializer's partition maintenance builds the
  * ended days' again, newest first, after it starts. Until then a text search over those days reads the tenant's rows.
