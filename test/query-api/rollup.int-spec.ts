@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent } from '@vigil/events';
 import { requireStack } from '@vigil/testing';
-import { AuditEventQueryRepository, AuditEventRepository, GROUP_BY, rollupRange, TenantScope, type EventFilter } from '@vigil/store';
+import {
+  AuditEventQueryRepository,
+  AuditEventRepository,
+  GROUP_BY,
+  PENDING_ROLLUP_TABLE,
+  RollupFolder,
+  rollupRange,
+  TenantScope,
+  type EventFilter,
+} from '@vigil/store';
 import { eventsOf, QueryTestStore } from './query-api-test.util';
 
 const HOUR = 3600e6;
@@ -25,11 +34,13 @@ function varied(tenantId: string, n: number, count: number): AuditEvent[] {
   );
 }
 
-describe('query-api rollups (audit_event_hourly, audit_event_daily)', () => {
+describe('query-api rollups (audit_event_hourly, audit_event_daily, audit_event_rollup_pending)', () => {
   const store = new QueryTestStore();
   let repository: AuditEventQueryRepository;
   const a = varied('tenant-a', 1, 600);
   const b = varied('tenant-b', 2, 300);
+  /** Stored after a fold, so that some counts are folded and some pending. */
+  const later = varied('tenant-a', 1, 900).slice(600);
 
   before(async () => {
     await requireStack(['postgres']);
@@ -48,30 +59,8 @@ describe('query-api rollups (audit_event_hourly, audit_event_daily)', () => {
   });
   after(() => store.drop());
 
-  it('counts every stored event once per dimension, after duplicate and overlapping batches', async () => {
-    const { rows: base } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event`);
-    assert.equal(base[0]?.n, String(a.length + b.length));
-    for (const table of ['audit_event_hourly', 'audit_event_daily']) {
-      const { rows } = await store.pool.query<{ dimension: string; events: string; failures: string }>(
-        `SELECT dimension, sum(events)::text AS events, sum(failures)::text AS failures FROM ${table} GROUP BY 1 ORDER BY 1`,
-      );
-      const { rows: expected } = await store.pool.query<{ failures: string; ips: string; ipFailures: string }>(
-        `SELECT count(*) FILTER (WHERE outcome = 'FAILURE')::text AS failures, count(client_ip)::text AS ips,
-                count(client_ip) FILTER (WHERE outcome = 'FAILURE')::text AS "ipFailures" FROM audit_event`,
-      );
-      for (const row of rows) {
-        assert.equal(row.events, row.dimension === 'client_ip' ? expected[0]?.ips : base[0]?.n, `${table} ${row.dimension}`);
-        assert.equal(
-          row.failures,
-          row.dimension === 'client_ip' ? expected[0]?.ipFailures : expected[0]?.failures,
-          `${table} ${row.dimension}`,
-        );
-      }
-      assert.equal(rows.length, 6, `${table} has the six dimensions`);
-    }
-  });
-
-  it('answers topN from the rollups exactly as from the events, per tenant, and never with another tenant’s values', async () => {
+  /** topN from the rollups equals topN from the events, for every tenant, dimension and rollup-answerable filter. */
+  const assertTopMatchesEvents = async (): Promise<void> => {
     const now = Date.now() * 1000;
     const aligned: EventFilter = {
       fromMicros: Math.floor(now / HOUR) * HOUR - 80 * HOUR,
@@ -100,6 +89,46 @@ describe('query-api rollups (audit_event_hourly, audit_event_daily)', () => {
       }
       const all = await repository.top(TenantScope.all(), filter, 'CLIENT_IP', 100);
       assert.deepEqual(all, await repository.topFromEvents(TenantScope.all(), filter, 'CLIENT_IP', 100));
+    }
+  };
+
+  it('answers topN from the counts still pending exactly as from the events, before any fold', async () => {
+    const { rows } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${PENDING_ROLLUP_TABLE}`);
+    assert.ok(Number(rows[0]?.n) > 0, 'the stored batches left their counts pending');
+    const { rows: folded } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event_hourly`);
+    assert.equal(folded[0]?.n, '0', 'nothing is folded yet');
+    await assertTopMatchesEvents();
+  });
+
+  it('answers topN from the rollups exactly as from the events, per tenant, and never with another tenant’s values', async () => {
+    assert.ok((await new RollupFolder(store.pool).fold()).folded > 0);
+    await assertTopMatchesEvents();
+    // Some counts folded and some pending, as between two folds: each event counted once still.
+    await store.insert(later);
+    await assertTopMatchesEvents();
+    await new RollupFolder(store.pool).fold();
+  });
+
+  it('counts every stored event once per dimension, after duplicate and overlapping batches, once folded', async () => {
+    const { rows: base } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event`);
+    assert.equal(base[0]?.n, String(a.length + b.length + later.length));
+    for (const table of ['audit_event_hourly', 'audit_event_daily']) {
+      const { rows } = await store.pool.query<{ dimension: string; events: string; failures: string }>(
+        `SELECT dimension, sum(events)::text AS events, sum(failures)::text AS failures FROM ${table} GROUP BY 1 ORDER BY 1`,
+      );
+      const { rows: expected } = await store.pool.query<{ failures: string; ips: string; ipFailures: string }>(
+        `SELECT count(*) FILTER (WHERE outcome = 'FAILURE')::text AS failures, count(client_ip)::text AS ips,
+                count(client_ip) FILTER (WHERE outcome = 'FAILURE')::text AS "ipFailures" FROM audit_event`,
+      );
+      for (const row of rows) {
+        assert.equal(row.events, row.dimension === 'client_ip' ? expected[0]?.ips : base[0]?.n, `${table} ${row.dimension}`);
+        assert.equal(
+          row.failures,
+          row.dimension === 'client_ip' ? expected[0]?.ipFailures : expected[0]?.failures,
+          `${table} ${row.dimension}`,
+        );
+      }
+      assert.equal(rows.length, 6, `${table} has the six dimensions`);
     }
   });
 

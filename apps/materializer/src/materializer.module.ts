@@ -18,7 +18,7 @@ import { MaterializerMetrics } from './materializer-metrics.service';
     KafkaModule,
     ConsumerHostModule,
     DatabaseModule,
-    StoreModule.forRoot({ partitionScheduler: true }),
+    StoreModule.forRoot({ partitionScheduler: true, rollupFold: true }),
   ],
   providers: [MaterializerMetrics, MaterializerConsumer, ChainCheckpointScheduler],
 })

@@ -9,6 +9,8 @@ import {
   AuditEventRepository,
   BatchMaterializer,
   PartitionManager,
+  RollupFolder,
+  RollupFoldScheduler,
   runMigrations,
   StoreRebuildRepository,
   storePoolConfig,
@@ -96,8 +98,19 @@ export class RebuildUseCase {
       observer.notice?.('info', `${resuming ? 'resuming the' : 'starting a'} rebuild of ${target}.audit_event in ${staging}`);
       const targets = await this.highWatermarks();
       throwIfAborted(signal, INTERRUPTED);
-      const stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
+      // The rollup counts each stored batch appends are folded as the live materializer folds its own, so that the
+      // pending table stays small; what is pending at the switch moves with the tables and the live fold takes it.
+      const folder = new RollupFolder(pool);
+      const folds = new RollupFoldScheduler(folder, this.logger);
+      folds.start();
+      let stored: number;
+      try {
+        stored = await this.catchUp(groupId, pool, materializer, targets, 'rebuild', observer, signal);
+      } finally {
+        await folds.stop();
+      }
       throwIfAborted(signal, INTERRUPTED);
+      await folder.fold();
       const stopIndexing = (): void => void partitions.stopIndexing();
       signal.addEventListener('abort', stopIndexing, { once: true });
       const indexes = await partitions.indexEndedDays().finally(() => signal.removeEventListener('abort', stopIndexing));

@@ -1,8 +1,10 @@
 /**
  * The rollups of `audit_event` the aggregations read instead of the events (docs/store.md): per tenant,
  * UTC hour (`audit_event_hourly`) and UTC day (`audit_event_daily`), dimension and value, the number of events
- * and of failures. Both are derived data: `insertBatch` maintains them in the statement that inserts the
- * events, counting only rows really inserted, and `backfillRollups` recomputes them from the events.
+ * and of failures. Both are derived data. The transaction that stores a batch appends the counts of the rows it really
+ * inserted to `audit_event_rollup_pending` (no key, so no conflict and no row lock between concurrent batches); the
+ * `RollupFolder` moves them into both rollups every second, and top-N reads the rollups and the pending counts together
+ * (`buildRollupTop`). `backfillRollups` recomputes them from the events.
  */
 
 /** A rollup dimension, and the `audit_event` column its value is read from (nulls are not rolled up). */
@@ -18,6 +20,8 @@ export type RollupDimension = keyof typeof ROLLUP_DIMENSIONS;
 
 export const HOURLY_ROLLUP_TABLE = 'audit_event_hourly';
 export const DAILY_ROLLUP_TABLE = 'audit_event_daily';
+/** Counts appended with the events they count, not yet folded into the rollups (migration 1796800000000). */
+export const PENDING_ROLLUP_TABLE = 'audit_event_rollup_pending';
 
 /** `(VALUES ('client_ip', host(r.client_ip)), ...) AS d(dimension, value)` over the rows aliased `alias`. */
 function dimensionValues(alias: string): string {
@@ -42,8 +46,8 @@ const ADD = 'DO UPDATE SET events = $t.events + EXCLUDED.events, failures = $t.f
 
 /**
  * The upserts of both rollups from a CTE `h` shaped as `hourlyAggregate`, as CTEs to append to a WITH. Each
- * upsert runs in primary-key order, and hourly before daily, so concurrent batches lock rows in one order
- * and cannot deadlock.
+ * upsert runs in primary-key order, and hourly before daily, so two statements running at once (two folds, a fold and
+ * a backfill) lock rows in one order and cannot deadlock.
  */
 function upsertCtes(): string {
   return `rollup_hourly AS (
@@ -57,33 +61,43 @@ function upsertCtes(): string {
       ON CONFLICT (tenant_id, dimension, day, value) ${ADD.replace(/\$t/g, DAILY_ROLLUP_TABLE)})`;
 }
 
+const PENDING_COLUMNS = 'tenant_id, hour, dimension, value, events, failures';
+
 /**
- * `insert` (an `INSERT INTO audit_event ... ON CONFLICT DO NOTHING`, without RETURNING) made to also add the
- * rows it really inserted to both rollups, in the same statement; the statement returns one row per Kafka topic and
- * partition the inserted rows came from (`kafka_topic`, `kafka_partition`, `inserted`: their number), so a
+ * `insert` (an `INSERT INTO audit_event ... ON CONFLICT DO NOTHING`, without RETURNING) made to also append the counts
+ * of the rows it really inserted to the pending rollups, in the same statement; the statement returns one row per Kafka
+ * topic and partition the inserted rows came from (`kafka_topic`, `kafka_partition`, `inserted`: their number), so a
  * transaction that stores several partition batches at once can tell each batch what it stored.
  */
 export function insertWithRollupsSql(insert: string): string {
   return `WITH ins AS (${insert} RETURNING ${ROLLUP_SOURCE_COLUMNS}, kafka_topic, kafka_partition),
-    h AS (${hourlyAggregate('ins')}),
-    ${upsertCtes()}
+    pending AS (INSERT INTO ${PENDING_ROLLUP_TABLE} (${PENDING_COLUMNS}) ${hourlyAggregate('ins')})
     SELECT kafka_topic, kafka_partition, count(*)::int AS inserted FROM ins GROUP BY 1, 2`;
 }
 
 /**
- * Adds rollup counts aggregated by the caller (`aggregateRollups`) to both rollups: parameters are parallel arrays of
- * tenant, UTC hour, dimension, value (a client IP as the row's text, spelled here as `host()` spells it, like the
- * insert's rollups do), events and failures. For rows the caller knows were all inserted (a COPY that succeeded).
+ * Appends rollup counts aggregated by the caller (`aggregateRollups`) to the pending rollups: parameters are parallel
+ * arrays of tenant, UTC hour, dimension, value (a client IP as the row's text, spelled here as `host()` spells it, like
+ * the insert's rollups do), events and failures. For rows the caller knows were all inserted (a COPY that succeeded).
  */
-export const ADD_ROLLUPS_SQL = `WITH h AS (
-    SELECT tenant_id, hour, dimension, value, sum(events)::bigint AS events, sum(failures)::bigint AS failures
-      FROM (SELECT k.tenant_id, date_trunc('hour', k.hour, 'UTC') AS hour, k.dimension,
-                   CASE WHEN k.dimension = 'client_ip' THEN host(k.value::inet) ELSE k.value END AS value, k.events, k.failures
-              FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
-                AS k(tenant_id, hour, dimension, value, events, failures)) a
-     GROUP BY 1, 2, 3, 4),
+export const ADD_ROLLUPS_SQL = `INSERT INTO ${PENDING_ROLLUP_TABLE} (${PENDING_COLUMNS})
+  SELECT k.tenant_id, date_trunc('hour', k.hour, 'UTC'), k.dimension,
+         CASE WHEN k.dimension = 'client_ip' THEN host(k.value::inet) ELSE k.value END, k.events, k.failures
+    FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+      AS k(tenant_id, hour, dimension, value, events, failures)`;
+
+/**
+ * Moves at most `$1` pending counts into both rollups in one statement: deleted from the pending table and added to
+ * the rollups together, so a reader sees them in one place or the other, never both nor neither. Returns how many
+ * pending rows it moved (`folded`). Counts a transaction appends meanwhile are not seen, and wait for the next fold.
+ */
+export const FOLD_ROLLUPS_SQL = `WITH d AS (
+    DELETE FROM ${PENDING_ROLLUP_TABLE} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${PENDING_ROLLUP_TABLE} LIMIT $1))
+    RETURNING ${PENDING_COLUMNS}),
+    h AS (SELECT tenant_id, hour, dimension, value, sum(events)::bigint AS events, sum(failures)::bigint AS failures
+            FROM d GROUP BY 1, 2, 3, 4),
     ${upsertCtes()}
-    SELECT 1`;
+    SELECT count(*)::int AS folded FROM d`;
 
 /** The source of a rollup count: a row's tenant, time (ISO-8601 UTC, as `toRow` writes it) and dimension columns. */
 export interface RollupSource {
@@ -159,8 +173,11 @@ export function aggregateRollups(rows: readonly RollupSource[]): [string[], stri
   return out;
 }
 
-/** Recomputes both rollups from `audit_event` (after a raw COPY that bypassed `insertBatch`, e.g. a seeder). */
+/**
+ * Recomputes both rollups from `audit_event` (after a raw COPY that bypassed `insertBatch`, e.g. a seeder); what was
+ * pending is counted in the events, so it goes.
+ */
 export const BACKFILL_ROLLUPS_SQL = [
-  `TRUNCATE ${HOURLY_ROLLUP_TABLE}, ${DAILY_ROLLUP_TABLE}`,
+  `TRUNCATE ${HOURLY_ROLLUP_TABLE}, ${DAILY_ROLLUP_TABLE}, ${PENDING_ROLLUP_TABLE}`,
   `WITH h AS (${hourlyAggregate('audit_event')}), ${upsertCtes()} SELECT 1`,
 ];

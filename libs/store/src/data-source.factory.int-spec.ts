@@ -49,6 +49,7 @@ describe(runMigrations.name, () => {
         'audit_event_daily',
         'audit_event_default',
         'audit_event_hourly',
+        'audit_event_rollup_pending',
         STORE_MIGRATIONS_TABLE,
         'vigil_stream',
         'vigil_stream_health',

@@ -12,6 +12,7 @@ import { AddFreeTextIndex1796400000000 } from './migrations/1796400000000-AddFre
 import { KeyLeadsWithId1796500000000 } from './migrations/1796500000000-KeyLeadsWithId';
 import { FreeTextIndexOverJsonText1796600000000 } from './migrations/1796600000000-FreeTextIndexOverJsonText';
 import { FreeTextIndexPerEndedDay1796700000000 } from './migrations/1796700000000-FreeTextIndexPerEndedDay';
+import { AddRollupPending1796800000000 } from './migrations/1796800000000-AddRollupPending';
 
 /** Every store migration, in order. Listed by class (not a glob) so source and dist find the same set. */
 export const STORE_MIGRATIONS = [
@@ -26,6 +27,7 @@ export const STORE_MIGRATIONS = [
   KeyLeadsWithId1796500000000,
   FreeTextIndexOverJsonText1796600000000,
   FreeTextIndexPerEndedDay1796700000000,
+  AddRollupPending1796800000000,
 ];
 
 export const STORE_MIGRATIONS_TABLE = 'store_migrations';

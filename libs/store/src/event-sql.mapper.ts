@@ -1,4 +1,4 @@
-import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, type RollupDimension } from './audit-event-rollup.util';
+import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, PENDING_ROLLUP_TABLE, type RollupDimension } from './audit-event-rollup.util';
 import { microsToTimestamp } from './audit-event.mapper';
 import type { EventFilter, EventOrder, GroupBy, Keyset } from './event-filter.types';
 import { TenantScope } from './tenant-scope.types';
@@ -176,7 +176,9 @@ export function rollupRange(filter: EventFilter): { fromMicros: number; toMicros
 
 /**
  * Top-N over the rollups for a range from `rollupRange`: the whole UTC days inside it from `audit_event_daily`,
- * the hours at its edges from `audit_event_hourly`. The tenant predicate comes from the scope, as in
+ * the hours at its edges from `audit_event_hourly`, and the counts of the whole range not yet folded into either from
+ * `audit_event_rollup_pending` (one statement, so one snapshot: a fold moves counts from there to the rollups at
+ * once, and the answer counts each event once). The tenant predicate comes from the scope, as in
  * `buildEventWhere`; the key and ordering match the query over `audit_event` (nulls are never rolled up). A scope
  * restricted to an actor or a target is refused: the rollups could not honour it.
  */
@@ -213,6 +215,9 @@ export function buildRollupTop(
   } else {
     hours(range.fromMicros, range.toMicros);
   }
+  parts.push(
+    `SELECT value, ${column} AS n FROM ${PENDING_ROLLUP_TABLE} WHERE ${tenant}${dimension} AND hour >= ${at(range.fromMicros)} AND hour < ${at(range.toMicros)}`,
+  );
   const sql = `SELECT value AS key, sum(n)::int AS count FROM (${parts.join(' UNION ALL ')}) r
     GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT ${limit}`;
   return { sql, params: p.values };

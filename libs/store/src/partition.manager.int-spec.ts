@@ -6,6 +6,7 @@ import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { ManualClock } from '@vigil/common';
 import { DEFAULT_PARTITION, freeTextIndexName, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
+import { RollupFolder } from './rollup.folder';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { TenantScope } from './tenant-scope.types';
 
@@ -64,7 +65,15 @@ describe(PartitionManager.name, () => {
     const clock = new ManualClock(new Date(today.getTime() + 3_600_000));
     await new PartitionManager(store.pool, clock, DEFAULT_STORE_OPTIONS).maintain();
     await insertAt(store, new Date(today.getTime() - 20 * DAY), 5);
+    await new RollupFolder(store.pool).fold();
     await insertAt(store, new Date(today.getTime() + 3_600_000), 5);
+    const rollupCounts = async (): Promise<number[]> => {
+      const { rows } = await store.pool.query<{ folded: string; pending: string }>(
+        `SELECT (SELECT count(*) FROM audit_event_hourly) AS folded, (SELECT count(*) FROM audit_event_rollup_pending) AS pending`,
+      );
+      return [Number(rows[0]?.folded), Number(rows[0]?.pending)];
+    };
+    assert.ok((await rollupCounts()).every((n) => n > 0), 'counts folded and counts pending');
 
     clock.advanceDays(40);
     const spied = store.newPool();
@@ -78,10 +87,12 @@ describe(PartitionManager.name, () => {
     assert.equal(result.created.at(-1), partitionName(new Date(today.getTime() + 47 * DAY)));
     const { rows } = await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_event`);
     assert.equal(rows[0]?.n, '0', 'the expired rows went with their partitions');
+    // Their counts too, folded or not: a pending count folded later would bring an expired hour back.
+    assert.deepEqual(await rollupCounts(), [0, 0], 'the expired rollup counts are deleted');
     assert.ok(statements.some((s) => /DETACH PARTITION/.test(s)) && statements.some((s) => /DROP TABLE/.test(s)));
     assert.deepEqual(
       // The rollups and the chain checkpoints are small tables; no event row is ever deleted one by one.
-      statements.filter((s) => /\b(DELETE|TRUNCATE)\b/i.test(s) && !/\b(audit_event_(hourly|daily)|audit_chain_checkpoint)\b/.test(s)),
+      statements.filter((s) => /\b(DELETE|TRUNCATE)\b/i.test(s) && !/\b(audit_event_(hourly|daily|rollup_pending)|audit_chain_checkpoint)\b/.test(s)),
       [],
       'no event is deleted row by row (only the small derived rollups and checkpoints are)',
     );

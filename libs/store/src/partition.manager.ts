@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.util';
+import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, PENDING_ROLLUP_TABLE } from './audit-event-rollup.util';
 import { Clock } from '@vigil/common';
 import type { StoreOptions } from './store.config';
 import { signCheckpoint, type SigningKey } from '@vigil/integrity';
@@ -422,7 +422,9 @@ export class PartitionManager {
   private async expireRollups(client: PoolClient, cutoff: Date): Promise<number> {
     const hourly = await client.query(`DELETE FROM ${HOURLY_ROLLUP_TABLE} WHERE hour < $1`, [cutoff]);
     const daily = await client.query(`DELETE FROM ${DAILY_ROLLUP_TABLE} WHERE day < $1`, [cutoff]);
-    return (hourly.rowCount ?? 0) + (daily.rowCount ?? 0);
+    // Counts not folded yet of an expired hour (a late event's): folded later, they would bring the hour back.
+    const pending = await client.query(`DELETE FROM ${PENDING_ROLLUP_TABLE} WHERE hour < $1`, [cutoff]);
+    return (hourly.rowCount ?? 0) + (daily.rowCount ?? 0) + (pending.rowCount ?? 0);
   }
 
   /** Detaches then drops a whole partition. */

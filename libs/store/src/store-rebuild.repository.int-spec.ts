@@ -5,6 +5,7 @@ import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { BatchMaterializer } from './batch-materializer.service';
 import { StoreErrorCode } from './store.exception';
+import { RollupFolder } from './rollup.folder';
 import { StoreRebuildRepository } from './store-rebuild.repository';
 
 describe(StoreRebuildRepository.name, () => {
@@ -38,14 +39,21 @@ describe(StoreRebuildRepository.name, () => {
     // A writer (the live materializer) waits for the switch, then writes into the rebuilt tables.
     let written = false;
     const writer = live.pool.query(`UPDATE ${live.schema}.audit_chain_head SET updated_at = now()`).then(() => (written = true));
+    // So does the live fold of the rollup counts, whose tables the switch drops and replaces.
+    let folded = false;
+    const fold = new RollupFolder(live.pool).fold().then(() => (folded = true));
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(written, false, 'the live tables are locked against writes during the switch');
+    assert.equal(folded, false, 'the rollups are locked against a fold during the switch');
     const partitions = await rebuild.finishSwitch(client, staging.schema, live.schema);
     await writer;
+    await fold;
     assert.ok(partitions >= 1, 'at least the default partition moved');
     assert.equal(await count(live, 'audit_chain_head'), 0, 'the rebuilt chain heads replaced the live ones');
     assert.equal(await count(live, 'audit_event'), 3);
+    // The rebuild's counts came with its tables, pending, and the fold that waited moved them into the rollups.
     assert.equal((await count(live, 'audit_event_hourly')) > 0, true);
+    assert.equal(await count(live, 'audit_event_rollup_pending'), 0);
     const left = await live.pool.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'audit_event%'`, [staging.schema]);
     assert.equal(left.rowCount, 0, 'no event or rollup table is left in the staging schema');
     // The search function came with the table, so the live schema's text filter finds its exact test, and dropping

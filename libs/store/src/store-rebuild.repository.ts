@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE } from './audit-event-rollup.util';
+import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, PENDING_ROLLUP_TABLE } from './audit-event-rollup.util';
 import { StoreErrorCode, StoreException } from './store.exception';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -36,18 +36,23 @@ export class StoreRebuildRepository {
   }
 
   /**
-   * Starts the switch-over: a transaction on the live schema that locks its chain heads and events against writes
-   * (the live materializer waits; readers go on), and the next offset per partition the live tables hold, so the
-   * rebuild can store up to there in the staging schema before `finishSwitch` moves its tables over. Once the switch
-   * is committed the materializer goes on from the rebuilt heads: what it stored but had not committed in Kafka is
-   * at or before a head, and skipped.
+   * Starts the switch-over: a transaction on the live schema that locks its chain heads, events and rollups against
+   * writes (the live materializer and its fold wait; readers go on), and the next offset per partition the live tables
+   * hold, so the rebuild can store up to there in the staging schema before `finishSwitch` moves its tables over.
+   * Once the switch is committed the materializer goes on from the rebuilt heads: what it stored but had not committed
+   * in Kafka is at or before a head, and skipped.
    */
   async beginSwitch(pool: Pool, target: string): Promise<{ client: PoolClient; livePositions: Map<string, bigint> }> {
     const to = identifier(target);
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`LOCK TABLE ${to}.audit_chain_head, ${to}.audit_event IN EXCLUSIVE MODE`);
+      // The rollups too, so that a fold cannot start between their drops and deadlock with the switch. In the order
+      // writers take them: the materializer locks the heads before the events and its counts, a fold the pending counts
+      // before the rollups.
+      await client.query(
+        `LOCK TABLE ${to}.audit_chain_head, ${to}.audit_event, ${to}.${PENDING_ROLLUP_TABLE}, ${to}.${HOURLY_ROLLUP_TABLE}, ${to}.${DAILY_ROLLUP_TABLE} IN EXCLUSIVE MODE`,
+      );
       const { rows } = await client.query<{ topic: string; partition: number; next: string }>(
         `SELECT kafka_topic AS topic, kafka_partition AS partition, max(kafka_offset) + 1 AS next
            FROM ${to}.audit_chain_head GROUP BY kafka_topic, kafka_partition`,
@@ -90,8 +95,9 @@ export class StoreRebuildRepository {
       await client.query(`DROP FUNCTION IF EXISTS ${to}.${SEARCH_FUNCTION}`);
       await client.query(`ALTER FUNCTION ${from}.${SEARCH_FUNCTION} SET SCHEMA ${to}`);
       await client.query(`ALTER FUNCTION ${from}.${MATCH_FUNCTION} SET SCHEMA ${to}`);
-      // The rollups and the chain heads were filled by the same store() in the staging schema: they move with the events.
-      for (const table of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE, 'audit_chain_head']) {
+      // The rollups (with their counts not folded yet) and the chain heads were filled by the same store() in the staging
+      // schema: they move with the events. The live pending counts go with the live events they counted.
+      for (const table of [HOURLY_ROLLUP_TABLE, DAILY_ROLLUP_TABLE, PENDING_ROLLUP_TABLE, 'audit_chain_head']) {
         await client.query(`DROP TABLE IF EXISTS ${to}.${table}`);
         await client.query(`ALTER TABLE ${from}.${table} SET SCHEMA ${to}`);
       }

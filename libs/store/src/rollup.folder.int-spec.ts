@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeEvent, makeOrigin, requireStack, SchemaStore } from '@vigil/testing';
+import { BACKFILL_ROLLUPS_SQL, PENDING_ROLLUP_TABLE } from './audit-event-rollup.util';
+import { toRow } from './audit-event.mapper';
+import { AuditEventRepository } from './audit-event.repository';
+import { RollupFolder } from './rollup.folder';
+
+const repository = new AuditEventRepository();
+
+/** Both rollups of the schema, one line per row, in key order. */
+async function rollups(store: SchemaStore): Promise<string[]> {
+  const { rows } = await store.pool.query<{ line: string }>(
+    `SELECT concat_ws(' ', 'h', tenant_id, hour, dimension, value, events, failures) AS line FROM audit_event_hourly
+     UNION ALL
+     SELECT concat_ws(' ', 'd', tenant_id, day, dimension, value, events, failures) FROM audit_event_daily ORDER BY 1`,
+  );
+  return rows.map((r) => r.line);
+}
+
+async function pending(store: SchemaStore): Promise<number> {
+  return Number((await store.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${PENDING_ROLLUP_TABLE}`)).rows[0]?.n);
+}
+
+/** `count` events of a few tenants, actors and IPs over the last hours, stored in one transaction. */
+async function storeBatch(store: SchemaStore, count: number, seed: number): Promise<void> {
+  const rows = Array.from({ length: count }, (_, i) =>
+    toRow(
+      makeEvent({
+        tenantId: `fold-${(seed + i) % 3}`,
+        time: (Date.now() - ((seed * 7 + i) % 5) * 3_600_000) * 1000,
+        outcome: i % 4 === 0 ? 'FAILURE' : 'SUCCESS',
+        actor: { id: `user-${(seed + i) % 9}`, name: null, type: 'USER', roles: [] },
+        client: { ip: `10.0.${seed % 5}.${i % 17}`, userAgent: null },
+      }),
+      makeOrigin(),
+    ),
+  );
+  await repository.insertBatchInTransaction(store.pool, rows);
+}
+
+describe(RollupFolder.name, () => {
+  const store = new SchemaStore('rollup_fold', 6);
+
+  before(async () => {
+    await requireStack(['postgres']);
+    await store.create();
+  });
+  after(() => store.drop());
+
+  it('folds while batches are stored, in chunks, and the rollups count each event once', async () => {
+    const folder = new RollupFolder(store.pool, 40);
+    let storing = true;
+    let folds = 0;
+    // Two writers and a folder at once, as the materializer's transactions and its fold run.
+    const writers = Promise.all(
+      [0, 1].map(async (w) => {
+        for (let b = 0; b < 15; b++) await storeBatch(store, 60, w * 100 + b);
+      }),
+    ).finally(() => (storing = false));
+    const folding = (async () => {
+      while (storing) {
+        await folder.fold();
+        folds++;
+      }
+    })();
+    await Promise.all([writers, folding]);
+    assert.ok(folds > 1, 'folds ran between the batches');
+    await storeBatch(store, 60, 999);
+    const backlog = await pending(store);
+    assert.ok(backlog > 40, 'more counts pending than a chunk');
+    assert.deepEqual(await folder.fold(), { folded: backlog, busy: false }, 'a backlog is folded whole, chunk after chunk');
+    assert.equal(await pending(store), 0);
+    const maintained = await rollups(store);
+    for (const sql of BACKFILL_ROLLUPS_SQL) await store.pool.query(sql);
+    assert.deepEqual(maintained, await rollups(store), 'the folded rollups equal the rollups recounted from the events');
+  });
+
+  it('lets one session fold a schema at a time: another finds it busy and moves nothing', async () => {
+    await storeBatch(store, 10, 7);
+    const before = await pending(store);
+    assert.ok(before > 0);
+    const holder = await store.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_event.rollup-fold'))`);
+      assert.deepEqual(await new RollupFolder(store.pool).fold(), { folded: 0, busy: true });
+      assert.equal(await pending(store), before);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    assert.deepEqual(await new RollupFolder(store.pool).fold(), { folded: before, busy: false });
+  });
+});
