@@ -19,6 +19,16 @@ export class TestStore extends SchemaStore {
     ]);
     return res.rows.map((r) => r.id);
   }
+
+  /** The tenant's events as its rollups count them (the `outcome` dimension counts every event): folded, and pending. */
+  async rolledUp(tenantId: string): Promise<{ folded: number; pending: number }> {
+    const res = await this.pool.query<{ folded: string; pending: string }>(
+      `SELECT (SELECT coalesce(sum(events), 0) FROM ${this.schema}.audit_event_hourly WHERE tenant_id = $1 AND dimension = 'outcome') AS folded,
+              (SELECT coalesce(sum(events), 0) FROM ${this.schema}.audit_event_rollup_pending WHERE tenant_id = $1 AND dimension = 'outcome') AS pending`,
+      [tenantId],
+    );
+    return { folded: Number(res.rows[0]?.folded ?? 0), pending: Number(res.rows[0]?.pending ?? 0) };
+  }
 }
 
 /** The materializer as operators run it (the compiled app, a process of its own) in a consumer group of the test's. */

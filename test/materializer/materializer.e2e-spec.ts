@@ -163,6 +163,14 @@ describe('materializer (real Kafka, registry and PostgreSQL; the app as a proces
       const ids = await store.ids(tenant);
       assert.equal(ids.length, new Set(ids).size, 'no duplicates');
       assert.deepEqual(ids, published.map((e) => e.id).sort());
+      // The rollup counts were committed with the events and folded by the app every second, across the kill too.
+      const rolled = await waitFor(
+        () => store.rolledUp(tenant),
+        (r) => r.pending === 0,
+        'the app to fold the pending rollup counts',
+        20_000,
+      );
+      assert.equal(rolled.folded, published.length, 'the rollups count each event once');
     } finally {
       await app.stop();
       await store.drop();
