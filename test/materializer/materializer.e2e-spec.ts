@@ -171,6 +171,9 @@ describe('materializer (real Kafka, registry and PostgreSQL; the app as a proces
         20_000,
       );
       assert.equal(rolled.folded, published.length, 'the rollups count each event once');
+      const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+      assert.match(metrics, /vigil_materializer_rollup_folds_total\{result="folded"\} [1-9]/);
+      assert.match(metrics, /vigil_materializer_rollup_folded_rows_total [1-9]/);
     } finally {
       await app.stop();
       await store.drop();

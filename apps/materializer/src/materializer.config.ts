@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { databaseEnv, defineConfig, httpEnv, kafkaEnv, logEnv, registryEnv } from '@vigil/config';
 import { chainEnv } from '@vigil/integrity';
-import { storeEnv } from '@vigil/store';
+import { ROLLUP_FOLD_INTERVAL_MS, storeEnv } from '@vigil/store';
 
 export const materializerConfigSchema = defineConfig({
   ...kafkaEnv,
@@ -23,6 +23,8 @@ export const materializerConfigSchema = defineConfig({
     .min(64 * 1024)
     .max(64 * 1024 * 1024)
     .default(2 * 1024 * 1024),
+  /** How often the rollup counts the stored batches append are folded into the rollups (default 1 s). */
+  MATERIALIZER_ROLLUP_FOLD_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(ROLLUP_FOLD_INTERVAL_MS),
 });
 
 export type MaterializerConfig = z.infer<typeof materializerConfigSchema>;

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@vigil/config';
+import { APP_CONFIG, ConfigModule } from '@vigil/config';
 import { ConsumerHostModule, KafkaHealthIndicator, KafkaModule, SchemaRegistryHealthIndicator } from '@vigil/kafka';
 import { ObservabilityModule } from '@vigil/observability';
-import { DatabaseModule, PostgresHealthIndicator, StoreModule } from '@vigil/store';
+import { PinoLogger } from 'nestjs-pino';
+import type { Pool } from 'pg';
+import { DatabaseModule, PG_POOL, PostgresHealthIndicator, RollupFolder, RollupFoldScheduler, StoreModule } from '@vigil/store';
 import { ChainCheckpointScheduler } from './chain-checkpoint.scheduler';
-import { materializerConfigSchema } from './materializer.config';
+import { materializerConfigSchema, type MaterializerConfig } from './materializer.config';
 import { MaterializerConsumer } from './materializer.consumer';
 import { MaterializerMetrics } from './materializer-metrics.service';
 
@@ -18,8 +20,24 @@ import { MaterializerMetrics } from './materializer-metrics.service';
     KafkaModule,
     ConsumerHostModule,
     DatabaseModule,
-    StoreModule.forRoot({ partitionScheduler: true, rollupFold: true }),
+    StoreModule.forRoot({ partitionScheduler: true }),
   ],
-  providers: [MaterializerMetrics, MaterializerConsumer, ChainCheckpointScheduler],
+  providers: [
+    MaterializerMetrics,
+    MaterializerConsumer,
+    ChainCheckpointScheduler,
+    {
+      // Folds the rollup counts the stored batches append into the rollups every second (docs/store.md, "Rollups").
+      provide: RollupFoldScheduler,
+      inject: [PG_POOL, PinoLogger, MaterializerMetrics, APP_CONFIG],
+      useFactory: (pool: Pool, logger: PinoLogger, metrics: MaterializerMetrics, config: MaterializerConfig) =>
+        new RollupFoldScheduler(
+          new RollupFolder(pool),
+          logger.logger.child({ context: RollupFoldScheduler.name }),
+          config.MATERIALIZER_ROLLUP_FOLD_INTERVAL_MS,
+          (outcome) => metrics.recordFold(outcome),
+        ),
+    },
+  ],
 })
 export class MaterializerModule {}

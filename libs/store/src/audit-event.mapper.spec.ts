@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { INVALID_CLIENT_IP_ATTRIBUTE, microsToTimestamp, storableText, toInet, toRow } from './audit-event.mapper';
 import { StoreErrorCode, StoreException } from './store.exception';
+import { EVENT_LIMITS } from '@vigil/events';
 import { makeEvent, makeOrigin } from '@vigil/testing';
 
 const origin = { topic: 'audit.authentication', partition: 2, offset: '9007199254740993' };
@@ -93,6 +94,16 @@ describe('toRow', () => {
       () => toRow(makeEvent({ http: { method: null, url: null, operation: null, statusCode: 2 ** 40 } }), makeOrigin()),
       'http.statusCode',
     );
+  });
+
+  it('rejects a rollup value longer than the SDK accepts (a record written to Kafka without the SDK), in UTF-8 bytes', () => {
+    const service = (name: string) => ({ service: { name, version: null, host: null } });
+    rejects(() => toRow(makeEvent(service('s'.repeat(EVENT_LIMITS.string + 1))), makeOrigin()), 'service.name');
+    // 342 CJK characters: 1,026 bytes, though 342 UTF-16 units.
+    rejects(() => toRow(makeEvent(service('語'.repeat(342))), makeOrigin()), 'service.name');
+    rejects(() => toRow(makeEvent({ actor: { id: 'a'.repeat(2000), name: null, type: 'USER', roles: [] } }), makeOrigin()), 'actor.id');
+    assert.equal(toRow(makeEvent(service('s'.repeat(EVENT_LIMITS.string))), makeOrigin()).serviceName?.length, EVENT_LIMITS.string);
+    assert.equal(toRow(makeEvent(service('語'.repeat(341))), makeOrigin()).serviceName?.length, 341);
   });
 });
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
+import { EVENT_LIMITS, sanitizeText, utf8Length, type AttributeValue, type AuditEvent } from '@vigil/events';
 import { INVALID_CLIENT_IP_ATTRIBUTE } from '@vigil/integrity';
 import {
   envelopeFromRecord,
@@ -83,6 +83,13 @@ export function toInet(ip: string | null | undefined): string | null {
   return isIP(address) === 0 ? null : address;
 }
 
+/** The rollup dimensions' text columns, by the event field they come from. */
+const ROLLUP_TEXT_FIELDS = [
+  ['actor.id', 'actorId'],
+  ['action', 'action'],
+  ['service.name', 'serviceName'],
+] as const satisfies readonly (readonly [string, keyof AuditEventEnvelopeRow])[];
+
 /** Maps a decoded event and its Kafka origin to a row. Throws StoreException naming the field it cannot store. */
 export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
   if (!UUID.test(event.id)) invalid('id', 'must be a UUID');
@@ -95,8 +102,17 @@ export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
   const attributes: Record<string, AttributeValue> = { ...event.attributes };
   const rawIp = event.client?.ip;
   if (rawIp != null && clientIp === null && !(INVALID_CLIENT_IP_ATTRIBUTE in attributes)) attributes[INVALID_CLIENT_IP_ATTRIBUTE] = rawIp;
+  const envelope = envelopeRow(event, { text: storableText, timestamp: microsToTimestamp, json });
+  // The rollups' key holds these values (audit_event_hourly_pk, sized by STORE_INDEX_BUDGET for what the SDK accepts).
+  // The SDK refuses longer ones, but a record written to Kafka without it is not checked: refused here, it is
+  // dead-lettered, where a fold that met it would fail on every try and leave every tenant's counts pending.
+  for (const [field, value] of ROLLUP_TEXT_FIELDS) {
+    const text = envelope[value];
+    if (typeof text === 'string' && text.length * 3 > EVENT_LIMITS.string && utf8Length(text) > EVENT_LIMITS.string)
+      invalid(field, `must be at most ${EVENT_LIMITS.string} bytes of UTF-8`);
+  }
   return {
-    ...envelopeRow(event, { text: storableText, timestamp: microsToTimestamp, json }),
+    ...envelope,
     id: event.id.toLowerCase(),
     clientIp,
     attributes: json(attributes),

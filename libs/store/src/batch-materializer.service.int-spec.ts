@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent, requireStack, SchemaStore } from '@vigil/testing';
 import { BACKFILL_ROLLUPS_SQL } from './audit-event-rollup.util';
-import { RollupFolder } from './rollup.folder';
+import { RollupFolder } from './rollup-fold.scheduler';
 import { AuditEventRepository } from './audit-event.repository';
 import { BatchMaterializer, type EventWithOrigin } from './batch-materializer.service';
 

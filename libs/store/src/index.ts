@@ -10,7 +10,7 @@ export * from './database.module';
 export * from './partition.scheduler';
 export * from './partition.manager';
 export * from './postgres.health';
-export * from './rollup.folder';
+export * from './rollup-fold.scheduler';
 export * from './event-filter.types';
 export * from './event-match.util';
 export * from './event-sql.mapper';

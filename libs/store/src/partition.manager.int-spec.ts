@@ -6,7 +6,7 @@ import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { ManualClock } from '@vigil/common';
 import { DEFAULT_PARTITION, freeTextIndexName, PartitionManager, partitionName, startOfUtcDay } from './partition.manager';
-import { RollupFolder } from './rollup.folder';
+import { RollupFolder } from './rollup-fold.scheduler';
 import { DEFAULT_STORE_OPTIONS } from './store.config';
 import { TenantScope } from './tenant-scope.types';
 
@@ -73,7 +73,10 @@ describe(PartitionManager.name, () => {
       );
       return [Number(rows[0]?.folded), Number(rows[0]?.pending)];
     };
-    assert.ok((await rollupCounts()).every((n) => n > 0), 'counts folded and counts pending');
+    assert.ok(
+      (await rollupCounts()).every((n) => n > 0),
+      'counts folded and counts pending',
+    );
 
     clock.advanceDays(40);
     const spied = store.newPool();
@@ -92,7 +95,9 @@ describe(PartitionManager.name, () => {
     assert.ok(statements.some((s) => /DETACH PARTITION/.test(s)) && statements.some((s) => /DROP TABLE/.test(s)));
     assert.deepEqual(
       // The rollups and the chain checkpoints are small tables; no event row is ever deleted one by one.
-      statements.filter((s) => /\b(DELETE|TRUNCATE)\b/i.test(s) && !/\b(audit_event_(hourly|daily|rollup_pending)|audit_chain_checkpoint)\b/.test(s)),
+      statements.filter(
+        (s) => /\b(DELETE|TRUNCATE)\b/i.test(s) && !/\b(audit_event_(hourly|daily|rollup_pending)|audit_chain_checkpoint)\b/.test(s),
+      ),
       [],
       'no event is deleted row by row (only the small derived rollups and checkpoints are)',
     );

@@ -5,7 +5,7 @@ import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
 import { BatchMaterializer } from './batch-materializer.service';
 import { StoreErrorCode } from './store.exception';
-import { RollupFolder } from './rollup.folder';
+import { RollupFolder } from './rollup-fold.scheduler';
 import { StoreRebuildRepository } from './store-rebuild.repository';
 
 describe(StoreRebuildRepository.name, () => {

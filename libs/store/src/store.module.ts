@@ -7,7 +7,6 @@ import { AuditEventRepository } from './audit-event.repository';
 import { Clock } from '@vigil/common';
 import { PartitionScheduler } from './partition.scheduler';
 import { PartitionManager } from './partition.manager';
-import { RollupFolder, RollupFoldScheduler } from './rollup.folder';
 import { storeOptionsFrom, type StoreEnvConfig, type StoreOptions } from './store.config';
 import { PG_POOL, STORE_OPTIONS } from './store.tokens';
 
@@ -32,11 +31,8 @@ const providers: Provider[] = [
 /** The audit store on DatabaseModule's pool; the app's config must include `storeEnv`. */
 @Module({})
 export class StoreModule {
-  /**
-   * `partitionScheduler`: maintain partitions at start-up and hourly; `rollupFold`: fold the pending rollup counts into
-   * the rollups every second. The materializer runs both; readers leave them off.
-   */
-  static forRoot(options: { partitionScheduler?: boolean; rollupFold?: boolean } = {}): DynamicModule {
+  /** `partitionScheduler`: maintain partitions at start-up and hourly (the materializer; readers leave it off). */
+  static forRoot(options: { partitionScheduler?: boolean } = {}): DynamicModule {
     const scheduler: Provider[] = options.partitionScheduler
       ? [
           {
@@ -47,19 +43,9 @@ export class StoreModule {
           },
         ]
       : [];
-    const fold: Provider[] = options.rollupFold
-      ? [
-          {
-            provide: RollupFoldScheduler,
-            inject: [PG_POOL, PinoLogger],
-            useFactory: (pool: Pool, logger: PinoLogger) =>
-              new RollupFoldScheduler(new RollupFolder(pool), logger.logger.child({ context: RollupFoldScheduler.name })),
-          },
-        ]
-      : [];
     return {
       module: StoreModule,
-      providers: [...providers, ...scheduler, ...fold],
+      providers: [...providers, ...scheduler],
       exports: [Clock, AuditEventRepository, PartitionManager, STORE_OPTIONS],
     };
   }

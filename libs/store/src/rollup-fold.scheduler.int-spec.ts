@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent, makeOrigin, requireStack, SchemaStore } from '@vigil/testing';
 import { BACKFILL_ROLLUPS_SQL, PENDING_ROLLUP_TABLE } from './audit-event-rollup.util';
 import { toRow } from './audit-event.mapper';
 import { AuditEventRepository } from './audit-event.repository';
-import { RollupFolder } from './rollup.folder';
+import { BatchMaterializer } from './batch-materializer.service';
+import { RollupFolder } from './rollup-fold.scheduler';
 
 const repository = new AuditEventRepository();
 
@@ -74,6 +76,26 @@ describe(RollupFolder.name, () => {
     const maintained = await rollups(store);
     for (const sql of BACKFILL_ROLLUPS_SQL) await store.pool.query(sql);
     assert.deepEqual(maintained, await rollups(store), 'the folded rollups equal the rollups recounted from the events');
+  });
+
+  it('never meets a value its key cannot hold: the event is refused before its counts are appended, and folds go on', async () => {
+    // 3,200 bytes that do not compress: more than a btree entry holds (2,704), so a fold that met it would fail on
+    // every try, for every tenant. A record written to Kafka without the SDK can carry it.
+    const name = randomBytes(1600).toString('hex');
+    const poison = makeEvent({ tenantId: 'fold-poison', service: { name, version: null, host: null } });
+    const good = makeEvent({ tenantId: 'fold-poison' });
+    const materializer = new BatchMaterializer(repository, () => true);
+    const result = await materializer.store(store.pool, [
+      { event: poison, origin: makeOrigin() },
+      { event: good, origin: makeOrigin() },
+    ]);
+    assert.equal(result.stored, 1);
+    assert.deepEqual(
+      result.rejected.map((r) => [r.event.id, r.detail]),
+      [[poison.id, 'service.name: must be at most 1024 bytes of UTF-8']],
+    );
+    assert.equal((await new RollupFolder(store.pool).fold()).busy, false);
+    assert.equal(await pending(store), 0);
   });
 
   it('lets one session fold a schema at a time: another finds it busy and moves nothing', async () => {

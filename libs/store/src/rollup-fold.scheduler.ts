@@ -74,6 +74,8 @@ export class RollupFoldScheduler implements OnApplicationBootstrap, OnApplicatio
     private readonly folder: Pick<RollupFolder, 'fold'>,
     private readonly logger: Pick<Logger, 'error' | 'debug'>,
     private readonly intervalMs = ROLLUP_FOLD_INTERVAL_MS,
+    /** Told each fold's result, or its error (the materializer's metrics). */
+    private readonly observe: (outcome: FoldResult | { error: unknown }) => void = () => undefined,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -104,8 +106,14 @@ export class RollupFoldScheduler implements OnApplicationBootstrap, OnApplicatio
     if (this.closing) return this.folding ?? Promise.resolve();
     this.folding ??= this.folder
       .fold()
-      .then(({ folded, busy }) => this.logger.debug({ folded, busy }, 'rollup counts folded'))
-      .catch((err: unknown) => this.logger.error({ err }, 'rollup fold failed; the counts stay pending'))
+      .then((result) => {
+        this.observe(result);
+        this.logger.debug(result, 'rollup counts folded');
+      })
+      .catch((err: unknown) => {
+        this.observe({ error: err });
+        this.logger.error({ err }, 'rollup fold failed; the counts stay pending');
+      })
       .finally(() => {
         this.folding = undefined;
       });

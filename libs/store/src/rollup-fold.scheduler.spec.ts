@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RollupFoldScheduler, type FoldResult } from './rollup.folder';
+import { RollupFoldScheduler, type FoldResult } from './rollup-fold.scheduler';
 
 /** A folder whose folds wait for `finish`, and fail while `failing` is set. */
 class FakeFolder {
