@@ -159,6 +159,11 @@ export function hostileCorpus(ids: CorpusSchemaIds, tenant: string, seed = 11): 
     const e = event({ action: `user.login.${cjk(rand, 1000)}` });
     bad(`action of 1,000 CJK characters #${i}`, confluentFramed(ids.avro, avroBody(e)), ['store-limit', 'envelope'], e.id);
   }
+  // A service name is in the rollups' key and in no index of audit_event, which would refuse it first (audit-event.mapper.ts).
+  for (let i = 0; i < 3; i++) {
+    const e = event({ service: { name: cjk(rand, 1000), version: null, host: null } });
+    bad(`service.name of 1,000 random CJK characters #${i}`, confluentFramed(ids.avro, avroBody(e)), ['envelope'], e.id);
+  }
   for (const field of ['actor.id', 'description', 'tenantId', 'attribute'] as const) {
     for (let i = 0; i < 3; i++) {
       const nul = `a\u0000b${i}`;
