@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { v7 as uuidv7 } from 'uuid';
 import {
   AUDIT_EVENT_INSERT_COLUMNS,
-  BACKFILL_ROLLUPS_SQL,
+  backfillRollups,
   copyLine,
   PartitionManager,
   runMigrations,
@@ -170,7 +170,7 @@ export async function seedQueryStore(options: SeedOptions): Promise<number> {
       }),
     );
     // The raw COPY bypassed insertBatch, which maintains the rollups: compute them from the events.
-    for (const sql of BACKFILL_ROLLUPS_SQL) await pool.query(sql);
+    await backfillRollups(pool);
     await partitions.indexEndedDays();
     // VACUUM, not just ANALYZE: freshly COPYed pages are not all-visible yet, and index-only scans (top-N) need that.
     await pool.query('VACUUM (ANALYZE) audit_event, audit_event_hourly, audit_event_daily');

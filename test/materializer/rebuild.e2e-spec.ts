@@ -54,6 +54,21 @@ describe('vigil rebuild (the CLI as a process, against the real stack)', () => {
     await publisher.close();
   });
 
+  it('refuses, before reading anything, a live schema that lacks a store migration', async () => {
+    const store = await new TestStore().create();
+    try {
+      await store.pool.query(`DELETE FROM store_migrations WHERE name = 'AddRollupPending1796800000000'`);
+      await store.pool.query(`DROP TABLE audit_event_rollup_pending`);
+      const run = rebuild(store);
+      assert.notEqual(await run.code, 0, run.output());
+      assert.match(run.output(), /lacks the store migrations AddRollupPending1796800000000; run `npm run vigil -- migrations apply` first/);
+      const staging = await store.pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [`${store.schema}_rebuild`]);
+      assert.equal(staging.rowCount, 0, 'no staging schema was made');
+    } finally {
+      await store.drop();
+    }
+  });
+
   it('rebuilds a lost store from the topics, resumes after an interruption, and switches over', async () => {
     const store = await new TestStore().create();
     // Read before the rebuild: a run that crosses midnight UTC must not count the day it ended in.

@@ -60,6 +60,13 @@ export class RebuildUseCase {
           OperationsErrorCode.REBUILD_UNSUPPORTED_SCHEMA,
           `cannot rebuild schema "${target}": only lower-case identifiers are supported`,
         );
+      // Checked before the load, not found out at the switch-over after it.
+      const missing = await store.missingMigrations(main, target);
+      if (missing.length > 0)
+        throw new OperationsException(
+          OperationsErrorCode.REBUILD_UNSUPPORTED_SCHEMA,
+          `cannot rebuild schema "${target}": it lacks the store migrations ${missing.join(', ')}; run \`npm run vigil -- migrations apply\` first`,
+        );
       const summary = await this.rebuild(store, main, { target, staging }, request.restart, observer, signal);
       await store.dropSchema(main, staging);
       return summary;

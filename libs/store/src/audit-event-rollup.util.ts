@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+
 /**
  * The rollups of `audit_event` the aggregations read instead of the events (docs/store.md): per tenant,
  * UTC hour (`audit_event_hourly`) and UTC day (`audit_event_daily`), dimension and value, the number of events
@@ -175,9 +177,27 @@ export function aggregateRollups(rows: readonly RollupSource[]): [string[], stri
 
 /**
  * Recomputes both rollups from `audit_event` (after a raw COPY that bypassed `insertBatch`, e.g. a seeder); what was
- * pending is counted in the events, so it goes.
+ * pending is counted in the events, so it goes. Run by `backfillRollups`, in one transaction.
  */
 export const BACKFILL_ROLLUPS_SQL = [
   `TRUNCATE ${HOURLY_ROLLUP_TABLE}, ${DAILY_ROLLUP_TABLE}, ${PENDING_ROLLUP_TABLE}`,
   `WITH h AS (${hourlyAggregate('audit_event')}), ${upsertCtes()} SELECT 1`,
 ];
+
+/**
+ * `BACKFILL_ROLLUPS_SQL` in one transaction: the TRUNCATE holds back the batches and folds that would write meanwhile
+ * until the recount commits, so a batch stored between the two statements is not counted twice.
+ */
+export async function backfillRollups(pool: Pick<Pool, 'connect'>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const sql of BACKFILL_ROLLUPS_SQL) await client.query(sql);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

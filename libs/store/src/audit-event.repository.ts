@@ -77,7 +77,7 @@ export const STAGE_TABLE = 'audit_event_stage';
 const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
 const COPY_SQL = `COPY ${STAGE_TABLE} (${names}) FROM STDIN`;
 const COPY_DIRECT_SQL = `COPY audit_event (${names}) FROM STDIN`;
-/** The insert, which also adds the rows it really inserted to the hourly and daily rollups (audit-event-rollup.util.ts). */
+/** The insert, which also appends the counts of the rows it really inserted to the pending rollups (audit-event-rollup.util.ts). */
 const INSERT_SQL = insertWithRollupsSql(
   `INSERT INTO audit_event (${names}) SELECT ${names} FROM ${STAGE_TABLE} ON CONFLICT (time, id) DO NOTHING`,
 );
@@ -134,7 +134,8 @@ export class AuditEventRepository {
   /**
    * Inserts the rows and returns how many were new: COPY into the session's staging table, then one
    * `INSERT ... SELECT ... ON CONFLICT (time, id) DO NOTHING` (measured faster than unnest; docs/store.md), whose
-   * RETURNING rows are added to `audit_event_hourly` and `audit_event_daily` in the same statement.
+   * RETURNING rows' counts are appended to `audit_event_rollup_pending` in the same statement (folded into the rollups
+   * later: `RollupFolder`).
    * Idempotent: rows already stored, and duplicates within the batch, are skipped. Run it in the transaction
    * after which the Kafka offsets are committed; outside one it is still correct, just not atomic.
    */
@@ -162,7 +163,7 @@ export class AuditEventRepository {
 
   /**
    * The fast path for rows that are all new, which is nearly every batch: COPY straight into `audit_event` (no staging
-   * table, no INSERT ... SELECT) and add the rows to the rollups from counts aggregated here. Throws PostgreSQL's
+   * table, no INSERT ... SELECT) and append the rows' counts, aggregated here, to the pending rollups. Throws PostgreSQL's
    * unique violation (23505, `isUniqueViolation`) when any row is stored already, having stored none: run it after a
    * SAVEPOINT, and on that error roll back to it and take `insertBatchByPartition`, which skips what is stored.
    * Answers like `insertBatchByPartition`.

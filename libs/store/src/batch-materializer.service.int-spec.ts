@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent, requireStack, SchemaStore } from '@vigil/testing';
-import { BACKFILL_ROLLUPS_SQL } from './audit-event-rollup.util';
+import { backfillRollups } from './audit-event-rollup.util';
 import { RollupFolder } from './rollup-fold.scheduler';
 import { AuditEventRepository } from './audit-event.repository';
 import { BatchMaterializer, type EventWithOrigin } from './batch-materializer.service';
@@ -133,7 +133,7 @@ describe(`${BatchMaterializer.name}.storeAll (several partitions' batches in one
     // The counts the batches appended, folded into the rollups, equal the rollups recounted from the events.
     await new RollupFolder(store.pool).fold();
     const maintained = await snapshot();
-    for (const sql of BACKFILL_ROLLUPS_SQL) await store.pool.query(sql);
+    await backfillRollups(store.pool);
     const recounted = await snapshot();
     assert.ok(
       recounted.some((l) => l.includes('client_ip 2001:db8::1 ')),

@@ -420,10 +420,11 @@ export class PartitionManager {
    * than dropped partitions: the rollups are small derived tables, and this runs hourly on a day's rows at most.
    */
   private async expireRollups(client: PoolClient, cutoff: Date): Promise<number> {
+    // The pending counts first: a fold in progress holds the rows it moves, so this waits for it, and the DELETEs of
+    // the rollups after it remove what it wrote. Folded later, a late event's expired count would bring its hour back.
+    const pending = await client.query(`DELETE FROM ${PENDING_ROLLUP_TABLE} WHERE hour < $1`, [cutoff]);
     const hourly = await client.query(`DELETE FROM ${HOURLY_ROLLUP_TABLE} WHERE hour < $1`, [cutoff]);
     const daily = await client.query(`DELETE FROM ${DAILY_ROLLUP_TABLE} WHERE day < $1`, [cutoff]);
-    // Counts not folded yet of an expired hour (a late event's): folded later, they would bring the hour back.
-    const pending = await client.query(`DELETE FROM ${PENDING_ROLLUP_TABLE} WHERE hour < $1`, [cutoff]);
     return (hourly.rowCount ?? 0) + (daily.rowCount ?? 0) + (pending.rowCount ?? 0);
   }
 

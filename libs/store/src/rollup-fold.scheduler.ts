@@ -9,12 +9,16 @@ export const ROLLUP_FOLD_INTERVAL_MS = 1_000;
 export const ROLLUP_FOLD_CHUNK = 50_000;
 /** Taken with pg_try_advisory_xact_lock per schema: one instance folds at a time, the others find it taken. */
 const FOLD_LOCK_KEY = '.audit_event.rollup-fold';
+/** How long a fold waits for the tables' locks before it gives up until the next tick. */
+export const FOLD_LOCK_TIMEOUT_MS = 5_000;
+/** PostgreSQL's lock_not_available: the lock timeout expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** What one `fold` did. */
 export interface FoldResult {
   /** Pending rows moved into the rollups. */
   folded: number;
-  /** Another session was folding the same schema: this one did nothing. */
+  /** Another session was folding the same schema, or held its tables past the lock timeout: this fold stopped there. */
   busy: boolean;
 }
 
@@ -27,15 +31,23 @@ export class RollupFolder {
   constructor(
     private readonly pool: Pool,
     private readonly chunk = ROLLUP_FOLD_CHUNK,
+    private readonly lockTimeoutMs = FOLD_LOCK_TIMEOUT_MS,
   ) {}
 
-  async fold(): Promise<FoldResult> {
+  /**
+   * Folds until nothing is pending, or `stop()` answers true between two chunks. A fold that waits over
+   * `lockTimeoutMs` (`FOLD_LOCK_TIMEOUT_MS`) for a table (a rebuild's switch-over holds them while it catches up) gives up and answers
+   * `busy`, like one that finds another session folding.
+   */
+  async fold(stop: () => boolean = () => false): Promise<FoldResult> {
     const client = await this.pool.connect();
     let folded = 0;
+    let broken: Error | undefined;
     try {
       for (;;) {
         await client.query('BEGIN');
         try {
+          await client.query(`SET LOCAL lock_timeout = ${Math.trunc(this.lockTimeoutMs)}`);
           const { rows: lock } = await client.query<{ got: boolean }>(
             'SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || $1)) AS got',
             [FOLD_LOCK_KEY],
@@ -48,14 +60,19 @@ export class RollupFolder {
           await client.query('COMMIT');
           const moved = rows[0]?.folded ?? 0;
           folded += moved;
-          if (moved < this.chunk) return { folded, busy: false };
+          if (moved < this.chunk || stop()) return { folded, busy: false };
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          await client.query('ROLLBACK').catch((rollback: unknown) => {
+            broken = rollback as Error;
+          });
+          if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return { folded, busy: true };
+          broken ??= err as Error;
           throw err;
         }
       }
     } finally {
-      client.release();
+      // A connection whose statement failed is not handed back to the pool as it is.
+      client.release(broken);
     }
   }
 }
@@ -105,7 +122,7 @@ export class RollupFoldScheduler implements OnApplicationBootstrap, OnApplicatio
   runOnce(): Promise<void> {
     if (this.closing) return this.folding ?? Promise.resolve();
     this.folding ??= this.folder
-      .fold()
+      .fold(() => this.closing)
       .then((result) => {
         this.observe(result);
         this.logger.debug(result, 'rollup counts folded');

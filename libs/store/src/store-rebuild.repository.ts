@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { DAILY_ROLLUP_TABLE, HOURLY_ROLLUP_TABLE, PENDING_ROLLUP_TABLE } from './audit-event-rollup.util';
+import { STORE_MIGRATIONS, STORE_MIGRATIONS_TABLE } from './data-source.factory';
 import { StoreErrorCode, StoreException } from './store.exception';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -25,6 +26,17 @@ export class StoreRebuildRepository {
   /** The schema the pool's sessions resolve `audit_event` in. */
   async currentSchema(pool: Pool): Promise<string> {
     return (await pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
+  }
+
+  /**
+   * The store migrations the schema has not applied (all of them when it has none): the switch-over moves tables and
+   * functions over the live ones by name, so it needs the live schema at this build's version.
+   */
+  async missingMigrations(pool: Pool, schema: string): Promise<string[]> {
+    const table = `${identifier(schema)}.${STORE_MIGRATIONS_TABLE}`;
+    const { rows: exists } = await pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
+    const applied = exists[0]?.t == null ? [] : (await pool.query<{ name: string }>(`SELECT name FROM ${table}`)).rows.map((r) => r.name);
+    return STORE_MIGRATIONS.map((m) => m.name).filter((name) => !applied.includes(name));
   }
 
   async schemaExists(pool: Pool, schema: string): Promise<boolean> {
