@@ -35,9 +35,9 @@ export class RollupFolder {
   ) {}
 
   /**
-   * Folds until nothing is pending, or `stop()` answers true between two chunks. A fold that waits over
-   * `lockTimeoutMs` (`FOLD_LOCK_TIMEOUT_MS`) for a table (a rebuild's switch-over holds them while it catches up) gives up and answers
-   * `busy`, like one that finds another session folding.
+   * Folds until nothing is pending, or `stop()` answers true between two chunks. A fold that waits longer than
+   * `lockTimeoutMs` for a table (a rebuild's switch-over holds them while it catches up) gives up and answers `busy`,
+   * like one that finds another session folding.
    */
   async fold(stop: () => boolean = () => false): Promise<FoldResult> {
     const client = await this.pool.connect();
@@ -79,8 +79,8 @@ export class RollupFolder {
 
 /**
  * Runs the fold every second in the materializer. A fold that fails is logged and tried again at the next tick: the
- * counts stay pending, and top-N still reads them. Shutdown waits for a fold in progress and starts none: what is
- * pending then is folded after the next start, and read meanwhile.
+ * counts stay pending, and top-N still reads them. Shutdown stops a fold in progress after its current chunk and
+ * starts none: what is pending then is folded after the next start, and read meanwhile.
  */
 export class RollupFoldScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
@@ -111,7 +111,7 @@ export class RollupFoldScheduler implements OnApplicationBootstrap, OnApplicatio
     this.timer.unref();
   }
 
-  /** No further fold; resolves once a fold in progress has ended. */
+  /** No further fold; resolves once a fold in progress has ended (after its current chunk). */
   async stop(): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
