@@ -6,10 +6,13 @@ import { RollupFoldScheduler, type FoldResult } from './rollup-fold.scheduler';
 class FakeFolder {
   calls = 0;
   failing = false;
+  /** What the last fold was given to ask whether to stop between chunks. */
+  stop: (() => boolean) | undefined;
   private pending: (() => void) | undefined;
 
-  fold(): Promise<FoldResult> {
+  fold(stop?: () => boolean): Promise<FoldResult> {
     this.calls++;
+    this.stop = stop;
     if (this.failing) return Promise.reject(new Error('no database'));
     return new Promise((resolve) => {
       this.pending = () => resolve({ folded: 1, busy: false });
@@ -57,15 +60,17 @@ describe(RollupFoldScheduler.name, () => {
     assert.equal(folder.calls, 2);
   });
 
-  it('folds on its interval once started, and at shutdown waits for the fold in progress and starts none', async () => {
+  it('folds on its interval once started, and at shutdown stops the fold in progress after its chunk and starts none', async () => {
     const folder = new FakeFolder();
     const scheduler = new RollupFoldScheduler(folder, logger().logger, 5);
     scheduler.onApplicationBootstrap();
     while (folder.calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(folder.stop?.(), false, 'the fold goes on from chunk to chunk');
     let stopped = false;
     const stopping = scheduler.onApplicationShutdown().then(() => (stopped = true));
     await tick();
     assert.equal(stopped, false, 'shutdown waits for the fold in progress');
+    assert.equal(folder.stop?.(), true, 'which stops after its current chunk');
     folder.finish();
     await stopping;
     await new Promise((resolve) => setTimeout(resolve, 30));
