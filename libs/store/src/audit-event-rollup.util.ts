@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { inTransaction } from './pg-pool.factory';
 
 /**
  * The rollups of `audit_event` the aggregations read instead of the events (docs/store.md): per tenant,
@@ -189,15 +190,7 @@ export const BACKFILL_ROLLUPS_SQL = [
  * until the recount commits, so a batch stored between the two statements is not counted twice.
  */
 export async function backfillRollups(pool: Pick<Pool, 'connect'>): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const sql of BACKFILL_ROLLUPS_SQL) await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

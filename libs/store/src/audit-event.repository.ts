@@ -8,6 +8,7 @@ import { ADD_ROLLUPS_SQL, aggregateRollups, insertWithRollupsSql } from './audit
 import { fromRecord, type AuditEventRecord, type AuditEventRow, type StoredAuditEvent } from './audit-event.mapper';
 import { scopePredicates } from './event-sql.mapper';
 import { ENVELOPE_COLUMNS } from './generated/audit-event.columns';
+import { inTransaction } from './pg-pool.factory';
 import { TenantScope } from './tenant-scope.types';
 
 /** Where the store's reads run: a pg pool or client, or a TypeORM entity manager. */
@@ -186,18 +187,7 @@ export class AuditEventRepository {
    */
   async insertBatchInTransaction(pool: Pool, rows: readonly AuditEventRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const inserted = await this.insertBatch(client, rows);
-      await client.query('COMMIT');
-      return inserted;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return inTransaction(pool, (client) => this.insertBatch(client, rows));
   }
 
   /**

@@ -4,6 +4,7 @@ import { chainFormText, linkOfText } from '@vigil/integrity';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { insertedTotal, isUniqueViolation, partitionKey, type AuditEventRepository } from './audit-event.repository';
 import { ChainHeadRepository, chainKey, type ChainHead } from './chain-head.repository';
+import { inTransaction } from './pg-pool.factory';
 
 /** A decoded event and where it was read from (the row keeps topic, partition and offset). */
 export interface EventWithOrigin {
@@ -95,18 +96,9 @@ export class BatchMaterializer {
     });
     if (candidates.length === 0) return results;
     const partitions = partitionsOf(batches);
-    const client = await pool.connect();
-    let inserted: Map<string, number>;
-    try {
-      await client.query('BEGIN');
-      inserted = this.options.chain === false ? await this.insert(client, candidates) : await this.chainAndInsert(client, candidates);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    const inserted = await inTransaction(pool, (client) =>
+      this.options.chain === false ? this.insert(client, candidates) : this.chainAndInsert(client, candidates),
+    );
     results.forEach((result, batch) => {
       const partition = partitions[batch];
       // A single batch may hold any partitions' events: all that was inserted is its.

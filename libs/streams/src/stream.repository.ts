@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '@vigil/store';
 import type { StreamConfig } from './stream-definition.mapper';
 import type { SealedSecrets } from './stream-secret.codec';
 
@@ -99,19 +100,8 @@ export class StreamRepository {
   constructor(private readonly pool: Pool) {}
 
   /** Runs `work` in one transaction; rolled back if it throws. */
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   /** One stream; `tenantId` undefined only for platform operators. */
