@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { randomCjk, randomEmoji } from '@vigil/testing';
-import { clipUtf8, isStorableText, sanitizeStrings, sanitizeText, utf8Length } from './event-text.util';
+import { clipUtf8, fitsUtf8, isStorableText, sanitizeStrings, sanitizeText, utf8Length } from './event-text.util';
 
 describe('sanitizeText', () => {
   it('replaces NUL and unpaired surrogates with U+FFFD and keeps paired ones', () => {
@@ -28,6 +28,16 @@ describe('sanitizeText', () => {
       n: 1,
       nil: null,
     });
+  });
+});
+
+describe('fitsUtf8', () => {
+  it('counts UTF-8 bytes, not UTF-16 units, at the bound and one past it', () => {
+    assert.equal(fitsUtf8('a'.repeat(1024), 1024), true);
+    assert.equal(fitsUtf8('a'.repeat(1025), 1024), false);
+    // 341 CJK characters are 1,023 bytes; 342 are 1,026.
+    assert.equal(fitsUtf8('語'.repeat(341), 1024), true);
+    assert.equal(fitsUtf8('語'.repeat(342), 1024), false);
   });
 });
 

@@ -74,10 +74,14 @@ export function utf8Length(value: string): number {
   return Buffer.byteLength(value, 'utf8');
 }
 
+/** Whether the text takes at most `maxBytes` in UTF-8; a short string is not counted (at most 3 bytes per UTF-16 unit). */
+export function fitsUtf8(value: string, maxBytes: number): boolean {
+  return value.length * 3 <= maxBytes || utf8Length(value) <= maxBytes;
+}
+
 /** The longest prefix of the text that fits `maxBytes` of UTF-8, never cutting a character in two. */
 export function clipUtf8(value: string, maxBytes: number): string {
-  // Fast path: at most 3 bytes per UTF-16 unit, so a short string always fits.
-  if (value.length * 3 <= maxBytes || utf8Length(value) <= maxBytes) return value;
+  if (fitsUtf8(value, maxBytes)) return value;
   let bytes = 0;
   let end = 0;
   for (const char of value) {

@@ -4,7 +4,7 @@ import type avsc from 'avsc';
 import { catalogEntry, isCategory, suggestAction } from './event-catalog.service';
 import type { EventIssue } from './event.exception';
 import { readerType, wrapAttribute, type WrappedAttribute } from './avro.codec';
-import { isStorableText, utf8Length } from './event-text.util';
+import { fitsUtf8, isStorableText, utf8Length } from './event-text.util';
 
 /**
  * Bounds on what one event may carry: audit records are small; anything bigger is a bug or an attack.
@@ -143,11 +143,8 @@ export const UNSTORABLE_TEXT_RULE = 'must not contain NUL characters or unpaired
 
 /** A string's byte bound and its storability (sanitizeText makes any string storable). */
 function textIssues(value: string, path: Path, maxBytes: number, issues: EventIssue[]): void {
-  // At most 3 UTF-8 bytes per UTF-16 unit: a short string needs no counting.
-  if (value.length * 3 > maxBytes) {
-    const bytes = utf8Length(value);
-    if (bytes > maxBytes) issues.push({ path: path.join('.'), rule: `at most ${maxBytes} bytes of UTF-8 (got ${bytes})` });
-  }
+  if (!fitsUtf8(value, maxBytes))
+    issues.push({ path: path.join('.'), rule: `at most ${maxBytes} bytes of UTF-8 (got ${utf8Length(value)})` });
   if (!isStorableText(value)) issues.push({ path: path.join('.'), rule: UNSTORABLE_TEXT_RULE });
 }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { EVENT_LIMITS, sanitizeText, utf8Length, type AttributeValue, type AuditEvent } from '@vigil/events';
+import { EVENT_LIMITS, fitsUtf8, sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
 import { INVALID_CLIENT_IP_ATTRIBUTE } from '@vigil/integrity';
 import {
   envelopeFromRecord,
@@ -102,9 +102,8 @@ export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
   // holds, and a tenant id near the btree limit, beside a rollup value longer than its audit_event indexes' time and id.
   // Refused here, the event is dead-lettered, where a fold that met its counts would fail on every try and leave every
   // tenant's counts pending.
-  if (utf8Length(envelope.tenantId) > EVENT_LIMITS.tenantId) invalid('tenantId', `must be at most ${EVENT_LIMITS.tenantId} bytes`);
-  const service = envelope.serviceName;
-  if (service.length * 3 > EVENT_LIMITS.string && utf8Length(service) > EVENT_LIMITS.string)
+  if (!fitsUtf8(envelope.tenantId, EVENT_LIMITS.tenantId)) invalid('tenantId', `must be at most ${EVENT_LIMITS.tenantId} bytes`);
+  if (!fitsUtf8(envelope.serviceName, EVENT_LIMITS.string))
     invalid('service.name', `must be at most ${EVENT_LIMITS.string} bytes of UTF-8`);
   return {
     ...envelope,
