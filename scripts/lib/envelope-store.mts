@@ -49,6 +49,19 @@ function entityColumn(leaf: Leaf): string {
   return `  @${leaf.primary ? 'PrimaryColumn' : 'Column'}({ ${options.join(', ')} })\n  ${leaf.rowKey}!: ${leaf.entityType};`;
 }
 
+/** A row's column in COPY's text format, through the hand-written field writers (`EnvelopeCopyFields`). */
+function copyValue(leaf: Leaf): string {
+  const v = `r.${leaf.rowKey}`;
+  switch (leaf.kind) {
+    case 'int':
+      return `f.number(${v})`;
+    case 'textArray':
+      return `f.array(${v})`;
+    default:
+      return `f.text(${v})`;
+  }
+}
+
 export function storeColumnsTs(envelope: Obj, header: string): string {
   const fields = envelopeFields(envelope as never);
   const leaves = leavesOf(fields);
@@ -89,6 +102,16 @@ export function storeColumnsTs(envelope: Obj, header: string): string {
       'leaves' in f ? f.leaves.map((l) => `    ${l.rowKey}: ${rowValue(l, f.nullable)},`) : [`    ${f.rowKey}: ${rowValue(f, false)},`],
     ),
     '  };',
+    '}\n',
+    "/** How a row's value is written in COPY's text format; the hand-written repository decides (escapes, arrays). */",
+    'export interface EnvelopeCopyFields {',
+    '  text(value: string | null): string;',
+    '  number(value: number | null): string;',
+    '  array(value: readonly string[]): string;',
+    '}\n',
+    "/** A row's envelope columns in COPY's text format, tab-separated, in `ENVELOPE_COLUMNS` order: one property read each. */",
+    'export function envelopeCopyText(r: AuditEventEnvelopeRow, f: EnvelopeCopyFields): string {',
+    `  return \`${leaves.map((l) => `\${${copyValue(l)}}`).join('\\t')}\`;`,
     '}\n',
     '/** The event fields of a selected row; a nullable record whose columns are all null reads back as null. */',
     'export function envelopeFromRecord(r: AuditEventEnvelopeRecord) {',

@@ -6,6 +6,7 @@ export * from './event-catalog.service';
 export * from './event.codec';
 export * from './event.exception';
 export * from './event-text.util';
+export * from './event-time.util';
 export * from './event.validator';
 export * from './schema.constants';
 export * from './avro-bounds.validator';

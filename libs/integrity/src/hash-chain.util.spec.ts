@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { anAuditEvent } from '@vigil/testing';
-import { canonicalBytes, GENESIS, nextLink, verifyChain, type ChainEntry, type ChainPoint } from './hash-chain.util';
+import {
+  canonicalBytes,
+  GENESIS,
+  linkHexOfText,
+  linkOfText,
+  nextLink,
+  verifyChain,
+  type ChainEntry,
+  type ChainPoint,
+} from './hash-chain.util';
 
 const genesis: ChainPoint = { seq: 0, hash: GENESIS.toString('hex') };
 
@@ -92,3 +101,21 @@ describe('the hash chain', () => {
 function pick(verdict: ReturnType<typeof verifyChain>): [string, number, unknown] | 'ok' {
   return verdict.ok ? 'ok' : [verdict.finding, verdict.seq, verdict.id];
 }
+
+describe('linkHexOfText', () => {
+  it('is linkOfText in hex, for any text, of any size, one after another', () => {
+    let previous = GENESIS;
+    // ASCII, two- three- and four-byte UTF-8, a form larger than the scratch buffer, then a short one after it.
+    for (const text of ['{"a":1}', '{"name":"Zoë"}', '{"d":"日本語"}', '{"e":"😀"}', `{"p":"${'x€'.repeat(40_000)}"}`, '{}']) {
+      const expected = linkOfText(previous, text);
+      assert.equal(linkHexOfText(previous.toString('hex'), text), expected.toString('hex'));
+      assert.equal(linkHexOfText(previous.toString('hex').toUpperCase(), text), expected.toString('hex'));
+      previous = expected;
+    }
+  });
+
+  it('refuses a previous link that is not 32 bytes of hex', () => {
+    for (const bad of ['', 'ab', 'zz'.repeat(32), '00'.repeat(33), `${'00'.repeat(31)}0z`, `${'00'.repeat(31)}z0`])
+      assert.throws(() => linkHexOfText(bad, '{}'), /32 bytes of hex/);
+  });
+});

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { EVENT_LIMITS, fitsUtf8, sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
+import { EVENT_LIMITS, fitsUtf8, microsToIso, sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
 import { INVALID_CLIENT_IP_ATTRIBUTE } from '@vigil/integrity';
 import {
   envelopeFromRecord,
@@ -39,13 +39,10 @@ function invalid(field: string, rule: string): never {
   throw new StoreException(StoreErrorCode.INVALID_EVENT, field, rule);
 }
 
-/** Epoch microseconds to an ISO-8601 UTC string that keeps all six fractional digits. */
+/** Epoch microseconds to an ISO-8601 UTC string that keeps all six fractional digits (`microsToIso`, checked). */
 export function microsToTimestamp(micros: number, field = 'time'): string {
   if (!Number.isSafeInteger(micros)) invalid(field, 'must be an integer number of microseconds since the epoch');
-  // Integer arithmetic only: dividing first would round in the last bits of large values.
-  const subMillis = ((micros % 1000) + 1000) % 1000;
-  const iso = new Date((micros - subMillis) / 1000).toISOString();
-  return `${iso.slice(0, -1)}${String(subMillis).padStart(3, '0')}Z`;
+  return microsToIso(micros);
 }
 
 /**
@@ -92,9 +89,10 @@ export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
   if (status !== null && (!Number.isInteger(status) || Math.abs(status) > 2 ** 31 - 1))
     invalid('http.statusCode', 'must be a 32-bit integer');
   const clientIp = toInet(event.client?.ip);
-  const attributes: Record<string, AttributeValue> = { ...event.attributes };
   const rawIp = event.client?.ip;
-  if (rawIp != null && clientIp === null && !(INVALID_CLIENT_IP_ATTRIBUTE in attributes)) attributes[INVALID_CLIENT_IP_ATTRIBUTE] = rawIp;
+  let attributes: Record<string, AttributeValue> = event.attributes ?? {};
+  if (rawIp != null && clientIp === null && !(INVALID_CLIENT_IP_ATTRIBUTE in attributes))
+    attributes = { ...attributes, [INVALID_CLIENT_IP_ATTRIBUTE]: rawIp };
   const envelope = envelopeRow(event, { text: storableText, timestamp: microsToTimestamp, json });
   // The rollups' keys (audit_event_hourly_pk: tenant, dimension, hour, value) are sized by STORE_INDEX_BUDGET for what
   // the SDK accepts. A record written to Kafka without the SDK is not checked there, and two of its fields could make a
@@ -113,6 +111,9 @@ export function toRow(event: AuditEvent, origin: KafkaOrigin): AuditEventRow {
     kafkaTopic: origin.topic,
     kafkaPartition: origin.partition,
     kafkaOffset: origin.offset,
+    // Set by the chain when it links the row (in place); present from the start, so every row has one shape.
+    chainSeq: null,
+    chainHash: null,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { AuditEvent } from '@vigil/events';
-import { chainFormText, linkOfText } from '@vigil/integrity';
+import { chainFormText, linkHexOfText } from '@vigil/integrity';
 import { toRow, type AuditEventRow } from './audit-event.mapper';
 import { insertedTotal, isUniqueViolation, partitionKey, type AuditEventRepository } from './audit-event.repository';
 import { ChainHeadRepository, chainKey, type ChainHead } from './chain-head.repository';
@@ -206,9 +206,13 @@ function chain(
       continue;
     }
     seen.set(identity, row.tenantId);
-    const hash = linkOfText(Buffer.from(head.hash, 'hex'), form).toString('hex');
+    const hash = linkHexOfText(head.hash, form);
     const seq = head.seq + 1;
-    rows.push({ ...row, chainSeq: String(seq), chainHash: hash });
+    // In place rather than a copy of the row's 35 fields: a second pass (after a redelivered row) sets every row it
+    // keeps again, and a row it drops is never inserted.
+    row.chainSeq = String(seq);
+    row.chainHash = hash;
+    rows.push(row);
     heads.set(key, { ...head, seq, hash, topic, partition, offset: BigInt(offset) });
   }
   return { rows, heads: [...heads.values()] };

@@ -140,6 +140,18 @@ export function envelopeRow(event: AuditEvent, c: EnvelopeConverters): AuditEven
   };
 }
 
+/** How a row's value is written in COPY's text format; the hand-written repository decides (escapes, arrays). */
+export interface EnvelopeCopyFields {
+  text(value: string | null): string;
+  number(value: number | null): string;
+  array(value: readonly string[]): string;
+}
+
+/** A row's envelope columns in COPY's text format, tab-separated, in `ENVELOPE_COLUMNS` order: one property read each. */
+export function envelopeCopyText(r: AuditEventEnvelopeRow, f: EnvelopeCopyFields): string {
+  return `${f.text(r.id)}\t${f.text(r.time)}\t${f.text(r.observedTime)}\t${f.text(r.tenantId)}\t${f.text(r.category)}\t${f.text(r.action)}\t${f.text(r.outcome)}\t${f.text(r.severity)}\t${f.text(r.actorId)}\t${f.text(r.actorName)}\t${f.text(r.actorType)}\t${f.array(r.actorRoles)}\t${f.text(r.clientIp)}\t${f.text(r.userAgent)}\t${f.text(r.targets)}\t${f.text(r.httpMethod)}\t${f.text(r.httpUrl)}\t${f.text(r.httpOperation)}\t${f.number(r.httpStatus)}\t${f.text(r.serviceName)}\t${f.text(r.serviceVersion)}\t${f.text(r.serviceHost)}\t${f.text(r.correlationId)}\t${f.text(r.traceId)}\t${f.text(r.spanId)}\t${f.text(r.description)}\t${f.text(r.payload)}\t${f.text(r.attributes)}`;
+}
+
 /** The event fields of a selected row; a nullable record whose columns are all null reads back as null. */
 export function envelopeFromRecord(r: AuditEventEnvelopeRecord) {
   return {

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { microsToIso } from './event-time.util';
+
+describe('microsToIso', () => {
+  it('keeps all six fractional digits', () => {
+    assert.equal(microsToIso(1768244683006123), '2026-01-12T19:04:43.006123Z');
+    assert.equal(microsToIso(0), '1970-01-01T00:00:00.000000Z');
+    assert.equal(microsToIso(-1), '1969-12-31T23:59:59.999999Z');
+    assert.equal(microsToIso(Number.MAX_SAFE_INTEGER), '2255-06-05T23:47:34.740991Z');
+  });
+
+  it('formats every time as Date does, whichever second it formatted before', () => {
+    const reference = (micros: number) => {
+      const millis = Math.floor(micros / 1000);
+      return `${new Date(millis).toISOString().slice(0, -1)}${String(micros - millis * 1000).padStart(3, '0')}Z`;
+    };
+    let micros = 1_768_244_683_006_123;
+    for (let i = 0; i < 2000; i++) {
+      // Steps of up to ~2 s, sometimes back: the same second again, the next one, an earlier one.
+      micros += Math.floor((Math.random() - 0.3) * 2_000_000);
+      assert.equal(microsToIso(micros), reference(micros));
+    }
+    assert.equal(microsToIso(8_000_000_000_000_001), reference(8_000_000_000_000_001));
+    // An event's two times in different seconds, in turns, and seconds before 1970 (negative slots).
+    for (const [a, b] of [
+      [1_768_244_683_006_123, 1_768_244_691_000_001],
+      [-1_000_000_000_123, -8_000_000_000_456],
+    ] as const)
+      for (let i = 0; i < 3; i++) {
+        assert.equal(microsToIso(a), reference(a));
+        assert.equal(microsToIso(b), reference(b));
+      }
+  });
+});
