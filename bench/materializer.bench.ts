@@ -5,7 +5,10 @@
 //     Avro, so producing is not what is measured), then the materializer app is started on them and
 //     timed from its first stored row to the last: events/s end to end (decode, map, COPY + INSERT
 //     ... ON CONFLICT, commit, offsets).
-//  2. The same rows are COPYed straight into an empty audit_event: the ceiling PostgreSQL allows here.
+//     Beside the rate, the CPU per event of the materializer's process and of all PostgreSQL's over the same stretch
+//     (/metrics and /proc): the two share the machine's cores, so their sum sets the rate, and it varies far less.
+//  2. The same rows are COPYed straight into an empty audit_event: the ceiling PostgreSQL allows here, and
+//     PostgreSQL's CPU per row for it.
 //  3. Latency: a steady BENCH_RATE (default 10,000) events/s through the SDK for BENCH_LATENCY_SECONDS
 //     (default 20), after 3 s at the same rate untimed; each event is timed from publish() resolving to its row
 //     being visible (its tenant's chain head, moved in the storing transaction, reaching its place).
@@ -20,7 +23,7 @@ import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/ka
 import { AUDIT_EVENT_INSERT_COLUMNS, copyLine, runMigrations, toRow } from '@vigil/store';
 import { AppProcess, benchEnv, startGroupAtEnd, testEnv, uniqueName } from '@vigil/testing';
 import { benchEvent } from './lib/bench-event.factory';
-import { machine, percentile, round, secondsSince, writeReport } from './lib/report.util';
+import { cpuSecondsOf, machine, percentile, round, secondsSince, writeReport } from './lib/report.util';
 
 const env = benchEnv();
 const EVENTS = env.BENCH_EVENTS ?? 1_000_000;
@@ -30,12 +33,20 @@ const logger = pino({ level: 'warn' });
 /** Seconds of publishing at the latency run's rate before its timed events. */
 const WARMUP_SECONDS = 3;
 
-async function storedCount(app: AppProcess): Promise<number> {
+/** Events the app has stored (or found stored), and the CPU seconds its process has used, from its /metrics. */
+async function storedCount(app: AppProcess): Promise<{ stored: number; cpu: number }> {
   const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
   let total = 0;
   for (const m of text.matchAll(/^vigil_materializer_events_total\{result="(stored|duplicate)",topic="audit\.authentication"\} (\d+)/gm))
     total += Number(m[2]);
-  return total;
+  return { stored: total, cpu: Number(/^vigil_process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? Number.NaN) };
+}
+
+/** A point of the catch-up: events stored, the materializer's CPU seconds and all of PostgreSQL's. */
+interface CatchUpPoint {
+  stored: number;
+  cpu: number;
+  postgres: number;
 }
 
 async function main(): Promise<void> {
@@ -78,12 +89,25 @@ async function main(): Promise<void> {
   // 2. The materializer on them.
   const app = await new AppProcess('materializer', { DATABASE_URL: url.toString(), MATERIALIZER_GROUP_ID: groupId }).start(120_000);
   let firstAt: bigint | undefined;
+  // The CPU both sides of the store spend per event over the same stretch: on two saturated cores the rate is set by
+  // their sum, and these figures vary far less from run to run than the rate does.
+  let first: CatchUpPoint | undefined;
+  let last: CatchUpPoint | undefined;
   for (;;) {
-    const n = await storedCount(app);
-    if (n > 0) firstAt ??= process.hrtime.bigint();
+    const { stored: n, cpu } = await storedCount(app);
+    const point = { stored: n, cpu, postgres: cpuSecondsOf('postgres') ?? Number.NaN };
+    if (n > 0) {
+      firstAt ??= process.hrtime.bigint();
+      first ??= point;
+      last = point;
+    }
     if (n >= EVENTS) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  const counted = first !== undefined && last !== undefined ? last.stored - first.stored : 0;
+  const microsPerEvent = (seconds: number): number => (counted > 0 ? round((seconds * 1e6) / counted) : Number.NaN);
+  const materializerCpu = microsPerEvent((last?.cpu ?? Number.NaN) - (first?.cpu ?? Number.NaN));
+  const postgresCpu = microsPerEvent((last?.postgres ?? Number.NaN) - (first?.postgres ?? Number.NaN));
   // Everything stored by the first poll that saw a row: too few events to time (a latency-only run).
   const timed = firstAt !== undefined && secondsSince(firstAt) > 0.5;
   const materializerSeconds = timed && firstAt !== undefined ? secondsSince(firstAt) : Number.NaN;
@@ -93,8 +117,10 @@ async function main(): Promise<void> {
   const client = await db.connect();
   await client.query(`SET search_path = ${rawSchema}`);
   const copyStart = process.hrtime.bigint();
+  const copyCpuStart = cpuSecondsOf('postgres') ?? Number.NaN;
   await pipeline(Readable.from(rows), client.query(copyFrom(`COPY audit_event (${AUDIT_EVENT_INSERT_COLUMNS.join(', ')}) FROM STDIN`)));
   const copySeconds = secondsSince(copyStart);
+  const copyCpu = round((((cpuSecondsOf('postgres') ?? Number.NaN) - copyCpuStart) * 1e6) / EVENTS);
   client.release();
 
   // 4. Latency at a steady rate, publish() resolved -> row visible.
@@ -199,8 +225,18 @@ async function main(): Promise<void> {
     machine: machine(),
     parameters: { events: EVENTS, latencyRate: RATE, latencySeconds: LATENCY_SECONDS, latencyWarmupSeconds: WARMUP_SECONDS, partitions: 6 },
     measurements: [
-      { name: 'materializer end to end (Kafka -> PostgreSQL)', value: matRate, unit: 'events/s', extra: { seconds: materializerSeconds } },
-      { name: 'raw COPY of the same rows', value: copyRate, unit: 'rows/s', extra: { seconds: copySeconds } },
+      {
+        name: 'materializer end to end (Kafka -> PostgreSQL)',
+        value: matRate,
+        unit: 'events/s',
+        extra: { seconds: materializerSeconds, materializerCpuMicrosPerEvent: materializerCpu, postgresCpuMicrosPerEvent: postgresCpu },
+      },
+      {
+        name: 'raw COPY of the same rows',
+        value: copyRate,
+        unit: 'rows/s',
+        extra: { seconds: copySeconds, postgresCpuMicrosPerRow: copyCpu },
+      },
       {
         name: `latency publish -> visible at ${RATE}/s`,
         value: percentile(latencies, 50),

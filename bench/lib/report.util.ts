@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -75,4 +75,33 @@ export function round(value: number): number {
 /** Seconds since `start` (a process.hrtime.bigint() reading). */
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/**
+ * CPU seconds (user + system) used so far by every process whose command is `name` (e.g. `postgres`: the server and
+ * all its backends), from /proc; a process that exits between two reads takes its seconds with it. Undefined where
+ * there is no /proc.
+ */
+export function cpuSecondsOf(name: string): number | undefined {
+  let dirs: string[];
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const tick = 100; // USER_HZ, 100 on every Linux this runs on
+  let total = 0;
+  for (const dir of dirs) {
+    try {
+      const stat = readFileSync(`/proc/${dir}/stat`, 'utf8');
+      // pid (comm) state ...: comm may hold spaces or parentheses, so the fields are counted from the last ')'.
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      // exited while read
+    }
+  }
+  return total;
 }

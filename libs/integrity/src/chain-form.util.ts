@@ -181,9 +181,10 @@ export function chainForm(event: AuditEvent | Record<string, unknown>): Record<s
 }
 
 /**
- * The event's chain form as RFC 8785 text: what the hash chain hashes (UTF-8). The form's keys are already in order,
- * so V8's JSON.stringify writes it (about 5 µs an event); only a form holding an index-like key (`"7"`), which
- * JavaScript lists first, is written by the canonicalize package. A unit test holds the text to that package's.
+ * The event's chain form as RFC 8785 text: what the hash chain hashes (UTF-8). Written straight from the event
+ * (`writeForm`); an event with text to sanitise or a key list `writeForm` cannot take goes through `normalize`'s copy,
+ * written by JSON.stringify, or by the canonicalize package when it holds an index-like key (`"7"`), which JavaScript
+ * lists first. Unit tests hold the text to that package's over the normalised event.
  */
 export function chainFormText(event: AuditEvent | Record<string, unknown>): string {
   const source = respelled(event as Record<string, unknown>);

@@ -196,7 +196,8 @@ function chain(
     const head = heads.get(key) ?? locked.get(key);
     if (head === undefined) throw new Error(`no chain head locked for ${key}`);
     const { topic, partition, offset } = item.origin;
-    if (head.topic === topic && head.partition === partition && BigInt(offset) <= head.offset) continue;
+    const at = BigInt(offset);
+    if (head.topic === topic && head.partition === partition && at <= head.offset) continue;
     const identity = identityOf(row);
     const holder = seen.get(identity) ?? stored.get(identity);
     if (holder !== undefined) {
@@ -213,7 +214,16 @@ function chain(
     row.chainSeq = String(seq);
     row.chainHash = hash;
     rows.push(row);
-    heads.set(key, { ...head, seq, hash, topic, partition, offset: BigInt(offset) });
+    const moved = heads.get(key);
+    // The locked head is copied once per batch and chain; this pass's own copy moves in place, event after event.
+    if (moved === undefined) heads.set(key, { ...head, seq, hash, topic, partition, offset: at });
+    else {
+      moved.seq = seq;
+      moved.hash = hash;
+      moved.topic = topic;
+      moved.partition = partition;
+      moved.offset = at;
+    }
   }
   return { rows, heads: [...heads.values()] };
 }
