@@ -4,13 +4,17 @@
 //    consumer gets) against avsc's own fromBuffer of the same bodies into its record instances, nothing checked;
 //  - SIEM document: decode + the Splunk HEC document as JSON (a connector's and replay's work per event, less Kafka
 //    and HTTP) against the raw decode + JSON.stringify of avsc's record;
-//  - SDK: AuditPublisher.prepare (complete + validate) + Avro encoding against avsc's toBuffer of the same events.
+//  - SDK: AuditPublisher.prepare (complete + validate) + Avro encoding against avsc's toBuffer of the same events;
+//  - store row: the materializer's work per event in Node (decode, toRow, the chain form, its link, the COPY line)
+//    against the raw decode + JSON.stringify of avsc's record.
 // The end-to-end benchmarks (connector, replay, sdk-publish) vary 20% from run to run on a shared 2-core machine; a
 // single thread's CPU per event does not, so this is where a change to the per-event work shows (docs/performance.md).
 import avsc from 'avsc';
 import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
 import { EventCodec, TOPIC_SCHEMAS, type AuditEvent, type SchemaRegistryPort } from '@vigil/events';
 import { mapperFor } from '@vigil/formats';
+import { chainFormText, linkHexOfText } from '@vigil/integrity';
+import { copyLine, toRow } from '@vigil/store';
 import { benchEnv } from '@vigil/testing';
 import { benchEvent, benchInput } from './lib/bench-event.factory';
 import { machine, writeReport, type Measurement } from './lib/report.util';
@@ -114,6 +118,20 @@ async function main(): Promise<void> {
     (i) => rawType.toBuffer(rawRecords[i % DISTINCT]),
   );
 
+  // One chain's head moving event after event, as the materializer links a tenant's events.
+  let head = '0'.repeat(64);
+  const store = await compare(
+    async (i) => {
+      const event = await codec.decode(messages[i % DISTINCT] as Buffer, TOPIC);
+      const row = toRow(event, { topic: TOPIC, partition: 0, offset: String(i) });
+      head = linkHexOfText(head, chainFormText(event));
+      row.chainSeq = String(i + 1);
+      row.chainHash = head;
+      return copyLine(row);
+    },
+    (i) => JSON.stringify(rawType.fromBuffer(bodies[i % DISTINCT] as Buffer)),
+  );
+
   const perEvent = (eventsPerSecond: number): Measurement['extra'] => ({ microsPerEvent: Math.round((1e6 / eventsPerSecond) * 100) / 100 });
   writeReport({
     bench: 'event-cpu',
@@ -137,11 +155,24 @@ async function main(): Promise<void> {
       { name: 'raw avsc fromBuffer + JSON.stringify', value: document.baseline, unit: 'events/CPU-s', extra: perEvent(document.baseline) },
       { name: 'SDK: prepare (complete + validate) + Avro encode', value: sdk.rate, unit: 'events/CPU-s', extra: perEvent(sdk.rate) },
       { name: 'raw avsc toBuffer of the same events', value: sdk.baseline, unit: 'events/CPU-s', extra: perEvent(sdk.baseline) },
+      {
+        name: 'store row: decode + toRow + chain form + link + COPY line',
+        value: store.rate,
+        unit: 'events/CPU-s',
+        extra: perEvent(store.rate),
+      },
+      {
+        name: 'raw avsc fromBuffer + JSON.stringify (again)',
+        value: store.baseline,
+        unit: 'events/CPU-s',
+        extra: perEvent(store.baseline),
+      },
     ],
     ratios: {
       'decode / raw avsc decode': decode.ratio,
       'SIEM document / raw decode + JSON': document.ratio,
       'SDK prepare + encode / raw avsc encode': sdk.ratio,
+      'store row / raw decode + JSON': store.ratio,
     },
   });
 }

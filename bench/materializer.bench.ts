@@ -7,8 +7,7 @@
 //     ... ON CONFLICT, commit, offsets).
 //     Beside the rate, the CPU per event of the materializer's process and of all PostgreSQL's over the same stretch
 //     (/metrics and /proc): the two share the machine's cores, so their sum sets the rate, and it varies far less.
-//  2. The same rows are COPYed straight into an empty audit_event: the ceiling PostgreSQL allows here, and
-//     PostgreSQL's CPU per row for it.
+//  2. The same rows are COPYed straight into an empty audit_event: the ceiling PostgreSQL allows here.
 //  3. Latency: a steady BENCH_RATE (default 10,000) events/s through the SDK for BENCH_LATENCY_SECONDS
 //     (default 20), after 3 s at the same rate untimed; each event is timed from publish() resolving to its row
 //     being visible (its tenant's chain head, moved in the storing transaction, reaching its place).
@@ -117,10 +116,8 @@ async function main(): Promise<void> {
   const client = await db.connect();
   await client.query(`SET search_path = ${rawSchema}`);
   const copyStart = process.hrtime.bigint();
-  const copyCpuStart = cpuSecondsOf('postgres') ?? Number.NaN;
   await pipeline(Readable.from(rows), client.query(copyFrom(`COPY audit_event (${AUDIT_EVENT_INSERT_COLUMNS.join(', ')}) FROM STDIN`)));
   const copySeconds = secondsSince(copyStart);
-  const copyCpu = round((((cpuSecondsOf('postgres') ?? Number.NaN) - copyCpuStart) * 1e6) / EVENTS);
   client.release();
 
   // 4. Latency at a steady rate, publish() resolved -> row visible.
@@ -235,7 +232,7 @@ async function main(): Promise<void> {
         name: 'raw COPY of the same rows',
         value: copyRate,
         unit: 'rows/s',
-        extra: { seconds: copySeconds, postgresCpuMicrosPerRow: copyCpu },
+        extra: { seconds: copySeconds },
       },
       {
         name: `latency publish -> visible at ${RATE}/s`,
