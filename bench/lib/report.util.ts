@@ -78,9 +78,10 @@ export function secondsSince(start: bigint): number {
 }
 
 /**
- * CPU seconds (user + system) used so far by every process whose command is `name` (e.g. `postgres`: the server and
- * all its backends), from /proc; a process that exits between two reads takes its seconds with it. Undefined where
- * there is no /proc.
+ * CPU seconds (user + system) used so far by every process on this host whose command is `name` (e.g. `postgres`:
+ * the server, its backends and workers, and with them any other cluster running here), from /proc. A process's
+ * children that have exited and been waited for count too (`cutime`, `cstime`), so a backend or worker that exits
+ * between two reads keeps its seconds: the postmaster collects it. Undefined where there is no /proc or no such process.
  */
 export function cpuSecondsOf(name: string): number | undefined {
   let dirs: string[];
@@ -91,17 +92,20 @@ export function cpuSecondsOf(name: string): number | undefined {
   }
   const tick = 100; // USER_HZ, 100 on every Linux this runs on
   let total = 0;
+  let found = false;
   for (const dir of dirs) {
     try {
       const stat = readFileSync(`/proc/${dir}/stat`, 'utf8');
       // pid (comm) state ...: comm may hold spaces or parentheses, so the fields are counted from the last ')'.
       const close = stat.lastIndexOf(')');
       if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
+      // From the state field on: utime, stime, cutime, cstime are the 14th to 17th fields of the line.
       const fields = stat.slice(close + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / tick;
+      found = true;
     } catch {
       // exited while read
     }
   }
-  return total;
+  return found ? total : undefined;
 }

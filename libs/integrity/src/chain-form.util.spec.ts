@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
 import { anAuditEvent } from '@vigil/testing';
 import { canonicalIp, chainForm, chainFormText } from './chain-form.util';
+import { GENESIS, linkHexOfText, nextLink } from './hash-chain.util';
 
 describe('the chain form', () => {
   it('keeps every field of an event whose key list looks like another event’s joined with a separator', () => {
@@ -80,6 +81,57 @@ describe('the chain form', () => {
     const stored = { ...published, attributes: { ab: 2, 'a\uFFFD': 1, 'b\uFFFD': 4 } };
     assert.equal(chainFormText(published), chainFormText(stored));
     assert.match(chainFormText(published), /"attributes":\{"ab":2,"a\uFFFD":1,"b\uFFFD":4\}/);
+  });
+
+  it('links fixed events to the very links the build before the direct writer gave (f42450d), text included', () => {
+    // Stored chains were linked by that build: a form that changed for any of these would break their verification.
+    // These hold what the other tests compare against the same module's normalize and key cache.
+    const base = {
+      id: '0190F5C2-0000-7000-8000-00000000000A',
+      time: 1795965147480123,
+      observedTime: 1795965147481000,
+      tenantId: 'acme',
+      category: 'authentication',
+      action: 'user.login.failed',
+      outcome: 'FAILURE',
+      severity: 'MEDIUM',
+      actor: { id: 'user-7', name: 'Zoë <zoe@example.com>', type: 'USER', roles: ['analyst', 'admin'] },
+      client: { ip: '2001:0DB8:0:0:0:0:0:1', userAgent: 'Mozilla/5.0 "quoted" \\ back' },
+      targets: [{ type: 'session', id: 's-1', name: null }, {}],
+      http: { method: 'POST', url: '/api/login?x=1&y=2', operation: null, statusCode: 401 },
+      service: { name: 'auth', version: '2.4.1', host: null },
+      correlationId: 'req-1',
+      traceId: null,
+      spanId: null,
+      description: 'line\nbreak\ttab \u2028 日本語 😀',
+      payload: { nested: { empty: {}, n: -0, big: 1e21, small: 1.5e-7, list: [1, null, 'x', {}, []] } },
+      attributes: { attempt: 3, region: 'eu-west-1', '10': 'ten', '9': 'nine', flag: true },
+    };
+    const events: Record<string, unknown>[] = [
+      base,
+      { ...base, client: { ip: 'not an ip', userAgent: null }, attributes: { a: 1 } },
+      { ...base, http: null, payload: null, attributes: { b: 'x\u0000y', c: 'lone \uD800' } },
+      // Two key lists of one first key and length, one after the other: the second keeps its own field.
+      { ...base, attributes: { a: 1, b: 2 } },
+      { ...base, attributes: { a: 1, c: 3 } },
+    ];
+    const links = [
+      'c48e0509401d3055d52ceff3cb4d10ccd492777edccef37f054ef0e2d37222a3',
+      'a48bab8f4938c142cba920d0965277fb1fac26ed4e4611f2947ba7c1042aefbd',
+      '333b90b43560274cb8310191bdb21c2188178389990480d3674ca8f63f668bc9',
+      'ace98277dd295fd22f18969f9511237dc13f6bb7a71bbdc2afd59ac9bf9274af',
+      '8b3195b1f5184c80b0d37fdfc0f0d1fd2088ab4ac1ec210f5d37602b92a31724',
+    ];
+    let link = GENESIS;
+    events.forEach((event, i) => {
+      const previous = link.toString('hex');
+      link = nextLink(link, event);
+      assert.equal(link.toString('hex'), links[i], `event ${i}`);
+      assert.equal(linkHexOfText(previous, chainFormText(event)), links[i], `event ${i}, hex`);
+    });
+    assert.match(chainFormText(events[0] as Record<string, unknown>), /^\{"action":"user\.login\.failed","actor":\{"id":"user-7",/);
+    assert.match(chainFormText(events[0] as Record<string, unknown>), /"attributes":\{"10":"ten","9":"nine","attempt":3,"flag":true,/);
+    assert.match(chainFormText(events[4] as Record<string, unknown>), /"attributes":\{"a":1,"c":3\}/);
   });
 
   it('spells one IP address one way, whatever spelling a copy has (PostgreSQL writes ::ffff:1.2.3.4)', () => {
