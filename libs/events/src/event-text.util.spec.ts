@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { randomCjk, randomEmoji } from '@vigil/testing';
-import { clipUtf8, fitsUtf8, isStorableText, sanitizeStrings, sanitizeText, utf8Length } from './event-text.util';
+import { clipUtf8, fitsUtf8, isStorableText, jsonMayHoldUnsafeText, sanitizeStrings, sanitizeText, utf8Length } from './event-text.util';
 
 describe('sanitizeText', () => {
   it('replaces NUL and unpaired surrogates with U+FFFD and keeps paired ones', () => {
@@ -51,5 +51,17 @@ describe('clipUtf8', () => {
     assert.equal(utf8Length(emoji), 1020);
     assert.ok(isStorableText(emoji), 'no emoji cut in half');
     assert.equal(clipUtf8('short', 1024), 'short');
+  });
+});
+
+describe('jsonMayHoldUnsafeText', () => {
+  it('sees a NUL or a lone surrogate in JSON.stringify text, in any case, and nothing in a valid pair', () => {
+    for (const text of ['a\u0000b', 'lone \uD800', 'lone \uDFFF'])
+      assert.equal(jsonMayHoldUnsafeText(JSON.stringify({ k: [text] })), true, JSON.stringify(text));
+    assert.equal(jsonMayHoldUnsafeText('"\\uDC00"'), true);
+    for (const text of ['plain', 'pair \u{1F600}', 'U+FFFD \uFFFD', 'é 日本'])
+      assert.equal(jsonMayHoldUnsafeText(JSON.stringify({ k: text })), false, text);
+    // A backslash the text holds is a false alarm, which only costs a sanitising pass.
+    assert.equal(jsonMayHoldUnsafeText(JSON.stringify('\\u0000')), true);
   });
 });

@@ -25,6 +25,19 @@ export function isStorableText(value: string): boolean {
   return !MAYBE_UNSAFE.test(value) || !UNSAFE_TEXT_TEST.test(value);
 }
 
+/**
+ * JSON.stringify writes a NUL as `\u0000` and an unpaired surrogate as `\udXXX` (well-formed JSON.stringify, ES2019),
+ * and a valid pair as it is: so JSON text without either escape holds nothing `sanitizeText` would replace. One test
+ * of the text is cheaper than one of every string in it; a false alarm (a backslash the text really holds, followed
+ * by such letters) only costs the caller its sanitising pass.
+ */
+const UNSAFE_TEXT_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+
+/** Whether JSON text written by JSON.stringify may hold text to sanitise (see UNSAFE_TEXT_ESCAPE). */
+export function jsonMayHoldUnsafeText(json: string): boolean {
+  return UNSAFE_TEXT_ESCAPE.test(json);
+}
+
 /** The text with every NUL and unpaired surrogate replaced by U+FFFD. */
 export function sanitizeText(value: string): string {
   return isStorableText(value) ? value : value.replace(UNSAFE_TEXT, REPLACEMENT_CHARACTER);

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import canonicalize from 'canonicalize';
-import { sanitizeText, type AuditEvent } from '@vigil/events';
+import { jsonMayHoldUnsafeText, sanitizeText, type AuditEvent } from '@vigil/events';
 
 /** The attribute the store keeps a client.ip in when PostgreSQL's inet cannot hold it (libs/store re-exports it). */
 export const INVALID_CLIENT_IP_ATTRIBUTE = 'vigil.invalidClientIp';
@@ -190,17 +190,12 @@ export function chainFormText(event: AuditEvent | Record<string, unknown>): stri
   const source = respelled(event as Record<string, unknown>);
   const state = { fallback: false };
   const text = writeForm(source, state) ?? '{}';
-  // Nearly every event's text holds nothing to sanitise, and JSON shows it: a NUL and a lone surrogate are the only
-  // characters it writes as these escapes (a valid pair it writes as is). One test of the text is cheaper than one of
-  // every string; a false alarm (a backslash followed by such letters) only takes the sanitising pass.
-  if (!state.fallback && !UNSANITISED_ESCAPE.test(text)) return text;
+  // Nearly every event's text holds nothing to sanitise, and its JSON shows it.
+  if (!state.fallback && !jsonMayHoldUnsafeText(text)) return text;
   const seen = { indexKey: false };
   const form = normalize(source, seen) ?? {};
   return seen.indexKey ? (canonicalize(form) ?? '{}') : JSON.stringify(form);
 }
-
-/** `\u0000` or `\ud800`-`\udfff` in JSON text: a NUL or a lone surrogate that sanitising replaces. */
-const UNSANITISED_ESCAPE = /\\u(?:0000|d[89a-f])/i;
 
 /**
  * The chain form's RFC 8785 text written straight from the event, text unsanitised: what JSON.stringify would write

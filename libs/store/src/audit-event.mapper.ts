@@ -1,5 +1,13 @@
 import { isIP } from 'node:net';
-import { EVENT_LIMITS, fitsUtf8, microsToIso, sanitizeText, type AttributeValue, type AuditEvent } from '@vigil/events';
+import {
+  EVENT_LIMITS,
+  fitsUtf8,
+  jsonMayHoldUnsafeText,
+  microsToIso,
+  sanitizeText,
+  type AttributeValue,
+  type AuditEvent,
+} from '@vigil/events';
 import { INVALID_CLIENT_IP_ATTRIBUTE } from '@vigil/integrity';
 import {
   envelopeFromRecord,
@@ -61,16 +69,10 @@ function storableJson(value: unknown): unknown {
   return value;
 }
 
-/**
- * JSON.stringify writes a NUL as `\u0000` and an unpaired surrogate as `\udXXX` (well-formed JSON.stringify, ES2019),
- * and jsonb refuses both escapes. Text with neither needs no sanitising, which spares nearly every value a copy; a
- * false alarm (a backslash the text really holds, followed by such letters) only takes the sanitising path.
- */
-const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
-
+/** JSON text for a jsonb column: sanitised only when JSON.stringify's text shows something to sanitise. */
 function json(value: unknown): string {
   const text = JSON.stringify(value);
-  return UNSTORABLE_ESCAPE.test(text) ? JSON.stringify(storableJson(value)) : text;
+  return jsonMayHoldUnsafeText(text) ? JSON.stringify(storableJson(value)) : text;
 }
 
 /** An address inet accepts, or null. A zone id (fe80::1%eth0) is dropped: it only means something on the sender's host. */
