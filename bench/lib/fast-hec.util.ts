@@ -1,5 +1,7 @@
 import { createServer, Socket, type AddressInfo, type SocketConstructorOpts } from 'node:net';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { InflateReply, InflateRequest, InflateWorkerData } from './inflate-worker.bootstrap';
 
 export interface FastHecOptions {
   /**
@@ -106,14 +108,19 @@ interface Connection {
   path: string;
   starts: NeedleCounter;
   marks: NeedleCounter | undefined;
-  /** The body's inflater when it is gzipped (Datadog and Sentinel sinks gzip by default): events are counted in its output. */
-  gunzip: Gunzip | undefined;
+  /**
+   * A gzipped body's bytes as they arrive (Datadog and Sentinel sinks gzip by default), inflated in one call once the
+   * body is complete: events are counted in its output.
+   */
+  gzipped: Buffer[] | undefined;
+  /** The answers still to write, in request order: a gzipped body's inflating may end after a later request's. */
+  answered: Promise<void>;
 }
 
 /**
  * A SIEM (Splunk HEC by default, or Datadog's or Sentinel's API: `kind`) that accepts everything and only counts: the
  * Vigil side, not the SIEM, is what a benchmark measures. No token check and no HEC acknowledgements, so a Splunk
- * connector using it must leave `ack` off. A gzipped body is inflated on libuv's threads as it arrives.
+ * connector using it must leave `ack` off. A gzipped body is inflated on a thread of its own once it has arrived.
  *
  * It speaks HTTP/1.1 on a plain socket that reads into one reused buffer (node's `onread`), because the double runs
  * on the two cores it measures. node's HTTP server gave every socket read a new buffer: 70 MB/s of them made V8
@@ -134,11 +141,12 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
   const readBuffer = Buffer.allocUnsafe(256 * 1024);
   const sockets = new Set<Socket>();
 
-  const finish = (socket: Socket, c: Connection): void => {
-    const ingested = api.ingests(c.path);
+  /** Counts a request's events and answers it; `request` is what its head and body gave (the connection reads on). */
+  const finish = (socket: Socket, request: Pick<Connection, 'path' | 'starts' | 'marks'>): void => {
+    const ingested = api.ingests(request.path);
     if (ingested) {
-      const events = c.starts.count;
-      const counted = c.marks === undefined ? events : c.marks.count;
+      const events = request.starts.count;
+      const counted = request.marks === undefined ? events : request.marks.count;
       received += events;
       if (counted > 0) {
         marked += counted;
@@ -153,16 +161,60 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
     else socket.write(response);
   };
 
-  /** The request's body is complete (inflated too, when it was gzipped): count and answer. */
+  /**
+   * Gzipped bodies are inflated by a thread of the double's own (inflate-worker.bootstrap.ts), in one call each. A
+   * stream inflater here (16 KiB chunks, an event each) cost the double four times the inflating itself in JavaScript,
+   * and the inflated megabytes made V8 mark the double's whole heap every 150-250 ms (external memory): a tenth of the
+   * two cores the connector under test runs on.
+   */
+  const inflater = new Worker(path.join(__dirname, 'inflate-worker.bootstrap.js'), {
+    workerData: { needles: [api.eventStart.toString(), ...(marker === undefined ? [] : [marker.toString()])] } satisfies InflateWorkerData,
+  });
+  inflater.unref();
+  const inflating = new Map<number, (counts: number[] | undefined) => void>();
+  let nextInflateId = 0;
+  inflater.on('message', ({ id, counts }: InflateReply) => {
+    inflating.get(id)?.(counts);
+    inflating.delete(id);
+  });
+  // A dead inflater fails every body it held: their connections are closed, their events never counted.
+  inflater.on('error', () => {
+    for (const fail of inflating.values()) fail(undefined);
+    inflating.clear();
+  });
+  const inflate = (body: Uint8Array): Promise<number[] | undefined> =>
+    new Promise((resolve) => {
+      const id = nextInflateId++;
+      inflating.set(id, resolve);
+      inflater.postMessage({ id, body } satisfies InflateRequest, [body.buffer as ArrayBuffer]);
+    });
+
+  /** The request's body is complete: count and answer, in request order (an inflating may finish after a later body). */
   const bodyDone = (socket: Socket, c: Connection): void => {
-    const { gunzip } = c;
-    if (gunzip === undefined) {
-      finish(socket, c);
+    const { gzipped, path, starts, marks } = c;
+    if (gzipped === undefined) {
+      c.answered = c.answered.then(() => finish(socket, { path, starts, marks }));
       return;
     }
-    c.gunzip = undefined;
-    gunzip.once('end', () => finish(socket, c));
-    gunzip.end();
+    c.gzipped = undefined;
+    // A buffer of its own (not a view into a pool), so the inflater can take it.
+    const body = new Uint8Array(gzipped.reduce((n, chunk) => n + chunk.length, 0));
+    let at = 0;
+    for (const chunk of gzipped) {
+      body.set(chunk, at);
+      at += chunk.length;
+    }
+    const inflated = inflate(body);
+    c.answered = c.answered.then(async () => {
+      const counts = await inflated;
+      if (counts === undefined) {
+        socket.destroy();
+        return;
+      }
+      starts.count += counts[0] ?? 0;
+      if (marks !== undefined) marks.count += counts[1] ?? 0;
+      finish(socket, { path, starts, marks });
+    });
   };
 
   /** Reads a request head; false if the request is refused (the connection is then closed). */
@@ -195,16 +247,7 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
     const marks = marker === undefined ? undefined : new NeedleCounter(marker);
     c.starts = starts;
     c.marks = marks;
-    c.gunzip = undefined;
-    if (gzipped) {
-      const gunzip = createGunzip();
-      gunzip.on('data', (chunk: Buffer) => {
-        starts.add(chunk);
-        marks?.add(chunk);
-      });
-      gunzip.on('error', () => socket.destroy());
-      c.gunzip = gunzip;
-    }
+    c.gzipped = gzipped ? [] : undefined;
     return true;
   };
 
@@ -230,8 +273,8 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       } else {
         const take = Math.min(c.left, bytes - at);
         const body = buf.subarray(at, at + take);
-        if (c.gunzip !== undefined) {
-          c.gunzip.write(Buffer.from(body)); // a copy: the read buffer is reused before the inflater reads it
+        if (c.gzipped !== undefined) {
+          c.gzipped.push(Buffer.from(body)); // a copy: the read buffer is reused
         } else {
           c.starts.add(body);
           c.marks?.add(body);
@@ -254,7 +297,8 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       path: '',
       starts: new NeedleCounter(api.eventStart),
       marks: undefined,
-      gunzip: undefined,
+      gzipped: undefined,
+      answered: Promise.resolve(),
     };
     // The accepted socket's handle, read by a socket that fills one reused buffer (`onread`) instead of a new one per
     // read. node's types do not list `handle`; net.Socket takes it as it takes `fd`.
@@ -293,7 +337,7 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       new Promise<void>((resolve) => {
         // Keep-alive sockets of a stopped connector would hold close() open otherwise.
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        server.close(() => void inflater.terminate().then(() => resolve()));
       }),
   };
 }
