@@ -5,6 +5,8 @@
 //  - SIEM document: decode + the Splunk HEC document as JSON (a connector's and replay's work per event, less Kafka
 //    and HTTP) against the raw decode + JSON.stringify of avsc's record;
 //  - SDK: AuditPublisher.prepare (complete + validate) + Avro encoding against avsc's toBuffer of the same events;
+//  - Datadog entry, Sentinel row: decode + the sink's own encoder (what a connector's encode thread does per event for
+//    those SIEMs, before gzip) against the same raw decode + JSON.stringify;
 //  - store row: the materializer's work per event in Node (decode, toRow, the chain form, its link, the COPY line)
 //    against the raw decode + JSON.stringify of avsc's record.
 // The end-to-end benchmarks (connector, replay, sdk-publish) vary 20% from run to run on a shared 2-core machine; a
@@ -14,6 +16,7 @@ import { AuditPublisher, type AuditEventInput } from '@vigil/audit-sdk';
 import { EventCodec, TOPIC_SCHEMAS, type AuditEvent, type SchemaRegistryPort } from '@vigil/events';
 import { mapperFor } from '@vigil/formats';
 import { chainFormText, linkHexOfText } from '@vigil/integrity';
+import { datadogEncoder, sentinelEncoder } from '@vigil/sinks';
 import { copyLine, toRow } from '@vigil/store';
 import { benchEnv } from '@vigil/testing';
 import { benchEvent, benchInput } from './lib/bench-event.factory';
@@ -118,6 +121,21 @@ async function main(): Promise<void> {
     (i) => rawType.toBuffer(rawRecords[i % DISTINCT]),
   );
 
+  // The bench connector's Datadog settings (source, service, one tag of its own), and Sentinel's ASIM row.
+  const datadogEntry = datadogEncoder({
+    settings: { source: 'vigil', service: 'vigil', hostname: undefined, tags: ['env:bench'] },
+    extraFields: undefined,
+  });
+  const datadog = await compare(
+    async (i) => datadogEntry(await codec.decode(messages[i % DISTINCT] as Buffer, TOPIC)),
+    (i) => JSON.stringify(rawType.fromBuffer(bodies[i % DISTINCT] as Buffer)),
+  );
+  const sentinelRow = sentinelEncoder();
+  const sentinel = await compare(
+    async (i) => sentinelRow(await codec.decode(messages[i % DISTINCT] as Buffer, TOPIC)),
+    (i) => JSON.stringify(rawType.fromBuffer(bodies[i % DISTINCT] as Buffer)),
+  );
+
   // One chain's head moving event after event, as the materializer links a tenant's events.
   let head = '0'.repeat(64);
   const store = await compare(
@@ -153,6 +171,20 @@ async function main(): Promise<void> {
       { name: 'raw avsc fromBuffer of the same bodies', value: decode.baseline, unit: 'events/CPU-s', extra: perEvent(decode.baseline) },
       { name: 'SIEM document: decode + Splunk HEC JSON', value: document.rate, unit: 'events/CPU-s', extra: perEvent(document.rate) },
       { name: 'raw avsc fromBuffer + JSON.stringify', value: document.baseline, unit: 'events/CPU-s', extra: perEvent(document.baseline) },
+      { name: 'Datadog entry: decode + datadogEncoder', value: datadog.rate, unit: 'events/CPU-s', extra: perEvent(datadog.rate) },
+      {
+        name: 'raw avsc fromBuffer + JSON.stringify (Datadog)',
+        value: datadog.baseline,
+        unit: 'events/CPU-s',
+        extra: perEvent(datadog.baseline),
+      },
+      { name: 'Sentinel row: decode + sentinelEncoder', value: sentinel.rate, unit: 'events/CPU-s', extra: perEvent(sentinel.rate) },
+      {
+        name: 'raw avsc fromBuffer + JSON.stringify (Sentinel)',
+        value: sentinel.baseline,
+        unit: 'events/CPU-s',
+        extra: perEvent(sentinel.baseline),
+      },
       { name: 'SDK: prepare (complete + validate) + Avro encode', value: sdk.rate, unit: 'events/CPU-s', extra: perEvent(sdk.rate) },
       { name: 'raw avsc toBuffer of the same events', value: sdk.baseline, unit: 'events/CPU-s', extra: perEvent(sdk.baseline) },
       {
@@ -171,6 +203,8 @@ async function main(): Promise<void> {
     ratios: {
       'decode / raw avsc decode': decode.ratio,
       'SIEM document / raw decode + JSON': document.ratio,
+      'Datadog entry / raw decode + JSON': datadog.ratio,
+      'Sentinel row / raw decode + JSON': sentinel.ratio,
       'SDK prepare + encode / raw avsc encode': sdk.ratio,
       'store row / raw decode + JSON': store.ratio,
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { microsToIso } from './event-time.util';
+import { microsToIso, microsToIsoMillis } from './event-time.util';
 
 describe('microsToIso', () => {
   it('keeps all six fractional digits', () => {
@@ -34,5 +34,37 @@ describe('microsToIso', () => {
         assert.equal(microsToIso(a), reference(a));
         assert.equal(microsToIso(b), reference(b));
       }
+  });
+});
+
+describe('microsToIsoMillis', () => {
+  const reference = (micros: number) => new Date(Math.floor(micros / 1000)).toISOString();
+
+  it('is what Date says of the time in whole milliseconds', () => {
+    assert.equal(microsToIsoMillis(1768244683006123), '2026-01-12T19:04:43.006Z');
+    assert.equal(microsToIsoMillis(0), '1970-01-01T00:00:00.000Z');
+    assert.equal(microsToIsoMillis(-1), '1969-12-31T23:59:59.999Z');
+    for (const micros of [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 8_000_000_000_000_001, -999, 999, 1000, -1000, -1001])
+      assert.equal(microsToIsoMillis(micros), reference(micros), String(micros));
+  });
+
+  it('agrees with Date over seeded times, with microsToIso formatting seconds in between', () => {
+    let seed = 31;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let micros = 1_768_244_683_006_123;
+    for (let i = 0; i < 2000; i++) {
+      micros += Math.floor((random() - 0.3) * 2_000_000);
+      assert.equal(microsToIsoMillis(micros), reference(micros));
+      // The cache of seconds is shared: a microsecond time of another second in between.
+      microsToIso(micros - 7_000_000);
+    }
+    for (let i = 0; i < 500; i++) {
+      const far = Math.floor((random() - 0.5) * 2 * Number.MAX_SAFE_INTEGER);
+      assert.equal(microsToIsoMillis(far), reference(far), String(far));
+    }
+  });
+
+  it('throws as Date does for a time that is not a number', () => {
+    assert.throws(() => microsToIsoMillis(Number.NaN), RangeError);
   });
 });

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { secretFrom, type ConnectorDefinition, type HttpPost, type SinkHttpClient } from '@vigil/connector';
 import { anAuditEvent } from '@vigil/testing';
-import { DATADOG_MAX_ENTRY_BYTES, DatadogConnector, TRUNCATED_MARKER } from './datadog.sink';
+import type { AuditEvent, Outcome, Severity } from '@vigil/events';
+import { mapperFor } from '@vigil/formats';
+import { DATADOG_MAX_ENTRY_BYTES, DatadogConnector, datadogEncoder, TRUNCATED_MARKER } from './datadog.sink';
 import { datadogSpec, type DatadogSettings } from './datadog.schema';
 
 function connector(settings: Record<string, unknown> = {}): ConnectorDefinition<DatadogSettings> {
@@ -83,5 +85,73 @@ describe(DatadogConnector.name, () => {
       AbortSignal.timeout(1000),
     );
     assert.deepEqual(result, { kind: 'ok', truncated: 1 });
+  });
+});
+
+describe(datadogEncoder.name, () => {
+  /** The entry as the encoder built it before its tags were cached and its date formatted once a second. */
+  function formerEntry(event: AuditEvent, tags: string[]): string {
+    const status: Record<Severity, string> = { INFO: 'info', LOW: 'notice', MEDIUM: 'warning', HIGH: 'error', CRITICAL: 'critical' };
+    const tagValue = (tag: string): string => tag.replace(/,/g, '_').slice(0, 200);
+    const own = [
+      `tenant:${event.tenantId}`,
+      `category:${event.category}`,
+      `action:${event.action}`,
+      `outcome:${event.outcome.toLowerCase()}`,
+    ];
+    return JSON.stringify({
+      ddsource: 'vigil',
+      ddtags: [...own.map(tagValue), ...tags].join(','),
+      service: event.service.name || 'vigil',
+      hostname: event.service.host ?? null,
+      message: event.description ?? `${event.action} by ${event.actor.id}: ${event.outcome}`,
+      status: status[event.severity],
+      date: new Date(Math.floor(event.time / 1000)).toISOString(),
+      evt: { id: event.id, name: event.action, category: event.category, outcome: event.outcome.toLowerCase() },
+      usr: { id: event.actor.id, name: event.actor.name },
+      network: event.client?.ip ? { client: { ip: event.client.ip } } : undefined,
+      http:
+        event.http === null && event.client?.userAgent == null
+          ? undefined
+          : {
+              method: event.http?.method ?? undefined,
+              url: event.http?.url ?? undefined,
+              status_code: event.http?.statusCode ?? undefined,
+              useragent: event.client?.userAgent ?? undefined,
+            },
+      trace_id: event.traceId ?? undefined,
+      vigil: mapperFor('native', {}).toRecord(event),
+    });
+  }
+
+  it('writes every entry as before, whichever tenant, action and outcome came before it', () => {
+    const tags = ['env:prod', 'team:sec'];
+    const encode = datadogEncoder({ settings: { source: 'vigil', service: 'vigil', hostname: undefined, tags }, extraFields: undefined });
+    const outcomes: Outcome[] = ['SUCCESS', 'FAILURE', 'UNKNOWN'];
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const base = anAuditEvent();
+    // Over 4,096 combinations (the cache starts over), many seen again, with a comma and a 300-character action.
+    for (let i = 0; i < 12_000; i++) {
+      const action = ['user.login', 'user.logout', 'a,b', 'x'.repeat(300)][random(4)] as string;
+      const event: AuditEvent = {
+        ...base,
+        tenantId: `tenant-${random(1500)}`,
+        action,
+        outcome: outcomes[random(3)] as Outcome,
+        time: base.time + random(5_000_000_000) - 2_500_000_000,
+      };
+      assert.equal(encode(event), formerEntry(event, tags), `event ${i}`);
+    }
+  });
+
+  it('never gives one tenant’s tags to another with the same action', () => {
+    const encode = datadogEncoder({
+      settings: { source: 'vigil', service: 'vigil', hostname: undefined, tags: [] },
+      extraFields: undefined,
+    });
+    const tagsOf = (json: string) => (JSON.parse(json) as { ddtags: string }).ddtags;
+    assert.match(tagsOf(encode(anAuditEvent({ tenantId: 'acme' }))), /^tenant:acme,/);
+    assert.match(tagsOf(encode(anAuditEvent({ tenantId: 'globex' }))), /^tenant:globex,/);
   });
 });

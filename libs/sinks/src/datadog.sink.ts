@@ -11,7 +11,7 @@ import {
   type SinkEncoding,
   type SinkRecord,
 } from '@vigil/connector';
-import type { AuditEvent, Severity } from '@vigil/events';
+import { microsToIsoMillis, type AuditEvent, type Severity } from '@vigil/events';
 import { mapperFor, type ExtraFieldsOptions } from '@vigil/formats';
 import type { DatadogSettings } from './datadog.schema';
 
@@ -24,6 +24,9 @@ export const TRUNCATED_MARKER = 'vigil_truncated';
 /** How a cut entry ends (the marker is its last key); an event's own attribute of that name can never end an entry. */
 const TRUNCATED_JSON = `,"${TRUNCATED_MARKER}":true}`;
 const TRUNCATED_BYTES = Buffer.from(TRUNCATED_JSON);
+
+/** At most this many tenant, category, outcome and action combinations keep their tags; then the cache starts over. */
+const TAGS_CACHE_LIMIT = 4096;
 
 const STATUS: Record<Severity, string> = { INFO: 'info', LOW: 'notice', MEDIUM: 'warning', HIGH: 'error', CRITICAL: 'critical' };
 
@@ -107,25 +110,38 @@ export interface DatadogEncoderOptions {
 export function datadogEncoder(options: DatadogEncoderOptions): (event: AuditEvent) => string {
   const { settings } = options;
   const mapper = mapperFor('native', { extraFields: options.extraFields });
-  const tagsOf = (event: AuditEvent): string => {
-    const own = [
-      `tenant:${event.tenantId}`,
-      `category:${event.category}`,
-      `action:${event.action}`,
-      `outcome:${event.outcome.toLowerCase()}`,
-    ];
-    return [...own.map(tagValue), ...settings.tags].join(',');
+  // A tenant's events mostly share their tags: built once per combination (0.7 µs an event otherwise), by tenant and
+  // then by category, outcome and action. The first two are enums without a newline, so the key is unambiguous.
+  const tagsByTenant = new Map<string, Map<string, string>>();
+  let cachedTags = 0;
+  const tagsOf = (event: AuditEvent, outcome: string): string => {
+    let byKey = tagsByTenant.get(event.tenantId);
+    const key = `${event.category}\n${outcome}\n${event.action}`;
+    const cached = byKey?.get(key);
+    if (cached !== undefined) return cached;
+    const own = [`tenant:${event.tenantId}`, `category:${event.category}`, `action:${event.action}`, `outcome:${outcome}`];
+    const tags = [...own.map(tagValue), ...settings.tags].join(',');
+    if (cachedTags >= TAGS_CACHE_LIMIT) {
+      tagsByTenant.clear();
+      cachedTags = 0;
+      byKey = undefined;
+    }
+    if (byKey === undefined) tagsByTenant.set(event.tenantId, (byKey = new Map<string, string>()));
+    byKey.set(key, tags);
+    cachedTags++;
+    return tags;
   };
   return (event) => {
+    const outcome = event.outcome.toLowerCase();
     const entry = {
       ddsource: settings.source,
-      ddtags: tagsOf(event),
+      ddtags: tagsOf(event, outcome),
       service: event.service.name || settings.service,
       hostname: event.service.host ?? settings.hostname ?? null,
       message: event.description ?? `${event.action} by ${event.actor.id}: ${event.outcome}`,
       status: STATUS[event.severity],
-      date: new Date(Math.floor(event.time / 1000)).toISOString(),
-      evt: { id: event.id, name: event.action, category: event.category, outcome: event.outcome.toLowerCase() },
+      date: microsToIsoMillis(event.time),
+      evt: { id: event.id, name: event.action, category: event.category, outcome },
       usr: { id: event.actor.id, name: event.actor.name },
       network: event.client?.ip ? { client: { ip: event.client.ip } } : undefined,
       http:
