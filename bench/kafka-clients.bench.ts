@@ -98,12 +98,15 @@ async function main(): Promise<void> {
   const platformatic = new Producer({
     clientId: 'vigil-bench-platformatic',
     bootstrapBrokers: testEnv.kafkaBrokers,
-    acks: ProduceAcks.ALL,
     maxInflights: IN_FLIGHT,
   });
   const headerKey = Buffer.from(HEADER);
   const viaPlatformatic = (batch: readonly BenchRecord[]) =>
-    platformatic.send({ messages: batch.map((r) => ({ topic, key: r.key, value: r.value, headers: new Map([[headerKey, r.id]]) })) });
+    platformatic.send({
+      // Per send: the client's send() does not read the constructor's acks (it takes the leader's alone unless told).
+      acks: ProduceAcks.ALL,
+      messages: batch.map((r) => ({ topic, key: r.key, value: r.value, headers: new Map([[headerKey, r.id]]) })),
+    });
 
   const kafkajsRounds: { rate: number; cpuMicros: number }[] = [];
   const platformaticRounds: { rate: number; cpuMicros: number }[] = [];

@@ -7,8 +7,11 @@ import { startFastHec, type FastHec } from './fast-hec.util';
 const entry = (tenant: string, n: number): string =>
   JSON.stringify({ ddsource: 'vigil', message: `event ${n}`, vigil: { tenant_id: `${tenant}-1` } });
 
-/** Sends raw HTTP/1.1 requests on one connection, back to back, and resolves with everything the double answered. */
-function exchange(url: string, requests: Buffer[], answers: number): Promise<string> {
+/**
+ * Sends raw HTTP/1.1 requests on one connection, back to back, and resolves with everything the double answered. With
+ * `pieces` above 1, each request is written in that many parts, 20 ms apart, so the double reads it in several reads.
+ */
+function exchange(url: string, requests: Buffer[], answers: number, pieces = 1): Promise<string> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1');
@@ -22,7 +25,15 @@ function exchange(url: string, requests: Buffer[], answers: number): Promise<str
     });
     socket.on('error', reject);
     socket.on('close', () => resolve(text));
-    for (const request of requests) socket.write(request);
+    void (async () => {
+      for (const request of requests) {
+        const size = Math.ceil(request.length / pieces);
+        for (let at = 0; at < request.length; at += size) {
+          socket.write(request.subarray(at, at + size));
+          if (pieces > 1) await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    })();
   });
 }
 
@@ -63,6 +74,7 @@ describe('the fast SIEM double', () => {
       double.url,
       [request('/api/v2/logs', gzipSync(text), true), request('/api/v2/logs', Buffer.from(text), false)],
       2,
+      5,
     );
     assert.equal(answer.split('202 Accepted').length - 1, 2);
     assert.equal(double.received(), 10_000);
@@ -76,6 +88,13 @@ describe('the fast SIEM double', () => {
     const answer = await exchange(double.url, [request('/api/v2/logs', big, true), request('/elsewhere', Buffer.from('{}'), false)], 2);
     assert.match(answer, /^HTTP\/1\.1 202 Accepted[^]*HTTP\/1\.1 404 Not Found/);
     assert.equal(double.marked(), 20_000);
+  });
+
+  it('refuses a gzipped body larger than it holds, before reading it', async () => {
+    double.reset();
+    const head = Buffer.from(`POST /api/v2/logs HTTP/1.1\r\nhost: double\r\ncontent-length: ${2 ** 40}\r\ncontent-encoding: gzip\r\n\r\n`);
+    const answer = await exchange(double.url, [head], 1);
+    assert.match(answer, /^HTTP\/1\.1 413 /);
   });
 
   it('closes the connection of a body that does not inflate, counting nothing', async () => {

@@ -99,6 +99,8 @@ export class NeedleCounter {
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** A request head longer than this is refused: the double reads heads, it does not collect them. */
 const MAX_HEAD_BYTES = 16 * 1024;
+/** A gzipped body is held whole until inflated: larger ones are refused (a sink's request is 5 MB before gzip at most). */
+const MAX_GZIPPED_BYTES = 64 * 1024 * 1024;
 
 /** One keep-alive connection: the request head being read, then how much of its body is left. */
 interface Connection {
@@ -109,10 +111,12 @@ interface Connection {
   starts: NeedleCounter;
   marks: NeedleCounter | undefined;
   /**
-   * A gzipped body's bytes as they arrive (Datadog and Sentinel sinks gzip by default), inflated in one call once the
-   * body is complete: events are counted in its output.
+   * A gzipped body (Datadog and Sentinel sinks gzip by default), written here as it arrives (its content-length is
+   * known from the head) and inflated in one call once complete: events are counted in its output.
    */
-  gzipped: Buffer[] | undefined;
+  gzipped: Uint8Array | undefined;
+  /** How much of `gzipped` has arrived. */
+  gzippedAt: number;
   /** The answers still to write, in request order: a gzipped body's inflating may end after a later request's. */
   answered: Promise<void>;
 }
@@ -143,6 +147,8 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
 
   /** Counts a request's events and answers it; `request` is what its head and body gave (the connection reads on). */
   const finish = (socket: Socket, request: Pick<Connection, 'path' | 'starts' | 'marks'>): void => {
+    // A connection closed for an earlier request (a body that did not inflate) counts nothing after it.
+    if (socket.destroyed) return;
     const ingested = api.ingests(request.path);
     if (ingested) {
       const events = request.starts.count;
@@ -177,13 +183,22 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
     inflating.get(id)?.(counts);
     inflating.delete(id);
   });
-  // A dead inflater fails every body it held: their connections are closed, their events never counted.
-  inflater.on('error', () => {
+  // A dead inflater fails every body it held and every body after it: their connections are closed, their events never
+  // counted, and the benchmark fails on its count rather than waiting for answers that never come.
+  let inflaterDead = false;
+  const inflaterDied = (): void => {
+    inflaterDead = true;
     for (const fail of inflating.values()) fail(undefined);
     inflating.clear();
-  });
+  };
+  inflater.on('error', inflaterDied);
+  inflater.on('exit', inflaterDied);
   const inflate = (body: Uint8Array): Promise<number[] | undefined> =>
     new Promise((resolve) => {
+      if (inflaterDead) {
+        resolve(undefined);
+        return;
+      }
       const id = nextInflateId++;
       inflating.set(id, resolve);
       inflater.postMessage({ id, body } satisfies InflateRequest, [body.buffer as ArrayBuffer]);
@@ -197,14 +212,7 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       return;
     }
     c.gzipped = undefined;
-    // A buffer of its own (not a view into a pool), so the inflater can take it.
-    const body = new Uint8Array(gzipped.reduce((n, chunk) => n + chunk.length, 0));
-    let at = 0;
-    for (const chunk of gzipped) {
-      body.set(chunk, at);
-      at += chunk.length;
-    }
-    const inflated = inflate(body);
+    const inflated = inflate(gzipped);
     c.answered = c.answered.then(async () => {
       const counts = await inflated;
       if (counts === undefined) {
@@ -242,12 +250,18 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return false;
     }
+    if (gzipped && length > MAX_GZIPPED_BYTES) {
+      socket.end('HTTP/1.1 413 Content Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return false;
+    }
     c.left = length;
     const starts = new NeedleCounter(api.eventStart);
     const marks = marker === undefined ? undefined : new NeedleCounter(marker);
     c.starts = starts;
     c.marks = marks;
-    c.gzipped = gzipped ? [] : undefined;
+    // A buffer of its own (not a view into a pool), so the inflater can take it.
+    c.gzipped = gzipped ? new Uint8Array(length) : undefined;
+    c.gzippedAt = 0;
     return true;
   };
 
@@ -274,7 +288,8 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
         const take = Math.min(c.left, bytes - at);
         const body = buf.subarray(at, at + take);
         if (c.gzipped !== undefined) {
-          c.gzipped.push(Buffer.from(body)); // a copy: the read buffer is reused
+          c.gzipped.set(body, c.gzippedAt); // a copy: the read buffer is reused
+          c.gzippedAt += body.length;
         } else {
           c.starts.add(body);
           c.marks?.add(body);
@@ -298,6 +313,7 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
       starts: new NeedleCounter(api.eventStart),
       marks: undefined,
       gzipped: undefined,
+      gzippedAt: 0,
       answered: Promise.resolve(),
     };
     // The accepted socket's handle, read by a socket that fills one reused buffer (`onread`) instead of a new one per

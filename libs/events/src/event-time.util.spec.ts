@@ -64,7 +64,11 @@ describe('microsToIsoMillis', () => {
     }
   });
 
-  it('throws as Date does for a time that is not a number', () => {
+  it('throws as Date does for a time that is not a number or beyond its range', () => {
     assert.throws(() => microsToIsoMillis(Number.NaN), RangeError);
+    assert.equal(microsToIsoMillis(8.64e18), reference(8.64e18));
+    // The last second Date holds: its first millisecond formats, the next is beyond the range.
+    assert.throws(() => microsToIsoMillis(8.64e18 + 1000), RangeError);
+    assert.throws(() => microsToIsoMillis(-8.64e18 - 1000), RangeError);
   });
 });

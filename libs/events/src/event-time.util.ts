@@ -1,6 +1,8 @@
 // Vigil timestamps are epoch microseconds held in a JS number (exact up to 2^53 µs, year 2255).
 
 const MICROS_PER_SECOND = 1_000_000;
+/** The largest distance from the epoch a Date holds, in milliseconds (ECMAScript's time range). */
+const MAX_DATE_MILLIS = 8.64e15;
 /**
  * The seconds formatted last (`2023-11-14T22:13:20.`), a few slots chosen by the second: the events of a batch mostly
  * share their seconds, but each event has two times (`time` and `observedTime`) that often fall in different seconds,
@@ -26,9 +28,11 @@ export function microsToIso(micros: number): string {
  */
 export function microsToIsoMillis(micros: number): string {
   const second = Math.floor(micros / MICROS_PER_SECOND);
-  const millis = Math.floor(micros / 1000) - second * 1000;
-  // Two divisions of a float near 2^53 could round to different seconds: Date then says it itself.
-  if (!(millis >= 0 && millis < 1000)) return new Date(Math.floor(micros / 1000)).toISOString();
+  const epochMillis = Math.floor(micros / 1000);
+  const millis = epochMillis - second * 1000;
+  // Two divisions of a float near 2^53 could round to different seconds, and past Date's range (±8.64e15 ms) its
+  // second's prefix would still format: Date says these itself (or throws, as it does).
+  if (!(millis >= 0 && millis < 1000 && Math.abs(epochMillis) <= MAX_DATE_MILLIS)) return new Date(epochMillis).toISOString();
   return `${secondPrefix(second)}${String(millis).padStart(3, '0')}Z`;
 }
 

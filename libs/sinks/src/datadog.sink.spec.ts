@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { secretFrom, type ConnectorDefinition, type HttpPost, type SinkHttpClient } from '@vigil/connector';
 import { anAuditEvent } from '@vigil/testing';
-import type { AuditEvent, Outcome, Severity } from '@vigil/events';
+import { CATEGORIES, type AuditEvent, type Category, type Outcome, type Severity } from '@vigil/events';
 import { mapperFor } from '@vigil/formats';
 import { DATADOG_MAX_ENTRY_BYTES, DatadogConnector, datadogEncoder, TRUNCATED_MARKER } from './datadog.sink';
 import { datadogSpec, type DatadogSettings } from './datadog.schema';
@@ -124,25 +124,35 @@ describe(datadogEncoder.name, () => {
     });
   }
 
-  it('writes every entry as before, whichever tenant, action and outcome came before it', () => {
+  it('writes every entry as before, whichever tenant, category, action and outcome came before it', () => {
     const tags = ['env:prod', 'team:sec'];
     const encode = datadogEncoder({ settings: { source: 'vigil', service: 'vigil', hostname: undefined, tags }, extraFields: undefined });
     const outcomes: Outcome[] = ['SUCCESS', 'FAILURE', 'UNKNOWN'];
+    const actions = ['user.login', 'user.logout', 'a,b', 'x'.repeat(300)];
+    // Seeded, drawing from the generator's high bits (its low bits cycle).
     let seed = 7;
-    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const random = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
     const base = anAuditEvent();
-    // Over 4,096 combinations (the cache starts over), many seen again, with a comma and a 300-character action.
-    for (let i = 0; i < 12_000; i++) {
-      const action = ['user.login', 'user.logout', 'a,b', 'x'.repeat(300)][random(4)] as string;
-      const event: AuditEvent = {
+    const seen = new Set<string>();
+    // Over 4,096 combinations (the cache starts over, more than once), many seen again.
+    for (let i = 0; i < 30_000; i++) {
+      const event = {
         ...base,
         tenantId: `tenant-${random(1500)}`,
-        action,
-        outcome: outcomes[random(3)] as Outcome,
+        category: CATEGORIES[random(CATEGORIES.length)] as Category,
+        action: actions[random(actions.length)] as string,
+        outcome: outcomes[random(outcomes.length)] as Outcome,
         time: base.time + random(5_000_000_000) - 2_500_000_000,
-      };
+      } as AuditEvent; // a category with another category's payload: the entry's own fields are what is compared
+      seen.add(`${event.tenantId} ${event.category} ${event.action} ${event.outcome}`);
       assert.equal(encode(event), formerEntry(event, tags), `event ${i}`);
     }
+    assert.ok(seen.size > 2 * 4096, `${seen.size} combinations`);
+    for (const action of actions)
+      assert.ok(
+        [...seen].some((key) => key.includes(` ${action} `)),
+        action.slice(0, 20),
+      );
   });
 
   it('never gives one tenant’s tags to another with the same action', () => {
