@@ -128,7 +128,7 @@ describe(datadogEncoder.name, () => {
     const tags = ['env:prod', 'team:sec'];
     const encode = datadogEncoder({ settings: { source: 'vigil', service: 'vigil', hostname: undefined, tags }, extraFields: undefined });
     const outcomes: Outcome[] = ['SUCCESS', 'FAILURE', 'UNKNOWN'];
-    const actions = ['user.login', 'user.logout', 'a,b', 'x'.repeat(300)];
+    const actions = ['user.login', 'user.logout', 'a,b', 'x'.repeat(300), 'y'.repeat(10_000)]; // the last is never cached
     // Seeded, drawing from the generator's high bits (its low bits cycle).
     let seed = 7;
     const random = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);

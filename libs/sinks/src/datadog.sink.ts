@@ -27,6 +27,11 @@ const TRUNCATED_BYTES = Buffer.from(TRUNCATED_JSON);
 
 /** At most this many tenant, category, outcome and action combinations keep their tags; then the cache starts over. */
 const TAGS_CACHE_LIMIT = 4096;
+/**
+ * Tenants and actions longer than this together are not kept (their tags are built for each event, as before): a
+ * record written to Kafka without the SDK can carry a megabyte action, and 4,096 of them must not stay in memory.
+ */
+const TAGS_CACHE_MAX_KEY_LENGTH = 512;
 
 const STATUS: Record<Severity, string> = { INFO: 'info', LOW: 'notice', MEDIUM: 'warning', HIGH: 'error', CRITICAL: 'critical' };
 
@@ -97,6 +102,12 @@ function tagValue(tag: string): string {
   return tag.replace(/,/g, '_').slice(0, 200);
 }
 
+/** An entry's `ddtags`: the event's own tags, then the connector's. */
+function tagsText(event: AuditEvent, outcome: string, configured: readonly string[]): string {
+  const own = [`tenant:${event.tenantId}`, `category:${event.category}`, `action:${event.action}`, `outcome:${outcome}`];
+  return [...own.map(tagValue), ...configured].join(',');
+}
+
 /** What a Datadog entry is built from: plain data, so a worker thread builds the very same encoder. */
 export interface DatadogEncoderOptions {
   settings: Pick<DatadogSettings, 'source' | 'service' | 'hostname' | 'tags'>;
@@ -115,12 +126,12 @@ export function datadogEncoder(options: DatadogEncoderOptions): (event: AuditEve
   const tagsByTenant = new Map<string, Map<string, string>>();
   let cachedTags = 0;
   const tagsOf = (event: AuditEvent, outcome: string): string => {
+    if (event.tenantId.length + event.action.length > TAGS_CACHE_MAX_KEY_LENGTH) return tagsText(event, outcome, settings.tags);
     let byKey = tagsByTenant.get(event.tenantId);
     const key = `${event.category}\n${outcome}\n${event.action}`;
     const cached = byKey?.get(key);
     if (cached !== undefined) return cached;
-    const own = [`tenant:${event.tenantId}`, `category:${event.category}`, `action:${event.action}`, `outcome:${outcome}`];
-    const tags = [...own.map(tagValue), ...settings.tags].join(',');
+    const tags = tagsText(event, outcome, settings.tags);
     if (cachedTags >= TAGS_CACHE_LIMIT) {
       tagsByTenant.clear();
       cachedTags = 0;
