@@ -15,7 +15,7 @@ import { EventCodec } from '@vigil/events';
 import { createRawKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { benchInput } from './lib/bench-event.factory';
-import { machine, writeReport } from './lib/report.util';
+import { machine, median, round, writeReport } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
 const IN_FLIGHT = benchEnv().BENCH_IN_FLIGHT ?? 3;
@@ -51,9 +51,6 @@ async function measure(
   const used = process.cpuUsage(cpu);
   return { rate: records.length / seconds, cpuMicros: (used.user + used.system) / records.length };
 }
-
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** Whether @platformatic/kafka finds @node-rs/crc32 (its native CRC-32C) from where it is installed. */
 function nativeCrcFound(): boolean {
@@ -135,7 +132,7 @@ async function main(): Promise<void> {
   }
 
   const rate = (rounds: { rate: number }[]) => median(rounds.map((r) => r.rate));
-  const cpu = (rounds: { cpuMicros: number }[]) => round2(median(rounds.map((r) => r.cpuMicros)));
+  const cpu = (rounds: { cpuMicros: number }[]) => round(median(rounds.map((r) => r.cpuMicros)));
   const each = (rounds: { rate: number }[]) => rounds.map((r) => Math.round(r.rate)).join(' / ');
   writeReport({
     bench: 'kafka-clients',

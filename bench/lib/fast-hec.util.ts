@@ -1,7 +1,7 @@
 import { createServer, Socket, type AddressInfo, type SocketConstructorOpts } from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { InflateReply, InflateRequest, InflateWorkerData } from './inflate-worker.bootstrap';
+import { countOf, type InflateReply, type InflateRequest, type InflateWorkerData } from './inflate-worker.bootstrap';
 
 export interface FastHecOptions {
   /**
@@ -89,7 +89,7 @@ export class NeedleCounter {
       const joint = Buffer.concat([this.tail, chunk.subarray(0, needle.length - 1)]);
       for (let at = joint.indexOf(needle); at !== -1 && at < this.tail.length; at = joint.indexOf(needle, at + 1)) this.count++;
     }
-    for (let at = chunk.indexOf(needle); at !== -1; at = chunk.indexOf(needle, at + needle.length)) this.count++;
+    this.count += countOf(chunk, needle);
     // The last needle.length - 1 bytes seen, across chunks shorter than that.
     const seen = chunk.length >= needle.length - 1 ? chunk : Buffer.concat([this.tail, chunk]);
     this.tail = Buffer.from(seen.subarray(Math.max(0, seen.length - needle.length + 1)));

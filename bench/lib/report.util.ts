@@ -68,6 +68,14 @@ export function percentile(sorted: readonly number[], p: number, empty = Number.
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? empty;
 }
 
+/** The middle value (the upper of the two middle ones for an even count), NaN for none; the values stay as they are. */
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
 export function round(value: number): number {
   return Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
 }

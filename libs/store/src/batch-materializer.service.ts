@@ -193,7 +193,9 @@ function chain(
   const rows: AuditEventRow[] = [];
   for (const { item, row, form } of candidates) {
     const key = chainKey(row.tenantId, row.category);
-    const head = heads.get(key) ?? locked.get(key);
+    // This pass's own copy of the chain's head once it has linked an event of the chain, else the locked head.
+    const moved = heads.get(key);
+    const head = moved ?? locked.get(key);
     if (head === undefined) throw new Error(`no chain head locked for ${key}`);
     const { topic, partition, offset } = item.origin;
     const at = BigInt(offset);
@@ -214,7 +216,6 @@ function chain(
     row.chainSeq = String(seq);
     row.chainHash = hash;
     rows.push(row);
-    const moved = heads.get(key);
     // The locked head is copied once per batch and chain; this pass's own copy moves in place, event after event.
     if (moved === undefined) heads.set(key, { ...head, seq, hash, topic, partition, offset: at });
     else {
