@@ -5,7 +5,8 @@
 //     event proves it joined, resolved its offsets and delivers.
 //  2. `vigil connectors pause` (the compiled CLI, as an operator runs it), then BENCH_EVENTS (default 200,000)
 //     pre-encoded events are produced to audit.authentication; the topic's ends before and after bound the range.
-//  3. `vigil connectors resume`: timed from the resume command to the last event at the double, and first to last.
+//  3. `vigil connectors resume`: timed from the resume command to the last event at the double, and first to last;
+//     the CPU the connector's process and this one (the double) used over that span, per event.
 //  4. A fresh kafkajs consumer reads the same offset range without decoding or sending.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { benchEvent } from './lib/bench-event.factory';
 import { runCli } from './lib/cli-run.util';
 import { startFastHec, type FastHec, type FastSiemKind } from './lib/fast-hec.util';
 import { rawConsume } from './lib/raw-consume.util';
-import { machine, writeReport, type Measurement } from './lib/report.util';
+import { cpuSecondsOfPid, machine, writeReport, type Measurement } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 200_000;
 const CONNECTORS = benchEnv().BENCH_CONNECTORS;
@@ -169,6 +170,11 @@ async function benchType(kafka: Kafka, type: ConnectorType): Promise<{ measureme
     await produce(kafka, tenant, EVENTS);
     const ends = await topicEnds(kafka);
 
+    // CPU seconds of the connector's process (every thread) and of this one (the double and its inflate thread),
+    // from before the resume to the last event: far steadier than a rate on a shared machine, for comparing builds.
+    const pid = app.pid;
+    const connectorCpuBefore = pid === undefined ? undefined : cpuSecondsOfPid(pid);
+    const doubleCpuBefore = process.cpuUsage();
     const resumeStarted = process.hrtime.bigint();
     const { requestedAt } = await control('resume', name, env);
     await waitFor(
@@ -177,6 +183,8 @@ async function benchType(kafka: Kafka, type: ConnectorType): Promise<{ measureme
       `${EVENTS} events at the ${siem}`,
       Math.max(120_000, EVENTS * 2),
     );
+    const connectorCpuAfter = pid === undefined ? undefined : cpuSecondsOfPid(pid);
+    const doubleCpu = process.cpuUsage(doubleCpuBefore);
     // A duplicate would arrive right behind the last event (a re-sent batch): give it a moment to show.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     if (hec.marked() !== EVENTS)
@@ -215,6 +223,19 @@ async function benchType(kafka: Kafka, type: ConnectorType): Promise<{ measureme
           value: EVENTS / fromCommandSeconds,
           unit: 'events/s',
           extra: { seconds: fromCommandSeconds },
+        },
+        {
+          name: `connector-${type} process CPU per event, resume to last event`,
+          value:
+            connectorCpuBefore === undefined || connectorCpuAfter === undefined
+              ? Number.NaN
+              : ((connectorCpuAfter - connectorCpuBefore) * 1e6) / EVENTS,
+          unit: 'µs',
+        },
+        {
+          name: `fast ${siem} CPU per event (this process, the same span)`,
+          value: (doubleCpu.user + doubleCpu.system) / EVENTS,
+          unit: 'µs',
         },
         {
           name: `raw kafkajs consume of the same range (${type} run)`,

@@ -98,22 +98,43 @@ export function cpuSecondsOf(name: string): number | undefined {
   } catch {
     return undefined;
   }
-  const tick = 100; // USER_HZ, 100 on every Linux this runs on
   let total = 0;
   let found = false;
   for (const dir of dirs) {
     try {
       const stat = readFileSync(`/proc/${dir}/stat`, 'utf8');
-      // pid (comm) state ...: comm may hold spaces or parentheses, so the fields are counted from the last ')'.
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
-      // From the state field on: utime, stime, cutime, cstime are the 14th to 17th fields of the line.
-      const fields = stat.slice(close + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / tick;
+      if (commandOf(stat) !== name) continue;
+      total += statCpuSeconds(stat, true);
       found = true;
     } catch {
       // exited while read
     }
   }
   return found ? total : undefined;
+}
+
+/**
+ * CPU seconds (user + system, every thread) used so far by one process, from /proc; its children are not counted.
+ * Undefined where there is no /proc or the process has gone.
+ */
+export function cpuSecondsOfPid(pid: number): number | undefined {
+  try {
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'), false);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A /proc/<pid>/stat line's command: `pid (comm) state ...`, where comm may hold spaces or parentheses. */
+function commandOf(stat: string): string {
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/** utime + stime (and cutime + cstime, for children waited for), the 14th to 17th fields of a stat line, in seconds. */
+function statCpuSeconds(stat: string, withChildren: boolean): number {
+  const tick = 100; // USER_HZ, 100 on every Linux this runs on
+  // The fields are counted from the last ')', after which comes the state field.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (withChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / tick;
 }

@@ -52,6 +52,11 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id while it runs (a benchmark reads its CPU from /proc). */
+  get pid(): number | undefined {
+    return this.alive ? this.child?.pid : undefined;
+  }
+
   /** Starts the app and waits until /health/ready answers 200. */
   async start(timeoutMs = 60_000): Promise<this> {
     this.port = await freePort();
