@@ -148,6 +148,32 @@ describe(EncodePool.name, () => {
     assert.deepEqual(kinds(await p.decodeAll([value('a'), value('b')], TOPIC)), ['record', 'record']);
   });
 
+  it('hands back every record byte for byte whether its texts are far larger or smaller than the batches before', async () => {
+    // One thread learns how many text bytes a value byte makes: batches of small texts, then texts tens of times their
+    // Avro (its buffer grows while writing), then small ones again (a buffer mostly empty, copied to size).
+    const p = pool();
+    for (const [count, pad] of [
+      [200, 0],
+      [200, 0],
+      [40, 5_000],
+      [300, 0],
+      [5, 20_000],
+      [1, 0],
+    ] as const) {
+      const events = Array.from({ length: count }, (_, i) => anAuditEvent({ description: pad === 0 ? `small ${i}` : `pad:${pad + i}` }));
+      const results = await p.decodeAll(
+        events.map((e) => writer.encodeWithId(GOOD_ID, e)),
+        TOPIC,
+      );
+      assert.deepEqual(
+        results.map((r) => ('event' in r ? (JSON.parse(r.event.record?.toString() ?? 'null') as unknown) : r)),
+        events.map((e, i) =>
+          pad === 0 ? { prefix: 'p', id: e.id, action: e.action } : { prefix: 'p', id: e.id, pad: '€'.repeat(pad + i) },
+        ),
+      );
+    }
+  });
+
   it('answers an empty batch without a thread', async () => {
     assert.deepEqual(await pool().decodeAll([], TOPIC), []);
   });

@@ -14,6 +14,22 @@ function written(texts: readonly string[]): { bytes: Buffer }[] {
   });
 }
 
+describe(joinRecords.name, () => {
+  it('frames records with a one-byte separator, a longer one or none, byte for byte', () => {
+    const records = written(['{"a":1}', '{"b":"é€"}', '{"c":[]}']);
+    assert.equal(joinRecords(records, '[', ',', ']').toString(), '[{"a":1},{"b":"é€"},{"c":[]}]');
+    assert.equal(joinRecords(records, '', '\n', '\n').toString(), '{"a":1}\n{"b":"é€"}\n{"c":[]}\n');
+    assert.equal(joinRecords(records, '<', ', ', '>').toString(), '<{"a":1}, {"b":"é€"}, {"c":[]}>');
+    assert.equal(joinRecords(records).toString(), '{"a":1}{"b":"é€"}{"c":[]}');
+  });
+
+  it('frames one record without a separator, and no record as the frame alone', () => {
+    assert.equal(joinRecords(written(['{}']), '[', ',', ']').toString(), '[{}]');
+    assert.equal(joinRecords([], '[', ',', ']').toString(), '[]');
+    assert.equal(joinRecords([]).length, 0);
+  });
+});
+
 describe(recordRuns.name, () => {
   it('sends the records of one buffer, back to back, as one view of it (no copy)', () => {
     const records = written(['{"a":1}', '{"b":"é"}', '{"c":3}']);

@@ -15,25 +15,37 @@ export function recordBytes(record: Sized): number {
   return record.bytes.length + 1;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * A request body of records' JSON, in order: `open`, the records separated by `separator`, `close` (a JSON array is
  * `'['`, `','`, `']'`; HEC's framing is none of them). One copy of the bytes, with no string in between: a batch's
- * records arrive from the encode threads as UTF-8 and go to the socket as they are.
+ * records arrive from the encode threads as UTF-8 and go to the socket as they are. Written in one pass into a buffer
+ * of the body's size: `Buffer.concat` over a part per record and per separator cost a connector's main thread about
+ * 1.5 µs an event.
  */
 export function joinRecords(records: readonly Sized[], open = '', separator = '', close = ''): Buffer {
-  const head = open === '' ? EMPTY : Buffer.from(open);
-  const between = separator === '' ? EMPTY : Buffer.from(separator);
-  const tail = close === '' ? EMPTY : Buffer.from(close);
-  const parts: Buffer[] = [];
-  if (head.length > 0) parts.push(head);
-  records.forEach((record, i) => {
-    if (i > 0 && between.length > 0) parts.push(between);
-    parts.push(record.bytes);
-  });
-  if (tail.length > 0) parts.push(tail);
-  return Buffer.concat(parts);
+  const head = Buffer.from(open);
+  const between = Buffer.from(separator);
+  const tail = Buffer.from(close);
+  let size = head.length + tail.length + between.length * Math.max(0, records.length - 1);
+  for (const record of records) size += record.bytes.length;
+  const body = Buffer.allocUnsafe(size);
+  body.set(head);
+  let at = head.length;
+  const byte = between.length === 1 ? between[0] : undefined;
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && between.length > 0) {
+      if (byte !== undefined) body[at++] = byte;
+      else {
+        body.set(between, at);
+        at += between.length;
+      }
+    }
+    const bytes = (records[i] as Sized).bytes;
+    body.set(bytes, at);
+    at += bytes.length;
+  }
+  body.set(tail, at);
+  return body;
 }
 
 /** Beyond this many runs a body is copied into one buffer: every chunk of a body is a write to the socket. */
