@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { boundedReason, classifyHttpAnswer, MAX_REASON_CHARS, MAX_RESPONSE_BYTES, SinkHttpClient } from './sink-http.client';
 
 interface Local {
@@ -100,6 +100,37 @@ describe(SinkHttpClient.name, () => {
     assert.equal(plain?.headers['transfer-encoding'], undefined);
     assert.equal(zipped?.headers['content-encoding'], 'gzip');
     assert.equal(gunzipSync(zipped?.body ?? Buffer.alloc(0)).toString(), '{"time":1}{"time":2}{"time":3}é');
+  });
+
+  it('gzips at the level asked, and at zlib’s fastest when none is', async () => {
+    const bodies: Buffer[] = [];
+    const collecting = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(parts));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => collecting.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(collecting.address() as AddressInfo).port}`;
+    const body = Buffer.from(
+      JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: i, action: `user.login.${i % 7}`, tenant: `t-${i % 13}` }))),
+    );
+    const send = (gzipLevel?: number) =>
+      new SinkHttpClient().post({ url, body, headers: {}, gzip: true, gzipLevel, timeoutMs: 5000, signal: new AbortController().signal });
+    try {
+      for (const level of [undefined, 1, 9]) assert.equal((await send(level)).status, 200);
+    } finally {
+      collecting.closeAllConnections();
+      await new Promise<void>((resolve) => collecting.close(() => resolve()));
+    }
+    const [byDefault, fastest, smallest] = bodies;
+    assert.deepEqual(byDefault, gzipSync(body, { level: 1 }));
+    assert.deepEqual(fastest, gzipSync(body, { level: 1 }));
+    assert.deepEqual(smallest, gzipSync(body, { level: 9 }));
+    assert.ok((smallest?.length ?? 0) < (fastest?.length ?? 0));
+    assert.deepEqual(gunzipSync(smallest ?? Buffer.alloc(0)), body);
   });
 
   it('reads at most 64 KiB of an answer', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowInsecureHttpField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
+import { allowInsecureHttpField, gzipLevelField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
 
 /** Datadog's sites: each has its own log intake host (`http-intake.logs.<site>`). */
 export const DATADOG_SITES = [
@@ -27,6 +27,8 @@ export interface DatadogSettings {
   /** Tags added to every entry's `ddtags`, e.g. `env:prod`. */
   tags: string[];
   gzip: boolean;
+  /** zlib level of gzipped requests, 1 (fastest) to 9 (smallest). */
+  gzipLevel: number;
   timeoutMs: number;
 }
 
@@ -56,6 +58,7 @@ export const datadogSpec: ConnectorTypeSpec<DatadogSettings> = {
           .max(50)
           .default([]),
         gzip: z.boolean().default(true),
+        gzipLevel: gzipLevelField,
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
       })
       .transform(({ apiKeyEnv, url, ...rest }) => ({

@@ -75,6 +75,7 @@ export class DatadogConnector implements Sink {
       body: joinRecords(part, '[', ',', ']'),
       headers: { 'content-type': 'application/json', 'DD-API-KEY': settings.apiKey.reveal() },
       gzip: settings.gzip,
+      gzipLevel: settings.gzipLevel,
       timeoutMs: settings.timeoutMs,
       signal,
     });

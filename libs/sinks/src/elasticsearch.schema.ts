@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowInsecureHttpField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
+import { allowInsecureHttpField, gzipLevelField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
 
 export interface ElasticsearchSettings {
   /** The cluster's base URL, e.g. https://es.example.com:9200 (`/_bulk` is appended). */
@@ -14,6 +14,8 @@ export interface ElasticsearchSettings {
   prefix: string;
   dataset: string;
   gzip: boolean;
+  /** zlib level of gzipped requests, 1 (fastest) to 9 (smallest). */
+  gzipLevel: number;
   timeoutMs: number;
   /** Install the index template (ECS mappings) and the 30-day ILM/ISM policy before the first bulk request. */
   installTemplates: boolean;
@@ -44,6 +46,7 @@ export const elasticsearchSpec: ConnectorTypeSpec<ElasticsearchSettings> = {
           .regex(/^[a-z0-9_.]{1,100}$/, 'must be lowercase letters, digits, _ and . (a data stream dataset)')
           .default('vigil.audit'),
         gzip: z.boolean().default(false),
+        gzipLevel: gzipLevelField,
         installTemplates: z.boolean().default(true),
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
       })

@@ -203,6 +203,7 @@ export class ElasticsearchConnector implements Sink {
       body,
       headers: { 'content-type': 'application/x-ndjson', ...this.auth() },
       gzip: settings.gzip,
+      gzipLevel: settings.gzipLevel,
       timeoutMs: settings.timeoutMs,
       signal,
       // The answer names every item and must be read whole; an item is at most a few hundred bytes with its reason.

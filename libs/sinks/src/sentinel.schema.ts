@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowInsecureHttpField, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
+import { allowInsecureHttpField, gzipLevelField, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -19,6 +19,8 @@ export interface SentinelSettings {
   scope: string;
   allowInsecureHttp: boolean;
   gzip: boolean;
+  /** zlib level of gzipped requests, 1 (fastest) to 9 (smallest). */
+  gzipLevel: number;
   timeoutMs: number;
 }
 
@@ -50,6 +52,7 @@ export const sentinelSpec: ConnectorTypeSpec<SentinelSettings> = {
         scope: z.string().min(1).default('https://monitor.azure.com/.default'),
         allowInsecureHttp: allowInsecureHttpField,
         gzip: z.boolean().default(true),
+        gzipLevel: gzipLevelField,
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
       })
       .superRefine((s, ctx) => {

@@ -151,6 +151,7 @@ export class SentinelConnector implements Sink {
       body: joinRecords(part, '[', ',', ']'),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token.value}` },
       gzip: settings.gzip,
+      gzipLevel: settings.gzipLevel,
       timeoutMs: settings.timeoutMs,
       signal,
     });

@@ -37,6 +37,20 @@ describe('the HTTP edge of the sink settings', () => {
     assert.deepEqual(problemsOf(splunk("{ url: 'http://splunk:8088', allowInsecureHttp: true, tokenEnv: HEC_TOKEN }")), []);
   });
 
+  it('gzips at level 1 unless a block sets gzipLevel, a whole number from 1 to 9, on every HTTP sink', () => {
+    const levelOf = (connector: string): unknown => {
+      const [c] = parseConnectorConfig(`connectors:\n${connector}`, { env, specs: SINK_SPECS });
+      return (c?.settings as { gzipLevel?: unknown } | undefined)?.gzipLevel;
+    };
+    assert.equal(levelOf(hook("{ url: 'https://h.example', gzip: true }")), 1);
+    assert.equal(levelOf(hook("{ url: 'https://h.example', gzip: true, gzipLevel: 9 }")), 9);
+    assert.equal(levelOf(splunk("{ url: 'https://s.example', tokenEnv: HEC_TOKEN, gzipLevel: 6 }")), 6);
+    assert.deepEqual(
+      [0, 10, 2.5, "'6'"].map((level) => problemsOf(hook(`{ url: 'https://h.example', gzipLevel: ${level} }`))),
+      [0, 10, 2.5, "'6'"].map(() => ['connectors[0] (hook).http.gzipLevel: must be a whole number from 1 (fastest) to 9 (smallest)']),
+    );
+  });
+
   it('refuses header values with control characters, naming the connector and header but never the value', () => {
     const problems = [
       ...problemsOf(hook('{ url: \'https://h.example\', secretHeaders: { Authorization: BAD_AUTH }, headers: { X-Team: "a\\r\\nb" } }')),

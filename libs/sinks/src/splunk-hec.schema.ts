@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowInsecureHttpField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
+import { allowInsecureHttpField, gzipLevelField, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -14,6 +14,8 @@ export interface SplunkHecSettings {
   sourcetype?: string | undefined;
   index?: string | undefined;
   gzip: boolean;
+  /** zlib level of gzipped requests, 1 (fastest) to 9 (smallest). */
+  gzipLevel: number;
   timeoutMs: number;
   ack: { enabled: boolean; channel?: string | undefined; pollIntervalMs: number; timeoutMs: number };
 }
@@ -39,6 +41,7 @@ export const splunkHecSpec: ConnectorTypeSpec<SplunkHecSettings> = {
         sourcetype: z.string().min(1).optional(),
         index: z.string().min(1).optional(),
         gzip: z.boolean().default(false),
+        gzipLevel: gzipLevelField,
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
         ack: z
           .strictObject({

@@ -85,6 +85,7 @@ export class SplunkHecConnector implements Sink {
       body: recordRuns(records),
       headers: this.headers(),
       gzip: settings.gzip,
+      gzipLevel: settings.gzipLevel,
       timeoutMs: settings.timeoutMs,
       signal,
     });

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { allowInsecureHttpField, isSafeHeaderValue, requireHttps, type ConnectorTypeSpec, type Secret } from '@vigil/connector';
+import {
+  allowInsecureHttpField,
+  gzipLevelField,
+  isSafeHeaderValue,
+  requireHttps,
+  type ConnectorTypeSpec,
+  type Secret,
+} from '@vigil/connector';
 
 export interface WebhookSettings {
   /** The endpoint; for the otlp format a collector's base URL gets `/v1/logs` appended when it has no path. */
@@ -15,6 +22,8 @@ export interface WebhookSettings {
   /** HMAC-SHA256 key of the X-Vigil-Signature header; no signature when unset. */
   signingSecret?: Secret | undefined;
   gzip: boolean;
+  /** zlib level of gzipped requests, 1 (fastest) to 9 (smallest). */
+  gzipLevel: number;
   timeoutMs: number;
 }
 
@@ -45,6 +54,7 @@ export const webhookSpec: ConnectorTypeSpec<WebhookSettings> = {
         secretHeaders: z.record(headerName, secret({ header: true })).default({}),
         signingSecretEnv: secret().optional(),
         gzip: z.boolean().default(false),
+        gzipLevel: gzipLevelField,
         timeoutMs: z.number().int().min(100, 'must be >= 100').max(300_000, 'must be <= 300000').default(30_000),
       })
       .superRefine(requireHttps)

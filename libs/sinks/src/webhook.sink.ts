@@ -60,6 +60,7 @@ export class WebhookConnector implements Sink {
       body,
       headers: this.headers(body),
       gzip: settings.gzip,
+      gzipLevel: settings.gzipLevel,
       timeoutMs: settings.timeoutMs,
       signal,
     });
