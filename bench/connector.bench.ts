@@ -12,6 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { DEFAULT_GZIP_LEVEL } from '@vigil/connector';
 import { EventCodec } from '@vigil/events';
 import { createKafka, createRawProducer, RegistryHttpClient } from '@vigil/kafka';
 import { AppProcess, benchEnv, testEnv, uniqueName, waitFor } from '@vigil/testing';
@@ -23,8 +24,12 @@ import { cpuSecondsOfPid, machine, writeReport, type Measurement } from './lib/r
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 200_000;
 const CONNECTORS = benchEnv().BENCH_CONNECTORS;
-/** Appended to the Datadog and Sentinel blocks: `gzip` as BENCH_CONNECTOR_GZIP says (both sinks gzip by default). */
-const GZIP = `, gzip: ${String(benchEnv().BENCH_CONNECTOR_GZIP)}`;
+const GZIP_LEVEL = benchEnv().BENCH_CONNECTOR_GZIP_LEVEL ?? DEFAULT_GZIP_LEVEL;
+/**
+ * Appended to the Datadog and Sentinel blocks: `gzip` as BENCH_CONNECTOR_GZIP says (both sinks gzip by default), at
+ * BENCH_CONNECTOR_GZIP_LEVEL (the sinks' default level unless set).
+ */
+const GZIP = `, gzip: ${String(benchEnv().BENCH_CONNECTOR_GZIP)}, gzipLevel: ${GZIP_LEVEL}`;
 /** A SIEM across a network: the HEC answers after this many ms (BENCH_HEC_LATENCY_MS, default 0). */
 const HEC_LATENCY_MS = benchEnv().BENCH_HEC_LATENCY_MS;
 const TOPIC = 'audit.authentication';
@@ -271,6 +276,7 @@ async function main(): Promise<void> {
       events: EVENTS,
       connectors: CONNECTORS.join(','),
       gzip: String(benchEnv().BENCH_CONNECTOR_GZIP),
+      gzipLevel: GZIP_LEVEL,
       topic: TOPIC,
       batchMaxEvents: BATCH.maxEvents,
       batchMaxBytes: BATCH.maxBytes,

@@ -17,7 +17,7 @@ import { EventCodec, type AuditEvent } from '@vigil/events';
 import { createRawKafka, createRawProducer, RegistryHttpClient, type RawProducer } from '@vigil/kafka';
 import { benchEnv, testEnv, uniqueName } from '@vigil/testing';
 import { BENCH_TENANTS, benchInput } from './lib/bench-event.factory';
-import { machine, percentile, round, secondsSince, writeReport } from './lib/report.util';
+import { machine, median, percentile, round, secondsSince, writeReport } from './lib/report.util';
 
 const EVENTS = benchEnv().BENCH_EVENTS ?? 100_000;
 /** Produce requests in flight, for the SDK (batch.maxInFlight, its default) and the raw baseline alike. */
@@ -28,12 +28,6 @@ const WARM_UP_EVENTS = Math.min(EVENTS, 20_000);
 const STEADY_RATE = benchEnv().BENCH_RATE ?? 10_000;
 const STEADY_SECONDS = 5;
 const logger = pino({ level: 'warn' });
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 interface Round {
   sdk: number;

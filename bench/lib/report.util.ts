@@ -68,12 +68,12 @@ export function percentile(sorted: readonly number[], p: number, empty = Number.
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? empty;
 }
 
-/** The middle value (the upper of the two middle ones for an even count), NaN for none; the values stay as they are. */
+/** The middle value (the mean of the two middle ones for an even count), NaN for none; the values stay as they are. */
 export function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function round(value: number): number {

@@ -100,6 +100,8 @@ export const allowInsecureHttpField = z.boolean({ error: 'must be true or false'
 /** zlib's level for a block's gzipped requests unless it sets `gzipLevel`: the fastest. */
 export const DEFAULT_GZIP_LEVEL = 1;
 
+const GZIP_LEVEL_RULE = 'must be a whole number from 1 (fastest) to 9 (smallest)';
+
 /**
  * `gzipLevel`, beside `gzip` in every HTTP sink's block: 1 (fastest) to 9 (smallest). Level 1 is the default because
  * compressing was the largest single cost of a gzipped connector: at zlib's own default (6) a Datadog catch-up spent
@@ -107,10 +109,8 @@ export const DEFAULT_GZIP_LEVEL = 1;
  * against 28 µs), for about 45 % more bytes on the wire (docs/performance.md).
  */
 export const gzipLevelField = z
-  .number({ error: 'must be a whole number from 1 (fastest) to 9 (smallest)' })
-  .int('must be a whole number from 1 (fastest) to 9 (smallest)')
-  .min(1, 'must be a whole number from 1 (fastest) to 9 (smallest)')
-  .max(9, 'must be a whole number from 1 (fastest) to 9 (smallest)')
+  .number({ error: GZIP_LEVEL_RULE })
+  .refine((level) => Number.isInteger(level) && level >= 1 && level <= 9, GZIP_LEVEL_RULE)
   .default(DEFAULT_GZIP_LEVEL);
 
 /**

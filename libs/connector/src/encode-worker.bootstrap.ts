@@ -20,13 +20,20 @@ const prepare = eventPreparer(connectorFilter(data.filter), factory(data.encodin
 const MAX_UNUSED_SHARE = 0.25;
 /** Room over the text bytes per value byte the recent batches needed (TextSizer), so most fit without growing. */
 const HEADROOM = 1.1;
+/**
+ * The bounds of TextSizer's ratio: a batch of tiny undecodable values (an error message each) or of heavily escaped
+ * texts must not make the next megabyte batch reserve fifty times its size, nor a filtered one start the next at 1 KiB.
+ */
+const MIN_RATIO = 0.5;
+const MAX_RATIO = 8;
 
 /**
  * How many text bytes a batch makes per byte of its values, learnt from the batches before: a Datadog entry is about
  * four times its Avro, a Splunk event about twice. A fixed guess either grew the buffer (a copy of everything written
  * so far) or left much of it empty, and an empty part was copied away before the transfer: two to three copies of
  * every text byte, into new memory each time (a tenth of this thread in a gzipped catch-up). The estimate follows a
- * larger ratio at once and a smaller one slowly.
+ * larger ratio at once and a smaller one slowly, within MIN_RATIO and MAX_RATIO; a text longer than that grows the
+ * buffer as before.
  */
 class TextSizer {
   private ratio = 3;
@@ -35,9 +42,10 @@ class TextSizer {
     return Math.max(1024, Math.ceil(valueBytes * this.ratio * HEADROOM));
   }
 
+  /** `valueBytes`: the values of the messages that wrote text (skipped ones write none, and teach nothing). */
   learn(valueBytes: number, textBytes: number): void {
-    if (valueBytes < 1024) return;
-    const seen = textBytes / valueBytes;
+    if (valueBytes < 1024 || textBytes === 0) return;
+    const seen = Math.min(MAX_RATIO, Math.max(MIN_RATIO, textBytes / valueBytes));
     this.ratio = seen >= this.ratio ? seen : Math.max(seen, this.ratio * 0.9);
   }
 }
@@ -120,9 +128,12 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
   // A replay skips the events before its start: told from the bytes where the writer schema allows (EventCodec.peekTime).
   const floor = data.filter.fromTimeMicros;
   const category = floor === undefined ? undefined : categoryOfTopic(request.topic);
+  // Value bytes of the messages that wrote text: what the sizer learns the ratio from.
+  let textValues = 0;
   for (let i = 0; i < n; i++) {
     const start = request.starts[i] ?? -1;
     const value = start < 0 ? null : body.subarray(start, request.ends[i]);
+    const before = texts.at;
     if (floor !== undefined && category !== undefined && transient === undefined && (codec.peekTime(value, category) ?? floor) < floor) {
       reply.kinds[i] = PreparedKind.SKIPPED;
       reply.ends[i] = texts.at;
@@ -157,8 +168,9 @@ async function answer(request: EncodeRequest): Promise<EncodeReply> {
       } else reply.kinds[i] = PreparedKind.SKIPPED;
     }
     reply.ends[i] = texts.at;
+    if (texts.at > before) textValues += value?.length ?? 0;
   }
-  sizer.learn(body.length, texts.at);
+  sizer.learn(textValues, texts.at);
   reply.bytes = texts.buffer;
   return reply;
 }

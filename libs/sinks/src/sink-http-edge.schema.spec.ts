@@ -46,8 +46,8 @@ describe('the HTTP edge of the sink settings', () => {
     assert.equal(levelOf(hook("{ url: 'https://h.example', gzip: true, gzipLevel: 9 }")), 9);
     assert.equal(levelOf(splunk("{ url: 'https://s.example', tokenEnv: HEC_TOKEN, gzipLevel: 6 }")), 6);
     assert.deepEqual(
-      [0, 10, 2.5, "'6'"].map((level) => problemsOf(hook(`{ url: 'https://h.example', gzipLevel: ${level} }`))),
-      [0, 10, 2.5, "'6'"].map(() => ['connectors[0] (hook).http.gzipLevel: must be a whole number from 1 (fastest) to 9 (smallest)']),
+      [0, 10, 2.5, 10.5, "'6'"].map((level) => problemsOf(hook(`{ url: 'https://h.example', gzipLevel: ${level} }`))),
+      [0, 10, 2.5, 10.5, "'6'"].map(() => ['connectors[0] (hook).http.gzipLevel: must be a whole number from 1 (fastest) to 9 (smallest)']),
     );
   });
 

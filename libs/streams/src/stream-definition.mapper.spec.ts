@@ -97,4 +97,23 @@ describe('toConnectorDefinition', () => {
       ).some((p) => p.startsWith('type: must be one of splunk, http')),
     );
   });
+
+  it('takes a gzipLevel up to zlib’s default for a stream, and refuses the slower levels every tenant’s streams would pay for', () => {
+    const hook = (gzipLevel: number) => ({
+      id: ID,
+      tenantId: 'acme',
+      type: 'http',
+      config: { settings: { url: 'https://x.example.com', gzip: true, gzipLevel } },
+      secrets: {},
+    });
+    assert.equal((toConnectorDefinition(hook(6), policy).settings as { gzipLevel: number }).gzipLevel, 6);
+    assert.deepEqual(
+      problemsOf(() => toConnectorDefinition(hook(9), policy)),
+      ["settings.gzipLevel: must be at most 6 for a stream (the streams app compresses every tenant's requests on the same threads)"],
+    );
+    assert.deepEqual(
+      problemsOf(() => toConnectorDefinition(hook(0), policy)),
+      ['settings.gzipLevel: must be a whole number from 1 (fastest) to 9 (smallest)'],
+    );
+  });
 });

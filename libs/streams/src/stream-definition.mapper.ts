@@ -12,6 +12,11 @@ export const STREAM_TYPES = SINK_SPECS.map((spec) => spec.type);
 const MAX_SETTINGS_BYTES = 16 * 1024;
 const MAX_SECRETS = 16;
 const MAX_SECRET_CHARS = 4096;
+/**
+ * A stream's `gzipLevel` at most: zlib's own default. Levels 7-9 cost several times the CPU for a few per cent fewer
+ * bytes, and a stream's compressing runs on libuv's threads, which every tenant's streams share.
+ */
+const MAX_STREAM_GZIP_LEVEL = 6;
 const SECRET_NAME = /^(?:[a-zA-Z][a-zA-Z0-9]{0,63}|headers\.[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128})$/;
 
 /** What a tenant admin sets on a stream, besides its name and secrets (stored as the row's `config`). */
@@ -68,6 +73,11 @@ export function toConnectorDefinition(
     const why = forbiddenSetting(key);
     if (why !== undefined) problems.push(`settings.${key}: ${why}`);
   }
+  const gzipLevel = settings['gzipLevel'];
+  if (typeof gzipLevel === 'number' && gzipLevel > MAX_STREAM_GZIP_LEVEL)
+    problems.push(
+      `settings.gzipLevel: must be at most ${MAX_STREAM_GZIP_LEVEL} for a stream (the streams app compresses every tenant's requests on the same threads)`,
+    );
   if (!(STREAM_TYPES as readonly string[]).includes(input.type)) problems.push(`type: must be one of ${STREAM_TYPES.join(', ')}`);
   if (problems.length > 0) throw new StreamException(StreamErrorCode.INVALID, 'invalid stream', problems);
 

@@ -40,6 +40,8 @@ export const benchConfigSchema = defineConfig({
    * false shows what the compression costs, the connector's and the double's inflating on the same cores.
    */
   BENCH_CONNECTOR_GZIP: envBoolean.default(true),
+  /** The `gzipLevel` of those connectors (1-9); unset: the sinks' default. */
+  BENCH_CONNECTOR_GZIP_LEVEL: z.coerce.number().int().min(1).max(9).optional(),
   /** Keep the seeded schema after the run. */
   BENCH_KEEP: envBoolean.default(false),
 });
