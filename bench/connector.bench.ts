@@ -1,5 +1,6 @@
 // Connector catch-up throughput (issues 10 and 18), with a raw kafkajs consume of the same offset range as the same-run
-// baseline, for each connector type of BENCH_CONNECTORS (default splunk, datadog and sentinel), one after another:
+// baseline, for each connector type of BENCH_CONNECTORS (default all five: splunk, datadog, sentinel, elasticsearch and
+// http), one after another:
 //  1. The compiled connector app runs as a real process (startFrom: latest, a fresh connector name, the type's default
 //     settings: Datadog and Sentinel gzip) against a minimal fast double of its SIEM's API in this process; a warm-up
 //     event proves it joined, resolved its offsets and delivers.
@@ -65,6 +66,19 @@ const TYPES: Record<
       `sentinel: { endpoint: '${url}', authorityHost: '${url}', dcrImmutableId: dcr-${'0'.repeat(32)}, tenantId: ${TENANT_GUID}, ` +
       `clientId: ${TENANT_GUID}, clientSecretEnv: BENCH_SIEM_SECRET, allowInsecureHttp: true${GZIP} }`,
     marker: (tenant) => `"VigilTenantId":"${tenant}-`,
+  },
+  // At their own defaults (no gzip); the bench's tenants are lowercase, so their index names hold them as they are.
+  elasticsearch: {
+    kind: 'elasticsearch',
+    siem: 'Elasticsearch double',
+    block: (url) => `elasticsearch: { url: '${url}', allowInsecureHttp: true, apiKeyEnv: BENCH_SIEM_SECRET }`,
+    marker: (tenant) => `"_index":"vigil-audit-${tenant}-`,
+  },
+  http: {
+    kind: 'webhook',
+    siem: 'webhook double',
+    block: (url) => `http: { url: '${url}/events', allowInsecureHttp: true, framing: ndjson }`,
+    marker: (tenant) => `"tenantId":"${tenant}-`,
   },
 };
 /** End offset (next offset to be written) per partition. */

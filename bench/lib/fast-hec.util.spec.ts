@@ -104,3 +104,44 @@ describe('the fast SIEM double', () => {
     assert.equal(double.received(), 0);
   });
 });
+
+describe('the fast SIEM double as Elasticsearch and as a webhook', () => {
+  it('counts bulk documents by their action lines and names every item in its answer, as a cluster does', async () => {
+    const es = await startFastHec({ kind: 'elasticsearch', marker: '"_index":"vigil-audit-bench-' });
+    try {
+      const line = (tenant: string, n: number): string =>
+        `{"create":{"_index":"vigil-audit-${tenant}-1-2026.11.29","_id":"id-${n}"}}\n{"@timestamp":"t","message":"${n}"}\n`;
+      const body = Buffer.from(line('bench', 1) + line('other', 2) + line('bench', 3));
+      const answer = await exchange(
+        es.url,
+        [request('/_bulk?filter_path=errors,items.*.status', body, false), request('/', Buffer.alloc(0), false)],
+        2,
+      );
+      const [bulk = '', root = ''] = answer.split('HTTP/1.1 ').slice(1);
+      assert.deepEqual(JSON.parse(bulk.slice(bulk.indexOf('\r\n\r\n') + 4)), {
+        errors: false,
+        items: [{ create: { status: 201 } }, { create: { status: 201 } }, { create: { status: 201 } }],
+      });
+      // `GET /` and the setup's PUTs: answered 200, counting nothing.
+      assert.match(root, /^200 OK/);
+      assert.equal(es.received(), 3);
+      assert.equal(es.marked(), 2);
+    } finally {
+      await es.close();
+    }
+  });
+
+  it('counts NDJSON records by their newlines at /events, and nothing elsewhere', async () => {
+    const hook = await startFastHec({ kind: 'webhook', marker: '"tenantId":"bench-' });
+    try {
+      const records = ['{"id":"1","tenantId":"bench-1","actor":{"id":"a"}}', '{"id":"2","tenantId":"other-1"}'];
+      const body = Buffer.from(`${records.join('\n')}\n`);
+      const answer = await exchange(hook.url, [request('/events', body, false), request('/elsewhere', body, false)], 2);
+      assert.match(answer, /^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 404 Not Found/);
+      assert.equal(hook.received(), 2);
+      assert.equal(hook.marked(), 1);
+    } finally {
+      await hook.close();
+    }
+  });
+});

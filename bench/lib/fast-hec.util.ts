@@ -16,15 +16,19 @@ export interface FastHecOptions {
   kind?: FastSiemKind;
 }
 
-/** The SIEM APIs the double speaks: Splunk HEC, Datadog's Logs API v2, Sentinel's Logs Ingestion API (and its token). */
-export type FastSiemKind = 'hec' | 'datadog' | 'sentinel';
+/**
+ * The SIEM APIs the double speaks: Splunk HEC, Datadog's Logs API v2, Sentinel's Logs Ingestion API (and its token),
+ * Elasticsearch's `_bulk` (and the setup a sink does first), and a webhook receiving NDJSON.
+ */
+export type FastSiemKind = 'hec' | 'datadog' | 'sentinel' | 'elasticsearch' | 'webhook';
 
 interface SiemApi {
   /** Whether a request to this path delivers events (others get `other`'s answer and are not counted). */
   ingests: (path: string) => boolean;
-  /** How each event of a delivery starts: its first key, as the sink writes it. */
+  /** A string each event of a delivery holds once (its first key as the sink writes it, or its framing). */
   eventStart: Buffer;
-  ok: Buffer;
+  /** The answer to a delivery of this many events. */
+  ok: Buffer | ((events: number) => Buffer);
   /** The answer to any other request (Sentinel's token request). */
   other: Buffer;
 }
@@ -53,6 +57,23 @@ const APIS: Record<FastSiemKind, SiemApi> = {
     ok: answer('204 No Content'),
     // The Entra ID token a Sentinel connector asks for first (client credentials).
     other: answer('200 OK', '{"token_type":"Bearer","expires_in":3600,"access_token":"bench"}'),
+  },
+  elasticsearch: {
+    ingests: (path) => path.startsWith('/_bulk'),
+    // One action line per document; the ECS documents themselves never hold it.
+    eventStart: Buffer.from('{"create":{'),
+    // As a cluster answers with the sink's filter_path: every item named, in order.
+    ok: (events) =>
+      answer('200 OK', `{"errors":false,"items":[${Array.from({ length: events }, () => '{"create":{"status":201}}').join(',')}]}`),
+    // `GET /` (the flavor) and the setup's PUTs (ILM policy, index template): one answer that reads as each.
+    other: answer('200 OK', '{"version":{"number":"8.15.0","build_flavor":"default"},"acknowledged":true}'),
+  },
+  webhook: {
+    ingests: (path) => path === '/events',
+    // NDJSON framing: a newline ends each record, and JSON text never holds a raw one.
+    eventStart: Buffer.from('\n'),
+    ok: answer('200 OK', '{}'),
+    other: NOT_FOUND,
   },
 };
 
@@ -161,7 +182,7 @@ export async function startFastHec(options: FastHecOptions = {}): Promise<FastHe
         lastAtEpochMs = Date.now();
       }
     }
-    const response = ingested ? api.ok : api.other;
+    const response = !ingested ? api.other : typeof api.ok === 'function' ? api.ok(request.starts.count) : api.ok;
     // With latency, answers of one connection still go in request order: every timer has the same delay.
     if (latencyMs > 0) setTimeout(() => socket.destroyed || socket.write(response), latencyMs);
     else socket.write(response);

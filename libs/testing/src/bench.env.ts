@@ -29,12 +29,12 @@ export const benchConfigSchema = defineConfig({
   BENCH_OUTAGE_SECONDS: positive.default(300),
   /** Milliseconds the benchmarks' fast HEC waits before each answer: a SIEM across a network (default 0). */
   BENCH_HEC_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
-  /** The connector types the connector bench runs, comma-separated (default all three with a fast double). */
+  /** The connector types the connector bench runs, comma-separated (default every type, each with a fast double). */
   BENCH_CONNECTORS: z
     .string()
-    .default('splunk,datadog,sentinel')
+    .default('splunk,datadog,sentinel,elasticsearch,http')
     .transform((list) => list.split(',').map((type) => type.trim()))
-    .pipe(z.array(z.enum(['splunk', 'datadog', 'sentinel'])).min(1)),
+    .pipe(z.array(z.enum(['splunk', 'datadog', 'sentinel', 'elasticsearch', 'http'])).min(1)),
   /**
    * Whether the connector bench's Datadog and Sentinel connectors gzip their requests (default true, their default):
    * false shows what the compression costs, the connector's and the double's inflating on the same cores.
