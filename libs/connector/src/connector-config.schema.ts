@@ -106,7 +106,7 @@ const GZIP_LEVEL_RULE = 'must be a whole number from 1 (fastest) to 9 (smallest)
  * `gzipLevel`, beside `gzip` in every HTTP sink's block: 1 (fastest) to 9 (smallest). Level 1 is the default because
  * compressing was the largest single cost of a gzipped connector: at zlib's own default (6) a Datadog catch-up spent
  * 35–39 µs of CPU an event and ran at 40,000–44,000 events/s here, at level 1 32 µs and 51,000–53,000 (Sentinel 37–38
- * against 28 µs), for a third to a half more bytes on the wire (docs/performance.md).
+ * against 28 µs), for 31–46 % more bytes on the wire (docs/performance.md).
  */
 export const gzipLevelField = z
   .number({ error: GZIP_LEVEL_RULE })
