@@ -145,7 +145,8 @@ interface Connection {
 /**
  * A SIEM (Splunk HEC by default, or Datadog's, Sentinel's or Elasticsearch's API, or a webhook: `kind`) that accepts
  * everything and only counts: the Vigil side, not the SIEM, is what a benchmark measures. No token check and no HEC
- * acknowledgements, so a Splunk connector using it must leave `ack` off. A gzipped body is inflated on a thread of its own once it has arrived.
+ * acknowledgements, so a Splunk connector using it must leave `ack` off. A gzipped body is inflated on a thread of
+ * its own once it has arrived.
  *
  * It speaks HTTP/1.1 on a plain socket that reads into one reused buffer (node's `onread`), because the double runs
  * on the two cores it measures. node's HTTP server gave every socket read a new buffer: 70 MB/s of them made V8

@@ -31,14 +31,10 @@ export function joinRecords(records: readonly Sized[], open = '', separator = ''
   const body = Buffer.allocUnsafe(size);
   body.set(head);
   let at = head.length;
-  const byte = between.length === 1 ? between[0] : undefined;
   for (let i = 0; i < records.length; i++) {
-    if (i > 0 && between.length > 0) {
-      if (byte !== undefined) body[at++] = byte;
-      else {
-        body.set(between, at);
-        at += between.length;
-      }
+    if (i > 0) {
+      body.set(between, at);
+      at += between.length;
     }
     const bytes = (records[i] as Sized).bytes;
     body.set(bytes, at);
